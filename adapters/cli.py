@@ -1,0 +1,141 @@
+"""The `studybot` command line: run, console, content, db and platform helpers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.content import bank_stats, load_bank, load_seed_ids
+from bot.settings import Settings
+
+
+def _shared_dir() -> Path | None:
+    """`../shared` beside the checkout holds the seed inventory the stats report against."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (Path.cwd().parent / "shared", here.parent / "shared"):
+        if (candidate / "seed_questions.json").exists():
+            return candidate
+    return None
+
+
+def content_check(directory: Path) -> int:
+    _, problems = load_bank(directory, load_seed_ids(_shared_dir()))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return 1
+    bank, _ = load_bank(directory)
+    print(f"ok: {len(bank)} questions in {len(bank.decks)} decks")
+    return 0
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def content_stats(directory: Path) -> int:
+    seed_ids = load_seed_ids(_shared_dir())
+    bank, problems = load_bank(directory, seed_ids)
+    stats = bank_stats(bank, seed_ids)
+    print(
+        f"{'topic':32} {'total':>5} {'auto':>5} {'easy':>5} {'hard':>5} {'!mcq':>5} "
+        f"{'mcq':>4} {'tf':>4} {'short':>5} {'num':>4} {'open':>4}"
+    )
+    totals: dict[str, int] = {}
+    for topic in sorted(stats.by_topic):
+        c = stats.by_topic[topic]
+        auto = c["auto"]
+        print(
+            f"{topic:32} {c['total']:>5} {auto:>5} {_pct(c['auto:easy'], auto):>5} "
+            f"{_pct(c['auto:hard'], auto):>5} {_pct(c['auto:not-mcq'], auto):>5} "
+            f"{c['type:mcq']:>4} {c['type:true_false']:>4} {c['type:short']:>5} "
+            f"{c['type:numeric']:>4} {c['type:open']:>4}"
+        )
+        for key, value in c.items():
+            totals[key] = totals.get(key, 0) + value
+    auto = totals.get("auto", 0)
+    easy, hard = _pct(totals.get("auto:easy", 0), auto), _pct(totals.get("auto:hard", 0), auto)
+    not_mcq = _pct(totals.get("auto:not-mcq", 0), auto)
+    print(f"{'all':32} {totals.get('total', 0):>5} {auto:>5} {easy:>5} {hard:>5} {not_mcq:>5}")
+    print()
+    for name, (length, limit, qid) in stats.longest.items():
+        print(f"longest {name}: {length}/{limit} characters ({qid or '-'})")
+    print()
+    if stats.uncited is None:
+        print("seed coverage: ../shared not found, skipped")
+    else:
+        print(f"seed coverage: {len(stats.uncited)} uncited seed id(s)")
+        if stats.uncited:
+            print("  " + " ".join(stats.uncited))
+    if problems:
+        print(f"\n{len(problems)} validation problem(s); run `studybot content check`")
+    return 0
+
+
+def _bank_dir(arg: str | None) -> Path:
+    return Path(arg) if arg else Settings().content_dir
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studybot", description="StudyBot: ML interview practice in chat."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the configured adapters (console when no token is set)")
+    run.add_argument("--slack-http", type=int, metavar="PORT", help="serve Slack over HTTP on PORT")
+
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--db", metavar="URL", help="database URL (default: settings)")
+    console.add_argument("--as", dest="user", default="you", metavar="NAME", help="acting user")
+    console.add_argument("--workspace", default="local", metavar="NAME")
+    console.add_argument("--channel", default="general", metavar="NAME")
+    console.add_argument("--content", metavar="DIR", help="question decks (default: settings)")
+
+    content = sub.add_parser("content", help="check or summarise the question bank")
+    csub = content.add_subparsers(dest="action", required=True)
+    for name, text in (("check", "validate every deck"), ("stats", "counts, coverage, limits")):
+        p = csub.add_parser(name, help=text)
+        p.add_argument("dir", nargs="?", help="deck folder (default: content/)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    dsub = db.add_subparsers(dest="action", required=True)
+    up = dsub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("--db", metavar="URL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "content":
+        directory = _bank_dir(args.dir)
+        return content_check(directory) if args.action == "check" else content_stats(directory)
+    if args.command == "console":
+        from adapters.console.app import run_console
+
+        return run_console(
+            db_url=args.db,
+            user=args.user,
+            workspace=args.workspace,
+            channel=args.channel,
+            content_dir=Path(args.content) if args.content else None,
+        )
+    if args.command == "db":
+        from bot.storage.migrate import upgrade_sync
+
+        settings = Settings()
+        upgrade_sync(args.db or settings.database_url)
+        print("database is up to date")
+        return 0
+    if args.command == "run":
+        from adapters.host import run
+
+        return run(slack_http_port=args.slack_http)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The one composition root: settings in, a ready Dispatcher (and its parts) out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content import QuestionBank, load_bank
+from bot.dispatch import Dispatcher
+from bot.ports import Clock, Rng
+from bot.service import Service
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.migrate import upgrade
+from bot.storage.repository import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told: the console's simulated time and the tests'."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.current = start or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.current += delta
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+
+class SeededRng:
+    """Random choices; `shuffle` is stable per seed so a round shows the same order to everyone."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)
+
+    def shuffle(self, items: list[int], seed: str) -> list[int]:
+        out = list(items)
+        random.Random(seed).shuffle(out)
+        return out
+
+    def sample(self, population: Sequence[str], k: int) -> list[str]:
+        return self._random.sample(list(population), k)
+
+
+class BankError(RuntimeError):
+    """The question bank did not load; the message lists every problem."""
+
+
+def load_checked_bank(directory: Path) -> QuestionBank:
+    """Load the bank, skipping broken items with a warning each; fail only if nothing loads."""
+    bank, problems = load_bank(directory)
+    for problem in problems:
+        # A typo in one item must not take the bot down; the item is left out until fixed.
+        log.warning("skipped: %s", problem)
+    if problems:
+        log.warning("%d deck problem(s); run `studybot content check %s`", len(problems), directory)
+    if len(bank) == 0:
+        raise BankError(
+            f"no usable questions in {directory}; run `studybot content check {directory}`"
+        )
+    return bank
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    store: SqlStore
+    bank: QuestionBank
+    service: Service
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def build_app(
+    settings: Settings | None = None,
+    *,
+    db_url: str | None = None,
+    content_dir: Path | None = None,
+    clock: Clock | None = None,
+    rng: Rng | None = None,
+    bank: QuestionBank | None = None,
+) -> App:
+    settings = settings or Settings()
+    bank = bank or load_checked_bank(content_dir or settings.content_dir)
+    db = Database(db_url or settings.database_url)
+    await upgrade(db.engine)
+    store = SqlStore(db)
+    service = Service(
+        store, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap
+    )
+    log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
+    return App(settings, db, store, bank, service, Dispatcher(service))

@@ -1,0 +1,189 @@
+"""The command catalog: the one source of names, arguments and help for every surface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("easy", "medium", "hard")
+SCOPES = ("users", "teams")
+PERIODS = ("week", "month", "all")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+QUIZ_MAX = 20
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument; `choices` become slash-command choices, `kind` picks the option type."""
+
+    name: str
+    help: str
+    kind: str = "text"  # text | int | topic | choice
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+@dataclass(frozen=True)
+class Sub:
+    name: str
+    help: str
+    args: tuple[Arg, ...] = ()
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    summary: str
+    usage: str
+    args: tuple[Arg, ...] = ()
+    subs: tuple[Sub, ...] = ()
+    admin: bool = False  # every sub is admin-only
+    public: bool = False  # the reply is shown to the whole channel
+    examples: tuple[str, ...] = field(default=())
+
+
+CATALOG: tuple[Entry, ...] = (
+    Entry(
+        "help",
+        "Show the commands, or the details of one.",
+        "help [command]",
+        args=(Arg("command", "a command name"),),
+    ),
+    Entry("topics", "List the topics with their question counts.", "topics"),
+    Entry(
+        "quiz",
+        "Start a private quiz; `quiz stop` ends it.",
+        "quiz [topic] [easy|medium|hard] [count 1-20] | quiz stop",
+        args=(
+            Arg("topic", "a topic, or all", kind="topic"),
+            Arg("difficulty", "easy, medium or hard", kind="choice", choices=LEVELS),
+            Arg("count", "number of questions", kind="int", min_value=1, max_value=QUIZ_MAX),
+        ),
+        examples=("quiz statistics-probability 3", "quiz hard 10", "quiz stop"),
+    ),
+    Entry("daily", "Show this channel's open daily question, or your answer to it.", "daily"),
+    Entry(
+        "answer",
+        "Answer your quiz question, else the channel's daily question.",
+        "answer TEXT",
+        args=(Arg("text", "a letter, true/false, a word or a number", required=True),),
+        examples=("answer B", "answer true", "answer 0.05", "answer got it"),
+    ),
+    Entry(
+        "leaderboard",
+        "Show the leaderboard of users or teams.",
+        "leaderboard [users|teams] [week|month|all]",
+        args=(
+            Arg("scope", "users or teams", kind="choice", choices=SCOPES),
+            Arg("period", "week, month or all", kind="choice", choices=PERIODS),
+        ),
+        public=True,
+        examples=("leaderboard teams month",),
+    ),
+    Entry(
+        "stats",
+        "Show points, rank, accuracy and streaks.",
+        "stats [user]",
+        args=(Arg("user", "someone else's display name"),),
+    ),
+    Entry(
+        "team",
+        "Create, join and list teams (one team per person).",
+        "team create NAME | delete NAME | join NAME | leave | list",
+        subs=(
+            Sub(
+                "create",
+                "create a team (admin)",
+                (Arg("name", "team name", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "delete",
+                "delete a team (admin)",
+                (Arg("name", "team name", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "join",
+                "join a team, leaving your current one",
+                (Arg("name", "team name", required=True),),
+            ),
+            Sub("leave", "leave your team"),
+            Sub("list", "list the teams and their members"),
+        ),
+    ),
+    Entry(
+        "config",
+        "Set this channel's daily question and weekly tally.",
+        "config show | channel | time HH:MM | timezone Area/City | days weekdays|daily|mon,wed,... "
+        "| close HH:MM | topics all|t1,t2 | difficulty easy|medium|hard|mixed | weekly DAY HH:MM "
+        "| pause | resume",
+        admin=True,
+        subs=(
+            Sub("show", "show this channel's settings", admin=True),
+            Sub("channel", "post the daily question in this channel", admin=True),
+            Sub("time", "post time", (Arg("time", "HH:MM, 24-hour", required=True),), admin=True),
+            Sub(
+                "timezone",
+                "time zone",
+                (Arg("zone", "Area/City, e.g. Europe/Berlin", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "days",
+                "posting days",
+                (Arg("days", "weekdays, daily or mon,wed,fri", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "close",
+                "close and reveal time",
+                (Arg("time", "HH:MM, 24-hour", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "topics",
+                "topics to draw from",
+                (Arg("topics", "all or topic1,topic2", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "difficulty",
+                "difficulty of daily questions",
+                (
+                    Arg(
+                        "level",
+                        "easy, medium, hard or mixed",
+                        kind="choice",
+                        required=True,
+                        choices=(*LEVELS, "mixed"),
+                    ),
+                ),
+                admin=True,
+            ),
+            Sub(
+                "weekly",
+                "weekly team tally",
+                (
+                    Arg("day", "mon..sun", kind="choice", required=True, choices=DAY_NAMES),
+                    Arg("time", "HH:MM, 24-hour", required=True),
+                ),
+                admin=True,
+            ),
+            Sub("pause", "pause the daily question", admin=True),
+            Sub("resume", "resume the daily question", admin=True),
+        ),
+        examples=("config time 09:30", "config timezone Europe/Berlin", "config days mon,wed,fri"),
+    ),
+    Entry(
+        "forgetme",
+        "Delete your answers, stats and memberships in this workspace.",
+        "forgetme confirm",
+        args=(Arg("confirm", "type confirm to proceed", kind="choice", choices=("confirm",)),),
+    ),
+)
+
+BY_NAME: dict[str, Entry] = {entry.name: entry for entry in CATALOG}
+NAMES: tuple[str, ...] = tuple(BY_NAME)

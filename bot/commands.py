@@ -1,0 +1,133 @@
+"""One frozen dataclass per user intent; adapters build them, the dispatcher routes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.questions import Difficulty
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowTopics:
+    pass
+
+
+@dataclass(frozen=True)
+class StartQuiz:
+    topic: str | None = None
+    difficulty: Difficulty | None = None
+    count: int = 5
+
+
+@dataclass(frozen=True)
+class StopQuiz:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowDaily:
+    pass
+
+
+@dataclass(frozen=True)
+class SubmitAnswer:
+    """An answer typed as text, or chosen by a button that names its round or quiz.
+
+    `round_id`/`quiz_id` pin the target so a late click never lands on a newer question;
+    `delivery_id` lets a platform's retried delivery be recognised and ignored.
+    """
+
+    text: str
+    round_id: int | None = None
+    quiz_id: int | None = None
+    question_id: str | None = None
+    delivery_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowLeaderboard:
+    scope: str = "users"  # users | teams
+    period: str = "week"  # week | month | all
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    user_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateTeam:
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteTeam:
+    name: str
+
+
+@dataclass(frozen=True)
+class JoinTeam:
+    name: str
+
+
+@dataclass(frozen=True)
+class LeaveTeam:
+    pass
+
+
+@dataclass(frozen=True)
+class ListTeams:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    pass
+
+
+@dataclass(frozen=True)
+class UpdateConfig:
+    """One `config` change; exactly one field is set (enable means `config channel`)."""
+
+    enable: bool = False
+    post_time: dt.time | None = None
+    close_time: dt.time | None = None
+    timezone: str | None = None
+    days: frozenset[int] | None = None  # 0 = Monday
+    topics: tuple[str, ...] | None = None  # () means all topics
+    difficulty: Difficulty | None = None
+    mixed_difficulty: bool = False
+    weekly_day: int | None = None
+    weekly_time: dt.time | None = None
+    paused: bool | None = None
+
+
+@dataclass(frozen=True)
+class ForgetMe:
+    confirm: bool = False
+
+
+Command = (
+    ShowHelp
+    | ShowTopics
+    | StartQuiz
+    | StopQuiz
+    | ShowDaily
+    | SubmitAnswer
+    | ShowLeaderboard
+    | ShowStats
+    | CreateTeam
+    | DeleteTeam
+    | JoinTeam
+    | LeaveTeam
+    | ListTeams
+    | ShowConfig
+    | UpdateConfig
+    | ForgetMe
+)

@@ -1,0 +1,115 @@
+"""Every user-facing sentence of the core, in one place so it can be translated."""
+
+from __future__ import annotations
+
+# Parsing
+USAGE = "Usage: {usage}"
+NO_ARGUMENTS = "`{name}` takes no arguments."
+GIVEN_TWICE = "The {what} was given twice."
+QUIZ_COUNT = "A quiz has 1 to {max} questions."
+QUIZ_STOP_ALONE = "To end your quiz, send `quiz stop` on its own."
+ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
+ANSWER_EMPTY = "Say what your answer is."
+BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
+TEAM_NAME_MISSING = "Name the team: `team {sub} NAME`."
+TEAM_NAME_RULE = (
+    "Team names are 1 to {max} characters: letters, digits, spaces, '.', ''' and '-', "
+    "starting with a letter or digit."
+)
+SUB_MISSING = "`{name}` needs a subcommand."
+SUB_UNKNOWN = "`{name} {sub}` is not a subcommand."
+CONFIG_VALUE_MISSING = "`config {sub}` needs a value."
+CONFIG_LEVEL = "'{level}' is not a difficulty; use easy, medium, hard or mixed."
+CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example `config weekly fri 17:00`."
+FORGET_CONFIRM_WORD = "To delete your data, send exactly `forgetme confirm`."
+
+
+def unknown_command(word: str, closest: str | None) -> str:
+    hint = f" Did you mean `{closest}`?" if closest else ""
+    return f"Unknown command '{word}'.{hint} Send `help` for the list."
+
+
+# Topics and quizzes
+def unknown_topic(word: str, suggestions: list[str]) -> str:
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
+    return f"Unknown topic '{word}'.{hint} Send `topics` for the list."
+
+
+def ambiguous_topic(word: str, matches: list[str]) -> str:
+    return f"'{word}' matches several topics: {', '.join(matches)}. Pick one."
+
+
+NO_QUESTIONS = "No questions match {what}. Try another topic or difficulty."
+QUIZ_ALREADY = (
+    "You already have a quiz running (question {position} of {total}). "
+    "Answer it, or send `quiz stop` first."
+)
+QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
+QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
+QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
+QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."
+QUIZ_POOL_RESET = "You have seen every question in this selection, so they start over."
+OPEN_RATE = "Rate yourself: `answer got it`, `answer partly` or `answer missed`."
+OPEN_BAD_RATING = "For this question, rate yourself: `got it`, `partly` or `missed`."
+
+# Answer shapes the checker could not read
+INVALID_ANSWER = {
+    "mcq": "Answer with a letter ({letters}) or the option's text.",
+    "true_false": "Answer with true or false (yes/no and t/f work too).",
+    "numeric": "Answer with a number, such as 0.05, 5%, 5e-2 or 1/20.",
+    "empty": "Your answer is empty.",
+    "open": OPEN_BAD_RATING,
+}
+
+# Daily rounds
+NO_DAILY = "There is no open daily question in this channel right now."
+DAILY_LOCKED = "Your answer is locked in. The answer and results come at the reveal ({closes})."
+DAILY_ALREADY = "You already answered today's question ({given}); your first answer stands."
+DAILY_STATUS_ANSWERED = "You answered: {given}. The reveal comes at {closes}."
+DAILY_CLOSED = "That daily question has closed; its answer was revealed in the channel."
+NOTHING_TO_ANSWER = "You have no quiz running and this channel has no open daily question."
+DUPLICATE_DELIVERY = "Already handled."
+
+# Teams
+NOT_ADMIN = "Only an admin can {what}."
+TEAM_CREATED = "Team {name} is created. Join it with `team join {name}`."
+TEAM_TAKEN = "A team called {name} already exists here."
+TEAM_UNKNOWN = "There is no team called {name}.{hint} Send `team list` to see them."
+TEAM_DELETED = (
+    "Team {name} is deleted; its members are free to join another. Past points stay on the boards."
+)
+TEAM_JOINED = "You joined {name}."
+TEAM_SWITCHED = "You left {old} and joined {name}. Points you earned for {old} stay with {old}."
+TEAM_ALREADY = "You are already in {name}."
+TEAM_LEFT = "You left {name}."
+TEAM_NONE = "You are not in a team."
+TEAMS_EMPTY = "No teams yet. An admin can create one with `team create NAME`."
+
+# Config
+CONFIG_NOT_ENABLED = (
+    "This channel has no daily question yet. An admin can enable it with `config channel`."
+)
+CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settings below."
+CONFIG_UPDATED = "Updated: {what}."
+CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it."
+CONFIG_RESUMED = "The daily question is running again."
+UNKNOWN_TOPICS = "Unknown topic(s): {topics}. Send `topics` for the list."
+
+# Stats and boards
+STATS_UNKNOWN_USER = "Nobody called '{name}' has played here yet."
+BOARD_EMPTY = (
+    "No points yet for {label}. Answer the daily question or run a quiz to get on the board."
+)
+
+# Forget me
+FORGET_ASK = (
+    "This deletes your answers, stats, points and team membership in this workspace, "
+    "and cannot be undone. Send `forgetme confirm` to go ahead."
+)
+FORGET_DONE = "Done: your answers, stats and memberships in this workspace are deleted."
+FORGET_BUSY_QUIZ = "Done. Your running quiz was ended too."
+
+# Generic
+INTERNAL_ERROR = "Something went wrong on our side; nothing was recorded. Please try again."
+HELP_TITLE = "StudyBot commands"
+HELP_FOOTER = "Send `help COMMAND` for details. Commands marked (admin) need admin rights."

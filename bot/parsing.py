@@ -1,0 +1,237 @@
+"""The text grammar of the console and Slack's `/study`: a line in, a command or a message out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+
+from bot import commands as c
+from bot import messages as m
+from bot.catalog import BY_NAME, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
+from bot.questions import Difficulty
+from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
+
+TEAM_NAME = re.compile(r"^[\w][\w .'-]{0,30}[\w.']?$")
+TEAM_NAME_MAX = 32
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """Why a line is not a command; shown privately, nothing is recorded."""
+
+    message: str
+
+
+Parsed = c.Command | ParseError
+
+
+def closest_command(word: str) -> str | None:
+    found = process.extractOne(word, NAMES, score_cutoff=60)
+    return found[0] if found else None
+
+
+def usage(name: str) -> str:
+    return m.USAGE.format(usage=BY_NAME[name].usage)
+
+
+def parse(line: str) -> Parsed:
+    text = line.strip()
+    if text.startswith("/"):
+        text = text[1:]
+    if not text:
+        return c.ShowHelp()
+    head, _, rest = text.partition(" ")
+    name = head.lower()
+    rest = rest.strip()
+    if name not in BY_NAME:
+        return ParseError(m.unknown_command(head, closest_command(name)))
+    return _PARSERS[name](rest)
+
+
+def _no_args(name: str, command: c.Command) -> Callable[[str], Parsed]:
+    def parse_it(rest: str) -> Parsed:
+        if rest:
+            return ParseError(m.NO_ARGUMENTS.format(name=name) + " " + usage(name))
+        return command
+
+    return parse_it
+
+
+def _help(rest: str) -> Parsed:
+    if not rest:
+        return c.ShowHelp()
+    name = rest.split()[0].lower().lstrip("/")
+    if name not in BY_NAME:
+        return ParseError(m.unknown_command(name, closest_command(name)))
+    return c.ShowHelp(name)
+
+
+def _quiz(rest: str) -> Parsed:
+    words = rest.split()
+    if [w.lower() for w in words] == ["stop"]:
+        return c.StopQuiz()
+    topic: str | None = None
+    difficulty: Difficulty | None = None
+    count: int | None = None
+    for word in words:
+        low = word.lower()
+        if low in LEVELS:
+            if difficulty is not None:
+                return ParseError(m.GIVEN_TWICE.format(what="difficulty") + " " + usage("quiz"))
+            difficulty = Difficulty(low)
+        elif re.fullmatch(r"[+-]?\d+", low):
+            if count is not None:
+                return ParseError(m.GIVEN_TWICE.format(what="count") + " " + usage("quiz"))
+            count = int(low)
+            if not 1 <= count <= QUIZ_MAX:
+                return ParseError(m.QUIZ_COUNT.format(max=QUIZ_MAX))
+        elif low == "stop":
+            return ParseError(m.QUIZ_STOP_ALONE)
+        else:
+            if topic is not None:
+                return ParseError(
+                    m.ONE_TOPIC.format(first=topic, second=word) + " " + usage("quiz")
+                )
+            topic = low
+    return c.StartQuiz(
+        topic=None if topic == "all" else topic,
+        difficulty=difficulty,
+        count=count if count is not None else 5,
+    )
+
+
+def _answer(rest: str) -> Parsed:
+    if not rest:
+        return ParseError(m.ANSWER_EMPTY + " " + usage("answer"))
+    return c.SubmitAnswer(text=rest)
+
+
+def _leaderboard(rest: str) -> Parsed:
+    scope: str | None = None
+    period: str | None = None
+    for word in rest.lower().split():
+        if word in SCOPES and scope is None:
+            scope = word
+        elif word in PERIODS and period is None:
+            period = word
+        elif word in ("alltime", "all-time", "ever"):
+            period = "all"
+        else:
+            return ParseError(m.BAD_BOARD_WORD.format(word=word) + " " + usage("leaderboard"))
+    return c.ShowLeaderboard(scope or "users", period or "week")
+
+
+def _stats(rest: str) -> Parsed:
+    return c.ShowStats(rest.lstrip("@").strip() or None)
+
+
+def check_team_name(name: str) -> str | None:
+    """The team name as given (trimmed), or None when it breaks the naming rule."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > TEAM_NAME_MAX or not TEAM_NAME.match(cleaned):
+        return None
+    return cleaned
+
+
+def _team(rest: str) -> Parsed:
+    sub, _, arg = rest.partition(" ")
+    sub = sub.lower()
+    arg = arg.strip()
+    if sub in ("create", "delete", "join"):
+        if not arg:
+            return ParseError(m.TEAM_NAME_MISSING.format(sub=sub))
+        name = check_team_name(arg)
+        if name is None:
+            return ParseError(m.TEAM_NAME_RULE.format(max=TEAM_NAME_MAX))
+        if sub == "create":
+            return c.CreateTeam(name)
+        return c.DeleteTeam(name) if sub == "delete" else c.JoinTeam(name)
+    if sub in ("leave", "list"):
+        if arg:
+            return ParseError(m.NO_ARGUMENTS.format(name=f"team {sub}") + " " + usage("team"))
+        return c.LeaveTeam() if sub == "leave" else c.ListTeams()
+    if not sub:
+        return ParseError(m.SUB_MISSING.format(name="team") + " " + usage("team"))
+    return ParseError(m.SUB_UNKNOWN.format(name="team", sub=sub) + " " + usage("team"))
+
+
+def parse_config(sub: str, arg: str) -> Parsed:
+    """Parse one `config` change; shared by the text grammar and typed slash options."""
+    sub = sub.lower()
+    arg = arg.strip()
+    try:
+        if sub in ("show", "channel", "pause", "resume"):
+            if arg:
+                return ParseError(m.NO_ARGUMENTS.format(name=f"config {sub}"))
+            fixed: dict[str, Parsed] = {
+                "show": c.ShowConfig(),
+                "channel": c.UpdateConfig(enable=True),
+                "pause": c.UpdateConfig(paused=True),
+                "resume": c.UpdateConfig(paused=False),
+            }
+            return fixed[sub]
+        if not arg and sub in _CONFIG_SUBS:
+            return ParseError(m.CONFIG_VALUE_MISSING.format(sub=sub) + " " + usage("config"))
+        if sub == "time":
+            return c.UpdateConfig(post_time=parse_hhmm(arg))
+        if sub == "close":
+            return c.UpdateConfig(close_time=parse_hhmm(arg))
+        if sub in ("timezone", "tz"):
+            return c.UpdateConfig(timezone=resolve_timezone(arg))
+        if sub == "days":
+            return c.UpdateConfig(days=parse_days(arg))
+        if sub == "topics":
+            if arg.lower() == "all":
+                return c.UpdateConfig(topics=())
+            topics = tuple(t.strip().lower() for t in arg.split(",") if t.strip())
+            return c.UpdateConfig(topics=topics)
+        if sub == "difficulty":
+            level = arg.lower()
+            if level == "mixed":
+                return c.UpdateConfig(mixed_difficulty=True)
+            if level not in LEVELS:
+                return ParseError(m.CONFIG_LEVEL.format(level=arg))
+            return c.UpdateConfig(difficulty=Difficulty(level))
+        if sub == "weekly":
+            parts = arg.split()
+            if len(parts) != 2:
+                return ParseError(m.CONFIG_WEEKLY)
+            return c.UpdateConfig(weekly_day=parse_day(parts[0]), weekly_time=parse_hhmm(parts[1]))
+    except ScheduleError as exc:
+        return ParseError(str(exc))
+    if not sub:
+        return ParseError(m.SUB_MISSING.format(name="config") + " " + usage("config"))
+    return ParseError(m.SUB_UNKNOWN.format(name="config", sub=sub) + " " + usage("config"))
+
+
+_CONFIG_SUBS = ("time", "close", "timezone", "tz", "days", "topics", "difficulty", "weekly")
+
+
+def _config(rest: str) -> Parsed:
+    sub, _, arg = rest.partition(" ")
+    return parse_config(sub or "show", arg) if rest else c.ShowConfig()
+
+
+def _forgetme(rest: str) -> Parsed:
+    if not rest:
+        return c.ForgetMe(confirm=False)
+    if rest.lower() == "confirm":
+        return c.ForgetMe(confirm=True)
+    return ParseError(m.FORGET_CONFIRM_WORD)
+
+
+_PARSERS: dict[str, Callable[[str], Parsed]] = {
+    "help": _help,
+    "topics": _no_args("topics", c.ShowTopics()),
+    "quiz": _quiz,
+    "daily": _no_args("daily", c.ShowDaily()),
+    "answer": _answer,
+    "leaderboard": _leaderboard,
+    "stats": _stats,
+    "team": _team,
+    "config": _config,
+    "forgetme": _forgetme,
+}

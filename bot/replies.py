@@ -1,0 +1,200 @@
+"""The closed set of neutral replies that every adapter knows how to render."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from bot.questions import Difficulty, QuestionType
+
+
+class Visibility(enum.Enum):
+    PRIVATE = "private"  # only the actor sees it (ephemeral)
+    PUBLIC = "public"  # the whole channel sees it
+
+
+class Tone(enum.Enum):
+    INFO = "info"
+    SUCCESS = "success"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    tone: Tone = Tone.INFO
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class Option:
+    """A displayed choice: its shown letter and the original index the button carries."""
+
+    label: str
+    text: str
+    index: int
+
+
+@dataclass(frozen=True)
+class QuestionCard:
+    """A question to answer; `round_id` for a daily round, `quiz_id` for a solo quiz."""
+
+    question_id: str
+    topic: str
+    difficulty: Difficulty
+    type: QuestionType
+    prompt: str
+    options: tuple[Option, ...] = ()
+    round_id: int | None = None
+    quiz_id: int | None = None
+    position: int = 0  # quiz: 1-based number of this question
+    total: int = 0  # quiz: questions in the quiz
+    closes_at: str = ""  # daily: local close time as shown to users
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class AnswerFeedback:
+    """Quiz feedback after one answer (open items: the model answer before self-rating)."""
+
+    question_id: str
+    correct: bool
+    given: str
+    answer: str
+    explanation: str
+    points: int = 0
+    note: str = ""  # e.g. why no points were earned
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class Flashcard:
+    """An open item's model answer, shown so the user can rate themselves."""
+
+    question_id: str
+    quiz_id: int
+    model_answer: str
+    key_points: tuple[str, ...]
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class QuizSummary:
+    answered: int
+    correct: int
+    total: int
+    points: int
+    stopped: bool = False
+    rated: dict[str, int] = field(default_factory=dict)  # open items: got/partly/missed
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class OptionShare:
+    label: str
+    text: str
+    count: int
+    correct: bool
+
+
+@dataclass(frozen=True)
+class RoundReveal:
+    round_id: int
+    question_id: str
+    prompt: str
+    answer: str
+    explanation: str
+    answered: int
+    correct_count: int
+    shares: tuple[OptionShare, ...]
+    winners: tuple[str, ...]  # display names, never mentions
+    first_correct: str | None
+    visibility: Visibility = Visibility.PUBLIC
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    name: str
+    points: int
+    detail: str = ""  # teams: per active member and members
+    highlight: bool = False  # the viewer or the viewer's team
+
+
+@dataclass(frozen=True)
+class LeaderboardView:
+    scope: str
+    period: str
+    period_label: str
+    rows: tuple[BoardRow, ...]
+    viewer: BoardRow | None = None  # the viewer's row when outside the top
+    visibility: Visibility = Visibility.PUBLIC
+
+
+@dataclass(frozen=True)
+class TopicAccuracy:
+    topic: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class StatsView:
+    name: str
+    points: int
+    rank: int | None
+    answered: int
+    correct: int
+    current_streak: int
+    best_streak: int
+    team: str | None
+    by_topic: tuple[TopicAccuracy, ...]
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    usage: str
+    summary: str
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class HelpView:
+    title: str
+    lines: tuple[HelpLine, ...]
+    footer: str = ""
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A titled list of rows (topics, teams, channel settings)."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    footer: str = ""
+    visibility: Visibility = Visibility.PRIVATE
+
+
+@dataclass(frozen=True)
+class WeeklyTally:
+    period_label: str
+    teams: tuple[BoardRow, ...]
+    top_users: tuple[BoardRow, ...]
+    visibility: Visibility = Visibility.PUBLIC
+
+
+Reply = (
+    Notice
+    | QuestionCard
+    | AnswerFeedback
+    | Flashcard
+    | QuizSummary
+    | RoundReveal
+    | LeaderboardView
+    | StatsView
+    | HelpView
+    | TableView
+    | WeeklyTally
+)

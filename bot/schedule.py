@@ -1,0 +1,146 @@
+"""Pure schedule rules: parsing config values and computing local dates, weeks and months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import zoneinfo
+from dataclasses import dataclass
+
+from rapidfuzz import process
+
+from bot.catalog import DAY_NAMES
+
+WEEKDAYS = frozenset(range(5))
+EVERY_DAY = frozenset(range(7))
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ScheduleError(ValueError):
+    """A config value that cannot be used; the message is shown to the user as is."""
+
+
+def parse_hhmm(text: str) -> dt.time:
+    match = _HHMM.match(text.strip())
+    if not match:
+        raise ScheduleError(
+            f"'{text}' is not a time; use 24-hour HH:MM, for example 09:30 or 17:00."
+        )
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ScheduleError(
+            f"'{text}' is not a valid time of day; hours go 00-23 and minutes 00-59."
+        )
+    return dt.time(hour, minute)
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def resolve_timezone(text: str) -> str:
+    """Return the canonical IANA name for `text` (case-insensitive), or explain what is wrong."""
+    name = text.strip()
+    by_fold = {z.casefold(): z for z in _zone_names()}
+    if name.casefold() in by_fold:
+        return by_fold[name.casefold()]
+    guesses = [g for g, score, _ in process.extract(name, _zone_names(), limit=3) if score >= 60]
+    hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
+    raise ScheduleError(
+        f"Unknown time zone '{name}'. Use an IANA name such as Europe/Berlin.{hint}"
+    )
+
+
+def parse_days(text: str) -> frozenset[int]:
+    value = text.strip().lower()
+    if value in ("weekdays", "workdays"):
+        return WEEKDAYS
+    if value in ("daily", "everyday", "all"):
+        return EVERY_DAY
+    if value == "weekends":
+        return frozenset({5, 6})
+    days: set[int] = set()
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        days.add(parse_day(part))
+    if not days:
+        raise ScheduleError("Give days as weekdays, daily, or a list such as mon,wed,fri.")
+    return frozenset(days)
+
+
+def parse_day(text: str) -> int:
+    value = text.strip().lower()
+    for index, (short, full) in enumerate(zip(DAY_NAMES, _FULL_DAYS, strict=True)):
+        if value in (short, full):
+            return index
+    raise ScheduleError(f"'{text}' is not a day; use mon, tue, wed, thu, fri, sat or sun.")
+
+
+def format_days(days: frozenset[int]) -> str:
+    if days == WEEKDAYS:
+        return "weekdays"
+    if days == EVERY_DAY:
+        return "daily"
+    return ",".join(DAY_NAMES[d] for d in sorted(days))
+
+
+def days_to_mask(days: frozenset[int]) -> str:
+    return "".join("1" if d in days else "0" for d in range(7))
+
+
+def mask_to_days(mask: str) -> frozenset[int]:
+    return frozenset(i for i, flag in enumerate(mask) if flag == "1")
+
+
+def week_key(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def period_key(period: str, day: dt.date) -> str:
+    if period == "week":
+        return week_key(day)
+    if period == "month":
+        return month_key(day)
+    return "all"
+
+
+def period_label(period: str, day: dt.date) -> str:
+    if period == "week":
+        monday = day - dt.timedelta(days=day.weekday())
+        return f"week of {monday.isoformat()}"
+    if period == "month":
+        return day.strftime("%B %Y")
+    return "all time"
+
+
+def local_date(now: dt.datetime, zone: str) -> dt.date:
+    return now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+
+
+@dataclass(frozen=True)
+class ChannelSchedule:
+    """A daily channel's schedule as the core reasons about it."""
+
+    timezone: str = "UTC"
+    post_time: dt.time = dt.time(9, 0)
+    close_time: dt.time = dt.time(17, 0)
+    days: frozenset[int] = WEEKDAYS
+    weekly_day: int = 4  # Friday
+    weekly_time: dt.time = dt.time(17, 0)
+    paused: bool = False
+
+    def check(self) -> None:
+        if self.close_time <= self.post_time:
+            raise ScheduleError(
+                f"The close time {self.close_time:%H:%M} must be later than the post time "
+                f"{self.post_time:%H:%M} on the same day."
+            )
+        if not self.days:
+            raise ScheduleError("Choose at least one posting day.")

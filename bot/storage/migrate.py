@@ -1,0 +1,47 @@
+"""Apply Alembic migrations programmatically (at start and from `studybot db upgrade`)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.database import create_engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Alembic's ConfigParser treats % as interpolation; URLs may carry %-escapes.
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database behind `engine` to `revision`; a no-op when it is there already."""
+    async with engine.begin() as conn:
+        await conn.run_sync(
+            _upgrade_sync, str(engine.url.render_as_string(hide_password=False)), revision
+        )
+
+
+def _upgrade_sync(connection: object, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def upgrade_sync(url: str) -> None:
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())

@@ -1,0 +1,968 @@
+"""SqlStore: every query and transaction of the core, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ports import (
+    AnswerRecord,
+    BoardEntry,
+    ChannelRecord,
+    PointAward,
+    QuizRecord,
+    QuizTally,
+    RoundRecord,
+    TeamEntry,
+    TeamRecord,
+    UserRecord,
+    UserStatsRecord,
+)
+from bot.schedule import ChannelSchedule, mask_to_days, month_key, parse_hhmm, week_key
+from bot.scoring import streak_bonus
+from bot.storage.database import Database
+from bot.storage.tables import (
+    answers,
+    channels,
+    deliveries,
+    memberships,
+    point_events,
+    quiz_answers,
+    quizzes,
+    rounds,
+    team_active,
+    teams,
+    totals,
+    user_stats,
+    users,
+)
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive; everything is stored in UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _order_text(order: Iterable[int]) -> str:
+    return ",".join(str(i) for i in order)
+
+
+def _order_parse(text: str) -> tuple[int, ...]:
+    return tuple(int(i) for i in text.split(",") if i != "")
+
+
+def _channel(row: Any) -> ChannelRecord:
+    schedule = ChannelSchedule(
+        timezone=row.timezone,
+        post_time=parse_hhmm(row.post_time),
+        close_time=parse_hhmm(row.close_time),
+        days=mask_to_days(row.days),
+        weekly_day=row.weekly_day,
+        weekly_time=parse_hhmm(row.weekly_time),
+        paused=row.paused,
+    )
+    topics = tuple(t for t in row.topics.split(",") if t)
+    return ChannelRecord(
+        row.id,
+        row.platform,
+        row.workspace,
+        row.external_id,
+        row.enabled,
+        schedule,
+        topics,
+        row.difficulty,
+    )
+
+
+def _round(row: Any) -> RoundRecord:
+    return RoundRecord(
+        id=row.id,
+        channel_id=row.channel_id,
+        workspace=row.workspace,
+        local_date=row.local_date,
+        question_id=row.question_id,
+        order=_order_parse(row.choice_order),
+        opened_at=utc(row.opened_at),
+        closes_at=utc(row.closes_at),
+        closed_at=utc(row.closed_at) if row.closed_at else None,
+        post_ref=row.post_ref,
+    )
+
+
+def _quiz(row: Any) -> QuizRecord:
+    ids = tuple(row.question_ids.split(","))
+    orders = tuple(_order_parse(part) for part in row.orders.split(";"))
+    return QuizRecord(
+        row.id, row.user_id, ids, orders, row.position, row.awaiting_rating, row.active
+    )
+
+
+class SqlStore:
+    """The core's storage port over SQLAlchemy Core; one method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- users -------------------------------------------------------------------------
+
+    async def ensure_user(
+        self, workspace: str, external_id: str, display_name: str, now: dt.datetime
+    ) -> UserRecord:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(users).where(
+                        users.c.workspace == workspace, users.c.external_id == external_id
+                    )
+                )
+            ).first()
+        if row is not None and row.display_name == display_name:
+            return UserRecord(row.id, workspace, external_id, display_name)
+        stmt = self.db.insert(users).values(
+            workspace=workspace,
+            external_id=external_id,
+            display_name=display_name,
+            name_key=name_key(display_name),
+            created_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[users.c.workspace, users.c.external_id],
+            set_={"display_name": display_name, "name_key": name_key(display_name)},
+        ).returning(users.c.id)
+        async with self.db.write() as conn:
+            user_id = (await conn.execute(stmt)).scalar_one()
+        return UserRecord(user_id, workspace, external_id, display_name)
+
+    async def find_user(self, workspace: str, name: str) -> UserRecord | None:
+        key = name_key(name)
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(users)
+                    .where(
+                        users.c.workspace == workspace,
+                        sa.or_(users.c.name_key == key, users.c.external_id == name),
+                    )
+                    .order_by(users.c.id)
+                    .limit(1)
+                )
+            ).first()
+        return UserRecord(row.id, row.workspace, row.external_id, row.display_name) if row else None
+
+    # -- teams -------------------------------------------------------------------------
+
+    async def create_team(self, workspace: str, name: str, now: dt.datetime) -> TeamRecord | None:
+        stmt = (
+            self.db.insert(teams)
+            .values(workspace=workspace, name=name, name_key=name_key(name), created_at=now)
+            .on_conflict_do_nothing()
+            .returning(teams.c.id)
+        )
+        async with self.db.write() as conn:
+            team_id = (await conn.execute(stmt)).scalar_one_or_none()
+        return TeamRecord(team_id, name) if team_id is not None else None
+
+    async def find_team(self, workspace: str, name: str) -> TeamRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(teams.c.id, teams.c.name).where(
+                        teams.c.workspace == workspace,
+                        teams.c.name_key == name_key(name),
+                        teams.c.deleted.is_(False),
+                    )
+                )
+            ).first()
+        return TeamRecord(row.id, row.name) if row else None
+
+    async def delete_team(self, team_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(memberships.delete().where(memberships.c.team_id == team_id))
+            # Keep the row for past points, free the name for a new team.
+            await conn.execute(
+                teams.update()
+                .where(teams.c.id == team_id)
+                .values(
+                    deleted=True, name_key=teams.c.name_key + "#" + sa.cast(teams.c.id, sa.String)
+                )
+            )
+
+    async def team_of(self, user_id: int) -> TeamRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(teams.c.id, teams.c.name)
+                    .join(memberships, memberships.c.team_id == teams.c.id)
+                    .where(memberships.c.user_id == user_id)
+                )
+            ).first()
+        return TeamRecord(row.id, row.name) if row else None
+
+    async def join_team(self, user_id: int, team_id: int, now: dt.datetime) -> None:
+        stmt = self.db.insert(memberships).values(user_id=user_id, team_id=team_id, joined_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[memberships.c.user_id], set_={"team_id": team_id, "joined_at": now}
+        )
+        async with self.db.write() as conn:
+            await conn.execute(stmt)
+
+    async def leave_team(self, user_id: int) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(memberships.delete().where(memberships.c.user_id == user_id))
+
+    async def list_teams(self, workspace: str) -> list[TeamRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(teams.c.id, teams.c.name, users.c.display_name)
+                    .select_from(
+                        teams.outerjoin(memberships, memberships.c.team_id == teams.c.id).outerjoin(
+                            users, users.c.id == memberships.c.user_id
+                        )
+                    )
+                    .where(teams.c.workspace == workspace, teams.c.deleted.is_(False))
+                    .order_by(teams.c.name_key, users.c.name_key)
+                )
+            ).all()
+        grouped: dict[int, tuple[str, list[str]]] = {}
+        for row in rows:
+            entry = grouped.setdefault(row.id, (row.name, []))
+            if row.display_name:
+                entry[1].append(row.display_name)
+        return [TeamRecord(tid, name, tuple(members)) for tid, (name, members) in grouped.items()]
+
+    # -- channels ----------------------------------------------------------------------
+
+    async def get_channel(self, workspace: str, external_id: str) -> ChannelRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(channels).where(
+                        channels.c.workspace == workspace, channels.c.external_id == external_id
+                    )
+                )
+            ).first()
+        return _channel(row) if row else None
+
+    async def get_channel_by_id(self, channel_id: int) -> ChannelRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(sa.select(channels).where(channels.c.id == channel_id))
+            ).first()
+        return _channel(row) if row else None
+
+    async def ensure_channel(
+        self, platform: str, workspace: str, external_id: str, now: dt.datetime
+    ) -> ChannelRecord:
+        found = await self.get_channel(workspace, external_id)
+        if found is not None:
+            return found
+        stmt = (
+            self.db.insert(channels)
+            .values(platform=platform, workspace=workspace, external_id=external_id, updated_at=now)
+            .on_conflict_do_nothing()
+        )
+        async with self.db.write() as conn:
+            await conn.execute(stmt)
+        found = await self.get_channel(workspace, external_id)
+        assert found is not None
+        return found
+
+    async def update_channel(
+        self, channel_id: int, values: Mapping[str, Any], now: dt.datetime
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                channels.update()
+                .where(channels.c.id == channel_id)
+                .values(**values, updated_at=now)
+            )
+
+    async def enabled_channels(self) -> list[ChannelRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(channels).where(channels.c.enabled.is_(True)).order_by(channels.c.id)
+                )
+            ).all()
+        return [_channel(r) for r in rows]
+
+    # -- daily rounds ------------------------------------------------------------------
+
+    async def create_round(
+        self,
+        channel: ChannelRecord,
+        local_date: dt.date,
+        question_id: str,
+        order: Iterable[int],
+        opened_at: dt.datetime,
+        closes_at: dt.datetime,
+    ) -> RoundRecord | None:
+        """Open the channel's round for `local_date`; None when one exists already."""
+        stmt = (
+            self.db.insert(rounds)
+            .values(
+                channel_id=channel.id,
+                workspace=channel.workspace,
+                local_date=local_date,
+                question_id=question_id,
+                choice_order=_order_text(order),
+                opened_at=opened_at,
+                closes_at=closes_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(rounds.c.id)
+        )
+        async with self.db.write() as conn:
+            round_id = (await conn.execute(stmt)).scalar_one_or_none()
+        return await self.get_round(round_id) if round_id is not None else None
+
+    async def get_round(self, round_id: int) -> RoundRecord | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(rounds).where(rounds.c.id == round_id))).first()
+        return _round(row) if row else None
+
+    async def round_on(self, channel_id: int, local_date: dt.date) -> RoundRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(rounds).where(
+                        rounds.c.channel_id == channel_id, rounds.c.local_date == local_date
+                    )
+                )
+            ).first()
+        return _round(row) if row else None
+
+    async def open_round(self, channel_id: int) -> RoundRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(rounds)
+                    .where(rounds.c.channel_id == channel_id, rounds.c.closed_at.is_(None))
+                    .order_by(rounds.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return _round(row) if row else None
+
+    async def set_post_ref(self, round_id: int, ref: str) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(rounds.update().where(rounds.c.id == round_id).values(post_ref=ref))
+
+    async def used_questions(self, channel_id: int) -> set[str]:
+        async with self.db.read() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(rounds.c.question_id).where(rounds.c.channel_id == channel_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return set(rows)
+
+    async def add_answer(
+        self,
+        round_id: int,
+        user_id: int,
+        topic: str,
+        given: str,
+        normalized: str,
+        correct: bool,
+        at: dt.datetime,
+    ) -> bool:
+        """Lock in one answer; False when the user already answered (any process, any click)."""
+        stmt = (
+            self.db.insert(answers)
+            .values(
+                round_id=round_id,
+                user_id=user_id,
+                topic=topic,
+                given=given[:300],
+                normalized=normalized[:300],
+                correct=correct,
+                answered_at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(answers.c.id)
+        )
+        async with self.db.write() as conn:
+            # The round must still be open inside the same transaction as the insert.
+            still_open = (
+                await conn.execute(
+                    sa.select(rounds.c.id).where(
+                        rounds.c.id == round_id, rounds.c.closed_at.is_(None)
+                    )
+                )
+            ).first()
+            if still_open is None:
+                return False
+            return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def get_answer(self, round_id: int, user_id: int) -> AnswerRecord | None:
+        found = await self._answers(round_id, user_id)
+        return found[0] if found else None
+
+    async def round_answers(self, round_id: int) -> list[AnswerRecord]:
+        return await self._answers(round_id, None)
+
+    async def _answers(self, round_id: int, user_id: int | None) -> list[AnswerRecord]:
+        query = (
+            sa.select(answers, users.c.display_name)
+            .join(users, users.c.id == answers.c.user_id)
+            .where(answers.c.round_id == round_id)
+            .order_by(answers.c.id)
+        )
+        if user_id is not None:
+            query = query.where(answers.c.user_id == user_id)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            AnswerRecord(
+                r.user_id,
+                r.display_name,
+                r.given,
+                r.normalized,
+                r.correct,
+                r.points,
+                utc(r.answered_at),
+            )
+            for r in rows
+        ]
+
+    async def close_round(self, round_id: int, at: dt.datetime, base_points: int) -> bool:
+        """Close once, then award points and streaks in the same transaction."""
+        async with self.db.write() as conn:
+            closed = await conn.execute(
+                rounds.update()
+                .where(rounds.c.id == round_id, rounds.c.closed_at.is_(None))
+                .values(closed_at=at)
+            )
+            if closed.rowcount != 1:
+                return False
+            rnd = _round(
+                (await conn.execute(sa.select(rounds).where(rounds.c.id == round_id))).one()
+            )
+            previous = (
+                await conn.execute(
+                    sa.select(rounds.c.id)
+                    .where(
+                        rounds.c.workspace == rnd.workspace,
+                        rounds.c.closed_at.is_not(None),
+                        rounds.c.id != round_id,
+                    )
+                    .order_by(rounds.c.closed_at.desc(), rounds.c.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            rows = (
+                await conn.execute(
+                    sa.select(answers.c.id, answers.c.user_id, answers.c.correct).where(
+                        answers.c.round_id == round_id
+                    )
+                )
+            ).all()
+            correct_ids = [r.user_id for r in rows if r.correct]
+            streaks = {
+                r.user_id: r
+                for r in (
+                    await conn.execute(
+                        sa.select(user_stats).where(user_stats.c.user_id.in_(correct_ids))
+                    )
+                ).all()
+            }
+            for row in rows:
+                points = 0
+                if row.correct:
+                    stat = streaks.get(row.user_id)
+                    streak = (
+                        stat.current_streak + 1
+                        if stat and previous is not None and stat.last_streak_round == previous
+                        else 1
+                    )
+                    best = max(streak, stat.best_streak if stat else 0)
+                    await self._upsert_stats(conn, row.user_id, streak, best, round_id)
+                    points = base_points + streak_bonus(streak)
+                    await conn.execute(
+                        answers.update().where(answers.c.id == row.id).values(points=points)
+                    )
+                award = PointAward(row.user_id, points, row.correct, "daily", rnd.local_date, at)
+                await self._award(conn, rnd.workspace, award)
+            # Everyone else in the workspace loses their streak: they missed this round.
+            reset = user_stats.update().where(
+                user_stats.c.current_streak > 0,
+                user_stats.c.user_id.in_(
+                    sa.select(users.c.id).where(users.c.workspace == rnd.workspace)
+                ),
+            )
+            if correct_ids:
+                reset = reset.where(user_stats.c.user_id.not_in(correct_ids))
+            await conn.execute(reset.values(current_streak=0))
+        return True
+
+    async def _upsert_stats(
+        self, conn: AsyncConnection, user_id: int, streak: int, best: int, round_id: int
+    ) -> None:
+        stmt = self.db.insert(user_stats).values(
+            user_id=user_id, current_streak=streak, best_streak=best, last_streak_round=round_id
+        )
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[user_stats.c.user_id],
+                set_={"current_streak": streak, "best_streak": best, "last_streak_round": round_id},
+            )
+        )
+
+    async def _award(self, conn: AsyncConnection, workspace: str, award: PointAward) -> None:
+        """Record a point event and move every running total it touches."""
+        team_id = (
+            await conn.execute(
+                sa.select(memberships.c.team_id).where(memberships.c.user_id == award.user_id)
+            )
+        ).scalar_one_or_none()
+        week, month = week_key(award.day), month_key(award.day)
+        await conn.execute(
+            point_events.insert().values(
+                workspace=workspace,
+                user_id=award.user_id,
+                team_id=team_id,
+                source=award.source,
+                points=award.points,
+                correct=award.correct,
+                week=week,
+                month=month,
+                day=award.day,
+                occurred_at=award.at,
+            )
+        )
+        subjects = [("user", award.user_id)] + ([("team", team_id)] if team_id is not None else [])
+        for period in ("all", week, month):
+            for kind, subject in subjects:
+                stmt = self.db.insert(totals).values(
+                    workspace=workspace,
+                    period=period,
+                    kind=kind,
+                    subject_id=subject,
+                    points=award.points,
+                    correct=int(award.correct),
+                    answered=1,
+                )
+                await conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[
+                            totals.c.workspace,
+                            totals.c.period,
+                            totals.c.kind,
+                            totals.c.subject_id,
+                        ],
+                        set_={
+                            "points": totals.c.points + award.points,
+                            "correct": totals.c.correct + int(award.correct),
+                            "answered": totals.c.answered + 1,
+                        },
+                    )
+                )
+            if team_id is not None:
+                await conn.execute(
+                    self.db.insert(team_active)
+                    .values(
+                        workspace=workspace,
+                        period=period,
+                        team_id=team_id,
+                        user_id=award.user_id,
+                    )
+                    .on_conflict_do_nothing()
+                )
+
+    # -- quizzes -----------------------------------------------------------------------
+
+    async def active_quiz(self, user_id: int) -> QuizRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(quizzes).where(
+                        quizzes.c.user_id == user_id, quizzes.c.active.is_(True)
+                    )
+                )
+            ).first()
+        return _quiz(row) if row else None
+
+    async def get_quiz(self, quiz_id: int) -> QuizRecord | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(sa.select(quizzes).where(quizzes.c.id == quiz_id))).first()
+        return _quiz(row) if row else None
+
+    async def start_quiz(
+        self,
+        user_id: int,
+        channel_id: int,
+        question_ids: list[str],
+        orders: list[tuple[int, ...]],
+        now: dt.datetime,
+    ) -> QuizRecord | None:
+        """Create the user's running quiz; None when one is already running."""
+        try:
+            async with self.db.write() as conn:
+                quiz_id = (
+                    await conn.execute(
+                        quizzes.insert()
+                        .values(
+                            user_id=user_id,
+                            channel_id=channel_id,
+                            question_ids=",".join(question_ids),
+                            orders=";".join(_order_text(o) for o in orders),
+                            started_at=now,
+                        )
+                        .returning(quizzes.c.id)
+                    )
+                ).scalar_one()
+        except IntegrityError:
+            return None
+        return await self.get_quiz(quiz_id)
+
+    async def seen_quiz_questions(self, user_id: int) -> set[str]:
+        async with self.db.read() as conn:
+            rows = (
+                (
+                    await conn.execute(
+                        sa.select(quiz_answers.c.question_id).where(
+                            quiz_answers.c.user_id == user_id
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return set(rows)
+
+    async def correct_before(self, user_id: int, question_id: str) -> bool:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(quiz_answers.c.id)
+                    .where(
+                        quiz_answers.c.user_id == user_id,
+                        quiz_answers.c.question_id == question_id,
+                        quiz_answers.c.correct.is_(True),
+                        quiz_answers.c.gradable.is_(True),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        return row is not None
+
+    async def quiz_points_on(self, user_id: int, day: dt.date) -> int:
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(point_events.c.points), 0)).where(
+                        point_events.c.user_id == user_id,
+                        point_events.c.source == "quiz",
+                        point_events.c.day == day,
+                    )
+                )
+            ).scalar_one()
+        return int(value)
+
+    async def set_awaiting_rating(self, quiz_id: int, position: int) -> bool:
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                quizzes.update()
+                .where(
+                    quizzes.c.id == quiz_id,
+                    quizzes.c.active.is_(True),
+                    quizzes.c.position == position,
+                    quizzes.c.awaiting_rating.is_(False),
+                )
+                .values(awaiting_rating=True)
+            )
+        return result.rowcount == 1
+
+    async def record_quiz_answer(
+        self,
+        quiz: QuizRecord,
+        workspace: str,
+        question_id: str,
+        topic: str,
+        gradable: bool,
+        given: str,
+        correct: bool,
+        rating: str | None,
+        award: PointAward | None,
+        now: dt.datetime,
+    ) -> bool:
+        """Record the answer to the quiz's current question and move on; False if stale."""
+        finished = quiz.position + 1 >= len(quiz.question_ids)
+        async with self.db.write() as conn:
+            # Advancing on the expected position makes a double submit a no-op.
+            moved = await conn.execute(
+                quizzes.update()
+                .where(
+                    quizzes.c.id == quiz.id,
+                    quizzes.c.active.is_(True),
+                    quizzes.c.position == quiz.position,
+                )
+                .values(
+                    position=quiz.position + 1,
+                    awaiting_rating=False,
+                    active=not finished,
+                    finished_at=now if finished else None,
+                )
+            )
+            if moved.rowcount != 1:
+                return False
+            await conn.execute(
+                quiz_answers.insert().values(
+                    quiz_id=quiz.id,
+                    user_id=quiz.user_id,
+                    question_id=question_id,
+                    topic=topic,
+                    gradable=gradable,
+                    given=given[:300],
+                    correct=correct,
+                    rating=rating,
+                    points=award.points if award else 0,
+                    answered_at=now,
+                )
+            )
+            if award is not None:
+                await self._award(conn, workspace, award)
+        return True
+
+    async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                quizzes.update()
+                .where(quizzes.c.id == quiz_id, quizzes.c.active.is_(True))
+                .values(active=False, stopped=True, finished_at=now)
+            )
+
+    async def quiz_tally(self, quiz_id: int) -> QuizTally:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(sa.select(quiz_answers).where(quiz_answers.c.quiz_id == quiz_id))
+            ).all()
+        graded = [r for r in rows if r.gradable]
+        rated = Counter(r.rating for r in rows if r.rating)
+        return QuizTally(
+            len(graded),
+            sum(1 for r in graded if r.correct),
+            sum(r.points for r in rows),
+            dict(rated),
+        )
+
+    # -- leaderboards and stats ----------------------------------------------------------
+
+    def _user_board(self, workspace: str, period: str) -> sa.Select[Any]:
+        return (
+            sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
+            .join(users, users.c.id == totals.c.subject_id)
+            .where(
+                totals.c.workspace == workspace,
+                totals.c.period == period,
+                totals.c.kind == "user",
+                totals.c.points > 0,
+            )
+        )
+
+    async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]:
+        # Ties: more correct answers first, then the earlier player (lower id): deterministic.
+        query = (
+            self._user_board(workspace, period)
+            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            BoardEntry(r.subject_id, r.display_name, r.points, r.correct, i)
+            for i, r in enumerate(rows, start=1)
+        ]
+
+    async def user_rank(self, workspace: str, period: str, user_id: int) -> BoardEntry | None:
+        async with self.db.read() as conn:
+            mine = (
+                await conn.execute(
+                    self._user_board(workspace, period).where(totals.c.subject_id == user_id)
+                )
+            ).first()
+            if mine is None:
+                return None
+            better = (
+                await conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(totals)
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.period == period,
+                        totals.c.kind == "user",
+                        sa.or_(
+                            totals.c.points > mine.points,
+                            sa.and_(
+                                totals.c.points == mine.points, totals.c.correct > mine.correct
+                            ),
+                            sa.and_(
+                                totals.c.points == mine.points,
+                                totals.c.correct == mine.correct,
+                                totals.c.subject_id < user_id,
+                            ),
+                        ),
+                    )
+                )
+            ).scalar_one()
+        return BoardEntry(user_id, mine.display_name, mine.points, mine.correct, int(better) + 1)
+
+    async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
+        active = (
+            sa.select(team_active.c.team_id, sa.func.count().label("active"))
+            .where(team_active.c.workspace == workspace, team_active.c.period == period)
+            .group_by(team_active.c.team_id)
+            .subquery()
+        )
+        members = (
+            sa.select(memberships.c.team_id, sa.func.count().label("members"))
+            .group_by(memberships.c.team_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                teams.c.id,
+                teams.c.name,
+                totals.c.points,
+                sa.func.coalesce(active.c.active, 0).label("active"),
+                sa.func.coalesce(members.c.members, 0).label("members"),
+            )
+            .join(teams, teams.c.id == totals.c.subject_id)
+            .outerjoin(active, active.c.team_id == teams.c.id)
+            .outerjoin(members, members.c.team_id == teams.c.id)
+            .where(
+                totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team"
+            )
+        )
+        async with self.db.read() as conn:
+            rows = list((await conn.execute(query)).all())
+        # Rank by points per active member so small teams compete fairly; ties by total, name.
+        rows.sort(
+            key=lambda r: (-(r.points / r.active if r.active else 0), -r.points, r.name.casefold())
+        )
+        return [
+            TeamEntry(r.id, r.name, r.points, r.active, r.members, i)
+            for i, r in enumerate(rows, start=1)
+        ]
+
+    async def user_stats(self, user_id: int) -> UserStatsRecord:
+        daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
+        quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
+            quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
+        )
+        both = sa.union_all(daily, quiz).subquery()
+        query = (
+            sa.select(
+                both.c.topic,
+                sa.func.count().label("n"),
+                sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
+            )
+            .group_by(both.c.topic)
+            .order_by(both.c.topic)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            streak = (
+                await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
+            ).first()
+        by_topic = tuple((r.topic, int(r.n), int(r.ok or 0)) for r in rows)
+        return UserStatsRecord(
+            answered=sum(n for _, n, _ in by_topic),
+            correct=sum(ok for _, _, ok in by_topic),
+            current_streak=streak.current_streak if streak else 0,
+            best_streak=streak.best_streak if streak else 0,
+            by_topic=by_topic,
+        )
+
+    async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
+        """Totals recomputed from the raw point events; tests compare it with `totals`."""
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(point_events).where(point_events.c.workspace == workspace)
+                )
+            ).all()
+        out: Counter[tuple[str, str, int]] = Counter()
+        for r in rows:
+            for period in ("all", r.week, r.month):
+                out[(period, "user", r.user_id)] += r.points
+                if r.team_id is not None:
+                    out[(period, "team", r.team_id)] += r.points
+        return dict(out)
+
+    async def stored_totals(self, workspace: str) -> dict[tuple[str, str, int], int]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(sa.select(totals).where(totals.c.workspace == workspace))
+            ).all()
+        return {(r.period, r.kind, r.subject_id): r.points for r in rows}
+
+    # -- deliveries and privacy ----------------------------------------------------------
+
+    async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
+        """True the first time a platform delivery id is seen, False for every retry."""
+        stmt = (
+            self.db.insert(deliveries)
+            .values(platform=platform, delivery_id=delivery_id, received_at=now)
+            .on_conflict_do_nothing()
+            .returning(deliveries.c.delivery_id)
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def forget_user(self, user_id: int) -> None:
+        """Delete the user and everything that is theirs, and take their points off the totals."""
+        async with self.db.write() as conn:
+            events = (
+                await conn.execute(sa.select(point_events).where(point_events.c.user_id == user_id))
+            ).all()
+            team_points: Counter[tuple[str, str, int]] = Counter()
+            team_correct: Counter[tuple[str, str, int]] = Counter()
+            team_answered: Counter[tuple[str, str, int]] = Counter()
+            for e in events:
+                if e.team_id is None:
+                    continue
+                for period in ("all", e.week, e.month):
+                    key = (e.workspace, period, e.team_id)
+                    team_points[key] += e.points
+                    team_correct[key] += int(e.correct)
+                    team_answered[key] += 1
+            for (workspace, period, team_id), points in team_points.items():
+                key = (workspace, period, team_id)
+                await conn.execute(
+                    totals.update()
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.period == period,
+                        totals.c.kind == "team",
+                        totals.c.subject_id == team_id,
+                    )
+                    .values(
+                        points=totals.c.points - points,
+                        correct=totals.c.correct - team_correct[key],
+                        answered=totals.c.answered - team_answered[key],
+                    )
+                )
+            await conn.execute(
+                totals.delete().where(totals.c.kind == "user", totals.c.subject_id == user_id)
+            )
+            await conn.execute(team_active.delete().where(team_active.c.user_id == user_id))
+            for table in (point_events, quiz_answers, quizzes, answers, memberships, user_stats):
+                await conn.execute(table.delete().where(table.c.user_id == user_id))
+            await conn.execute(users.delete().where(users.c.id == user_id))

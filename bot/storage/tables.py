@@ -1,0 +1,225 @@
+"""SQLAlchemy Core tables: the schema Alembic migrates and every repository query uses."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = sa.DateTime(timezone=True)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("name_key", sa.String(200), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("workspace", "external_id", name="uq_users_workspace_external"),
+    sa.Index("ix_users_workspace_name", "workspace", "name_key"),
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    # Deleted teams keep their row (past points still name them) but free the name.
+    sa.Column("name_key", sa.String(100), nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("workspace", "name_key", name="uq_teams_workspace_name"),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    # A user row belongs to one workspace, so this key is "one team per user per workspace".
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("joined_at", TS, nullable=False),
+    sa.Index("ix_memberships_team", "team_id"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("post_time", sa.String(5), nullable=False, server_default="09:00"),
+    sa.Column("close_time", sa.String(5), nullable=False, server_default="17:00"),
+    sa.Column("days", sa.String(7), nullable=False, server_default="1111100"),
+    sa.Column("topics", sa.Text, nullable=False, server_default=""),
+    sa.Column("difficulty", sa.String(10), nullable=False, server_default="mixed"),
+    sa.Column("weekly_day", sa.Integer, nullable=False, server_default="4"),
+    sa.Column("weekly_time", sa.String(5), nullable=False, server_default="17:00"),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("workspace", "external_id", name="uq_channels_workspace_external"),
+)
+
+rounds = sa.Table(
+    "rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("question_id", sa.String(40), nullable=False),
+    sa.Column("choice_order", sa.String(20), nullable=False, server_default=""),
+    sa.Column("opened_at", TS, nullable=False),
+    sa.Column("closes_at", TS, nullable=False),
+    sa.Column("closed_at", TS, nullable=True),
+    sa.Column("post_ref", sa.String(200), nullable=True),  # platform message id, for threading
+    # One daily round per channel and local date: a second post attempt collides here.
+    sa.UniqueConstraint("channel_id", "local_date", name="uq_rounds_channel_date"),
+    sa.Index("ix_rounds_workspace_closed", "workspace", "closed_at"),
+)
+
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "round_id", sa.Integer, sa.ForeignKey("rounds.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("given", sa.String(300), nullable=False),
+    sa.Column("normalized", sa.String(300), nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("answered_at", TS, nullable=False),
+    # One locked answer per user per round, whatever the number of clicks or processes.
+    sa.UniqueConstraint("round_id", "user_id", name="uq_answers_round_user"),
+    sa.Index("ix_answers_user", "user_id"),
+)
+
+quizzes = sa.Table(
+    "quizzes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("question_ids", sa.Text, nullable=False),  # the planned questions, comma separated
+    sa.Column("orders", sa.Text, nullable=False),  # shown option order per question, ';' separated
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("awaiting_rating", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("stopped", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("finished_at", TS, nullable=True),
+    # At most one running quiz per user: a double `quiz` start cannot create two.
+    sa.Index(
+        "uq_quizzes_active_user",
+        "user_id",
+        unique=True,
+        sqlite_where=sa.text("active"),
+        postgresql_where=sa.text("active"),
+    ),
+)
+
+quiz_answers = sa.Table(
+    "quiz_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "quiz_id", sa.Integer, sa.ForeignKey("quizzes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("question_id", sa.String(40), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("gradable", sa.Boolean, nullable=False),
+    sa.Column("given", sa.String(300), nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("rating", sa.String(10), nullable=True),  # open items: got / partly / missed
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("answered_at", TS, nullable=False),
+    sa.UniqueConstraint("quiz_id", "question_id", name="uq_quiz_answers_quiz_question"),
+    sa.Index("ix_quiz_answers_user_question", "user_id", "question_id"),
+)
+
+point_events = sa.Table(
+    "point_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # The team at the moment of the event: later team changes never move these points.
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("source", sa.String(10), nullable=False),  # daily | quiz
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("week", sa.String(8), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("occurred_at", TS, nullable=False),
+    sa.Index("ix_point_events_user_source_day", "user_id", "source", "day"),
+)
+
+totals = sa.Table(
+    "totals",
+    metadata,
+    # Running totals per subject and period, written in the same transaction as the event.
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),  # all | 2026-W47 | 2026-11
+    sa.Column("kind", sa.String(4), primary_key=True),  # user | team
+    sa.Column("subject_id", sa.Integer, primary_key=True),
+    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("correct", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_totals_board", "workspace", "period", "kind", "points"),
+)
+
+team_active = sa.Table(
+    "team_active",
+    metadata,
+    # Members who answered in a period, so boards can rank by points per active member.
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("team_id", sa.Integer, primary_key=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+user_stats = sa.Table(
+    "user_stats",
+    metadata,
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("current_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("best_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_streak_round", sa.Integer, nullable=True),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    # Platform delivery ids already handled: retried events and double submits are no-ops.
+    sa.Column("platform", sa.String(20), primary_key=True),
+    sa.Column("delivery_id", sa.String(200), primary_key=True),
+    sa.Column("received_at", TS, nullable=False),
+)

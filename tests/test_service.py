@@ -1,0 +1,388 @@
+"""Service behaviour through the dispatcher, on a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import sqlalchemy as sa
+
+from bot.bootstrap import App, ManualClock
+from bot.commands import SubmitAnswer
+from bot.identity import Platform
+from bot.replies import (
+    AnswerFeedback,
+    Flashcard,
+    LeaderboardView,
+    Notice,
+    QuestionCard,
+    QuizSummary,
+    StatsView,
+    TableView,
+    Tone,
+)
+from bot.storage.tables import answers, memberships, quizzes, teams
+from tests.conftest import origin
+from tests.helpers import errors, say, text
+
+ADMIN = origin("Ada", admin=True)
+BOB = origin("Bob")
+CY = origin("Cy")
+
+
+def correct_text(app: App, card: QuestionCard) -> str:
+    q = app.bank.by_id[card.question_id]
+    if q.type.value == "mcq":
+        return next(o.label for o in card.options if o.index == q.answer)
+    if q.type.value == "true_false":
+        return "true" if q.answer else "false"
+    return str(q.answer)
+
+
+def wrong_text(app: App, card: QuestionCard) -> str:
+    q = app.bank.by_id[card.question_id]
+    if q.type.value == "mcq":
+        return next(o.label for o in card.options if o.index != q.answer)
+    if q.type.value == "true_false":
+        return "false" if q.answer else "true"
+    if q.type.value == "numeric":
+        return "12345"
+    return "something else entirely"
+
+
+async def test_help_lists_every_catalog_command(app: App) -> None:
+    out = await text(app, BOB, "help")
+    for name in ("help", "topics", "quiz", "daily", "answer", "leaderboard", "stats", "team",
+                 "config", "forgetme"):
+        assert name in out
+
+
+async def test_unknown_command_suggests_closest(app: App) -> None:
+    replies = await say(app, BOB, "/quizz statistics")
+    assert errors(replies) == ["Unknown command 'quizz'. Did you mean `quiz`? Send `help` for the list."]
+
+
+async def test_unknown_topic_suggests(app: App) -> None:
+    [msg] = errors(await say(app, BOB, "quiz sample-stast 2"))
+    assert "Unknown topic 'sample-stast'" in msg and "sample-stats" in msg
+
+
+async def test_topic_by_unique_part(app: App) -> None:
+    replies = await say(app, BOB, "quiz ml 1")
+    card = replies[-1]
+    assert isinstance(card, QuestionCard) and card.topic == "sample-ml"
+
+
+async def test_quiz_runs_to_summary_with_feedback(app: App) -> None:
+    replies = await say(app, BOB, "quiz sample-ml 3")
+    card = replies[-1]
+    assert isinstance(card, QuestionCard) and (card.position, card.total) == (1, 3)
+    seen = {card.question_id}
+    replies = await say(app, BOB, f"answer {correct_text(app, card)}")
+    feedback = replies[0]
+    assert isinstance(feedback, AnswerFeedback) and feedback.correct and feedback.points > 0
+    assert feedback.explanation == app.bank.by_id[card.question_id].explanation
+    card = replies[-1]
+    assert isinstance(card, QuestionCard) and card.position == 2
+    seen.add(card.question_id)
+    replies = await say(app, BOB, f"answer {wrong_text(app, card)}")
+    assert isinstance(replies[0], AnswerFeedback) and not replies[0].correct
+    card = replies[-1]
+    assert isinstance(card, QuestionCard)
+    seen.add(card.question_id)
+    assert len(seen) == 3  # no repeats inside a quiz
+    replies = await say(app, BOB, f"answer {correct_text(app, card)}")
+    summary = replies[-1]
+    assert isinstance(summary, QuizSummary)
+    assert (summary.answered, summary.correct, summary.total) == (3, 2, 3)
+
+
+async def test_invalid_answer_shape_records_nothing(app: App) -> None:
+    await say(app, BOB, "quiz sample-ml 3 hard")  # the only hard sample-ml item is an MCQ
+    [msg] = errors(await say(app, BOB, "answer Z"))
+    assert msg == "Answer with a letter (A, B, C) or the option's text."
+    async with app.db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(quizzes))).scalar_one() == 1
+        quiz = (await conn.execute(sa.select(quizzes))).one()
+    assert quiz.position == 0
+
+
+async def test_second_quiz_refused_and_stop(app: App) -> None:
+    await say(app, BOB, "quiz sample-stats 2")
+    [msg] = errors(await say(app, BOB, "quiz"))
+    assert "already have a quiz running" in msg
+    replies = await say(app, BOB, "quiz stop")
+    assert isinstance(replies[0], QuizSummary) and replies[0].stopped
+    assert errors(await say(app, BOB, "quiz stop")) == [
+        "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."]
+
+
+async def test_no_repeats_until_pool_used_up(app: App) -> None:
+    seen: list[str] = []
+    for _ in range(3):
+        replies = await say(app, BOB, "quiz sample-ml 1")
+        card = replies[-1]
+        assert isinstance(card, QuestionCard)
+        seen.append(card.question_id)
+        await say(app, BOB, f"answer {wrong_text(app, card)}")
+    assert sorted(seen) == sorted(q.id for q in app.bank.select(["sample-ml"]))
+    replies = await say(app, BOB, "quiz sample-ml 1")
+    assert any(isinstance(r, Notice) and "start over" in r.text for r in replies)
+
+
+async def test_repeat_correct_earns_nothing(app: App) -> None:
+    points = []
+    for _ in range(4):
+        replies = await say(app, BOB, "quiz sample-ml 1")
+        card = replies[-1]
+        assert isinstance(card, QuestionCard)
+        if card.question_id != "sm-dropout":
+            await say(app, BOB, "quiz stop")
+            continue
+        fb = (await say(app, BOB, "answer dropout"))[0]
+        assert isinstance(fb, AnswerFeedback)
+        points.append(fb.points)
+    assert points[0] == 5 and all(p == 0 for p in points[1:])
+
+
+async def test_quiz_daily_cap(app: App) -> None:
+    app.service.quiz_cap = 12
+    earned = []
+    for _ in range(3):
+        replies = await say(app, BOB, "quiz sample-stats 5")
+        while isinstance(replies[-1], QuestionCard):
+            card = replies[-1]
+            if app.bank.by_id[card.question_id].type.value == "open":
+                await say(app, BOB, "answer I think I know")
+                replies = await say(app, BOB, "answer got it")
+                continue
+            replies = await say(app, BOB, f"answer {correct_text(app, card)}")
+            earned += [r.points for r in replies if isinstance(r, AnswerFeedback)]
+    assert sum(earned) == 12
+
+
+async def test_open_item_is_self_rated_without_points(app: App) -> None:
+    for _ in range(5):
+        replies = await say(app, BOB, "quiz sample-stats 1 hard")
+        card = replies[-1]
+        assert isinstance(card, QuestionCard)
+        if card.question_id == "ss-bias-variance":
+            break
+        await say(app, BOB, "quiz stop")
+    replies = await say(app, BOB, "answer bias plus variance")
+    assert isinstance(replies[0], Flashcard) and replies[0].key_points
+    assert errors(await say(app, BOB, "answer maybe")) == [
+        "For this question, rate yourself: `got it`, `partly` or `missed`."]
+    replies = await say(app, BOB, "answer got it")
+    summary = replies[-1]
+    assert isinstance(summary, QuizSummary) and summary.points == 0 and summary.rated == {"got": 1}
+
+
+async def test_daily_round_one_locked_answer_and_reveal(app: App, clock: ManualClock) -> None:
+    place = ADMIN.place
+    opened = await app.service.open_daily_round(place, clock.now(), "ss-median")
+    assert opened is not None
+    rnd, card = opened
+    assert await app.service.open_daily_round(place, clock.now(), "ss-median") is None
+    right = next(o.label for o in card.options if o.index == 1)
+    wrong = next(o.label for o in card.options if o.index != 1)
+    assert "locked in" in (await text(app, BOB, f"answer {right}"))
+    [msg] = errors(await say(app, BOB, f"answer {wrong}"))
+    assert msg.startswith("You already answered today's question")
+    await say(app, CY, f"answer {wrong}")
+    clock.advance(dt.timedelta(minutes=5))
+    await say(app, ADMIN, f"answer {right}")
+    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    assert reveal is not None
+    assert (reveal.answered, reveal.correct_count) == (3, 2)
+    assert reveal.winners == ("Bob", "Ada") and reveal.first_correct == "Bob"
+    assert sum(s.count for s in reveal.shares) == 3
+    assert await app.service.close_daily_round(rnd.id, clock.now()) is None  # closes once
+    [msg] = errors(await say(app, CY, "answer A"))
+    assert msg == "You have no quiz running and this channel has no open daily question."
+
+
+async def test_concurrent_answers_record_exactly_one(app: App, clock: ManualClock) -> None:
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    rnd = opened[0]
+    results = await asyncio.gather(*[
+        app.dispatcher.dispatch(SubmitAnswer(v, round_id=rnd.id), BOB)
+        for v in ("true", "false", "true", "false")
+    ])
+    locked = [r for r in results if isinstance(r[0], Notice) and r[0].tone is Tone.SUCCESS]
+    assert len(locked) == 1
+    async with app.db.read() as conn:
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar_one()
+    assert count == 1
+
+
+async def test_duplicate_delivery_is_a_no_op(app: App, clock: ManualClock) -> None:
+    rnd = (await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum"))
+    assert rnd is not None
+    cmd = SubmitAnswer("true", round_id=rnd[0].id, delivery_id="evt-1")
+    first = await app.dispatcher.dispatch(cmd, BOB)
+    again = await app.dispatcher.dispatch(cmd, BOB)
+    assert first[0].tone is Tone.SUCCESS  # type: ignore[union-attr]
+    assert again == [Notice("Already handled.")]
+
+
+async def test_streak_bonus_across_rounds(app: App, clock: ManualClock) -> None:
+    gained = []
+    for day in range(3):
+        clock.set(dt.datetime(2026, 11, 16 + day, 9, 0, tzinfo=dt.UTC))
+        opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+        assert opened is not None
+        await say(app, BOB, "answer true")
+        await app.service.close_daily_round(opened[0].id, clock.now())
+        async with app.db.read() as conn:
+            gained.append((await conn.execute(sa.select(answers.c.points)
+                                              .where(answers.c.round_id == opened[0].id))).scalar_one())
+    assert gained == [20, 22, 24]
+    stats = (await say(app, BOB, "stats"))[0]
+    assert isinstance(stats, StatsView) and (stats.current_streak, stats.best_streak) == (3, 3)
+
+
+async def test_teams_and_team_change_keeps_past_points(app: App, clock: ManualClock) -> None:
+    assert errors(await say(app, BOB, "team create Owls")) == ["Only an admin can create teams."]
+    assert "created" in await text(app, ADMIN, "team create Owls")
+    assert "created" in await text(app, ADMIN, "team create Foxes")
+    assert errors(await say(app, ADMIN, "team create owls")) == [
+        "A team called owls already exists here."]
+    assert "joined Owls" in await text(app, BOB, "team join owls")
+    assert "joined Foxes" in await text(app, CY, "team join Foxes")
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    await say(app, BOB, "answer true")
+    await say(app, CY, "answer false")
+    await app.service.close_daily_round(opened[0].id, clock.now())
+    assert "left Owls and joined Foxes" in await text(app, BOB, "team join Foxes")
+    board = (await say(app, BOB, "leaderboard teams week"))[0]
+    assert isinstance(board, LeaderboardView)
+    by_name = {r.name: r.points for r in board.rows}
+    assert by_name == {"Owls": 20, "Foxes": 0}
+    listing = (await say(app, BOB, "team list"))[0]
+    assert isinstance(listing, TableView)
+    assert dict(listing.rows) == {"Foxes": "Bob, Cy", "Owls": "(no members yet)"}
+    [msg] = errors(await say(app, BOB, "team join Otters"))
+    assert msg.startswith("There is no team called Otters.")
+
+
+async def test_team_board_ranks_by_points_per_active_member(app: App, clock: ManualClock) -> None:
+    await say(app, ADMIN, "team create Big")
+    await say(app, ADMIN, "team create Small")
+    names = ["P1", "P2", "P3"]
+    for n in names:
+        await say(app, origin(n), "team join Big")
+    await say(app, origin("S1"), "team join Small")
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    for n in names[:2]:
+        await say(app, origin(n), "answer true")
+    await say(app, origin("P3"), "answer false")
+    await say(app, origin("S1"), "answer true")
+    await app.service.close_daily_round(opened[0].id, clock.now())
+    board = (await say(app, BOB, "leaderboard teams"))[0]
+    assert isinstance(board, LeaderboardView)
+    assert [(r.name, r.points) for r in board.rows] == [("Small", 20), ("Big", 40)]
+
+
+async def test_totals_match_recount_of_raw_answers(app: App, clock: ManualClock) -> None:
+    await say(app, ADMIN, "team create Owls")
+    await say(app, BOB, "team join Owls")
+    for day in range(2):
+        clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=day))
+        opened = await app.service.open_daily_round(ADMIN.place, clock.now(), None)
+        assert opened is not None
+        for who in (BOB, CY):
+            await say(app, who, f"answer {correct_text(app, opened[1])}")
+        await app.service.close_daily_round(opened[0].id, clock.now())
+        replies = await say(app, BOB, "quiz sample-ml 2")
+        while isinstance(replies[-1], QuestionCard):
+            replies = await say(app, BOB, f"answer {correct_text(app, replies[-1])}")
+    workspace = BOB.place.workspace_key
+    assert await app.store.stored_totals(workspace) == await app.store.recount(workspace)
+    assert {k[0] for k in await app.store.recount(workspace)} >= {"all", "2026-11", "2026-12"}
+
+
+async def test_leaderboard_users_and_viewer_row(app: App, clock: ManualClock) -> None:
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    await say(app, BOB, "answer true")
+    await say(app, CY, "answer true")
+    await app.service.close_daily_round(opened[0].id, clock.now())
+    board = (await say(app, CY, "leaderboard users all"))[0]
+    assert isinstance(board, LeaderboardView)
+    assert [(r.rank, r.name, r.highlight) for r in board.rows] == [(1, "Bob", False), (2, "Cy", True)]
+    [msg] = errors(await say(app, CY, "leaderboard yearly"))
+    assert msg.startswith("'yearly' is not a leaderboard option")
+
+
+async def test_stats_per_topic_and_unknown_user(app: App, clock: ManualClock) -> None:
+    await say(app, BOB, "quiz sample-ml 1")
+    quiz_card = (await say(app, BOB, "daily"))
+    assert errors(quiz_card) == ["There is no open daily question in this channel right now."]
+    stats = (await say(app, CY, "stats Bob"))[0]
+    assert isinstance(stats, StatsView) and stats.name == "Bob"
+    assert errors(await say(app, CY, "stats Nobody")) == ["Nobody called 'Nobody' has played here yet."]
+
+
+async def test_config_admin_only_and_validation(app: App) -> None:
+    assert errors(await say(app, BOB, "config time 10:00")) == [
+        "Only an admin can change the channel settings."]
+    assert "is not a time" in errors(await say(app, ADMIN, "config time 9am"))[0]
+    assert "not a valid time of day" in errors(await say(app, ADMIN, "config time 24:30"))[0]
+    [msg] = errors(await say(app, ADMIN, "config timezone Europe/Berln"))
+    assert "Unknown time zone 'Europe/Berln'" in msg and "Europe/Berlin" in msg
+    [msg] = errors(await say(app, ADMIN, "config close 08:00"))
+    assert msg == "The close time 08:00 must be later than the post time 09:00 on the same day."
+    assert "mon, tue" in errors(await say(app, ADMIN, "config days mon,funday"))[0]
+    assert errors(await say(app, ADMIN, "config topics nosuch")) == [
+        "Unknown topic(s): nosuch. Send `topics` for the list."]
+    out = await text(app, ADMIN, "config channel")
+    assert "Daily questions will be posted in this channel" in out
+    out = await text(app, ADMIN, "config timezone europe/berlin")
+    assert "time zone Europe/Berlin" in out
+    out = await text(app, ADMIN, "config days mon,wed,fri")
+    assert "days: mon,wed,fri" in out
+    out = await text(app, ADMIN, "config weekly thu 16:30")
+    assert "weekly tally: Thu 16:30" in out
+    assert "paused" in await text(app, ADMIN, "config pause")
+    channel = await app.store.get_channel(ADMIN.place.workspace_key, "general")
+    assert channel is not None and channel.schedule.paused and channel.enabled
+
+
+async def test_forgetme_needs_confirm_and_removes_everything(app: App, clock: ManualClock) -> None:
+    await say(app, ADMIN, "team create Owls")
+    await say(app, BOB, "team join Owls")
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    await say(app, BOB, "answer true")
+    await app.service.close_daily_round(opened[0].id, clock.now())
+    assert "forgetme confirm" in await text(app, BOB, "forgetme")
+    assert errors(await say(app, BOB, "forgetme please")) == [
+        "To delete your data, send exactly `forgetme confirm`."]
+    assert "deleted" in await text(app, BOB, "forgetme confirm")
+    workspace = BOB.place.workspace_key
+    assert await app.store.stored_totals(workspace) == {
+        k: 0 for k in await app.store.stored_totals(workspace)}
+    async with app.db.read() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(memberships))).scalar_one() == 0
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar_one() == 0
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(teams))).scalar_one() == 1
+
+
+async def test_internal_error_becomes_private_notice(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async def boom(*args: object) -> None:
+        raise RuntimeError("db down")
+
+    monkeypatch.setitem(app.dispatcher.handlers, type(__import__("bot.commands").commands.ShowTopics()),
+                        boom)
+    replies = await say(app, BOB, "topics")
+    assert errors(replies) == ["Something went wrong on our side; nothing was recorded. Please try again."]
+
+
+async def test_workspaces_are_isolated(app: App) -> None:
+    await say(app, ADMIN, "team create Owls")
+    other = origin("Bob", workspace="other", platform=Platform.SLACK)
+    assert errors(await say(app, other, "team join Owls"))[0].startswith("There is no team called Owls.")
