@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 
 class QuestionType(enum.StrEnum):
@@ -123,10 +123,10 @@ def _compact(text: str) -> str:
     return text.replace(" ", "")
 
 
-# A typo is forgiven only when the answer is long enough for a ratio to mean something
-# and is about as long as the key: "RANSAC" vs "RANSAK" passes, "not RANSAC" does not.
+# A typo is forgiven only when the key is long enough for an edit to be a slip rather than
+# another word: one edit from 5 characters, two from 12. "RANSAK" passes, "not RANSAC" does not.
 SHORT_MIN_FUZZY_LEN = 5
-SHORT_FUZZY_THRESHOLD = 85.0
+SHORT_TWO_EDITS_LEN = 12
 _NEGATIONS = {"not", "no", "never", "isn't", "isnt", "without"}
 
 
@@ -146,10 +146,9 @@ def check_short(question: Question, given: str) -> Check:
         a, b = _compact(norm), _compact(key)
         if len(b) < SHORT_MIN_FUZZY_LEN:
             continue
-        # Length must be close, otherwise a key hidden inside a longer guess would pass.
-        if abs(len(a) - len(b)) > max(1, len(b) // 6):
-            continue
-        if fuzz.ratio(a, b) >= SHORT_FUZZY_THRESHOLD:
+        allowed = 2 if len(b) >= SHORT_TWO_EDITS_LEN else 1
+        # An edit budget, not containment: a key hidden inside a longer guess stays wrong.
+        if Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed:
             return Check(Verdict.CORRECT, norm)
     return Check(Verdict.WRONG, norm)
 

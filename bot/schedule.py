@@ -47,7 +47,7 @@ def resolve_timezone(text: str) -> str:
     by_fold = {z.casefold(): z for z in _zone_names()}
     if name.casefold() in by_fold:
         return by_fold[name.casefold()]
-    guesses = [g for g, score, _ in process.extract(name, _zone_names(), limit=3) if score >= 60]
+    guesses = [g for g, score, _ in process.extract(name, _zone_names(), limit=3) if score >= 80]
     hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
     raise ScheduleError(
         f"Unknown time zone '{name}'. Use an IANA name such as Europe/Berlin.{hint}"

@@ -22,10 +22,15 @@ def _default_content_dir() -> Path:
 class Settings(BaseSettings):
     """Every knob StudyBot reads; each one is documented in .env.example and the README."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Blank lines copied from .env.example (`DISCORD_DEV_GUILD_ID=`) mean "not set".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = Field(DEFAULT_DB_URL, validation_alias="STUDYBOT_DATABASE_URL")
-    content_dir: Path = Field(default_factory=_default_content_dir, validation_alias="STUDYBOT_CONTENT_DIR")
+    content_dir: Path = Field(
+        default_factory=_default_content_dir, validation_alias="STUDYBOT_CONTENT_DIR"
+    )
     log_level: str = Field("INFO", validation_alias="STUDYBOT_LOG_LEVEL")
     quiz_daily_cap: int = Field(100, validation_alias="STUDYBOT_QUIZ_DAILY_CAP", ge=0)
 

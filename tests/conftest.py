@@ -67,13 +67,20 @@ async def db_url(backend: str, tmp_path: Path) -> str:
 @pytest.fixture
 async def app(db_url: str, clock: ManualClock) -> AsyncIterator[App]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    application = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT,
-                                  clock=clock, rng=SeededRng(7))
+    application = await build_app(
+        settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock, rng=SeededRng(7)
+    )
     yield application
     await application.close()
 
 
-def origin(name: str, admin: bool = False, channel: str = "general",
-           workspace: str = "acme", platform: Platform = Platform.CONSOLE) -> Origin:
-    return Origin(UserRef(platform, name.casefold()), PlaceRef(platform, workspace, channel),
-                  name, admin)
+def origin(
+    name: str,
+    admin: bool = False,
+    channel: str = "general",
+    workspace: str = "acme",
+    platform: Platform = Platform.CONSOLE,
+) -> Origin:
+    return Origin(
+        UserRef(platform, name.casefold()), PlaceRef(platform, workspace, channel), name, admin
+    )

@@ -52,14 +52,26 @@ def wrong_text(app: App, card: QuestionCard) -> str:
 
 async def test_help_lists_every_catalog_command(app: App) -> None:
     out = await text(app, BOB, "help")
-    for name in ("help", "topics", "quiz", "daily", "answer", "leaderboard", "stats", "team",
-                 "config", "forgetme"):
+    for name in (
+        "help",
+        "topics",
+        "quiz",
+        "daily",
+        "answer",
+        "leaderboard",
+        "stats",
+        "team",
+        "config",
+        "forgetme",
+    ):
         assert name in out
 
 
 async def test_unknown_command_suggests_closest(app: App) -> None:
     replies = await say(app, BOB, "/quizz statistics")
-    assert errors(replies) == ["Unknown command 'quizz'. Did you mean `quiz`? Send `help` for the list."]
+    assert errors(replies) == [
+        "Unknown command 'quizz'. Did you mean `quiz`? Send `help` for the list."
+    ]
 
 
 async def test_unknown_topic_suggests(app: App) -> None:
@@ -102,7 +114,9 @@ async def test_invalid_answer_shape_records_nothing(app: App) -> None:
     [msg] = errors(await say(app, BOB, "answer Z"))
     assert msg == "Answer with a letter (A, B, C) or the option's text."
     async with app.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(quizzes))).scalar_one() == 1
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(quizzes))
+        ).scalar_one() == 1
         quiz = (await conn.execute(sa.select(quizzes))).one()
     assert quiz.position == 0
 
@@ -114,7 +128,8 @@ async def test_second_quiz_refused_and_stop(app: App) -> None:
     replies = await say(app, BOB, "quiz stop")
     assert isinstance(replies[0], QuizSummary) and replies[0].stopped
     assert errors(await say(app, BOB, "quiz stop")) == [
-        "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."]
+        "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
+    ]
 
 
 async def test_no_repeats_until_pool_used_up(app: App) -> None:
@@ -172,7 +187,8 @@ async def test_open_item_is_self_rated_without_points(app: App) -> None:
     replies = await say(app, BOB, "answer bias plus variance")
     assert isinstance(replies[0], Flashcard) and replies[0].key_points
     assert errors(await say(app, BOB, "answer maybe")) == [
-        "For this question, rate yourself: `got it`, `partly` or `missed`."]
+        "For this question, rate yourself: `got it`, `partly` or `missed`."
+    ]
     replies = await say(app, BOB, "answer got it")
     summary = replies[-1]
     assert isinstance(summary, QuizSummary) and summary.points == 0 and summary.rated == {"got": 1}
@@ -206,10 +222,12 @@ async def test_concurrent_answers_record_exactly_one(app: App, clock: ManualCloc
     opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     rnd = opened[0]
-    results = await asyncio.gather(*[
-        app.dispatcher.dispatch(SubmitAnswer(v, round_id=rnd.id), BOB)
-        for v in ("true", "false", "true", "false")
-    ])
+    results = await asyncio.gather(
+        *[
+            app.dispatcher.dispatch(SubmitAnswer(v, round_id=rnd.id), BOB)
+            for v in ("true", "false", "true", "false")
+        ]
+    )
     locked = [r for r in results if isinstance(r[0], Notice) and r[0].tone is Tone.SUCCESS]
     assert len(locked) == 1
     async with app.db.read() as conn:
@@ -218,7 +236,7 @@ async def test_concurrent_answers_record_exactly_one(app: App, clock: ManualCloc
 
 
 async def test_duplicate_delivery_is_a_no_op(app: App, clock: ManualClock) -> None:
-    rnd = (await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum"))
+    rnd = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
     assert rnd is not None
     cmd = SubmitAnswer("true", round_id=rnd[0].id, delivery_id="evt-1")
     first = await app.dispatcher.dispatch(cmd, BOB)
@@ -236,8 +254,13 @@ async def test_streak_bonus_across_rounds(app: App, clock: ManualClock) -> None:
         await say(app, BOB, "answer true")
         await app.service.close_daily_round(opened[0].id, clock.now())
         async with app.db.read() as conn:
-            gained.append((await conn.execute(sa.select(answers.c.points)
-                                              .where(answers.c.round_id == opened[0].id))).scalar_one())
+            gained.append(
+                (
+                    await conn.execute(
+                        sa.select(answers.c.points).where(answers.c.round_id == opened[0].id)
+                    )
+                ).scalar_one()
+            )
     assert gained == [20, 22, 24]
     stats = (await say(app, BOB, "stats"))[0]
     assert isinstance(stats, StatsView) and (stats.current_streak, stats.best_streak) == (3, 3)
@@ -248,7 +271,8 @@ async def test_teams_and_team_change_keeps_past_points(app: App, clock: ManualCl
     assert "created" in await text(app, ADMIN, "team create Owls")
     assert "created" in await text(app, ADMIN, "team create Foxes")
     assert errors(await say(app, ADMIN, "team create owls")) == [
-        "A team called owls already exists here."]
+        "A team called owls already exists here."
+    ]
     assert "joined Owls" in await text(app, BOB, "team join owls")
     assert "joined Foxes" in await text(app, CY, "team join Foxes")
     opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
@@ -313,23 +337,29 @@ async def test_leaderboard_users_and_viewer_row(app: App, clock: ManualClock) ->
     await app.service.close_daily_round(opened[0].id, clock.now())
     board = (await say(app, CY, "leaderboard users all"))[0]
     assert isinstance(board, LeaderboardView)
-    assert [(r.rank, r.name, r.highlight) for r in board.rows] == [(1, "Bob", False), (2, "Cy", True)]
+    assert [(r.rank, r.name, r.highlight) for r in board.rows] == [
+        (1, "Bob", False),
+        (2, "Cy", True),
+    ]
     [msg] = errors(await say(app, CY, "leaderboard yearly"))
     assert msg.startswith("'yearly' is not a leaderboard option")
 
 
 async def test_stats_per_topic_and_unknown_user(app: App, clock: ManualClock) -> None:
     await say(app, BOB, "quiz sample-ml 1")
-    quiz_card = (await say(app, BOB, "daily"))
+    quiz_card = await say(app, BOB, "daily")
     assert errors(quiz_card) == ["There is no open daily question in this channel right now."]
     stats = (await say(app, CY, "stats Bob"))[0]
     assert isinstance(stats, StatsView) and stats.name == "Bob"
-    assert errors(await say(app, CY, "stats Nobody")) == ["Nobody called 'Nobody' has played here yet."]
+    assert errors(await say(app, CY, "stats Nobody")) == [
+        "Nobody called 'Nobody' has played here yet."
+    ]
 
 
 async def test_config_admin_only_and_validation(app: App) -> None:
     assert errors(await say(app, BOB, "config time 10:00")) == [
-        "Only an admin can change the channel settings."]
+        "Only an admin can change the channel settings."
+    ]
     assert "is not a time" in errors(await say(app, ADMIN, "config time 9am"))[0]
     assert "not a valid time of day" in errors(await say(app, ADMIN, "config time 24:30"))[0]
     [msg] = errors(await say(app, ADMIN, "config timezone Europe/Berln"))
@@ -338,7 +368,8 @@ async def test_config_admin_only_and_validation(app: App) -> None:
     assert msg == "The close time 08:00 must be later than the post time 09:00 on the same day."
     assert "mon, tue" in errors(await say(app, ADMIN, "config days mon,funday"))[0]
     assert errors(await say(app, ADMIN, "config topics nosuch")) == [
-        "Unknown topic(s): nosuch. Send `topics` for the list."]
+        "Unknown topic(s): nosuch. Send `topics` for the list."
+    ]
     out = await text(app, ADMIN, "config channel")
     assert "Daily questions will be posted in this channel" in out
     out = await text(app, ADMIN, "config timezone europe/berlin")
@@ -361,14 +392,20 @@ async def test_forgetme_needs_confirm_and_removes_everything(app: App, clock: Ma
     await app.service.close_daily_round(opened[0].id, clock.now())
     assert "forgetme confirm" in await text(app, BOB, "forgetme")
     assert errors(await say(app, BOB, "forgetme please")) == [
-        "To delete your data, send exactly `forgetme confirm`."]
+        "To delete your data, send exactly `forgetme confirm`."
+    ]
     assert "deleted" in await text(app, BOB, "forgetme confirm")
     workspace = BOB.place.workspace_key
     assert await app.store.stored_totals(workspace) == {
-        k: 0 for k in await app.store.stored_totals(workspace)}
+        k: 0 for k in await app.store.stored_totals(workspace)
+    }
     async with app.db.read() as conn:
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(memberships))).scalar_one() == 0
-        assert (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar_one() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(memberships))
+        ).scalar_one() == 0
+        assert (
+            await conn.execute(sa.select(sa.func.count()).select_from(answers))
+        ).scalar_one() == 0
         assert (await conn.execute(sa.select(sa.func.count()).select_from(teams))).scalar_one() == 1
 
 
@@ -376,13 +413,18 @@ async def test_internal_error_becomes_private_notice(app: App, monkeypatch) -> N
     async def boom(*args: object) -> None:
         raise RuntimeError("db down")
 
-    monkeypatch.setitem(app.dispatcher.handlers, type(__import__("bot.commands").commands.ShowTopics()),
-                        boom)
+    monkeypatch.setitem(
+        app.dispatcher.handlers, type(__import__("bot.commands").commands.ShowTopics()), boom
+    )
     replies = await say(app, BOB, "topics")
-    assert errors(replies) == ["Something went wrong on our side; nothing was recorded. Please try again."]
+    assert errors(replies) == [
+        "Something went wrong on our side; nothing was recorded. Please try again."
+    ]
 
 
 async def test_workspaces_are_isolated(app: App) -> None:
     await say(app, ADMIN, "team create Owls")
     other = origin("Bob", workspace="other", platform=Platform.SLACK)
-    assert errors(await say(app, other, "team join Owls"))[0].startswith("There is no team called Owls.")
+    assert errors(await say(app, other, "team join Owls"))[0].startswith(
+        "There is no team called Owls."
+    )

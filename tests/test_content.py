@@ -1,0 +1,163 @@
+"""The deck loader and `studybot content check`: clear messages for broken decks, a clean bank."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+from bot.content import load_bank, load_seed_ids
+from tests.conftest import ROOT
+
+GOOD = """
+[deck]
+topic = "demo"
+title = "Demo"
+
+[[questions]]
+id = "demo-one"
+type = "mcq"
+difficulty = "easy"
+prompt = "Pick B."
+choices = ["a", "b", "c"]
+answer = 1
+explanation = "B is b."
+seeds = ["s0-l9"]
+"""
+
+
+def write(tmp_path: Path, body: str, name: str = "demo.toml") -> Path:
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    return tmp_path
+
+
+def problems(tmp_path: Path, seed_ids: set[str] | None = None) -> list[str]:
+    return [str(p) for p in load_bank(tmp_path, seed_ids)[1]]
+
+
+def test_good_deck_loads(tmp_path: Path) -> None:
+    bank, found = load_bank(write(tmp_path, GOOD))
+    assert found == [] and bank.by_id["demo-one"].topic == "demo"
+
+
+def test_missing_field(tmp_path: Path) -> None:
+    write(tmp_path, GOOD.replace('explanation = "B is b."\n', ""))
+    assert problems(tmp_path) == ["demo.toml: demo-one: explanation: required field is missing"]
+
+
+def test_duplicate_id_across_decks(tmp_path: Path) -> None:
+    write(tmp_path, GOOD)
+    write(tmp_path, GOOD.replace('"demo"', '"other"'), "other.toml")
+    assert problems(tmp_path) == ["other.toml: demo-one: id: duplicate id, also in demo.toml"]
+
+
+def test_mcq_answer_out_of_range(tmp_path: Path) -> None:
+    write(tmp_path, GOOD.replace("answer = 1", "answer = 3"))
+    assert problems(tmp_path) == ["demo.toml: demo-one: answer: index 3 is out of range 0..2"]
+
+
+def test_unknown_seed_id(tmp_path: Path) -> None:
+    write(tmp_path, GOOD.replace("s0-l9", "s9-l1"))
+    assert problems(tmp_path, {"s0-l9"}) == ["demo.toml: demo-one: seeds: unknown seed id s9-l1"]
+
+
+def test_over_long_text(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        GOOD.replace('"Pick B."', '"' + "x" * 301 + '"').replace('"b"', '"' + "y" * 81 + '"'),
+    )
+    assert problems(tmp_path) == [
+        "demo.toml: demo-one: prompt: 301 characters, limit 300",
+        "demo.toml: demo-one: choices.1: 81 characters, limit 80",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('type = "mcq"', 'type = "essay"', "type: input should be 'mcq', 'true_false', 'short'"),
+        ("explanation =", "explaination =", "explaination: unknown field"),
+        ('"c"]', '"All of the above"]', "choices.2: 'All of the above' is not allowed"),
+        ('"B is b."', '"Use $x^2$ here."', "explanation: contains LaTeX markup"),
+        ('id = "demo-one"', 'id = "Demo One"', "id: use only a-z, 0-9 and '-'"),
+        (
+            'topic = "demo"',
+            'topic = "other"',
+            "deck: topic: 'other' must equal the file name 'demo'",
+        ),
+        ("answer = 1", "answer = true", "answer: mcq needs the 0-based index"),
+    ],
+)
+def test_rule_messages(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    write(tmp_path, GOOD.replace(old, new, 1))
+    assert any(expected in p for p in problems(tmp_path)), problems(tmp_path)
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    write(tmp_path, GOOD + "\n[[questions]\n")
+    [found] = problems(tmp_path)
+    assert found.startswith("demo.toml: -: toml: ")
+
+
+def test_type_specific_rules(tmp_path: Path) -> None:
+    body = (
+        GOOD
+        + """
+[[questions]]
+id = "demo-open"
+type = "open"
+difficulty = "hard"
+prompt = "Discuss."
+key_points = ["only one"]
+explanation = "e"
+
+[[questions]]
+id = "demo-num"
+type = "numeric"
+difficulty = "hard"
+prompt = "n?"
+answer = "five"
+explanation = "e"
+"""
+    )
+    write(tmp_path, body)
+    assert problems(tmp_path) == [
+        "demo.toml: demo-open: model_answer: required for open",
+        "demo.toml: demo-open: key_points: 1 points, need 3 to 6",
+        "demo.toml: demo-num: answer: numeric needs a number",
+    ]
+
+
+def test_check_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, GOOD)
+    assert main(["content", "check", str(tmp_path)]) == 0
+    write(tmp_path, GOOD.replace("answer = 1", "answer = 9"))
+    assert main(["content", "check", str(tmp_path)]) == 1
+    assert "demo.toml: demo-one: answer: index 9 is out of range 0..2" in capsys.readouterr().out
+
+
+def test_stats_command_reports_counts_and_coverage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, GOOD)
+    assert main(["content", "stats", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "demo" in out and "longest prompt: 7/300" in out
+    assert "seed coverage" in out
+
+
+def test_repository_bank_is_clean_and_covers_the_seeds() -> None:
+    shared = ROOT.parent / "shared"
+    seed_ids = load_seed_ids(shared)
+    bank, found = load_bank(ROOT / "content", seed_ids)
+    assert [str(p) for p in found] == []
+    assert len(bank) > 0
+    if seed_ids is not None:
+        cited = {s for q in bank.by_id.values() for s in q.seeds}
+        topics = json.loads((shared / "seed_questions.json").read_text())
+        present = set(bank.topics)
+        # Every seed question whose topic has a deck is cited by some item.
+        missing = sorted(t["id"] for t in topics if t["topic"] in present and t["id"] not in cited)
+        assert missing == [], f"uncited seeds: {missing[:20]}"
