@@ -48,6 +48,7 @@ QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty]
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
 QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."
+QUIZ_SHORT = "Only {n} question(s) match, so this quiz has {n} instead of {asked}."
 QUIZ_POOL_RESET = "You have seen every question in this selection, so they start over."
 OPEN_RATE = "Rate yourself: `answer got it`, `answer partly` or `answer missed`."
 OPEN_BAD_RATING = "For this question, rate yourself: `got it`, `partly` or `missed`."

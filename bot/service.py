@@ -213,12 +213,14 @@ class Service:
         fresh = [q.id for q in pool if q.id not in seen]
         notes: list[Reply] = []
         picked = self.rng.sample(fresh, min(cmd.count, len(fresh)))
+        # Once every question of the selection has been seen, seen ones come back.
+        seen_again = [q.id for q in pool if q.id not in picked]
+        reused = self.rng.sample(seen_again, min(cmd.count - len(picked), len(seen_again)))
+        if reused:
+            notes.append(Notice(m.QUIZ_POOL_RESET))
+        picked += reused
         if len(picked) < cmd.count:
-            # The pool is used up: start over with questions seen longest ago... any seen one.
-            rest = [q.id for q in pool if q.id not in picked]
-            picked += self.rng.sample(rest, min(cmd.count - len(picked), len(rest)))
-            if not fresh or len(fresh) < cmd.count:
-                notes.append(Notice(m.QUIZ_POOL_RESET))
+            notes.append(Notice(m.QUIZ_SHORT.format(n=len(picked), asked=cmd.count)))
         now = self.clock.now()
         orders = [
             tuple(

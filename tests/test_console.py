@@ -67,7 +67,9 @@ def test_scripted_session(tmp_path: Path) -> None:
     assert "Quiz complete! 1/1 correct, 10 points." in out
     assert "Question 1/1 · sample-stats · easy" in out
     assert "✓ Correct! +5 points" in out  # "droput": a typo is forgiven
-    assert "1. Cy 10 pts" in out and "2. Bob" in out
+    # Bob and Cy tie on points; Bob has more correct answers, so he ranks first.
+    assert "1. Bob 10 pts (2 correct)" in out and "2. Cy 10 pts (1 correct)" in out
+    assert "Only 1 question(s) match, so this quiz has 1 instead of 3." in out
     assert "Leaderboard · teams" in out and "Owls" in out
     assert "Stats for Bob" in out
     assert "this line is never read" not in out

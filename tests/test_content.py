@@ -161,3 +161,28 @@ def test_repository_bank_is_clean_and_covers_the_seeds() -> None:
         # Every seed question whose topic has a deck is cited by some item.
         missing = sorted(t["id"] for t in topics if t["topic"] in present and t["id"] not in cited)
         assert missing == [], f"uncited seeds: {missing[:20]}"
+
+
+def test_every_topic_meets_the_bank_floors() -> None:
+    bank, _ = load_bank(ROOT / "content")
+    for topic in bank.topics:
+        auto = [q for q in bank.decks[topic].questions if q.auto_gradable]
+        n = len(auto)
+        assert n >= 15, f"{topic}: {n} auto-gradable items, need 15"
+        for level in ("easy", "hard"):
+            share = sum(q.difficulty.value == level for q in auto) / n
+            assert share >= 0.2, f"{topic}: {share:.0%} {level}, need 20%"
+        not_mcq = sum(q.type.value != "mcq" for q in auto) / n
+        assert not_mcq >= 0.15, f"{topic}: {not_mcq:.0%} not multiple choice, need 15%"
+
+
+def test_bank_shares_no_phrase_with_the_seeds() -> None:
+    tool = ROOT.parent / "shared" / "tools" / "originality.py"
+    if not tool.exists():
+        pytest.skip("../shared is not beside this checkout")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(tool), str(ROOT / "content")],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout[-2000:]
