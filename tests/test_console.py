@@ -47,7 +47,7 @@ quiz sample-ml 3 medium
 answer 5
 /as Bob
 quiz sample-stats 1 easy
-answer B
+answer median
 quiz sample-ml 1 easy
 answer droput
 leaderboard
