@@ -96,6 +96,44 @@ CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it.
 CONFIG_RESUMED = "The daily question is running again."
 UNKNOWN_TOPICS = "Unknown topic(s): {topics}. Send `topics` for the list."
 
+# Scheduled posts
+TALLY_TITLE = "Weekly tally · {label}"
+TALLY_TEAMS = "Teams:"
+TALLY_PLAYERS = "Top players:"
+TALLY_NONE = "(none)"
+TALLY_TEAM_ROW = (
+    "{rank}. {name} {points} pts ({per_active:.1f} per active member, "
+    "{active} active of {members}; {change})"
+)
+
+
+def tally_change(points: int | None, places: int | None) -> str:
+    """How a team moved since the channel's previous tally, in words."""
+    if points is None:
+        return "first tally"
+    text = f"{points:+d} pts vs last tally"
+    if places:
+        text += f", {'up' if places > 0 else 'down'} {abs(places)}"
+    return text
+
+
+# Console clock (`/time`)
+TIME_USAGE = (
+    "Usage: /time +30m|+2h|+1d|ISO-8601, for example `/time +1d` or `/time 2026-11-20T17:00` "
+    "(no offset means UTC)."
+)
+TIME_BAD = "'{text}' is not a time step or date. " + TIME_USAGE
+TIME_BACKWARDS = "The console clock only moves forward; it is {now} now."
+TIME_TOO_FAR = "Move at most {days} days at a time."
+TIME_NOW = "It is {now} now."
+TIME_MOVED = "It is {now} now; {count} scheduled message(s) posted on the way."
+CONSOLE_HELP = (
+    "Console only: `/as NAME [admin]` switches user, `/time +30m|+2h|+1d|ISO-8601` moves the "
+    "simulated clock and posts what falls due, `/quit` leaves."
+)
+TIME_POSTED = "── {when} · #{channel} ──"
+
+
 # Stats and boards
 STATS_UNKNOWN_USER = "Nobody called '{name}' has played here yet."
 BOARD_EMPTY = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from bot import messages as m
 from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
@@ -163,10 +164,22 @@ def _(reply: TableView) -> str:
 
 @render.register
 def _(reply: WeeklyTally) -> str:
-    lines = [f"Weekly tally · {reply.period_label}", "Teams:"]
-    lines += [f"  {r.rank}. {r.name} {r.points} pts ({r.detail})" for r in reply.teams] or [
-        "  (none)"
+    lines = [m.TALLY_TITLE.format(label=reply.period_label), m.TALLY_TEAMS]
+    lines += [
+        "  "
+        + m.TALLY_TEAM_ROW.format(
+            rank=r.rank,
+            name=r.name,
+            points=r.points,
+            per_active=r.per_active,
+            active=r.active,
+            members=r.members,
+            change=m.tally_change(r.change, r.rank_change),
+        )
+        for r in reply.teams
+    ] or ["  " + m.TALLY_NONE]
+    lines.append(m.TALLY_PLAYERS)
+    lines += [f"  {r.rank}. {r.name} {r.points} pts" for r in reply.top_users] or [
+        "  " + m.TALLY_NONE
     ]
-    lines.append("Top players:")
-    lines += [f"  {r.rank}. {r.name} {r.points} pts" for r in reply.top_users] or ["  (none)"]
     return "\n".join(lines)

@@ -151,3 +151,25 @@ class UserStatsRecord:
     current_streak: int
     best_streak: int
     by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """A piece of scheduled work as claimed in the database."""
+
+    channel_id: int
+    kind: str
+    period: str
+    status: str  # claimed | published | failed | skipped
+    attempts: int
+    owner: str
+    message_ref: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class TallySnapshotRow:
+    team_id: int
+    rank: int
+    points: int
+    active: int

@@ -178,9 +178,23 @@ class TableView:
 
 
 @dataclass(frozen=True)
+class TeamTallyRow:
+    """One team on the weekly tally; changes are against the channel's previous tally."""
+
+    rank: int
+    name: str
+    points: int
+    per_active: float
+    active: int
+    members: int
+    change: int | None = None  # points this week minus points in the previous tally; None: new
+    rank_change: int | None = None  # places moved up (negative: down); None: new
+
+
+@dataclass(frozen=True)
 class WeeklyTally:
     period_label: str
-    teams: tuple[BoardRow, ...]
+    teams: tuple[TeamTallyRow, ...]
     top_users: tuple[BoardRow, ...]
     visibility: Visibility = Visibility.PUBLIC
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import re
 import zoneinfo
@@ -144,3 +145,95 @@ class ChannelSchedule:
             )
         if not self.days:
             raise ScheduleError("Choose at least one posting day.")
+
+
+# -- due work ------------------------------------------------------------------------------
+
+# A missed weekly tally is still worth posting this long after its time; later it is skipped.
+TALLY_GRACE = dt.timedelta(hours=24)
+
+
+class WorkKind(enum.StrEnum):
+    POST = "post"
+    CLOSE = "close"
+    TALLY = "tally"
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """One piece of scheduled work for a channel, named by its kind and period key."""
+
+    kind: WorkKind
+    period: str  # local date (post, close) or ISO week (tally)
+    at: dt.datetime  # when it became due, UTC
+    stale: bool = False  # too late to be meaningful: skip it with a log line
+
+
+def local_instant(day: dt.date, time: dt.time, zone: str) -> dt.datetime:
+    """The UTC instant of a local wall-clock time.
+
+    A time inside a spring-forward gap resolves to the same wall time on the old offset
+    (02:30 becomes 03:30 daylight time); a doubled autumn time resolves to its first
+    occurrence. Either way each local day has exactly one instant, so nothing is skipped
+    or posted twice.
+    """
+    local = dt.datetime.combine(day, time, zoneinfo.ZoneInfo(zone))
+    return local.astimezone(dt.UTC)
+
+
+def post_at(day: dt.date, schedule: ChannelSchedule) -> dt.datetime:
+    return local_instant(day, schedule.post_time, schedule.timezone)
+
+
+def close_at(day: dt.date, schedule: ChannelSchedule) -> dt.datetime:
+    return local_instant(day, schedule.close_time, schedule.timezone)
+
+
+def tally_at(day: dt.date, schedule: ChannelSchedule) -> dt.datetime:
+    """The weekly tally instant of the ISO week that contains `day`."""
+    monday = day - dt.timedelta(days=day.weekday())
+    tally_day = monday + dt.timedelta(days=schedule.weekly_day)
+    return local_instant(tally_day, schedule.weekly_time, schedule.timezone)
+
+
+def is_post_day(day: dt.date, schedule: ChannelSchedule) -> bool:
+    return day.weekday() in schedule.days
+
+
+def due_work(now: dt.datetime, schedule: ChannelSchedule) -> list[DueWork]:
+    """Posts and tallies of one channel that are due (or overdue) at `now`.
+
+    Closing follows the rounds actually opened (their stored close instant), so a round that
+    was posted is always revealed, even after a config change or downtime.
+    """
+    if schedule.paused:
+        return []
+    out: list[DueWork] = []
+    today = local_date(now, schedule.timezone)
+    if is_post_day(today, schedule):
+        start, end = post_at(today, schedule), close_at(today, schedule)
+        if start <= now:
+            # A post is meaningful only while its round can still be answered.
+            out.append(DueWork(WorkKind.POST, today.isoformat(), start, stale=now >= end))
+    # Last week's tally too: a Sunday-evening tally may still be due early on Monday.
+    for day in (today - dt.timedelta(days=7), today):
+        at = tally_at(day, schedule)
+        if at <= now:
+            out.append(DueWork(WorkKind.TALLY, week_key(day), at, stale=now >= at + TALLY_GRACE))
+    return out
+
+
+def next_due_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
+    """The first post, close or tally instant strictly after `after`, or None when paused."""
+    if schedule.paused:
+        return None
+    today = local_date(after, schedule.timezone)
+    candidates: list[dt.datetime] = []
+    for offset in range(-1, 9):
+        day = today + dt.timedelta(days=offset)
+        if is_post_day(day, schedule):
+            candidates += [post_at(day, schedule), close_at(day, schedule)]
+        if day.weekday() == schedule.weekly_day:
+            candidates.append(tally_at(day, schedule))
+    later = [c for c in candidates if c > after]
+    return min(later) if later else None

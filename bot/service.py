@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import os
+import socket
 import zoneinfo
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -13,8 +17,18 @@ from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, CATALOG
 from bot.content import QuestionBank
-from bot.identity import Origin, PlaceRef
-from bot.ports import ChannelRecord, Clock, PointAward, QuizRecord, Rng, RoundRecord, UserRecord
+from bot.identity import Origin, PlaceRef, Platform
+from bot.ports import (
+    ChannelRecord,
+    Clock,
+    PointAward,
+    Publisher,
+    QuizRecord,
+    Rng,
+    RoundRecord,
+    TallySnapshotRow,
+    UserRecord,
+)
 from bot.questions import Check, Difficulty, Question, QuestionType, Verdict, check_answer, letter
 from bot.replies import (
     AnswerFeedback,
@@ -32,16 +46,22 @@ from bot.replies import (
     RoundReveal,
     StatsView,
     TableView,
+    TeamTallyRow,
     Tone,
     TopicAccuracy,
     Visibility,
+    WeeklyTally,
 )
 from bot.schedule import (
     ChannelSchedule,
+    DueWork,
     ScheduleError,
+    WorkKind,
     days_to_mask,
+    due_work,
     format_days,
     local_date,
+    next_due_after,
     period_key,
     period_label,
 )
@@ -51,8 +71,30 @@ from bot.storage.repository import SqlStore
 log = logging.getLogger(__name__)
 
 
+# Pauses before the second and third publish attempt; a publish is tried at most three times.
+RETRY_DELAYS: tuple[float, ...] = (2.0, 8.0)
+
+
 class UserError(Exception):
     """A refusal the user should read: shown privately, nothing was written."""
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    """What this process did with one piece of scheduled work it claimed."""
+
+    channel_id: int
+    kind: WorkKind
+    period: str
+    status: str  # published | failed | skipped
+    message_ref: str | None = None
+
+
+def place_of(channel: ChannelRecord) -> PlaceRef:
+    platform = Platform(channel.platform)
+    # Channels store the workspace key ("slack:T123"); the place wants the bare workspace id.
+    workspace = channel.workspace.removeprefix(f"{platform.value}:")
+    return PlaceRef(platform, workspace, channel.external_id)
 
 
 @dataclass(frozen=True)
@@ -120,6 +162,10 @@ class Service:
         self.clock = clock
         self.rng = rng
         self.quiz_cap = quiz_cap
+        self.retry_delays: Sequence[float] = RETRY_DELAYS
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # Names the claimant in the claims table, to tell processes apart when debugging.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     # -- context -------------------------------------------------------------------------
 
@@ -398,7 +444,8 @@ class Service:
         )
 
     async def _answer_daily(self, actor: Actor, rnd: RoundRecord, text: str) -> list[Reply]:
-        if rnd.closed_at is not None:
+        # The close time is exact even though the scheduler closes the round on its next tick.
+        if rnd.closed_at is not None or self.clock.now() >= rnd.closes_at:
             raise UserError(m.DAILY_CLOSED)
         question = self.bank.by_id.get(rnd.question_id)
         if question is None:
@@ -529,6 +576,228 @@ class Service:
             winners,
             winners[0] if winners else None,
         )
+
+    # -- scheduled work ----------------------------------------------------------------------
+
+    async def run_due(
+        self, now: dt.datetime, publishers: Mapping[Platform, Publisher]
+    ) -> list[WorkResult]:
+        """Claim, do and publish every post, reveal and tally due at `now`.
+
+        Only channels of the given platforms are considered, so a process never claims work
+        it cannot publish. Each piece is claimed in the database first; whoever loses the
+        claim does nothing, which keeps posts single across ticks, restarts and processes.
+        """
+        now = now.astimezone(dt.UTC)
+        results: list[WorkResult] = []
+        # Reveals first, so a channel whose close and next post coincide reads in order.
+        for rnd in await self.store.rounds_due_to_close(now):
+            channel = await self.store.get_channel_by_id(rnd.channel_id)
+            publisher = publishers.get(Platform(channel.platform)) if channel else None
+            if channel is None or publisher is None:
+                continue
+            done = await self._guarded(
+                channel, WorkKind.CLOSE, rnd.local_date.isoformat(), now, publisher, rnd
+            )
+            results += done
+        for channel in await self.store.enabled_channels():
+            publisher = publishers.get(Platform(channel.platform))
+            if publisher is None:
+                continue
+            for work in due_work(now, channel.schedule):
+                if work.stale:
+                    await self._skip(channel, work, now)
+                    continue
+                results += await self._guarded(
+                    channel, work.kind, work.period, now, publisher, work
+                )
+        return results
+
+    async def next_due_at(
+        self, after: dt.datetime, platforms: Sequence[Platform] | None = None
+    ) -> dt.datetime | None:
+        """The next instant after `after` at which some scheduled work falls due."""
+        after = after.astimezone(dt.UTC)
+        found: list[dt.datetime] = []
+        for channel in await self.store.enabled_channels():
+            if platforms is not None and Platform(channel.platform) not in platforms:
+                continue
+            at = next_due_after(after, channel.schedule)
+            if at is not None:
+                found.append(at)
+        close = await self.store.next_round_close(after)
+        if close is not None:
+            found.append(close)
+        return min(found) if found else None
+
+    async def _forgo_earlier_work(self, channel: ChannelRecord, now: dt.datetime) -> None:
+        """A newly enabled channel starts now: a tally that fell due before it was enabled is
+        not caught up (nor logged as missed); today's post still is, while it can be answered."""
+        for work in due_work(now, channel.schedule):
+            if work.kind is WorkKind.TALLY or work.stale:
+                await self.store.claim(
+                    channel.id, work.kind.value, work.period, now, self.owner, status="skipped"
+                )
+
+    async def _skip(self, channel: ChannelRecord, work: DueWork, now: dt.datetime) -> None:
+        # Recording the skip as a claim logs it once instead of on every tick.
+        if await self.store.claim(
+            channel.id, work.kind.value, work.period, now, self.owner, status="skipped"
+        ):
+            log.warning(
+                "skipped %s %s for channel %s (%s/%s): due at %s, too late to be useful now",
+                work.kind.value,
+                work.period,
+                channel.id,
+                channel.workspace,
+                channel.external_id,
+                work.at.isoformat(),
+            )
+
+    async def _guarded(
+        self,
+        channel: ChannelRecord,
+        kind: WorkKind,
+        period: str,
+        now: dt.datetime,
+        publisher: Publisher,
+        subject: DueWork | RoundRecord,
+    ) -> list[WorkResult]:
+        if not await self.store.claim(channel.id, kind.value, period, now, self.owner):
+            return []
+        try:
+            if isinstance(subject, RoundRecord):
+                result = await self._close_and_reveal(channel, subject, now, publisher)
+            elif kind is WorkKind.POST:
+                result = await self._post(channel, period, now, publisher)
+            else:
+                result = await self._tally(channel, subject, publisher)
+        except Exception as exc:
+            # Never lost silently: the claim says failed and the log has the traceback.
+            log.exception("%s %s for channel %s failed", kind.value, period, channel.id)
+            await self.store.finish_claim(
+                channel.id, kind.value, period, "failed", 0, self.clock.now(), error=repr(exc)
+            )
+            result = WorkResult(channel.id, kind, period, "failed")
+        return [result]
+
+    async def _give_up(
+        self, channel: ChannelRecord, kind: WorkKind, period: str, why: str
+    ) -> WorkResult:
+        log.warning("%s %s for channel %s not done: %s", kind.value, period, channel.id, why)
+        await self.store.finish_claim(
+            channel.id, kind.value, period, "skipped", 0, self.clock.now(), error=why
+        )
+        return WorkResult(channel.id, kind, period, "skipped")
+
+    async def _post(
+        self, channel: ChannelRecord, period: str, now: dt.datetime, publisher: Publisher
+    ) -> WorkResult:
+        opened = await self.open_daily_round(place_of(channel), now)
+        if opened is None:
+            return await self._give_up(
+                channel, WorkKind.POST, period, "no round opened (one exists or no question fits)"
+            )
+        rnd, card = opened
+        result = await self._publish(channel, WorkKind.POST, period, publisher, card, None)
+        if result.message_ref is not None:
+            await self.store.set_post_ref(rnd.id, result.message_ref)
+        return result
+
+    async def _close_and_reveal(
+        self, channel: ChannelRecord, rnd: RoundRecord, now: dt.datetime, publisher: Publisher
+    ) -> WorkResult:
+        period = rnd.local_date.isoformat()
+        reveal = await self.close_daily_round(rnd.id, now)
+        if reveal is None:
+            return await self._give_up(channel, WorkKind.CLOSE, period, "round already closed")
+        return await self._publish(channel, WorkKind.CLOSE, period, publisher, reveal, rnd.post_ref)
+
+    async def _tally(
+        self, channel: ChannelRecord, work: DueWork, publisher: Publisher
+    ) -> WorkResult:
+        tally = await self.weekly_tally(channel, work.at)
+        return await self._publish(channel, WorkKind.TALLY, work.period, publisher, tally, None)
+
+    async def weekly_tally(self, channel: ChannelRecord, at: dt.datetime) -> WeeklyTally:
+        """The team board and top players of the week containing `at`, with the change since
+        the channel's previous tally; stores this tally so the next one can compare."""
+        day = local_date(at, channel.schedule.timezone)
+        week = period_key("week", day)
+        table = await self.store.team_table(channel.workspace, week)
+        previous = await self.store.last_tally(channel.id, week)
+        before = previous[1] if previous else {}
+        teams = []
+        for t in table:
+            old = before.get(t.team_id)
+            change = None if previous is None else t.points - (old.points if old else 0)
+            teams.append(
+                TeamTallyRow(
+                    t.rank,
+                    t.name,
+                    t.points,
+                    t.per_active,
+                    t.active,
+                    t.members,
+                    change,
+                    old.rank - t.rank if old else None,
+                )
+            )
+        await self.store.save_tally(
+            channel.id,
+            week,
+            [TallySnapshotRow(t.team_id, t.rank, t.points, t.active) for t in table],
+        )
+        top = await self.store.top_users(channel.workspace, week, 3)
+        players = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
+        return WeeklyTally(period_label("week", day), tuple(teams), players)
+
+    async def _publish(
+        self,
+        channel: ChannelRecord,
+        kind: WorkKind,
+        period: str,
+        publisher: Publisher,
+        reply: Reply,
+        thread_ref: str | None,
+    ) -> WorkResult:
+        place = place_of(channel)
+        attempts = len(self.retry_delays) + 1
+        error = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                ref = await publisher.publish(place, reply, thread_ref)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "publishing %s %s to %s failed (attempt %d of %d): %s",
+                    kind.value,
+                    period,
+                    place,
+                    attempt,
+                    attempts,
+                    error,
+                )
+                if attempt < attempts:
+                    await self.sleep(self.retry_delays[attempt - 1])
+                continue
+            await self.store.finish_claim(
+                channel.id, kind.value, period, "published", attempt, self.clock.now(), ref
+            )
+            log.info("published %s %s to %s", kind.value, period, place)
+            return WorkResult(channel.id, kind, period, "published", ref)
+        log.error(
+            "gave up publishing %s %s to %s after %d attempts: %s",
+            kind.value,
+            period,
+            place,
+            attempts,
+            error,
+        )
+        await self.store.finish_claim(
+            channel.id, kind.value, period, "failed", attempts, self.clock.now(), error=error
+        )
+        return WorkResult(channel.id, kind, period, "failed")
 
     # -- leaderboards and stats ------------------------------------------------------------
 
@@ -741,6 +1010,8 @@ class Service:
         await self.store.update_channel(channel.id, values, self.clock.now())
         fresh = await self.store.get_channel_by_id(channel.id)
         assert fresh is not None
+        if cmd.enable and not channel.enabled:
+            await self._forgo_earlier_work(fresh, self.clock.now())
         if cmd.paused is not None:
             head = m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED
         elif cmd.enable:

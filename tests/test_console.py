@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -152,3 +153,75 @@ def test_empty_bank_fails_clearly(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "no usable questions" in result.stderr
+
+
+def true_deck(directory: Path) -> Path:
+    """A deck where every daily question is an easy true/false whose answer is true."""
+    directory.mkdir()
+    items = "\n".join(
+        f"""[[questions]]
+id = "tf-{n}"
+type = "true_false"
+difficulty = "easy"
+prompt = "Statement number {n} is true."
+answer = true
+explanation = "It says so."
+"""
+        for n in range(1, 8)
+    )
+    (directory / "truths.toml").write_text(
+        '[deck]\ntopic = "truths"\ntitle = "Truths"\ndescription = "Always true."\n\n' + items
+    )
+    return directory
+
+
+def test_a_simulated_week_posts_reveals_and_tallies(tmp_path: Path) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    monday = today + dt.timedelta(days=7 - today.weekday())  # next week's Monday
+    day = [(monday + dt.timedelta(days=i)).isoformat() for i in range(5)]
+    # Who answers what each day (every question's answer is true; easy = 10 points,
+    # +2 per consecutive correct round beyond the first).
+    plan = [
+        {"Ada": "true", "Bob": "true", "Cy": "true", "Dee": "false"},
+        {"Ada": "true", "Bob": "false", "Cy": "true"},
+        {"Ada": "true", "Cy": "false", "Dee": "true"},
+        {"Ada": "true", "Bob": "true", "Cy": "true", "Dee": "true"},
+        {"Ada": "true", "Cy": "true"},
+    ]
+    lines = [
+        f"/time {day[0]}T04:00",
+        "config channel",
+        "config timezone Europe/Berlin",
+        "team create Owls",
+        "team create Hawks",
+        "team join Owls",
+        "/as Bob",
+        "team join Owls",
+        "/as Cy",
+        "team join Hawks",
+        "/as Dee",
+        "team join Hawks",
+    ]
+    for date, answers in zip(day, plan, strict=True):
+        lines.append(f"/time {date}T11:00")  # after 09:00 and before 17:00 in Berlin
+        for name, answer in answers.items():
+            lines += [f"/as {name}", f"answer {answer}"]
+    lines += [f"/time {day[4]}T18:00", "/time +1x", "/time 2000-01-01"]
+    out = run_console(
+        tmp_path, "\n".join(lines) + "\n", "--as", "Ada", content=true_deck(tmp_path / "d")
+    )
+    assert out.count("Daily question · truths · easy") == 5
+    assert out.count("Reveal: Statement number") == 5
+    assert out.count("Weekly tally · ") == 1
+    assert out.count("Your answer is locked in.") == 16
+    # Ada 10+12+14+16+18, Bob 10+10, Cy 10+12+10+12, Dee 10+12.
+    tally = out[out.index("Weekly tally · ") :]
+    assert f"Weekly tally · week of {day[0]}" in tally
+    assert "1. Owls 90 pts (45.0 per active member, 2 active of 2; first tally)" in tally
+    assert "2. Hawks 66 pts (33.0 per active member, 2 active of 2; first tally)" in tally
+    assert "1. Ada 70 pts\n  2. Cy 44 pts\n  3. Dee 22 pts" in tally
+    assert "Right: Ada, Cy" in out  # Friday's reveal
+    errors = [line for line in out.splitlines() if line.startswith("! ")]
+    assert errors[0].startswith("! '+1x' is not a time step or date.")
+    assert errors[1].startswith("! The console clock only moves forward")
+    assert len(errors) == 2

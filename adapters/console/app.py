@@ -3,36 +3,112 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.bootstrap import App, BankError, build_app
+from bot import messages as m
+from bot.bootstrap import App, BankError, ManualClock, build_app
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.plaintext import render
 from bot.replies import Reply
 from bot.settings import Settings
+from scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
 WELCOME = (
     "StudyBot console · workspace {workspace} · #{channel} · you are {user}{admin}.\n"
-    "Type `help` for commands, `/as NAME [admin]` to switch user, `/quit` to leave."
+    "Type `help` for commands, `/as NAME [admin]` to switch user, "
+    "`/time +30m|+2h|+1d|ISO-8601` to move the clock, `/quit` to leave.\n"
+    "Simulated time: {now}."
 )
 AS_USAGE = "! Usage: /as NAME [admin]"
+# One jump may not run away with the loop; a year of days is plenty for trying things out.
+MAX_JUMP = dt.timedelta(days=366)
+_STEP = re.compile(r"^\+(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class TimeError(ValueError):
+    """A `/time` argument that cannot be used; the message is shown as is."""
+
+
+def show_time(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+
+
+def parse_time(text: str, now: dt.datetime) -> dt.datetime:
+    """`+1d2h`, `+30m`, `+1w` or an ISO-8601 instant (naive means UTC) -> the new time."""
+    value = text.strip()
+    if value.startswith("+"):
+        match = _STEP.match(value.lower())
+        if not match or value == "+":
+            raise TimeError(m.TIME_BAD.format(text=value))
+        weeks, days, hours, minutes = (int(g) if g else 0 for g in match.groups())
+        target = now + dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+    else:
+        try:
+            target = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise TimeError(m.TIME_BAD.format(text=value)) from None
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=dt.UTC)
+        target = target.astimezone(dt.UTC)
+    if target < now:
+        raise TimeError(m.TIME_BACKWARDS.format(now=show_time(now)))
+    if target - now > MAX_JUMP:
+        raise TimeError(m.TIME_TOO_FAR.format(days=MAX_JUMP.days))
+    return target
+
+
+class ConsolePublisher:
+    """Publishes scheduled posts by collecting them for the terminal, with a message ref."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.outbox: list[str] = []
+        self.count = 0
+
+    async def publish(
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+    ) -> str | None:
+        self.count += 1
+        head = m.TIME_POSTED.format(when=show_time(self.clock.now()), channel=place.channel)
+        self.outbox.append(f"{head}\n{render(reply)}")
+        return f"console-{self.count}"
+
+    def drain(self) -> list[str]:
+        out, self.outbox = self.outbox, []
+        return out
 
 
 class ConsoleSession:
     """One terminal chat: the acting user, the place, and the app behind them."""
 
     def __init__(
-        self, app: App, workspace: str, channel: str, user: str, admin: bool = True
+        self,
+        app: App,
+        workspace: str,
+        channel: str,
+        user: str,
+        admin: bool = True,
+        clock: ManualClock | None = None,
     ) -> None:
         self.app = app
         self.place = PlaceRef(Platform.CONSOLE, workspace, channel)
         self.user = user
         self.admin = admin
+        # The console is its own scheduler host: its simulated clock drives the same tick
+        # the real scheduler runs, so `/time` shows what a channel would see.
+        if clock is None:
+            shared = app.service.clock
+            clock = shared if isinstance(shared, ManualClock) else ManualClock()
+        self.clock = clock
+        self.publisher = ConsolePublisher(self.clock)
+        self.ticker = Ticker(app.service, {Platform.CONSOLE: self.publisher})
 
     @property
     def origin(self) -> Origin:
@@ -58,8 +134,28 @@ class ConsoleSession:
             return None
         if word == "/as":
             return [self.switch(text.split()[1:])]
+        if word == "/time":
+            return await self.move_time(text.split(maxsplit=1)[1:])
         replies: list[Reply] = await self.app.dispatcher.handle_text(text, self.origin)
-        return [render(r) for r in replies]
+        out = [render(r) for r in replies]
+        if word in ("help", "/help") and len(text.split()) == 1:
+            out.append(m.CONSOLE_HELP)
+        # Anything the command made due right now (enabling a channel mid-morning) is posted
+        # at once, as the real scheduler would within the minute.
+        await self.ticker.run_once()
+        return out + self.publisher.drain()
+
+    async def move_time(self, args: list[str]) -> list[str]:
+        now = self.clock.now()
+        if not args:
+            return [m.TIME_NOW.format(now=show_time(now)), m.TIME_USAGE]
+        try:
+            target = parse_time(args[0], now)
+        except TimeError as exc:
+            return [f"! {exc}"]
+        await self.ticker.advance(self.clock, target)
+        posted = self.publisher.drain()
+        return [*posted, m.TIME_MOVED.format(now=show_time(target), count=len(posted))]
 
 
 async def console_loop(session: ConsoleSession, stdin: TextIO, stdout: TextIO) -> int:
@@ -91,14 +187,24 @@ async def run_console_async(
     db_url: str | None, user: str, workspace: str, channel: str, content_dir: Path | None
 ) -> int:
     settings = Settings()
+    # Simulated time starts at the real minute; `/time` moves it forward.
+    clock = ManualClock(dt.datetime.now(dt.UTC).replace(second=0, microsecond=0))
     try:
-        app = await build_app(settings, db_url=db_url, content_dir=content_dir)
+        app = await build_app(settings, db_url=db_url, content_dir=content_dir, clock=clock)
     except BankError as exc:
         print(f"studybot: {exc}", file=sys.stderr)
         return 1
     try:
-        session = ConsoleSession(app, workspace, channel, user)
-        print(WELCOME.format(workspace=workspace, channel=channel, user=user, admin=" (admin)"))
+        session = ConsoleSession(app, workspace, channel, user, clock=clock)
+        print(
+            WELCOME.format(
+                workspace=workspace,
+                channel=channel,
+                user=user,
+                admin=" (admin)",
+                now=show_time(clock.now()),
+            )
+        )
         print()
         return await console_loop(session, sys.stdin, sys.stdout)
     finally:

@@ -15,10 +15,12 @@ from bot.ports import (
     AnswerRecord,
     BoardEntry,
     ChannelRecord,
+    ClaimRecord,
     PointAward,
     QuizRecord,
     QuizTally,
     RoundRecord,
+    TallySnapshotRow,
     TeamEntry,
     TeamRecord,
     UserRecord,
@@ -30,12 +32,14 @@ from bot.storage.database import Database
 from bot.storage.tables import (
     answers,
     channels,
+    claims,
     deliveries,
     memberships,
     point_events,
     quiz_answers,
     quizzes,
     rounds,
+    tally_rows,
     team_active,
     teams,
     totals,
@@ -96,6 +100,19 @@ def _round(row: Any) -> RoundRecord:
         closes_at=utc(row.closes_at),
         closed_at=utc(row.closed_at) if row.closed_at else None,
         post_ref=row.post_ref,
+    )
+
+
+def _claim(row: Any) -> ClaimRecord:
+    return ClaimRecord(
+        row.channel_id,
+        row.kind,
+        row.period,
+        row.status,
+        row.attempts,
+        row.owner,
+        row.message_ref,
+        row.error,
     )
 
 
@@ -912,6 +929,155 @@ class SqlStore:
                 await conn.execute(sa.select(totals).where(totals.c.workspace == workspace))
             ).all()
         return {(r.period, r.kind, r.subject_id): r.points for r in rows}
+
+    # -- scheduled work ----------------------------------------------------------------
+
+    async def claim(
+        self,
+        channel_id: int,
+        kind: str,
+        period: str,
+        now: dt.datetime,
+        owner: str,
+        status: str = "claimed",
+    ) -> bool:
+        """True for the one caller (in any process) that takes this piece of work first."""
+        stmt = (
+            self.db.insert(claims)
+            .values(
+                channel_id=channel_id,
+                kind=kind,
+                period=period,
+                status=status,
+                owner=owner[:64],
+                claimed_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(claims.c.id)
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def finish_claim(
+        self,
+        channel_id: int,
+        kind: str,
+        period: str,
+        status: str,
+        attempts: int,
+        now: dt.datetime,
+        message_ref: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                claims.update()
+                .where(
+                    claims.c.channel_id == channel_id,
+                    claims.c.kind == kind,
+                    claims.c.period == period,
+                )
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    message_ref=message_ref,
+                    error=error[:300] if error else None,
+                    updated_at=now,
+                )
+            )
+
+    async def get_claim(self, channel_id: int, kind: str, period: str) -> ClaimRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(claims).where(
+                        claims.c.channel_id == channel_id,
+                        claims.c.kind == kind,
+                        claims.c.period == period,
+                    )
+                )
+            ).first()
+        return _claim(row) if row else None
+
+    async def list_claims(self) -> list[ClaimRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(claims).order_by(claims.c.channel_id, claims.c.kind, claims.c.period)
+                )
+            ).all()
+        return [_claim(r) for r in rows]
+
+    async def rounds_due_to_close(self, now: dt.datetime) -> list[RoundRecord]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(rounds)
+                    .where(rounds.c.closed_at.is_(None), rounds.c.closes_at <= now)
+                    .order_by(rounds.c.closes_at, rounds.c.id)
+                )
+            ).all()
+        return [_round(r) for r in rows]
+
+    async def next_round_close(self, after: dt.datetime) -> dt.datetime | None:
+        async with self.db.read() as conn:
+            value = (
+                await conn.execute(
+                    sa.select(sa.func.min(rounds.c.closes_at)).where(
+                        rounds.c.closed_at.is_(None), rounds.c.closes_at > after
+                    )
+                )
+            ).scalar_one_or_none()
+        return utc(value) if value is not None else None
+
+    async def last_tally(
+        self, channel_id: int, before: str
+    ) -> tuple[str, dict[int, TallySnapshotRow]] | None:
+        """The most recent tally snapshot of the channel for a week before `before`."""
+        async with self.db.read() as conn:
+            period = (
+                await conn.execute(
+                    sa.select(sa.func.max(tally_rows.c.period)).where(
+                        tally_rows.c.channel_id == channel_id, tally_rows.c.period < before
+                    )
+                )
+            ).scalar_one_or_none()
+            if period is None:
+                return None
+            rows = (
+                await conn.execute(
+                    sa.select(tally_rows).where(
+                        tally_rows.c.channel_id == channel_id, tally_rows.c.period == period
+                    )
+                )
+            ).all()
+        return period, {
+            r.team_id: TallySnapshotRow(r.team_id, r.rank, r.points, r.active) for r in rows
+        }
+
+    async def save_tally(
+        self, channel_id: int, period: str, rows: Iterable[TallySnapshotRow]
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                tally_rows.delete().where(
+                    tally_rows.c.channel_id == channel_id, tally_rows.c.period == period
+                )
+            )
+            values = [
+                {
+                    "channel_id": channel_id,
+                    "period": period,
+                    "team_id": r.team_id,
+                    "rank": r.rank,
+                    "points": r.points,
+                    "active": r.active,
+                }
+                for r in rows
+            ]
+            if values:
+                await conn.execute(tally_rows.insert(), values)
 
     # -- deliveries and privacy ----------------------------------------------------------
 

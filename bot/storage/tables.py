@@ -223,3 +223,41 @@ deliveries = sa.Table(
     sa.Column("delivery_id", sa.String(200), primary_key=True),
     sa.Column("received_at", TS, nullable=False),
 )
+
+claims = sa.Table(
+    "claims",
+    metadata,
+    # Scheduled work is claimed here before it is published: the unique key is what makes a
+    # post, reveal or tally go out once across restarts, overlapping ticks and processes.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(10), nullable=False),  # post | close | tally
+    sa.Column("period", sa.String(10), nullable=False),  # local date or ISO week
+    sa.Column("status", sa.String(10), nullable=False),  # claimed | published | failed | skipped
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("owner", sa.String(64), nullable=False, server_default=""),
+    sa.Column("message_ref", sa.String(200), nullable=True),
+    sa.Column("error", sa.String(300), nullable=True),
+    sa.Column("claimed_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("channel_id", "kind", "period", name="uq_claims_channel_kind_period"),
+)
+
+tally_rows = sa.Table(
+    "tally_rows",
+    metadata,
+    # What each weekly tally showed, so the next one can say what changed since.
+    sa.Column(
+        "channel_id",
+        sa.Integer,
+        sa.ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("team_id", sa.Integer, primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+)
