@@ -45,6 +45,8 @@ def run(slack_http_port: int | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic narrates every start at INFO; only its warnings belong beside the chat.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     wanted = [
         name
         for name, on in (("Discord", settings.discord_enabled), ("Slack", settings.slack_enabled))
