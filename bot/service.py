@@ -10,6 +10,7 @@ import socket
 import zoneinfo
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import process
 
@@ -135,6 +136,14 @@ def options_for(question: Question, order: tuple[int, ...]) -> tuple[Option, ...
     if question.type is QuestionType.TRUE_FALSE:
         return (Option("T", "True", 1), Option("F", "False", 0))
     return ()
+
+
+def card_for(question: Question, order: tuple[int, ...], **context: Any) -> QuestionCard:
+    """A question card; `context` says whether it belongs to a quiz or a daily round."""
+    q = question
+    return QuestionCard(
+        q.id, q.topic, q.difficulty, q.type, q.prompt, options_for(q, order), **context
+    )
 
 
 def answer_label(question: Question, order: tuple[int, ...]) -> str:
@@ -285,14 +294,9 @@ class Service:
     def _quiz_card(self, quiz: QuizRecord) -> QuestionCard:
         qid = quiz.current
         assert qid is not None
-        q = self.bank.by_id[qid]
-        return QuestionCard(
-            q.id,
-            q.topic,
-            q.difficulty,
-            q.type,
-            q.prompt,
-            options_for(q, quiz.orders[quiz.position]),
+        return card_for(
+            self.bank.by_id[qid],
+            quiz.orders[quiz.position],
             quiz_id=quiz.id,
             position=quiz.position + 1,
             total=len(quiz.question_ids),
@@ -430,14 +434,9 @@ class Service:
         return rnd.closes_at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M %Z")
 
     def round_card(self, rnd: RoundRecord, zone: str) -> QuestionCard:
-        q = self.bank.by_id[rnd.question_id]
-        return QuestionCard(
-            q.id,
-            q.topic,
-            q.difficulty,
-            q.type,
-            q.prompt,
-            options_for(q, rnd.order),
+        return card_for(
+            self.bank.by_id[rnd.question_id],
+            rnd.order,
             round_id=rnd.id,
             closes_at=self._closes_label(rnd, zone),
             visibility=Visibility.PUBLIC,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.bootstrap import App
 from bot.identity import Origin
 from bot.plaintext import render
-from bot.replies import Notice, Reply, Tone
+from bot.replies import Notice, QuestionCard, Reply, Tone
 
 
 async def say(app: App, who: Origin, line: str) -> list[Reply]:
@@ -18,3 +18,23 @@ async def text(app: App, who: Origin, line: str) -> str:
 
 def errors(replies: list[Reply]) -> list[str]:
     return [r.text for r in replies if isinstance(r, Notice) and r.tone is Tone.ERROR]
+
+
+def correct_text(app: App, card: QuestionCard) -> str:
+    """What a user who knows the answer types for this card."""
+    q = app.bank.by_id[card.question_id]
+    if q.type.value == "mcq":
+        return next(o.label for o in card.options if o.index == q.answer)
+    if q.type.value == "true_false":
+        return "true" if q.answer else "false"
+    return str(q.answer)
+
+
+def wrong_text(app: App, card: QuestionCard) -> str:
+    """A well-formed but wrong answer for this card."""
+    q = app.bank.by_id[card.question_id]
+    if q.type.value == "mcq":
+        return next(o.label for o in card.options if o.index != q.answer)
+    if q.type.value == "true_false":
+        return "false" if q.answer else "true"
+    return "12345" if q.type.value == "numeric" else "something else entirely"

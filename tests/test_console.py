@@ -11,21 +11,24 @@ from pathlib import Path
 from tests.conftest import FIXTURE_CONTENT, ROOT
 
 
-def run_console(tmp_path: Path, script: str, *args: str, content: Path = FIXTURE_CONTENT) -> str:
+def console_process(
+    tmp_path: Path, script: str, *args: str, content: Path = FIXTURE_CONTENT
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STUDYBOT_LOG_LEVEL": "WARNING"}
     env.pop("STUDYBOT_DATABASE_URL", None)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "adapters.cli",
-            "console",
-            "--db",
-            f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-            "--content",
-            str(content),
-            *args,
-        ],
+    command = [
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "console",
+        "--db",
+        f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+        "--content",
+        str(content),
+        *args,
+    ]
+    return subprocess.run(
+        command,
         input=script,
         capture_output=True,
         text=True,
@@ -34,6 +37,10 @@ def run_console(tmp_path: Path, script: str, *args: str, content: Path = FIXTURE
         env=env,
         check=False,
     )
+
+
+def run_console(tmp_path: Path, script: str, *args: str, content: Path = FIXTURE_CONTENT) -> str:
+    result = console_process(tmp_path, script, *args, content=content)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -131,26 +138,9 @@ def test_broken_deck_item_is_skipped_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_empty_bank_fails_clearly(tmp_path: Path) -> None:
-    env = {**os.environ}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "adapters.cli",
-            "console",
-            "--db",
-            f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
-            "--content",
-            str(tmp_path),
-        ],
-        input="",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = console_process(tmp_path, "", content=empty)
     assert result.returncode == 1
     assert "no usable questions" in result.stderr
 

@@ -20,7 +20,7 @@ from bot.service import WorkResult
 from bot.settings import Settings
 from scheduler.ticker import Ticker
 from tests.conftest import FIXTURE_CONTENT, START, fresh_pg_database, origin, require_pg
-from tests.helpers import errors, say
+from tests.helpers import correct_text, errors, say, wrong_text
 
 UTC = dt.UTC
 ADA = origin("Ada", admin=True)
@@ -74,24 +74,6 @@ async def channel_id(app: App) -> int:
     found = await app.store.get_channel(ADA.place.workspace_key, ADA.place.channel)
     assert found is not None
     return found.id
-
-
-def correct_text(app: App, card: QuestionCard) -> str:
-    q = app.bank.by_id[card.question_id]
-    if q.type.value == "mcq":
-        return next(o.label for o in card.options if o.index == q.answer)
-    if q.type.value == "true_false":
-        return "true" if q.answer else "false"
-    return str(q.answer)
-
-
-def wrong_text(app: App, card: QuestionCard) -> str:
-    q = app.bank.by_id[card.question_id]
-    if q.type.value == "mcq":
-        return next(o.label for o in card.options if o.index != q.answer)
-    if q.type.value == "true_false":
-        return "false" if q.answer else "true"
-    return "12345" if q.type.value == "numeric" else "something else entirely"
 
 
 async def test_post_reveal_and_tally_for_one_day(app: App, clock: ManualClock) -> None:

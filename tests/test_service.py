@@ -23,31 +23,11 @@ from bot.replies import (
 )
 from bot.storage.tables import answers, memberships, quizzes, teams
 from tests.conftest import origin
-from tests.helpers import errors, say, text
+from tests.helpers import correct_text, errors, say, text, wrong_text
 
 ADMIN = origin("Ada", admin=True)
 BOB = origin("Bob")
 CY = origin("Cy")
-
-
-def correct_text(app: App, card: QuestionCard) -> str:
-    q = app.bank.by_id[card.question_id]
-    if q.type.value == "mcq":
-        return next(o.label for o in card.options if o.index == q.answer)
-    if q.type.value == "true_false":
-        return "true" if q.answer else "false"
-    return str(q.answer)
-
-
-def wrong_text(app: App, card: QuestionCard) -> str:
-    q = app.bank.by_id[card.question_id]
-    if q.type.value == "mcq":
-        return next(o.label for o in card.options if o.index != q.answer)
-    if q.type.value == "true_false":
-        return "false" if q.answer else "true"
-    if q.type.value == "numeric":
-        return "12345"
-    return "something else entirely"
 
 
 async def test_help_lists_every_catalog_command(app: App) -> None:
