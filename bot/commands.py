@@ -48,6 +48,7 @@ class SubmitAnswer:
     quiz_id: int | None = None
     question_id: str | None = None
     delivery_id: str | None = None
+    choice: int | None = None  # a button's original option index (MCQ); overrides `text`
 
 
 @dataclass(frozen=True)

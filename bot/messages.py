@@ -45,6 +45,7 @@ QUIZ_ALREADY = (
     "Answer it, or send `quiz stop` first."
 )
 QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
+BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
 QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."

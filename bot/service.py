@@ -321,6 +321,11 @@ class Service:
             rated=tally.rated,
         )
 
+    async def first_delivery(self, platform: Platform, delivery_id: str) -> bool:
+        """True the first time a platform delivery (event id, action id) is seen, False for a
+        retry or repeat; adapters ask before acting on deliveries that have no SubmitAnswer."""
+        return await self.store.claim_delivery(platform.value, delivery_id, self.clock.now())
+
     async def submit_answer(self, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
         now = self.clock.now()
         if cmd.delivery_id and not await self.store.claim_delivery(
@@ -332,7 +337,7 @@ class Service:
             rnd = await self.store.get_round(cmd.round_id)
             if rnd is None or rnd.workspace != actor.workspace:
                 raise UserError(m.NO_DAILY)
-            return await self._answer_daily(actor, rnd, cmd.text)
+            return await self._answer_daily(actor, rnd, cmd.text, cmd.choice)
         quiz = await self.store.active_quiz(actor.user.id)
         if cmd.quiz_id is not None:
             if (
@@ -341,13 +346,23 @@ class Service:
                 or (cmd.question_id is not None and quiz.current != cmd.question_id)
             ):
                 raise UserError(m.QUIZ_STALE)
-            return await self._answer_quiz(actor, quiz, cmd.text)
+            return await self._answer_quiz(actor, quiz, cmd.text, cmd.choice)
         if quiz is not None:
-            return await self._answer_quiz(actor, quiz, cmd.text)
+            return await self._answer_quiz(actor, quiz, cmd.text, cmd.choice)
         rnd = await self.store.open_round(actor.channel.id)
         if rnd is None:
             raise UserError(m.NOTHING_TO_ANSWER)
-        return await self._answer_daily(actor, rnd, cmd.text)
+        return await self._answer_daily(actor, rnd, cmd.text, cmd.choice)
+
+    @staticmethod
+    def _chosen(question: Question, order: tuple[int, ...], text: str, choice: int | None) -> str:
+        """A button names the original option index; grade it as the letter the user saw."""
+        if choice is None:
+            return text
+        shown = order or tuple(range(len(question.choices)))
+        if question.type is not QuestionType.MCQ or choice not in shown:
+            raise UserError(m.BUTTON_STALE)
+        return letter(shown.index(choice))
 
     @staticmethod
     def _invalid(question: Question, check: Check, order: tuple[int, ...]) -> UserError:
@@ -355,7 +370,9 @@ class Service:
         letters = ", ".join(letter(i) for i in range(len(question.choices)))
         return UserError(text.format(letters=letters))
 
-    async def _answer_quiz(self, actor: Actor, quiz: QuizRecord, text: str) -> list[Reply]:
+    async def _answer_quiz(
+        self, actor: Actor, quiz: QuizRecord, text: str, choice: int | None = None
+    ) -> list[Reply]:
         qid = quiz.current
         assert qid is not None
         question = self.bank.by_id.get(qid)
@@ -366,6 +383,7 @@ class Service:
             )
             return await self._after_quiz_answer(quiz, [])
         order = quiz.orders[quiz.position] if quiz.position < len(quiz.orders) else ()
+        text = self._chosen(question, order, text, choice)
         if question.type is QuestionType.OPEN:
             if not quiz.awaiting_rating:
                 await self.store.set_awaiting_rating(quiz.id, quiz.position)
@@ -442,13 +460,16 @@ class Service:
             visibility=Visibility.PUBLIC,
         )
 
-    async def _answer_daily(self, actor: Actor, rnd: RoundRecord, text: str) -> list[Reply]:
+    async def _answer_daily(
+        self, actor: Actor, rnd: RoundRecord, text: str, choice: int | None = None
+    ) -> list[Reply]:
         # The close time is exact even though the scheduler closes the round on its next tick.
         if rnd.closed_at is not None or self.clock.now() >= rnd.closes_at:
             raise UserError(m.DAILY_CLOSED)
         question = self.bank.by_id.get(rnd.question_id)
         if question is None:
             raise UserError(m.NO_DAILY)
+        text = self._chosen(question, rnd.order, text, choice)
         closes = self._closes_label(rnd, actor.timezone)
         existing = await self.store.get_answer(rnd.id, actor.user.id)
         if existing is not None:

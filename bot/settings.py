@@ -36,11 +36,17 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_dev_guild_id: int | None = Field(None, validation_alias="DISCORD_DEV_GUILD_ID")
+    # Sharding across processes: this process runs `DISCORD_SHARD_IDS` (e.g. "0,1") out of
+    # `DISCORD_SHARD_COUNT`; unset means one process and Discord's recommended count.
+    discord_shard_count: int | None = Field(None, validation_alias="DISCORD_SHARD_COUNT", ge=1)
+    discord_shard_ids: str = Field("", validation_alias="DISCORD_SHARD_IDS")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_admin_users: str = Field("", validation_alias="SLACK_ADMIN_USERS")
+    # The Web API root; only a test double or an egress proxy changes it.
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
 
     @property
     def discord_enabled(self) -> bool:

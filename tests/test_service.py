@@ -408,3 +408,17 @@ async def test_workspaces_are_isolated(app: App) -> None:
     assert errors(await say(app, other, "team join Owls"))[0].startswith(
         "There is no team called Owls."
     )
+
+
+async def test_button_choice_is_graded_by_original_index(app: App, clock: ManualClock) -> None:
+    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-median")
+    assert opened is not None
+    rnd = opened[0]
+    # ss-median's key is option 1 in the deck, whatever order the card shows it in.
+    done = await app.dispatcher.dispatch(SubmitAnswer("", round_id=rnd.id, choice=1), BOB)
+    assert done[0].tone is Tone.SUCCESS  # type: ignore[union-attr]
+    [stale] = errors(await app.dispatcher.dispatch(SubmitAnswer("", round_id=rnd.id, choice=9), CY))
+    assert stale == "That button does not match this question any more; ask for it again."
+    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    assert reveal is not None and (reveal.answered, reveal.correct_count) == (1, 1)
+    assert reveal.winners == ("Bob",)
