@@ -99,6 +99,9 @@ class Ticker:
             max_instances=1,
             misfire_grace_time=self.misfire_grace_seconds,
             replace_existing=True,
+            # One tick right away: a bot restarted at 09:00:30 posts the 09:00 question now
+            # rather than at 09:01, and several processes starting together race on claims.
+            next_run_time=dt.datetime.now(dt.UTC),
         )
         scheduler.start()
         self.scheduler = scheduler

@@ -339,19 +339,23 @@ async def test_other_platforms_are_left_to_their_own_processes(
 # -- the real scheduler ----------------------------------------------------------------------
 
 
-async def test_real_scheduler_ticks_on_the_minute(tmp_path: Path) -> None:
-    published: list[tuple[dt.datetime, Reply]] = []
+class StampingPublisher:
+    """Records each reply with the wall-clock time it was published at."""
 
-    class StampingPublisher:
-        async def publish(
-            self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
-        ) -> str | None:
-            published.append((dt.datetime.now(UTC), reply))
-            return "m1"
+    def __init__(self) -> None:
+        self.published: list[tuple[dt.datetime, Reply]] = []
 
-    # Two seconds before a Monday 09:00 post; the clock runs on (tick=True), so the real
-    # AsyncIOScheduler waits two real seconds for the top of the minute.
-    with time_machine.travel(dt.datetime(2026, 11, 16, 8, 59, 58, tzinfo=UTC), tick=True):
+    async def publish(
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+    ) -> str | None:
+        self.published.append((dt.datetime.now(UTC), reply))
+        return "m1"
+
+
+async def first_real_tick(tmp_path: Path, start: dt.datetime) -> tuple[dt.datetime, Reply, Ticker]:
+    """Run the real AsyncIOScheduler from `start` (the clock runs on) until it publishes."""
+    publisher = StampingPublisher()
+    with time_machine.travel(start, tick=True):
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         app = await build_app(
             settings,
@@ -361,21 +365,41 @@ async def test_real_scheduler_ticks_on_the_minute(tmp_path: Path) -> None:
         )
         try:
             await enable(app)
-            ticker = Ticker(app.service, {Platform.CONSOLE: StampingPublisher()})
+            ticker = Ticker(app.service, {Platform.CONSOLE: publisher})
             ticker.start()
             try:
                 async with asyncio.timeout(6):
-                    while not published:
+                    while not publisher.published:
                         await asyncio.sleep(0.05)
             finally:
                 await ticker.stop()
         finally:
             await app.close()
-    [(when, reply)] = published
+    [(when, reply)] = publisher.published
+    return when, reply, ticker
+
+
+async def test_real_scheduler_ticks_on_the_minute(tmp_path: Path) -> None:
+    # Two seconds before a Monday 09:00 post: the start-up tick finds nothing, and the real
+    # scheduler waits two real seconds for the top of the minute.
+    when, reply, ticker = await first_real_tick(
+        tmp_path, dt.datetime(2026, 11, 16, 8, 59, 58, tzinfo=UTC)
+    )
     assert isinstance(reply, QuestionCard)
     assert dt.datetime(2026, 11, 16, 9, 0, tzinfo=UTC) <= when
     assert when < dt.datetime(2026, 11, 16, 9, 0, 5, tzinfo=UTC)
     assert ticker.scheduler is None
+
+
+async def test_scheduler_catches_up_at_start_without_waiting_for_the_minute(
+    tmp_path: Path,
+) -> None:
+    # Started 30 s after a 09:00 post fell due (a restart): the first tick runs at once.
+    when, reply, _ = await first_real_tick(
+        tmp_path, dt.datetime(2026, 11, 16, 9, 0, 30, tzinfo=UTC)
+    )
+    assert isinstance(reply, QuestionCard)
+    assert when < dt.datetime(2026, 11, 16, 9, 0, 35, tzinfo=UTC)
 
 
 async def test_host_runs_the_scheduler_beside_adapters_and_stops_it(
