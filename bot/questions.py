@@ -187,7 +187,7 @@ def parse_number(text: str) -> float | None:
 def check_numeric(question: Question, given: str) -> Check:
     value = parse_number(given)
     if value is None:
-        return Check(Verdict.INVALID, problem="number")
+        return Check(Verdict.INVALID, problem="numeric")
     expected = float(question.answer or 0)
     # A tolerance of 0 still forgives float noise such as 0.1 + 0.2.
     tolerance = max(question.tolerance, 1e-9 * max(1.0, abs(expected)))

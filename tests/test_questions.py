@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.messages import INVALID_ANSWER
 from bot.questions import Difficulty, Question, QuestionType, Verdict, check_answer, parse_number
 
 
@@ -140,3 +141,22 @@ def test_open_is_self_rated() -> None:
     assert check_answer(item, "partly").normalized == "partly"
     assert check_answer(item, "Missed").verdict is Verdict.WRONG
     assert check_answer(item, "dunno").verdict is Verdict.INVALID
+
+
+@pytest.mark.parametrize(
+    ("question", "given"),
+    [
+        (MCQ, "F"),
+        (q(QuestionType.TRUE_FALSE, True), "perhaps"),
+        (q(QuestionType.NUMERIC, 0.05, tolerance=0.001), "about a half"),
+        (q(QuestionType.SHORT, "median"), "  "),
+        (q(QuestionType.OPEN, None, model_answer="m", key_points=("a", "b", "c")), "dunno"),
+    ],
+    ids=["mcq", "true_false", "numeric", "short", "open"],
+)
+def test_every_refusal_has_its_own_message(question: Question, given: str) -> None:
+    check = check_answer(question, given)
+    assert check.verdict is Verdict.INVALID
+    assert check.problem in INVALID_ANSWER
+    if question.type is not QuestionType.SHORT:
+        assert INVALID_ANSWER[check.problem] != INVALID_ANSWER["empty"]
