@@ -105,7 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = db.add_subparsers(dest="action", required=True)
     up = dsub.add_parser("upgrade", help="apply migrations")
     up.add_argument("--db", metavar="URL")
+
+    discord_cmd = sub.add_parser("discord", help="Discord helpers")
+    disc = discord_cmd.add_subparsers(dest="action", required=True)
+    invite = disc.add_parser("invite-url", help="print the URL that adds the bot to a server")
+    invite.add_argument(
+        "--client-id", type=int, metavar="ID", help="the application id (Developer Portal)"
+    )
     return parser
+
+
+def discord_invite_url(client_id: int | None) -> int:
+    client_id = client_id or Settings().discord_client_id
+    if not client_id:
+        print(
+            "studybot: give the application id: `studybot discord invite-url --client-id ID` "
+            "or DISCORD_CLIENT_ID (Developer Portal > your application > General Information).",
+            file=sys.stderr,
+        )
+        return 2
+    from adapters.discord.invite import invite_url
+
+    print(invite_url(client_id))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade_sync(args.db or settings.database_url)
         print("database is up to date")
         return 0
+    if args.command == "discord":
+        return discord_invite_url(args.client_id)
     if args.command == "run":
         from adapters.host import run
 

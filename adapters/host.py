@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from adapters.console.app import run_console
-from bot.bootstrap import App
+from adapters.runtime import Adapter, Runtime
+from bot.bootstrap import App, build_app
 from bot.identity import Platform
 from bot.ports import Publisher
 from bot.settings import Settings
 from scheduler.ticker import Ticker
 
 log = logging.getLogger(__name__)
-
-Adapter = Callable[[], Awaitable[None]]
 
 
 async def serve(
@@ -34,10 +34,29 @@ async def serve(
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     log.error("adapter stopped", exc_info=task.exception())
     finally:
+        # The scheduler stops first, so a publish in progress finishes while the platform
+        # connections it publishes through are still open.
+        await ticker.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await ticker.stop()
+
+
+async def _serve_platforms(settings: Settings, slack_http_port: int | None) -> None:
+    app = await build_app(settings)
+    runtimes: list[Runtime] = []
+    try:
+        if settings.discord_enabled:
+            from adapters.discord.runtime import build_discord
+
+            runtimes.append(build_discord(app, settings))
+        if settings.slack_enabled:
+            from adapters.slack.runtime import build_slack
+
+            runtimes.append(build_slack(app, settings, http_port=slack_http_port))
+        await serve(app, [r.serve for r in runtimes], {r.platform: r.publisher for r in runtimes})
+    finally:
+        await app.close()
 
 
 def run(slack_http_port: int | None = None) -> int:
@@ -47,12 +66,9 @@ def run(slack_http_port: int | None = None) -> int:
     )
     # Alembic narrates every start at INFO; only its warnings belong beside the chat.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    wanted = [
-        name
-        for name, on in (("Discord", settings.discord_enabled), ("Slack", settings.slack_enabled))
-        if on
-    ]
-    if not wanted:
+    # APScheduler logs every minute's tick at INFO; the ticker logs the ticks that did work.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if not (settings.discord_enabled or settings.slack_enabled):
         # The console keeps its own simulated clock and runs due work itself (`/time`), so no
         # wall-clock scheduler runs beside it: it would post at real times into a simulation.
         print(
@@ -60,11 +76,10 @@ def run(slack_http_port: int | None = None) -> int:
             f"{settings.database_url}."
         )
         return run_console()
-    # The platform adapters are separate work items; say so plainly instead of idling. When
-    # they land, they run under `serve`, which hosts the scheduler beside them.
-    print(
-        f"studybot: {', '.join(wanted)} adapter(s) are not available in this build yet; "
-        "unset the token(s) to use the console.",
-        file=sys.stderr,
-    )
-    return 2
+    if slack_http_port is not None and not settings.slack_enabled:
+        print("studybot: --slack-http needs SLACK_BOT_TOKEN.", file=sys.stderr)
+        return 2
+    # Ctrl-C is the normal way to stop a foreground bot; `serve` has already shut down cleanly.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_platforms(settings, slack_http_port))
+    return 0

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_dev_guild_id: int | None = Field(None, validation_alias="DISCORD_DEV_GUILD_ID")
+    # The application id, only for `studybot discord invite-url`.
+    discord_client_id: int | None = Field(None, validation_alias="DISCORD_CLIENT_ID")
     # Sharding across processes: this process runs `DISCORD_SHARD_IDS` (e.g. "0,1") out of
     # `DISCORD_SHARD_COUNT`; unset means one process and Discord's recommended count.
     discord_shard_count: int | None = Field(None, validation_alias="DISCORD_SHARD_COUNT", ge=1)

@@ -52,6 +52,13 @@ def test_adapters_never_import_each_other(adapter: str) -> None:
         assert bad == set(), path
 
 
+@pytest.mark.parametrize("adapter", ["discord", "slack"])
+def test_platform_packages_reach_the_host_only_through_the_runtime_contract(adapter: str) -> None:
+    # adapters.host imports the console; a platform package depends on adapters.runtime instead.
+    for path in sorted((ROOT / "adapters" / adapter).rglob("*.py")):
+        assert "adapters.host" not in imports(path), path
+
+
 def test_every_module_has_a_one_line_docstring() -> None:
     for package in ("bot", "adapters", "scheduler"):
         for path in modules(package):

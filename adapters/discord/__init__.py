@@ -1,0 +1,1 @@
+"""The Discord adapter: slash commands, buttons and modals, embeds, and a paced publisher."""

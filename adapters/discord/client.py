@@ -1,0 +1,80 @@
+"""The Discord client: sharded, no privileged intents, catalog slash commands, lasting buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from adapters.discord.components import DYNAMIC_ITEMS
+from adapters.discord.response import report_failure, run_answer
+from adapters.discord.slash import build_tree, sync_commands
+from bot.bootstrap import App
+from bot.commands import SubmitAnswer
+
+log = logging.getLogger(__name__)
+
+
+def studybot_intents() -> discord.Intents:
+    """The default intents, which leave out every privileged one (members, presences,
+    message content): StudyBot reads only interactions, never messages."""
+    intents = discord.Intents.default()
+    intents.members = False
+    intents.presences = False
+    intents.message_content = False
+    return intents
+
+
+class StudyBotClient(discord.AutoShardedClient):
+    """One process's shards; interactions go through the core, nothing is kept here."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        dev_guild_id: int | None = None,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
+        sync: bool = True,
+        **options: Any,
+    ) -> None:
+        sharding: dict[str, Any] = {"shard_count": shard_count}
+        if shard_ids:
+            sharding["shard_ids"] = list(shard_ids)
+        super().__init__(
+            intents=studybot_intents(),
+            **sharding,
+            # The default for every send; each send also passes it explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.app = app
+        self.dev_guild_id = dev_guild_id
+        self.sync_on_start = sync
+        self.tree = build_tree(self, app)
+
+    async def setup_hook(self) -> None:
+        # Buttons are matched by their custom_id template, so messages posted before a
+        # restart keep working without any per-message state.
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        if self.sync_on_start:
+            await sync_commands(self.tree, self.dev_guild_id)
+
+    async def answer(self, interaction: discord.Interaction[Any], command: SubmitAnswer) -> None:
+        await run_answer(self.app, interaction, command)
+
+    async def fail(
+        self, interaction: discord.Interaction[Any], error: Exception, where: str
+    ) -> None:
+        await report_failure(interaction, error, where)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "Discord ready as %s (shards %s of %s, %d guilds)",
+            self.user,
+            self.shard_ids,
+            self.shard_count,
+            len(self.guilds),
+        )

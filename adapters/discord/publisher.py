@@ -1,0 +1,196 @@
+"""Posts scheduled replies to Discord channels: reveals reply under the question, fan-out paced."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import discord
+
+from adapters.discord.render import Rendered, clip, render
+from bot import messages as m
+from bot.identity import PlaceRef
+from bot.replies import Reply, RoundReveal
+
+log = logging.getLogger(__name__)
+
+# Discord's global limit is 50 requests per second per bot; pacing a little under it leaves
+# room for transit jitter, so a burst over thousands of channels never meets a 429.
+GLOBAL_RATE = 50.0
+DEFAULT_RATE = 48.0
+THREAD_NAME_MAX = 100
+# A scheduler tick may come before the client has logged in; wait this long, then fail the
+# attempt (the core retries) rather than hold the tick forever.
+LOGIN_WAIT = 30.0
+LOGIN_POLL = 0.25
+# One day: the discussion stays open until the next question comes.
+THREAD_ARCHIVE_MINUTES: Final = 1440
+
+
+class RateLimiter:
+    """Spaces calls at least 1/rate seconds apart, across every caller sharing it.
+
+    Each caller reserves the next free slot before it sleeps, so concurrent callers queue
+    in order and no second holds more than `rate` calls, however the calls are grouped.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else asyncio.get_running_loop().time()
+
+    async def acquire(self) -> None:
+        now = self._now()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
+class NotLoggedIn(RuntimeError):
+    """The Discord client has no session yet; the core retries the publish later."""
+
+
+class DiscordPublisher:
+    """The scheduler's Publisher for Discord: a place's channel is the Discord channel id."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        rate: float = DEFAULT_RATE,
+        login_wait: float = LOGIN_WAIT,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.client = client
+        # One limiter per process: share it between publishers of the same bot token.
+        self.limiter = limiter or RateLimiter(rate)
+        self.login_wait = login_wait
+
+    async def publish(
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+    ) -> str | None:
+        await self._logged_in()
+        channel_id = int(place.channel)
+        channel = self._channel(place, channel_id)
+        message = await self._send(channel, channel_id, render(reply), thread_ref)
+        if thread_ref is not None and isinstance(reply, RoundReveal):
+            # The reveal is out: nothing below may raise, or the core would post it again.
+            await self._open_thread(channel, channel_id, int(thread_ref), reply)
+        return str(message.id)
+
+    async def _logged_in(self) -> None:
+        waited = 0.0
+        while self.client.user is None:
+            if waited >= self.login_wait:
+                raise NotLoggedIn("the Discord client is not logged in yet")
+            await asyncio.sleep(LOGIN_POLL)
+            waited += LOGIN_POLL
+
+    def _channel(self, place: PlaceRef, channel_id: int) -> discord.abc.Messageable:
+        cached = self.client.get_channel(channel_id)
+        if isinstance(cached, discord.abc.Messageable):
+            return cached
+        # Not in the cache (no gateway yet, or another shard's guild): REST needs only the id.
+        guild_id = int(place.workspace) if place.workspace.isdigit() else None
+        return self.client.get_partial_messageable(channel_id, guild_id=guild_id)
+
+    async def _send(
+        self,
+        channel: discord.abc.Messageable,
+        channel_id: int,
+        rendered: Rendered,
+        thread_ref: str | None,
+    ) -> discord.Message:
+        kwargs: dict[str, Any] = rendered.send_kwargs()
+        if thread_ref is not None:
+            # A deleted question must not stop the reveal: post it as a plain message then.
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(thread_ref),
+                channel_id=channel_id,
+                fail_if_not_exists=False,
+            )
+            kwargs["mention_author"] = False
+        await self.limiter.acquire()
+        try:
+            return await channel.send(**kwargs)
+        except discord.Forbidden as exc:
+            if "reference" not in kwargs:
+                raise
+            # Replying needs Read Message History; without it the reveal still goes out.
+            log.warning(
+                "cannot reply to message %s in channel %s (%s); posting the reveal unthreaded",
+                thread_ref,
+                channel_id,
+                exc.text or exc.status,
+            )
+            del kwargs["reference"], kwargs["mention_author"]
+            await self.limiter.acquire()
+            return await channel.send(**kwargs)
+
+    async def _open_thread(
+        self,
+        channel: discord.abc.Messageable,
+        channel_id: int,
+        question_id: int,
+        reveal: RoundReveal,
+    ) -> None:
+        """Open a discussion thread on the question message, when the bot may."""
+        if isinstance(channel, discord.TextChannel):
+            me = channel.guild.me
+            if me is not None and not channel.permissions_for(me).create_public_threads:
+                log.info(
+                    "no Create Public Threads permission in channel %s; "
+                    "reveal posted without a thread",
+                    channel_id,
+                )
+                return
+        # A thread name is one line of at most 100 characters.
+        prompt = " ".join(reveal.prompt.split())
+        name = clip(m.DISCORD_THREAD_NAME.format(prompt=prompt), THREAD_NAME_MAX)
+        await self.limiter.acquire()
+        try:
+            if isinstance(channel, discord.TextChannel):
+                await channel.get_partial_message(question_id).create_thread(
+                    name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                )
+            else:
+                # Not cached here (another process's shard holds the guild): there is no
+                # permission to check locally, so ask Discord and let a refusal speak.
+                await self.client.http.start_thread_with_message(
+                    channel_id, question_id, name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                )
+        except discord.Forbidden as exc:
+            log.info(
+                "not allowed to open a thread in channel %s (%s); reveal posted without one",
+                channel_id,
+                exc.text or exc.status,
+            )
+        except discord.NotFound:
+            log.warning(
+                "question message %s in channel %s is gone; reveal posted without a thread",
+                question_id,
+                channel_id,
+            )
+        except discord.HTTPException as exc:
+            # e.g. a thread already exists on that message; the reveal itself is out.
+            log.warning(
+                "could not open a thread on message %s in channel %s: %s",
+                question_id,
+                channel_id,
+                exc,
+            )

@@ -1,0 +1,337 @@
+"""Neutral replies as Discord embeds (and answer views), always within Discord's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import singledispatch
+from typing import Any
+
+import discord
+
+from adapters.discord.components import card_view, rating_view
+from bot import messages as m
+from bot.questions import QuestionType
+from bot.replies import (
+    AnswerFeedback,
+    BoardRow,
+    Flashcard,
+    HelpView,
+    LeaderboardView,
+    Notice,
+    QuestionCard,
+    QuizSummary,
+    Reply,
+    RoundReveal,
+    StatsView,
+    TableView,
+    Tone,
+    Visibility,
+    WeeklyTally,
+)
+
+# Discord's embed limits (characters); a send over any of them fails with 400 Bad Request.
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FIELDS_MAX = 25
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+ELLIPSIS = "…"
+# Discord rejects empty field names and values; a zero-width space renders as nothing.
+BLANK = "\u200b"
+
+# Nobody is ever pinged: display names stay names, and @everyone stays text.
+NO_MENTIONS = discord.AllowedMentions.none()
+
+COLOURS: dict[Tone, discord.Colour] = {
+    Tone.INFO: discord.Colour.blurple(),
+    Tone.SUCCESS: discord.Colour.green(),
+    Tone.ERROR: discord.Colour.red(),
+}
+REVEAL_COLOUR = discord.Colour.gold()
+
+_HINTS: dict[QuestionType, str] = {
+    QuestionType.MCQ: m.DISCORD_HINT_PICK,
+    QuestionType.TRUE_FALSE: m.DISCORD_HINT_PICK,
+    QuestionType.SHORT: m.DISCORD_HINT_TYPE,
+    QuestionType.NUMERIC: m.DISCORD_HINT_NUMBER,
+    QuestionType.OPEN: m.DISCORD_HINT_OPEN,
+}
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return ELLIPSIS[:limit]
+    cut = text[: limit - len(ELLIPSIS)].rstrip()
+    if cut.endswith("\\") and not cut.endswith("\\\\"):
+        cut = cut[:-1]  # a dangling escape would swallow the ellipsis
+    return cut + ELLIPSIS
+
+
+def name(text: str) -> str:
+    """A user-provided name shown as typed: no markdown, and never a mention."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def within(lines: Sequence[str], limit: int, sep: str = "\n") -> str:
+    """Whole lines up to `limit` characters, then "… and N more" instead of a cut line."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        rest = len(lines) - i - 1
+        tail = len(sep) + len(m.DISCORD_MORE.format(n=rest)) if rest else 0
+        cost = len(line) + (len(sep) if out else 0)
+        if used + cost + tail > limit:
+            more = m.DISCORD_MORE.format(n=len(lines) - i)
+            if not out:
+                return clip(line, limit)
+            return clip(sep.join([*out, more]), limit)
+        out.append(line)
+        used += cost
+    return sep.join(out)
+
+
+@dataclass
+class EmbedBuilder:
+    """Collects an embed's parts and fits them to Discord's limits when built.
+
+    Priority when the 6000-character total is short: title, description, fields in order,
+    footer; each part is clipped with an ellipsis rather than rejected.
+    """
+
+    title: str
+    description: str = ""
+    colour: discord.Colour = field(default_factory=discord.Colour.blurple)
+    fields: list[tuple[str, str, bool]] = field(default_factory=list)
+    footer: str = ""
+
+    def add(self, field_name: str, value: str, inline: bool = False) -> EmbedBuilder:
+        self.fields.append((field_name, value, inline))
+        return self
+
+    def build(self) -> discord.Embed:
+        budget = EMBED_TOTAL_MAX
+        title = clip(self.title, min(TITLE_MAX, budget))
+        budget -= len(title)
+        description = clip(self.description, min(DESCRIPTION_MAX, budget))
+        budget -= len(description)
+        embed = discord.Embed(
+            title=title or None, description=description or None, colour=self.colour
+        )
+        fields = self.fields
+        if len(fields) > FIELDS_MAX:
+            dropped = len(fields) - FIELDS_MAX + 1
+            fields = [*fields[: FIELDS_MAX - 1], (BLANK, m.DISCORD_MORE.format(n=dropped), False)]
+        for field_name, value, inline in fields:
+            key = clip(field_name or BLANK, FIELD_NAME_MAX)
+            if budget < len(key) + 2:
+                break
+            text = clip(value or BLANK, min(FIELD_VALUE_MAX, budget - len(key)))
+            embed.add_field(name=key, value=text, inline=inline)
+            budget -= len(key) + len(text)
+        if self.footer and budget > 0:
+            embed.set_footer(text=clip(self.footer, min(FOOTER_MAX, budget)))
+        return embed
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One Discord message: an embed, maybe a view of answer buttons, and its visibility."""
+
+    embed: discord.Embed
+    view: discord.ui.View | None = None
+    ephemeral: bool = True
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `send`, `followup.send` and `response.send_message`."""
+        kwargs: dict[str, Any] = {"embed": self.embed, "allowed_mentions": NO_MENTIONS}
+        if self.view is not None:
+            kwargs["view"] = self.view
+        return kwargs
+
+
+def render(reply: Reply) -> Rendered:
+    """Any neutral reply as one Discord message."""
+    builder, view = _build(reply)
+    return Rendered(builder.build(), view, reply.visibility is Visibility.PRIVATE)
+
+
+def render_all(replies: Iterable[Reply]) -> list[Rendered]:
+    return [render(r) for r in replies]
+
+
+@singledispatch
+def _build(reply: Reply) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    raise TypeError(f"no Discord rendering for {type(reply).__name__}")
+
+
+@_build.register
+def _(reply: Notice) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    # Core sentences may quote what a user typed; mentions never resolve, markdown stays.
+    text = discord.utils.escape_mentions(reply.text)
+    return EmbedBuilder("", text, COLOURS[reply.tone]), None
+
+
+@_build.register
+def _(reply: QuestionCard) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    if reply.quiz_id is not None:
+        title = m.DISCORD_QUIZ_TITLE.format(
+            position=reply.position,
+            total=reply.total,
+            topic=reply.topic,
+            difficulty=reply.difficulty.value,
+        )
+    else:
+        title = m.DISCORD_DAILY_TITLE.format(topic=reply.topic, difficulty=reply.difficulty.value)
+    body = reply.prompt
+    if reply.type is QuestionType.MCQ:
+        body += "\n\n" + "\n".join(f"**{o.label}.** {o.text}" for o in reply.options)
+    hint = _HINTS[reply.type]
+    if reply.closes_at:
+        hint += " " + m.DISCORD_CLOSES.format(closes=reply.closes_at)
+    return EmbedBuilder(title, body, footer=hint), card_view(reply)
+
+
+@_build.register
+def _(reply: AnswerFeedback) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    if reply.correct:
+        title = (
+            m.DISCORD_CORRECT.format(points=reply.points)
+            if reply.points
+            else m.DISCORD_CORRECT_NO_POINTS
+        )
+    else:
+        title = m.DISCORD_WRONG
+    builder = EmbedBuilder(
+        title, reply.explanation, COLOURS[Tone.SUCCESS if reply.correct else Tone.ERROR]
+    )
+    builder.add(m.DISCORD_YOUR_ANSWER, name(reply.given), inline=True)
+    builder.add(m.DISCORD_THE_ANSWER, reply.answer, inline=True)
+    builder.footer = reply.note
+    return builder, None
+
+
+@_build.register
+def _(reply: Flashcard) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    builder = EmbedBuilder(m.DISCORD_MODEL_ANSWER, reply.model_answer)
+    if reply.key_points:
+        builder.add(m.DISCORD_KEY_POINTS, within([f"• {p}" for p in reply.key_points], 1024))
+    builder.footer = m.DISCORD_RATE_PROMPT
+    return builder, rating_view(reply)
+
+
+@_build.register
+def _(reply: QuizSummary) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    title = m.DISCORD_QUIZ_STOPPED if reply.stopped else m.DISCORD_QUIZ_DONE
+    text = m.DISCORD_QUIZ_SCORE.format(
+        correct=reply.correct, answered=reply.answered, points=reply.points
+    )
+    if reply.rated:
+        ratings = ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items()))
+        text += " " + m.DISCORD_SELF_RATED.format(ratings=ratings)
+    return EmbedBuilder(title, text, COLOURS[Tone.SUCCESS]), None
+
+
+def _names(names: Sequence[str]) -> str:
+    return within([name(n) for n in names], FIELD_VALUE_MAX, sep=", ") if names else BLANK
+
+
+@_build.register
+def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    body = f"{reply.prompt}\n\n**{m.DISCORD_THE_ANSWER}:** {reply.answer}\n\n{reply.explanation}"
+    builder = EmbedBuilder(m.DISCORD_REVEAL_TITLE, body, REVEAL_COLOUR)
+    shares = []
+    for share in reply.shares:
+        pct = 100 * share.count / reply.answered if reply.answered else 0
+        mark = " ✓" if share.correct else ""
+        label = f"{share.label}) " if share.label else ""
+        shares.append(f"{label}{share.text}: {share.count} ({pct:.0f}%){mark}")
+    builder.add(m.DISCORD_REVEAL_SHARES, within(shares, FIELD_VALUE_MAX))
+    builder.add(
+        m.DISCORD_REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY
+    )
+    if reply.first_correct:
+        builder.add(m.DISCORD_REVEAL_FIRST, name(reply.first_correct), inline=True)
+    builder.footer = m.DISCORD_REVEAL_COUNTS.format(
+        answered=reply.answered, correct=reply.correct_count
+    )
+    return builder, None
+
+
+def _board_line(row: BoardRow) -> str:
+    detail = f" ({row.detail})" if row.detail else ""
+    line = f"{row.rank}. {name(row.name)} · {row.points} pts{detail}"
+    return f"**{line}** ◀" if row.highlight else line
+
+
+@_build.register
+def _(reply: LeaderboardView) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    title = m.DISCORD_BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
+    lines = [_board_line(r) for r in reply.rows]
+    builder = EmbedBuilder(title, within(lines, DESCRIPTION_MAX))
+    if reply.viewer:
+        builder.add(m.DISCORD_BOARD_YOU, _board_line(reply.viewer))
+    return builder, None
+
+
+@_build.register
+def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
+    rank = f"#{reply.rank}" if reply.rank else m.DISCORD_UNRANKED
+    builder = EmbedBuilder(m.DISCORD_STATS_TITLE.format(name=name(reply.name)))
+    builder.add(m.DISCORD_STATS_POINTS, f"{reply.points} ({rank})", inline=True)
+    builder.add(
+        m.DISCORD_STATS_ACCURACY, f"{accuracy} ({reply.correct}/{reply.answered})", inline=True
+    )
+    builder.add(
+        m.DISCORD_STATS_STREAK,
+        m.DISCORD_STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
+        inline=True,
+    )
+    builder.add(m.DISCORD_STATS_TEAM, name(reply.team) if reply.team else "-", inline=True)
+    if reply.by_topic:
+        topics = [f"{t.topic}: {t.correct}/{t.answered}" for t in reply.by_topic]
+        builder.add(m.DISCORD_STATS_TOPICS, within(topics, FIELD_VALUE_MAX))
+    return builder, None
+
+
+@_build.register
+def _(reply: HelpView) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    lines = [
+        f"`/{line.usage}` — {line.summary}{m.DISCORD_ADMIN_MARK if line.admin else ''}"
+        for line in reply.lines
+    ]
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+
+
+@_build.register
+def _(reply: TableView) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    # Rows hold team names and members as typed, so every cell is escaped.
+    lines = [f"**{name(key)}**: {name(value)}" for key, value in reply.rows]
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+
+
+@_build.register
+def _(reply: WeeklyTally) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    builder = EmbedBuilder(m.TALLY_TITLE.format(label=reply.period_label), colour=REVEAL_COLOUR)
+    teams = [
+        m.TALLY_TEAM_ROW.format(
+            rank=r.rank,
+            name=name(r.name),
+            points=r.points,
+            per_active=r.per_active,
+            active=r.active,
+            members=r.members,
+            change=m.tally_change(r.change, r.rank_change),
+        )
+        for r in reply.teams
+    ]
+    players = [f"{r.rank}. {name(r.name)} · {r.points} pts" for r in reply.top_users]
+    builder.add(m.TALLY_TEAMS.rstrip(":"), within(teams, FIELD_VALUE_MAX) or m.TALLY_NONE)
+    builder.add(m.TALLY_PLAYERS.rstrip(":"), within(players, FIELD_VALUE_MAX) or m.TALLY_NONE)
+    return builder, None

@@ -1,0 +1,108 @@
+"""Answering an interaction: acknowledge within Discord's 3 seconds, run the core, follow up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import discord
+
+from adapters.discord.render import Rendered, render, render_all
+from adapters.discord.translate import origin_of
+from bot import messages as m
+from bot.bootstrap import App
+from bot.commands import SubmitAnswer
+from bot.parsing import Parsed, ParseError
+from bot.replies import Notice, Reply, Tone
+
+log = logging.getLogger(__name__)
+
+
+def _error(text: str) -> Rendered:
+    return render(Notice(text, Tone.ERROR))
+
+
+async def send_replies(
+    interaction: discord.Interaction[Any], replies: list[Reply], *, public: bool = False
+) -> None:
+    """Send the core's replies as follow-ups of a deferred interaction.
+
+    Discord shows the first follow-up in place of the "thinking" message, with the visibility
+    chosen at defer time; for a public command its public replies go first to fill that slot.
+    """
+    rendered = render_all(replies)
+    if not rendered:
+        await interaction.delete_original_response()
+        return
+    if public:
+        rendered = sorted(rendered, key=lambda r: r.ephemeral)  # stable: order kept otherwise
+    for item in rendered:
+        await interaction.followup.send(**item.send_kwargs(), ephemeral=item.ephemeral, wait=True)
+
+
+async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> None:
+    await interaction.response.send_message(
+        **_error(m.DISCORD_GUILD_ONLY).send_kwargs(), ephemeral=True
+    )
+
+
+async def run_command(
+    app: App, interaction: discord.Interaction[Any], parsed: Parsed, *, public: bool = False
+) -> None:
+    """A slash command: defer (private unless the catalog marks it public), dispatch, reply."""
+    origin = origin_of(interaction)
+    if origin is None:
+        await refuse_outside_guild(interaction)
+        return
+    await interaction.response.defer(ephemeral=not public, thinking=True)
+    replies: list[Reply]
+    if isinstance(parsed, ParseError):
+        replies = [Notice(parsed.message, Tone.ERROR)]
+    else:
+        if isinstance(parsed, SubmitAnswer):
+            # `/answer` too: a duplicated delivery of the same interaction counts once.
+            parsed = replace(parsed, delivery_id=str(interaction.id))
+        replies = await app.dispatcher.dispatch(parsed, origin)
+    await send_replies(interaction, replies, public=public)
+
+
+async def run_answer(
+    app: App, interaction: discord.Interaction[Any], command: SubmitAnswer
+) -> None:
+    """A button click or modal answer: acknowledged privately at once, then the core's verdict.
+
+    Daily results stay private until the reveal, and quizzes are private throughout, so every
+    answer reply is ephemeral; the next quiz question (with its buttons) comes in the follow-up.
+    """
+    origin = origin_of(interaction)
+    if origin is None:
+        await refuse_outside_guild(interaction)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    replies = await app.dispatcher.dispatch(command, origin)
+    await send_replies(interaction, replies)
+
+
+async def report_failure(
+    interaction: discord.Interaction[Any], error: BaseException, where: str
+) -> None:
+    """Never a silent failure: a log line with context, and a private note to the user."""
+    log.error(
+        "%s failed for user %s in guild %s channel %s (interaction %s)",
+        where,
+        getattr(interaction.user, "id", None),
+        interaction.guild_id,
+        interaction.channel_id,
+        interaction.id,
+        exc_info=error,
+    )
+    notice = _error(m.INTERNAL_ERROR)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**notice.send_kwargs(), ephemeral=True)
+        else:
+            await interaction.response.send_message(**notice.send_kwargs(), ephemeral=True)
+    except discord.HTTPException as exc:
+        # The interaction may have expired (15 minutes) or Discord may be failing; logged above.
+        log.warning("could not tell user about the failure of %s: %s", where, exc)

@@ -1,0 +1,163 @@
+"""Slash commands generated from the core catalog: typed options, choices, topic autocomplete."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.render import clip
+from adapters.discord.response import report_failure, run_command
+from adapters.discord.translate import translate
+from bot import messages as m
+from bot.bootstrap import App
+from bot.catalog import CATALOG, Arg, Entry, Sub
+
+log = logging.getLogger(__name__)
+
+# Discord caps command and option descriptions at 100 characters and a choice list at 25.
+DESCRIPTION_MAX = 100
+CHOICES_MAX = 25
+# What Discord asks of a member before it even shows an admin command.
+ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+# Scores and teams live in a server, so no command is offered in DMs or group DMs.
+GUILD_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+
+# discord.py reads the real signature at run time; statically it is any coroutine function.
+Callback = Any
+Autocomplete = Callable[[discord.Interaction[Any], str], Awaitable[list[app_commands.Choice[str]]]]
+
+
+class StudyBotTree(app_commands.CommandTree[Any]):
+    """The command tree; a failure anywhere in it reaches the user and the log."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await report_failure(interaction, error, f"/{command}")
+
+
+def _annotation(arg: Arg) -> Any:
+    if arg.kind == "int":
+        if arg.min_value is not None or arg.max_value is not None:
+            return app_commands.Range[int, arg.min_value, arg.max_value]
+        return int
+    return str
+
+
+def _parameter(arg: Arg) -> inspect.Parameter:
+    # Keyword-only, so optional and required options may come in catalog order.
+    return inspect.Parameter(
+        arg.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=_annotation(arg),
+        default=inspect.Parameter.empty if arg.required else None,
+    )
+
+
+def topic_autocomplete(app: App, extra: tuple[tuple[str, str], ...]) -> Autocomplete:
+    """Topics from the question bank (by slug or title) and the grammar's words (`all`, `stop`)."""
+
+    async def complete(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        word = current.strip().lower()
+        options = [
+            *extra,
+            *((topic, app.bank.decks[topic].title) for topic in app.bank.topics),
+        ]
+        found = [
+            app_commands.Choice(name=clip(title, DESCRIPTION_MAX), value=value)
+            for value, title in options
+            if word in value or word in title.lower()
+        ]
+        return found[:CHOICES_MAX]
+
+    return complete
+
+
+def _callback(app: App, entry: Entry, sub: Sub | None, args: tuple[Arg, ...]) -> Callback:
+    """A callback whose signature is the catalog's argument list, for discord.py to read."""
+
+    async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
+        parsed = translate(entry.name, sub.name if sub else None, args, values)
+        await run_command(app, interaction, parsed, public=entry.public)
+
+    first = inspect.Parameter(
+        "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+    )
+    callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [first, *(_parameter(a) for a in args)]
+    )
+    # The attributes discord.py's decorators (describe, choices, autocomplete) would set.
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+        a.name: clip(a.help, DESCRIPTION_MAX) for a in args
+    }
+    choices = {
+        a.name: [app_commands.Choice(name=v, value=v) for v in a.choices[:CHOICES_MAX]]
+        for a in args
+        if a.kind == "choice" and a.choices
+    }
+    if choices:
+        callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
+    extra: tuple[tuple[str, str], ...] = (("all", m.DISCORD_TOPIC_ALL),)
+    if entry.name == "quiz":
+        extra += (("stop", m.DISCORD_TOPIC_STOP),)
+    completers = {a.name: topic_autocomplete(app, extra) for a in args if a.kind == "topic"}
+    if completers:
+        callback.__discord_app_commands_param_autocomplete__ = completers  # type: ignore[attr-defined]
+    # A readable name in logs; equal name and qualname also tell discord.py it is no method.
+    callback.__name__ = callback.__qualname__ = f"slash_{entry.name}_{sub.name if sub else ''}"
+    return callback
+
+
+def build_command(
+    app: App, entry: Entry
+) -> app_commands.Command[Any, ..., None] | app_commands.Group:
+    """One catalog entry as a top-level slash command, or a group of subcommands."""
+    description = clip(entry.summary, DESCRIPTION_MAX)
+    permissions = ADMIN_PERMISSIONS if entry.admin else None
+    if entry.subs:
+        if entry.args:
+            raise ValueError(f"{entry.name}: Discord commands cannot have options and subcommands")
+        group = app_commands.Group(
+            name=entry.name, description=description, default_permissions=permissions
+        )
+        for sub in entry.subs:
+            group.add_command(
+                app_commands.Command(
+                    name=sub.name,
+                    description=clip(sub.help, DESCRIPTION_MAX),
+                    callback=_callback(app, entry, sub, sub.args),
+                )
+            )
+        return group
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=entry.name, description=description, callback=_callback(app, entry, None, entry.args)
+    )
+    command.default_permissions = permissions
+    return command
+
+
+def build_tree(client: discord.Client, app: App) -> StudyBotTree:
+    tree = StudyBotTree(client, allowed_contexts=GUILD_ONLY)
+    for entry in CATALOG:
+        tree.add_command(build_command(app, entry))
+    return tree
+
+
+async def sync_commands(tree: app_commands.CommandTree[Any], dev_guild_id: int | None) -> None:
+    """A development guild gets the commands at once; a global sync can take a while to show."""
+    if dev_guild_id is not None:
+        guild = discord.Object(id=dev_guild_id)
+        tree.copy_global_to(guild=guild)
+        synced = await tree.sync(guild=guild)
+        log.info("synced %d slash commands to development guild %s", len(synced), dev_guild_id)
+    else:
+        synced = await tree.sync()
+        log.info("synced %d slash commands globally", len(synced))

@@ -1,0 +1,67 @@
+"""Interaction to core: who acts where (Origin), and slash options as the catalog's text grammar."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import discord
+
+from bot.catalog import Arg
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.parsing import Parsed, parse, parse_config
+
+
+def origin_of(interaction: discord.Interaction[Any]) -> Origin | None:
+    """The actor of an interaction, or None outside a server.
+
+    Scores, teams and schedules belong to a server (the workspace), so direct messages are
+    refused rather than given a private workspace of their own (see docs/discord.md).
+    """
+    if interaction.guild_id is None or interaction.channel_id is None:
+        return None
+    user = interaction.user
+    # Manage Server is what Discord itself asks for admin commands (default_permissions), so
+    # the core's own admin check agrees with what the member could see in the picker.
+    guild = interaction.guild
+    if isinstance(user, discord.Member) and guild is not None and not guild.unavailable:
+        permissions = user.guild_permissions
+    else:
+        # The guild is not in the cache yet (its GUILD_CREATE is still to come): use the
+        # member's permissions as Discord computed them for this interaction.
+        permissions = interaction.permissions
+    is_admin = permissions.manage_guild
+    return Origin(
+        user=UserRef(Platform.DISCORD, str(user.id)),
+        place=PlaceRef(Platform.DISCORD, str(interaction.guild_id), str(interaction.channel_id)),
+        display_name=user.display_name,
+        is_admin=is_admin,
+    )
+
+
+def _words(args: Sequence[Arg], values: Mapping[str, Any]) -> list[str]:
+    out = []
+    for arg in args:
+        value = values.get(arg.name)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def command_line(name: str, args: Sequence[Arg], values: Mapping[str, Any]) -> str:
+    """Typed options as a line of the text grammar, in catalog order (`quiz stats hard 3`).
+
+    The core's parser stays the one place that validates arguments and words refusals.
+    """
+    return " ".join([name, *_words(args, values)])
+
+
+def translate(name: str, sub: str | None, args: Sequence[Arg], values: Mapping[str, Any]) -> Parsed:
+    """A slash invocation as a core command, or the core's parse error."""
+    if name == "config" and sub is not None:
+        return parse_config(sub, " ".join(_words(args, values)))
+    head = name if sub is None else f"{name} {sub}"
+    return parse(command_line(head, args, values))

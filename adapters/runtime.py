@@ -1,0 +1,21 @@
+"""The contract between the host and a platform package: serve, and publish for the scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.identity import Platform
+from bot.ports import Publisher
+
+Adapter = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """A platform connection: `serve` runs until cancelled and closes its connections on the
+    way out; `publisher` posts the scheduler's replies to that platform's channels."""
+
+    platform: Platform
+    serve: Adapter
+    publisher: Publisher

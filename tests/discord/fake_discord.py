@@ -1,0 +1,383 @@
+"""A small local Discord for wire-level tests: the REST routes and gateway discord.py uses."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+API = "/api/v10"
+HEARTBEAT_MS = 41_250  # as Discord sends; the first heartbeat comes at once anyway
+OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_HELLO, OP_HEARTBEAT_ACK = 0, 1, 2, 10, 11
+TIMESTAMP = "2026-11-16T09:00:00+00:00"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # discord.py parses a body as JSON only for exactly `application/json` (no charset).
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # without the /api/v10 prefix
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeDiscord:
+    """One application, one bot, one guild with one text channel; every request recorded.
+
+    Start it, point discord.py at `api_base` (REST) — the gateway URL comes from
+    `GET /gateway/bot` like in production — and stop it in teardown.
+    """
+
+    app_id: int = 900_000_000_000_000_001
+    bot_id: int = 900_000_000_000_000_001
+    guild_id: int = 900_000_000_000_000_100
+    channel_id: int = 900_000_000_000_000_200
+    requests: list[Request] = field(default_factory=list)
+    gateway_frames: list[dict[str, Any]] = field(default_factory=list)
+    # Answers to override, keyed by (method, path prefix): (status, JSON body).
+    faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(900_000_000_000_001_000)
+        self._seq = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._changed = asyncio.Condition()
+        self.port = 0
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", API + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server) and server.sockets
+        self.port = int(server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    @property
+    def connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    # -- waiting -------------------------------------------------------------------------
+
+    async def _record(self, item: Request | dict[str, Any]) -> None:
+        async with self._changed:
+            if isinstance(item, Request):
+                self.requests.append(item)
+            else:
+                self.gateway_frames.append(item)
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], Any]) -> Any:
+        """Until `predicate()` is truthy (the caller bounds the wait with asyncio.timeout)."""
+        async with self._changed:
+            while not (found := predicate()):
+                await self._changed.wait()
+            return found
+
+    async def request(self, method: str, path_part: str, after: int = 0) -> Request:
+        def find() -> Request | None:
+            for request in self.requests[after:]:
+                if request.method == method and path_part in request.path:
+                    return request
+            return None
+
+        found: Request = await self.wait_for(find)
+        return found
+
+    async def frame(self, op: int) -> dict[str, Any]:
+        found: dict[str, Any] = await self.wait_for(
+            lambda: next((f for f in self.gateway_frames if f.get("op") == op), None)
+        )
+        return found
+
+    # -- gateway -------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        # Plain JSON text frames: discord.py decompresses only binary frames.
+        await ws.send_json({"op": OP_HELLO, "d": {"heartbeat_interval": HEARTBEAT_MS}})
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(message.data)
+            await self._record(frame)
+            if frame["op"] == OP_HEARTBEAT:
+                await ws.send_json({"op": OP_HEARTBEAT_ACK})
+            elif frame["op"] == OP_IDENTIFY:
+                shard = frame["d"].get("shard", [0, 1])
+                await self._send(ws, "READY", self.ready(shard))
+                await self._send(ws, "GUILD_CREATE", self.guild())
+        return ws
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        await ws.send_json({"op": OP_DISPATCH, "t": event, "s": next(self._seq), "d": data})
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event to every connected client."""
+        for ws in self._sockets:
+            if not ws.closed:
+                await self._send(ws, event, data)
+
+    # -- payloads ------------------------------------------------------------------------
+
+    def snowflake(self) -> int:
+        return next(self._ids)
+
+    def user(self, user_id: int, name: str, bot: bool = False) -> dict[str, Any]:
+        return {
+            "id": str(user_id),
+            "username": name,
+            "global_name": name.title(),
+            "discriminator": "0",
+            "avatar": None,
+            "bot": bot,
+        }
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return self.user(self.bot_id, "studybot", bot=True)
+
+    def member(self, user: dict[str, Any], permissions: int = 0) -> dict[str, Any]:
+        return {
+            "user": user,
+            "roles": [],
+            "nick": None,
+            "joined_at": TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": str(permissions),
+        }
+
+    def ready(self, shard: list[int]) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "shard": shard,
+            "application": {"id": str(self.app_id), "flags": 0},
+        }
+
+    def channel(self) -> dict[str, Any]:
+        return {
+            "id": str(self.channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": "general",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+
+    def guild(self) -> dict[str, Any]:
+        everyone = {
+            "id": str(self.guild_id),
+            "name": "@everyone",
+            "permissions": str((1 << 11) | (1 << 10) | (1 << 14) | (1 << 16) | (1 << 35)),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        return {
+            "id": str(self.guild_id),
+            "name": "Study Group",
+            "icon": None,
+            "owner_id": "900000000000000999",
+            "roles": [everyone],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "member_count": 2,
+            "members": [self.member(self.bot_user)],
+            "channels": [self.channel()],
+            "threads": [],
+            "presences": [],
+            "voice_states": [],
+            "large": False,
+            "unavailable": False,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+        }
+
+    def message(
+        self, channel_id: int, body: dict[str, Any], *, flags: int = 0, message_id: int = 0
+    ) -> dict[str, Any]:
+        return {
+            "id": str(message_id or self.snowflake()),
+            "channel_id": str(channel_id),
+            "author": self.bot_user,
+            "content": body.get("content") or "",
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 19 if body.get("message_reference") else 0,
+            "flags": int(body.get("flags") or flags),
+        }
+
+    def interaction(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user_id: int = 900_000_000_000_000_500,
+        in_guild: bool = True,
+        guild_id: int | None = None,
+        permissions: int = 1 << 11,
+        interaction_id: int | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload: a slash command (2) or a component click (3)."""
+        ident = interaction_id or self.snowflake()
+        user = self.user(user_id, "alice")
+        payload: dict[str, Any] = {
+            "id": str(ident),
+            "application_id": str(self.app_id),
+            "type": kind,
+            "data": data,
+            "token": f"token-{ident}",
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": "0",
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "entitlements": [],
+            "authorizing_integration_owners": {},
+        }
+        if in_guild:
+            payload |= {
+                "guild_id": str(guild_id or self.guild_id),
+                "guild_locale": "en-US",
+                "channel_id": str(self.channel_id),
+                "channel": self.channel(),
+                "member": self.member(user, permissions=permissions),
+                "context": 0,
+            }
+        else:
+            dm = {"id": str(self.snowflake()), "type": 1, "recipients": [user]}
+            payload |= {"user": user, "channel_id": dm["id"], "channel": dm, "context": 1}
+        if message is not None:
+            payload["message"] = message
+        return payload
+
+    # -- REST ----------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        if request.can_read_body:
+            text = await request.text()
+            body = json.loads(text) if text else None
+        record = Request(request.method, path, dict(request.query), body, dict(request.headers))
+        await self._record(record)
+        for (method, prefix), (status, error) in self.faults.items():
+            if request.method == method and path.startswith(prefix):
+                return _json(error, status=status)
+        return self._answer(record)
+
+    def _answer(self, r: Request) -> web.StreamResponse:
+        parts = r.path.strip("/").split("/")
+        body = r.body if isinstance(r.body, dict) else {}
+        if r.method == "GET" and r.path == "/users/@me":
+            return _json(self.bot_user)
+        if r.method == "GET" and r.path == "/oauth2/applications/@me":
+            return _json(
+                {
+                    "id": str(self.app_id),
+                    "name": "StudyBot",
+                    "description": "",
+                    "icon": None,
+                    "bot_public": True,
+                    "bot_require_code_grant": False,
+                    "owner": self.user(900_000_000_000_000_999, "owner"),
+                    "verify_key": "00",
+                    "flags": 0,
+                }
+            )
+        if r.method == "GET" and r.path == "/gateway/bot":
+            limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limits})
+        if r.method == "PUT" and parts[-1] == "commands":
+            commands = [
+                dict(c, id=str(self.snowflake()), application_id=str(self.app_id), version="1")
+                for c in (r.body or [])
+            ]
+            return _json(commands)
+        if r.method == "POST" and parts[0] == "interactions":
+            flags = int((body.get("data") or {}).get("flags") or 0)
+            interaction = {
+                "id": parts[1],
+                "type": 2,
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            }
+            return _json({"interaction": interaction})
+        if parts[0] == "webhooks" and r.method in ("POST", "PATCH"):
+            return _json(self.message(self.channel_id, body))
+        if parts[0] == "webhooks" and r.method == "DELETE":
+            return web.Response(status=204)
+        if r.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            return _json(self.message(int(parts[1]), body))
+        if r.method == "POST" and parts[0] == "channels" and parts[-1] == "threads":
+            thread = {
+                "id": parts[3],
+                "type": 11,
+                "guild_id": str(self.guild_id),
+                "parent_id": parts[1],
+                "name": body.get("name", ""),
+                "owner_id": str(self.bot_id),
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                    "archive_timestamp": TIMESTAMP,
+                    "locked": False,
+                },
+            }
+            return _json(thread, status=201)
+        return _json({"message": f"unknown route {r.method} {r.path}", "code": 0}, status=404)

@@ -1,0 +1,104 @@
+"""Reading what the bot sent in SimCord: messages of an interaction, embed text, buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from simcord import Env, InteractionResult, ResponseMessage
+from simcord.components import walk_components
+
+from bot.bootstrap import App
+from bot.questions import Question, QuestionType
+
+Message = ResponseMessage | discord.Message
+# An interaction callback of type 5 (deferred message, "thinking") with the ephemeral flag.
+EPHEMERAL_DEFER = {"type": 5, "data": {"flags": 64}}
+PUBLIC_DEFER = {"type": 5}
+
+
+def deferrals(env: Env) -> list[dict[str, Any]]:
+    """The interaction callbacks the bot sent, oldest first."""
+    return [dict(r.json or {}) for r in env.http_requests if r.path.endswith("/callback")]
+
+
+def sent(result: InteractionResult) -> list[ResponseMessage]:
+    """Every message an interaction produced, in order (the response, then follow-ups)."""
+    first = [result.response] if result.response is not None else []
+    return [*first, *result.followups]
+
+
+def embed_text(embed: discord.Embed) -> str:
+    parts = [embed.title or "", embed.description or ""]
+    for field in embed.fields:
+        parts += [field.name or "", field.value or ""]
+    parts.append(embed.footer.text or "")
+    return "\n".join(p for p in parts if p)
+
+
+def text_of(message: Message) -> str:
+    return "\n".join([message.content, *(embed_text(e) for e in message.embeds)]).strip()
+
+
+def texts(result: InteractionResult) -> list[str]:
+    return [text_of(message) for message in sent(result)]
+
+
+def all_text(result: InteractionResult) -> str:
+    return "\n".join(texts(result))
+
+
+def buttons(message: Message) -> list[dict[str, Any]]:
+    roots: list[dict[str, Any]]
+    if isinstance(message, ResponseMessage):
+        roots = message.components
+    else:
+        roots = [dict(component.to_dict()) for component in message.components]
+    return [c for c in walk_components(roots) if c.get("type") == 2]
+
+
+def labels(message: Message) -> list[str]:
+    return [str(b.get("label")) for b in buttons(message)]
+
+
+def with_buttons(result: InteractionResult) -> ResponseMessage:
+    """The one message of an interaction that carries buttons (a question or a flashcard)."""
+    found = [message for message in sent(result) if buttons(message)]
+    assert len(found) == 1, texts(result)
+    return found[0]
+
+
+def question_of(app: App, message: Message) -> Question:
+    """The bank question a card message shows (found by its prompt)."""
+    [embed] = message.embeds
+    body = embed.description or ""
+    found = [q for q in app.bank.by_id.values() if body.startswith(q.prompt)]
+    assert len(found) == 1, body
+    return found[0]
+
+
+def answer_button(app: App, message: Message, right: bool = True) -> str:
+    """The custom_id of a right (or a wrong) answer button on an MCQ or true/false card."""
+    question = question_of(app, message)
+    ids = [str(b["custom_id"]) for b in buttons(message)]
+    if question.type is QuestionType.MCQ:
+        suffix = f":c{question.answer}"
+    else:
+        suffix = ":t" if question.answer else ":f"
+    return next(i for i in ids if i.endswith(suffix) == right)
+
+
+def right_text(app: App, message: Message) -> str:
+    """What a user who knows the answer types for this card."""
+    question = question_of(app, message)
+    if question.type is QuestionType.MCQ:
+        assert isinstance(question.answer, int)
+        right = question.choices[question.answer]
+        [embed] = message.embeds
+        for line in (embed.description or "").splitlines():
+            if line.startswith("**") and line.endswith(right):
+                return line[2]
+        raise AssertionError(f"no option line for {right!r}")
+    if question.type is QuestionType.TRUE_FALSE:
+        return "true" if question.answer else "false"
+    return str(question.answer)

@@ -1,0 +1,99 @@
+"""The publisher's pacing: every REST call waits for a slot, and slots never crowd a second."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+import pytest
+
+from adapters.discord.publisher import (
+    DEFAULT_RATE,
+    GLOBAL_RATE,
+    DiscordPublisher,
+    NotLoggedIn,
+    RateLimiter,
+)
+from bot.bootstrap import App
+from bot.identity import PlaceRef, Platform
+from bot.replies import Notice
+from tests.discord.conftest import World
+
+
+class FrozenClock:
+    """A clock that only moves when the limiter sleeps, so slots are computed exactly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.calls: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.calls.append(self.now + delay)
+
+
+async def test_slots_never_put_more_than_rate_calls_in_any_second() -> None:
+    clock = FrozenClock()
+    limiter = RateLimiter(50, clock=clock.time, sleep=clock.sleep)
+    await asyncio.gather(*(limiter.acquire() for _ in range(500)))
+    # The first call goes at once; the other 499 wait for their slots, in order.
+    slots = [0.0, *clock.calls]
+    assert slots == sorted(slots) and len(slots) == 500
+    # Any 51 consecutive calls span at least a second: never 51 in one second.
+    assert all(slots[i + 50] - slots[i] >= 1.0 - 1e-9 for i in range(len(slots) - 50))
+    # And no slack: 500 calls take exactly 499 intervals (the floor for this rate).
+    assert slots[-1] == pytest.approx(499 / 50)
+
+
+async def test_a_quiet_limiter_does_not_wait() -> None:
+    clock = FrozenClock()
+    limiter = RateLimiter(50, clock=clock.time, sleep=clock.sleep)
+    await limiter.acquire()
+    clock.now = 10.0
+    await limiter.acquire()
+    assert clock.calls == []
+
+
+def test_default_rate_stays_under_discords_global_limit() -> None:
+    assert DEFAULT_RATE < GLOBAL_RATE
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+class CountingLimiter(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__(1000)
+        self.count = 0
+
+    async def acquire(self) -> None:
+        self.count += 1
+        await super().acquire()
+
+
+async def test_every_request_of_a_fan_out_is_paced(
+    world: World, simcord_bot: discord.Client
+) -> None:
+    channels = [world.guild.create_text_channel(f"room-{i}") for i in range(5)]
+    limiter = CountingLimiter()
+    publisher = DiscordPublisher(simcord_bot, limiter=limiter)
+    before = len(world.env.http_requests)
+    refs = [
+        await publisher.publish(
+            PlaceRef(Platform.DISCORD, str(world.guild.id), str(channel.id)), Notice("Hello")
+        )
+        for channel in channels
+    ]
+    await world.env.settle()
+    requests = world.env.http_requests[before:]
+    assert limiter.count == len(requests) == 5
+    assert refs == [str(channel.last_message.id) for channel in channels]  # type: ignore[union-attr]
+
+
+async def test_publishing_before_login_fails_the_attempt_for_the_core_to_retry(app: App) -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    publisher = DiscordPublisher(client, login_wait=0)
+    with pytest.raises(NotLoggedIn):
+        await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"))
+    await client.close()

@@ -1,0 +1,229 @@
+"""Wire level: the real client and aiohttp transport against a local fake Discord (127.0.0.1)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+import pytest
+import sqlalchemy as sa
+
+from adapters.discord.render import render
+from adapters.discord.runtime import build_discord
+from adapters.runtime import Runtime
+from bot import messages as m
+from bot.bootstrap import App, ManualClock
+from bot.catalog import NAMES
+from bot.identity import PlaceRef, Platform
+from bot.settings import Settings
+from bot.storage.tables import answers
+from tests.discord.fake_discord import OP_IDENTIFY, FakeDiscord, Request
+
+TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
+WAIT = 10.0  # seconds; bounds a hang, never asserts speed
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def runtime(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Runtime]:
+    """`studybot run`'s Discord runtime, logged in, synced and connected to the fake."""
+    # discord.py builds every REST URL from Route.BASE; the gateway URL comes from the fake's
+    # GET /gateway/bot, exactly as in production.
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    settings = Settings(_env_file=None, DISCORD_TOKEN=TOKEN)
+    built = build_discord(app, settings)
+    task = asyncio.ensure_future(built.serve())
+    try:
+        async with asyncio.timeout(WAIT):
+            await fake.frame(OP_IDENTIFY)
+            await fake.request("PUT", "/commands")
+            client = built.publisher.client  # type: ignore[attr-defined]
+            while client.get_channel(fake.channel_id) is None:  # the guild is cached
+                await asyncio.sleep(0.01)
+        yield built
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def interact(fake: FakeDiscord, payload: dict[str, Any]) -> tuple[Request, Request]:
+    """Deliver an interaction over the gateway; its callback and first follow-up."""
+    after = len(fake.requests)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    async with asyncio.timeout(WAIT):
+        callback = await fake.request("POST", f"/interactions/{payload['id']}/", after)
+        followup = await fake.request("POST", f"/webhooks/{fake.app_id}/{payload['token']}", after)
+    return callback, followup
+
+
+async def test_login_sync_and_a_slash_command_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    identify = next(f for f in fake.gateway_frames if f["op"] == OP_IDENTIFY)["d"]
+    assert identify["token"] == TOKEN
+    intents = discord.Intents._from_value(identify["intents"])
+    assert not (intents.members or intents.presences or intents.message_content)
+    assert all(r.headers["Authorization"] == f"Bot {TOKEN}" for r in fake.requests)
+    [sync] = [r for r in fake.requests if r.method == "PUT"]
+    assert sync.path == f"/applications/{fake.app_id}/commands"  # global: no dev guild set
+    assert sorted(c["name"] for c in sync.body) == sorted(NAMES)
+
+    payload = fake.interaction(2, {"id": "1", "name": "help", "type": 1})
+    callback, followup = await interact(fake, payload)
+    assert callback.body == {"type": 5, "data": {"flags": 64}}
+    assert followup.query.get("wait") in ("1", "true")  # the message comes back
+    assert followup.body["embeds"][0]["title"] == m.HELP_TITLE
+    assert followup.body["allowed_mentions"] == {"parse": []}
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+async def test_cancelling_serve_closes_the_client(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    built = build_discord(app, Settings(_env_file=None, DISCORD_TOKEN=TOKEN))
+    task = asyncio.ensure_future(built.serve())
+    async with asyncio.timeout(WAIT):
+        await fake.frame(OP_IDENTIFY)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    client = built.publisher.client  # type: ignore[attr-defined]
+    assert client.is_closed()
+    async with asyncio.timeout(WAIT):
+        await fake.wait_for(lambda: not fake.connected)
+
+
+async def test_a_duplicated_click_delivery_is_answered_once(
+    runtime: Runtime, fake: FakeDiscord, app: App, clock: ManualClock
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    _, card = opened
+    view = render(card).view
+    assert view is not None
+    message = fake.message(fake.channel_id, {"components": view.to_components()})
+    custom_id = view.to_components()[0]["components"][0]["custom_id"]
+    click = fake.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
+    # The gateway delivers the very same interaction twice (same id): one answer counts.
+    _, first = await interact(fake, click)
+    _, second = await interact(fake, click)
+    assert first.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
+    assert second.body["embeds"][0]["description"] == m.DUPLICATE_DELIVERY
+    assert first.body["flags"] == second.body["flags"] == 64
+    async with app.db.engine.connect() as conn:
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar()
+    assert count == 1
+
+
+async def test_an_interaction_outside_a_server_is_refused(
+    runtime: Runtime, fake: FakeDiscord
+) -> None:
+    payload = fake.interaction(2, {"id": "1", "name": "stats", "type": 1}, in_guild=False)
+    after = len(fake.requests)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    async with asyncio.timeout(WAIT):
+        callback = await fake.request("POST", f"/interactions/{payload['id']}/", after)
+    # Answered at once, privately, with the reason; nothing reaches the core.
+    assert callback.body["type"] == 4
+    assert callback.body["data"]["flags"] == 64
+    assert callback.body["data"]["embeds"][0]["description"] == m.DISCORD_GUILD_ONLY
+
+
+async def test_publishing_a_reveal_over_the_wire(
+    runtime: Runtime,
+    fake: FakeDiscord,
+    app: App,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    rnd, card = opened
+    publisher = runtime.publisher
+    question_ref = await publisher.publish(place, card)
+    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    assert reveal is not None and question_ref is not None
+    # The bot may not open threads here: the reveal still goes out, and the log says why.
+    fake.faults[("POST", f"/channels/{fake.channel_id}/messages/{question_ref}/threads")] = (
+        403,
+        {"message": "Missing Permissions", "code": 50013},
+    )
+    with caplog.at_level(logging.INFO, logger="adapters.discord.publisher"):
+        reveal_ref = await publisher.publish(place, reveal, question_ref)
+    posts = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"]
+    assert [p.body["embeds"][0]["title"] for p in posts][-1] == m.DISCORD_REVEAL_TITLE
+    assert str(posts[-1].body["message_reference"]["message_id"]) == question_ref
+    assert posts[-1].body["message_reference"]["fail_if_not_exists"] is False
+    assert all(p.body["allowed_mentions"]["parse"] == [] for p in posts)
+    assert reveal_ref is not None and reveal_ref != question_ref
+    assert any("not allowed to open a thread" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_rejected_token_stops_serve_and_closes_the_client(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    fake.faults[("GET", "/users/@me")] = (401, {"message": "401: Unauthorized", "code": 0})
+    built = build_discord(app, Settings(_env_file=None, DISCORD_TOKEN=TOKEN))
+    with caplog.at_level(logging.DEBUG), pytest.raises(discord.LoginFailure):
+        async with asyncio.timeout(WAIT):
+            await built.serve()
+    assert built.publisher.client.is_closed()  # type: ignore[attr-defined]
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+async def test_admin_rights_in_a_server_not_cached_yet_come_from_the_interaction(
+    runtime: Runtime, fake: FakeDiscord
+) -> None:
+    # Another server whose GUILD_CREATE has not arrived: Discord's own computation of the
+    # member's permissions (Manage Server here) decides, so the admin is not refused.
+    show = {"name": "show", "type": 1, "options": []}
+    data = {"id": "2", "name": "config", "type": 1, "options": [show]}
+    manage_guild = discord.Permissions(manage_guild=True).value
+    admin = fake.interaction(2, data, guild_id=fake.snowflake(), permissions=manage_guild)
+    _, followup = await interact(fake, admin)
+    # The settings of a channel without a daily question yet: shown only to admins.
+    assert followup.body["embeds"][0]["description"] == m.CONFIG_NOT_ENABLED
+    member = fake.interaction(2, data, guild_id=fake.snowflake())
+    _, refused = await interact(fake, member)
+    assert refused.body["embeds"][0]["description"] == m.NOT_ADMIN.format(
+        what="see or change the channel settings"
+    )
+
+
+async def test_a_reveal_in_a_channel_this_process_does_not_cache(
+    runtime: Runtime, fake: FakeDiscord, app: App, clock: ManualClock
+) -> None:
+    # With shards split over processes, the one that claims the reveal may not hold the
+    # guild: the post and the thread still go out by channel id alone.
+    other_channel = fake.snowflake()
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(other_channel))
+    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    rnd, card = opened
+    question_ref = await runtime.publisher.publish(place, card)
+    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    assert reveal is not None and question_ref is not None
+    await runtime.publisher.publish(place, reveal, question_ref)
+    thread = next(r for r in fake.requests if r.path.endswith("/threads"))
+    assert thread.path == f"/channels/{other_channel}/messages/{question_ref}/threads"
+    assert thread.body["name"].startswith("Discuss: ")
+    assert len(thread.body["name"]) <= 100
