@@ -1,0 +1,266 @@
+"""The Bolt AsyncApp: /study, answer buttons, the answer modal and App Home, over the core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.client import make_client
+from adapters.slack.directory import UserDirectory, parse_admin_ids
+from adapters.slack.manifest import COMMAND
+from adapters.slack.translate import (
+    ANSWER_ACTIONS,
+    ANSWER_BLOCK,
+    ANSWER_INPUT,
+    ANSWER_VIEW,
+    OPEN_ACTIONS,
+    ModalContext,
+    action_delivery_id,
+    answer_command,
+    channel_of,
+    event_delivery_id,
+    open_request,
+    origin,
+    team_of,
+    view_delivery_id,
+)
+from bot import commands as c
+from bot import messages as m
+from bot.bootstrap import App
+from bot.identity import Origin, Platform
+from bot.replies import Notice, Reply, Tone
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Slack wants every request acknowledged within 3 seconds. A modal submission waits this long
+# for the core's verdict so a refusal can be shown in the modal itself; anything slower is
+# acknowledged (closing the modal) and the verdict follows as a private message.
+ANSWER_BUDGET = 2.0
+
+Body = dict[str, Any]
+
+
+class SlackAdapter:
+    """Translates Slack requests into core commands and renders the replies. It holds no rules
+    and no storage: everything goes through the app's dispatcher and service."""
+
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        client: AsyncWebClient | None = None,
+        directory: UserDirectory | None = None,
+        answer_budget: float = ANSWER_BUDGET,
+    ) -> None:
+        self.app = app
+        self.client = client or make_client(settings)
+        secret = settings.slack_signing_secret
+        self.bolt = AsyncApp(
+            client=self.client,
+            # Explicit, so Bolt never falls back to reading the environment on its own; Socket
+            # Mode does not sign requests, HTTP mode refuses to start without a secret.
+            signing_secret=secret.get_secret_value() if secret else "",
+            request_verification_enabled=True,
+            name="studybot",
+        )
+        self.directory = directory or UserDirectory(
+            self.client, parse_admin_ids(settings.slack_admin_users)
+        )
+        self.answer_budget = answer_budget
+        self.bolt.middleware(self.skip_repeated_events)
+        self.bolt.command(COMMAND)(self.on_command)
+        self.bolt.action(ANSWER_ACTIONS)(self.on_answer_button)
+        self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
+        self.bolt.view(ANSWER_VIEW)(self.on_modal_submit)
+        self.bolt.event("app_home_opened")(self.on_home_opened)
+
+    # -- shared ------------------------------------------------------------------------------
+
+    async def origin(
+        self, team_id: str, channel_id: str, user_id: str, name: str | None = None
+    ) -> Origin:
+        person = await self.directory.person(user_id, name)
+        return origin(team_id, channel_id, user_id, person.display_name, person.is_admin)
+
+    async def skip_repeated_events(
+        self, body: Body, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
+        and Bolt does not dedupe. The first delivery of each event id claims it in the
+        database, so a retry, even one reaching another process, is acknowledged and dropped."""
+        event_id = body.get("event_id")
+        if body.get("type") == "event_callback" and isinstance(event_id, str):
+            first = await self.app.service.first_delivery(
+                Platform.SLACK, event_delivery_id(event_id)
+            )
+            if not first:
+                retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+                reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
+                log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def deliver(
+        self,
+        replies: Sequence[Reply],
+        *,
+        respond: AsyncRespond | None,
+        channel: str | None,
+        user: str,
+        interactive: bool = False,
+    ) -> None:
+        """Private replies stay ephemeral, public ones go to the channel. The response_url works
+        even where the bot is not a member; it expires (30 minutes, 5 uses), so the Web API is
+        the fallback, and the only way when there is no response_url."""
+        for message in render.messages(replies):
+            try:
+                if respond is not None and respond.response_url:
+                    extra: dict[str, Any] = {"replace_original": False} if interactive else {}
+                    sent = await respond(
+                        text=message.text,
+                        blocks=message.blocks,
+                        response_type="in_channel" if message.public else "ephemeral",
+                        **extra,
+                    )
+                    if sent.status_code == 200:
+                        continue
+                    log.info("response_url refused (%s %s)", sent.status_code, sent.body)
+                if channel and message.public:
+                    await self.client.chat_postMessage(
+                        channel=channel, text=message.text, blocks=message.blocks
+                    )
+                elif channel:
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=user, text=message.text, blocks=message.blocks
+                    )
+                else:
+                    log.warning("no way to reply to %s: no response_url and no channel", user)
+            except Exception:
+                log.exception("replying to %s in %s failed", user, channel)
+
+    # -- /study ------------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        await ack()
+        who = await self.origin(
+            team_of(body), str(body.get("channel_id", "")), body["user_id"], body.get("user_name")
+        )
+        # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
+        replies = await self.app.dispatcher.handle_text(str(body.get("text") or ""), who)
+        await self.deliver(
+            replies, respond=respond, channel=who.place.channel, user=body["user_id"]
+        )
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    async def on_answer_button(
+        self, ack: AsyncAck, body: Body, action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        user = body["user"]
+        command = answer_command(action["action_id"], action_delivery_id(user["id"], action))
+        if command is None:
+            log.warning("unknown answer action %r", action.get("action_id"))
+            return
+        channel = channel_of(body)
+        who = await self.origin(
+            team_of(body),
+            channel or user["id"],
+            user["id"],
+            user.get("username") or user.get("name"),
+        )
+        replies = await self.app.dispatcher.dispatch(command, who)
+        await self.deliver(
+            replies, respond=respond, channel=channel, user=user["id"], interactive=True
+        )
+
+    async def on_open_modal(
+        self, ack: AsyncAck, body: Body, action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        # The trigger_id expires three seconds after the click: ack, then open at once.
+        await ack()
+        request = open_request(action["action_id"])
+        if request is None:
+            log.warning("unknown modal action %r", action.get("action_id"))
+            return
+        modal = ModalContext(
+            request.target,
+            request.question_type,
+            channel_of(body) or body["user"]["id"],
+            body.get("response_url"),
+        )
+        view = render.answer_modal(modal, str(action.get("value") or ""))
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # -- the answer modal --------------------------------------------------------------------
+
+    async def on_modal_submit(self, ack: AsyncAck, body: Body, view: dict[str, Any]) -> None:
+        modal = ModalContext.load(str(view.get("private_metadata") or ""))
+        if modal is None:
+            log.warning("answer modal without usable metadata")
+            await ack()
+            return
+        state = view.get("state", {}).get("values", {})
+        text = str((state.get(ANSWER_BLOCK, {}).get(ANSWER_INPUT, {}) or {}).get("value") or "")
+        if not text.strip():
+            await ack(response_action="errors", errors={ANSWER_BLOCK: m.ANSWER_EMPTY})
+            return
+        user = body["user"]
+        command = modal.command(text, view_delivery_id(view, text))
+
+        async def answer() -> list[Reply]:
+            who = await self.origin(
+                team_of(body), modal.channel, user["id"], user.get("username") or user.get("name")
+            )
+            return await self.app.dispatcher.dispatch(command, who)
+
+        work = asyncio.ensure_future(answer())
+        # asyncio.wait, not wait_for: the answer must never be cancelled half-way.
+        done, _ = await asyncio.wait({work}, timeout=self.answer_budget)
+        if done:
+            replies = work.result()
+            refusal = _single_refusal(replies)
+            if refusal is not None:
+                await ack(
+                    response_action="errors",
+                    errors={ANSWER_BLOCK: render.field_error(refusal.text)},
+                )
+                return
+        await ack()
+        replies = await work
+        respond = AsyncRespond(response_url=modal.response_url) if modal.response_url else None
+        await self.deliver(
+            replies, respond=respond, channel=modal.channel, user=user["id"], interactive=True
+        )
+
+    # -- App Home ------------------------------------------------------------------------------
+
+    async def on_home_opened(
+        self, event: dict[str, Any], body: Body, client: AsyncWebClient
+    ) -> None:
+        if event.get("tab") != "home":
+            return
+        user_id = str(event["user"])
+        who = await self.origin(team_of(body), str(event.get("channel") or user_id), user_id)
+        dispatch = self.app.dispatcher.dispatch
+        replies = [
+            *await dispatch(c.ShowStats(), who),
+            *await dispatch(c.ShowLeaderboard("teams", "week"), who),
+            *await dispatch(c.ShowLeaderboard("users", "week"), who),
+        ]
+        await client.views_publish(user_id=user_id, view=render.home_view(replies))
+
+
+def _single_refusal(replies: Sequence[Reply]) -> Notice | None:
+    if len(replies) == 1 and isinstance(replies[0], Notice) and replies[0].tone is Tone.ERROR:
+        return replies[0]
+    return None

@@ -1,0 +1,29 @@
+"""What the Slack app asks for: the slash command, events and bot scopes behind manifest.yml."""
+
+from __future__ import annotations
+
+COMMAND = "/study"
+EVENTS: tuple[str, ...] = ("app_home_opened",)
+
+# Every Web API method the adapter calls with the bot token, and the bot scope it needs
+# (None: the method needs no scope). tests/slack/test_manifest.py checks this table against
+# the calls in the adapter's source and against manifest.yml, so neither can drift.
+METHOD_SCOPES: dict[str, str | None] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "views.open": None,  # authorised by the interaction's trigger_id
+    "views.publish": None,  # the App Home of a user who opened it
+    "users.info": "users:read",  # display names for boards; is_admin/is_owner for config
+    "auth.test": None,  # the bot token checked at start (Bolt also calls it for the bot id)
+}
+# Called through the Socket Mode client with the app-level token, whose own scope
+# (connections:write) is chosen when the token is generated, not in the manifest.
+LIBRARY_METHODS: tuple[str, ...] = ("apps.connections.open",)
+
+# `commands` for /study; `chat:write.public` lets the daily question go to a public channel
+# the bot was never invited to (private channels still need `/invite @StudyBot`).
+EXTRA_SCOPES: tuple[str, ...] = ("commands", "chat:write.public")
+
+SCOPES: tuple[str, ...] = tuple(
+    sorted({s for s in METHOD_SCOPES.values() if s is not None} | set(EXTRA_SCOPES))
+)

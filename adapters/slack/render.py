@@ -1,0 +1,442 @@
+"""Neutral replies as Slack Block Kit, within Slack's limits, with escaped plain-text fallbacks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import singledispatch
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from adapters.slack.translate import (
+    ANSWER_BLOCK,
+    ANSWER_INPUT,
+    ANSWER_VIEW,
+    RATINGS,
+    ModalContext,
+    Target,
+    answer_action,
+    open_action,
+    target_of,
+)
+from bot import messages as m
+from bot.plaintext import render as plain
+from bot.questions import QuestionType
+from bot.replies import (
+    AnswerFeedback,
+    BoardRow,
+    Flashcard,
+    HelpView,
+    LeaderboardView,
+    Notice,
+    QuestionCard,
+    QuizSummary,
+    Reply,
+    RoundReveal,
+    StatsView,
+    TableView,
+    Tone,
+    Visibility,
+    WeeklyTally,
+)
+
+# Slack's Block Kit limits (docs.slack.dev/reference/block-kit). Exceeding any of them makes
+# Slack reject the whole message, so every text is clipped and every list is split.
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100  # modals and App Home
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+SECTION_FIELDS = 10
+HEADER_TEXT = 150
+CONTEXT_TEXT = 3000
+CONTEXT_ELEMENTS = 10
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+ACTIONS_ELEMENTS = 25
+VIEW_TITLE = 24  # also the modal's submit and close labels
+INPUT_LABEL = 2000
+INPUT_MAX = 1000  # longest answer accepted in the modal
+ERROR_TEXT = 300  # a modal field error; Slack shows it under the input
+# The top-level `text` is what notifications and screen readers use; Slack accepts far more,
+# but a preview is all it is for.
+FALLBACK_TEXT = 3000
+
+ELLIPSIS = "…"
+_ENTITY_MAX = len("&amp;")
+
+
+def escape(text: str) -> str:
+    """Make user and content text inert in mrkdwn: no <@U..> pings, <!here> or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut is marked with an ellipsis and never splits an
+    escaped entity (which would show as a stray `&am`)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    amp = cut.rfind("&")
+    if amp != -1 and len(cut) - amp < _ENTITY_MAX and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Slack message: blocks (at most MESSAGE_BLOCKS) and the fallback text."""
+
+    text: str
+    blocks: list[Block]
+    public: bool
+
+
+# -- building blocks ----------------------------------------------------------------------
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT) or " ", emoji=True))
+
+
+def sections(lines: Iterable[str], limit: int = SECTION_TEXT) -> list[Block]:
+    """Pack mrkdwn lines into as few section blocks as fit (each at most `limit` characters)."""
+    blocks: list[Block] = []
+    chunk = ""
+    for raw in lines:
+        line = clip(raw, limit)
+        if not line:
+            continue
+        if chunk and len(chunk) + 1 + len(line) > limit:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    return blocks
+
+
+def context(*texts: str) -> list[Block]:
+    elements = [MarkdownTextObject(text=clip(t, CONTEXT_TEXT)) for t in texts if t]
+    if not elements:
+        return []
+    return [ContextBlock(elements=elements[:CONTEXT_ELEMENTS])]
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=clip(text, BUTTON_TEXT) or "?", emoji=True),
+        action_id=action_id,
+        value=clip(value, BUTTON_VALUE) or None,
+        style=style,
+    )
+
+
+def actions(buttons: Sequence[ButtonElement]) -> list[Block]:
+    return [
+        ActionsBlock(elements=list(buttons[i : i + ACTIONS_ELEMENTS]))
+        for i in range(0, len(buttons), ACTIONS_ELEMENTS)
+    ]
+
+
+def names(people: Sequence[str], room: int) -> str:
+    """Escaped display names joined by commas, ending in "… and N more" once `room` runs out."""
+    shown: list[str] = []
+    used = 0
+    for i, name in enumerate(people):
+        piece = escape(name)
+        add = len(piece) + (2 if shown else 0)
+        rest = len(people) - i - 1
+        # Keep room for the "and N more" that a later name might need.
+        reserve = len(m.SLACK_MORE.format(count=rest)) + 1 if rest else 0
+        if used + add + reserve > room:
+            return (", ".join(shown) + " " + m.SLACK_MORE.format(count=len(people) - i)).strip()
+        shown.append(piece)
+        used += add
+    return ", ".join(shown)
+
+
+def fit(blocks: list[Block], limit: int) -> list[Block]:
+    """At most `limit` blocks; what is cut is counted in a last context line."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, *context(m.SLACK_MORE.format(count=len(blocks) - len(kept)))]
+
+
+# -- one reply -> blocks -------------------------------------------------------------------
+
+
+@singledispatch
+def blocks_for(reply: Reply) -> list[Block]:
+    raise TypeError(f"no Block Kit rendering for {type(reply).__name__}")
+
+
+@blocks_for.register
+def _(reply: Notice) -> list[Block]:
+    prefix = {Tone.ERROR: ":warning: ", Tone.SUCCESS: ":white_check_mark: ", Tone.INFO: ""}
+    return sections([prefix[reply.tone] + escape(reply.text)])
+
+
+@blocks_for.register
+def _(card: QuestionCard) -> list[Block]:
+    if card.quiz_id is not None:
+        head = m.SLACK_HEAD_QUIZ.format(position=card.position, total=card.total)
+    else:
+        head = m.SLACK_HEAD_DAILY
+    meta = [escape(card.topic), card.difficulty.value]
+    if card.closes_at:
+        meta.append(m.SLACK_CLOSES.format(closes=escape(card.closes_at)))
+    blocks: list[Block] = [header(head), *context(" · ".join(meta))]
+    blocks += sections([escape(card.prompt)])
+    if card.type is QuestionType.MCQ and any(
+        len(f"{o.label}. {o.text}") > BUTTON_TEXT for o in card.options
+    ):
+        # Some option does not fit on its button: list them all in full above the buttons.
+        blocks += sections(f"*{escape(o.label)}.* {escape(o.text)}" for o in card.options)
+    target = target_of(card)
+    if target is not None:
+        blocks += actions(_answer_buttons(card, target))
+    blocks += context(m.SLACK_CARD_HINT)
+    return blocks
+
+
+def _answer_buttons(card: QuestionCard, target: Target) -> list[ButtonElement]:
+    if card.type is QuestionType.MCQ:
+        # The button carries the option's original index; the shown letter is only a label.
+        return [
+            button(f"{o.label}. {o.text}", answer_action(target, f"c{o.index}"), str(o.index))
+            for o in card.options
+        ]
+    if card.type is QuestionType.TRUE_FALSE:
+        return [
+            button(m.SLACK_TRUE, answer_action(target, "true"), "true"),
+            button(m.SLACK_FALSE, answer_action(target, "false"), "false"),
+        ]
+    # Typed answers go through a modal; the button carries the prompt so the modal can show it.
+    return [
+        button(
+            m.SLACK_ANSWER_BUTTON,
+            open_action(target, card.type.value),
+            card.prompt,
+            style="primary",
+        )
+    ]
+
+
+@blocks_for.register
+def _(reply: AnswerFeedback) -> list[Block]:
+    if reply.correct:
+        verdict = (
+            m.SLACK_CORRECT.format(points=reply.points)
+            if reply.points
+            else m.SLACK_CORRECT_NO_POINTS
+        )
+        verdict = ":white_check_mark: " + verdict
+    else:
+        verdict = ":x: " + m.SLACK_WRONG.format(answer=escape(reply.answer))
+    return [*sections([verdict, escape(reply.explanation)]), *context(escape(reply.note))]
+
+
+@blocks_for.register
+def _(reply: Flashcard) -> list[Block]:
+    target = Target(quiz_id=reply.quiz_id, question_id=reply.question_id)
+    rating = [button(m.SLACK_RATE[key], answer_action(target, key), key) for key in RATINGS]
+    return [
+        header(m.SLACK_MODEL_ANSWER),
+        *sections([escape(reply.model_answer)]),
+        *sections([m.SLACK_KEY_POINTS, *(f"• {escape(p)}" for p in reply.key_points)]),
+        *actions(rating),
+    ]
+
+
+@blocks_for.register
+def _(reply: QuizSummary) -> list[Block]:
+    head = m.SLACK_QUIZ_STOPPED if reply.stopped else m.SLACK_QUIZ_DONE
+    lines = [head.format(correct=reply.correct, answered=reply.answered, points=reply.points)]
+    if reply.rated:
+        ratings = ", ".join(f"{escape(k)} {v}" for k, v in sorted(reply.rated.items()))
+        lines.append(m.SLACK_SELF_RATED.format(ratings=ratings))
+    return sections(lines)
+
+
+@blocks_for.register
+def _(reply: RoundReveal) -> list[Block]:
+    blocks: list[Block] = [header(m.SLACK_REVEAL), *sections([escape(reply.prompt)])]
+    blocks += sections(
+        [m.SLACK_REVEAL_ANSWER.format(answer=escape(reply.answer)), escape(reply.explanation)]
+    )
+    blocks += context(
+        m.SLACK_REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count)
+    )
+    share_lines = []
+    for share in reply.shares:
+        pct = 100 * share.count / reply.answered if reply.answered else 0
+        label = f"*{escape(share.label)})* " if share.label else ""
+        mark = " :white_check_mark:" if share.correct else ""
+        share_lines.append(f"{label}{escape(share.text)}: {share.count} ({pct:.0f}%){mark}")
+    blocks += sections(share_lines)
+    if reply.winners:
+        prefix = m.SLACK_REVEAL_RIGHT.format(names="")
+        blocks += sections(
+            [m.SLACK_REVEAL_RIGHT.format(names=names(reply.winners, SECTION_TEXT - len(prefix)))]
+        )
+    if reply.first_correct:
+        blocks += context(m.SLACK_REVEAL_FIRST.format(name=escape(reply.first_correct)))
+    return blocks
+
+
+def _row(row: BoardRow, mine: bool = False) -> str:
+    detail = f" ({escape(row.detail)})" if row.detail else ""
+    text = f"{row.rank}. {escape(row.name)} · {row.points} pts{detail}"
+    if row.highlight or mine:
+        return f"*{text}* {m.SLACK_YOU}"
+    return text
+
+
+@blocks_for.register
+def _(reply: LeaderboardView) -> list[Block]:
+    title = m.SLACK_BOARD_TITLE.format(scope=reply.scope, label=reply.period_label)
+    lines = [_row(r) for r in reply.rows]
+    if reply.viewer:
+        lines += ["…", _row(reply.viewer, mine=True)]
+    return [header(title), *sections(lines)]
+
+
+@blocks_for.register
+def _(reply: StatsView) -> list[Block]:
+    accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
+    rank = f"#{reply.rank}" if reply.rank else m.SLACK_UNRANKED
+    fields = [
+        m.SLACK_STATS_POINTS.format(points=reply.points, rank=rank),
+        m.SLACK_STATS_ACCURACY.format(
+            accuracy=accuracy, correct=reply.correct, answered=reply.answered
+        ),
+        m.SLACK_STATS_STREAK.format(current=reply.current_streak, best=reply.best_streak),
+        m.SLACK_STATS_TEAM.format(team=escape(reply.team or "-")),
+    ]
+    blocks: list[Block] = [
+        header(m.SLACK_STATS_TITLE.format(name=reply.name)),
+        SectionBlock(
+            fields=[MarkdownTextObject(text=clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]
+        ),
+    ]
+    blocks += sections(f"{escape(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
+    return blocks
+
+
+@blocks_for.register
+def _(reply: HelpView) -> list[Block]:
+    lines = [
+        f"`/study {escape(line.usage)}` {escape(line.summary)}"
+        + (f" {m.SLACK_ADMIN_MARK}" if line.admin else "")
+        for line in reply.lines
+    ]
+    return [
+        header(reply.title),
+        *sections(lines),
+        *context(escape(reply.footer), m.SLACK_HELP_FOOTER),
+    ]
+
+
+@blocks_for.register
+def _(reply: TableView) -> list[Block]:
+    lines = [f"*{escape(k)}*: {escape(v)}" for k, v in reply.rows]
+    return [header(reply.title), *sections(lines), *context(escape(reply.footer))]
+
+
+@blocks_for.register
+def _(reply: WeeklyTally) -> list[Block]:
+    teams = [
+        m.TALLY_TEAM_ROW.format(
+            rank=r.rank,
+            name=escape(r.name),
+            points=r.points,
+            per_active=r.per_active,
+            active=r.active,
+            members=r.members,
+            change=m.tally_change(r.change, r.rank_change),
+        )
+        for r in reply.teams
+    ] or [m.TALLY_NONE]
+    players = [f"{r.rank}. {escape(r.name)} · {r.points} pts" for r in reply.top_users] or [
+        m.TALLY_NONE
+    ]
+    return [
+        header(m.TALLY_TITLE.format(label=reply.period_label)),
+        *sections([f"*{m.TALLY_TEAMS}*", *teams]),
+        *sections([f"*{m.TALLY_PLAYERS}*", *players]),
+    ]
+
+
+# -- messages and views --------------------------------------------------------------------
+
+
+def fallback(replies: Sequence[Reply]) -> str:
+    return clip(escape("\n\n".join(plain(r) for r in replies)), FALLBACK_TEXT) or " "
+
+
+def messages(replies: Sequence[Reply]) -> list[Message]:
+    """Consecutive replies of the same visibility share a message; a message never holds
+    more than MESSAGE_BLOCKS blocks, so a long reply continues in the next one."""
+    out: list[Message] = []
+    for public, group in itertools.groupby(
+        replies, key=lambda r: r.visibility is Visibility.PUBLIC
+    ):
+        batch = list(group)
+        text = fallback(batch)
+        blocks = [b for r in batch for b in blocks_for(r)]
+        for start in range(0, max(len(blocks), 1), MESSAGE_BLOCKS):
+            out.append(Message(text, blocks[start : start + MESSAGE_BLOCKS], public))
+    return out
+
+
+def home_view(replies: Sequence[Reply]) -> View:
+    blocks: list[Block] = [header(m.SLACK_HOME_TITLE), *context(m.SLACK_HOME_INTRO)]
+    for reply in replies:
+        blocks += [DividerBlock(), *blocks_for(reply)]
+    return View(type="home", blocks=fit(blocks, VIEW_BLOCKS))
+
+
+def answer_modal(modal: ModalContext, prompt: str) -> View:
+    hint = m.SLACK_MODAL_HINT.get(modal.question_type)
+    input_block = InputBlock(
+        block_id=ANSWER_BLOCK,
+        label=PlainTextObject(text=clip(m.SLACK_MODAL_LABEL, INPUT_LABEL)),
+        element=PlainTextInputElement(
+            action_id=ANSWER_INPUT,
+            multiline=modal.question_type == QuestionType.OPEN.value,
+            max_length=INPUT_MAX,
+            focus_on_load=True,
+        ),
+        hint=PlainTextObject(text=clip(hint, INPUT_LABEL)) if hint else None,
+    )
+    blocks = [*sections([escape(prompt)])][: VIEW_BLOCKS - 1]
+    return View(
+        type="modal",
+        callback_id=ANSWER_VIEW,
+        title=PlainTextObject(text=clip(m.SLACK_MODAL_TITLE, VIEW_TITLE)),
+        submit=PlainTextObject(text=clip(m.SLACK_MODAL_SUBMIT, VIEW_TITLE)),
+        close=PlainTextObject(text=clip(m.SLACK_MODAL_CLOSE, VIEW_TITLE)),
+        private_metadata=modal.dump(),
+        blocks=[*blocks, input_block],
+    )
+
+
+def field_error(text: str) -> str:
+    """A refusal shown under the modal's input (plain text there, so no escaping)."""
+    return clip(text, ERROR_TEXT)

@@ -1,0 +1,143 @@
+"""Runs the Slack adapter in Socket Mode (default) or HTTP mode, and hands out its publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from adapters.runtime import Runtime
+from adapters.slack.app import SlackAdapter
+from adapters.slack.publisher import SlackPublisher
+from bot import messages as m
+from bot.bootstrap import App
+from bot.identity import Platform
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# HTTP mode serves Slack (or the load balancer in front of it) on every interface.
+HTTP_HOST = "0.0.0.0"
+
+
+class SlackStartError(RuntimeError):
+    """Slack refused a token when the adapter connected; the host logs it and shuts down."""
+
+
+class SlackSetupError(SystemExit):
+    """A missing or wrong token or secret: the process stops with this one line, no traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"studybot: {message}")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def check_setup(settings: Settings, http_port: int | None) -> None:
+    """Refuse to start with a configuration that could only fail later, and say what to fix."""
+    bot_token = _secret(settings.slack_bot_token)
+    if not bot_token.startswith("xoxb-"):
+        raise SlackSetupError(m.SLACK_SETUP_BOT_TOKEN)
+    if http_port is None:
+        if not _secret(settings.slack_app_token).startswith("xapp-"):
+            raise SlackSetupError(m.SLACK_SETUP_APP_TOKEN)
+    elif not _secret(settings.slack_signing_secret):
+        raise SlackSetupError(m.SLACK_SETUP_SIGNING_SECRET)
+
+
+class SlackHttpServer:
+    """Bolt's aiohttp request handler (signature verification on) behind an aiohttp runner we
+    control, so it starts, reports its port and stops inside our event loop."""
+
+    def __init__(
+        self, bolt: AsyncApp, port: int, host: str = HTTP_HOST, path: str = EVENTS_PATH
+    ) -> None:
+        self.bolt = bolt
+        self.host = host
+        self.port = port
+        self.path = path
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> int:
+        """Listen; returns the bound port (useful when asked for port 0)."""
+        self._runner = web.AppRunner(self.bolt.web_app(path=self.path, port=self.port))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+        log.info("Slack HTTP mode: listening on %s:%d%s", self.host, self.port, self.path)
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def check_bot_token(bolt: AsyncApp) -> None:
+    """Fail at start, in words, when Slack refuses the bot token, rather than on every request
+    later. An unreachable Slack is not fatal: the connection is retried as usual."""
+    try:
+        await bolt.client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error")
+        raise SlackStartError(
+            m.SLACK_START_REFUSED.format(variable="SLACK_BOT_TOKEN", error=error)
+        ) from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not reach Slack to check the bot token (%s); carrying on", exc)
+
+
+async def serve_http(bolt: AsyncApp, port: int, host: str = HTTP_HOST) -> None:
+    await check_bot_token(bolt)
+    server = SlackHttpServer(bolt, port, host)
+    await server.start()
+    try:
+        await asyncio.Event().wait()  # until cancelled by the host
+    finally:
+        await server.stop()
+
+
+async def serve_socket(bolt: AsyncApp, app_token: str) -> None:
+    await check_bot_token(bolt)
+    # Built here, not earlier: the Socket Mode client needs the running loop.
+    handler = AsyncSocketModeHandler(bolt, app_token=app_token)
+    # connect_async/close_async carry no annotations in Bolt, hence the ignores.
+    try:
+        try:
+            # Issued here so a refused app token stops the start with a clear message; the
+            # client would otherwise retry it forever. The client connects to this URL.
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as exc:
+            error = exc.response.get("error", "error")
+            raise SlackStartError(
+                m.SLACK_START_REFUSED.format(variable="SLACK_APP_TOKEN", error=error)
+            ) from None
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("Slack Socket Mode: connected")
+        await asyncio.Event().wait()  # until cancelled by the host
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def build_slack(app: App, settings: Settings, http_port: int | None = None) -> Runtime:
+    """The Slack runtime for `studybot run`: Socket Mode with SLACK_APP_TOKEN, or HTTP mode on
+    `http_port` (`--slack-http PORT`) with SLACK_SIGNING_SECRET."""
+    check_setup(settings, http_port)
+    adapter = SlackAdapter(app, settings)
+    if http_port is not None:
+        serve = functools.partial(serve_http, adapter.bolt, http_port)
+    else:
+        serve = functools.partial(serve_socket, adapter.bolt, _secret(settings.slack_app_token))
+    return Runtime(Platform.SLACK, serve, SlackPublisher(adapter.client))

@@ -1,0 +1,199 @@
+"""Slack payloads to core commands: action ids, modal metadata, origins and delivery ids."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import SubmitAnswer
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.replies import QuestionCard
+
+# Every interactive element StudyBot posts carries one of these prefixes, so one regex
+# listener per kind finds them and nothing else in the workspace collides with them.
+ANSWER_PREFIX = "studybot:ans:"
+OPEN_PREFIX = "studybot:open:"
+ANSWER_VIEW = "studybot:answer"
+ANSWER_BLOCK = "answer"
+ANSWER_INPUT = "text"
+ACTION_ID_MAX = 255  # Block Kit limit for action_id
+METADATA_MAX = 3000  # Block Kit limit for a view's private_metadata
+
+# Self-ratings of an open flashcard: action option -> the text the core's grammar accepts.
+RATINGS: dict[str, str] = {"got": "got it", "partly": "partly", "missed": "missed"}
+
+_TARGET = r"(?:r(?P<round>\d+)|q(?P<quiz>\d+):(?P<qid>[^:]*))"
+_ANSWER = re.compile(
+    "^" + re.escape(ANSWER_PREFIX) + _TARGET + r":(?P<opt>c\d+|true|false|got|partly|missed)$"
+)
+_OPEN = re.compile("^" + re.escape(OPEN_PREFIX) + _TARGET + r":(?P<type>[a-z_]+)$")
+ANSWER_ACTIONS = re.compile("^" + re.escape(ANSWER_PREFIX))
+OPEN_ACTIONS = re.compile("^" + re.escape(OPEN_PREFIX))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an answer is for: a daily round, or one question of a quiz. Pinning it keeps a
+    late click on an old card from landing on a newer question."""
+
+    round_id: int | None = None
+    quiz_id: int | None = None
+    question_id: str | None = None
+
+    def encode(self) -> str:
+        if self.round_id is not None:
+            return f"r{self.round_id}"
+        return f"q{self.quiz_id}:{self.question_id or ''}"
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> Target:
+        if match["round"] is not None:
+            return cls(round_id=int(match["round"]))
+        return cls(quiz_id=int(match["quiz"]), question_id=match["qid"] or None)
+
+
+def target_of(card: QuestionCard) -> Target | None:
+    if card.round_id is not None:
+        return Target(round_id=card.round_id)
+    if card.quiz_id is not None:
+        return Target(quiz_id=card.quiz_id, question_id=card.question_id)
+    return None
+
+
+def _fit(prefix: str, target: Target, suffix: str) -> str:
+    action_id = f"{prefix}{target.encode()}:{suffix}"
+    if len(action_id) > ACTION_ID_MAX and target.question_id:
+        # Too long for Slack: the quiz id alone still pins the quiz, only the check that the
+        # click belongs to the current question is lost.
+        action_id = f"{prefix}{dataclasses.replace(target, question_id=None).encode()}:{suffix}"
+    return action_id
+
+
+def answer_action(target: Target, option: str) -> str:
+    """`option`: `c<original index>` (MCQ), `true`/`false`, or a self-rating key."""
+    return _fit(ANSWER_PREFIX, target, option)
+
+
+def open_action(target: Target, question_type: str) -> str:
+    return _fit(OPEN_PREFIX, target, question_type)
+
+
+def answer_command(action_id: str, delivery_id: str | None) -> SubmitAnswer | None:
+    match = _ANSWER.match(action_id)
+    if match is None:
+        return None
+    target = Target.from_match(match)
+    option = match["opt"]
+    choice = int(option[1:]) if option.startswith("c") else None
+    text = RATINGS.get(option, option) if choice is None else ""
+    return SubmitAnswer(
+        text=text,
+        round_id=target.round_id,
+        quiz_id=target.quiz_id,
+        question_id=target.question_id,
+        delivery_id=delivery_id,
+        choice=choice,
+    )
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    target: Target
+    question_type: str
+
+
+def open_request(action_id: str) -> OpenRequest | None:
+    match = _OPEN.match(action_id)
+    if match is None:
+        return None
+    return OpenRequest(Target.from_match(match), match["type"])
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    """Carried in the modal's private_metadata: what is answered, where, and the response_url
+    of the click that opened it (a reply there works even where the bot is not a member)."""
+
+    target: Target
+    question_type: str
+    channel: str
+    response_url: str | None = None
+
+    def dump(self) -> str:
+        data: dict[str, Any] = {
+            "t": self.target.encode(),
+            "k": self.question_type,
+            "c": self.channel,
+        }
+        if self.response_url:
+            data["u"] = self.response_url
+        text = json.dumps(data, separators=(",", ":"))
+        if len(text) > METADATA_MAX:
+            data.pop("u", None)  # the reply falls back to chat.postEphemeral
+            text = json.dumps(data, separators=(",", ":"))
+        return text
+
+    @classmethod
+    def load(cls, text: str) -> ModalContext | None:
+        try:
+            data = json.loads(text)
+            match = re.fullmatch(_TARGET, str(data["t"]))
+            if match is None:
+                return None
+            return cls(Target.from_match(match), str(data["k"]), str(data["c"]), data.get("u"))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def command(self, text: str, delivery_id: str) -> SubmitAnswer:
+        t = self.target
+        return SubmitAnswer(
+            text=text,
+            round_id=t.round_id,
+            quiz_id=t.quiz_id,
+            question_id=t.question_id,
+            delivery_id=delivery_id,
+        )
+
+
+def action_delivery_id(user_id: str, action: dict[str, Any]) -> str:
+    # action_ts is unique per click: a redelivered click is recognised, a second click is a
+    # new delivery that the core refuses on its own terms (already answered).
+    return f"action:{user_id}:{action.get('action_ts', '')}:{action.get('action_id', '')}"[:200]
+
+
+def view_delivery_id(view: dict[str, Any], text: str) -> str:
+    # The view id and hash name one submission of one modal; the digest of the text lets the
+    # user correct an answer the modal rejected (same view, same hash) without it counting as
+    # a repeat, while a double submit of the same text stays a no-op.
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"view:{view.get('id', '')}:{view.get('hash', '')}:{digest}"[:200]
+
+
+def event_delivery_id(event_id: str) -> str:
+    return f"event:{event_id}"
+
+
+def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:
+    return Origin(
+        UserRef(Platform.SLACK, user_id),
+        PlaceRef(Platform.SLACK, team_id, channel_id),
+        name,
+        is_admin,
+    )
+
+
+def team_of(body: dict[str, Any]) -> str:
+    team = body.get("team") or {}
+    user = body.get("user") or {}
+    return str(body.get("team_id") or team.get("id") or user.get("team_id") or "")
+
+
+def channel_of(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    found = body.get("channel_id") or channel.get("id") or container.get("channel_id")
+    return str(found) if found else None

@@ -1,0 +1,169 @@
+"""A local fake of the Slack Web API, response_url endpoints and the Socket Mode websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_USER = "UBOT"
+TEAM = "T1"
+
+
+@dataclass
+class Call:
+    """One request the fake received: a Web API method, or `response_url` for a respond()."""
+
+    method: str
+    args: dict[str, Any]
+    auth: str = ""
+    key: str = ""  # which response_url
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=lambda: {"ok": False, "error": "ratelimited"})
+
+
+class FakeSlack:
+    """Serves /api/<method>, /response/<key> and /ws on 127.0.0.1 and records every call.
+
+    `users` answers users.info; `failures[method]` queues error responses (e.g. a 429) served
+    before the normal answer; `socket_frames` are sent after `hello` to each websocket client,
+    whose messages land in `socket_received`.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.failures: dict[str, list[Failure]] = {}
+        self.socket_frames: list[dict[str, Any]] = []
+        self.socket_received: list[dict[str, Any]] = []
+        self.expired: set[str] = set()  # response_url keys that answer 404 expired_url
+        self._changed = asyncio.Condition()
+        self._ts = 0
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self.port = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/ws", self._websocket)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.base}/response/{key}"
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Block until `predicate()` holds; the handlers notify on every recorded call."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_calls(self, method: str, count: int = 1) -> list[Call]:
+        await self.wait_for(lambda: len(self.of(method)) >= count)
+        return self.of(method)
+
+    async def wait_for_key(self, url_or_key: str, count: int = 1) -> list[Call]:
+        """The posts to one response_url, once there are `count` of them."""
+        key = url_or_key.rsplit("/", 1)[-1]
+        await self.wait_for(lambda: len([c for c in self.calls if c.key == key]) >= count)
+        return [c for c in self.calls if c.key == key]
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # -- handlers ------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        await self._record(Call(method, args, request.headers.get("Authorization", "")))
+        queued = self.failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            return web.json_response(failure.body, status=failure.status, headers=failure.headers)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM}
+        if method == "chat.postMessage":
+            self._ts += 1
+            ts = f"1700000000.{self._ts:06d}"
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": "1700000000.999999"}
+        if method in ("views.open", "views.publish"):
+            return {"ok": True, "view": {"id": "V-fake", "hash": "h-fake"}}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        await self._record(Call("response_url", await request.json(), key=key))
+        if key in self.expired:
+            return web.Response(status=404, text="expired_url")
+        return web.Response(text="ok")
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_json({"type": "hello", "num_connections": 1})
+            for frame in self.socket_frames:
+                await ws.send_json(frame)
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    async with self._changed:
+                        self.socket_received.append(json.loads(message.data))
+                        self._changed.notify_all()
+        finally:
+            self._sockets.discard(ws)
+        return ws

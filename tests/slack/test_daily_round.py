@@ -1,0 +1,204 @@
+"""A daily round end to end through Slack: configure, post, answer by button or modal, reveal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.bootstrap import ManualClock
+from bot.identity import PlaceRef, Platform
+from bot.storage.tables import answers
+from tests.slack.conftest import CHANNEL, SlackRig
+from tests.slack.fake_slack import TEAM, Call
+
+
+def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def posted_text(call: Call) -> str:
+    return call.args["text"] + json.dumps(call.args["blocks"], ensure_ascii=False)
+
+
+async def answer_count(rig: SlackRig) -> int:
+    async with rig.app.db.engine.connect() as conn:
+        return (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar_one()
+
+
+async def configure(rig: SlackRig, difficulty: str) -> None:
+    d = rig.driver
+    for line in ("config channel", "config topics sample-stats", f"config difficulty {difficulty}"):
+        [reply] = await d.command_replies(line, "UADMIN")
+        assert reply.args["response_type"] == "ephemeral"
+        assert "Only an admin" not in reply.args["text"], line
+
+
+async def post_daily(rig: SlackRig, clock: ManualClock) -> Call:
+    clock.set(clock.now().replace(hour=9, minute=0))
+    [result] = await rig.app.service.run_due(clock.now(), {Platform.SLACK: rig.publisher})
+    assert result.status == "published"
+    [card] = rig.fake.of("chat.postMessage")
+    assert card.args["channel"] == CHANNEL
+    assert result.message_ref == "1700000000.000001"
+    assert "thread_ts" not in card.args
+    return card
+
+
+async def reveal(rig: SlackRig, clock: ManualClock) -> Call:
+    clock.set(clock.now().replace(hour=17, minute=0))
+    [result] = await rig.app.service.run_due(clock.now(), {Platform.SLACK: rig.publisher})
+    assert result.status == "published"
+    return rig.fake.of("chat.postMessage")[-1]
+
+
+async def test_mcq_round_answered_by_buttons(rig: SlackRig, clock: ManualClock) -> None:
+    d = rig.driver
+    await configure(rig, "easy")  # sample-stats, easy: the median question (MCQ)
+    card = await post_daily(rig, clock)
+    assert "Daily question" in posted_text(card)
+    choices = buttons(card.args["blocks"])
+    assert len(choices) == 4
+    right = next(b for b in choices if b["text"]["text"].endswith("Median"))
+    wrong = next(b for b in choices if b["text"]["text"].endswith("Mean"))
+
+    for user, pick in (("UBOB", right), ("UEVE", right), ("UCY", wrong)):
+        [ack] = await d.click_replies(pick["action_id"], user, value=pick["value"])
+        assert ack.args["response_type"] == "ephemeral"
+        assert ack.args["replace_original"] is False
+        assert "locked in" in ack.args["text"]
+    assert await answer_count(rig) == 3
+
+    post = await reveal(rig, clock)
+    assert post.args["thread_ts"] == "1700000000.000001"  # the question's ts
+    assert post.args["reply_broadcast"] is True
+    shown = posted_text(post)
+    assert "3 answered, 2 correct." in shown
+    assert "Median: 2 (67%)" in shown and "Mean: 1 (33%)" in shown
+    assert "Bob" in shown and "Eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
+    assert "Cy" not in shown.split("Right:")[1]
+    assert "<@" not in shown and "<!" not in shown
+
+
+async def test_short_answer_round_answered_in_a_modal(rig: SlackRig, clock: ManualClock) -> None:
+    d = rig.driver
+    await configure(rig, "hard")  # sample-stats, hard and auto-graded: RANSAC (short answer)
+    card = await post_daily(rig, clock)
+    [answer_button] = buttons(card.args["blocks"])
+    assert answer_button["text"]["text"] == "Answer"
+
+    for user, text in (("UBOB", "ransac"), ("UCY", "Random Sample Consensus"), ("UEVE", "OLS")):
+        view = await d.open_modal(answer_button["action_id"], user, answer_button["value"])
+        assert view["type"] == "modal" and "inliers" in json.dumps(view["blocks"])
+        status, body = await d.submit(view, user, text)
+        assert status == 200 and body == ""  # an empty ack closes the modal
+        [reply] = await rig.fake.wait_for_key(json.loads(view["private_metadata"])["u"])
+        assert reply.args["response_type"] == "ephemeral" and "locked in" in reply.args["text"]
+    assert await answer_count(rig) == 3
+
+    post = await reveal(rig, clock)
+    assert post.args["thread_ts"] == "1700000000.000001" and post.args["reply_broadcast"] is True
+    shown = posted_text(post)
+    assert "3 answered, 2 correct." in shown
+    assert "Bob, Cy" in shown
+    assert "<@" not in shown and "<!" not in shown
+
+
+@pytest.fixture
+async def tf_card(rig: SlackRig, clock: ManualClock) -> Call:
+    """Today's round on the true/false question, posted by the publisher."""
+    place = PlaceRef(Platform.SLACK, TEAM, CHANNEL)
+    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    await rig.publisher.publish(place, opened[1])
+    [card] = rig.fake.of("chat.postMessage")
+    return card
+
+
+async def test_true_false_buttons_and_a_second_click(rig: SlackRig, tf_card: Call) -> None:
+    d = rig.driver
+    true, false = buttons(tf_card.args["blocks"])
+    assert (true["text"]["text"], false["text"]["text"]) == ("True", "False")
+    [first] = await d.click_replies(true["action_id"], "UBOB")
+    assert "locked in" in first.args["text"]
+    # The same person changes their mind: nothing is recorded, and they are told why.
+    [second] = await d.click_replies(false["action_id"], "UBOB")
+    assert second.args["response_type"] == "ephemeral"
+    assert "already answered today's question (true)" in second.args["text"]
+    assert await answer_count(rig) == 1
+
+
+async def test_a_redelivered_click_is_handled_once(rig: SlackRig, tf_card: Call) -> None:
+    d = rig.driver
+    true = buttons(tf_card.args["blocks"])[0]
+    [first] = await d.click_replies(true["action_id"], "UCY", action_ts="1700000300.000001")
+    assert "locked in" in first.args["text"]
+    [again] = await d.click_replies(true["action_id"], "UCY", action_ts="1700000300.000001")
+    assert again.args["text"] == "Already handled."
+    assert await answer_count(rig) == 1
+
+
+async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualClock) -> None:
+    place = PlaceRef(Platform.SLACK, TEAM, CHANNEL)
+    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-pvalue")
+    assert opened is not None
+    await rig.publisher.publish(place, opened[1])
+    [answer_button] = buttons(rig.fake.of("chat.postMessage")[0].args["blocks"])
+    d = rig.driver
+    view = await d.open_modal(answer_button["action_id"], "UBOB", answer_button["value"])
+    same = {"view_id": "V77", "view_hash": "1700000200.h77"}
+    status, body = await d.submit(view, "UBOB", "a twentieth-ish", **same)
+    assert status == 200
+    refusal = json.loads(body)
+    assert refusal["response_action"] == "errors"
+    assert refusal["errors"]["answer"]  # the core's invalid-answer message, shown in place
+    assert await answer_count(rig) == 0
+    # Corrected in the same modal (same view id and hash), the answer counts.
+    status, body = await d.submit(view, "UBOB", "1/20", **same)
+    assert (status, body) == (200, "")
+    await rig.fake.wait_for_key(json.loads(view["private_metadata"])["u"])
+    assert await answer_count(rig) == 1
+    status, body = await d.submit(view, "UBOB", " ")
+    assert json.loads(body)["response_action"] == "errors"
+
+
+async def test_a_slow_verdict_closes_the_modal_and_follows_privately(
+    rig: SlackRig, clock: ManualClock
+) -> None:
+    place = PlaceRef(Platform.SLACK, TEAM, "C2")
+    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-ransac")
+    assert opened is not None
+    await rig.publisher.publish(place, opened[1])
+    [answer_button] = buttons(rig.fake.of("chat.postMessage")[-1].args["blocks"])
+    view = await rig.driver.open_modal(answer_button["action_id"], "UBOB", answer_button["value"])
+    rig.adapter.answer_budget = 0  # the core's verdict is not awaited before the ack
+    status, body = await rig.driver.submit(view, "UBOB", "no idea")
+    assert (status, body) == (200, "")
+    [reply] = await rig.fake.wait_for_key(json.loads(view["private_metadata"])["u"])
+    assert "locked in" in reply.args["text"]
+
+
+@pytest.mark.parametrize("expired", [False, True])
+async def test_without_a_working_response_url_the_reply_is_posted_ephemerally(
+    rig: SlackRig, clock: ManualClock, expired: bool
+) -> None:
+    place = PlaceRef(Platform.SLACK, TEAM, "C3")
+    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-pvalue")
+    assert opened is not None
+    await rig.publisher.publish(place, opened[1])
+    [answer_button] = buttons(rig.fake.of("chat.postMessage")[-1].args["blocks"])
+    view = await rig.driver.open_modal(answer_button["action_id"], "UCY", answer_button["value"])
+    metadata = json.loads(view["private_metadata"])
+    assert metadata["c"] == CHANNEL  # the click came from C1 in the driver's payload
+    if expired:
+        rig.fake.expired.add(metadata["u"].rsplit("/", 1)[-1])
+    else:
+        del metadata["u"]
+    view["private_metadata"] = json.dumps(metadata)
+    status, _ = await rig.driver.submit(view, "UCY", "0.05")
+    assert status == 200
+    [posted] = await rig.fake.wait_calls("chat.postEphemeral")
+    assert (posted.args["channel"], posted.args["user"]) == (CHANNEL, "UCY")
+    assert "locked in" in posted.args["text"]

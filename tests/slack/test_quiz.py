@@ -1,0 +1,63 @@
+"""A private quiz through Slack: ephemeral cards, answer buttons, the modal and flashcards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.slack.conftest import SlackRig
+from tests.slack.fake_slack import Call
+
+
+def buttons(call: Call) -> list[dict[str, Any]]:
+    return [e for b in call.args.get("blocks", []) if b["type"] == "actions" for e in b["elements"]]
+
+
+def shown(calls: list[Call]) -> str:
+    return "\n".join(c.args["text"] + json.dumps(c.args.get("blocks", [])) for c in calls)
+
+
+async def test_mcq_quiz_answered_by_button(rig: SlackRig) -> None:
+    d = rig.driver
+    [card] = await d.command_replies("quiz sample-stats easy 1", "UBOB")
+    assert card.args["response_type"] == "ephemeral"
+    assert "Question 1/1" in shown([card])
+    median = next(b for b in buttons(card) if b["text"]["text"].endswith("Median"))
+    assert median["action_id"].startswith("studybot:ans:q")
+    assert median["action_id"].endswith(f":c{median['value']}")  # the original option index
+    replies = await d.click_replies(median["action_id"], "UBOB")
+    text = shown(replies)
+    assert "Correct!* +5 points" in text and "Quiz complete!" in text
+    assert all(r.args["response_type"] == "ephemeral" for r in replies)
+    # The card is stale now: a late click is refused privately and changes nothing.
+    [late] = await d.click_replies(median["action_id"], "UBOB")
+    assert "already answered or left" in late.args["text"]
+
+
+async def test_typed_answers_and_a_flashcard_rating(rig: SlackRig) -> None:
+    d = rig.driver
+    # Both hard sample-stats items: RANSAC (short) and the bias-variance discussion (open).
+    [card] = await d.command_replies("quiz sample-stats hard 2", "UCY")
+    seen: list[str] = []
+    for _ in range(2):
+        [answer] = buttons(card)
+        assert answer["text"]["text"] == "Answer"
+        view = await d.open_modal(answer["action_id"], "UCY", answer["value"])
+        url = json.loads(view["private_metadata"])["u"]
+        open_item = "trade-off" in json.dumps(view["blocks"])
+        seen.append("open" if open_item else "short")
+        status, body = await d.submit(view, "UCY", "bias and variance" if open_item else "ransac")
+        assert (status, body) == (200, "")
+        [reply] = await rig.fake.wait_for_key(url)
+        if open_item:
+            assert "Model answer" in shown([reply])
+            rating = {b["text"]["text"]: b for b in buttons(reply)}
+            assert set(rating) == {"Got it", "Partly", "Missed"}
+            replies = await d.click_replies(rating["Got it"]["action_id"], "UCY")
+            assert "Noted: got." in shown(replies)
+        else:
+            replies = [reply]
+            assert "Correct!* +15 points" in shown(replies)
+        card = replies[-1]
+    assert sorted(seen) == ["open", "short"]
+    assert "Quiz complete!" in shown([card]) and "Self-rated: got 1." in shown([card])
