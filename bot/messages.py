@@ -267,3 +267,11 @@ SLACK_SETUP_SIGNING_SECRET = (
 SLACK_START_REFUSED = (
     "Slack refused {variable} ({error}); copy it again from the app's settings page."
 )
+SLACK_REPLY_ELSEWHERE = (
+    "StudyBot could not post your reply in {channel}, so here it is. If StudyBot is not a "
+    "member there, `/invite @StudyBot` in that channel brings replies back in place."
+)
+SLACK_HTTP_BIND = (
+    "Slack HTTP mode cannot listen on {host}:{port} ({error}); free the port or pick another "
+    "with --slack-http PORT."
+)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_admin_users: str = Field("", validation_alias="SLACK_ADMIN_USERS")
+    # HTTP mode's listening address: every interface by default, 127.0.0.1 behind a local proxy.
+    slack_http_host: str = Field("0.0.0.0", validation_alias="SLACK_HTTP_HOST")
     # The Web API root; only a test double or an egress proxy changes it.
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
-from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 # for the core's verdict so a refusal can be shown in the modal itself; anything slower is
 # acknowledged (closing the modal) and the verdict follows as a private message.
 ANSWER_BUDGET = 2.0
+# chat.postMessage/postEphemeral errors that mean "not here": the bot is not a member (or the
+# channel is private to it, or archived), or the user has left. The reply goes by DM instead.
+NOT_POSTABLE = frozenset(
+    {"not_in_channel", "channel_not_found", "user_not_in_channel", "is_archived"}
+)
 
 Body = dict[str, Any]
 
@@ -75,7 +81,6 @@ class SlackAdapter:
             self.client, parse_admin_ids(settings.slack_admin_users)
         )
         self.answer_budget = answer_budget
-        self.bolt.middleware(self.skip_repeated_events)
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(ANSWER_ACTIONS)(self.on_answer_button)
         self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
@@ -90,24 +95,20 @@ class SlackAdapter:
         person = await self.directory.person(user_id, name)
         return origin(team_id, channel_id, user_id, person.display_name, person.is_admin)
 
-    async def skip_repeated_events(
-        self, body: Body, request: AsyncBoltRequest, next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
+    async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
         """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
         and Bolt does not dedupe. The first delivery of each event id claims it in the
-        database, so a retry, even one reaching another process, is acknowledged and dropped."""
+        database, so a retry, even one reaching another process, is dropped. Bolt acknowledges
+        an event before its listener runs, so the claim never delays the ack."""
         event_id = body.get("event_id")
-        if body.get("type") == "event_callback" and isinstance(event_id, str):
-            first = await self.app.service.first_delivery(
-                Platform.SLACK, event_delivery_id(event_id)
-            )
-            if not first:
-                retry = request.headers.get("x-slack-retry-num", ["?"])[0]
-                reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
-                log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
-                return BoltResponse(status=200, body="")
-        await next()
-        return None
+        if not isinstance(event_id, str):
+            return True
+        if await self.app.service.first_delivery(Platform.SLACK, event_delivery_id(event_id)):
+            return True
+        retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+        reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
+        log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
+        return False
 
     async def deliver(
         self,
@@ -120,32 +121,70 @@ class SlackAdapter:
     ) -> None:
         """Private replies stay ephemeral, public ones go to the channel. The response_url works
         even where the bot is not a member; it expires (30 minutes, 5 uses), so the Web API is
-        the fallback, and the only way when there is no response_url."""
+        the fallback, and the only way when there is no response_url. chat.postEphemeral needs
+        the bot in the channel (chat:write.public covers chat.postMessage only), so where it
+        is not, the reply goes to the user's DM with StudyBot, saying why."""
+        explained = False
         for message in render.messages(replies):
             try:
-                if respond is not None and respond.response_url:
-                    extra: dict[str, Any] = {"replace_original": False} if interactive else {}
-                    sent = await respond(
-                        text=message.text,
-                        blocks=message.blocks,
-                        response_type="in_channel" if message.public else "ephemeral",
-                        **extra,
-                    )
-                    if sent.status_code == 200:
-                        continue
-                    log.info("response_url refused (%s %s)", sent.status_code, sent.body)
-                if channel and message.public:
-                    await self.client.chat_postMessage(
-                        channel=channel, text=message.text, blocks=message.blocks
-                    )
-                elif channel:
-                    await self.client.chat_postEphemeral(
-                        channel=channel, user=user, text=message.text, blocks=message.blocks
-                    )
-                else:
-                    log.warning("no way to reply to %s: no response_url and no channel", user)
+                if await self._respond(respond, message, interactive):
+                    continue
+                if channel and await self._post_in(channel, user, message):
+                    continue
+                if channel and not explained:
+                    await self._post_direct(user, render.elsewhere_note(channel))
+                    explained = True
+                await self._post_direct(user, message)
             except Exception:
                 log.exception("replying to %s in %s failed", user, channel)
+
+    @staticmethod
+    async def _respond(
+        respond: AsyncRespond | None, message: render.Message, interactive: bool
+    ) -> bool:
+        """Post to the response_url; False when there is none or it no longer works."""
+        if respond is None or not respond.response_url:
+            return False
+        # A click's reply is a new message: replacing the original would overwrite the
+        # channel's daily question for everyone.
+        extra: dict[str, Any] = {"replace_original": False} if interactive else {}
+        try:
+            sent = await respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="in_channel" if message.public else "ephemeral",
+                **extra,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.info("response_url unreachable (%s)", exc)
+            return False
+        if sent.status_code == 200:
+            return True
+        log.info("response_url refused (%s %s)", sent.status_code, sent.body)
+        return False
+
+    async def _post_in(self, channel: str, user: str, message: render.Message) -> bool:
+        """Post in the channel (ephemerally if private); False when the bot cannot post there."""
+        try:
+            if message.public:
+                await self.client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks
+                )
+            else:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user, text=message.text, blocks=message.blocks
+                )
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error not in NOT_POSTABLE:
+                raise
+            log.info("cannot post to %s in %s (%s); replying by DM", user, channel, error)
+            return False
+        return True
+
+    async def _post_direct(self, user: str, message: render.Message) -> None:
+        # A user id as the channel posts in the app's DM with that user (its Messages tab).
+        await self.client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks)
 
     # -- /study ------------------------------------------------------------------------------
 
@@ -245,9 +284,13 @@ class SlackAdapter:
     # -- App Home ------------------------------------------------------------------------------
 
     async def on_home_opened(
-        self, event: dict[str, Any], body: Body, client: AsyncWebClient
+        self,
+        event: dict[str, Any],
+        body: Body,
+        request: AsyncBoltRequest,
+        client: AsyncWebClient,
     ) -> None:
-        if event.get("tab") != "home":
+        if event.get("tab") != "home" or not await self.first_event_delivery(body, request):
             return
         user_id = str(event["user"])
         who = await self.origin(team_of(body), str(event.get("channel") or user_id), user_id)

@@ -108,6 +108,13 @@ class Message:
 # -- building blocks ----------------------------------------------------------------------
 
 
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """mrkdwn that Slack shows as written: verbatim, so it does not turn a display name like
+    `@channel`, `#general` or `evil.example` into a mention or a link (escape() only covers the
+    `<...>` syntax; all our own markup is *bold* and `code`, which verbatim keeps)."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
 def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT) or " ", emoji=True))
 
@@ -121,17 +128,17 @@ def sections(lines: Iterable[str], limit: int = SECTION_TEXT) -> list[Block]:
         if not line:
             continue
         if chunk and len(chunk) + 1 + len(line) > limit:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            blocks.append(SectionBlock(text=mrkdwn(chunk)))
             chunk = line
         else:
             chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+        blocks.append(SectionBlock(text=mrkdwn(chunk)))
     return blocks
 
 
 def context(*texts: str) -> list[Block]:
-    elements = [MarkdownTextObject(text=clip(t, CONTEXT_TEXT)) for t in texts if t]
+    elements = [mrkdwn(clip(t, CONTEXT_TEXT)) for t in texts if t]
     if not elements:
         return []
     return [ContextBlock(elements=elements[:CONTEXT_ELEMENTS])]
@@ -331,9 +338,7 @@ def _(reply: StatsView) -> list[Block]:
     ]
     blocks: list[Block] = [
         header(m.SLACK_STATS_TITLE.format(name=reply.name)),
-        SectionBlock(
-            fields=[MarkdownTextObject(text=clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]
-        ),
+        SectionBlock(fields=[mrkdwn(clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]),
     ]
     blocks += sections(f"{escape(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
     return blocks
@@ -403,6 +408,13 @@ def messages(replies: Sequence[Reply]) -> list[Message]:
         for start in range(0, max(len(blocks), 1), MESSAGE_BLOCKS):
             out.append(Message(text, blocks[start : start + MESSAGE_BLOCKS], public))
     return out
+
+
+def elsewhere_note(channel: str) -> Message:
+    """Heads a reply sent by DM because it could not be posted where the user asked."""
+    # `<#C…>` names the channel (a link, never a notification); the id comes from Slack.
+    text = m.SLACK_REPLY_ELSEWHERE.format(channel=f"<#{channel}>")
+    return Message(text, context(text), public=False)
 
 
 def home_view(replies: Sequence[Reply]) -> View:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -23,13 +25,17 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 # HTTP mode serves Slack (or the load balancer in front of it) on every interface.
 HTTP_HOST = "0.0.0.0"
 
 
 class SlackStartError(RuntimeError):
-    """Slack refused a token when the adapter connected; the host logs it and shuts down."""
+    """Slack refused a token when the adapter connected, or HTTP mode cannot take its port;
+    the host logs it and shuts down."""
 
 
 class SlackSetupError(SystemExit):
@@ -55,6 +61,10 @@ def check_setup(settings: Settings, http_port: int | None) -> None:
         raise SlackSetupError(m.SLACK_SETUP_SIGNING_SECRET)
 
 
+async def _healthy(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
 class SlackHttpServer:
     """Bolt's aiohttp request handler (signature verification on) behind an aiohttp runner we
     control, so it starts, reports its port and stops inside our event loop."""
@@ -70,10 +80,20 @@ class SlackHttpServer:
 
     async def start(self) -> int:
         """Listen; returns the bound port (useful when asked for port 0)."""
-        self._runner = web.AppRunner(self.bolt.web_app(path=self.path, port=self.port))
+        web_app = self.bolt.web_app(path=self.path, port=self.port)
+        # Load balancers probe with GET; the events path only answers Slack's signed POSTs.
+        web_app.router.add_get(HEALTH_PATH, _healthy)
+        self._runner = web.AppRunner(web_app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken, or needs privileges
+            await self.stop()
+            error = exc.strerror or str(exc)
+            raise SlackStartError(
+                m.SLACK_HTTP_BIND.format(host=self.host, port=self.port, error=error)
+            ) from None
         address = self._runner.addresses[0]
         self.port = int(address[1])
         log.info("Slack HTTP mode: listening on %s:%d%s", self.host, self.port, self.path)
@@ -85,18 +105,24 @@ class SlackHttpServer:
             self._runner = None
 
 
-async def check_bot_token(bolt: AsyncApp) -> None:
-    """Fail at start, in words, when Slack refuses the bot token, rather than on every request
-    later. An unreachable Slack is not fatal: the connection is retried as usual."""
+async def checked(call: Awaitable[T], variable: str, doing: str) -> T | None:
+    """Await a start-up call made with the token in `variable`. Slack refusing the token stops
+    the start, in words, rather than failing every request later (or retrying forever); an
+    unreachable Slack is not fatal (None): the connection is retried as usual."""
     try:
-        await bolt.client.auth_test()
+        return await call
     except SlackApiError as exc:
         error = exc.response.get("error", "error")
         raise SlackStartError(
-            m.SLACK_START_REFUSED.format(variable="SLACK_BOT_TOKEN", error=error)
+            m.SLACK_START_REFUSED.format(variable=variable, error=error)
         ) from None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not reach Slack to check the bot token (%s); carrying on", exc)
+        log.warning("could not reach Slack to %s (%s); carrying on", doing, exc)
+        return None
+
+
+async def check_bot_token(bolt: AsyncApp) -> None:
+    await checked(bolt.client.auth_test(), "SLACK_BOT_TOKEN", "check the bot token")
 
 
 async def serve_http(bolt: AsyncApp, port: int, host: str = HTTP_HOST) -> None:
@@ -115,15 +141,12 @@ async def serve_socket(bolt: AsyncApp, app_token: str) -> None:
     handler = AsyncSocketModeHandler(bolt, app_token=app_token)
     # connect_async/close_async carry no annotations in Bolt, hence the ignores.
     try:
-        try:
-            # Issued here so a refused app token stops the start with a clear message; the
-            # client would otherwise retry it forever. The client connects to this URL.
-            handler.client.wss_uri = await handler.client.issue_new_wss_url()
-        except SlackApiError as exc:
-            error = exc.response.get("error", "error")
-            raise SlackStartError(
-                m.SLACK_START_REFUSED.format(variable="SLACK_APP_TOKEN", error=error)
-            ) from None
+        # Issued here so a refused app token stops the start with a clear message; the client
+        # would otherwise retry it forever. It connects to this URL, or, when Slack was out of
+        # reach (None), asks for one itself and keeps retrying until Slack answers.
+        handler.client.wss_uri = await checked(
+            handler.client.issue_new_wss_url(), "SLACK_APP_TOKEN", "open Socket Mode"
+        )
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack Socket Mode: connected")
         await asyncio.Event().wait()  # until cancelled by the host
@@ -137,7 +160,7 @@ def build_slack(app: App, settings: Settings, http_port: int | None = None) -> R
     check_setup(settings, http_port)
     adapter = SlackAdapter(app, settings)
     if http_port is not None:
-        serve = functools.partial(serve_http, adapter.bolt, http_port)
+        serve = functools.partial(serve_http, adapter.bolt, http_port, settings.slack_http_host)
     else:
         serve = functools.partial(serve_socket, adapter.bolt, _secret(settings.slack_app_token))
     return Runtime(Platform.SLACK, serve, SlackPublisher(adapter.client))

@@ -55,6 +55,17 @@ class Target:
             return cls(round_id=int(match["round"]))
         return cls(quiz_id=int(match["quiz"]), question_id=match["qid"] or None)
 
+    def answer(self, text: str, delivery_id: str | None, choice: int | None = None) -> SubmitAnswer:
+        """The core command that answers this target, from a button or the modal."""
+        return SubmitAnswer(
+            text=text,
+            round_id=self.round_id,
+            quiz_id=self.quiz_id,
+            question_id=self.question_id,
+            delivery_id=delivery_id,
+            choice=choice,
+        )
+
 
 def target_of(card: QuestionCard) -> Target | None:
     if card.round_id is not None:
@@ -90,14 +101,7 @@ def answer_command(action_id: str, delivery_id: str | None) -> SubmitAnswer | No
     option = match["opt"]
     choice = int(option[1:]) if option.startswith("c") else None
     text = RATINGS.get(option, option) if choice is None else ""
-    return SubmitAnswer(
-        text=text,
-        round_id=target.round_id,
-        quiz_id=target.quiz_id,
-        question_id=target.question_id,
-        delivery_id=delivery_id,
-        choice=choice,
-    )
+    return target.answer(text, delivery_id, choice)
 
 
 @dataclass(frozen=True)
@@ -149,14 +153,7 @@ class ModalContext:
             return None
 
     def command(self, text: str, delivery_id: str) -> SubmitAnswer:
-        t = self.target
-        return SubmitAnswer(
-            text=text,
-            round_id=t.round_id,
-            quiz_id=t.quiz_id,
-            question_id=t.question_id,
-            delivery_id=delivery_id,
-        )
+        return self.target.answer(text, delivery_id)
 
 
 def action_delivery_id(user_id: str, action: dict[str, Any]) -> str:

@@ -207,10 +207,12 @@ class SlackDriver:
             },
         }
 
-    async def open_modal(self, action_id: str, user: str, value: str = "") -> dict[str, Any]:
+    async def open_modal(
+        self, action_id: str, user: str, value: str = "", channel: str = CHANNEL
+    ) -> dict[str, Any]:
         """Click an Answer button; returns the modal view StudyBot opened with views.open."""
         before = len(self.fake.of("views.open"))
-        await self.click(action_id, user, value=value)
+        await self.click(action_id, user, value=value, channel=channel)
         opened = await self.fake.wait_calls("views.open", before + 1)
         view = opened[before].args["view"]
         return view if isinstance(view, dict) else json.loads(view)

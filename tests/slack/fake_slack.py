@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
 
 BOT_USER = "UBOT"
 TEAM = "T1"
+DROP = 0  # Failure.status: no answer at all
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Call:
 
 @dataclass
 class Failure:
+    """An error answer; status DROP closes the connection unanswered (a network failure)."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=lambda: {"ok": False, "error": "ratelimited"})
@@ -37,6 +41,10 @@ class FakeSlack:
     `users` answers users.info; `failures[method]` queues error responses (e.g. a 429) served
     before the normal answer; `socket_frames` are sent after `hello` to each websocket client,
     whose messages land in `socket_received`.
+
+    `joined` (None: every channel) lists the channels the bot is a member of, as on real Slack:
+    chat.postEphemeral elsewhere is refused, chat.postMessage reaches a public channel anyway
+    (chat:write.public) but not one in `private`; a user id as the channel is the bot's DM.
     """
 
     def __init__(self) -> None:
@@ -46,11 +54,13 @@ class FakeSlack:
         self.socket_frames: list[dict[str, Any]] = []
         self.socket_received: list[dict[str, Any]] = []
         self.expired: set[str] = set()  # response_url keys that answer 404 expired_url
+        self.unreachable: set[str] = set()  # response_url keys whose connection drops
+        self.joined: set[str] | None = None
+        self.private: set[str] = set()
         self._changed = asyncio.Condition()
         self._ts = 0
-        self._runner: web.AppRunner | None = None
+        self._server: TestServer | None = None
         self._sockets: set[web.WebSocketResponse] = set()
-        self.port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -59,28 +69,28 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/ws", self._websocket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        app.on_shutdown.append(self._close_sockets)
+        self._server = TestServer(app)  # 127.0.0.1, a free port
+        await self._server.start_server()
 
     async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    async def _close_sockets(self, _: web.Application) -> None:
         for ws in list(self._sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def url(self, path: str, scheme: str = "http") -> str:
+        assert self._server is not None, "start() first"
+        return str(self._server.make_url(path).with_scheme(scheme))
 
     @property
     def api_url(self) -> str:
-        return f"{self.base}/api/"
+        return self.url("/api/")
 
     def response_url(self, key: str) -> str:
-        return f"{self.base}/response/{key}"
+        return self.url(f"/response/{key}")
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -95,6 +105,15 @@ class FakeSlack:
     async def wait_calls(self, method: str, count: int = 1) -> list[Call]:
         await self.wait_for(lambda: len(self.of(method)) >= count)
         return self.of(method)
+
+    async def wait_calls_to(self, channel: str, count: int = 1) -> list[Call]:
+        """The chat.postMessage calls to one channel (a user id: the bot's DM with them)."""
+
+        def to_channel() -> list[Call]:
+            return [c for c in self.of("chat.postMessage") if c.args.get("channel") == channel]
+
+        await self.wait_for(lambda: len(to_channel()) >= count)
+        return to_channel()
 
     async def wait_for_key(self, url_or_key: str, count: int = 1) -> list[Call]:
         """The posts to one response_url, once there are `count` of them."""
@@ -121,10 +140,24 @@ class FakeSlack:
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
+            if failure.status == DROP:
+                return _drop(request)
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
         return web.json_response(self._answer(method, args))
 
+    def _refusal(self, method: str, channel: str) -> str | None:
+        """Why the bot may not post in `channel`, if it may not."""
+        if self.joined is None or channel in self.joined or channel.startswith("U"):
+            return None
+        if channel in self.private:
+            return "channel_not_found"  # a private channel is invisible to a non-member
+        return "not_in_channel" if method == "chat.postEphemeral" else None
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method.startswith("chat.post"):
+            refusal = self._refusal(method, str(args.get("channel")))
+            if refusal is not None:
+                return {"ok": False, "error": refusal}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM}
         if method == "chat.postMessage":
@@ -141,12 +174,14 @@ class FakeSlack:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
         if method == "apps.connections.open":
-            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/ws"}
+            return {"ok": True, "url": self.url("/ws", scheme="ws")}
         return {"ok": False, "error": "unknown_method"}
 
     async def _response_url(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
         await self._record(Call("response_url", await request.json(), key=key))
+        if key in self.unreachable:
+            return _drop(request)
         if key in self.expired:
             return web.Response(status=404, text="expired_url")
         return web.Response(text="ok")
@@ -167,3 +202,10 @@ class FakeSlack:
         finally:
             self._sockets.discard(ws)
         return ws
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without answering: the client sees a network failure."""
+    assert request.transport is not None
+    request.transport.close()
+    return web.Response()

@@ -106,15 +106,37 @@ async def test_short_answer_round_answered_in_a_modal(rig: SlackRig, clock: Manu
     assert "<@" not in shown and "<!" not in shown
 
 
+async def publish_round(
+    rig: SlackRig, clock: ManualClock, question_id: str, channel: str = CHANNEL
+) -> Call:
+    """Open today's round in `channel` on `question_id`; returns its card as posted."""
+    place = PlaceRef(Platform.SLACK, TEAM, channel)
+    opened = await rig.app.service.open_daily_round(place, clock.now(), question_id)
+    assert opened is not None
+    await rig.publisher.publish(place, opened[1])
+    return rig.fake.of("chat.postMessage")[-1]
+
+
+async def open_round_modal(
+    rig: SlackRig, clock: ManualClock, question_id: str, user: str, channel: str = CHANNEL
+) -> dict[str, Any]:
+    """Post today's round (a typed-answer question) and open its answer modal as `user`."""
+    card = await publish_round(rig, clock, question_id, channel)
+    [answer_button] = buttons(card.args["blocks"])
+    return await rig.driver.open_modal(
+        answer_button["action_id"], user, answer_button["value"], channel=channel
+    )
+
+
+def response_url_key(view: dict[str, Any]) -> str:
+    """The key of the response_url the modal's reply goes to (the Answer click's)."""
+    return str(json.loads(view["private_metadata"])["u"]).rsplit("/", 1)[-1]
+
+
 @pytest.fixture
 async def tf_card(rig: SlackRig, clock: ManualClock) -> Call:
     """Today's round on the true/false question, posted by the publisher."""
-    place = PlaceRef(Platform.SLACK, TEAM, CHANNEL)
-    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-variance-sum")
-    assert opened is not None
-    await rig.publisher.publish(place, opened[1])
-    [card] = rig.fake.of("chat.postMessage")
-    return card
+    return await publish_round(rig, clock, "ss-variance-sum")
 
 
 async def test_true_false_buttons_and_a_second_click(rig: SlackRig, tf_card: Call) -> None:
@@ -141,13 +163,8 @@ async def test_a_redelivered_click_is_handled_once(rig: SlackRig, tf_card: Call)
 
 
 async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualClock) -> None:
-    place = PlaceRef(Platform.SLACK, TEAM, CHANNEL)
-    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-pvalue")
-    assert opened is not None
-    await rig.publisher.publish(place, opened[1])
-    [answer_button] = buttons(rig.fake.of("chat.postMessage")[0].args["blocks"])
     d = rig.driver
-    view = await d.open_modal(answer_button["action_id"], "UBOB", answer_button["value"])
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UBOB")
     same = {"view_id": "V77", "view_hash": "1700000200.h77"}
     status, body = await d.submit(view, "UBOB", "a twentieth-ish", **same)
     assert status == 200
@@ -158,7 +175,7 @@ async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualC
     # Corrected in the same modal (same view id and hash), the answer counts.
     status, body = await d.submit(view, "UBOB", "1/20", **same)
     assert (status, body) == (200, "")
-    await rig.fake.wait_for_key(json.loads(view["private_metadata"])["u"])
+    await rig.fake.wait_for_key(response_url_key(view))
     assert await answer_count(rig) == 1
     status, body = await d.submit(view, "UBOB", " ")
     assert json.loads(body)["response_action"] == "errors"
@@ -167,16 +184,11 @@ async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualC
 async def test_a_slow_verdict_closes_the_modal_and_follows_privately(
     rig: SlackRig, clock: ManualClock
 ) -> None:
-    place = PlaceRef(Platform.SLACK, TEAM, "C2")
-    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-ransac")
-    assert opened is not None
-    await rig.publisher.publish(place, opened[1])
-    [answer_button] = buttons(rig.fake.of("chat.postMessage")[-1].args["blocks"])
-    view = await rig.driver.open_modal(answer_button["action_id"], "UBOB", answer_button["value"])
+    view = await open_round_modal(rig, clock, "ss-ransac", "UBOB", channel="C2")
     rig.adapter.answer_budget = 0  # the core's verdict is not awaited before the ack
     status, body = await rig.driver.submit(view, "UBOB", "no idea")
     assert (status, body) == (200, "")
-    [reply] = await rig.fake.wait_for_key(json.loads(view["private_metadata"])["u"])
+    [reply] = await rig.fake.wait_for_key(response_url_key(view))
     assert "locked in" in reply.args["text"]
 
 
@@ -184,21 +196,36 @@ async def test_a_slow_verdict_closes_the_modal_and_follows_privately(
 async def test_without_a_working_response_url_the_reply_is_posted_ephemerally(
     rig: SlackRig, clock: ManualClock, expired: bool
 ) -> None:
-    place = PlaceRef(Platform.SLACK, TEAM, "C3")
-    opened = await rig.app.service.open_daily_round(place, clock.now(), "ss-pvalue")
-    assert opened is not None
-    await rig.publisher.publish(place, opened[1])
-    [answer_button] = buttons(rig.fake.of("chat.postMessage")[-1].args["blocks"])
-    view = await rig.driver.open_modal(answer_button["action_id"], "UCY", answer_button["value"])
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UCY", channel="C3")
     metadata = json.loads(view["private_metadata"])
-    assert metadata["c"] == CHANNEL  # the click came from C1 in the driver's payload
+    assert metadata["c"] == "C3"  # where the Answer button was clicked
     if expired:
-        rig.fake.expired.add(metadata["u"].rsplit("/", 1)[-1])
+        rig.fake.expired.add(response_url_key(view))
     else:
         del metadata["u"]
     view["private_metadata"] = json.dumps(metadata)
     status, _ = await rig.driver.submit(view, "UCY", "0.05")
     assert status == 200
     [posted] = await rig.fake.wait_calls("chat.postEphemeral")
-    assert (posted.args["channel"], posted.args["user"]) == (CHANNEL, "UCY")
+    assert (posted.args["channel"], posted.args["user"]) == ("C3", "UCY")
     assert "locked in" in posted.args["text"]
+
+
+async def test_where_the_bot_is_no_member_the_late_reply_comes_by_dm(
+    rig: SlackRig, clock: ManualClock
+) -> None:
+    # The daily question reaches a public channel StudyBot never joined (chat:write.public).
+    # An answer submitted after the click's response_url expired (30 minutes) cannot come
+    # back ephemerally there: chat.postEphemeral needs membership. It comes by DM, saying why.
+    rig.fake.joined = set()
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UCY", channel="C9")
+    rig.fake.expired.add(response_url_key(view))
+    status, _ = await rig.driver.submit(view, "UCY", "0.05")
+    assert status == 200
+    note, reply = await rig.fake.wait_calls_to("UCY", 2)
+    assert "could not post your reply in <#C9>" in note.args["text"]
+    assert "/invite @StudyBot" in note.args["text"]
+    assert "locked in" in reply.args["text"]
+    [refused] = rig.fake.of("chat.postEphemeral")
+    assert refused.args["channel"] == "C9"
+    assert await answer_count(rig) == 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+import pytest
+
+from bot.identity import Platform
 from tests.slack.conftest import CHANNEL, SlackRig, row_counts, sign
 
 
@@ -131,3 +135,35 @@ async def test_replies_never_ping(rig: SlackRig) -> None:
     assert "Eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
     assert "<!here>" not in shown and "<@" not in shown
     assert CHANNEL  # the channel id is only a place, never rendered
+
+
+async def test_an_unreachable_response_url_falls_back_to_the_web_api(rig: SlackRig) -> None:
+    d = rig.driver
+    body, key = d.command_body("help", "UBOB")
+    rig.fake.unreachable.add(key)  # the connection drops: no status code at all
+    status, _ = await d.post(body, "application/x-www-form-urlencoded")
+    assert status == 200
+    [posted] = await rig.fake.wait_calls("chat.postEphemeral")
+    assert (posted.args["channel"], posted.args["user"]) == (CHANNEL, "UBOB")
+    assert "/study quiz" in texts([posted])
+
+
+async def test_an_event_is_acknowledged_before_its_delivery_is_claimed(
+    rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim is a database write; Slack wants the ack within 3 s whatever the database does.
+    claimed = rig.app.service.first_delivery
+    database_free = asyncio.Event()
+
+    async def slow_claim(platform: Platform, delivery_id: str) -> bool:
+        await database_free.wait()
+        return await claimed(platform, delivery_id)
+
+    monkeypatch.setattr(rig.app.service, "first_delivery", slow_claim)
+    async with asyncio.timeout(10):  # without the fix the ack waits for the claim: a hang
+        status, _ = await rig.driver.event(home_event("UBOB"), "EvSlow")
+    assert status == 200
+    assert rig.fake.of("views.publish") == []
+    database_free.set()
+    [published] = await rig.fake.wait_calls("views.publish")
+    assert published.args["user_id"] == "UBOB"

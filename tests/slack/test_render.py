@@ -143,6 +143,8 @@ def check_block(block: dict[str, Any]) -> None:
         if node.get("type") == "mrkdwn":
             # Only escaped text: no pings, no special mentions, no links.
             assert "<" not in node["text"] and ">" not in node["text"]
+            # Not preprocessed either: a bare `@channel` or `evil.example` stays text.
+            assert node.get("verbatim") is True
 
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from adapters.slack.runtime import (
 from bot.bootstrap import App
 from bot.identity import Platform
 from tests.slack.conftest import APP_TOKEN, SlackDriver, slack_settings
-from tests.slack.fake_slack import Failure, FakeSlack
+from tests.slack.fake_slack import DROP, Failure, FakeSlack
 
 
 def test_socket_mode_needs_an_app_token(app: App, fake: FakeSlack) -> None:
@@ -56,11 +56,11 @@ async def test_runtimes_for_both_modes(app: App, fake: FakeSlack) -> None:
 
 
 async def test_http_mode_serves_until_cancelled(app: App, fake: FakeSlack) -> None:
-    adapter = SlackAdapter(app, slack_settings(fake))
     with socket.socket() as probe:  # a free port for the server to take
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    task = asyncio.ensure_future(serve_http(adapter.bolt, port, host="127.0.0.1"))
+    runtime = build_slack(app, slack_settings(fake, SLACK_HTTP_HOST="127.0.0.1"), http_port=port)
+    task = asyncio.ensure_future(runtime.serve())
     async with asyncio.timeout(10), aiohttp.ClientSession() as session:
         driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", fake, session)
         while True:
@@ -70,12 +70,19 @@ async def test_http_mode_serves_until_cancelled(app: App, fake: FakeSlack) -> No
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.05)  # the server task is still binding its port
         assert "StudyBot commands" in replies[0].args["text"]
+        # A load balancer's GET probe gets an answer; the events path is for signed POSTs.
+        async with session.get(f"http://127.0.0.1:{port}/healthz") as health:
+            assert (health.status, await health.text()) == (200, "ok")
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def test_socket_mode_smoke(app: App, fake: FakeSlack) -> None:
+@pytest.mark.parametrize("drops", [0, 2], ids=["reachable", "unreachable-at-start"])
+async def test_socket_mode_smoke(app: App, fake: FakeSlack, drops: int) -> None:
+    # `drops`: apps.connections.open fails at the network level this often (slack_sdk retries
+    # a dropped connection once), as when the bot starts before the network is up.
+    fake.failures["apps.connections.open"] = [Failure(DROP)] * drops
     key = "sock1"
     command = {
         "token": "legacy",
@@ -112,8 +119,9 @@ async def test_socket_mode_smoke(app: App, fake: FakeSlack) -> None:
             await task
     [ack] = [m for m in fake.socket_received if m.get("envelope_id") == "env-1"]
     assert not ack.get("payload")  # a plain ack; the reply went to the response_url
-    [opened] = fake.of("apps.connections.open")
-    assert opened.auth == f"Bearer {APP_TOKEN}"
+    opened = fake.of("apps.connections.open")
+    assert len(opened) == drops + 1
+    assert all(call.auth == f"Bearer {APP_TOKEN}" for call in opened)
     assert reply.args["response_type"] == "ephemeral"
     assert "StudyBot commands" in reply.args["text"]
 
@@ -138,3 +146,13 @@ async def test_a_refused_bot_token_stops_http_mode(app: App, fake: FakeSlack) ->
     adapter = SlackAdapter(app, slack_settings(fake))
     with pytest.raises(SlackStartError, match="SLACK_BOT_TOKEN \\(token_revoked\\)"):
         await serve_http(adapter.bolt, 0, host="127.0.0.1")
+
+
+async def test_a_taken_port_stops_http_mode_with_a_clear_error(app: App, fake: FakeSlack) -> None:
+    adapter = SlackAdapter(app, slack_settings(fake))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SlackStartError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await serve_http(adapter.bolt, port, host="127.0.0.1")
