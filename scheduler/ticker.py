@@ -59,6 +59,8 @@ class Ticker:
             return []
         if results:
             log.info("tick at %s: %s", now.isoformat(), [(r.kind.value, r.status) for r in results])
+        else:
+            log.debug("tick at %s: nothing due", now.isoformat())
         return results
 
     async def advance(self, clock: SettableClock, target: dt.datetime) -> list[WorkResult]:

@@ -1,0 +1,198 @@
+"""Two `studybot run` processes on one PostgreSQL: one daily post, every answer exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import zoneinfo
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.bootstrap import SystemClock, build_app
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.settings import Settings
+from bot.storage.tables import answers, claims
+from tests.conftest import FIXTURE_CONTENT, ROOT, fresh_pg_database, require_pg
+from tests.helpers import errors
+from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
+from tests.slack.fake_slack import TEAM, FakeSlack
+
+pytestmark = pytest.mark.postgres
+
+ADMIN = Origin(
+    UserRef(Platform.SLACK, "UADMIN"), PlaceRef(Platform.SLACK, TEAM, CHANNEL), "Ada", True
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def noon_zone(now: dt.datetime) -> str:
+    """A fixed-offset zone where `now` is around midday, so a round opened a minute ago and
+    closing in half an hour never straddles a local midnight, whatever hour the test runs."""
+    offset = 12 - now.hour  # hours east of UTC; Etc/GMT-N is N hours east (POSIX sign)
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+async def open_channel(db_url: str) -> None:
+    """Enable the daily question with a post due a minute ago, so each process's start-up
+    tick finds it due and both race for the claim."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=SystemClock())
+    try:
+        zone = noon_zone(dt.datetime.now(dt.UTC))
+        local = dt.datetime.now(dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+        post = (local - dt.timedelta(minutes=1)).strftime("%H:%M")
+        close = (local + dt.timedelta(minutes=30)).strftime("%H:%M")
+        for line in (
+            "config channel",
+            f"config timezone {zone}",
+            "config days daily",
+            "config topics sample-stats",
+            "config difficulty easy",  # the median MCQ: buttons to click
+            f"config close {close}",
+            f"config time {post}",
+        ):
+            assert errors(await app.dispatcher.handle_text(line, ADMIN)) == [], line
+    finally:
+        await app.close()
+
+
+class BotProcess:
+    """`studybot run --slack-http PORT` as a real subprocess, its log in a file."""
+
+    def __init__(self, name: str, tmp: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.log_path = tmp / f"{name}.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "run", "--slack-http", str(self.port)],
+            cwd=tmp,  # no developer .env is read
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    async def wait_ready(self, session: aiohttp.ClientSession) -> None:
+        """Up when /healthz answers and the start-up tick has run."""
+        async with asyncio.timeout(60):
+            while True:
+                assert self.proc.poll() is None, self.log()
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"{self.url}/healthz") as response:
+                        if response.status == 200 and "tick at" in self.log():
+                            return
+                await asyncio.sleep(0.1)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # what Ctrl-C or `docker stop` sends
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack()
+    server.users = {k: dict(v) for k, v in USERS.items()}
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def bot_env(fake: FakeSlack) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        STUDYBOT_CONTENT_DIR=str(FIXTURE_CONTENT),
+        STUDYBOT_LOG_LEVEL="DEBUG",  # the ticker says "tick at ..." even when it did nothing
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        SLACK_HTTP_HOST="127.0.0.1",
+    )
+    yield env
+
+
+def card_buttons(call: Any) -> dict[str, dict[str, Any]]:
+    """The answer buttons of a posted card, by the option text they end with."""
+    found = [e for b in call.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return {e["text"]["text"].split(" ", 1)[-1]: e for e in found}
+
+
+async def test_two_processes_post_once_and_record_every_answer_once(
+    fake: FakeSlack, bot_env: dict[str, str], tmp_path: Path
+) -> None:
+    db_url = await fresh_pg_database(require_pg())
+    await open_channel(db_url)
+    env = {**bot_env, "STUDYBOT_DATABASE_URL": db_url}
+    bots = [BotProcess(name, tmp_path, env) for name in ("a", "b")]
+    try:
+        async with aiohttp.ClientSession() as session:
+            for bot in bots:
+                await bot.wait_ready(session)
+            # Both processes ticked at start with the post due; the claim let one publish.
+            posts = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == CHANNEL]
+            assert len(posts) == 1, [b.log() for b in bots]
+            buttons = card_buttons(posts[0])
+            right, wrong = buttons["Median"], buttons["Mean"]
+
+            # Answers arrive at either process, as behind a load balancer; one click is
+            # delivered to both (a retry that the balancer routed elsewhere).
+            drivers = [SlackDriver(f"{b.url}/slack/events", fake, session) for b in bots]
+            acks = [
+                await drivers[0].click_replies(right["action_id"], "UBOB", value=right["value"]),
+                await drivers[1].click_replies(wrong["action_id"], "UCY", value=wrong["value"]),
+            ]
+            payload, key = drivers[0].click_payload(
+                right["action_id"], "UADMIN", value=right["value"], action_ts="1700000999.000001"
+            )
+            for driver in drivers:
+                status, _ = await driver.interact(payload)
+                assert status == 200
+            await fake.wait_for(lambda: len([c for c in fake.calls if c.key == key]) >= 2)
+            acks.append([c for c in fake.calls if c.key == key])
+    finally:
+        codes = [bot.stop() for bot in bots]
+    assert all("locked in" in replies[0].args["text"] for replies in acks)
+    assert [c.args["text"] for c in acks[2]][1] == "Already handled."
+    assert codes == [0, 0], [b.log() for b in bots]
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT)
+    try:
+        async with app.db.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(answers.c.correct))).scalars().all()
+            claimed = (await conn.execute(sa.select(claims.c.kind, claims.c.status))).all()
+    finally:
+        await app.close()
+    assert sorted(rows) == [False, True, True]  # Bob and Ada right, Cy wrong, once each
+    # One post claim, published once (stale tallies the catch-up skipped are claims too).
+    assert [tuple(c) for c in claimed if c.kind == "post"] == [("post", "published")]
