@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
-from adapters.discord.components import DYNAMIC_ITEMS
-from adapters.discord.response import report_failure, run_answer
+from adapters.discord.components import DYNAMIC_ITEMS, submit_modal
+from adapters.discord.response import refuse, report_failure, run_answer
 from adapters.discord.slash import build_tree, sync_commands
 from bot.bootstrap import App
 from bot.commands import SubmitAnswer
@@ -65,10 +65,19 @@ class StudyBotClient(discord.AutoShardedClient):
     async def answer(self, interaction: discord.Interaction[Any], command: SubmitAnswer) -> None:
         await run_answer(self.app, interaction, command)
 
+    async def refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await refuse(interaction, text)
+
     async def fail(
         self, interaction: discord.Interaction[Any], error: Exception, where: str
     ) -> None:
         await report_failure(interaction, error, where)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # Answer modals are matched by custom_id, like the buttons, not by a kept Modal
+        # object: see components.AnswerModal.
+        if interaction.type is discord.InteractionType.modal_submit:
+            await submit_modal(interaction)
 
     async def on_ready(self) -> None:
         log.info(

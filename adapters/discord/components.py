@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import discord
 
@@ -23,11 +24,18 @@ ROWS_MAX = 5
 # Modal text inputs allow up to 4000 characters; answers are a word, a number or a paragraph.
 SHORT_ANSWER_MAX = 200
 OPEN_ANSWER_MAX = 1500
+ANSWER_INPUT = "answer"
+# Round and quiz ids are the database's INTEGER keys: a larger number in a custom_id can only
+# be garbled, and the database would fail on it rather than find nothing.
+ID_MAX = 2**31 - 1
 
 # `sb:d:<round>` targets a daily round; `sb:q:<quiz>:<question>` one question of a solo quiz.
 # Question ids are at most 40 characters of [a-z0-9-] (DESIGN.md §4), so every id below stays
 # far under Discord's 100-character custom_id limit.
-_TARGET = r"sb:(?:d:(?P<round>\d{1,19})|q:(?P<quiz>\d{1,19}):(?P<question>[a-z0-9-]{1,40}))"
+PREFIX = "sb:"
+_QUIZ = r"q:(?P<quiz>\d{1,19}):(?P<question>[a-z0-9-]{1,40})"
+_TARGET = rf"sb:(?:d:(?P<round>\d{{1,19}})|{_QUIZ})"
+MODAL_TEMPLATE = re.compile(_TARGET + r":modal")
 
 # Self-ratings of a flashcard: the key in the custom_id and the words the core understands.
 RATINGS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
@@ -43,6 +51,10 @@ class AnswerHost(Protocol):
 
     async def answer(self, interaction: discord.Interaction[Any], command: SubmitAnswer) -> None:
         """Acknowledge privately, submit the answer, and send the core's replies."""
+        ...
+
+    async def refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """Answer at once with a short private refusal; nothing reaches the core."""
         ...
 
     async def fail(
@@ -80,8 +92,9 @@ class Target:
 
     @classmethod
     def from_match(cls, match: re.Match[str]) -> Target:
-        if match["round"] is not None:
-            return cls(round_id=int(match["round"]))
+        groups = match.groupdict()
+        if groups.get("round") is not None:
+            return cls(round_id=int(groups["round"]))
         return cls(quiz_id=int(match["quiz"]), question_id=match["question"])
 
     @property
@@ -89,6 +102,10 @@ class Target:
         if self.round_id is not None:
             return f"sb:d:{self.round_id}"
         return f"sb:q:{self.quiz_id}:{self.question_id}"
+
+    @property
+    def in_range(self) -> bool:
+        return all(0 < i <= ID_MAX for i in (self.round_id, self.quiz_id) if i is not None)
 
     def submit(
         self, text: str, interaction: discord.Interaction[Any], choice: int | None = None
@@ -104,21 +121,79 @@ class Target:
         )
 
 
-async def _guarded_answer(
-    interaction: discord.Interaction[Any], command: SubmitAnswer, where: str
+Respond = Callable[[AnswerHost], Awaitable[None]]
+
+
+async def _guarded(
+    interaction: discord.Interaction[Any], respond: Respond | None, where: str
 ) -> None:
-    # discord.py only logs a failing dynamic item callback; the user must hear about it too.
+    """Respond, or refuse an id that names no question (None); never fail silently.
+
+    discord.py only logs a failing component callback, so the user would see "This
+    interaction failed": every failure is caught here and told to the user and the log.
+    """
     host = host_of(interaction)
     try:
-        await host.answer(interaction, command)
+        if respond is None:
+            await host.refuse(interaction, m.BUTTON_STALE)
+        else:
+            await respond(host)
     except Exception as exc:
         await host.fail(interaction, exc, where)
 
 
-class ChoiceButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=_TARGET + r":(?:c(?P<choice>\d{1,2})|(?P<truth>[tf]))",
+class TargetButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TARGET + r":(?P<action>\w+)"
 ):
+    """A button whose custom_id names its target. Not registered itself: each subclass is one
+    kind of button, with its own template."""
+
+    def __init__(
+        self,
+        target: Target,
+        action: str,
+        *,
+        label: str,
+        style: discord.ButtonStyle = discord.ButtonStyle.primary,
+        row: int | None = None,
+    ) -> None:
+        self.target = target
+        custom_id = f"{target.prefix}:{action}"
+        super().__init__(
+            discord.ui.Button(label=clip_label(label), style=style, custom_id=custom_id), row=row
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        # Nothing here may raise: discord.py would log it and leave the click unanswered.
+        # The template matched in full; ids out of range are refused in `callback`.
+        return cls.from_match(Target.from_match(match), match, getattr(item, "label", None) or "?")
+
+    @classmethod
+    def from_match(cls, target: Target, match: re.Match[str], label: str) -> Self:
+        raise NotImplementedError
+
+    def command(self, interaction: discord.Interaction[Any]) -> SubmitAnswer:
+        raise NotImplementedError
+
+    async def respond(self, host: AnswerHost, interaction: discord.Interaction[Any]) -> None:
+        await host.answer(interaction, self.command(interaction))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        async def respond(host: AnswerHost) -> None:
+            await self.respond(host, interaction)
+
+        valid = self.target.in_range
+        await _guarded(interaction, respond if valid else None, f"button {self.custom_id}")
+
+
+class ChoiceButton(TargetButton, template=_TARGET + r":(?:c(?P<choice>\d{1,2})|(?P<truth>[tf]))"):
     """An MCQ option (by its original index) or a true/false answer."""
 
     def __init__(
@@ -130,91 +205,68 @@ class ChoiceButton(
         label: str = "?",
         row: int | None = None,
     ) -> None:
-        self.target = target
         self.choice = choice
         self.truth = truth
-        suffix = f"c{choice}" if choice is not None else ("t" if truth else "f")
-        super().__init__(
-            discord.ui.Button(
-                label=clip_label(label),
-                style=discord.ButtonStyle.primary,
-                custom_id=f"{target.prefix}:{suffix}",
-            ),
-            row=row,
-        )
+        action = f"c{choice}" if choice is not None else ("t" if truth else "f")
+        super().__init__(target, action, label=label, row=row)
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ChoiceButton:
-        label = getattr(item, "label", None) or "?"
-        target = Target.from_match(match)
+    def from_match(cls, target: Target, match: re.Match[str], label: str) -> Self:
         if match["choice"] is not None:
             return cls(target, choice=int(match["choice"]), label=label)
         return cls(target, truth=match["truth"] == "t", label=label)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    def command(self, interaction: discord.Interaction[Any]) -> SubmitAnswer:
         if self.choice is not None:
-            command = self.target.submit(str(self.choice), interaction, choice=self.choice)
-        else:
-            # True/false buttons send the words the core's answer checker reads.
-            command = self.target.submit("true" if self.truth else "false", interaction)
-        await _guarded_answer(interaction, command, f"button {self.custom_id}")
+            return self.target.submit(str(self.choice), interaction, choice=self.choice)
+        # True/false buttons send the words the core's answer checker reads.
+        return self.target.submit("true" if self.truth else "false", interaction)
 
 
-class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TARGET + r":(?P<kind>[ao])"
-):
+class AnswerButton(TargetButton, template=_TARGET + r":(?P<kind>[ao])"):
     """Opens a modal to type an answer: `a` for a short or numeric answer, `o` for an open one."""
 
     def __init__(self, target: Target, *, open_item: bool = False, row: int | None = None) -> None:
-        self.target = target
         self.open_item = open_item
-        super().__init__(
-            discord.ui.Button(
-                label=m.DISCORD_ANSWER_BUTTON,
-                style=discord.ButtonStyle.primary,
-                custom_id=f"{target.prefix}:{'o' if open_item else 'a'}",
-            ),
-            row=row,
-        )
+        action = "o" if open_item else "a"
+        super().__init__(target, action, label=m.DISCORD_ANSWER_BUTTON, row=row)
 
     @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> AnswerButton:
-        return cls(Target.from_match(match), open_item=match["kind"] == "o")
+    def from_match(cls, target: Target, match: re.Match[str], label: str) -> Self:
+        return cls(target, open_item=match["kind"] == "o")
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def respond(self, host: AnswerHost, interaction: discord.Interaction[Any]) -> None:
         # A modal must be the first response, so it goes out before any core work.
-        try:
-            await interaction.response.send_modal(AnswerModal(self.target, self.open_item))
-        except Exception as exc:
-            await host_of(interaction).fail(interaction, exc, f"button {self.custom_id}")
+        await interaction.response.send_modal(AnswerModal(self.target, self.open_item))
 
 
-class RatingButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"sb:q:(?P<quiz>\d{1,19}):(?P<question>[a-z0-9-]{1,40}):r(?P<rating>got|partly|missed)",
-):
+class RatingButton(TargetButton, template=rf"sb:{_QUIZ}:r(?P<rating>got|partly|missed)"):
     """A flashcard self-rating (got it / partly / missed); no points, only a tally."""
 
     def __init__(self, target: Target, rating: str, *, row: int | None = None) -> None:
-        self.target = target
         self.rating = rating
         _, label, style = RATINGS[rating]
-        super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"{target.prefix}:r{rating}"),
-            row=row,
-        )
+        super().__init__(target, f"r{rating}", label=label, style=style, row=row)
+
+    @classmethod
+    def from_match(cls, target: Target, match: re.Match[str], label: str) -> Self:
+        return cls(target, match["rating"])
+
+    def command(self, interaction: discord.Interaction[Any]) -> SubmitAnswer:
+        words, _, _ = RATINGS[self.rating]
+        return self.target.submit(words, interaction)
+
+
+ANSWER_ITEMS: tuple[type[TargetButton], ...] = (ChoiceButton, AnswerButton, RatingButton)
+
+
+class StaleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)sb:.*"):
+    """Any other StudyBot button: an id of an older version, or a garbled one.
+
+    discord.py hands a click to every template that matches it, so this one steps aside when
+    one of the answer buttons takes the id; otherwise the click would go unanswered and the
+    user would see "This interaction failed".
+    """
 
     @classmethod
     async def from_custom_id(
@@ -223,48 +275,76 @@ class RatingButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> RatingButton:
-        target = Target(quiz_id=int(match["quiz"]), question_id=match["question"])
-        return cls(target, match["rating"])
+    ) -> Self:
+        return cls(discord.ui.Button(label="?", custom_id=match.string))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        words, _, _ = RATINGS[self.rating]
-        command = self.target.submit(words, interaction)
-        await _guarded_answer(interaction, command, f"button {self.custom_id}")
+        if any(
+            kind.__discord_ui_compiled_template__.fullmatch(self.custom_id) for kind in ANSWER_ITEMS
+        ):
+            return  # that button answers it
+        await _guarded(interaction, None, f"button {self.custom_id}")
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    ChoiceButton,
-    AnswerButton,
-    RatingButton,
-)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*ANSWER_ITEMS, StaleButton)
 
 
 class AnswerModal(discord.ui.Modal):
-    """A typed answer for the question its custom_id names."""
+    """A typed answer for the question its custom_id names.
+
+    Sent already stopped, so discord.py keeps no copy: it would key open modals by custom_id
+    alone, and members answering the same daily question share that id, so one's copy would
+    replace another's and a submission would go unanswered (as would one after a restart).
+    Submissions are matched by custom_id instead, like the buttons: see `submit_modal`.
+    """
 
     def __init__(self, target: Target, open_item: bool = False) -> None:
-        super().__init__(
-            title=m.DISCORD_MODAL_TITLE, timeout=15 * 60, custom_id=f"{target.prefix}:modal"
-        )
-        self.target = target
+        super().__init__(title=m.DISCORD_MODAL_TITLE, custom_id=f"{target.prefix}:modal")
         self.text: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
             label=m.DISCORD_MODAL_OPEN_LABEL if open_item else m.DISCORD_MODAL_LABEL,
-            custom_id="answer",
+            custom_id=ANSWER_INPUT,
             style=discord.TextStyle.paragraph if open_item else discord.TextStyle.short,
             max_length=OPEN_ANSWER_MAX if open_item else SHORT_ANSWER_MAX,
         )
         self.add_item(self.text)
+        self.stop()
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        command = self.target.submit(self.text.value, interaction)
-        await host_of(interaction).answer(interaction, command)
 
-    # discord.ui.Modal narrows BaseView.on_error to (interaction, error); so does this.
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await host_of(interaction).fail(interaction, error, f"modal {self.custom_id}")
+def submitted_value(components: Sequence[Mapping[str, Any]], custom_id: str) -> str | None:
+    """The value of one text input in a modal submission (in an action row or a label)."""
+    for component in components:
+        if component.get("custom_id") == custom_id and "value" in component:
+            return str(component["value"])
+        inner = component.get("components") or []
+        if "component" in component:
+            inner = [component["component"]]
+        found = submitted_value(inner, custom_id)
+        if found is not None:
+            return found
+    return None
+
+
+async def submit_modal(interaction: discord.Interaction[Any]) -> None:
+    """A submitted answer modal: its custom_id names the question, its text input the answer.
+
+    Modals of other bots never reach us; an `sb:` id that names no question is refused.
+    """
+    data: Mapping[str, Any] = interaction.data or {}
+    custom_id = str(data.get("custom_id", ""))
+    if not custom_id.startswith(PREFIX):
+        return
+    match = MODAL_TEMPLATE.fullmatch(custom_id)
+    text = submitted_value(data.get("components") or [], ANSWER_INPUT)
+    target = Target.from_match(match) if match is not None else None
+    respond: Respond | None = None
+    if target is not None and target.in_range and text is not None:
+        command = target.submit(text, interaction)
+
+        async def answer(host: AnswerHost) -> None:
+            await host.answer(interaction, command)
+
+        respond = answer
+    await _guarded(interaction, respond, f"modal {custom_id}")
 
 
 class AnswerView(discord.ui.View):
@@ -277,6 +357,8 @@ class AnswerView(discord.ui.View):
     async def on_error(
         self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
     ) -> None:
+        # Dynamic items never reach here (discord.py only logs their errors, hence _guarded);
+        # kept for any plain item a view may carry.
         await host_of(interaction).fail(interaction, error, f"view item {item!r}")
 
 

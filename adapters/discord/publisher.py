@@ -194,3 +194,12 @@ class DiscordPublisher:
                 channel_id,
                 exc,
             )
+        except Exception:
+            # A dropped connection or a timeout is no HTTPException; raising it would make
+            # the core publish the reveal a second time.
+            log.warning(
+                "could not open a thread on message %s in channel %s; reveal posted without one",
+                question_id,
+                channel_id,
+                exc_info=True,
+            )

@@ -41,10 +41,13 @@ async def send_replies(
         await interaction.followup.send(**item.send_kwargs(), ephemeral=item.ephemeral, wait=True)
 
 
+async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
+    """A short private refusal as the first and only response; nothing reaches the core."""
+    await interaction.response.send_message(**_error(text).send_kwargs(), ephemeral=True)
+
+
 async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> None:
-    await interaction.response.send_message(
-        **_error(m.DISCORD_GUILD_ONLY).send_kwargs(), ephemeral=True
-    )
+    await refuse(interaction, m.DISCORD_GUILD_ONLY)
 
 
 async def run_command(

@@ -49,6 +49,8 @@ class FakeDiscord:
     gateway_frames: list[dict[str, Any]] = field(default_factory=list)
     # Answers to override, keyed by (method, path prefix): (status, JSON body).
     faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    # Requests to cut off without an answer, as a network failure would: (method, path prefix).
+    drops: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(900_000_000_000_001_000)
@@ -316,6 +318,10 @@ class FakeDiscord:
             body = json.loads(text) if text else None
         record = Request(request.method, path, dict(request.query), body, dict(request.headers))
         await self._record(record)
+        if any(request.method == m and path.startswith(p) for m, p in self.drops):
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=499)  # never reaches the client
         for (method, prefix), (status, error) in self.faults.items():
             if request.method == method and path.startswith(prefix):
                 return _json(error, status=status)

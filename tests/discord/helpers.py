@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import discord
 from simcord import Env, InteractionResult, ResponseMessage
 from simcord.components import walk_components
 
-from bot.bootstrap import App
+from adapters.discord.publisher import DiscordPublisher
+from bot.bootstrap import App, ManualClock
+from bot.identity import Platform
 from bot.questions import Question, QuestionType
+from bot.service import WorkResult
+from tests.discord.conftest import World
 
 Message = ResponseMessage | discord.Message
 # An interaction callback of type 5 (deferred message, "thinking") with the ephemeral flag.
@@ -102,3 +107,36 @@ def right_text(app: App, message: Message) -> str:
     if question.type is QuestionType.TRUE_FALSE:
         return "true" if question.answer else "false"
     return str(question.answer)
+
+
+POST_AT = dt.time(9, 0)
+REVEAL_AT = dt.time(17, 0)
+
+
+async def tick(
+    app: App, clock: ManualClock, at: dt.time, client: discord.Client
+) -> list[WorkResult]:
+    """The scheduler's run at `at` today, publishing through the Discord publisher."""
+    clock.set(dt.datetime.combine(clock.now().date(), at, dt.UTC))
+    publisher = DiscordPublisher(client)
+    return await app.service.run_due(clock.now(), {Platform.DISCORD: publisher})
+
+
+async def post_daily(
+    world: World, app: App, clock: ManualClock, client: discord.Client, topic: str = "sample-stats"
+) -> discord.Message:
+    """Enable the channel for the easy questions of `topic` (the fixture bank has one each:
+    an MCQ in sample-stats, a short answer in sample-ml) and let the scheduler post it."""
+    for sub, options in (
+        ("config channel", {}),
+        ("config topics", {"topics": topic}),
+        ("config difficulty", {"level": "easy"}),
+    ):
+        result = await world.admin.slash(world.channel, sub, **options)
+        assert result.ephemeral
+    [result] = await tick(app, clock, POST_AT, client)
+    await world.env.settle()
+    card = world.channel.last_message
+    # The publisher returns the posted message's id: the reveal replies to it.
+    assert card is not None and (result.status, result.message_ref) == ("published", str(card.id))
+    return card

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 
-import discord
 import pytest
 import sqlalchemy as sa
 from simcord import ResponseMessage
 
 from adapters.discord.client import StudyBotClient
-from adapters.discord.publisher import DiscordPublisher
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
-from bot.identity import Platform
 from bot.storage.tables import answers
 from tests.discord.conftest import World, make_client
 from tests.discord.helpers import (
@@ -23,6 +20,7 @@ from tests.discord.helpers import (
     buttons,
     deferrals,
     labels,
+    post_daily,
     right_text,
     sent,
     texts,
@@ -35,26 +33,6 @@ async def answer_count(app: App) -> int:
         return int(
             (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar_one()
         )
-
-
-async def post_daily(
-    world: World, app: App, clock: ManualClock, client: StudyBotClient
-) -> discord.Message:
-    """Configure the channel for one easy MCQ (the fixture bank has exactly one) and let the
-    scheduler post it through the Discord publisher at 09:00."""
-    for sub, options in (
-        ("config channel", {}),
-        ("config topics", {"topics": "sample-stats"}),
-        ("config difficulty", {"level": "easy"}),
-    ):
-        await world.admin.slash(world.channel, sub, **options)
-    clock.set(clock.now().replace(hour=9, minute=0))
-    [result] = await app.service.run_due(clock.now(), {Platform.DISCORD: DiscordPublisher(client)})
-    assert result.status == "published"
-    await world.env.settle()
-    card = world.channel.last_message
-    assert card is not None and str(card.id) == result.message_ref
-    return card
 
 
 async def test_daily_mcq_answer_by_button_is_acknowledged_privately(
@@ -88,6 +66,33 @@ async def test_buttons_posted_before_a_restart_still_work(
     # A new client instance on the same database: no view or state carried over.
     await world.env.restart_bot(make_client(app))
     result = await world.bob.click(card, custom_id=answer_button(app, card))
+    assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
+    assert await answer_count(app) == 1
+
+
+async def test_members_answering_the_same_daily_question_by_modal_at_once(
+    world: World, app: App, clock: ManualClock, simcord_bot: StudyBotClient
+) -> None:
+    # The busy minute after the post: both open the answer box before either submits. Both
+    # modals carry the same custom_id (it names the round), and neither answer may be lost.
+    card = await post_daily(world, app, clock, simcord_bot, topic="sample-ml")
+    members = (world.alice, world.bob)
+    opened = [await member.click(card, label=m.DISCORD_ANSWER_BUTTON) for member in members]
+    for member, shown in zip(members, opened, strict=True):
+        result = await member.submit_modal(shown, {"answer": "dropout"})
+        assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
+        assert result.ephemeral
+    assert await answer_count(app) == 2
+
+
+async def test_an_answer_typed_across_a_restart_still_counts(
+    world: World, app: App, clock: ManualClock, simcord_bot: StudyBotClient
+) -> None:
+    card = await post_daily(world, app, clock, simcord_bot, topic="sample-ml")
+    shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
+    # The bot restarts (a deploy) while Alice is still typing.
+    await world.env.restart_bot(make_client(app))
+    result = await world.alice.submit_modal(shown, {"answer": "dropout"})
     assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
     assert await answer_count(app) == 1
 
@@ -214,8 +219,8 @@ async def test_a_failing_modal_submit_tells_the_user_and_logs(
     with caplog.at_level(logging.ERROR, logger="adapters.discord.response"):
         result = await world.alice.submit_modal(shown, {"answer": "dropout"})
     assert texts(result) == [m.INTERNAL_ERROR] and result.ephemeral
-    assert any("modal sb:q:" in r.getMessage() for r in caplog.records)
-    assert any("database on fire" in str(e) for e in world.env.errors)
+    [record] = [r for r in caplog.records if "modal sb:q:" in r.getMessage()]
+    assert record.exc_info is not None and "database on fire" in str(record.exc_info[1])
 
 
 async def test_daily_command_shows_the_open_question_then_your_answer(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Any
@@ -12,41 +11,46 @@ import pytest
 from simcord import ChannelHandle
 
 from adapters.discord.client import StudyBotClient
-from adapters.discord.publisher import DiscordPublisher
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
-from bot.identity import Platform
 from tests.discord.conftest import World
-from tests.discord.helpers import answer_button, buttons, text_of, texts
+from tests.discord.helpers import (
+    REVEAL_AT,
+    answer_button,
+    buttons,
+    post_daily,
+    text_of,
+    texts,
+    tick,
+)
 
-REVEAL_AT = dt.time(17, 0)
-
-
-async def configure(world: World) -> None:
-    """The channel posts the fixture bank's one easy MCQ, with the default times (09-17 UTC)."""
-    for sub, options in (
-        ("config channel", {}),
-        ("config topics", {"topics": "sample-stats"}),
-        ("config difficulty", {"level": "easy"}),
-    ):
-        result = await world.admin.slash(world.channel, sub, **options)
-        assert result.ephemeral
+PUBLISHER_LOG = "adapters.discord.publisher"
 
 
-async def tick(app: App, clock: ManualClock, at: dt.time, publisher: DiscordPublisher) -> list[str]:
-    clock.set(dt.datetime.combine(clock.now().date(), at, dt.UTC))
-    results = await app.service.run_due(clock.now(), {Platform.DISCORD: publisher})
-    return [r.status for r in results]
+async def reveal(
+    world: World,
+    app: App,
+    clock: ManualClock,
+    client: StudyBotClient,
+    caplog: pytest.LogCaptureFixture,
+) -> tuple[discord.Message, str]:
+    """The scheduler's run at close time: the reveal it posted, and what the publisher
+    logged meanwhile (INFO and up)."""
+    with caplog.at_level(logging.INFO, logger=PUBLISHER_LOG):
+        assert [r.status for r in await tick(app, clock, REVEAL_AT, client)] == ["published"]
+    await world.env.settle()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == PUBLISHER_LOG)
+    return reveal_in(world.channel), logged
 
 
 def reveal_in(channel: ChannelHandle) -> discord.Message:
     """The reveal message (a thread opened on the question may post a notice after it)."""
-    [reveal] = [
+    [found] = [
         message
         for message in channel.history()
         if message.embeds and (message.embeds[0].title or "").startswith("Reveal")
     ]
-    return reveal
+    return found
 
 
 def sends(world: World) -> list[dict[str, Any]]:
@@ -59,17 +63,16 @@ def sends(world: World) -> list[dict[str, Any]]:
 
 
 async def test_daily_round_end_to_end(
-    world: World, app: App, clock: ManualClock, simcord_bot: StudyBotClient
+    world: World,
+    app: App,
+    clock: ManualClock,
+    simcord_bot: StudyBotClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     tricky = world.guild.add_member(
         world.env.create_user("cyril", global_name="Cy *the* @everyone")
     )
-    await configure(world)
-    publisher = DiscordPublisher(simcord_bot)
-    assert await tick(app, clock, dt.time(9, 0), publisher) == ["published"]
-    await world.env.settle()
-    card = world.channel.last_message
-    assert card is not None
+    card = await post_daily(world, app, clock, simcord_bot)
     assert "Daily question · sample-stats · easy" in text_of(card)
     assert [b["label"][:2] for b in buttons(card)] == ["A.", "B.", "C.", "D."]
 
@@ -79,20 +82,18 @@ async def test_daily_round_end_to_end(
         assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
         assert result.ephemeral
 
-    assert await tick(app, clock, REVEAL_AT, publisher) == ["published"]
-    await world.env.settle()
-    reveal = reveal_in(world.channel)
+    revealed, _ = await reveal(world, app, clock, simcord_bot, caplog)
     # Posted in reply to the question, and a discussion thread opened on the question.
-    assert reveal.reference is not None and reveal.reference.message_id == card.id
+    assert revealed.reference is not None and revealed.reference.message_id == card.id
     assert [t.id for t in world.channel.threads] == [card.id]
-    [embed] = reveal.embeds
+    [embed] = revealed.embeds
     fields = {f.name: f.value for f in embed.fields}
     assert embed.footer.text == "3 answered, 2 correct."
     assert re.search(r"^[A-D]\) Median: 2 \(67%\) ✓$", fields["Answers"] or "", re.M)
     # Names are shown, never pinged: escaped markdown, a defused @everyone, no mentions.
     assert fields["Right"] == "Alice, Cy \\*the\\* @\u200beveryone"
     assert fields["First correct"] == "Alice"
-    assert reveal.mentions == [] and not reveal.mention_everyone
+    assert revealed.mentions == [] and not revealed.mention_everyone
     assert all(body["allowed_mentions"]["parse"] == [] for body in sends(world))
     reference = sends(world)[-1]["message_reference"]
     assert reference == {
@@ -112,24 +113,15 @@ async def test_reveal_without_thread_permission_still_posts(
 ) -> None:
     me = world.guild.me
     assert me is not None
-    channel = world.guild.create_text_channel(
+    world.channel = world.guild.create_text_channel(
         "no-threads", overwrites={me: discord.PermissionOverwrite(create_public_threads=False)}
     )
-    world.channel = channel
-    await configure(world)
-    publisher = DiscordPublisher(simcord_bot)
-    await tick(app, clock, dt.time(9, 0), publisher)
-    await world.env.settle()
-    card = channel.last_message
-    assert card is not None
+    card = await post_daily(world, app, clock, simcord_bot)
     await world.alice.click(card, custom_id=answer_button(app, card))
-    with caplog.at_level(logging.INFO, logger="adapters.discord.publisher"):
-        assert await tick(app, clock, REVEAL_AT, publisher) == ["published"]
-    await world.env.settle()
-    reveal = reveal_in(channel)
-    assert reveal.reference is not None
-    assert channel.threads == []
-    assert any("Create Public Threads" in r.getMessage() for r in caplog.records)
+    revealed, logged = await reveal(world, app, clock, simcord_bot, caplog)
+    assert revealed.reference is not None
+    assert world.channel.threads == []
+    assert "Create Public Threads" in logged
 
 
 async def test_reveal_when_the_question_is_gone(
@@ -139,22 +131,14 @@ async def test_reveal_when_the_question_is_gone(
     simcord_bot: StudyBotClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await configure(world)
-    publisher = DiscordPublisher(simcord_bot)
-    await tick(app, clock, dt.time(9, 0), publisher)
-    await world.env.settle()
-    card = world.channel.last_message
-    assert card is not None
+    card = await post_daily(world, app, clock, simcord_bot)
     await world.alice.click(card, custom_id=answer_button(app, card))
     await card.delete()  # a moderator tidies the channel
     await world.env.settle()
-    with caplog.at_level(logging.INFO, logger="adapters.discord.publisher"):
-        assert await tick(app, clock, REVEAL_AT, publisher) == ["published"]
-    await world.env.settle()
-    reveal = reveal_in(world.channel)
-    assert "1 answered, 1 correct." in text_of(reveal)
+    revealed, logged = await reveal(world, app, clock, simcord_bot, caplog)
+    assert "1 answered, 1 correct." in text_of(revealed)
     assert world.channel.threads == []
-    assert any("is gone" in r.getMessage() for r in caplog.records)
+    assert "is gone" in logged
 
 
 async def test_reveal_when_the_bot_cannot_reply_falls_back_to_a_plain_post(
@@ -164,10 +148,7 @@ async def test_reveal_when_the_bot_cannot_reply_falls_back_to_a_plain_post(
     simcord_bot: StudyBotClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await configure(world)
-    publisher = DiscordPublisher(simcord_bot)
-    await tick(app, clock, dt.time(9, 0), publisher)
-    await world.env.settle()
+    await post_daily(world, app, clock, simcord_bot)
     # Discord refuses the reply once (as without Read Message History); the reveal still posts.
     world.env.inject_error(
         "POST",
@@ -176,10 +157,7 @@ async def test_reveal_when_the_bot_cannot_reply_falls_back_to_a_plain_post(
         code=50013,
         message="Missing Permissions",
     )
-    with caplog.at_level(logging.WARNING, logger="adapters.discord.publisher"):
-        assert await tick(app, clock, REVEAL_AT, publisher) == ["published"]
-    await world.env.settle()
-    reveal = reveal_in(world.channel)
-    assert reveal.reference is None
-    assert "0 answered, 0 correct." in text_of(reveal)
-    assert any("posting the reveal unthreaded" in r.getMessage() for r in caplog.records)
+    revealed, logged = await reveal(world, app, clock, simcord_bot, caplog)
+    assert revealed.reference is None
+    assert "0 answered, 0 correct." in text_of(revealed)
+    assert "posting the reveal unthreaded" in logged

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from discord import AllowedMentions, Embed
 
-from adapters.discord.components import DYNAMIC_ITEMS, Target
+from adapters.discord.components import (
+    ANSWER_ITEMS,
+    DYNAMIC_ITEMS,
+    StaleButton,
+    Target,
+    submitted_value,
+)
 from adapters.discord.render import Rendered, clip, name, render, within
 from bot.questions import Difficulty, QuestionType
 from bot.replies import (
@@ -119,9 +125,10 @@ def assert_view_within_limits(rendered: Rendered) -> None:
         for button in row["components"]:
             assert len(button["label"]) <= 80
             assert len(button["custom_id"]) <= 100
+            # Exactly one kind of answer button takes the id (the catch-all steps aside).
             matches = [
                 item
-                for item in DYNAMIC_ITEMS
+                for item in ANSWER_ITEMS
                 if item.__discord_ui_compiled_template__.fullmatch(button["custom_id"])
             ]
             assert len(matches) == 1, button["custom_id"]
@@ -195,3 +202,21 @@ def test_card_buttons_carry_original_option_indexes() -> None:
         for b in row["components"]
     ]
     assert ids == ["sb:d:7:c2", "sb:d:7:c0", "sb:d:7:c1"]
+
+
+def test_every_studybot_id_has_a_registered_handler() -> None:
+    # The answer buttons, and a catch-all that refuses what none of them takes.
+    assert set(DYNAMIC_ITEMS) == {*ANSWER_ITEMS, StaleButton}
+    catch_all = StaleButton.__discord_ui_compiled_template__
+    assert catch_all.fullmatch("sb:d:1:c0") and catch_all.fullmatch("sb:odd\nid")
+    assert Target(round_id=2**31 - 1).in_range and not Target(round_id=2**31).in_range
+    assert not Target(quiz_id=0, question_id="q").in_range
+
+
+def test_modal_values_are_read_in_either_layout() -> None:
+    text_input = {"type": 4, "custom_id": "answer", "value": "0.05"}
+    in_a_row = [{"type": 1, "components": [text_input]}]
+    in_a_label = [{"type": 10, "id": 1, "content": "x"}, {"type": 18, "component": text_input}]
+    assert submitted_value(in_a_row, "answer") == "0.05"
+    assert submitted_value(in_a_label, "answer") == "0.05"
+    assert submitted_value([{"type": 1, "components": []}], "answer") is None

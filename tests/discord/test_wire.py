@@ -19,6 +19,7 @@ from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.catalog import NAMES
 from bot.identity import PlaceRef, Platform
+from bot.replies import RoundReveal
 from bot.settings import Settings
 from bot.storage.tables import answers
 from tests.discord.fake_discord import OP_IDENTIFY, FakeDiscord, Request
@@ -127,6 +128,9 @@ async def test_a_duplicated_click_delivery_is_answered_once(
     assert first.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
     assert second.body["embeds"][0]["description"] == m.DUPLICATE_DELIVERY
     assert first.body["flags"] == second.body["flags"] == 64
+    # One initial response per delivery: the catch-all for unknown ids stayed out of it.
+    callbacks = [r for r in fake.requests if r.path.startswith(f"/interactions/{click['id']}/")]
+    assert len(callbacks) == 2
     async with app.db.engine.connect() as conn:
         count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar()
     assert count == 1
@@ -146,6 +150,102 @@ async def test_an_interaction_outside_a_server_is_refused(
     assert callback.body["data"]["embeds"][0]["description"] == m.DISCORD_GUILD_ONLY
 
 
+async def posted_question(
+    runtime: Runtime, app: App, clock: ManualClock, place: PlaceRef
+) -> tuple[str, RoundReveal]:
+    """A daily question published to `place`, then its round closed: the question's message
+    id and the reveal for the publisher to post in reply."""
+    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    rnd, card = opened
+    question_ref = await runtime.publisher.publish(place, card)
+    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    assert reveal is not None and question_ref is not None
+    return question_ref, reveal
+
+
+async def first_response(fake: FakeDiscord, payload: dict[str, Any]) -> Request:
+    """Deliver an interaction over the gateway; the bot's initial response to it."""
+    after = len(fake.requests)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    async with asyncio.timeout(WAIT):
+        return await fake.request("POST", f"/interactions/{payload['id']}/", after)
+
+
+def modal_submit(fake: FakeDiscord, custom_id: str, answer: str | None) -> dict[str, Any]:
+    """A MODAL_SUBMIT as Discord sends it: the text input inside its action row."""
+    inputs = [] if answer is None else [{"type": 4, "custom_id": "answer", "value": answer}]
+    data = {"custom_id": custom_id, "components": [{"type": 1, "components": inputs}]}
+    return fake.interaction(5, data)
+
+
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        "sb:d:1:z",  # an action this version does not know
+        "sb:v2:1:c1",  # a layout of some other version
+        "sb:d:99999999999:c1",  # a round id no database row can have
+        "sb:q:3:sm-relu:rmaybe",
+    ],
+)
+async def test_a_click_on_a_button_no_kind_accepts_is_refused_politely(
+    runtime: Runtime, fake: FakeDiscord, custom_id: str
+) -> None:
+    button = {"type": 2, "style": 1, "label": "A", "custom_id": custom_id}
+    message = fake.message(fake.channel_id, {"components": [{"type": 1, "components": [button]}]})
+    click = fake.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
+    callback = await first_response(fake, click)
+    # At once and privately, rather than Discord's "This interaction failed".
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] == 64
+    assert callback.body["data"]["embeds"][0]["description"] == m.BUTTON_STALE
+    assert callback.body["data"]["allowed_mentions"] == {"parse": []}
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "answer"),
+    [("sb:d:x:modal", "B"), ("sb:d:99999999999:modal", "B"), ("sb:d:1:modal", None)],
+)
+async def test_a_modal_submission_naming_no_question_is_refused_politely(
+    runtime: Runtime, fake: FakeDiscord, custom_id: str, answer: str | None
+) -> None:
+    callback = await first_response(fake, modal_submit(fake, custom_id, answer))
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] == 64
+    assert callback.body["data"]["embeds"][0]["description"] == m.BUTTON_STALE
+
+
+async def test_a_modal_answer_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord, app: App, clock: ManualClock
+) -> None:
+    # The submission as Discord sends it, read without any Modal object kept by the bot.
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    callback, followup = await interact(fake, modal_submit(fake, f"sb:d:{opened[0].id}:modal", "B"))
+    assert callback.body == {"type": 5, "data": {"flags": 64}}
+    assert followup.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
+    assert followup.body["flags"] == 64
+
+
+async def test_a_network_failure_opening_the_thread_does_not_repeat_the_reveal(
+    runtime: Runtime,
+    fake: FakeDiscord,
+    app: App,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    question_ref, reveal = await posted_question(runtime, app, clock, place)
+    # The connection drops while the thread is being opened: no HTTP answer at all.
+    fake.drops.add(("POST", f"/channels/{fake.channel_id}/messages/{question_ref}/threads"))
+    with caplog.at_level(logging.WARNING, logger="adapters.discord.publisher"):
+        reveal_ref = await runtime.publisher.publish(place, reveal, question_ref)
+    # The reveal is out, so publish succeeds: raising would make the core post it again.
+    posts = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"]
+    assert [p.body["embeds"][0]["title"] for p in posts][-1] == m.DISCORD_REVEAL_TITLE
+    assert len(posts) == 2 and reveal_ref is not None and reveal_ref != question_ref
+    assert any("reveal posted without one" in r.getMessage() for r in caplog.records)
+
+
 async def test_publishing_a_reveal_over_the_wire(
     runtime: Runtime,
     fake: FakeDiscord,
@@ -154,13 +254,8 @@ async def test_publishing_a_reveal_over_the_wire(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
-    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
-    assert opened is not None
-    rnd, card = opened
     publisher = runtime.publisher
-    question_ref = await publisher.publish(place, card)
-    reveal = await app.service.close_daily_round(rnd.id, clock.now())
-    assert reveal is not None and question_ref is not None
+    question_ref, reveal = await posted_question(runtime, app, clock, place)
     # The bot may not open threads here: the reveal still goes out, and the log says why.
     fake.faults[("POST", f"/channels/{fake.channel_id}/messages/{question_ref}/threads")] = (
         403,
@@ -216,12 +311,7 @@ async def test_a_reveal_in_a_channel_this_process_does_not_cache(
     # guild: the post and the thread still go out by channel id alone.
     other_channel = fake.snowflake()
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(other_channel))
-    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
-    assert opened is not None
-    rnd, card = opened
-    question_ref = await runtime.publisher.publish(place, card)
-    reveal = await app.service.close_daily_round(rnd.id, clock.now())
-    assert reveal is not None and question_ref is not None
+    question_ref, reveal = await posted_question(runtime, app, clock, place)
     await runtime.publisher.publish(place, reveal, question_ref)
     thread = next(r for r in fake.requests if r.path.endswith("/threads"))
     assert thread.path == f"/channels/{other_channel}/messages/{question_ref}/threads"
