@@ -18,13 +18,20 @@ run: $(STAMP)
 test: $(STAMP) lint types unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters scheduler tests
+	$(BIN)/ruff check bot adapters scheduler tests bench
 
 types: $(STAMP)
 	$(BIN)/mypy
 
+# Both databases: the given STUDYBOT_TEST_PG_URL, else a throwaway local cluster, else SQLite
+# only with a loud note (the PostgreSQL variants are then listed as deselected, never skipped).
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	.ci/with-pg $(BIN)/pytest -q
+
+# Figures on SQLite and PostgreSQL (a throwaway cluster, or STUDYBOT_BENCH_PG_URL): a table
+# and bench/results.json. Minutes, mostly loading 5M answers; BENCH_ARGS=--quick for a smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 content: $(STAMP)
 	$(BIN)/studybot content check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import random
 from collections.abc import Sequence
@@ -86,7 +87,9 @@ class App:
     dispatcher: Dispatcher
 
     async def close(self) -> None:
+        await self.store.flush()
         await self.db.dispose()
+        gc.unfreeze()  # what start-up built may be collected again (tests build many apps)
 
 
 async def build_app(
@@ -107,4 +110,9 @@ async def build_app(
         store, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap
     )
     log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
-    return App(settings, db, store, bank, service, Dispatcher(service))
+    app = App(settings, db, store, bank, service, Dispatcher(service))
+    # Everything built so far (the bank, SQL metadata, compiled statements) lives as long as
+    # the process: out of the collector's sight, a full collection scans only what requests
+    # allocate, which takes the slowest answers and boards from ~35 ms to a few.
+    gc.freeze()
+    return app

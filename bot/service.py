@@ -67,13 +67,15 @@ from bot.schedule import (
     period_label,
 )
 from bot.scoring import QUIZ_DAILY_CAP, daily_points, quiz_points
-from bot.storage.repository import SqlStore
+from bot.storage.repository import DailyAnswer, SqlStore
 
 log = logging.getLogger(__name__)
 
 
 # Pauses before the second and third publish attempt; a publish is tried at most three times.
 RETRY_DELAYS: tuple[float, ...] = (2.0, 8.0)
+# Channels a tick works on at once (each still in order); the publishers pace the platform.
+CHANNELS_AT_ONCE = 4
 
 
 class UserError(Exception):
@@ -327,6 +329,10 @@ class Service:
         return await self.store.claim_delivery(platform.value, delivery_id, self.clock.now())
 
     async def submit_answer(self, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
+        if cmd.round_id is not None:
+            fast = await self._answer_daily_batched(cmd, cmd.round_id, origin)
+            if fast is not None:
+                return fast
         now = self.clock.now()
         if cmd.delivery_id and not await self.store.claim_delivery(
             origin.place.platform.value, cmd.delivery_id, now
@@ -493,6 +499,56 @@ class Service:
             raise UserError(m.DAILY_ALREADY.format(given=again.given))
         return [_ok(m.DAILY_LOCKED.format(closes=closes))]
 
+    async def _answer_daily_batched(
+        self, cmd: c.SubmitAnswer, round_id: int, origin: Origin
+    ) -> list[Reply] | None:
+        """A click on a daily card, the burst path: every check that needs no database runs
+        here, then one grouped write claims the delivery, ensures the user and locks the
+        answer in. Anything unusual returns None and takes the general path, so refusals
+        read exactly as they always have."""
+        rnd = await self.store.round_snapshot(round_id)
+        now = self.clock.now()
+        place = origin.place
+        if rnd is None or rnd.workspace != place.workspace_key:
+            return None
+        if rnd.closed_at is not None or now >= rnd.closes_at:
+            return None
+        question = self.bank.by_id.get(rnd.question_id)
+        if question is None:
+            return None
+        try:
+            text = self._chosen(question, rnd.order, cmd.text, cmd.choice)
+        except UserError:
+            return None
+        check = check_answer(question, text, rnd.order)
+        if check.verdict is Verdict.INVALID:
+            return None
+        outcome = await self.store.submit_daily_answer(
+            DailyAnswer(
+                platform=place.platform.value,
+                delivery_id=cmd.delivery_id,
+                workspace=place.workspace_key,
+                external_id=origin.user.user_id,
+                display_name=origin.display_name,
+                channel=place.channel,
+                round_id=rnd.id,
+                topic=question.topic,
+                given=text.strip(),
+                normalized=check.normalized,
+                correct=check.correct,
+                at=now,
+            )
+        )
+        if outcome.status == "stored":
+            return [_ok(m.DAILY_LOCKED.format(closes=self._closes_label(rnd, outcome.timezone)))]
+        if outcome.status == "duplicate":
+            return [Notice(m.DUPLICATE_DELIVERY)]
+        if outcome.status == "already":
+            raise UserError(m.DAILY_ALREADY.format(given=outcome.given))
+        if outcome.status == "closed":
+            raise UserError(m.DAILY_CLOSED)
+        return None  # no_channel: nothing was written; the general path creates the channel
+
     async def show_daily(self, cmd: c.ShowDaily, origin: Origin) -> list[Reply]:
         actor = await self.actor(origin)
         rnd = await self.store.open_round(actor.channel.id)
@@ -609,29 +665,43 @@ class Service:
         claim does nothing, which keeps posts single across ticks, restarts and processes.
         """
         now = now.astimezone(dt.UTC)
-        results: list[WorkResult] = []
-        # Reveals first, so a channel whose close and next post coincide reads in order.
-        for rnd in await self.store.rounds_due_to_close(now):
-            channel = await self.store.get_channel_by_id(rnd.channel_id)
-            publisher = publishers.get(Platform(channel.platform)) if channel else None
-            if channel is None or publisher is None:
-                continue
-            done = await self._guarded(
-                channel, WorkKind.CLOSE, rnd.local_date.isoformat(), now, publisher, rnd
-            )
-            results += done
-        for channel in await self.store.enabled_channels():
-            publisher = publishers.get(Platform(channel.platform))
-            if publisher is None:
-                continue
-            for work in due_work(now, channel.schedule):
-                if work.stale:
-                    await self._skip(channel, work, now)
-                    continue
-                results += await self._guarded(
-                    channel, work.kind, work.period, now, publisher, work
+        # A few channels at a time: one channel's database work overlaps another's wait for
+        # its publisher's rate slot, and one channel's retry pauses hold up no other. Each
+        # channel's own work stays in order; results keep the channels' order.
+        gate = asyncio.Semaphore(CHANNELS_AT_ONCE)
+
+        async def close(rnd: RoundRecord) -> list[WorkResult]:
+            async with gate:
+                channel = await self.store.get_channel_by_id(rnd.channel_id)
+                publisher = publishers.get(Platform(channel.platform)) if channel else None
+                if channel is None or publisher is None:
+                    return []
+                return await self._guarded(
+                    channel, WorkKind.CLOSE, rnd.local_date.isoformat(), now, publisher, rnd
                 )
-        return results
+
+        async def scheduled(channel: ChannelRecord, publisher: Publisher) -> list[WorkResult]:
+            async with gate:
+                done: list[WorkResult] = []
+                for work in due_work(now, channel.schedule):
+                    if work.stale:
+                        await self._skip(channel, work, now)
+                        continue
+                    done += await self._guarded(
+                        channel, work.kind, work.period, now, publisher, work
+                    )
+                return done
+
+        # Reveals first, so a channel whose close and next post coincide reads in order.
+        closed = await asyncio.gather(*map(close, await self.store.rounds_due_to_close(now)))
+        posted = await asyncio.gather(
+            *(
+                scheduled(channel, publisher)
+                for channel in await self.store.enabled_channels()
+                if (publisher := publishers.get(Platform(channel.platform))) is not None
+            )
+        )
+        return [result for done in (*closed, *posted) for result in done]
 
     async def next_due_at(
         self, after: dt.datetime, platforms: Sequence[Platform] | None = None

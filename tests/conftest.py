@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import uuid
@@ -21,18 +22,63 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ENV = "STUDYBOT_TEST_PG_URL"
 START = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.UTC)  # a Monday
 
+# Every test that takes `app` or `db_url` runs once per database; the PostgreSQL variant
+# carries this mark, so it can be selected (`-m postgres`) or deselected as a group.
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+BACKENDS = ["sqlite", POSTGRES]
+
+_DESELECTED = pytest.StashKey[int]()
+_created_databases: list[str] = []
+
 
 def pg_url() -> str | None:
-    return os.environ.get(PG_ENV)
+    return os.environ.get(PG_ENV) or None
 
 
 def require_pg() -> str:
+    """The test server's URL. Without it the PostgreSQL variants are deselected before they
+    run (see pytest_collection_modifyitems), so reaching here means CI lacks the server."""
     url = pg_url()
-    if url:
-        return url
-    if os.environ.get("CI"):
+    if not url:
         pytest.fail(f"{PG_ENV} must be set in CI; .ci/run starts PostgreSQL")
-    pytest.skip(f"{PG_ENV} not set (.ci/run starts a throwaway PostgreSQL)")
+    return url
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = pg_url()
+    return f"databases: sqlite, postgresql ({url})" if url else "databases: sqlite only"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # No PostgreSQL on a laptop: deselect (never skip) its variants and say so loudly at the
+    # end. In CI a missing server is an error, so the variants stay and fail in require_pg.
+    if pg_url() or os.environ.get("CI"):
+        return
+    dropped = [item for item in items if item.get_closest_marker("postgres")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+        config.stash[_DESELECTED] = len(dropped)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    count = config.stash.get(_DESELECTED, 0)
+    if count:
+        terminalreporter.write_sep(
+            "!",
+            f"{count} PostgreSQL variants NOT RUN: {PG_ENV} is not set "
+            "(`make test` starts a throwaway cluster when PostgreSQL is installed; CI runs all)",
+            red=True,
+            bold=True,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _created_databases and pg_url():
+        asyncio.run(_drop_databases(require_pg(), list(_created_databases)))
+        _created_databases.clear()
 
 
 async def fresh_pg_database(base_url: str) -> str:
@@ -42,9 +88,31 @@ async def fresh_pg_database(base_url: str) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
-        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            # A linguistic collation, like the postgres image's default en_US.utf8 (the test
+            # cluster's is C): any ORDER BY on text that differs from SQLite shows up here.
+            await conn.execute(
+                sa.text(
+                    f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                    "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+                )
+            )
+        except sa.exc.DBAPIError:  # a server built without ICU
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
+    _created_databases.append(name)
     return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_databases(base_url: str, names: list[str]) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        for name in names:
+            # FORCE: a test that failed midway may have left a connection open.
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
 
 
 @pytest.fixture
@@ -52,7 +120,7 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -183,6 +183,11 @@ def test_bank_shares_no_phrase_with_the_seeds() -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, str(tool), str(ROOT / "content")],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, str(tool), str(ROOT / "content")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-2000:]

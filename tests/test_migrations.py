@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import os
+import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.storage.database import create_engine
+from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
+from bot.storage.repository import SqlStore
 from bot.storage.tables import metadata
+from tests.conftest import ROOT
 
 
 async def test_migrations_match_metadata(tmp_path: Path) -> None:
@@ -20,5 +27,86 @@ async def test_migrations_match_metadata(tmp_path: Path) -> None:
         return compare_metadata(MigrationContext.configure(conn), metadata)
 
     async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+    await engine.dispose()
+
+
+async def test_upgrading_a_populated_database_fills_the_board_counters(db_url: str) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine, "0002")
+    at = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
+    async with db.engine.begin() as conn:
+        for name, rows in {
+            "users": [
+                {
+                    "id": i,
+                    "workspace": "w",
+                    "external_id": f"u{i}",
+                    "display_name": f"U{i}",
+                    "name_key": f"u{i}",
+                    "created_at": at,
+                }
+                for i in (1, 2, 3)
+            ],
+            "teams": [
+                {"id": 1, "workspace": "w", "name": "Owls", "name_key": "owls", "created_at": at}
+            ],
+            "memberships": [
+                {"user_id": 1, "team_id": 1, "joined_at": at},
+                {"user_id": 2, "team_id": 1, "joined_at": at},
+            ],
+            "totals": [
+                {
+                    "workspace": "w",
+                    "period": p,
+                    "kind": k,
+                    "subject_id": s,
+                    "points": pts,
+                    "correct": ok,
+                    "answered": 1,
+                }
+                for p in ("all", "2026-W47")
+                for k, s, pts, ok in (
+                    ("user", 1, 20, 1),
+                    ("user", 2, 20, 1),
+                    ("user", 3, 0, 0),
+                    ("team", 1, 40, 2),
+                )
+            ],
+            "team_active": [
+                {"workspace": "w", "period": p, "team_id": 1, "user_id": u}
+                for p in ("all", "2026-W47")
+                for u in (1, 2)
+            ],
+        }.items():
+            await conn.execute(metadata.tables[name].insert(), rows)
+    await upgrade(db.engine)
+    store = SqlStore(db)
+    assert await store.counter_drift("w") == {}
+    [owls] = await store.team_table("w", "all")
+    assert (owls.points, owls.active, owls.members) == (40, 2, 2)
+    second = await store.user_rank("w", "all", 2)
+    assert second is not None and second.rank == 2
+    await db.dispose()
+
+
+async def test_processes_starting_together_migrate_once(db_url: str) -> None:
+    # Replicas start at the same moment on a fresh database and each runs the migrations:
+    # real processes, since Alembic keeps its migration context in module globals.
+    env = {**os.environ, "STUDYBOT_LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "adapters.cli", "db", "upgrade", "--db", db_url]
+    procs = [
+        await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE)
+        for _ in range(3)
+    ]
+    async with asyncio.timeout(60):  # a lost race would leave the losers waiting forever
+        outputs = await asyncio.gather(*(p.communicate() for p in procs))
+    assert [p.returncode for p in procs] == [0, 0, 0], [err.decode()[-500:] for _, err in outputs]
+    engine = create_engine(db_url)
+    async with engine.connect() as conn:
+
+        def diff(sync):  # type: ignore[no-untyped-def]
+            return compare_metadata(MigrationContext.configure(sync), metadata)
+
         assert await conn.run_sync(diff) == []
     await engine.dispose()

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 
 from bot.ports import PointAward
+from bot.storage import database
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.repository import SqlStore
+from bot.storage.tables import memberships, totals
+from tests.conftest import fresh_pg_database, require_pg
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 WS = "console:acme"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
@@ -87,6 +87,29 @@ async def test_team_names_unique_case_insensitive_and_reusable_after_delete(
     assert await store.create_team(WS, "Owls", NOW) is not None
 
 
+async def test_text_orders_do_not_follow_the_database_collation(store: SqlStore) -> None:
+    # Linguistic collations put "_" before "-" and "É" beside "E"; SQLite compares code points.
+    names = ["Équipe", "a_b", "Falcons", "a-b"]
+    for name in names:
+        assert await store.create_team(WS, name, NOW) is not None
+    team = await store.find_team(WS, "falcons")
+    assert team is not None
+    for member in ("Zoë", "_bo", "Émile", "-al"):
+        user = await store.ensure_user(WS, member, member, NOW)
+        await store.join_team(user.id, team.id, NOW)
+    listed = await store.list_teams(WS)
+    assert [t.name for t in listed] == ["a-b", "a_b", "Falcons", "Équipe"]
+    assert listed[2].members == ("-al", "_bo", "Zoë", "Émile")
+    ch = await store.ensure_channel("console", WS, "general", NOW)
+    player = await store.ensure_user(WS, "player", "Player", NOW)
+    for topic in ("é-topic", "f-topic"):
+        quiz = await store.start_quiz(player.id, ch.id, [topic], [()], NOW)
+        assert quiz is not None
+        await store.record_quiz_answer(quiz, WS, topic, topic, True, "x", True, None, None, NOW)
+    stats = await store.user_stats(player.id)
+    assert [t for t, _, _ in stats.by_topic] == ["f-topic", "é-topic"]
+
+
 async def test_one_running_quiz_per_user(store: SqlStore) -> None:
     ch = await store.ensure_channel("console", WS, "general", NOW)
     user = await store.ensure_user(WS, "u1", "Ada", NOW)
@@ -123,3 +146,95 @@ async def test_forget_user_takes_points_off_team_totals(store: SqlStore) -> None
     assert await store.stored_totals(WS) == await store.recount(WS)
     [owls] = await store.team_table(WS, "all")
     assert (owls.points, owls.active) == (10, 1)
+
+
+async def brute_rank(store: SqlStore, period: str, user_id: int) -> int:
+    """The board order by definition: points, then correct answers, then the earlier player."""
+    async with store.db.read() as conn:
+        rows = (
+            await conn.execute(
+                totals.select().where(
+                    totals.c.workspace == WS,
+                    totals.c.period == period,
+                    totals.c.kind == "user",
+                    totals.c.points > 0,
+                )
+            )
+        ).all()
+    ordered = sorted(rows, key=lambda r: (-r.points, -r.correct, r.subject_id))
+    return [r.subject_id for r in ordered].index(user_id) + 1
+
+
+async def test_ranks_and_team_table_follow_every_change(store: SqlStore) -> None:
+    ch = await store.ensure_channel("console", WS, "general", NOW)
+    owls = await store.create_team(WS, "Owls", NOW)
+    hawks = await store.create_team(WS, "Hawks", NOW)
+    assert owls is not None and hawks is not None
+    people = [await store.ensure_user(WS, f"u{i}", f"U{i}", NOW) for i in range(12)]
+    for i, person in enumerate(people[:9]):
+        await store.join_team(person.id, (owls if i % 2 else hawks).id, NOW)
+
+    async def daily(day: int, right: set[int]) -> None:
+        when = NOW + dt.timedelta(days=day)
+        rnd = await store.create_round(ch, when.date(), f"q{day}", [], when, when)
+        assert rnd is not None
+        for i, person in enumerate(people):
+            if (i + day) % 3:  # two in three answer each day
+                await store.add_answer(rnd.id, person.id, "t", "x", "x", i in right, when)
+        assert await store.close_round(rnd.id, when, 10 + 10 * (day % 3))
+
+    await daily(0, {0, 1, 2, 3, 5, 8, 11})
+    await daily(1, {1, 2, 4, 7, 9, 10})
+    assert await store.counter_drift(WS) == {}
+    # Quiz points move the same totals and buckets; a switch of team moves no past points.
+    for i, person in enumerate(people[:4]):
+        quiz = await store.start_quiz(person.id, ch.id, ["a"], [()], NOW)
+        assert quiz is not None
+        award = PointAward(person.id, 5 * (i + 1), True, "quiz", NOW.date(), NOW)
+        assert await store.record_quiz_answer(quiz, WS, "a", "t", True, "x", True, None, award, NOW)
+    await store.join_team(people[1].id, hawks.id, NOW)
+    await store.join_team(people[10].id, owls.id, NOW)
+    await store.leave_team(people[2].id)
+    await daily(2, {0, 3, 6, 9, 10, 11})
+    assert await store.counter_drift(WS) == {}
+    await store.forget_user(people[3].id)
+    await store.forget_user(people[10].id)
+    assert await store.counter_drift(WS) == {}
+    assert await store.stored_totals(WS) == await store.recount(WS)
+
+    for period in ("all", "2026-W47", "2026-11"):
+        board = await store.top_users(WS, period, 50)
+        for entry in board:
+            mine = await store.user_rank(WS, period, entry.subject_id)
+            assert mine is not None
+            assert mine.rank == entry.rank == await brute_rank(store, period, entry.subject_id)
+        table = {t.name: t for t in await store.team_table(WS, period)}
+        async with store.db.read() as conn:
+            counts = Counter((await conn.execute(sa.select(memberships.c.team_id))).scalars().all())
+        assert table["Owls"].members == counts[owls.id]
+        assert table["Hawks"].members == counts[hawks.id]
+
+    await store.delete_team(owls.id)
+    assert await store.counter_drift(WS) == {}
+    assert {t.name: t.members for t in await store.team_table(WS, "all")}["Owls"] == 0
+
+
+@pytest.mark.postgres
+async def test_a_pooled_connection_the_server_dropped_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = await fresh_pg_database(require_pg())
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+        other = Database(url)
+        async with other.read() as conn:  # the server restarts, or a proxy times it out
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.dispose()
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)  # as if idle for long
+        async with db.read() as conn:
+            now = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+        assert now != pid
+    finally:
+        await db.dispose()

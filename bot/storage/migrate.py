@@ -7,11 +7,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.database import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Every process migrates at start; replicas starting together on one PostgreSQL queue on this
+# lock, and whoever comes second finds the schema at head. (SQLite's BEGIN IMMEDIATE does it.)
+MIGRATION_LOCK = 7_201_127
 
 
 def alembic_config(url: str) -> Config:
@@ -25,6 +29,8 @@ def alembic_config(url: str) -> Config:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database behind `engine` to `revision`; a no-op when it is there already."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(
             _upgrade_sync, str(engine.url.render_as_string(hide_password=False)), revision
         )

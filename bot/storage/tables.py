@@ -39,6 +39,9 @@ teams = sa.Table(
     sa.Column("name_key", sa.String(100), nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", TS, nullable=False),
+    # Kept by every membership change (a recount under the team's row lock), so the team
+    # board reads it instead of counting a workspace's memberships on every call.
+    sa.Column("members", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("workspace", "name_key", name="uq_teams_workspace_name"),
 )
 
@@ -189,7 +192,23 @@ totals = sa.Table(
     sa.Column("points", sa.Integer, nullable=False, server_default="0"),
     sa.Column("correct", sa.Integer, nullable=False, server_default="0"),
     sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
-    sa.Index("ix_totals_board", "workspace", "period", "kind", "points"),
+    # Team rows: members who earned a point event in the period (rows of team_active).
+    sa.Column("active", sa.Integer, nullable=False, server_default="0"),
+    # The board order: the top of a board is the end of this index, and players tied on
+    # points and correct answers are one range of it (a rank's last term).
+    sa.Index("ix_totals_rank", "workspace", "period", "kind", "points", "correct", "subject_id"),
+)
+
+score_counts = sa.Table(
+    "score_counts",
+    metadata,
+    # How many players hold each (points, correct) on a board, kept with the totals: a rank is
+    # a sum over these few rows, not a count over every better player (O(rank)).
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("points", sa.Integer, primary_key=True),
+    sa.Column("correct", sa.Integer, primary_key=True),
+    sa.Column("users", sa.Integer, nullable=False, server_default="0"),
 )
 
 team_active = sa.Table(

@@ -1,0 +1,150 @@
+"""Daily answers: latency at a steady rate, and a burst of distinct users on one round."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.stats import summary
+from bot.bootstrap import App, ManualClock, SeededRng, build_app
+from bot.commands import SubmitAnswer
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.questions import QuestionType
+from bot.replies import Notice, Reply, Tone
+from bot.settings import Settings
+from bot.storage.tables import answers
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)  # a Monday, the round open till 17:00
+PLACE = PlaceRef(Platform.DISCORD, "guild-1", "channel-1")
+
+
+@asynccontextmanager
+async def daily_round(db_url: str) -> AsyncIterator[tuple[App, int, int]]:
+    """An app on the full bank with one open MCQ daily round: (app, round id, option count)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app = await build_app(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        db_url=db_url,
+        content_dir=ROOT / "content",
+        clock=ManualClock(NOW),
+        rng=SeededRng(1),
+    )
+    try:
+        question = next(q for q in app.bank.by_id.values() if q.type is QuestionType.MCQ)
+        opened = await app.service.open_daily_round(PLACE, NOW, question.id)
+        assert opened is not None
+        rnd, _ = opened
+        yield app, rnd.id, len(question.choices)
+    finally:
+        await app.close()
+
+
+def click(round_id: int, options: int, user: int, delivery: str) -> tuple[SubmitAnswer, Origin]:
+    """A button click on the daily card by user number `user` (a platform interaction)."""
+    command = SubmitAnswer("", round_id=round_id, choice=user % options, delivery_id=delivery)
+    who = Origin(UserRef(Platform.DISCORD, f"user-{user}"), PLACE, f"Player {user}", False)
+    return command, who
+
+
+def acknowledged(replies: list[Reply]) -> bool:
+    return len(replies) == 1 and isinstance(replies[0], Notice) and replies[0].tone is Tone.SUCCESS
+
+
+async def count_answers(app: App, round_id: int) -> int:
+    async with app.db.read() as conn:
+        query = sa.select(sa.func.count()).where(answers.c.round_id == round_id)
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def timed(call: Callable[[], Awaitable[list[Reply]]]) -> tuple[float, list[Reply]]:
+    start = time.perf_counter()
+    replies = await call()
+    return time.perf_counter() - start, replies
+
+
+async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> dict[str, Any]:
+    """Open loop: a new user's click every 1/rate s, whether or not the last one finished."""
+    count = int(rate * seconds)
+    async with daily_round(db_url) as (app, round_id, options):
+        dispatch = app.dispatcher.dispatch
+        # Warm-up (connections, statement caches) on users outside the measured range.
+        for i in range(50):
+            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+        loop = asyncio.get_running_loop()
+        tasks = []
+        start = loop.time()
+        for i in range(count):
+            delay = start + i / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            command, who = click(round_id, options, i, f"lat-{i}")
+            tasks.append(asyncio.create_task(timed(lambda c=command, w=who: dispatch(c, w))))
+        results = await asyncio.gather(*tasks)
+        elapsed = loop.time() - start
+        ok = sum(acknowledged(r) for _, r in results)
+        rows = await count_answers(app, round_id) - 50
+    return {
+        **summary([t for t, _ in results]),
+        "rate_target": rate,
+        "rate_achieved": round(count / elapsed, 1),
+        "acknowledged": ok,
+        "rows": rows,
+        "exactly_once": ok == count == rows,
+    }
+
+
+async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str, Any]:
+    """`users` distinct users answer at once, `window` clicks in flight at any moment, plus
+    5% double clicks (a second interaction) and 5% redelivered events (the same delivery id)
+    interleaved; every user must end with exactly one recorded answer."""
+    async with daily_round(db_url) as (app, round_id, options):
+        dispatch = app.dispatcher.dispatch
+        for i in range(50):
+            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+        work: list[tuple[str, SubmitAnswer, Origin]] = []
+        for i in range(users):
+            work.append(("first", *click(round_id, options, i, f"burst-{i}")))
+            if i % 20 == 7:
+                work.append(("double", *click(round_id, options, i, f"burst-{i}-again")))
+            elif i % 20 == 13:
+                work.append(("redelivery", *click(round_id, options, i, f"burst-{i}")))
+        gate = asyncio.Semaphore(window)
+        outcomes: list[tuple[str, float, list[Reply]]] = []
+
+        async def one(kind: str, command: SubmitAnswer, who: Origin) -> None:
+            async with gate:
+                took, replies = await timed(lambda: dispatch(command, who))
+            outcomes.append((kind, took, replies))
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(*item) for item in work))
+        elapsed = time.perf_counter() - start
+        rows = await count_answers(app, round_id) - 50
+        # The reveal: points, streaks and running totals for every answer, one transaction.
+        start = time.perf_counter()
+        reveal = await app.service.close_daily_round(round_id, NOW + dt.timedelta(hours=7))
+        close_s = time.perf_counter() - start
+        assert reveal is not None and reveal.answered == users + 50
+    ok = sum(acknowledged(r) for _, _, r in outcomes)
+    return {
+        **summary([t for _, t, _ in outcomes]),
+        "users": users,
+        "requests": len(work),
+        "window": window,
+        "seconds": round(elapsed, 3),
+        "answers_per_s": round(users / elapsed, 1),
+        "requests_per_s": round(len(work) / elapsed, 1),
+        "acknowledged": ok,
+        "rows": rows,
+        "exactly_once": ok == users == rows,
+        "close_ms": round(close_s * 1000, 1),
+    }

@@ -1,0 +1,83 @@
+"""Start-up: a fresh interpreter builds the app on the full bank; time to ready and memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.stats import summary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in the child: the same composition root `studybot run` uses, then one line of facts.
+CHILD = """
+import asyncio, json, logging, sys
+from pathlib import Path
+logging.disable(logging.INFO)
+from bot.bootstrap import build_app
+from bot.settings import Settings
+
+async def main():
+    settings = Settings(_env_file=None)
+    app = await build_app(settings, db_url=sys.argv[1], content_dir=Path(sys.argv[2]))
+    questions = len(app.bank)
+    await app.close()
+    return questions
+
+questions = asyncio.run(main())
+# VmHWM is this address space's peak; ru_maxrss would carry the forking parent's over exec.
+status = dict(l.split(":", 1) for l in open("/proc/self/status"))
+rss, peak = (int(status[k].split()[0]) for k in ("VmRSS", "VmHWM"))
+print("ready " + json.dumps({"questions": questions, "rss_kb": rss, "peak_kb": peak}), flush=True)
+"""
+
+
+def start_once(db_url: str) -> tuple[float, dict[str, Any]]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    begin = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, db_url, str(ROOT / "content")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    took = time.perf_counter() - begin
+    child.wait()
+    if not line.startswith("ready "):
+        raise RuntimeError(f"child did not become ready: {line!r}")
+    return took, json.loads(line.removeprefix("ready "))
+
+
+def startup(db_url: str, runs: int = 7) -> dict[str, Any]:
+    """Median and worst of `runs` starts on an already migrated database (a restart), plus
+    the first start, which also creates the schema."""
+    first, facts = start_once(db_url)
+    times, rss, peak = [], [], []
+    for _ in range(runs):
+        took, facts = start_once(db_url)
+        times.append(took)
+        rss.append(facts["rss_kb"])
+        peak.append(facts["peak_kb"])
+    stats = summary(times)
+    return {
+        "first_start_ms": round(first * 1000, 1),
+        "ready_p50_ms": stats["p50_ms"],
+        "ready_max_ms": stats["max_ms"],
+        "rss_mb": round(max(rss) / 1024, 1),
+        "peak_rss_mb": round(max(peak) / 1024, 1),
+        "questions": facts["questions"],
+        "runs": runs,
+    }
+
+
+def sqlite_url() -> str:
+    return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='studybot-bench-')}/start.db"

@@ -1,0 +1,207 @@
+"""Daily answers under load: grouped writes keep every answer single and every refusal exact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+
+from bot import messages as m
+from bot.bootstrap import App, ManualClock
+from bot.commands import SubmitAnswer
+from bot.identity import Origin
+from bot.replies import Notice, Reply, Tone
+from bot.storage.batch import WriteBatcher
+from bot.storage.database import Database
+from bot.storage.migrate import upgrade
+from bot.storage.tables import answers, deliveries, rounds, users
+from tests.conftest import origin
+from tests.helpers import errors
+
+ADA = origin("Ada", admin=True)
+MEDIAN = "ss-median"  # MCQ: Mean, Median, Range, Standard deviation; Median is right
+
+
+async def open_round(app: App, clock: ManualClock, who: Origin = ADA) -> tuple[int, dict[int, str]]:
+    """The round id and the letter shown for each original option index."""
+    opened = await app.service.open_daily_round(who.place, clock.now(), MEDIAN)
+    assert opened is not None
+    rnd, card = opened
+    return rnd.id, {o.index: o.label for o in card.options}
+
+
+def click(round_id: int, choice: int, delivery: str) -> SubmitAnswer:
+    """A button click on the daily card, as the Discord and Slack adapters send it."""
+    return SubmitAnswer("", round_id=round_id, choice=choice, delivery_id=delivery)
+
+
+def locked_in(replies: list[Reply]) -> bool:
+    return len(replies) == 1 and isinstance(replies[0], Notice) and replies[0].tone is Tone.SUCCESS
+
+
+async def stored_answers(app: App, round_id: int) -> dict[str, str]:
+    async with app.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(users.c.external_id, answers.c.given)
+            .join(users, users.c.id == answers.c.user_id)
+            .where(answers.c.round_id == round_id)
+        )
+        return {r.external_id: r.given for r in rows}
+
+
+async def test_a_burst_of_clicks_locks_in_exactly_one_answer_per_user(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, shown = await open_round(app, clock)
+    players = [origin(f"P{i}") for i in range(60)]
+    work: list[tuple[str, Origin, SubmitAnswer]] = []
+    for i, who in enumerate(players):
+        work.append(("first", who, click(round_id, i % 4, f"click-{i}")))
+        if i % 6 == 1:  # a second click on another option: a new interaction
+            work.append(("second", who, click(round_id, (i + 1) % 4, f"click-{i}-b")))
+        elif i % 6 == 4:  # the platform delivers the same interaction again
+            work.append(("again", who, click(round_id, i % 4, f"click-{i}")))
+    replies = await asyncio.gather(*(app.dispatcher.dispatch(cmd, who) for _, who, cmd in work))
+
+    stored = await stored_answers(app, round_id)
+    assert sorted(stored) == sorted(p.user.user_id for p in players)
+    by_user: dict[str, list[list[Reply]]] = {}
+    for (kind, who, _), got in zip(work, replies, strict=True):
+        by_user.setdefault(who.user.user_id, []).append(got)
+        if kind == "again":
+            assert got == [Notice(m.DUPLICATE_DELIVERY)] or locked_in(got)
+    for user, got in by_user.items():
+        # One click per user is locked in; a second one is told which answer stands.
+        assert sum(locked_in(r) for r in got) == 1, user
+        refusals = [e for r in got for e in errors(r)]
+        assert refusals in ([], [m.DAILY_ALREADY.format(given=stored[user])]), user
+    handled = [r for r in replies if r == [Notice(m.DUPLICATE_DELIVERY)]]
+    assert len(handled) == sum(kind == "again" for kind, _, _ in work)
+
+    reveal = await app.service.close_daily_round(round_id, clock.now())
+    assert reveal is not None and reveal.answered == 60
+    assert reveal.correct_count == sum(1 for g in stored.values() if g == shown[1])
+
+
+async def test_a_click_on_a_round_closed_by_another_process_is_refused(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, _ = await open_round(app, clock)
+    bob, cy = origin("Bob"), origin("Cy")
+    assert locked_in(await app.dispatcher.dispatch(click(round_id, 1, "b-1"), bob))
+    # Closed elsewhere: this process still remembers the round as open, and it is not yet
+    # the close time by this process's clock.
+    async with app.db.write() as conn:
+        await conn.execute(
+            rounds.update().where(rounds.c.id == round_id).values(closed_at=clock.now())
+        )
+    got = await app.dispatcher.dispatch(click(round_id, 1, "c-1"), cy)
+    assert errors(got) == [m.DAILY_CLOSED]
+    assert list(await stored_answers(app, round_id)) == ["bob"]
+    # As on the general path, the delivery was taken before the round was found closed.
+    assert await app.dispatcher.dispatch(click(round_id, 1, "c-1"), cy) == [
+        Notice(m.DUPLICATE_DELIVERY)
+    ]
+
+
+async def test_renamed_players_keep_one_user_with_the_latest_name(
+    app: App, clock: ManualClock
+) -> None:
+    general, shown = await open_round(app, clock)
+    random_, shown_there = await open_round(app, clock, origin("Ada", admin=True, channel="random"))
+    before = origin("Bob")
+    after = replace(origin("Bob", channel="random"), display_name="Robert")
+    assert locked_in(await app.dispatcher.dispatch(click(general, 1, "x-1"), before))
+    assert locked_in(await app.dispatcher.dispatch(click(random_, 1, "x-2"), after))
+    async with app.db.read() as conn:
+        rows = (
+            await conn.execute(sa.select(users.c.display_name).where(users.c.external_id == "bob"))
+        ).all()
+    assert [r.display_name for r in rows] == ["Robert"]
+    assert await stored_answers(app, general) == {"bob": shown[1]}
+    assert await stored_answers(app, random_) == {"bob": shown_there[1]}
+
+
+async def test_a_click_in_a_channel_never_seen_takes_the_general_path(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, shown = await open_round(app, clock)
+    # Same workspace, a channel with no row yet: the general path creates it and answers.
+    elsewhere = origin("Dee", channel="thread-42")
+    assert locked_in(await app.dispatcher.dispatch(click(round_id, 2, "d-1"), elsewhere))
+    assert await stored_answers(app, round_id) == {"dee": shown[2]}
+
+
+async def test_one_failing_request_fails_alone(db_url: str) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine)
+
+    def write(conn: sa.Connection, names: Sequence[str]) -> list[str]:
+        for name in names:
+            if name == "bad":
+                raise ValueError("refused")
+            conn.execute(
+                deliveries.insert().values(
+                    platform="test", delivery_id=name, received_at=sa.func.now()
+                )
+            )
+        return [f"ok:{name}" for name in names]
+
+    batcher: WriteBatcher[str, str] = WriteBatcher(db, write)
+    names = ["a", "b", "bad", "c", "d"]
+    results = await asyncio.gather(*(batcher.submit(n) for n in names), return_exceptions=True)
+    assert [str(r) for r in results] == ["ok:a", "ok:b", "refused", "ok:c", "ok:d"]
+    assert isinstance(results[2], ValueError)
+    async with db.read() as conn:
+        kept = (await conn.execute(sa.select(deliveries.c.delivery_id))).scalars().all()
+    assert sorted(kept) == ["a", "b", "c", "d"]
+    await db.dispose()
+
+
+@pytest.mark.parametrize("how", ["click", "typed"])
+async def test_an_answer_racing_a_close_in_another_process_is_refused(
+    app: App, clock: ManualClock, db_url: str, how: str
+) -> None:
+    """Another process is closing the round (uncommitted) as a click arrives: the click must
+    wait for it and be refused, never recorded into a round whose points are being awarded."""
+    round_id, _ = await open_round(app, clock)
+    other = Database(db_url)  # another process: its own engine and connections
+    try:
+        async with other.engine.connect() as closer:
+            await closer.begin()
+            await closer.execute(
+                rounds.update().where(rounds.c.id == round_id).values(closed_at=clock.now())
+            )
+            command = click(round_id, 1, "race-1") if how == "click" else SubmitAnswer("B")
+            pending = asyncio.create_task(app.dispatcher.dispatch(command, origin("Bob")))
+            await _until_blocked(other, pending)
+            await closer.commit()
+        got = await pending
+    finally:
+        await other.dispose()
+    # A typed answer may look for the open round only after the close committed.
+    refusals = [[m.DAILY_CLOSED]] if how == "click" else [[m.DAILY_CLOSED], [m.NOTHING_TO_ANSWER]]
+    assert errors(got) in refusals
+    assert await stored_answers(app, round_id) == {}
+
+
+async def _until_blocked(db: Database, task: asyncio.Task[list[Reply]]) -> None:
+    """PostgreSQL: wait until the click's transaction waits on the closer's row lock. SQLite
+    queues it behind the closer's write lock, which is not observable; yield a little."""
+    if db.sqlite:
+        await asyncio.sleep(0.05)
+        return
+    async with db.engine.connect() as conn:
+        for _ in range(500):
+            if task.done():
+                return  # not blocked at all: the assertions will say what happened
+            waiting = (
+                await conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            ).scalar_one()
+            await conn.rollback()
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
