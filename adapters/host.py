@@ -24,7 +24,7 @@ async def serve(
 ) -> None:
     """Run the adapters with the scheduler beside them until one ends or the task is cancelled;
     the scheduler stops cleanly either way, letting a publish in progress finish."""
-    ticker = Ticker(app.service, publishers)
+    ticker = Ticker(app.work, publishers)
     ticker.start()
     tasks = [asyncio.ensure_future(adapter()) for adapter in adapters]
     try:

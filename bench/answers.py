@@ -21,6 +21,7 @@ from bot.questions import QuestionType
 from bot.replies import Notice, Reply, Tone
 from bot.settings import Settings
 from bot.storage.tables import answers
+from bot.usecases import daily
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)  # a Monday, the round open till 17:00
@@ -40,7 +41,7 @@ async def daily_round(db_url: str) -> AsyncIterator[tuple[App, int, int]]:
     )
     try:
         question = next(q for q in app.bank.by_id.values() if q.type is QuestionType.MCQ)
-        opened = await app.service.open_daily_round(PLACE, NOW, question.id)
+        opened = await daily.open_daily_round(app.ctx, PLACE, NOW, question.id)
         assert opened is not None
         rnd, _ = opened
         yield app, rnd.id, len(question.choices)
@@ -131,7 +132,7 @@ async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str
         rows = await count_answers(app, round_id) - 50
         # The reveal: points, streaks and running totals for every answer, one transaction.
         start = time.perf_counter()
-        reveal = await app.service.close_daily_round(round_id, NOW + dt.timedelta(hours=7))
+        reveal = await daily.close_daily_round(app.ctx, round_id, NOW + dt.timedelta(hours=7))
         close_s = time.perf_counter() - start
         assert reveal is not None and reveal.answered == users + 50
     ok = sum(acknowledged(r) for _, _, r in outcomes)

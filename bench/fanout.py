@@ -155,7 +155,7 @@ async def fanout(db_url: str, count: int = 10_000, limit: float = 50.0) -> dict[
     from adapters.discord.publisher import DEFAULT_RATE, GLOBAL_RATE, DiscordPublisher
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("bot.service").setLevel(logging.WARNING)  # one INFO line per post
+    logging.getLogger("bot.usecases.scheduling").setLevel(logging.WARNING)  # one INFO line per post
     fake = FakeDiscordRest(limit)
     await fake.start()
     saved_base = discord.http.Route.BASE
@@ -174,7 +174,7 @@ async def fanout(db_url: str, count: int = 10_000, limit: float = 50.0) -> dict[
         publisher = DiscordPublisher(client, rate=rate)
         await _enable_channels(app.db, count)
         start = time.perf_counter()
-        results = await app.service.run_due(MONDAY_9, {Platform.DISCORD: publisher})
+        results = await app.work.run_due(MONDAY_9, {Platform.DISCORD: publisher})
         elapsed = time.perf_counter() - start
     finally:
         await client.close()

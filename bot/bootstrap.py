@@ -12,12 +12,13 @@ from pathlib import Path
 
 from bot.content import QuestionBank, load_bank
 from bot.dispatch import Dispatcher
-from bot.ports import Clock, Rng
-from bot.service import Service
+from bot.ports import Clock, Rng, Stores
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
-from bot.storage.repository import SqlStore
+from bot.storage.stores import sql_stores
+from bot.usecases.context import Context
+from bot.usecases.scheduling import ScheduledWork
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +82,14 @@ def load_checked_bank(directory: Path) -> QuestionBank:
 class App:
     settings: Settings
     db: Database
-    store: SqlStore
+    stores: Stores
     bank: QuestionBank
-    service: Service
+    ctx: Context
     dispatcher: Dispatcher
+    work: ScheduledWork
 
     async def close(self) -> None:
-        await self.store.flush()
+        await self.stores.answers.flush()
         await self.db.dispose()
         gc.unfreeze()  # what start-up built may be collected again (tests build many apps)
 
@@ -105,12 +107,12 @@ async def build_app(
     bank = bank or load_checked_bank(content_dir or settings.content_dir)
     db = Database(db_url or settings.database_url)
     await upgrade(db.engine)
-    store = SqlStore(db)
-    service = Service(
-        store, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap
+    stores = sql_stores(db)
+    ctx = Context(
+        stores, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap
     )
     log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
-    app = App(settings, db, store, bank, service, Dispatcher(service))
+    app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx))
     # Everything built so far (the bank, SQL metadata, compiled statements) lives as long as
     # the process: out of the collector's sight, a full collection scans only what requests
     # allocate, which takes the slowest answers and boards from ~35 ms to a few.

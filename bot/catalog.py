@@ -42,6 +42,8 @@ class Entry:
     admin: bool = False  # every sub is admin-only
     public: bool = False  # the reply is shown to the whole channel
     examples: tuple[str, ...] = field(default=())
+    # The module under bot/usecases/ that holds this command's handlers: one hop from here.
+    usecase: str = ""
 
 
 CATALOG: tuple[Entry, ...] = (
@@ -50,8 +52,9 @@ CATALOG: tuple[Entry, ...] = (
         "Show the commands, or the details of one.",
         "help [command]",
         args=(Arg("command", "a command name"),),
+        usecase="help",
     ),
-    Entry("topics", "List the topics with their question counts.", "topics"),
+    Entry("topics", "List the topics with their question counts.", "topics", usecase="help"),
     Entry(
         "quiz",
         "Start a private quiz; `quiz stop` ends it.",
@@ -62,14 +65,21 @@ CATALOG: tuple[Entry, ...] = (
             Arg("count", "number of questions", kind="int", min_value=1, max_value=QUIZ_MAX),
         ),
         examples=("quiz statistics-probability 3", "quiz hard 10", "quiz stop"),
+        usecase="quiz",
     ),
-    Entry("daily", "Show this channel's open daily question, or your answer to it.", "daily"),
+    Entry(
+        "daily",
+        "Show this channel's open daily question, or your answer to it.",
+        "daily",
+        usecase="daily",
+    ),
     Entry(
         "answer",
         "Answer your quiz question, else the channel's daily question.",
         "answer TEXT",
         args=(Arg("text", "a letter, true/false, a word or a number", required=True),),
         examples=("answer B", "answer true", "answer 0.05", "answer got it"),
+        usecase="answers",
     ),
     Entry(
         "leaderboard",
@@ -81,12 +91,14 @@ CATALOG: tuple[Entry, ...] = (
         ),
         public=True,
         examples=("leaderboard teams month",),
+        usecase="boards",
     ),
     Entry(
         "stats",
         "Show points, rank, accuracy and streaks.",
         "stats [user]",
         args=(Arg("user", "someone else's display name"),),
+        usecase="boards",
     ),
     Entry(
         "team",
@@ -113,6 +125,7 @@ CATALOG: tuple[Entry, ...] = (
             Sub("leave", "leave your team"),
             Sub("list", "list the teams and their members"),
         ),
+        usecase="teams",
     ),
     Entry(
         "config",
@@ -176,12 +189,14 @@ CATALOG: tuple[Entry, ...] = (
             Sub("resume", "resume the daily question", admin=True),
         ),
         examples=("config time 09:30", "config timezone Europe/Berlin", "config days mon,wed,fri"),
+        usecase="channel_config",
     ),
     Entry(
         "forgetme",
         "Delete your answers, stats and memberships in this workspace.",
         "forgetme confirm",
         args=(Arg("confirm", "type confirm to proceed", kind="choice", choices=("confirm",)),),
+        usecase="privacy",
     ),
 )
 

@@ -8,45 +8,48 @@ from typing import Any
 
 from bot import commands as c
 from bot import messages as m
-from bot.identity import Origin
+from bot.identity import Origin, Platform
 from bot.parsing import Parsed, ParseError, parse
 from bot.replies import Notice, Reply, Tone
-from bot.service import Service, UserError
+from bot.usecases import answers, boards, channel_config, daily, help, privacy, quiz, teams
+from bot.usecases.context import Context, UserError
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any, Origin], Awaitable[list[Reply]]]
+Handler = Callable[[Context, Any, Origin], Awaitable[list[Reply]]]
+
+# Command type -> handler; each handler lives in the use-case module its catalog entry names.
+HANDLERS: dict[type, Handler] = {
+    c.ShowHelp: help.show_help,
+    c.ShowTopics: help.show_topics,
+    c.StartQuiz: quiz.start_quiz,
+    c.StopQuiz: quiz.stop_quiz,
+    c.ShowDaily: daily.show_daily,
+    c.SubmitAnswer: answers.submit_answer,
+    c.ShowLeaderboard: boards.show_leaderboard,
+    c.ShowStats: boards.show_stats,
+    c.CreateTeam: teams.create_team,
+    c.DeleteTeam: teams.delete_team,
+    c.JoinTeam: teams.join_team,
+    c.LeaveTeam: teams.leave_team,
+    c.ListTeams: teams.list_teams,
+    c.ShowConfig: channel_config.show_config,
+    c.UpdateConfig: channel_config.update_config,
+    c.ForgetMe: privacy.forget_me,
+}
 
 
 class Dispatcher:
     """The one entry point of the core for every adapter."""
 
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        s = service
-        self.handlers: dict[type, Handler] = {
-            c.ShowHelp: s.show_help,
-            c.ShowTopics: s.show_topics,
-            c.StartQuiz: s.start_quiz,
-            c.StopQuiz: s.stop_quiz,
-            c.ShowDaily: s.show_daily,
-            c.SubmitAnswer: s.submit_answer,
-            c.ShowLeaderboard: s.show_leaderboard,
-            c.ShowStats: s.show_stats,
-            c.CreateTeam: s.create_team,
-            c.DeleteTeam: s.delete_team,
-            c.JoinTeam: s.join_team,
-            c.LeaveTeam: s.leave_team,
-            c.ListTeams: s.list_teams,
-            c.ShowConfig: s.show_config,
-            c.UpdateConfig: s.update_config,
-            c.ForgetMe: s.forget_me,
-        }
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.handlers = HANDLERS
 
     async def dispatch(self, command: c.Command, origin: Origin) -> list[Reply]:
         handler = self.handlers[type(command)]
         try:
-            return await handler(command, origin)
+            return await handler(self.ctx, command, origin)
         except UserError as exc:
             return [Notice(str(exc), Tone.ERROR)]
         except Exception:
@@ -59,3 +62,8 @@ class Dispatcher:
         if isinstance(parsed, ParseError):
             return [Notice(parsed.message, Tone.ERROR)]
         return await self.dispatch(parsed, origin)
+
+    async def first_delivery(self, platform: Platform, delivery_id: str) -> bool:
+        """True the first time a platform delivery is seen; adapters ask before acting on a
+        delivery that carries no command (an App Home open, a retried event)."""
+        return await answers.first_delivery(self.ctx, platform, delivery_id)

@@ -1,15 +1,31 @@
-"""What the core needs from the outside world: clock, randomness, storage, publishing."""
+"""What the core needs from outside: clock, randomness, publishing, a store per aggregate."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.identity import PlaceRef
+from bot.records import (
+    AnswerRecord,
+    BoardEntry,
+    ChannelRecord,
+    ClaimRecord,
+    DailyAnswer,
+    DailyAnswerOutcome,
+    PointAward,
+    QuizRecord,
+    QuizTally,
+    RoundRecord,
+    TallySnapshotRow,
+    TeamEntry,
+    TeamRecord,
+    UserRecord,
+    UserStatsRecord,
+)
 from bot.replies import Reply
-from bot.schedule import ChannelSchedule
 
 
 class Clock(Protocol):
@@ -34,142 +50,254 @@ class Publisher(Protocol):
     ) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class UserRecord:
-    id: int
-    workspace: str
-    external_id: str
-    display_name: str
+class UserStore(Protocol):
+    """Users, keyed by workspace and platform user id."""
+
+    async def ensure_user(
+        self, workspace: str, external_id: str, display_name: str, now: dt.datetime
+    ) -> UserRecord: ...
+
+    async def find_user(self, workspace: str, name: str) -> UserRecord | None: ...
+
+
+class TeamStore(Protocol):
+    """Teams and their members; a membership change recounts its teams."""
+
+    async def create_team(
+        self, workspace: str, name: str, now: dt.datetime
+    ) -> TeamRecord | None: ...
+
+    async def find_team(self, workspace: str, name: str) -> TeamRecord | None: ...
+
+    async def delete_team(self, team_id: int) -> None: ...
+
+    async def team_of(self, user_id: int) -> TeamRecord | None: ...
+
+    async def join_team(self, user_id: int, team_id: int, now: dt.datetime) -> None: ...
+
+    async def leave_team(self, user_id: int) -> None: ...
+
+    async def list_teams(self, workspace: str) -> list[TeamRecord]: ...
+
+
+class ChannelStore(Protocol):
+    """Channels, created on first use, with the schedule admins set."""
+
+    async def get_channel(self, workspace: str, external_id: str) -> ChannelRecord | None: ...
+
+    async def get_channel_by_id(self, channel_id: int) -> ChannelRecord | None: ...
+
+    async def ensure_channel(
+        self, platform: str, workspace: str, external_id: str, now: dt.datetime
+    ) -> ChannelRecord: ...
+
+    async def update_channel(
+        self, channel_id: int, values: Mapping[str, Any], now: dt.datetime
+    ) -> None: ...
+
+    async def enabled_channels(self) -> list[ChannelRecord]: ...
+
+
+class RoundStore(Protocol):
+    """Daily rounds and their close, which awards points in the same transaction."""
+
+    async def create_round(
+        self,
+        channel: ChannelRecord,
+        local_date: dt.date,
+        question_id: str,
+        order: Iterable[int],
+        opened_at: dt.datetime,
+        closes_at: dt.datetime,
+    ) -> RoundRecord | None:
+        """Open the channel's round for `local_date`; None when one exists already."""
+        ...
+
+    async def get_round(self, round_id: int) -> RoundRecord | None: ...
+
+    async def round_on(self, channel_id: int, local_date: dt.date) -> RoundRecord | None: ...
+
+    async def open_round(self, channel_id: int) -> RoundRecord | None: ...
+
+    async def set_post_ref(self, round_id: int, ref: str) -> None: ...
+
+    async def used_questions(self, channel_id: int) -> set[str]: ...
+
+    async def round_snapshot(self, round_id: int) -> RoundRecord | None:
+        """The round as this process last read it. Its channel, workspace, question, option"""
+        ...
+
+    async def rounds_due_to_close(self, now: dt.datetime) -> list[RoundRecord]: ...
+
+    async def next_round_close(self, after: dt.datetime) -> dt.datetime | None: ...
+
+    async def close_round(self, round_id: int, at: dt.datetime, base_points: int) -> bool:
+        """Close once, then award points and streaks in the same transaction: a handful of"""
+        ...
+
+
+class AnswerStore(Protocol):
+    """Answers to daily rounds; bursts share one write (group commit)."""
+
+    async def flush(self) -> None:
+        """Wait for queued batched writes (before the engine is disposed)."""
+        ...
+
+    async def add_answer(
+        self,
+        round_id: int,
+        user_id: int,
+        topic: str,
+        given: str,
+        normalized: str,
+        correct: bool,
+        at: dt.datetime,
+    ) -> bool:
+        """Lock in one answer; False when the user already answered (any process, any click)."""
+        ...
+
+    async def submit_daily_answer(self, answer: DailyAnswer) -> DailyAnswerOutcome:
+        """Claim the delivery, upsert the user and lock the answer in, as one write shared with"""
+        ...
+
+    async def get_answer(self, round_id: int, user_id: int) -> AnswerRecord | None: ...
+
+    async def round_answers(self, round_id: int) -> list[AnswerRecord]: ...
+
+
+class QuizStore(Protocol):
+    """Running and finished quizzes and their answers."""
+
+    async def active_quiz(self, user_id: int) -> QuizRecord | None: ...
+
+    async def get_quiz(self, quiz_id: int) -> QuizRecord | None: ...
+
+    async def start_quiz(
+        self,
+        user_id: int,
+        channel_id: int,
+        question_ids: list[str],
+        orders: list[tuple[int, ...]],
+        now: dt.datetime,
+    ) -> QuizRecord | None:
+        """Create the user's running quiz; None when one is already running."""
+        ...
+
+    async def seen_quiz_questions(self, user_id: int) -> set[str]: ...
+
+    async def correct_before(self, user_id: int, question_id: str) -> bool: ...
+
+    async def quiz_points_on(self, user_id: int, day: dt.date) -> int: ...
+
+    async def set_awaiting_rating(self, quiz_id: int, position: int) -> bool: ...
+
+    async def record_quiz_answer(
+        self,
+        quiz: QuizRecord,
+        workspace: str,
+        question_id: str,
+        topic: str,
+        gradable: bool,
+        given: str,
+        correct: bool,
+        rating: str | None,
+        award: PointAward | None,
+        now: dt.datetime,
+    ) -> bool:
+        """Record the answer to the quiz's current question and move on; False if stale."""
+        ...
+
+    async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None: ...
+
+    async def quiz_tally(self, quiz_id: int) -> QuizTally: ...
+
+
+class BoardStore(Protocol):
+    """Reads of the running totals, the rank histogram and tally snapshots."""
+
+    async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]: ...
+
+    async def user_rank(self, workspace: str, period: str, user_id: int) -> BoardEntry | None: ...
+
+    async def team_table(self, workspace: str, period: str) -> list[TeamEntry]: ...
+
+    async def user_stats(self, user_id: int) -> UserStatsRecord: ...
+
+    async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
+        """Totals recomputed from the raw point events; tests compare it with `totals`."""
+        ...
+
+    async def stored_totals(self, workspace: str) -> dict[tuple[str, str, int], int]: ...
+
+    async def counter_drift(self, workspace: str) -> dict[str, list[Any]]:
+        """Counters kept beside the totals that disagree with a recount of the rows they"""
+        ...
+
+    async def last_tally(
+        self, channel_id: int, before: str
+    ) -> tuple[str, dict[int, TallySnapshotRow]] | None:
+        """The most recent tally snapshot of the channel for a week before `before`."""
+        ...
+
+    async def save_tally(
+        self, channel_id: int, period: str, rows: Iterable[TallySnapshotRow]
+    ) -> None: ...
+
+
+class ClaimStore(Protocol):
+    """Claims that make scheduled work and platform deliveries happen once."""
+
+    async def claim(
+        self,
+        channel_id: int,
+        kind: str,
+        period: str,
+        now: dt.datetime,
+        owner: str,
+        status: str = "claimed",
+    ) -> bool:
+        """True for the one caller (in any process) that takes this piece of work first."""
+        ...
+
+    async def finish_claim(
+        self,
+        channel_id: int,
+        kind: str,
+        period: str,
+        status: str,
+        attempts: int,
+        now: dt.datetime,
+        message_ref: str | None = None,
+        error: str | None = None,
+    ) -> None: ...
+
+    async def get_claim(self, channel_id: int, kind: str, period: str) -> ClaimRecord | None: ...
+
+    async def list_claims(self) -> list[ClaimRecord]: ...
+
+    async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
+        """True the first time a platform delivery id is seen, False for every retry."""
+        ...
+
+
+class PrivacyStore(Protocol):
+    """Deletes a user and takes their points off every running total."""
+
+    async def forget_user(self, user_id: int) -> None:
+        """Delete the user and everything that is theirs, and take their points off the totals"""
+        ...
 
 
 @dataclass(frozen=True)
-class TeamRecord:
-    id: int
-    name: str
-    members: tuple[str, ...] = ()
+class Stores:
+    """Every store, one per aggregate; a use case reaches only the ones it names."""
 
-
-@dataclass(frozen=True)
-class ChannelRecord:
-    id: int
-    platform: str
-    workspace: str
-    external_id: str
-    enabled: bool
-    schedule: ChannelSchedule
-    topics: tuple[str, ...]
-    difficulty: str  # easy | medium | hard | mixed
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    id: int
-    channel_id: int
-    workspace: str
-    local_date: dt.date
-    question_id: str
-    order: tuple[int, ...]
-    opened_at: dt.datetime
-    closes_at: dt.datetime
-    closed_at: dt.datetime | None
-    post_ref: str | None
-
-
-@dataclass(frozen=True)
-class AnswerRecord:
-    user_id: int
-    display_name: str
-    given: str
-    normalized: str
-    correct: bool
-    points: int
-    answered_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class QuizRecord:
-    id: int
-    user_id: int
-    question_ids: tuple[str, ...]
-    orders: tuple[tuple[int, ...], ...]
-    position: int
-    awaiting_rating: bool
-    active: bool
-
-    @property
-    def current(self) -> str | None:
-        return self.question_ids[self.position] if self.position < len(self.question_ids) else None
-
-
-@dataclass(frozen=True)
-class QuizTally:
-    answered: int
-    correct: int
-    points: int
-    rated: dict[str, int]
-
-
-@dataclass(frozen=True)
-class PointAward:
-    """Points for one event, attributed to the period keys of the place it happened in."""
-
-    user_id: int
-    points: int
-    correct: bool
-    source: str  # daily | quiz
-    day: dt.date
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class BoardEntry:
-    subject_id: int
-    name: str
-    points: int
-    correct: int
-    rank: int
-
-
-@dataclass(frozen=True)
-class TeamEntry:
-    team_id: int
-    name: str
-    points: int
-    active: int
-    members: int
-    rank: int
-
-    @property
-    def per_active(self) -> float:
-        return self.points / self.active if self.active else 0.0
-
-
-@dataclass(frozen=True)
-class UserStatsRecord:
-    answered: int
-    correct: int
-    current_streak: int
-    best_streak: int
-    by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
-
-
-@dataclass(frozen=True)
-class ClaimRecord:
-    """A piece of scheduled work as claimed in the database."""
-
-    channel_id: int
-    kind: str
-    period: str
-    status: str  # claimed | published | failed | skipped
-    attempts: int
-    owner: str
-    message_ref: str | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class TallySnapshotRow:
-    team_id: int
-    rank: int
-    points: int
-    active: int
+    users: UserStore
+    teams: TeamStore
+    channels: ChannelStore
+    rounds: RoundStore
+    answers: AnswerStore
+    quizzes: QuizStore
+    boards: BoardStore
+    claims: ClaimStore
+    privacy: PrivacyStore

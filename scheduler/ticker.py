@@ -13,7 +13,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.identity import Platform
 from bot.ports import Publisher
-from bot.service import Service, WorkResult
+from bot.usecases.scheduling import ScheduledWork, WorkResult
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,12 @@ class Ticker:
 
     def __init__(
         self,
-        service: Service,
+        work: ScheduledWork,
         publishers: Mapping[Platform, Publisher],
         *,
         misfire_grace_seconds: int = MISFIRE_GRACE_SECONDS,
     ) -> None:
-        self.service = service
+        self.work = work
         self.publishers = dict(publishers)
         self.misfire_grace_seconds = misfire_grace_seconds
         self.scheduler: AsyncIOScheduler | None = None
@@ -51,9 +51,9 @@ class Ticker:
 
     async def run_once(self) -> list[WorkResult]:
         """One tick at the injected clock's `now`; errors are logged, never raised."""
-        now = self.service.clock.now()
+        now = self.work.ctx.clock.now()
         try:
-            results = await self.service.run_due(now, self.publishers)
+            results = await self.work.run_due(now, self.publishers)
         except Exception:
             log.exception("scheduler tick at %s failed", now.isoformat())
             return []
@@ -72,7 +72,7 @@ class Ticker:
         results: list[WorkResult] = []
         platforms = list(self.publishers)
         while True:
-            due = await self.service.next_due_at(clock.now(), platforms)
+            due = await self.work.next_due_at(clock.now(), platforms)
             if due is None or due > target:
                 break
             clock.set(due)

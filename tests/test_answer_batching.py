@@ -18,6 +18,7 @@ from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.tables import answers, deliveries, rounds, users
+from bot.usecases import daily
 from tests.conftest import origin
 from tests.helpers import errors
 
@@ -27,7 +28,7 @@ MEDIAN = "ss-median"  # MCQ: Mean, Median, Range, Standard deviation; Median is 
 
 async def open_round(app: App, clock: ManualClock, who: Origin = ADA) -> tuple[int, dict[int, str]]:
     """The round id and the letter shown for each original option index."""
-    opened = await app.service.open_daily_round(who.place, clock.now(), MEDIAN)
+    opened = await daily.open_daily_round(app.ctx, who.place, clock.now(), MEDIAN)
     assert opened is not None
     rnd, card = opened
     return rnd.id, {o.index: o.label for o in card.options}
@@ -81,7 +82,7 @@ async def test_a_burst_of_clicks_locks_in_exactly_one_answer_per_user(
     handled = [r for r in replies if r == [Notice(m.DUPLICATE_DELIVERY)]]
     assert len(handled) == sum(kind == "again" for kind, _, _ in work)
 
-    reveal = await app.service.close_daily_round(round_id, clock.now())
+    reveal = await daily.close_daily_round(app.ctx, round_id, clock.now())
     assert reveal is not None and reveal.answered == 60
     assert reveal.correct_count == sum(1 for g in stored.values() if g == shown[1])
 

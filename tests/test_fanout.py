@@ -45,9 +45,9 @@ async def test_a_channel_waiting_to_retry_holds_up_no_other(app: App, clock: Man
         pausing.set()
         await resume.wait()  # the failing channel waits here until every other one is out
 
-    app.service.sleep = held_sleep
+    app.work.sleep = held_sleep
     clock.set(MONDAY_9)
-    tick = asyncio.create_task(app.service.run_due(MONDAY_9, {Platform.CONSOLE: pub}))
+    tick = asyncio.create_task(app.work.run_due(MONDAY_9, {Platform.CONSOLE: pub}))
     async with asyncio.timeout(10):
         await pausing.wait()
         while len(pub.sent) < len(CHANNELS) - 1:
@@ -58,6 +58,4 @@ async def test_a_channel_waiting_to_retry_holds_up_no_other(app: App, clock: Man
     results = await tick
     # Results keep the channels' order; the failing one is marked failed after its attempts.
     assert [(r.status) for r in results] == ["failed", "published", "published", "published"]
-    assert (
-        await app.service.run_due(MONDAY_9 + dt.timedelta(minutes=1), {Platform.CONSOLE: pub}) == []
-    )
+    assert await app.work.run_due(MONDAY_9 + dt.timedelta(minutes=1), {Platform.CONSOLE: pub}) == []

@@ -14,7 +14,7 @@ from alembic.migration import MigrationContext
 
 from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
-from bot.storage.repository import SqlStore
+from bot.storage.stores import sql_stores
 from bot.storage.tables import metadata
 from tests.conftest import ROOT
 
@@ -81,11 +81,11 @@ async def test_upgrading_a_populated_database_fills_the_board_counters(db_url: s
         }.items():
             await conn.execute(metadata.tables[name].insert(), rows)
     await upgrade(db.engine)
-    store = SqlStore(db)
-    assert await store.counter_drift("w") == {}
-    [owls] = await store.team_table("w", "all")
+    store = sql_stores(db)
+    assert await store.boards.counter_drift("w") == {}
+    [owls] = await store.boards.team_table("w", "all")
     assert (owls.points, owls.active, owls.members) == (40, 2, 2)
-    second = await store.user_rank("w", "all", 2)
+    second = await store.boards.user_rank("w", "all", 2)
     assert second is not None and second.rank == 2
     await db.dispose()
 

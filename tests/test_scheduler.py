@@ -16,8 +16,8 @@ from bot.bootstrap import App, ManualClock, SeededRng, SystemClock, build_app
 from bot.identity import PlaceRef, Platform
 from bot.ports import Publisher
 from bot.replies import QuestionCard, Reply, RoundReveal, WeeklyTally
-from bot.service import WorkResult
 from bot.settings import Settings
+from bot.usecases.scheduling import WorkResult
 from scheduler.ticker import Ticker
 from tests.conftest import FIXTURE_CONTENT, START, fresh_pg_database, origin, require_pg
 from tests.helpers import correct_text, errors, say, wrong_text
@@ -62,7 +62,7 @@ def publishers(pub: Publisher) -> dict[Platform, Publisher]:
 
 async def tick(app: App, clock: ManualClock, when: dt.datetime, pub: Publisher) -> list[WorkResult]:
     clock.set(when)
-    return await app.service.run_due(when, publishers(pub))
+    return await app.work.run_due(when, publishers(pub))
 
 
 async def enable(app: App, *lines: str) -> None:
@@ -71,7 +71,7 @@ async def enable(app: App, *lines: str) -> None:
 
 
 async def channel_id(app: App) -> int:
-    found = await app.store.get_channel(ADA.place.workspace_key, ADA.place.channel)
+    found = await app.stores.channels.get_channel(ADA.place.workspace_key, ADA.place.channel)
     assert found is not None
     return found.id
 
@@ -85,7 +85,7 @@ async def test_post_reveal_and_tally_for_one_day(app: App, clock: ManualClock) -
     [(place, card, thread)] = pub.sent
     assert isinstance(card, QuestionCard) and card.round_id is not None
     assert place == ADA.place and thread is None
-    rnd = await app.store.get_round(card.round_id)
+    rnd = await app.stores.rounds.get_round(card.round_id)
     assert rnd is not None and rnd.post_ref == "msg-1"
     assert await tick(app, clock, at(0, 9, 1), pub) == []  # the next tick: nothing new
 
@@ -99,7 +99,7 @@ async def test_post_reveal_and_tally_for_one_day(app: App, clock: ManualClock) -
     assert thread == "msg-1"  # threaded under the question
     assert reveal.answered == 2 and reveal.winners == ("Bob",)
 
-    claim = await app.store.get_claim(await channel_id(app), "post", "2026-11-16")
+    claim = await app.stores.claims.get_claim(await channel_id(app), "post", "2026-11-16")
     assert claim is not None and claim.status == "published" and claim.attempts == 1
     assert claim.message_ref == "msg-1"
 
@@ -126,9 +126,11 @@ async def test_weekly_tally_matches_the_answers_and_the_change(
         await tick(app, clock, at(7 * week, 17), pub)
 
     async def points(week: int) -> dict[str, int]:
-        rnd = await app.store.round_on(await channel_id(app), MONDAY + dt.timedelta(weeks=week))
+        rnd = await app.stores.rounds.round_on(
+            await channel_id(app), MONDAY + dt.timedelta(weeks=week)
+        )
         assert rnd is not None
-        return {a.display_name: a.points for a in await app.store.round_answers(rnd.id)}
+        return {a.display_name: a.points for a in await app.stores.answers.round_answers(rnd.id)}
 
     await play_monday(0, right={"Ada", "Bob", "Cy"}, wrong={"Dee"})
     [week1] = await tick(app, clock, at(4, 17), pub)
@@ -207,7 +209,7 @@ async def test_three_processes_ticking_together_publish_everything_once(
         # Every process ticks twice at the same instant: overlapping ticks and processes.
         await asyncio.gather(
             *(
-                app.service.run_due(when, publishers(pub))
+                app.work.run_due(when, publishers(pub))
                 for (app, _), pub in zip(three_apps, pubs, strict=True)
                 for _ in range(2)
             )
@@ -221,7 +223,7 @@ async def test_three_processes_ticking_together_publish_everything_once(
     assert kinds.count("QuestionCard") == 5
     assert kinds.count("RoundReveal") == 5
     assert kinds.count("WeeklyTally") == 1
-    claims = await first.store.list_claims()
+    claims = await first.stores.claims.list_claims()
     # Last week's tally fell due before the channel was enabled: forgone, not caught up.
     assert [(c.kind, c.period) for c in claims if c.status == "skipped"] == [("tally", "2026-W46")]
     done = [c for c in claims if c.status != "skipped"]
@@ -250,7 +252,7 @@ async def test_catch_up_after_restarts(tmp_path: Path, caplog: pytest.LogCapture
         try:
             if when == at(0, 8):
                 await enable(app)
-            return await app.service.run_due(when, publishers(pub))
+            return await app.work.run_due(when, publishers(pub))
         finally:
             await app.close()
 
@@ -267,7 +269,7 @@ async def test_catch_up_after_restarts(tmp_path: Path, caplog: pytest.LogCapture
     assert await process(at(1, 12, 1)) == []
     # Down from Tuesday noon to Wednesday evening: Tuesday's reveal is still published,
     # Wednesday's post is too late to answer and is skipped with a log line.
-    caplog.set_level(logging.WARNING, logger="bot.service")
+    caplog.set_level(logging.WARNING, logger="bot.usecases.scheduling")
     results = await process(at(2, 18))
     assert [(r.kind.value, r.period, r.status) for r in results] == [
         ("close", "2026-11-17", "published")
@@ -287,12 +289,12 @@ async def test_publish_that_fails_twice_then_succeeds(app: App, clock: ManualClo
     async def no_sleep(seconds: float) -> None:
         pauses.append(seconds)
 
-    app.service.sleep = no_sleep
+    app.work.sleep = no_sleep
     await enable(app)
     [result] = await tick(app, clock, at(0, 9), pub)
     assert result.status == "published" and len(pub.sent) == 1
     assert pauses == [2.0, 8.0]  # backoff between the three attempts
-    claim = await app.store.get_claim(await channel_id(app), "post", "2026-11-16")
+    claim = await app.stores.claims.get_claim(await channel_id(app), "post", "2026-11-16")
     assert claim is not None and claim.status == "published" and claim.attempts == 3
     assert await tick(app, clock, at(0, 9, 1), pub) == []
     assert len(pub.sent) == 1
@@ -302,12 +304,12 @@ async def test_publish_that_keeps_failing_is_marked_failed_and_logged(
     app: App, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     pub = RecordingPublisher(failures=99)
-    app.service.retry_delays = (0.0, 0.0)
+    app.work.retry_delays = (0.0, 0.0)
     await enable(app)
-    caplog.set_level(logging.WARNING, logger="bot.service")
+    caplog.set_level(logging.WARNING, logger="bot.usecases.scheduling")
     [result] = await tick(app, clock, at(0, 9), pub)
     assert result.status == "failed"
-    claim = await app.store.get_claim(await channel_id(app), "post", "2026-11-16")
+    claim = await app.stores.claims.get_claim(await channel_id(app), "post", "2026-11-16")
     assert claim is not None and claim.status == "failed" and claim.attempts == 3
     assert claim.error == "ConnectionError: platform unavailable"
     assert any("gave up publishing post 2026-11-16" in r.getMessage() for r in caplog.records)
@@ -330,10 +332,10 @@ async def test_other_platforms_are_left_to_their_own_processes(
 ) -> None:
     slack_admin = origin("Sam", admin=True, platform=Platform.SLACK, workspace="T1")
     assert errors(await say(app, slack_admin, "config channel")) == []
-    before = await app.store.list_claims()
+    before = await app.stores.claims.list_claims()
     assert await tick(app, clock, at(0, 9), RecordingPublisher()) == []
     # Nothing claimed that this process cannot publish.
-    assert await app.store.list_claims() == before
+    assert await app.stores.claims.list_claims() == before
 
 
 # -- the real scheduler ----------------------------------------------------------------------
@@ -365,7 +367,7 @@ async def first_real_tick(tmp_path: Path, start: dt.datetime) -> tuple[dt.dateti
         )
         try:
             await enable(app)
-            ticker = Ticker(app.service, {Platform.CONSOLE: publisher})
+            ticker = Ticker(app.work, {Platform.CONSOLE: publisher})
             ticker.start()
             try:
                 async with asyncio.timeout(6):

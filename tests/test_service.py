@@ -22,6 +22,7 @@ from bot.replies import (
     Tone,
 )
 from bot.storage.tables import answers, memberships, quizzes, teams
+from bot.usecases import daily
 from tests.conftest import origin
 from tests.helpers import correct_text, errors, say, text, wrong_text
 
@@ -141,7 +142,7 @@ async def test_repeat_correct_earns_nothing(app: App) -> None:
 
 
 async def test_quiz_daily_cap(app: App) -> None:
-    app.service.quiz_cap = 12
+    app.ctx.quiz_cap = 12
     earned = []
     for _ in range(3):
         replies = await say(app, BOB, "quiz sample-stats 5")
@@ -176,10 +177,10 @@ async def test_open_item_is_self_rated_without_points(app: App) -> None:
 
 async def test_daily_round_one_locked_answer_and_reveal(app: App, clock: ManualClock) -> None:
     place = ADMIN.place
-    opened = await app.service.open_daily_round(place, clock.now(), "ss-median")
+    opened = await daily.open_daily_round(app.ctx, place, clock.now(), "ss-median")
     assert opened is not None
     rnd, card = opened
-    assert await app.service.open_daily_round(place, clock.now(), "ss-median") is None
+    assert await daily.open_daily_round(app.ctx, place, clock.now(), "ss-median") is None
     right = next(o.label for o in card.options if o.index == 1)
     wrong = next(o.label for o in card.options if o.index != 1)
     assert "locked in" in (await text(app, BOB, f"answer {right}"))
@@ -188,18 +189,18 @@ async def test_daily_round_one_locked_answer_and_reveal(app: App, clock: ManualC
     await say(app, CY, f"answer {wrong}")
     clock.advance(dt.timedelta(minutes=5))
     await say(app, ADMIN, f"answer {right}")
-    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    reveal = await daily.close_daily_round(app.ctx, rnd.id, clock.now())
     assert reveal is not None
     assert (reveal.answered, reveal.correct_count) == (3, 2)
     assert reveal.winners == ("Bob", "Ada") and reveal.first_correct == "Bob"
     assert sum(s.count for s in reveal.shares) == 3
-    assert await app.service.close_daily_round(rnd.id, clock.now()) is None  # closes once
+    assert await daily.close_daily_round(app.ctx, rnd.id, clock.now()) is None  # closes once
     [msg] = errors(await say(app, CY, "answer A"))
     assert msg == "You have no quiz running and this channel has no open daily question."
 
 
 async def test_concurrent_answers_record_exactly_one(app: App, clock: ManualClock) -> None:
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     rnd = opened[0]
     results = await asyncio.gather(
@@ -216,7 +217,7 @@ async def test_concurrent_answers_record_exactly_one(app: App, clock: ManualCloc
 
 
 async def test_duplicate_delivery_is_a_no_op(app: App, clock: ManualClock) -> None:
-    rnd = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    rnd = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert rnd is not None
     cmd = SubmitAnswer("true", round_id=rnd[0].id, delivery_id="evt-1")
     first = await app.dispatcher.dispatch(cmd, BOB)
@@ -229,10 +230,10 @@ async def test_streak_bonus_across_rounds(app: App, clock: ManualClock) -> None:
     gained = []
     for day in range(3):
         clock.set(dt.datetime(2026, 11, 16 + day, 9, 0, tzinfo=dt.UTC))
-        opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+        opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
         assert opened is not None
         await say(app, BOB, "answer true")
-        await app.service.close_daily_round(opened[0].id, clock.now())
+        await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
         async with app.db.read() as conn:
             gained.append(
                 (
@@ -255,11 +256,11 @@ async def test_teams_and_team_change_keeps_past_points(app: App, clock: ManualCl
     ]
     assert "joined Owls" in await text(app, BOB, "team join owls")
     assert "joined Foxes" in await text(app, CY, "team join Foxes")
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     await say(app, BOB, "answer true")
     await say(app, CY, "answer false")
-    await app.service.close_daily_round(opened[0].id, clock.now())
+    await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     assert "left Owls and joined Foxes" in await text(app, BOB, "team join Foxes")
     board = (await say(app, BOB, "leaderboard teams week"))[0]
     assert isinstance(board, LeaderboardView)
@@ -279,13 +280,13 @@ async def test_team_board_ranks_by_points_per_active_member(app: App, clock: Man
     for n in names:
         await say(app, origin(n), "team join Big")
     await say(app, origin("S1"), "team join Small")
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     for n in names[:2]:
         await say(app, origin(n), "answer true")
     await say(app, origin("P3"), "answer false")
     await say(app, origin("S1"), "answer true")
-    await app.service.close_daily_round(opened[0].id, clock.now())
+    await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     board = (await say(app, BOB, "leaderboard teams"))[0]
     assert isinstance(board, LeaderboardView)
     assert [(r.name, r.points) for r in board.rows] == [("Small", 20), ("Big", 40)]
@@ -296,25 +297,31 @@ async def test_totals_match_recount_of_raw_answers(app: App, clock: ManualClock)
     await say(app, BOB, "team join Owls")
     for day in range(2):
         clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC) + dt.timedelta(days=day))
-        opened = await app.service.open_daily_round(ADMIN.place, clock.now(), None)
+        opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), None)
         assert opened is not None
         for who in (BOB, CY):
             await say(app, who, f"answer {correct_text(app, opened[1])}")
-        await app.service.close_daily_round(opened[0].id, clock.now())
+        await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
         replies = await say(app, BOB, "quiz sample-ml 2")
         while isinstance(replies[-1], QuestionCard):
             replies = await say(app, BOB, f"answer {correct_text(app, replies[-1])}")
     workspace = BOB.place.workspace_key
-    assert await app.store.stored_totals(workspace) == await app.store.recount(workspace)
-    assert {k[0] for k in await app.store.recount(workspace)} >= {"all", "2026-11", "2026-12"}
+    assert await app.stores.boards.stored_totals(workspace) == await app.stores.boards.recount(
+        workspace
+    )
+    assert {k[0] for k in await app.stores.boards.recount(workspace)} >= {
+        "all",
+        "2026-11",
+        "2026-12",
+    }
 
 
 async def test_leaderboard_users_and_viewer_row(app: App, clock: ManualClock) -> None:
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     await say(app, BOB, "answer true")
     await say(app, CY, "answer true")
-    await app.service.close_daily_round(opened[0].id, clock.now())
+    await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     board = (await say(app, CY, "leaderboard users all"))[0]
     assert isinstance(board, LeaderboardView)
     assert [(r.rank, r.name, r.highlight) for r in board.rows] == [
@@ -359,25 +366,25 @@ async def test_config_admin_only_and_validation(app: App) -> None:
     out = await text(app, ADMIN, "config weekly thu 16:30")
     assert "weekly tally: Thu 16:30" in out
     assert "paused" in await text(app, ADMIN, "config pause")
-    channel = await app.store.get_channel(ADMIN.place.workspace_key, "general")
+    channel = await app.stores.channels.get_channel(ADMIN.place.workspace_key, "general")
     assert channel is not None and channel.schedule.paused and channel.enabled
 
 
 async def test_forgetme_needs_confirm_and_removes_everything(app: App, clock: ManualClock) -> None:
     await say(app, ADMIN, "team create Owls")
     await say(app, BOB, "team join Owls")
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-variance-sum")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     await say(app, BOB, "answer true")
-    await app.service.close_daily_round(opened[0].id, clock.now())
+    await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     assert "forgetme confirm" in await text(app, BOB, "forgetme")
     assert errors(await say(app, BOB, "forgetme please")) == [
         "To delete your data, send exactly `forgetme confirm`."
     ]
     assert "deleted" in await text(app, BOB, "forgetme confirm")
     workspace = BOB.place.workspace_key
-    assert await app.store.stored_totals(workspace) == {
-        k: 0 for k in await app.store.stored_totals(workspace)
+    assert await app.stores.boards.stored_totals(workspace) == {
+        k: 0 for k in await app.stores.boards.stored_totals(workspace)
     }
     async with app.db.read() as conn:
         assert (
@@ -411,7 +418,7 @@ async def test_workspaces_are_isolated(app: App) -> None:
 
 
 async def test_button_choice_is_graded_by_original_index(app: App, clock: ManualClock) -> None:
-    opened = await app.service.open_daily_round(ADMIN.place, clock.now(), "ss-median")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-median")
     assert opened is not None
     rnd = opened[0]
     # ss-median's key is option 1 in the deck, whatever order the card shows it in.
@@ -419,6 +426,6 @@ async def test_button_choice_is_graded_by_original_index(app: App, clock: Manual
     assert done[0].tone is Tone.SUCCESS  # type: ignore[union-attr]
     [stale] = errors(await app.dispatcher.dispatch(SubmitAnswer("", round_id=rnd.id, choice=9), CY))
     assert stale == "That button does not match this question any more; ask for it again."
-    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    reveal = await daily.close_daily_round(app.ctx, rnd.id, clock.now())
     assert reveal is not None and (reveal.answered, reveal.correct_count) == (1, 1)
     assert reveal.winners == ("Bob",)

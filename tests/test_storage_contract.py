@@ -9,11 +9,12 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from bot.ports import PointAward
+from bot.ports import Stores
+from bot.records import PointAward
 from bot.storage import database
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
-from bot.storage.repository import SqlStore
+from bot.storage.stores import sql_stores
 from bot.storage.tables import memberships, totals
 from tests.conftest import fresh_pg_database, require_pg
 
@@ -26,131 +27,140 @@ async def store(db_url: str):  # type: ignore[no-untyped-def]
     db = Database(db_url)
     await upgrade(db.engine)
     await upgrade(db.engine)  # migrating twice is a no-op
-    yield SqlStore(db)
+    yield sql_stores(db)
     await db.dispose()
 
 
-async def test_users_are_upserted_per_workspace(store: SqlStore) -> None:
-    a = await store.ensure_user(WS, "u1", "Ada", NOW)
-    again = await store.ensure_user(WS, "u1", "Ada L", NOW)
-    other = await store.ensure_user("slack:T1", "u1", "Ada", NOW)
+async def test_users_are_upserted_per_workspace(store: Stores) -> None:
+    a = await store.users.ensure_user(WS, "u1", "Ada", NOW)
+    again = await store.users.ensure_user(WS, "u1", "Ada L", NOW)
+    other = await store.users.ensure_user("slack:T1", "u1", "Ada", NOW)
     assert a.id == again.id != other.id
-    found = await store.find_user(WS, "ada l")
+    found = await store.users.find_user(WS, "ada l")
     assert found is not None and found.id == a.id
 
 
-async def test_one_round_per_channel_and_day_and_one_answer_per_user(store: SqlStore) -> None:
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    rnd = await store.create_round(
+async def test_one_round_per_channel_and_day_and_one_answer_per_user(store: Stores) -> None:
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    rnd = await store.rounds.create_round(
         ch, NOW.date(), "q1", [2, 0, 1], NOW, NOW + dt.timedelta(hours=5)
     )
     assert rnd is not None and rnd.order == (2, 0, 1) and rnd.closes_at.tzinfo is not None
-    assert await store.create_round(ch, NOW.date(), "q2", [], NOW, NOW) is None
-    user = await store.ensure_user(WS, "u1", "Ada", NOW)
+    assert await store.rounds.create_round(ch, NOW.date(), "q2", [], NOW, NOW) is None
+    user = await store.users.ensure_user(WS, "u1", "Ada", NOW)
     results = await asyncio.gather(
-        *[store.add_answer(rnd.id, user.id, "t", str(i), str(i), i == 0, NOW) for i in range(5)]
+        *[
+            store.answers.add_answer(rnd.id, user.id, "t", str(i), str(i), i == 0, NOW)
+            for i in range(5)
+        ]
     )
     assert sorted(results) == [False, False, False, False, True]
-    assert len(await store.round_answers(rnd.id)) == 1
+    assert len(await store.answers.round_answers(rnd.id)) == 1
 
 
-async def test_close_round_awards_once_and_totals_match_recount(store: SqlStore) -> None:
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    team = await store.create_team(WS, "Owls", NOW)
+async def test_close_round_awards_once_and_totals_match_recount(store: Stores) -> None:
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    team = await store.teams.create_team(WS, "Owls", NOW)
     assert team is not None
-    users = [await store.ensure_user(WS, f"u{i}", f"U{i}", NOW) for i in range(3)]
-    await store.join_team(users[0].id, team.id, NOW)
-    rnd = await store.create_round(ch, NOW.date(), "q1", [], NOW, NOW)
+    users = [await store.users.ensure_user(WS, f"u{i}", f"U{i}", NOW) for i in range(3)]
+    await store.teams.join_team(users[0].id, team.id, NOW)
+    rnd = await store.rounds.create_round(ch, NOW.date(), "q1", [], NOW, NOW)
     assert rnd is not None
     for i, u in enumerate(users):
-        await store.add_answer(rnd.id, u.id, "t", "x", "x", i < 2, NOW)
-    assert await store.close_round(rnd.id, NOW, 20)
-    assert not await store.close_round(rnd.id, NOW, 20)
-    assert not await store.add_answer(rnd.id, users[2].id, "t", "y", "y", True, NOW)
-    assert await store.stored_totals(WS) == await store.recount(WS)
-    top = await store.top_users(WS, "all")
+        await store.answers.add_answer(rnd.id, u.id, "t", "x", "x", i < 2, NOW)
+    assert await store.rounds.close_round(rnd.id, NOW, 20)
+    assert not await store.rounds.close_round(rnd.id, NOW, 20)
+    assert not await store.answers.add_answer(rnd.id, users[2].id, "t", "y", "y", True, NOW)
+    assert await store.boards.stored_totals(WS) == await store.boards.recount(WS)
+    top = await store.boards.top_users(WS, "all")
     assert [(e.name, e.points) for e in top] == [("U0", 20), ("U1", 20)]
-    rank = await store.user_rank(WS, "all", users[1].id)
+    rank = await store.boards.user_rank(WS, "all", users[1].id)
     assert rank is not None and rank.rank == 2
-    [owls] = await store.team_table(WS, "all")
+    [owls] = await store.boards.team_table(WS, "all")
     assert (owls.points, owls.active, owls.members) == (20, 1, 1)
 
 
 async def test_team_names_unique_case_insensitive_and_reusable_after_delete(
-    store: SqlStore,
+    store: Stores,
 ) -> None:
-    owls = await store.create_team(WS, "Owls", NOW)
+    owls = await store.teams.create_team(WS, "Owls", NOW)
     assert owls is not None
-    assert await store.create_team(WS, "OWLS", NOW) is None
-    await store.delete_team(owls.id)
-    assert await store.find_team(WS, "owls") is None
-    assert await store.create_team(WS, "Owls", NOW) is not None
+    assert await store.teams.create_team(WS, "OWLS", NOW) is None
+    await store.teams.delete_team(owls.id)
+    assert await store.teams.find_team(WS, "owls") is None
+    assert await store.teams.create_team(WS, "Owls", NOW) is not None
 
 
-async def test_text_orders_do_not_follow_the_database_collation(store: SqlStore) -> None:
+async def test_text_orders_do_not_follow_the_database_collation(store: Stores) -> None:
     # Linguistic collations put "_" before "-" and "É" beside "E"; SQLite compares code points.
     names = ["Équipe", "a_b", "Falcons", "a-b"]
     for name in names:
-        assert await store.create_team(WS, name, NOW) is not None
-    team = await store.find_team(WS, "falcons")
+        assert await store.teams.create_team(WS, name, NOW) is not None
+    team = await store.teams.find_team(WS, "falcons")
     assert team is not None
     for member in ("Zoë", "_bo", "Émile", "-al"):
-        user = await store.ensure_user(WS, member, member, NOW)
-        await store.join_team(user.id, team.id, NOW)
-    listed = await store.list_teams(WS)
+        user = await store.users.ensure_user(WS, member, member, NOW)
+        await store.teams.join_team(user.id, team.id, NOW)
+    listed = await store.teams.list_teams(WS)
     assert [t.name for t in listed] == ["a-b", "a_b", "Falcons", "Équipe"]
     assert listed[2].members == ("-al", "_bo", "Zoë", "Émile")
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    player = await store.ensure_user(WS, "player", "Player", NOW)
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    player = await store.users.ensure_user(WS, "player", "Player", NOW)
     for topic in ("é-topic", "f-topic"):
-        quiz = await store.start_quiz(player.id, ch.id, [topic], [()], NOW)
+        quiz = await store.quizzes.start_quiz(player.id, ch.id, [topic], [()], NOW)
         assert quiz is not None
-        await store.record_quiz_answer(quiz, WS, topic, topic, True, "x", True, None, None, NOW)
-    stats = await store.user_stats(player.id)
+        await store.quizzes.record_quiz_answer(
+            quiz, WS, topic, topic, True, "x", True, None, None, NOW
+        )
+    stats = await store.boards.user_stats(player.id)
     assert [t for t, _, _ in stats.by_topic] == ["f-topic", "é-topic"]
 
 
-async def test_one_running_quiz_per_user(store: SqlStore) -> None:
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    user = await store.ensure_user(WS, "u1", "Ada", NOW)
-    quiz = await store.start_quiz(user.id, ch.id, ["a", "b"], [(), ()], NOW)
+async def test_one_running_quiz_per_user(store: Stores) -> None:
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    user = await store.users.ensure_user(WS, "u1", "Ada", NOW)
+    quiz = await store.quizzes.start_quiz(user.id, ch.id, ["a", "b"], [(), ()], NOW)
     assert quiz is not None
-    assert await store.start_quiz(user.id, ch.id, ["c"], [()], NOW) is None
+    assert await store.quizzes.start_quiz(user.id, ch.id, ["c"], [()], NOW) is None
     award = PointAward(user.id, 5, True, "quiz", NOW.date(), NOW)
-    assert await store.record_quiz_answer(quiz, WS, "a", "t", True, "x", True, None, award, NOW)
+    assert await store.quizzes.record_quiz_answer(
+        quiz, WS, "a", "t", True, "x", True, None, award, NOW
+    )
     # The same (stale) position again is refused: a double submit records nothing.
-    assert not await store.record_quiz_answer(quiz, WS, "a", "t", True, "x", True, None, award, NOW)
-    assert await store.quiz_points_on(user.id, NOW.date()) == 5
+    assert not await store.quizzes.record_quiz_answer(
+        quiz, WS, "a", "t", True, "x", True, None, award, NOW
+    )
+    assert await store.quizzes.quiz_points_on(user.id, NOW.date()) == 5
 
 
-async def test_deliveries_are_claimed_once(store: SqlStore) -> None:
-    assert await store.claim_delivery("slack", "Ev1", NOW)
-    assert not await store.claim_delivery("slack", "Ev1", NOW)
-    assert await store.claim_delivery("discord", "Ev1", NOW)
+async def test_deliveries_are_claimed_once(store: Stores) -> None:
+    assert await store.claims.claim_delivery("slack", "Ev1", NOW)
+    assert not await store.claims.claim_delivery("slack", "Ev1", NOW)
+    assert await store.claims.claim_delivery("discord", "Ev1", NOW)
 
 
-async def test_forget_user_takes_points_off_team_totals(store: SqlStore) -> None:
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    team = await store.create_team(WS, "Owls", NOW)
+async def test_forget_user_takes_points_off_team_totals(store: Stores) -> None:
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    team = await store.teams.create_team(WS, "Owls", NOW)
     assert team is not None
-    a = await store.ensure_user(WS, "a", "A", NOW)
-    b = await store.ensure_user(WS, "b", "B", NOW)
+    a = await store.users.ensure_user(WS, "a", "A", NOW)
+    b = await store.users.ensure_user(WS, "b", "B", NOW)
     for u in (a, b):
-        await store.join_team(u.id, team.id, NOW)
-    rnd = await store.create_round(ch, NOW.date(), "q1", [], NOW, NOW)
+        await store.teams.join_team(u.id, team.id, NOW)
+    rnd = await store.rounds.create_round(ch, NOW.date(), "q1", [], NOW, NOW)
     assert rnd is not None
     for u in (a, b):
-        await store.add_answer(rnd.id, u.id, "t", "x", "x", True, NOW)
-    await store.close_round(rnd.id, NOW, 10)
-    await store.forget_user(a.id)
-    assert await store.stored_totals(WS) == await store.recount(WS)
-    [owls] = await store.team_table(WS, "all")
+        await store.answers.add_answer(rnd.id, u.id, "t", "x", "x", True, NOW)
+    await store.rounds.close_round(rnd.id, NOW, 10)
+    await store.privacy.forget_user(a.id)
+    assert await store.boards.stored_totals(WS) == await store.boards.recount(WS)
+    [owls] = await store.boards.team_table(WS, "all")
     assert (owls.points, owls.active) == (10, 1)
 
 
-async def brute_rank(store: SqlStore, period: str, user_id: int) -> int:
+async def brute_rank(store: Stores, period: str, user_id: int) -> int:
     """The board order by definition: points, then correct answers, then the earlier player."""
-    async with store.db.read() as conn:
+    async with store.boards.db.read() as conn:
         rows = (
             await conn.execute(
                 totals.select().where(
@@ -165,58 +175,60 @@ async def brute_rank(store: SqlStore, period: str, user_id: int) -> int:
     return [r.subject_id for r in ordered].index(user_id) + 1
 
 
-async def test_ranks_and_team_table_follow_every_change(store: SqlStore) -> None:
-    ch = await store.ensure_channel("console", WS, "general", NOW)
-    owls = await store.create_team(WS, "Owls", NOW)
-    hawks = await store.create_team(WS, "Hawks", NOW)
+async def test_ranks_and_team_table_follow_every_change(store: Stores) -> None:
+    ch = await store.channels.ensure_channel("console", WS, "general", NOW)
+    owls = await store.teams.create_team(WS, "Owls", NOW)
+    hawks = await store.teams.create_team(WS, "Hawks", NOW)
     assert owls is not None and hawks is not None
-    people = [await store.ensure_user(WS, f"u{i}", f"U{i}", NOW) for i in range(12)]
+    people = [await store.users.ensure_user(WS, f"u{i}", f"U{i}", NOW) for i in range(12)]
     for i, person in enumerate(people[:9]):
-        await store.join_team(person.id, (owls if i % 2 else hawks).id, NOW)
+        await store.teams.join_team(person.id, (owls if i % 2 else hawks).id, NOW)
 
     async def daily(day: int, right: set[int]) -> None:
         when = NOW + dt.timedelta(days=day)
-        rnd = await store.create_round(ch, when.date(), f"q{day}", [], when, when)
+        rnd = await store.rounds.create_round(ch, when.date(), f"q{day}", [], when, when)
         assert rnd is not None
         for i, person in enumerate(people):
             if (i + day) % 3:  # two in three answer each day
-                await store.add_answer(rnd.id, person.id, "t", "x", "x", i in right, when)
-        assert await store.close_round(rnd.id, when, 10 + 10 * (day % 3))
+                await store.answers.add_answer(rnd.id, person.id, "t", "x", "x", i in right, when)
+        assert await store.rounds.close_round(rnd.id, when, 10 + 10 * (day % 3))
 
     await daily(0, {0, 1, 2, 3, 5, 8, 11})
     await daily(1, {1, 2, 4, 7, 9, 10})
-    assert await store.counter_drift(WS) == {}
+    assert await store.boards.counter_drift(WS) == {}
     # Quiz points move the same totals and buckets; a switch of team moves no past points.
     for i, person in enumerate(people[:4]):
-        quiz = await store.start_quiz(person.id, ch.id, ["a"], [()], NOW)
+        quiz = await store.quizzes.start_quiz(person.id, ch.id, ["a"], [()], NOW)
         assert quiz is not None
         award = PointAward(person.id, 5 * (i + 1), True, "quiz", NOW.date(), NOW)
-        assert await store.record_quiz_answer(quiz, WS, "a", "t", True, "x", True, None, award, NOW)
-    await store.join_team(people[1].id, hawks.id, NOW)
-    await store.join_team(people[10].id, owls.id, NOW)
-    await store.leave_team(people[2].id)
+        assert await store.quizzes.record_quiz_answer(
+            quiz, WS, "a", "t", True, "x", True, None, award, NOW
+        )
+    await store.teams.join_team(people[1].id, hawks.id, NOW)
+    await store.teams.join_team(people[10].id, owls.id, NOW)
+    await store.teams.leave_team(people[2].id)
     await daily(2, {0, 3, 6, 9, 10, 11})
-    assert await store.counter_drift(WS) == {}
-    await store.forget_user(people[3].id)
-    await store.forget_user(people[10].id)
-    assert await store.counter_drift(WS) == {}
-    assert await store.stored_totals(WS) == await store.recount(WS)
+    assert await store.boards.counter_drift(WS) == {}
+    await store.privacy.forget_user(people[3].id)
+    await store.privacy.forget_user(people[10].id)
+    assert await store.boards.counter_drift(WS) == {}
+    assert await store.boards.stored_totals(WS) == await store.boards.recount(WS)
 
     for period in ("all", "2026-W47", "2026-11"):
-        board = await store.top_users(WS, period, 50)
+        board = await store.boards.top_users(WS, period, 50)
         for entry in board:
-            mine = await store.user_rank(WS, period, entry.subject_id)
+            mine = await store.boards.user_rank(WS, period, entry.subject_id)
             assert mine is not None
             assert mine.rank == entry.rank == await brute_rank(store, period, entry.subject_id)
-        table = {t.name: t for t in await store.team_table(WS, period)}
-        async with store.db.read() as conn:
+        table = {t.name: t for t in await store.boards.team_table(WS, period)}
+        async with store.boards.db.read() as conn:
             counts = Counter((await conn.execute(sa.select(memberships.c.team_id))).scalars().all())
         assert table["Owls"].members == counts[owls.id]
         assert table["Hawks"].members == counts[hawks.id]
 
-    await store.delete_team(owls.id)
-    assert await store.counter_drift(WS) == {}
-    assert {t.name: t.members for t in await store.team_table(WS, "all")}["Owls"] == 0
+    await store.teams.delete_team(owls.id)
+    assert await store.boards.counter_drift(WS) == {}
+    assert {t.name: t.members for t in await store.boards.team_table(WS, "all")}["Owls"] == 0
 
 
 @pytest.mark.postgres

@@ -104,11 +104,11 @@ class ConsoleSession:
         # The console is its own scheduler host: its simulated clock drives the same tick
         # the real scheduler runs, so `/time` shows what a channel would see.
         if clock is None:
-            shared = app.service.clock
+            shared = app.ctx.clock
             clock = shared if isinstance(shared, ManualClock) else ManualClock()
         self.clock = clock
         self.publisher = ConsolePublisher(self.clock)
-        self.ticker = Ticker(app.service, {Platform.CONSOLE: self.publisher})
+        self.ticker = Ticker(app.work, {Platform.CONSOLE: self.publisher})
 
     @property
     def origin(self) -> Origin:

@@ -56,7 +56,7 @@ Body = dict[str, Any]
 
 class SlackAdapter:
     """Translates Slack requests into core commands and renders the replies. It holds no rules
-    and no storage: everything goes through the app's dispatcher and service."""
+    and no storage: everything goes through the app's dispatcher."""
 
     def __init__(
         self,
@@ -103,7 +103,7 @@ class SlackAdapter:
         event_id = body.get("event_id")
         if not isinstance(event_id, str):
             return True
-        if await self.app.service.first_delivery(Platform.SLACK, event_delivery_id(event_id)):
+        if await self.app.dispatcher.first_delivery(Platform.SLACK, event_delivery_id(event_id)):
             return True
         retry = request.headers.get("x-slack-retry-num", ["?"])[0]
         reason = request.headers.get("x-slack-retry-reason", ["?"])[0]

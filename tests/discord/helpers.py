@@ -13,7 +13,7 @@ from adapters.discord.publisher import DiscordPublisher
 from bot.bootstrap import App, ManualClock
 from bot.identity import Platform
 from bot.questions import Question, QuestionType
-from bot.service import WorkResult
+from bot.usecases.scheduling import WorkResult
 from tests.discord.conftest import World
 
 Message = ResponseMessage | discord.Message
@@ -119,7 +119,7 @@ async def tick(
     """The scheduler's run at `at` today, publishing through the Discord publisher."""
     clock.set(dt.datetime.combine(clock.now().date(), at, dt.UTC))
     publisher = DiscordPublisher(client)
-    return await app.service.run_due(clock.now(), {Platform.DISCORD: publisher})
+    return await app.work.run_due(clock.now(), {Platform.DISCORD: publisher})
 
 
 async def post_daily(

@@ -22,6 +22,7 @@ from bot.identity import PlaceRef, Platform
 from bot.replies import RoundReveal
 from bot.settings import Settings
 from bot.storage.tables import answers
+from bot.usecases import daily
 from tests.discord.fake_discord import OP_IDENTIFY, FakeDiscord, Request
 
 TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
@@ -114,7 +115,7 @@ async def test_a_duplicated_click_delivery_is_answered_once(
     runtime: Runtime, fake: FakeDiscord, app: App, clock: ManualClock
 ) -> None:
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
-    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
     assert opened is not None
     _, card = opened
     view = render(card).view
@@ -155,11 +156,11 @@ async def posted_question(
 ) -> tuple[str, RoundReveal]:
     """A daily question published to `place`, then its round closed: the question's message
     id and the reveal for the publisher to post in reply."""
-    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
     assert opened is not None
     rnd, card = opened
     question_ref = await runtime.publisher.publish(place, card)
-    reveal = await app.service.close_daily_round(rnd.id, clock.now())
+    reveal = await daily.close_daily_round(app.ctx, rnd.id, clock.now())
     assert reveal is not None and question_ref is not None
     return question_ref, reveal
 
@@ -218,7 +219,7 @@ async def test_a_modal_answer_over_the_wire(
 ) -> None:
     # The submission as Discord sends it, read without any Modal object kept by the bot.
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
-    opened = await app.service.open_daily_round(place, clock.now(), question_id="ss-median")
+    opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
     assert opened is not None
     callback, followup = await interact(fake, modal_submit(fake, f"sb:d:{opened[0].id}:modal", "B"))
     assert callback.body == {"type": 5, "data": {"flags": 64}}

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.bootstrap import ManualClock
 from bot.identity import PlaceRef, Platform
 from bot.storage.tables import answers
+from bot.usecases import daily
 from tests.slack.conftest import CHANNEL, SlackRig
 from tests.slack.fake_slack import TEAM, Call
 
@@ -38,7 +39,7 @@ async def configure(rig: SlackRig, difficulty: str) -> None:
 
 async def post_daily(rig: SlackRig, clock: ManualClock) -> Call:
     clock.set(clock.now().replace(hour=9, minute=0))
-    [result] = await rig.app.service.run_due(clock.now(), {Platform.SLACK: rig.publisher})
+    [result] = await rig.app.work.run_due(clock.now(), {Platform.SLACK: rig.publisher})
     assert result.status == "published"
     [card] = rig.fake.of("chat.postMessage")
     assert card.args["channel"] == CHANNEL
@@ -49,7 +50,7 @@ async def post_daily(rig: SlackRig, clock: ManualClock) -> Call:
 
 async def reveal(rig: SlackRig, clock: ManualClock) -> Call:
     clock.set(clock.now().replace(hour=17, minute=0))
-    [result] = await rig.app.service.run_due(clock.now(), {Platform.SLACK: rig.publisher})
+    [result] = await rig.app.work.run_due(clock.now(), {Platform.SLACK: rig.publisher})
     assert result.status == "published"
     return rig.fake.of("chat.postMessage")[-1]
 
@@ -111,7 +112,7 @@ async def publish_round(
 ) -> Call:
     """Open today's round in `channel` on `question_id`; returns its card as posted."""
     place = PlaceRef(Platform.SLACK, TEAM, channel)
-    opened = await rig.app.service.open_daily_round(place, clock.now(), question_id)
+    opened = await daily.open_daily_round(rig.app.ctx, place, clock.now(), question_id)
     assert opened is not None
     await rig.publisher.publish(place, opened[1])
     return rig.fake.of("chat.postMessage")[-1]

@@ -152,14 +152,14 @@ async def test_an_event_is_acknowledged_before_its_delivery_is_claimed(
     rig: SlackRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The claim is a database write; Slack wants the ack within 3 s whatever the database does.
-    claimed = rig.app.service.first_delivery
+    claimed = rig.app.dispatcher.first_delivery
     database_free = asyncio.Event()
 
     async def slow_claim(platform: Platform, delivery_id: str) -> bool:
         await database_free.wait()
         return await claimed(platform, delivery_id)
 
-    monkeypatch.setattr(rig.app.service, "first_delivery", slow_claim)
+    monkeypatch.setattr(rig.app.dispatcher, "first_delivery", slow_claim)
     async with asyncio.timeout(10):  # without the fix the ack waits for the claim: a hang
         status, _ = await rig.driver.event(home_event("UBOB"), "EvSlow")
     assert status == 200

@@ -1,0 +1,176 @@
+"""Plain records the core and its stores exchange: rows as the core sees them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.schedule import ChannelSchedule
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    workspace: str
+    external_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class TeamRecord:
+    id: int
+    name: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelRecord:
+    id: int
+    platform: str
+    workspace: str
+    external_id: str
+    enabled: bool
+    schedule: ChannelSchedule
+    topics: tuple[str, ...]
+    difficulty: str  # easy | medium | hard | mixed
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    id: int
+    channel_id: int
+    workspace: str
+    local_date: dt.date
+    question_id: str
+    order: tuple[int, ...]
+    opened_at: dt.datetime
+    closes_at: dt.datetime
+    closed_at: dt.datetime | None
+    post_ref: str | None
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    user_id: int
+    display_name: str
+    given: str
+    normalized: str
+    correct: bool
+    points: int
+    answered_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class QuizRecord:
+    id: int
+    user_id: int
+    question_ids: tuple[str, ...]
+    orders: tuple[tuple[int, ...], ...]
+    position: int
+    awaiting_rating: bool
+    active: bool
+
+    @property
+    def current(self) -> str | None:
+        return self.question_ids[self.position] if self.position < len(self.question_ids) else None
+
+
+@dataclass(frozen=True)
+class QuizTally:
+    answered: int
+    correct: int
+    points: int
+    rated: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PointAward:
+    """Points for one event, attributed to the period keys of the place it happened in."""
+
+    user_id: int
+    points: int
+    correct: bool
+    source: str  # daily | quiz
+    day: dt.date
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    subject_id: int
+    name: str
+    points: int
+    correct: int
+    rank: int
+
+
+@dataclass(frozen=True)
+class TeamEntry:
+    team_id: int
+    name: str
+    points: int
+    active: int
+    members: int
+    rank: int
+
+    @property
+    def per_active(self) -> float:
+        return self.points / self.active if self.active else 0.0
+
+
+@dataclass(frozen=True)
+class UserStatsRecord:
+    answered: int
+    correct: int
+    current_streak: int
+    best_streak: int
+    by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """A piece of scheduled work as claimed in the database."""
+
+    channel_id: int
+    kind: str
+    period: str
+    status: str  # claimed | published | failed | skipped
+    attempts: int
+    owner: str
+    message_ref: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class TallySnapshotRow:
+    team_id: int
+    rank: int
+    points: int
+    active: int
+
+
+@dataclass(frozen=True)
+class DailyAnswer:
+    """A daily-round answer that passed every check the core makes without the database."""
+
+    platform: str
+    delivery_id: str | None
+    workspace: str
+    external_id: str
+    display_name: str
+    channel: str
+    round_id: int
+    topic: str
+    given: str
+    normalized: str
+    correct: bool
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DailyAnswerOutcome:
+    """What became of a DailyAnswer: stored | already | closed | duplicate | no_channel."""
+
+    status: str
+    timezone: str = "UTC"  # the channel's, read in the same transaction
+    given: str = ""  # the answer locked in earlier, when `already`

@@ -1,0 +1,285 @@
+"""Daily answers: locked in once per user and round, batched under bursts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from bot.records import (
+    AnswerRecord,
+    DailyAnswer,
+    DailyAnswerOutcome,
+)
+from bot.storage.batch import WriteBatcher
+from bot.storage.database import Database
+from bot.storage.rows import (
+    CLOSED,
+    DUPLICATE,
+    NO_CHANNEL,
+    name_key,
+    utc,
+)
+from bot.storage.tables import (
+    answers,
+    channels,
+    deliveries,
+    rounds,
+    users,
+)
+
+
+class SqlAnswerStore:
+    """Answers to daily rounds; bursts share one write (group commit)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._daily_answers = WriteBatcher(db, self._write_daily_answers)
+
+    async def flush(self) -> None:
+        """Wait for queued batched writes (before the engine is disposed)."""
+        await self._daily_answers.idle()
+
+    async def add_answer(
+        self,
+        round_id: int,
+        user_id: int,
+        topic: str,
+        given: str,
+        normalized: str,
+        correct: bool,
+        at: dt.datetime,
+    ) -> bool:
+        """Lock in one answer; False when the user already answered (any process, any click)."""
+        stmt = (
+            self.db.insert(answers)
+            .values(
+                round_id=round_id,
+                user_id=user_id,
+                topic=topic,
+                given=given[:300],
+                normalized=normalized[:300],
+                correct=correct,
+                answered_at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(answers.c.id)
+        )
+        async with self.db.write() as conn:
+            # The round must still be open inside the same transaction as the insert; FOR
+            # SHARE makes a close in another PostgreSQL process wait for this answer (or this
+            # answer see it closed). SQLite's writer lock already orders them.
+            still_open = (
+                await conn.execute(
+                    sa.select(rounds.c.id)
+                    .where(rounds.c.id == round_id, rounds.c.closed_at.is_(None))
+                    .with_for_update(read=True)
+                )
+            ).first()
+            if still_open is None:
+                return False
+            return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def submit_daily_answer(self, answer: DailyAnswer) -> DailyAnswerOutcome:
+        """Claim the delivery, upsert the user and lock the answer in, as one write shared with
+        every answer arriving meanwhile (group commit). `no_channel` writes nothing."""
+        return await self._daily_answers.submit(answer)
+
+    def _write_daily_answers(
+        self, conn: sa.Connection, batch: Sequence[DailyAnswer]
+    ) -> list[DailyAnswerOutcome]:
+        # Set-based: four statements per batch in the usual case, whatever its size. Rows are
+        # written in key order so two processes writing overlapping keys cannot deadlock.
+        out: list[DailyAnswerOutcome | None] = [None] * len(batch)
+        places = sorted({(a.workspace, a.channel) for a in batch})
+        round_ids = sorted({a.round_id for a in batch})
+        # One look-up for the channels and the rounds still open. FOR SHARE (PostgreSQL; the
+        # SQLite writer lock already excludes it): a round being closed by another process
+        # waits for these answers to commit, or these answers see it closed.
+        zones: dict[tuple[str, str], str] = {}
+        open_rounds: set[int] = set()
+        for r in conn.execute(
+            sa.select(
+                channels.c.workspace, channels.c.external_id, channels.c.timezone, rounds.c.id
+            )
+            .select_from(
+                channels.join(
+                    rounds, sa.and_(rounds.c.id.in_(round_ids), rounds.c.closed_at.is_(None))
+                )
+            )
+            .where(sa.tuple_(channels.c.workspace, channels.c.external_id).in_(places))
+            .with_for_update(read=True, of=rounds)
+        ):
+            zones[(r.workspace, r.external_id)] = r.timezone
+            open_rounds.add(r.id)
+        unseen = [p for p in places if p not in zones]
+        if unseen:  # a channel whose rounds are all closed, or no channel at all
+            for row in conn.execute(
+                sa.select(channels.c.workspace, channels.c.external_id, channels.c.timezone).where(
+                    sa.tuple_(channels.c.workspace, channels.c.external_id).in_(unseen)
+                )
+            ):
+                zones[(row.workspace, row.external_id)] = row.timezone
+        live: list[int] = []
+        for i, a in enumerate(batch):
+            if (a.workspace, a.channel) in zones:
+                live.append(i)
+            else:
+                out[i] = NO_CHANNEL  # the caller takes the general path, which creates it
+
+        # A redelivered event or repeated click id is answered "duplicate" and does nothing else.
+        first_delivery: dict[tuple[str, str], int] = {}
+        for i in live:
+            a = batch[i]
+            if a.delivery_id is not None:
+                first_delivery.setdefault((a.platform, a.delivery_id), i)
+        if first_delivery:
+            claimed = {
+                (r.platform, r.delivery_id)
+                for r in conn.execute(
+                    self.db.insert(deliveries)
+                    .on_conflict_do_nothing()
+                    .returning(deliveries.c.platform, deliveries.c.delivery_id),
+                    [
+                        {"platform": p, "delivery_id": d, "received_at": batch[i].at}
+                        for (p, d), i in sorted(first_delivery.items())
+                    ],
+                )
+            }
+            kept = []
+            for i in live:
+                a = batch[i]
+                if a.delivery_id is None:
+                    kept.append(i)
+                    continue
+                delivery = (a.platform, a.delivery_id)
+                if first_delivery[delivery] == i and delivery in claimed:
+                    kept.append(i)
+                else:
+                    out[i] = DUPLICATE
+            live = kept
+
+        user_ids = self._ensure_users(conn, [batch[i] for i in live])
+        first_answer: dict[tuple[int, int], int] = {}
+        repeats: list[tuple[int, tuple[int, int]]] = []
+        for i in live:
+            a = batch[i]
+            if a.round_id not in open_rounds:
+                out[i] = CLOSED
+                continue
+            key = (a.round_id, user_ids[(a.workspace, a.external_id)])
+            if key in first_answer:
+                repeats.append((i, key))  # a second click in the same batch
+            else:
+                first_answer[key] = i
+        inserted: set[tuple[int, int]] = set()
+        if first_answer:
+            inserted = {
+                (r.round_id, r.user_id)
+                for r in conn.execute(
+                    self.db.insert(answers)
+                    .on_conflict_do_nothing()
+                    .returning(answers.c.round_id, answers.c.user_id),
+                    [
+                        {
+                            "round_id": key[0],
+                            "user_id": key[1],
+                            "topic": batch[i].topic,
+                            "given": batch[i].given[:300],
+                            "normalized": batch[i].normalized[:300],
+                            "correct": batch[i].correct,
+                            "answered_at": batch[i].at,
+                        }
+                        for key, i in sorted(first_answer.items())
+                    ],
+                )
+            }
+        earlier: dict[tuple[int, int], str] = {}
+        taken = sorted(k for k in first_answer if k not in inserted)
+        if taken:
+            earlier = {
+                (r.round_id, r.user_id): r.given
+                for r in conn.execute(
+                    sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
+                        sa.tuple_(answers.c.round_id, answers.c.user_id).in_(taken)
+                    )
+                )
+            }
+
+        def locked(key: tuple[int, int]) -> DailyAnswerOutcome:
+            if key in inserted:
+                return DailyAnswerOutcome("already", given=batch[first_answer[key]].given[:300])
+            if key in earlier:
+                return DailyAnswerOutcome("already", given=earlier[key])
+            return CLOSED  # the earlier answer vanished (forgotten user): as add_answer says
+
+        for key, i in first_answer.items():
+            a = batch[i]
+            zone = zones[(a.workspace, a.channel)]
+            out[i] = DailyAnswerOutcome("stored", zone) if key in inserted else locked(key)
+        for i, key in repeats:
+            out[i] = locked(key)
+        assert all(o is not None for o in out)
+        return [o for o in out if o is not None]
+
+    def _ensure_users(
+        self, conn: sa.Connection, wanted: Sequence[DailyAnswer]
+    ) -> dict[tuple[str, str], int]:
+        """ensure_user for many in one statement: the same rows and names it would leave."""
+        names = {(a.workspace, a.external_id): a.display_name for a in wanted}  # last one wins
+        if not names:
+            return {}
+        # Upserting every user (not only the new or renamed) saves a round trip per batch;
+        # the row ends the same, and the batch is a write transaction anyway.
+        stmt = self.db.insert(users)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[users.c.workspace, users.c.external_id],
+            set_={"display_name": stmt.excluded.display_name, "name_key": stmt.excluded.name_key},
+        ).returning(users.c.id, users.c.workspace, users.c.external_id)
+        at = wanted[0].at
+        rows = conn.execute(
+            stmt,
+            [
+                {
+                    "workspace": ws,
+                    "external_id": ext,
+                    "display_name": names[(ws, ext)],
+                    "name_key": name_key(names[(ws, ext)]),
+                    "created_at": at,
+                }
+                for ws, ext in sorted(names)
+            ],
+        )
+        return {(r.workspace, r.external_id): r.id for r in rows}
+
+    async def get_answer(self, round_id: int, user_id: int) -> AnswerRecord | None:
+        found = await self._answers(round_id, user_id)
+        return found[0] if found else None
+
+    async def round_answers(self, round_id: int) -> list[AnswerRecord]:
+        return await self._answers(round_id, None)
+
+    async def _answers(self, round_id: int, user_id: int | None) -> list[AnswerRecord]:
+        query = (
+            sa.select(answers, users.c.display_name)
+            .join(users, users.c.id == answers.c.user_id)
+            .where(answers.c.round_id == round_id)
+            .order_by(answers.c.id)
+        )
+        if user_id is not None:
+            query = query.where(answers.c.user_id == user_id)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            AnswerRecord(
+                r.user_id,
+                r.display_name,
+                r.given,
+                r.normalized,
+                r.correct,
+                r.points,
+                utc(r.answered_at),
+            )
+            for r in rows
+        ]

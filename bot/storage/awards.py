@@ -1,0 +1,163 @@
+"""Point awards: events and every running total they move, set-based."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.records import (
+    PointAward,
+)
+from bot.schedule import month_key, week_key
+from bot.storage.database import Database
+from bot.storage.rows import (
+    chunks,
+)
+from bot.storage.tables import (
+    memberships,
+    point_events,
+    score_counts,
+    team_active,
+    totals,
+)
+
+
+async def award_many(
+    db: Database, conn: AsyncConnection, workspace: str, awards: Sequence[PointAward]
+) -> None:
+    """Record point events and move every running total they touch, set-based: the
+    totals per user and team and period, the score histogram behind ranks, and each
+    team's active members. Keys are written in sorted order, so concurrent transactions
+    on PostgreSQL take their row locks in one order and cannot deadlock."""
+    if not awards:
+        return
+    team_of: dict[int, int] = {}
+    for chunk in chunks(sorted({a.user_id for a in awards})):
+        found = await conn.execute(
+            sa.select(memberships.c.user_id, memberships.c.team_id).where(
+                memberships.c.user_id.in_(chunk)
+            )
+        )
+        team_of.update({r.user_id: r.team_id for r in found})
+    events: list[dict[str, Any]] = []
+    moved: dict[tuple[str, str, int], list[int]] = {}  # (period, kind, id): points, ok, n
+    active: set[tuple[str, int, int]] = set()  # (period, team, user)
+    for award in awards:
+        team_id = team_of.get(award.user_id)
+        week, month = week_key(award.day), month_key(award.day)
+        events.append(
+            {
+                "workspace": workspace,
+                "user_id": award.user_id,
+                "team_id": team_id,
+                "source": award.source,
+                "points": award.points,
+                "correct": award.correct,
+                "week": week,
+                "month": month,
+                "day": award.day,
+                "occurred_at": award.at,
+            }
+        )
+        for period in ("all", week, month):
+            subjects = [("user", award.user_id)]
+            if team_id is not None:
+                subjects.append(("team", team_id))
+                active.add((period, team_id, award.user_id))
+            for kind, subject in subjects:
+                total = moved.setdefault((period, kind, subject), [0, 0, 0])
+                total[0] += award.points
+                total[1] += int(award.correct)
+                total[2] += 1
+    await conn.execute(point_events.insert(), events)
+
+    # Only the transaction whose row lands counts a newly active member.
+    newly_active: Counter[tuple[str, int]] = Counter()
+    if active:
+        landed = await conn.execute(
+            db.insert(team_active)
+            .on_conflict_do_nothing()
+            .returning(team_active.c.period, team_active.c.team_id),
+            [
+                {"workspace": workspace, "period": p, "team_id": t, "user_id": u}
+                for p, t, u in sorted(active)
+            ],
+        )
+        newly_active.update((r.period, r.team_id) for r in landed)
+
+    stmt = db.insert(totals)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            totals.c.workspace,
+            totals.c.period,
+            totals.c.kind,
+            totals.c.subject_id,
+        ],
+        set_={
+            "points": totals.c.points + stmt.excluded.points,
+            "correct": totals.c.correct + stmt.excluded.correct,
+            "answered": totals.c.answered + stmt.excluded.answered,
+            "active": totals.c.active + stmt.excluded.active,
+        },
+    ).returning(
+        totals.c.period, totals.c.kind, totals.c.subject_id, totals.c.points, totals.c.correct
+    )
+    after = await conn.execute(
+        stmt,
+        [
+            {
+                "workspace": workspace,
+                "period": period,
+                "kind": kind,
+                "subject_id": subject,
+                "points": change[0],
+                "correct": change[1],
+                "answered": change[2],
+                "active": newly_active[(period, subject)] if kind == "team" else 0,
+            }
+            for (period, kind, subject), change in sorted(moved.items())
+        ],
+    )
+    # A player's (points, correct) moved from one histogram bucket to another; what it
+    # was is what it is now less this change.
+    buckets: Counter[tuple[str, int, int]] = Counter()
+    for r in after:
+        if r.kind != "user":
+            continue
+        change = moved[(r.period, "user", r.subject_id)]
+        old = (r.points - change[0], r.correct - change[1])
+        if old == (r.points, r.correct):
+            continue
+        if old[0] > 0:
+            buckets[(r.period, *old)] -= 1
+        if r.points > 0:
+            buckets[(r.period, r.points, r.correct)] += 1
+    await move_buckets(db, conn, workspace, buckets)
+
+
+async def move_buckets(
+    db: Database, conn: AsyncConnection, workspace: str, buckets: Counter[tuple[str, int, int]]
+) -> None:
+    rows = [
+        {"workspace": workspace, "period": p, "points": pts, "correct": ok, "users": n}
+        for (p, pts, ok), n in sorted(buckets.items())
+        if n
+    ]
+    if rows:
+        stmt = db.insert(score_counts)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    score_counts.c.workspace,
+                    score_counts.c.period,
+                    score_counts.c.points,
+                    score_counts.c.correct,
+                ],
+                set_={"users": score_counts.c.users + stmt.excluded.users},
+            ),
+            rows,
+        )

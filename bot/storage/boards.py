@@ -1,0 +1,290 @@
+"""Leaderboards, stats and tally snapshots, read from the running totals."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.records import (
+    BoardEntry,
+    TallySnapshotRow,
+    TeamEntry,
+    UserStatsRecord,
+)
+from bot.storage.database import Database
+from bot.storage.tables import (
+    answers,
+    memberships,
+    point_events,
+    quiz_answers,
+    score_counts,
+    tally_rows,
+    team_active,
+    teams,
+    totals,
+    user_stats,
+    users,
+)
+
+
+class SqlBoardStore:
+    """Reads of the running totals, the rank histogram and tally snapshots."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _user_board(self, workspace: str, period: str) -> sa.Select[Any]:
+        return (
+            sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
+            .join(users, users.c.id == totals.c.subject_id)
+            .where(
+                totals.c.workspace == workspace,
+                totals.c.period == period,
+                totals.c.kind == "user",
+                totals.c.points > 0,
+            )
+        )
+
+    async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]:
+        # Ties: more correct answers first, then the earlier player (lower id): deterministic.
+        query = (
+            self._user_board(workspace, period)
+            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            BoardEntry(r.subject_id, r.display_name, r.points, r.correct, i)
+            for i, r in enumerate(rows, start=1)
+        ]
+
+    async def user_rank(self, workspace: str, period: str, user_id: int) -> BoardEntry | None:
+        async with self.db.read() as conn:
+            mine = (
+                await conn.execute(
+                    self._user_board(workspace, period).where(totals.c.subject_id == user_id)
+                )
+            ).first()
+            if mine is None:
+                return None
+            # Ahead: everyone in a better (points, correct) bucket of the histogram, and those
+            # tied on both who played first (lower id): a short range of ix_totals_rank.
+            ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
+                score_counts.c.workspace == workspace,
+                score_counts.c.period == period,
+                sa.or_(
+                    score_counts.c.points > mine.points,
+                    sa.and_(
+                        score_counts.c.points == mine.points,
+                        score_counts.c.correct > mine.correct,
+                    ),
+                ),
+            )
+            tied = sa.select(sa.func.count()).where(
+                totals.c.workspace == workspace,
+                totals.c.period == period,
+                totals.c.kind == "user",
+                totals.c.points == mine.points,
+                totals.c.correct == mine.correct,
+                totals.c.subject_id < user_id,
+            )
+            better = (
+                await conn.execute(sa.select(ahead.scalar_subquery() + tied.scalar_subquery()))
+            ).scalar_one()
+        return BoardEntry(user_id, mine.display_name, mine.points, mine.correct, int(better) + 1)
+
+    async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
+        # Active and member counts are kept beside the points (see _award_many and the team
+        # methods): one row per team, no count over the workspace's players.
+        query = (
+            sa.select(
+                teams.c.id,
+                teams.c.name,
+                totals.c.points,
+                totals.c.active,
+                teams.c.members,
+            )
+            .join(teams, teams.c.id == totals.c.subject_id)
+            .where(
+                totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team"
+            )
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        # Rank by points per active member so small teams compete fairly; ties by total, name
+        # (then id: a deleted team keeps its name). Plain tuples: a board has a row per team.
+        ranked = sorted(
+            (
+                -(points / active if active else 0),
+                -points,
+                name.casefold(),
+                team,
+                name,
+                points,
+                active,
+                members,
+            )
+            for team, name, points, active, members in rows
+        )
+        return [TeamEntry(*r[3:], i) for i, r in enumerate(ranked, start=1)]
+
+    async def user_stats(self, user_id: int) -> UserStatsRecord:
+        daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
+        quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
+            quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
+        )
+        both = sa.union_all(daily, quiz).subquery()
+        query = sa.select(
+            both.c.topic,
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
+        ).group_by(both.c.topic)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            streak = (
+                await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
+            ).first()
+        # Sorted here rather than by the database's collation (see list_teams).
+        by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in rows))
+        return UserStatsRecord(
+            answered=sum(n for _, n, _ in by_topic),
+            correct=sum(ok for _, _, ok in by_topic),
+            current_streak=streak.current_streak if streak else 0,
+            best_streak=streak.best_streak if streak else 0,
+            by_topic=by_topic,
+        )
+
+    async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
+        """Totals recomputed from the raw point events; tests compare it with `totals`."""
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(point_events).where(point_events.c.workspace == workspace)
+                )
+            ).all()
+        out: Counter[tuple[str, str, int]] = Counter()
+        for r in rows:
+            for period in ("all", r.week, r.month):
+                out[(period, "user", r.user_id)] += r.points
+                if r.team_id is not None:
+                    out[(period, "team", r.team_id)] += r.points
+        return dict(out)
+
+    async def stored_totals(self, workspace: str) -> dict[tuple[str, str, int], int]:
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(sa.select(totals).where(totals.c.workspace == workspace))
+            ).all()
+        return {(r.period, r.kind, r.subject_id): r.points for r in rows}
+
+    async def counter_drift(self, workspace: str) -> dict[str, list[Any]]:
+        """Counters kept beside the totals that disagree with a recount of the rows they
+        summarise (empty when all agree); tests and the benchmark loader check it."""
+        drift: dict[str, list[Any]] = {}
+        async with self.db.read() as conn:
+            histogram = {
+                (r.period, r.points, r.correct): r.users
+                for r in await conn.execute(
+                    sa.select(score_counts).where(
+                        score_counts.c.workspace == workspace, score_counts.c.users != 0
+                    )
+                )
+            }
+            recounted = {
+                (r.period, r.points, r.correct): r.n
+                for r in await conn.execute(
+                    sa.select(
+                        totals.c.period,
+                        totals.c.points,
+                        totals.c.correct,
+                        sa.func.count().label("n"),
+                    )
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.kind == "user",
+                        totals.c.points > 0,
+                    )
+                    .group_by(totals.c.period, totals.c.points, totals.c.correct)
+                )
+            }
+            if histogram != recounted:
+                drift["score_counts"] = sorted(set(histogram.items()) ^ set(recounted.items()))
+            active = sa.select(sa.func.count()).where(
+                team_active.c.workspace == totals.c.workspace,
+                team_active.c.period == totals.c.period,
+                team_active.c.team_id == totals.c.subject_id,
+            )
+            wrong_active = (
+                await conn.execute(
+                    sa.select(totals.c.period, totals.c.subject_id, totals.c.active).where(
+                        totals.c.workspace == workspace,
+                        totals.c.kind == "team",
+                        totals.c.active != active.scalar_subquery(),
+                    )
+                )
+            ).all()
+            if wrong_active:
+                drift["active"] = [tuple(r) for r in wrong_active]
+            members = sa.select(sa.func.count()).where(memberships.c.team_id == teams.c.id)
+            wrong_members = (
+                await conn.execute(
+                    sa.select(teams.c.id, teams.c.members).where(
+                        teams.c.workspace == workspace, teams.c.members != members.scalar_subquery()
+                    )
+                )
+            ).all()
+            if wrong_members:
+                drift["members"] = [tuple(r) for r in wrong_members]
+        return drift
+
+    async def last_tally(
+        self, channel_id: int, before: str
+    ) -> tuple[str, dict[int, TallySnapshotRow]] | None:
+        """The most recent tally snapshot of the channel for a week before `before`."""
+        async with self.db.read() as conn:
+            period = (
+                await conn.execute(
+                    sa.select(sa.func.max(tally_rows.c.period)).where(
+                        tally_rows.c.channel_id == channel_id, tally_rows.c.period < before
+                    )
+                )
+            ).scalar_one_or_none()
+            if period is None:
+                return None
+            rows = (
+                await conn.execute(
+                    sa.select(tally_rows).where(
+                        tally_rows.c.channel_id == channel_id, tally_rows.c.period == period
+                    )
+                )
+            ).all()
+        return period, {
+            r.team_id: TallySnapshotRow(r.team_id, r.rank, r.points, r.active) for r in rows
+        }
+
+    async def save_tally(
+        self, channel_id: int, period: str, rows: Iterable[TallySnapshotRow]
+    ) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                tally_rows.delete().where(
+                    tally_rows.c.channel_id == channel_id, tally_rows.c.period == period
+                )
+            )
+            values = [
+                {
+                    "channel_id": channel_id,
+                    "period": period,
+                    "team_id": r.team_id,
+                    "rank": r.rank,
+                    "points": r.points,
+                    "active": r.active,
+                }
+                for r in rows
+            ]
+            if values:
+                await conn.execute(tally_rows.insert(), values)

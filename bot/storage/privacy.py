@@ -1,0 +1,90 @@
+"""Forgetting a user: their rows go, their points come off every total."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sqlalchemy as sa
+
+from bot.storage.awards import move_buckets
+from bot.storage.database import Database
+from bot.storage.membership import lock_teams, membership_for_update, recount_members
+from bot.storage.tables import (
+    answers,
+    memberships,
+    point_events,
+    quiz_answers,
+    quizzes,
+    team_active,
+    totals,
+    user_stats,
+    users,
+)
+
+
+class SqlPrivacyStore:
+    """Deletes a user and takes their points off every running total."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def forget_user(self, user_id: int) -> None:
+        """Delete the user and everything that is theirs, and take their points off the totals
+        and off every counter kept beside them."""
+        async with self.db.write() as conn:
+            team = await membership_for_update(conn, user_id)
+            locked = await lock_teams(conn, [team] if team else [])
+            events = (
+                await conn.execute(sa.select(point_events).where(point_events.c.user_id == user_id))
+            ).all()
+            team_points: Counter[tuple[str, str, int]] = Counter()
+            team_correct: Counter[tuple[str, str, int]] = Counter()
+            team_answered: Counter[tuple[str, str, int]] = Counter()
+            for e in events:
+                if e.team_id is None:
+                    continue
+                for period in ("all", e.week, e.month):
+                    key = (e.workspace, period, e.team_id)
+                    team_points[key] += e.points
+                    team_correct[key] += int(e.correct)
+                    team_answered[key] += 1
+            team_active_rows = {
+                (r.workspace, r.period, r.team_id)
+                for r in await conn.execute(
+                    sa.select(team_active).where(team_active.c.user_id == user_id)
+                )
+            }
+            for key in sorted(set(team_points) | team_active_rows):
+                workspace, period, team_id = key
+                await conn.execute(
+                    totals.update()
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.period == period,
+                        totals.c.kind == "team",
+                        totals.c.subject_id == team_id,
+                    )
+                    .values(
+                        points=totals.c.points - team_points[key],
+                        correct=totals.c.correct - team_correct[key],
+                        answered=totals.c.answered - team_answered[key],
+                        active=totals.c.active - int(key in team_active_rows),
+                    )
+                )
+            buckets: dict[str, Counter[tuple[str, int, int]]] = {}
+            for r in await conn.execute(
+                sa.select(totals).where(
+                    totals.c.kind == "user", totals.c.subject_id == user_id, totals.c.points > 0
+                )
+            ):
+                buckets.setdefault(r.workspace, Counter())[(r.period, r.points, r.correct)] -= 1
+            for workspace, moved in sorted(buckets.items()):
+                await move_buckets(self.db, conn, workspace, moved)
+            await conn.execute(
+                totals.delete().where(totals.c.kind == "user", totals.c.subject_id == user_id)
+            )
+            await conn.execute(team_active.delete().where(team_active.c.user_id == user_id))
+            for table in (point_events, quiz_answers, quizzes, answers, memberships, user_stats):
+                await conn.execute(table.delete().where(table.c.user_id == user_id))
+            await conn.execute(users.delete().where(users.c.id == user_id))
+            await recount_members(conn, locked)

@@ -1,0 +1,102 @@
+"""Row to record mapping and small helpers shared by the SQL stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.records import ChannelRecord, ClaimRecord, DailyAnswerOutcome, QuizRecord, RoundRecord
+from bot.schedule import ChannelSchedule, mask_to_days, parse_hhmm
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands datetimes back naive; everything is stored in UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def order_text(order: Iterable[int]) -> str:
+    return ",".join(str(i) for i in order)
+
+
+def order_parse(text: str) -> tuple[int, ...]:
+    return tuple(int(i) for i in text.split(",") if i != "")
+
+
+def channel_record(row: Any) -> ChannelRecord:
+    schedule = ChannelSchedule(
+        timezone=row.timezone,
+        post_time=parse_hhmm(row.post_time),
+        close_time=parse_hhmm(row.close_time),
+        days=mask_to_days(row.days),
+        weekly_day=row.weekly_day,
+        weekly_time=parse_hhmm(row.weekly_time),
+        paused=row.paused,
+    )
+    topics = tuple(t for t in row.topics.split(",") if t)
+    return ChannelRecord(
+        row.id,
+        row.platform,
+        row.workspace,
+        row.external_id,
+        row.enabled,
+        schedule,
+        topics,
+        row.difficulty,
+    )
+
+
+def round_record(row: Any) -> RoundRecord:
+    return RoundRecord(
+        id=row.id,
+        channel_id=row.channel_id,
+        workspace=row.workspace,
+        local_date=row.local_date,
+        question_id=row.question_id,
+        order=order_parse(row.choice_order),
+        opened_at=utc(row.opened_at),
+        closes_at=utc(row.closes_at),
+        closed_at=utc(row.closed_at) if row.closed_at else None,
+        post_ref=row.post_ref,
+    )
+
+
+def claim_record(row: Any) -> ClaimRecord:
+    return ClaimRecord(
+        row.channel_id,
+        row.kind,
+        row.period,
+        row.status,
+        row.attempts,
+        row.owner,
+        row.message_ref,
+        row.error,
+    )
+
+
+def quiz_record(row: Any) -> QuizRecord:
+    ids = tuple(row.question_ids.split(","))
+    orders = tuple(order_parse(part) for part in row.orders.split(";"))
+    return QuizRecord(
+        row.id, row.user_id, ids, orders, row.position, row.awaiting_rating, row.active
+    )
+
+
+# How many rounds `round_snapshot` remembers; a process sees a handful of open rounds a day.
+ROUND_CACHE_SIZE = 4096
+# Ids per IN list: PostgreSQL (asyncpg) takes at most 32767 parameters per statement.
+IN_CHUNK = 5000
+
+
+def chunks(values: Sequence[int], size: int = IN_CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+NO_CHANNEL = DailyAnswerOutcome("no_channel")
+DUPLICATE = DailyAnswerOutcome("duplicate")
+CLOSED = DailyAnswerOutcome("closed")

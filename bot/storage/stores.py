@@ -1,0 +1,30 @@
+"""The SQL implementation of every store port, built on one shared Database."""
+
+from __future__ import annotations
+
+from bot.ports import Stores
+from bot.storage.answers import SqlAnswerStore
+from bot.storage.boards import SqlBoardStore
+from bot.storage.channels import SqlChannelStore
+from bot.storage.claims import SqlClaimStore
+from bot.storage.database import Database
+from bot.storage.privacy import SqlPrivacyStore
+from bot.storage.quizzes import SqlQuizStore
+from bot.storage.rounds import SqlRoundStore
+from bot.storage.teams import SqlTeamStore
+from bot.storage.users import SqlUserStore
+
+
+def sql_stores(db: Database) -> Stores:
+    """Every store over one engine and one writer, so transactions keep their boundaries."""
+    return Stores(
+        users=SqlUserStore(db),
+        teams=SqlTeamStore(db),
+        channels=SqlChannelStore(db),
+        rounds=SqlRoundStore(db),
+        answers=SqlAnswerStore(db),
+        quizzes=SqlQuizStore(db),
+        boards=SqlBoardStore(db),
+        claims=SqlClaimStore(db),
+        privacy=SqlPrivacyStore(db),
+    )

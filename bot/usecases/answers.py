@@ -1,0 +1,50 @@
+"""Answers: route `answer` and answer clicks to the running quiz or the channel's round."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin, Platform
+from bot.replies import Notice, Reply
+from bot.usecases.context import Context, UserError
+from bot.usecases.daily import answer_daily, answer_daily_batched
+from bot.usecases.quiz import answer_quiz
+
+
+async def first_delivery(ctx: Context, platform: Platform, delivery_id: str) -> bool:
+    """True the first time a platform delivery (event id, action id) is seen, False for a
+    retry or repeat; adapters ask before acting on deliveries that have no SubmitAnswer."""
+    return await ctx.stores.claims.claim_delivery(platform.value, delivery_id, ctx.clock.now())
+
+
+async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
+    if cmd.round_id is not None:
+        fast = await answer_daily_batched(ctx, cmd, cmd.round_id, origin)
+        if fast is not None:
+            return fast
+    now = ctx.clock.now()
+    if cmd.delivery_id and not await ctx.stores.claims.claim_delivery(
+        origin.place.platform.value, cmd.delivery_id, now
+    ):
+        return [Notice(m.DUPLICATE_DELIVERY)]
+    actor = await ctx.actor(origin)
+    if cmd.round_id is not None:
+        rnd = await ctx.stores.rounds.get_round(cmd.round_id)
+        if rnd is None or rnd.workspace != actor.workspace:
+            raise UserError(m.NO_DAILY)
+        return await answer_daily(ctx, actor, rnd, cmd.text, cmd.choice)
+    quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if cmd.quiz_id is not None:
+        if (
+            quiz is None
+            or quiz.id != cmd.quiz_id
+            or (cmd.question_id is not None and quiz.current != cmd.question_id)
+        ):
+            raise UserError(m.QUIZ_STALE)
+        return await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
+    if quiz is not None:
+        return await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
+    rnd = await ctx.stores.rounds.open_round(actor.channel.id)
+    if rnd is None:
+        raise UserError(m.NOTHING_TO_ANSWER)
+    return await answer_daily(ctx, actor, rnd, cmd.text, cmd.choice)

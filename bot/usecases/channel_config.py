@@ -1,0 +1,126 @@
+"""Channel configuration: the daily question's schedule, topics and pauses, for admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin
+from bot.records import ChannelRecord
+from bot.replies import Notice, Reply, TableView
+from bot.schedule import (
+    ChannelSchedule,
+    ScheduleError,
+    WorkKind,
+    days_to_mask,
+    due_work,
+    format_days,
+)
+from bot.usecases.context import Context, UserError, ok, require_admin
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def config_view(channel: ChannelRecord) -> TableView:
+    s = channel.schedule
+    rows = (
+        ("daily question", ("paused" if s.paused else "on") if channel.enabled else "off"),
+        ("post time", f"{s.post_time:%H:%M}"),
+        ("close and reveal", f"{s.close_time:%H:%M}"),
+        ("time zone", s.timezone),
+        ("days", format_days(s.days)),
+        ("topics", ", ".join(channel.topics) or "all"),
+        ("difficulty", channel.difficulty),
+        ("weekly tally", f"{WEEKDAYS[s.weekly_day]} {s.weekly_time:%H:%M}"),
+    )
+    return TableView("Channel settings", rows)
+
+
+async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "see or change the channel settings")
+    view = config_view(actor.channel)
+    if not actor.channel.enabled:
+        return [Notice(m.CONFIG_NOT_ENABLED), view]
+    return [view]
+
+
+async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "change the channel settings")
+    channel = actor.channel
+    s = channel.schedule
+    values: dict[str, object] = {}
+    what = ""
+    if cmd.enable:
+        values["enabled"] = True
+        what = "daily question enabled"
+    if cmd.post_time is not None:
+        s = ChannelSchedule(**{**s.__dict__, "post_time": cmd.post_time})
+        values["post_time"] = f"{cmd.post_time:%H:%M}"
+        what = f"post time {cmd.post_time:%H:%M}"
+    if cmd.close_time is not None:
+        s = ChannelSchedule(**{**s.__dict__, "close_time": cmd.close_time})
+        values["close_time"] = f"{cmd.close_time:%H:%M}"
+        what = f"close time {cmd.close_time:%H:%M}"
+    if cmd.timezone is not None:
+        values["timezone"] = cmd.timezone
+        what = f"time zone {cmd.timezone}"
+    if cmd.days is not None:
+        values["days"] = days_to_mask(cmd.days)
+        what = f"days {format_days(cmd.days)}"
+    if cmd.topics is not None:
+        resolved = []
+        unknown = []
+        for word in cmd.topics:
+            try:
+                resolved.append(ctx.resolve_topic(word))
+            except UserError:
+                unknown.append(word)
+        if unknown:
+            raise UserError(m.UNKNOWN_TOPICS.format(topics=", ".join(unknown)))
+        values["topics"] = ",".join(sorted(set(resolved)))
+        what = f"topics {', '.join(sorted(set(resolved))) or 'all'}"
+    if cmd.difficulty is not None or cmd.mixed_difficulty:
+        level = cmd.difficulty.value if cmd.difficulty else "mixed"
+        values["difficulty"] = level
+        what = f"difficulty {level}"
+    if cmd.weekly_day is not None and cmd.weekly_time is not None:
+        values["weekly_day"] = cmd.weekly_day
+        values["weekly_time"] = f"{cmd.weekly_time:%H:%M}"
+        what = f"weekly tally {WEEKDAYS[cmd.weekly_day]} {cmd.weekly_time:%H:%M}"
+    if cmd.paused is not None:
+        values["paused"] = cmd.paused
+    try:
+        s.check()
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from None
+    if not values:
+        return [config_view(channel)]
+    channels = ctx.stores.channels
+    await channels.update_channel(channel.id, values, ctx.clock.now())
+    fresh = await channels.get_channel_by_id(channel.id)
+    assert fresh is not None
+    if cmd.enable and not channel.enabled:
+        await _forgo_earlier_work(ctx, fresh, ctx.clock.now())
+    if cmd.paused is not None:
+        head = m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED
+    elif cmd.enable:
+        head = m.CONFIG_ENABLED
+    else:
+        head = m.CONFIG_UPDATED.format(what=what)
+    notes: list[Reply] = [ok(head)]
+    if not fresh.enabled and not cmd.enable:
+        notes.append(Notice(m.CONFIG_NOT_ENABLED))
+    return [*notes, config_view(fresh)]
+
+
+async def _forgo_earlier_work(ctx: Context, channel: ChannelRecord, now: dt.datetime) -> None:
+    """A newly enabled channel starts now: a tally that fell due before it was enabled is
+    not caught up (nor logged as missed); today's post still is, while it can be answered."""
+    for work in due_work(now, channel.schedule):
+        if work.kind is WorkKind.TALLY or work.stale:
+            await ctx.stores.claims.claim(
+                channel.id, work.kind.value, work.period, now, ctx.owner, status="skipped"
+            )

@@ -1,0 +1,222 @@
+"""Daily rounds: open one per channel and day, take answers, close with points, reveal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin, PlaceRef
+from bot.questions import Difficulty, Question, QuestionType, Verdict, check_answer
+from bot.records import ChannelRecord, DailyAnswer, RoundRecord
+from bot.replies import Notice, OptionShare, QuestionCard, Reply, RoundReveal, Visibility
+from bot.scoring import daily_points
+from bot.usecases.cards import answer_label, card_for, chosen, closes_label, invalid, options_for
+from bot.usecases.context import Actor, Context, UserError, ok
+
+log = logging.getLogger(__name__)
+
+
+def round_card(ctx: Context, rnd: RoundRecord, zone: str) -> QuestionCard:
+    return card_for(
+        ctx.bank.by_id[rnd.question_id],
+        rnd.order,
+        round_id=rnd.id,
+        closes_at=closes_label(rnd, zone),
+        visibility=Visibility.PUBLIC,
+    )
+
+
+async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    rnd = await ctx.stores.rounds.open_round(actor.channel.id)
+    if rnd is None or rnd.question_id not in ctx.bank.by_id:
+        raise UserError(m.NO_DAILY)
+    mine = await ctx.stores.answers.get_answer(rnd.id, actor.user.id)
+    if mine is not None:
+        return [
+            Notice(
+                m.DAILY_STATUS_ANSWERED.format(
+                    given=mine.given, closes=closes_label(rnd, actor.timezone)
+                )
+            )
+        ]
+    card = round_card(ctx, rnd, actor.timezone)
+    return [QuestionCard(**{**card.__dict__, "visibility": Visibility.PRIVATE})]
+
+
+async def answer_daily(
+    ctx: Context, actor: Actor, rnd: RoundRecord, text: str, choice: int | None = None
+) -> list[Reply]:
+    """Lock in the actor's one answer to the round; the result stays private until the reveal."""
+    # The close time is exact even though the scheduler closes the round on its next tick.
+    if rnd.closed_at is not None or ctx.clock.now() >= rnd.closes_at:
+        raise UserError(m.DAILY_CLOSED)
+    question = ctx.bank.by_id.get(rnd.question_id)
+    if question is None:
+        raise UserError(m.NO_DAILY)
+    text = chosen(question, rnd.order, text, choice)
+    closes = closes_label(rnd, actor.timezone)
+    answers = ctx.stores.answers
+    existing = await answers.get_answer(rnd.id, actor.user.id)
+    if existing is not None:
+        raise UserError(m.DAILY_ALREADY.format(given=existing.given))
+    check = check_answer(question, text, rnd.order)
+    if check.verdict is Verdict.INVALID:
+        raise invalid(question, check)
+    stored = await answers.add_answer(
+        rnd.id,
+        actor.user.id,
+        question.topic,
+        text.strip(),
+        check.normalized,
+        check.correct,
+        ctx.clock.now(),
+    )
+    if not stored:
+        again = await answers.get_answer(rnd.id, actor.user.id)
+        if again is None:
+            raise UserError(m.DAILY_CLOSED)
+        raise UserError(m.DAILY_ALREADY.format(given=again.given))
+    return [ok(m.DAILY_LOCKED.format(closes=closes))]
+
+
+async def answer_daily_batched(
+    ctx: Context, cmd: c.SubmitAnswer, round_id: int, origin: Origin
+) -> list[Reply] | None:
+    """A click on a daily card, the burst path: every check that needs no database runs
+    here, then one grouped write claims the delivery, ensures the user and locks the
+    answer in. Anything unusual returns None and takes the general path, so refusals
+    read exactly as they always have."""
+    rnd = await ctx.stores.rounds.round_snapshot(round_id)
+    now = ctx.clock.now()
+    place = origin.place
+    if rnd is None or rnd.workspace != place.workspace_key:
+        return None
+    if rnd.closed_at is not None or now >= rnd.closes_at:
+        return None
+    question = ctx.bank.by_id.get(rnd.question_id)
+    if question is None:
+        return None
+    try:
+        text = chosen(question, rnd.order, cmd.text, cmd.choice)
+    except UserError:
+        return None
+    check = check_answer(question, text, rnd.order)
+    if check.verdict is Verdict.INVALID:
+        return None
+    outcome = await ctx.stores.answers.submit_daily_answer(
+        DailyAnswer(
+            platform=place.platform.value,
+            delivery_id=cmd.delivery_id,
+            workspace=place.workspace_key,
+            external_id=origin.user.user_id,
+            display_name=origin.display_name,
+            channel=place.channel,
+            round_id=rnd.id,
+            topic=question.topic,
+            given=text.strip(),
+            normalized=check.normalized,
+            correct=check.correct,
+            at=now,
+        )
+    )
+    if outcome.status == "stored":
+        return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, outcome.timezone)))]
+    if outcome.status == "duplicate":
+        return [Notice(m.DUPLICATE_DELIVERY)]
+    if outcome.status == "already":
+        raise UserError(m.DAILY_ALREADY.format(given=outcome.given))
+    if outcome.status == "closed":
+        raise UserError(m.DAILY_CLOSED)
+    return None  # no_channel: nothing was written; the general path creates the channel
+
+
+def pick_daily_question(ctx: Context, channel: ChannelRecord, used: set[str]) -> Question | None:
+    """An auto-gradable question for the channel, new to it until the pool is used up."""
+    level = None if channel.difficulty == "mixed" else Difficulty(channel.difficulty)
+    topics = [t for t in channel.topics if t in ctx.bank.decks] or None
+    pool = ctx.bank.select(topics, level, auto_gradable_only=True)
+    if not pool:
+        return None
+    fresh = [q for q in pool if q.id not in used] or pool
+    return ctx.bank.by_id[ctx.rng.sample([q.id for q in fresh], 1)[0]]
+
+
+async def open_daily_round(
+    ctx: Context, place: PlaceRef, now: dt.datetime, question_id: str | None = None
+) -> tuple[RoundRecord, QuestionCard] | None:
+    """Open today's round in the channel; None if it exists already or nothing fits."""
+    channel = await ctx.stores.channels.ensure_channel(
+        place.platform.value, place.workspace_key, place.channel, now
+    )
+    zone = zoneinfo.ZoneInfo(channel.schedule.timezone)
+    day = now.astimezone(zone).date()
+    if question_id is None:
+        used = await ctx.stores.rounds.used_questions(channel.id)
+        question = pick_daily_question(ctx, channel, used)
+        if question is None:
+            log.warning("no question fits channel %s", channel.id)
+            return None
+    else:
+        question = ctx.bank.by_id[question_id]
+        if not question.auto_gradable:
+            raise ValueError(f"{question_id} is not auto-gradable")
+    closes_at = dt.datetime.combine(day, channel.schedule.close_time, zone).astimezone(dt.UTC)
+    if closes_at <= now:
+        closes_at = now + dt.timedelta(hours=1)
+    order = tuple(ctx.rng.shuffle(list(range(len(question.choices))), f"round:{channel.id}:{day}"))
+    rnd = await ctx.stores.rounds.create_round(channel, day, question.id, order, now, closes_at)
+    if rnd is None:
+        return None
+    return rnd, round_card(ctx, rnd, channel.schedule.timezone)
+
+
+async def close_daily_round(ctx: Context, round_id: int, now: dt.datetime) -> RoundReveal | None:
+    """Close the round, award points and streaks, build the reveal; None if closed before."""
+    rnd = await ctx.stores.rounds.get_round(round_id)
+    if rnd is None:
+        return None
+    question = ctx.bank.by_id.get(rnd.question_id)
+    base = daily_points(question.difficulty) if question else 0
+    if not await ctx.stores.rounds.close_round(round_id, now, base):
+        return None
+    return await reveal(ctx, round_id)
+
+
+async def reveal(ctx: Context, round_id: int) -> RoundReveal:
+    """The round's answer, explanation, share per option and who was right."""
+    rnd = await ctx.stores.rounds.get_round(round_id)
+    assert rnd is not None
+    q = ctx.bank.by_id[rnd.question_id]
+    rows = await ctx.stores.answers.round_answers(round_id)
+    shares: list[OptionShare] = []
+    if q.type is QuestionType.MCQ:
+        for opt in options_for(q, rnd.order):
+            n = sum(1 for a in rows if a.normalized == str(opt.index))
+            shares.append(OptionShare(opt.label, opt.text, n, opt.index == q.answer))
+    elif q.type is QuestionType.TRUE_FALSE:
+        for label, value in (("T", "true"), ("F", "false")):
+            n = sum(1 for a in rows if a.normalized == value)
+            shares.append(OptionShare(label, value.capitalize(), n, (value == "true") == q.answer))
+    else:
+        right = sum(1 for a in rows if a.correct)
+        shares = [
+            OptionShare("", "correct", right, True),
+            OptionShare("", "other answers", len(rows) - right, False),
+        ]
+    winners = tuple(a.display_name for a in rows if a.correct)
+    return RoundReveal(
+        round_id,
+        q.id,
+        q.prompt,
+        answer_label(q, rnd.order),
+        q.explanation,
+        len(rows),
+        len(winners),
+        tuple(shares),
+        winners,
+        winners[0] if winners else None,
+    )

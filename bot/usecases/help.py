@@ -1,0 +1,45 @@
+"""Help and topics: what the bot can do and what it can ask about."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import messages as m
+from bot.catalog import BY_NAME, CATALOG
+from bot.identity import Origin
+from bot.replies import HelpLine, HelpView, Reply, TableView
+from bot.usecases.context import Context
+
+
+async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply]:
+    if cmd.command:
+        entry = BY_NAME[cmd.command]
+        lines = [HelpLine(entry.usage, entry.summary, entry.admin)]
+        lines += [
+            HelpLine(
+                f"{entry.name} {s.name} " + " ".join(a.name.upper() for a in s.args),
+                s.help,
+                s.admin,
+            )
+            for s in entry.subs
+        ]
+        lines += [HelpLine(e, "example") for e in entry.examples]
+        return [HelpView(f"{m.HELP_TITLE}: {entry.name}", tuple(lines))]
+    overview = tuple(
+        HelpLine(e.usage if not e.subs else f"{e.name} ...", e.summary, e.admin) for e in CATALOG
+    )
+    return [HelpView(m.HELP_TITLE, overview, m.HELP_FOOTER)]
+
+
+async def show_topics(ctx: Context, cmd: c.ShowTopics, origin: Origin) -> list[Reply]:
+    rows = []
+    for topic in ctx.bank.topics:
+        deck = ctx.bank.decks[topic]
+        auto = sum(1 for q in deck.questions if q.auto_gradable)
+        rows.append((topic, f"{deck.title}: {len(deck.questions)} questions ({auto} auto-graded)"))
+    return [
+        TableView(
+            "Topics",
+            tuple(rows),
+            f"{len(ctx.bank)} questions in all. Start with `quiz TOPIC`.",
+        )
+    ]

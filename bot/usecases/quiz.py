@@ -1,0 +1,166 @@
+"""Solo quizzes: start, stop, answer a question, self-rate a flashcard, sum up."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin
+from bot.questions import QuestionType, Verdict, check_answer
+from bot.records import PointAward, QuizRecord
+from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
+from bot.scoring import quiz_points
+from bot.usecases.cards import answer_label, card_for, chosen, invalid
+from bot.usecases.context import Actor, Context, UserError
+
+
+async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
+    running = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if running is not None:
+        raise UserError(
+            m.QUIZ_ALREADY.format(position=running.position + 1, total=len(running.question_ids))
+        )
+    pool = ctx.bank.select([topic] if topic else None, cmd.difficulty)
+    if not pool:
+        what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))
+        raise UserError(m.NO_QUESTIONS.format(what=what or "that selection"))
+    seen = await ctx.stores.quizzes.seen_quiz_questions(actor.user.id)
+    fresh = [q.id for q in pool if q.id not in seen]
+    notes: list[Reply] = []
+    picked = ctx.rng.sample(fresh, min(cmd.count, len(fresh)))
+    # Once every question of the selection has been seen, seen ones come back.
+    seen_again = [q.id for q in pool if q.id not in picked]
+    reused = ctx.rng.sample(seen_again, min(cmd.count - len(picked), len(seen_again)))
+    if reused:
+        notes.append(Notice(m.QUIZ_POOL_RESET))
+    picked += reused
+    if len(picked) < cmd.count:
+        notes.append(Notice(m.QUIZ_SHORT.format(n=len(picked), asked=cmd.count)))
+    now = ctx.clock.now()
+    orders = [
+        tuple(
+            ctx.rng.shuffle(
+                list(range(len(ctx.bank.by_id[q].choices))),
+                f"{actor.user.id}:{now.isoformat()}:{q}",
+            )
+        )
+        for q in picked
+    ]
+    quiz = await ctx.stores.quizzes.start_quiz(actor.user.id, actor.channel.id, picked, orders, now)
+    if quiz is None:  # a concurrent start won the race
+        raise UserError(m.QUIZ_ALREADY.format(position=1, total=cmd.count))
+    return [*notes, quiz_card(ctx, quiz)]
+
+
+def quiz_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
+    qid = quiz.current
+    assert qid is not None
+    return card_for(
+        ctx.bank.by_id[qid],
+        quiz.orders[quiz.position],
+        quiz_id=quiz.id,
+        position=quiz.position + 1,
+        total=len(quiz.question_ids),
+    )
+
+
+async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if quiz is None:
+        raise UserError(m.QUIZ_NONE)
+    await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
+    return [await summary(ctx, quiz, stopped=True)]
+
+
+async def summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> QuizSummary:
+    tally = await ctx.stores.quizzes.quiz_tally(quiz.id)
+    return QuizSummary(
+        tally.answered,
+        tally.correct,
+        len(quiz.question_ids),
+        tally.points,
+        stopped=stopped,
+        rated=tally.rated,
+    )
+
+
+async def answer_quiz(
+    ctx: Context, actor: Actor, quiz: QuizRecord, text: str, choice: int | None = None
+) -> list[Reply]:
+    """Grade the answer to the quiz's current question (or take a flashcard's self-rating)."""
+    quizzes = ctx.stores.quizzes
+    qid = quiz.current
+    assert qid is not None
+    question = ctx.bank.by_id.get(qid)
+    now = ctx.clock.now()
+    if question is None:  # the deck changed under a running quiz: skip the question
+        await quizzes.record_quiz_answer(
+            quiz, actor.workspace, qid, "unknown", False, text, False, None, None, now
+        )
+        return await _after_answer(ctx, quiz, [])
+    order = quiz.orders[quiz.position] if quiz.position < len(quiz.orders) else ()
+    text = chosen(question, order, text, choice)
+    if question.type is QuestionType.OPEN:
+        if not quiz.awaiting_rating:
+            await quizzes.set_awaiting_rating(quiz.id, quiz.position)
+            return [
+                Flashcard(question.id, quiz.id, question.model_answer, question.key_points),
+                Notice(m.OPEN_RATE),
+            ]
+        check = check_answer(question, text)
+        if check.verdict is Verdict.INVALID:
+            raise UserError(m.OPEN_BAD_RATING)
+        if not await quizzes.record_quiz_answer(
+            quiz,
+            actor.workspace,
+            qid,
+            question.topic,
+            False,
+            text,
+            check.correct,
+            check.normalized,
+            None,
+            now,
+        ):
+            raise UserError(m.QUIZ_STALE)
+        return await _after_answer(ctx, quiz, [Notice(f"Noted: {check.normalized}.")])
+    check = check_answer(question, text, order)
+    if check.verdict is Verdict.INVALID:
+        raise invalid(question, check)
+    day = ctx.today(actor)
+    points, note = 0, ""
+    if check.correct:
+        before = await quizzes.correct_before(actor.user.id, qid)
+        earned = await quizzes.quiz_points_on(actor.user.id, day)
+        points = quiz_points(
+            question.difficulty, correct_before=before, earned_today=earned, cap=ctx.quiz_cap
+        )
+        if before:
+            note = m.QUIZ_REPEAT
+        elif points == 0:
+            note = m.QUIZ_CAPPED.format(cap=ctx.quiz_cap)
+    award = PointAward(actor.user.id, points, check.correct, "quiz", day, now)
+    if not await quizzes.record_quiz_answer(
+        quiz, actor.workspace, qid, question.topic, True, text, check.correct, None, award, now
+    ):
+        raise UserError(m.QUIZ_STALE)
+    feedback = AnswerFeedback(
+        question.id,
+        check.correct,
+        text.strip(),
+        answer_label(question, order),
+        question.explanation,
+        points,
+        note,
+    )
+    return await _after_answer(ctx, quiz, [feedback])
+
+
+async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) -> list[Reply]:
+    fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
+    assert fresh is not None
+    if fresh.active:
+        return [*replies, quiz_card(ctx, fresh)]
+    return [*replies, await summary(ctx, fresh)]

@@ -1,0 +1,68 @@
+"""Teams: admins create and delete them; anyone joins one, leaves it or lists them."""
+
+from __future__ import annotations
+
+from rapidfuzz import process
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin
+from bot.replies import Notice, Reply, TableView
+from bot.usecases.context import Actor, Context, UserError, ok, require_admin
+
+
+async def create_team(ctx: Context, cmd: c.CreateTeam, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "create teams")
+    team = await ctx.stores.teams.create_team(actor.workspace, cmd.name, ctx.clock.now())
+    if team is None:
+        raise UserError(m.TEAM_TAKEN.format(name=cmd.name))
+    return [ok(m.TEAM_CREATED.format(name=cmd.name))]
+
+
+async def _team_named(ctx: Context, actor: Actor, name: str) -> tuple[int, str]:
+    team = await ctx.stores.teams.find_team(actor.workspace, name)
+    if team is None:
+        names = [t.name for t in await ctx.stores.teams.list_teams(actor.workspace)]
+        guesses = [g for g, score, _ in process.extract(name, names, limit=2) if score >= 60]
+        hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
+        raise UserError(m.TEAM_UNKNOWN.format(name=name, hint=hint))
+    return team.id, team.name
+
+
+async def delete_team(ctx: Context, cmd: c.DeleteTeam, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "delete teams")
+    team_id, name = await _team_named(ctx, actor, cmd.name)
+    await ctx.stores.teams.delete_team(team_id)
+    return [ok(m.TEAM_DELETED.format(name=name))]
+
+
+async def join_team(ctx: Context, cmd: c.JoinTeam, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    team_id, name = await _team_named(ctx, actor, cmd.name)
+    current = await ctx.stores.teams.team_of(actor.user.id)
+    if current is not None and current.id == team_id:
+        raise UserError(m.TEAM_ALREADY.format(name=name))
+    await ctx.stores.teams.join_team(actor.user.id, team_id, ctx.clock.now())
+    if current is not None:
+        return [ok(m.TEAM_SWITCHED.format(old=current.name, name=name))]
+    return [ok(m.TEAM_JOINED.format(name=name))]
+
+
+async def leave_team(ctx: Context, cmd: c.LeaveTeam, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    current = await ctx.stores.teams.team_of(actor.user.id)
+    if current is None:
+        raise UserError(m.TEAM_NONE)
+    await ctx.stores.teams.leave_team(actor.user.id)
+    return [ok(m.TEAM_LEFT.format(name=current.name))]
+
+
+async def list_teams(ctx: Context, cmd: c.ListTeams, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    found = await ctx.stores.teams.list_teams(actor.workspace)
+    if not found:
+        return [Notice(m.TEAMS_EMPTY)]
+    rows = tuple((t.name, ", ".join(t.members) if t.members else "(no members yet)") for t in found)
+    return [TableView("Teams", rows)]
