@@ -365,7 +365,7 @@ async def boards(
     load_s = time.perf_counter() - start
     app = await _app(db_url)
     store = app.stores.boards
-    drift = await store.boards.counter_drift(WORKSPACE)
+    drift = await store.counter_drift(WORKSPACE)
     if drift:
         raise RuntimeError(f"board counters disagree with the loaded rows: {list(drift)}")
     rng = random.Random(7)
@@ -378,11 +378,11 @@ async def boards(
     }
     try:
         for label, period in (("week", plan.last_week), ("all", "all")):
-            top = await store.boards.top_users(WORKSPACE, period, 10)
-            table = await store.boards.team_table(WORKSPACE, period)
+            top = await store.top_users(WORKSPACE, period, 10)
+            table = await store.team_table(WORKSPACE, period)
             assert len(top) == 10 and len(table) == teams, (len(top), len(table))
             out[f"top10_{label}"] = await _time(
-                partial(store.boards.top_users, WORKSPACE, period, 10), runs
+                partial(store.top_users, WORKSPACE, period, 10), runs
             )
             # Players on this board: a user without points there is answered by one query.
             async with app.db.read() as conn:
@@ -402,10 +402,10 @@ async def boards(
                 )
             probe = itertools.cycle(rng.sample(list(ranked), runs))
             out[f"rank_{label}"] = await _time(
-                lambda p=period, who=probe: store.boards.user_rank(WORKSPACE, p, next(who)), runs
+                lambda p=period, who=probe: store.user_rank(WORKSPACE, p, next(who)), runs
             )
             out[f"teams_{label}"] = await _time(
-                partial(store.boards.team_table, WORKSPACE, period), runs
+                partial(store.team_table, WORKSPACE, period), runs
             )
     finally:
         await app.close()
