@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.content import bank_stats, load_bank, load_seed_ids
 from bot.settings import Settings
@@ -75,6 +76,43 @@ def content_stats(directory: Path) -> int:
     return 0
 
 
+def content_reports(db_url: str, limit: int) -> int:
+    """Every workspace's question reports, grouped by question, most reported first."""
+    import asyncio
+
+    from bot.storage.database import Database
+    from bot.storage.migrate import upgrade
+    from bot.storage.reports import SqlReportStore
+
+    async def read() -> list[Any]:
+        db = Database(db_url)
+        try:
+            await upgrade(db.engine)
+            return list(await SqlReportStore(db).list_reports(None, limit))
+        finally:
+            await db.dispose()
+
+    found = asyncio.run(read())
+    if not found:
+        print("no question reports")
+        return 0
+    bank, _ = load_bank(Settings().content_dir)
+    by_question: dict[str, list[Any]] = {}
+    for report in found:
+        by_question.setdefault(report.question_id, []).append(report)
+    for qid, group in sorted(by_question.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        question = bank.by_id.get(qid)
+        where = f"{question.topic}: {question.prompt}" if question else "(not in the bank)"
+        print(f"{qid}  ({len(group)} report{'s' if len(group) > 1 else ''})  {where}")
+        for r in group:
+            given = r.given if r.given is not None else "-"
+            reason = r.reason or "-"
+            print(f"  {r.created_at:%Y-%m-%d} {r.workspace} {r.user_name} [{r.source}]")
+            print(f"    answered: {given}")
+            print(f"    reason:   {reason}")
+    return 0
+
+
 def _bank_dir(arg: str | None) -> Path:
     return Path(arg) if arg else Settings().content_dir
 
@@ -100,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("check", "validate every deck"), ("stats", "counts, coverage, limits")):
         p = csub.add_parser(name, help=text)
         p.add_argument("dir", nargs="?", help="deck folder (default: content/)")
+    reports = csub.add_parser("reports", help="questions users reported, for the deck maintainers")
+    reports.add_argument("--db", metavar="URL", help="database URL (default: settings)")
+    reports.add_argument("--limit", type=int, default=200, metavar="N", help="newest N reports")
 
     db = sub.add_parser("db", help="database maintenance")
     dsub = db.add_subparsers(dest="action", required=True)
@@ -132,6 +173,8 @@ def discord_invite_url(client_id: int | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "content" and args.action == "reports":
+        return content_reports(args.db or Settings().database_url, args.limit)
     if args.command == "content":
         directory = _bank_dir(args.dir)
         return content_check(directory) if args.action == "check" else content_stats(directory)

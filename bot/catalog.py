@@ -192,6 +192,21 @@ CATALOG: tuple[Entry, ...] = (
         usecase="channel_config",
     ),
     Entry(
+        "report",
+        "Report a wrong or unclear question; admins list the reports.",
+        "report [QUESTION-ID] [reason] | report list",
+        subs=(
+            Sub(
+                "question",
+                "report the question you last answered (or start with its id)",
+                (Arg("reason", "what is wrong, optionally starting with the question id"),),
+            ),
+            Sub("list", "the newest reports in this workspace (admin)", admin=True),
+        ),
+        examples=("report the key should be B", "report list"),
+        usecase="reports",
+    ),
+    Entry(
         "forgetme",
         "Delete your answers, stats and memberships in this workspace.",
         "forgetme confirm",

@@ -114,6 +114,19 @@ class ForgetMe:
     confirm: bool = False
 
 
+@dataclass(frozen=True)
+class ReportQuestion:
+    """Flag a question as wrong: the one named, else the one the user last answered or saw."""
+
+    reason: str = ""
+    question_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListReports:
+    pass
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -131,4 +144,6 @@ Command = (
     | ShowConfig
     | UpdateConfig
     | ForgetMe
+    | ReportQuestion
+    | ListReports
 )

@@ -11,7 +11,17 @@ from bot import messages as m
 from bot.identity import Origin, Platform
 from bot.parsing import Parsed, ParseError, parse
 from bot.replies import Notice, Reply, Tone
-from bot.usecases import answers, boards, channel_config, daily, help, privacy, quiz, teams
+from bot.usecases import (
+    answers,
+    boards,
+    channel_config,
+    daily,
+    help,
+    privacy,
+    quiz,
+    reports,
+    teams,
+)
 from bot.usecases.context import Context, UserError
 
 log = logging.getLogger(__name__)
@@ -36,6 +46,8 @@ HANDLERS: dict[type, Handler] = {
     c.ShowConfig: channel_config.show_config,
     c.UpdateConfig: channel_config.update_config,
     c.ForgetMe: privacy.forget_me,
+    c.ReportQuestion: reports.report_question,
+    c.ListReports: reports.list_reports,
 }
 
 

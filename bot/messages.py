@@ -275,3 +275,16 @@ SLACK_HTTP_BIND = (
     "Slack HTTP mode cannot listen on {host}:{port} ({error}); free the port or pick another "
     "with --slack-http PORT."
 )
+
+# Question reports
+REPORT_DONE = "Thanks: reported {qid} ({prompt}). The deck maintainers read every report."
+REPORT_UPDATED = "Updated your report on {qid} ({prompt})."
+REPORT_NOTHING = (
+    "There is no question to report yet: answer one first, or name it with "
+    "`report QUESTION-ID what is wrong`."
+)
+REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
+REPORT_TOO_LONG = "Keep the reason under {limit} characters."
+REPORT_LIST_EMPTY = "No question reports in this workspace yet."
+REPORT_LIST_TITLE = "Question reports (newest {n})"
+REPORT_ROW = "{when} · {user} · answered: {given} · reason: {reason}"

@@ -223,6 +223,22 @@ def _forgetme(rest: str) -> Parsed:
     return ParseError(m.FORGET_CONFIRM_WORD)
 
 
+REPORT_REASON_MAX = 500
+
+
+def _report(rest: str) -> Parsed:
+    head, _, tail = rest.partition(" ")
+    if head.lower() == "list":
+        if tail.strip():
+            return ParseError(m.NO_ARGUMENTS.format(name="report list") + " " + usage("report"))
+        return c.ListReports()
+    if head.lower() == "question":
+        rest = tail.strip()
+    if len(rest) > REPORT_REASON_MAX:
+        return ParseError(m.REPORT_TOO_LONG.format(limit=REPORT_REASON_MAX))
+    return c.ReportQuestion(rest)
+
+
 _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "help": _help,
     "topics": _no_args("topics", c.ShowTopics()),
@@ -234,4 +250,5 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "team": _team,
     "config": _config,
     "forgetme": _forgetme,
+    "report": _report,
 }

@@ -18,7 +18,9 @@ from bot.records import (
     PointAward,
     QuizRecord,
     QuizTally,
+    ReportRecord,
     RoundRecord,
+    SeenQuestion,
     TallySnapshotRow,
     TeamEntry,
     TeamRecord,
@@ -288,6 +290,24 @@ class PrivacyStore(Protocol):
         ...
 
 
+class ReportStore(Protocol):
+    """Question reports, one per user and question (a second report updates the first)."""
+
+    async def last_answered(self, user_id: int) -> SeenQuestion | None:
+        """The question the user answered last, in a quiz or a daily round."""
+        ...
+
+    async def add_report(
+        self, workspace: str, user_id: int, seen: SeenQuestion, reason: str, now: dt.datetime
+    ) -> bool:
+        """Store the report; True when new, False when it replaced the user's earlier one."""
+        ...
+
+    async def list_reports(self, workspace: str | None, limit: int = 20) -> list[ReportRecord]:
+        """The newest reports of a workspace (or of every workspace), newest first."""
+        ...
+
+
 @dataclass(frozen=True)
 class Stores:
     """Every store, one per aggregate; a use case reaches only the ones it names."""
@@ -301,3 +321,4 @@ class Stores:
     boards: BoardStore
     claims: ClaimStore
     privacy: PrivacyStore
+    reports: ReportStore

@@ -174,3 +174,25 @@ class DailyAnswerOutcome:
     status: str
     timezone: str = "UTC"  # the channel's, read in the same transaction
     given: str = ""  # the answer locked in earlier, when `already`
+
+
+@dataclass(frozen=True)
+class SeenQuestion:
+    """A question a user answered or had in front of them, as a report would name it."""
+
+    question_id: str
+    source: str  # quiz | daily | shown
+    given: str | None
+    at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    id: int
+    workspace: str
+    user_name: str
+    question_id: str
+    source: str
+    given: str | None
+    reason: str
+    created_at: dt.datetime

@@ -15,6 +15,7 @@ from bot.storage.tables import (
     point_events,
     quiz_answers,
     quizzes,
+    reports,
     team_active,
     totals,
     user_stats,
@@ -84,7 +85,15 @@ class SqlPrivacyStore:
                 totals.delete().where(totals.c.kind == "user", totals.c.subject_id == user_id)
             )
             await conn.execute(team_active.delete().where(team_active.c.user_id == user_id))
-            for table in (point_events, quiz_answers, quizzes, answers, memberships, user_stats):
+            for table in (
+                point_events,
+                quiz_answers,
+                quizzes,
+                answers,
+                memberships,
+                user_stats,
+                reports,
+            ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))
             await recount_members(conn, locked)

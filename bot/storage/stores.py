@@ -10,6 +10,7 @@ from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
 from bot.storage.privacy import SqlPrivacyStore
 from bot.storage.quizzes import SqlQuizStore
+from bot.storage.reports import SqlReportStore
 from bot.storage.rounds import SqlRoundStore
 from bot.storage.teams import SqlTeamStore
 from bot.storage.users import SqlUserStore
@@ -27,4 +28,5 @@ def sql_stores(db: Database) -> Stores:
         boards=SqlBoardStore(db),
         claims=SqlClaimStore(db),
         privacy=SqlPrivacyStore(db),
+        reports=SqlReportStore(db),
     )

@@ -280,3 +280,20 @@ tally_rows = sa.Table(
     sa.Column("points", sa.Integer, nullable=False),
     sa.Column("active", sa.Integer, nullable=False),
 )
+
+# What users say is wrong with a question; the deck maintainers' queue. A report keeps the
+# question id and the answer as given, so it stays readable after the deck changes.
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("question_id", sa.String(40), nullable=False),
+    sa.Column("source", sa.String(10), nullable=False),  # quiz | daily | shown | named
+    sa.Column("given", sa.String(300), nullable=True),
+    sa.Column("reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("user_id", "question_id", name="uq_reports_user_question"),
+    sa.Index("ix_reports_workspace_created", "workspace", "created_at"),
+)

@@ -304,3 +304,15 @@ async def test_every_reply_of_a_command_is_a_single_private_message(world: World
     result = await world.alice.slash(world.channel, "quiz", topic="sample-stats", count=1)
     assert [message.ephemeral for message in sent(result)] == [True]
     assert labels(with_buttons(result))
+
+
+async def test_report_a_question_and_list_the_reports(world: World) -> None:
+    sent_report = await world.alice.slash(
+        world.channel, "report question", reason="ss-ransac the aliases miss LO-RANSAC"
+    )
+    assert "Thanks: reported ss-ransac" in all_text(sent_report) and sent_report.ephemeral
+    refused = await world.alice.slash(world.channel, "report list")
+    assert texts(refused) == [m.NOT_ADMIN.format(what="read question reports")]
+    listed = await world.admin.slash(world.channel, "report list")
+    assert "ss-ransac" in all_text(listed) and "LO-RANSAC" in all_text(listed)
+    assert listed.ephemeral

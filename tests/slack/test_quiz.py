@@ -61,3 +61,13 @@ async def test_typed_answers_and_a_flashcard_rating(rig: SlackRig) -> None:
         card = replies[-1]
     assert sorted(seen) == ["open", "short"]
     assert "Quiz complete!" in shown([card]) and "Self-rated: got 1." in shown([card])
+
+
+async def test_report_the_question_just_answered(rig: SlackRig) -> None:
+    d = rig.driver
+    [card] = await d.command_replies("quiz sample-stats easy 1", "UBOB")
+    wrong = next(b for b in buttons(card) if not b["text"]["text"].endswith("Median"))
+    await d.click_replies(wrong["action_id"], "UBOB")
+    [reply] = await d.command_replies("report I am sure it was right", "UBOB")
+    assert reply.args["response_type"] == "ephemeral"
+    assert "Thanks: reported ss-median" in reply.args["text"]

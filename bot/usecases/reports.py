@@ -1,0 +1,78 @@
+"""Reports: a user flags a question as wrong; admins and deck maintainers read the queue."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin
+from bot.records import SeenQuestion
+from bot.replies import Notice, Reply, TableView
+from bot.usecases.context import Actor, Context, UserError, ok, require_admin
+
+PROMPT_PREVIEW = 60
+LIST_LIMIT = 20
+
+
+async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    reason = cmd.reason.strip()
+    seen: SeenQuestion | None
+    # A first word that is a question id names the question; the rest is the reason.
+    first, _, rest = reason.partition(" ")
+    if cmd.question_id is not None or first.lower() in ctx.bank.by_id:
+        qid = cmd.question_id or first.lower()
+        if qid not in ctx.bank.by_id:
+            raise UserError(m.REPORT_UNKNOWN_ID.format(qid=qid))
+        reason = reason if cmd.question_id else rest.strip()
+        seen = SeenQuestion(qid, "named", None, None)
+    else:
+        seen = await _last_seen(ctx, actor)
+    if seen is None:
+        raise UserError(m.REPORT_NOTHING)
+    new = await ctx.stores.reports.add_report(
+        actor.workspace, actor.user.id, seen, reason, ctx.clock.now()
+    )
+    question = ctx.bank.by_id.get(seen.question_id)
+    prompt = _clip(question.prompt if question else seen.question_id)
+    text = m.REPORT_DONE if new else m.REPORT_UPDATED
+    return [ok(text.format(qid=seen.question_id, prompt=prompt))]
+
+
+async def _last_seen(ctx: Context, actor: Actor) -> SeenQuestion | None:
+    """The question last answered; with none, the one in front of the user right now."""
+    answered = await ctx.stores.reports.last_answered(actor.user.id)
+    if answered is not None:
+        return answered
+    quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if quiz is not None and quiz.current is not None:
+        return SeenQuestion(quiz.current, "shown", None, None)
+    rnd = await ctx.stores.rounds.open_round(actor.channel.id)
+    if rnd is not None:
+        return SeenQuestion(rnd.question_id, "shown", None, None)
+    return None
+
+
+async def list_reports(ctx: Context, cmd: c.ListReports, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "read question reports")
+    found = await ctx.stores.reports.list_reports(actor.workspace, LIST_LIMIT)
+    if not found:
+        return [Notice(m.REPORT_LIST_EMPTY)]
+    rows = tuple(
+        (
+            r.question_id,
+            m.REPORT_ROW.format(
+                when=f"{r.created_at:%Y-%m-%d}",
+                user=r.user_name,
+                given=_clip(r.given) if r.given else "-",
+                reason=_clip(r.reason) if r.reason else "-",
+            ),
+        )
+        for r in found
+    )
+    return [TableView(m.REPORT_LIST_TITLE.format(n=len(rows)), rows)]
+
+
+def _clip(text: str, limit: int = PROMPT_PREVIEW) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
