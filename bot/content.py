@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
 
 # Limits from the platform budget (DESIGN.md section 4): they keep every card inside one
@@ -34,6 +35,9 @@ LATEX_RE = re.compile(
     r"theta|lambda|mu|partial|nabla|int|prod|log|exp|hat|bar|times|le|ge)\b|\$[^$]+\$|\\\(|\\\["
 )
 BANNED_CHOICES = ("all of the above", "none of the above", "both a and b", "all of these")
+# Curated ML terms that widen the grading vocabulary; it sits beside the decks but is not one.
+TERMS_FILE = "terms.toml"
+TERM_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,21 @@ class QuestionBank:
 
     decks: dict[str, Deck] = field(default_factory=dict)
     by_id: dict[str, Question] = field(default_factory=dict)
+    # Every short answer, alias, tag and curated term: the neighbours a short answer must beat.
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     @classmethod
-    def from_decks(cls, decks: Iterable[Deck]) -> QuestionBank:
+    def from_decks(cls, decks: Iterable[Deck], terms: Iterable[str] = ()) -> QuestionBank:
         bank = cls()
+        texts: list[str] = list(terms)
         for deck in decks:
             bank.decks[deck.topic] = deck
             for q in deck.questions:
                 bank.by_id[q.id] = q
+                texts.extend(q.tags)
+                if q.type is QuestionType.SHORT:
+                    texts.extend((str(q.answer), *q.accept))
+        bank.vocabulary = Vocabulary.build(texts)
         return bank
 
     @property
@@ -296,6 +307,34 @@ def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[P
     return deck, problems
 
 
+def load_terms(path: Path) -> tuple[list[str], list[Problem]]:
+    """Read the curated term lists of `terms.toml`: tables of `group = ["term", ...]`."""
+    file = path.name
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return [], [Problem(file, "-", "toml", str(exc))]
+    terms: list[str] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for group, values in data.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            problems.append(Problem(file, group, "terms", "must be a list of strings"))
+            continue
+        for i, term in enumerate(values):
+            folded = " ".join(term.casefold().split())
+            if not folded:
+                problems.append(Problem(file, group, f"{i}", "is empty"))
+            elif len(term) > TERM_MAX:
+                problems.append(Problem(file, group, f"{i}", f"longer than {TERM_MAX} characters"))
+            elif folded in seen:
+                problems.append(Problem(file, group, f"{i}", f"'{term}' repeats {seen[folded]}"))
+            else:
+                seen[folded] = group
+                terms.append(term)
+    return terms, problems
+
+
 def load_seed_ids(shared: Path | None) -> set[str] | None:
     """Ids of the seed inventory, or None when `../shared` is not beside the checkout."""
     if shared is None:
@@ -312,11 +351,17 @@ def load_seed_ids(shared: Path | None) -> set[str] | None:
 def load_bank(
     directory: Path, seed_ids: set[str] | None = None
 ) -> tuple[QuestionBank, list[Problem]]:
-    """Load every `*.toml` deck under `directory`, checking ids across the whole bank."""
+    """Load every `*.toml` deck under `directory`, checking ids across the whole bank.
+
+    `terms.toml`, when present, is not a deck: its terms join the grading vocabulary.
+    """
     decks: list[Deck] = []
     problems: list[Problem] = []
     owner: dict[str, str] = {}
-    paths = sorted(directory.glob("*.toml"))
+    terms: list[str] = []
+    if (directory / TERMS_FILE).exists():
+        terms, problems = load_terms(directory / TERMS_FILE)
+    paths = sorted(p for p in directory.glob("*.toml") if p.name != TERMS_FILE)
     if not paths:
         problems.append(Problem(str(directory), "-", "decks", "no *.toml deck found"))
     for path in paths:
@@ -340,7 +385,7 @@ def load_bank(
                     )
             kept.append(q)
         decks.append(Deck(deck.topic, deck.title, deck.description, deck.path, tuple(kept)))
-    return QuestionBank.from_decks(decks), problems
+    return QuestionBank.from_decks(decks, terms), problems
 
 
 @dataclass(frozen=True)
