@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# "1×1" is how a kernel size is printed; the sign reads as the letter x typed for it.
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00d7": "x"})
 # Apostrophes vanish rather than split a word, so "isn't" stays one negation and "Cohen's" one name.
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 _DASHES = re.compile(r"[\u2010-\u2015\-_/]+")
