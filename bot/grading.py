@@ -221,20 +221,33 @@ def strip_filler(words: tuple[str, ...]) -> tuple[str, ...]:
 
 # A generic head noun after the key ("adam optimizer") is accepted only when the question itself
 # puts the concept in that class, so "L1 loss" does not pass for the L1 penalty.
-HEAD_NOUN_CLASSES: tuple[frozenset[str], ...] = (
-    frozenset({"optimizer"}),
-    frozenset({"algorithm", "method", "technique", "approach", "procedure", "strategy"}),
-    frozenset({"loss", "objective"}),
-    frozenset({"distribution", "prior", "family"}),
-    frozenset({"layer"}),
-    frozenset({"regularization", "penalty", "regularizer"}),
-    frozenset({"architecture", "model", "network"}),
-    frozenset({"metric", "statistic", "measure", "score"}),
-    frozenset({"function", "activation"}),
-    frozenset({"test"}),
-    frozenset({"pattern"}),
-    frozenset({"problem"}),
-    frozenset({"scheme", "encoding"}),
+# Each class: the nouns a reply may add, and the words of a prompt that put the item in it.
+HEAD_NOUN_CLASSES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"optimizer"}), frozenset({"optimizer"})),
+    (
+        frozenset({"algorithm", "method", "technique", "approach", "procedure", "strategy"}),
+        frozenset(
+            {"algorithm", "method", "technique", "approach", "procedure", "strategy", "fix"}
+            | {"trick", "heuristic", "detector"}
+        ),
+    ),
+    (frozenset({"loss", "objective"}), frozenset({"loss", "objective"})),
+    (frozenset({"distribution", "dist", "prior"}), frozenset({"distribution", "prior"})),
+    (frozenset({"layer"}), frozenset({"layer"})),
+    (
+        frozenset({"regularization", "penalty", "regularizer"}),
+        frozenset({"regularization", "penalty", "regularizer"}),
+    ),
+    (frozenset({"architecture", "model", "network"}), frozenset({"architecture", "network"})),
+    (
+        frozenset({"metric", "statistic", "measure", "score"}),
+        frozenset({"metric", "statistic", "measure"}),
+    ),
+    (frozenset({"function", "activation"}), frozenset({"function", "activation"})),
+    (frozenset({"test"}), frozenset({"test"})),
+    (frozenset({"pattern"}), frozenset({"pattern"})),
+    (frozenset({"problem"}), frozenset({"problem"})),
+    (frozenset({"scheme", "encoding"}), frozenset({"scheme", "encoding"})),
 )
 
 
@@ -246,23 +259,27 @@ def head_nouns(context: Iterable[str]) -> frozenset[str]:
     """The head nouns a question's own wording allows (its prompt and tags)."""
     seen = {_singular(w) for text in context for w in tokens(text)}
     allowed: set[str] = set()
-    for group in HEAD_NOUN_CLASSES:
-        if group & seen:
-            allowed |= group
+    for nouns, cues in HEAD_NOUN_CLASSES:
+        if cues & seen:
+            allowed |= nouns
     return frozenset(allowed)
 
 
 # --- matching ----------------------------------------------------------------------------------
 
 NEGATIONS = frozenset({"not", "no", "never", "isnt", "without", "neither", "nor"})
+_GLOSSED = re.compile(r"^\s*([^()]+?)\s*\(([^()]+)\)\s*$")
 
 
-def _token_edits(given: str, key: str, vocabulary: Vocabulary) -> int | None:
+def _token_edits(
+    given: str, key: str, vocabulary: Vocabulary, acronyms: frozenset[str]
+) -> int | None:
     """Edits to turn `given` into `key` when the difference may be a typo, else None."""
     if given == key:
         return 0
-    # A plural of the key's word is the same concept ("eigenvalues", "GRUs").
-    if given in (key + "s", key + "es") and len(key) >= 3:
+    # A plural of the key's word is the same concept ("eigenvalues", "GRUs"); short lower-case
+    # words are left out because "items" is a different method from "item".
+    if given in (key + "s", key + "es") and (len(key) >= 5 or key in acronyms):
         return 0
     if given in vocabulary.words:
         return None  # the user typed a real term; it is an answer, not a slip
@@ -275,7 +292,12 @@ def _token_edits(given: str, key: str, vocabulary: Vocabulary) -> int | None:
     return dist if dist <= budget else None
 
 
-def key_edits(given: tuple[str, ...], key: tuple[str, ...], vocabulary: Vocabulary) -> int | None:
+def key_edits(
+    given: tuple[str, ...],
+    key: tuple[str, ...],
+    vocabulary: Vocabulary,
+    acronyms: frozenset[str] = frozenset(),
+) -> int | None:
     """Total forgiven edits from `given` to `key`, word by word; None when it is not the key."""
     if given == key or compact(given) == compact(key):
         return 0
@@ -283,7 +305,7 @@ def key_edits(given: tuple[str, ...], key: tuple[str, ...], vocabulary: Vocabula
         return None
     total = 0
     for g, k in zip(given, key, strict=True):
-        edits = _token_edits(g, k, vocabulary)
+        edits = _token_edits(g, k, vocabulary, acronyms)
         if edits is None:
             return None
         total += edits
@@ -302,10 +324,16 @@ def match_short(
     head noun are dropped) passes; a near miss passes only when no other vocabulary term is at
     least as close, so a one-letter change that lands on a neighbour is that neighbour.
     """
+    both = _GLOSSED.match(given)
+    if both and all(match_short(part, keys, context, vocabulary) for part in both.groups()):
+        return True  # "variance inflation factor (VIF)": the name and its abbreviation
     words = tokens(given)
     key_tokens = [t for t in (tokens(k) for k in keys) if t]
     if not words or not key_tokens:
         return False
+    acronyms = frozenset(
+        w.casefold() for k in keys for w in re.findall(r"[A-Za-z0-9]+", k) if w.isupper()
+    )
     if set(words) & NEGATIONS and not any(set(k) & NEGATIONS for k in key_tokens):
         return False
     core = strip_filler(words)
@@ -320,7 +348,9 @@ def match_short(
         text = compact(cand)
         if text in vocabulary.terms:
             continue  # another term of the bank, said exactly: the answer to a different item
-        edits = [e for k in key_tokens if (e := key_edits(cand, k, vocabulary)) is not None]
+        edits = [
+            e for k in key_tokens if (e := key_edits(cand, k, vocabulary, acronyms)) is not None
+        ]
         if not edits:
             continue
         best = min(edits)
@@ -340,8 +370,16 @@ _UNITS = {
 }  # fmt: skip
 _TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
          "ninety": 90, "twenty": 20}  # fmt: skip
+_DIGITS = re.compile(r"^(\d+(?:\.\d+)?)(%?)$")
 _FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4}
-_NUMBER_FILLER = (("its",), ("it", "is"), ("answer", "is"), ("i", "think"), ("i", "think", "its"))
+_NUMBER_FILLER = (
+    ("its",),
+    ("it", "is"),
+    ("answer", "is"),
+    ("the", "answer", "is"),
+    ("i", "think"),
+    ("i", "think", "its"),
+)
 
 
 def _word_integer(words: list[str]) -> int | None:
@@ -357,8 +395,8 @@ def _word_integer(words: list[str]) -> int | None:
 
 def parse_number_words(text: str) -> float | None:
     """Read `two`, `twenty one`, `half`, `a third`, `three quarters`, `twice`, `five percent`."""
-    raw = unicodedata.normalize("NFKC", text).casefold().replace("-", " ")
-    raw = re.sub(r"[^\w\s.%]", " ", raw)
+    raw = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold().replace("-", " ")
+    raw = re.sub(r"[^\w\s.%]", " ", _APOSTROPHE.sub("", raw))
     words = [w for w in raw.split() if w]
     for filler in sorted(_NUMBER_FILLER, key=len, reverse=True):
         if tuple(words[: len(filler)]) == filler and len(words) > len(filler):
@@ -382,7 +420,9 @@ def parse_number_words(text: str) -> float | None:
         if n is not None and words[-1].endswith("s") and n > 1:
             return scale * n / denominator
         return None
-    if words and all(w.replace(".", "", 1).isdigit() for w in words) and len(words) == 1:
-        return float(words[0]) * scale if scale != 1.0 else None
+    if len(words) == 1 and (digits := _DIGITS.match(words[0])):
+        # "it's 4" or "it's 5%": a plain number once the lead-in is gone
+        value = float(digits.group(1)) * scale
+        return value / 100 if digits.group(2) else value
     n = _word_integer(words)
     return None if n is None else n * scale
