@@ -240,9 +240,11 @@ HEAD_NOUN_CLASSES: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     ),
     (frozenset({"architecture", "model", "network"}), frozenset({"architecture", "network"})),
     (
-        frozenset({"metric", "statistic", "measure", "score"}),
-        frozenset({"metric", "statistic", "measure"}),
+        frozenset({"metric", "statistic", "measure", "score", "coefficient"}),
+        frozenset({"metric", "statistic", "measure", "coefficient"}),
     ),
+    (frozenset({"index"}), frozenset({"index"})),
+    (frozenset({"notation"}), frozenset({"notation"})),
     (frozenset({"function", "activation"}), frozenset({"function", "activation"})),
     (frozenset({"test"}), frozenset({"test"})),
     (frozenset({"pattern"}), frozenset({"pattern"})),
@@ -278,8 +280,11 @@ def _token_edits(
     if given == key:
         return 0
     # A plural of the key's word is the same concept ("eigenvalues", "GRUs"); short lower-case
-    # words are left out because "items" is a different method from "item".
-    if given in (key + "s", key + "es") and (len(key) >= 5 or key in acronyms):
+    # words are left out because "items" is a different method from "item", and an acronym
+    # takes only "s" because "IOBES" is another tagging scheme than "IOB".
+    if (len(key) >= 5 and given in (key + "s", key + "es")) or (
+        key in acronyms and given == key + "s"
+    ):
         return 0
     if given in vocabulary.words:
         return None  # the user typed a real term; it is an answer, not a slip
@@ -338,7 +343,8 @@ def match_short(
         return False
     core = strip_filler(words)
     candidates = [core]
-    if len(core) > 1 and core[-1] in head_nouns(context):
+    nouns = head_nouns(context)
+    if len(core) > 1 and (core[-1] in nouns or _singular(core[-1]) in nouns):
         candidates.append(core[:-1])
     key_forms = frozenset(compact(k) for k in key_tokens)
     for cand in candidates:
