@@ -134,6 +134,8 @@ def test_plurals_of_long_words_and_acronyms_but_not_of_short_words() -> None:
     assert verdict(short("eigenvalue"), "eigenvalues") is Verdict.CORRECT
     assert verdict(short("GRU"), "GRUs") is Verdict.CORRECT
     assert verdict(short("item", "item()"), "items") is Verdict.WRONG
+    assert verdict(short("BIO", "IOB"), "IOBs") is Verdict.CORRECT
+    assert verdict(short("BIO", "IOB"), "IOBES") is Verdict.WRONG  # another scheme, not a plural
 
 
 # --- natural forms ---------------------------------------------------------------------------
@@ -168,6 +170,8 @@ def test_head_noun_of_the_concepts_class() -> None:
     assert verdict(beta, "beta distribution") is Verdict.CORRECT
     # A head noun of another class names another thing: the Beta function is not a distribution.
     assert verdict(beta, "beta function") is Verdict.WRONG
+    family = short("extractive summarization", prompt="Name the family of methods.")
+    assert verdict(family, "extractive summarization methods") is Verdict.CORRECT
     l1 = short("L1", prompt="Which weight penalty drives coefficients to zero?")
     assert verdict(l1, "L1 regularization") is Verdict.CORRECT
     assert verdict(l1, "L1 loss") is Verdict.WRONG
