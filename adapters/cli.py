@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.content import bank_stats, load_bank, load_seed_ids
+from bot.content import load_bank, load_seed_ids
+from bot.coverage import bank_stats
 from bot.settings import Settings
 
 

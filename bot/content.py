@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
 
 # Limits from the platform budget (DESIGN.md section 4): they keep every card inside one
@@ -34,6 +34,9 @@ LATEX_RE = re.compile(
     r"theta|lambda|mu|partial|nabla|int|prod|log|exp|hat|bar|times|le|ge)\b|\$[^$]+\$|\\\(|\\\["
 )
 BANNED_CHOICES = ("all of the above", "none of the above", "both a and b", "all of these")
+# Curated ML terms that widen the grading vocabulary; it sits beside the decks but is not one.
+TERMS_FILE = "terms.toml"
+TERM_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -92,14 +95,21 @@ class QuestionBank:
 
     decks: dict[str, Deck] = field(default_factory=dict)
     by_id: dict[str, Question] = field(default_factory=dict)
+    # Every short answer, alias, tag and curated term: the neighbours a short answer must beat.
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     @classmethod
-    def from_decks(cls, decks: Iterable[Deck]) -> QuestionBank:
+    def from_decks(cls, decks: Iterable[Deck], terms: Iterable[str] = ()) -> QuestionBank:
         bank = cls()
+        texts: list[str] = list(terms)
         for deck in decks:
             bank.decks[deck.topic] = deck
             for q in deck.questions:
                 bank.by_id[q.id] = q
+                texts.extend(q.tags)
+                if q.type is QuestionType.SHORT:
+                    texts.extend((str(q.answer), *q.accept))
+        bank.vocabulary = Vocabulary.build(texts)
         return bank
 
     @property
@@ -296,6 +306,34 @@ def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[P
     return deck, problems
 
 
+def load_terms(path: Path) -> tuple[list[str], list[Problem]]:
+    """Read the curated term lists of `terms.toml`: tables of `group = ["term", ...]`."""
+    file = path.name
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return [], [Problem(file, "-", "toml", str(exc))]
+    terms: list[str] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for group, values in data.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            problems.append(Problem(file, group, "terms", "must be a list of strings"))
+            continue
+        for i, term in enumerate(values):
+            folded = " ".join(term.casefold().split())
+            if not folded:
+                problems.append(Problem(file, group, f"{i}", "is empty"))
+            elif len(term) > TERM_MAX:
+                problems.append(Problem(file, group, f"{i}", f"longer than {TERM_MAX} characters"))
+            elif folded in seen:
+                problems.append(Problem(file, group, f"{i}", f"'{term}' repeats {seen[folded]}"))
+            else:
+                seen[folded] = group
+                terms.append(term)
+    return terms, problems
+
+
 def load_seed_ids(shared: Path | None) -> set[str] | None:
     """Ids of the seed inventory, or None when `../shared` is not beside the checkout."""
     if shared is None:
@@ -312,11 +350,17 @@ def load_seed_ids(shared: Path | None) -> set[str] | None:
 def load_bank(
     directory: Path, seed_ids: set[str] | None = None
 ) -> tuple[QuestionBank, list[Problem]]:
-    """Load every `*.toml` deck under `directory`, checking ids across the whole bank."""
+    """Load every `*.toml` deck under `directory`, checking ids across the whole bank.
+
+    `terms.toml`, when present, is not a deck: its terms join the grading vocabulary.
+    """
     decks: list[Deck] = []
     problems: list[Problem] = []
     owner: dict[str, str] = {}
-    paths = sorted(directory.glob("*.toml"))
+    terms: list[str] = []
+    if (directory / TERMS_FILE).exists():
+        terms, problems = load_terms(directory / TERMS_FILE)
+    paths = sorted(p for p in directory.glob("*.toml") if p.name != TERMS_FILE)
     if not paths:
         problems.append(Problem(str(directory), "-", "decks", "no *.toml deck found"))
     for path in paths:
@@ -340,50 +384,4 @@ def load_bank(
                     )
             kept.append(q)
         decks.append(Deck(deck.topic, deck.title, deck.description, deck.path, tuple(kept)))
-    return QuestionBank.from_decks(decks), problems
-
-
-@dataclass(frozen=True)
-class BankStats:
-    by_topic: dict[str, Counter[str]]
-    uncited: list[str] | None
-    longest: dict[str, tuple[int, int, str]]  # field -> (length, limit, question id)
-
-
-def bank_stats(bank: QuestionBank, seed_ids: set[str] | None) -> BankStats:
-    by_topic: dict[str, Counter[str]] = {}
-    cited: set[str] = set()
-    longest: dict[str, tuple[int, int, str]] = {
-        "prompt": (0, PROMPT_MAX, ""),
-        "choice": (0, CHOICE_MAX, ""),
-        "explanation": (0, EXPLANATION_MAX, ""),
-        "model_answer": (0, MODEL_ANSWER_MAX, ""),
-    }
-
-    def see(name: str, text: str, qid: str) -> None:
-        if len(text) > longest[name][0]:
-            longest[name] = (len(text), longest[name][1], qid)
-
-    for q in bank.by_id.values():
-        counts = by_topic.setdefault(q.topic, Counter())
-        counts["total"] += 1
-        counts[f"type:{q.type.value}"] += 1
-        counts[f"difficulty:{q.difficulty.value}"] += 1
-        if q.auto_gradable:
-            counts["auto"] += 1
-            counts[f"auto:{q.difficulty.value}"] += 1
-            if q.type is not QuestionType.MCQ:
-                counts["auto:not-mcq"] += 1
-        cited.update(q.seeds)
-        see("prompt", q.prompt, q.id)
-        see("explanation", q.explanation, q.id)
-        see("model_answer", q.model_answer, q.id)
-        for c in q.choices:
-            see("choice", c, q.id)
-    uncited = sorted(seed_ids - cited, key=_seed_sort_key) if seed_ids is not None else None
-    return BankStats(by_topic, uncited, longest)
-
-
-def _seed_sort_key(seed_id: str) -> tuple[str, list[int]]:
-    prefix, _, rest = seed_id.partition("-l")
-    return prefix, [int(part) for part in rest.split("-") if part.isdigit()]
+    return QuestionBank.from_decks(decks, terms), problems

@@ -5,12 +5,18 @@ from __future__ import annotations
 import enum
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz.distance import Levenshtein
+
+from bot.grading import (
+    EMPTY_VOCABULARY,
+    Vocabulary,
+    match_short,
+    normalize_text,
+)
+from bot.number_words import parse_number_words
 
 
 class QuestionType(enum.StrEnum):
@@ -102,62 +108,21 @@ def format_number(value: float) -> str:
     return f"{value:.6g}"
 
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_DASHES = re.compile(r"[\u2010-\u2015\-_/]+")
-_PUNCT = re.compile(r"[^\w\s+#.]")  # keep + # . so "c++", "c#", "l2" style answers survive
-_SPACES = re.compile(r"\s+")
-_ARTICLES = {"a", "an", "the"}
-
-
-def normalize_text(text: str) -> str:
-    """Fold case, quotes, hyphens, punctuation and spacing so only the words remain."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    text = _DASHES.sub(" ", text)
-    text = _PUNCT.sub(" ", text)
-    text = text.replace(".", " ").strip()
-    words = [w for w in _SPACES.split(text) if w and w not in _ARTICLES]
-    return " ".join(words)
-
-
-def _compact(text: str) -> str:
-    return text.replace(" ", "")
-
-
-# A typo is forgiven only when the key is long enough for an edit to be a slip rather than
-# another word: one edit from 5 characters, two from 12. "RANSAK" passes, "not RANSAC" does not.
-SHORT_MIN_FUZZY_LEN = 5
-SHORT_TWO_EDITS_LEN = 12
-_NEGATIONS = {"not", "no", "never", "isn't", "isnt", "without"}
-
-
-def check_short(question: Question, given: str) -> Check:
+def check_short(question: Question, given: str, vocabulary: Vocabulary = EMPTY_VOCABULARY) -> Check:
     norm = normalize_text(given)
     if not norm:
         return Check(Verdict.INVALID, problem="empty")
-    keys = [normalize_text(k) for k in (str(question.answer), *question.accept)]
-    keys = [k for k in keys if k]
-    words = set(norm.split())
-    if words & _NEGATIONS and not any(set(k.split()) & _NEGATIONS for k in keys):
-        return Check(Verdict.WRONG, norm)
-    for key in keys:
-        if norm == key or _compact(norm) == _compact(key):
-            return Check(Verdict.CORRECT, norm)
-    for key in keys:
-        a, b = _compact(norm), _compact(key)
-        if len(b) < SHORT_MIN_FUZZY_LEN:
-            continue
-        allowed = 2 if len(b) >= SHORT_TWO_EDITS_LEN else 1
-        # An edit budget, not containment: a key hidden inside a longer guess stays wrong.
-        if Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed:
-            return Check(Verdict.CORRECT, norm)
-    return Check(Verdict.WRONG, norm)
+    keys = (str(question.answer), *question.accept)
+    context = (question.prompt, *question.tags)
+    ok = match_short(given, keys, context, vocabulary)
+    return Check(Verdict.CORRECT if ok else Verdict.WRONG, norm)
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def parse_number(text: str) -> float | None:
-    """Read `0.05`, `5%`, `5e-2`, `1/20`, `1,000` or `-3`; None when it is not a number."""
+    """Read `0.05`, `5%`, `5e-2`, `1/20`, `1,000`, `-3` or `a quarter`; None if not a number."""
     raw = text.strip().replace("\u2212", "-").replace(" ", "")
     if not raw:
         return None
@@ -178,7 +143,7 @@ def parse_number(text: str) -> float | None:
     elif _NUMBER.match(raw):
         value = float(raw)
     else:
-        return None
+        return parse_number_words(text)
     if not math.isfinite(value):
         return None
     return value / 100 if percent else value
@@ -259,10 +224,22 @@ def check_open(question: Question, given: str) -> Check:
     return Check(Verdict.CORRECT if rating == "got" else Verdict.WRONG, rating)
 
 
-def check_answer(question: Question, given: str, order: tuple[int, ...] = ()) -> Check:
-    """Grade `given` against `question`; INVALID means ask again, record nothing."""
+def check_answer(
+    question: Question,
+    given: str,
+    order: tuple[int, ...] = (),
+    *,
+    vocabulary: Vocabulary | None = None,
+) -> Check:
+    """Grade `given` against `question`; INVALID means ask again, record nothing.
+
+    `vocabulary` (the bank's, `QuestionBank.vocabulary`) lets a short answer be told apart from
+    its neighbours; without it only the identity-token rules guard against them.
+    """
     if question.type is QuestionType.MCQ:
         return check_mcq(question, given, order)
+    if question.type is QuestionType.SHORT:
+        return check_short(question, given, vocabulary or EMPTY_VOCABULARY)
     checker = {
         QuestionType.TRUE_FALSE: check_true_false,
         QuestionType.SHORT: check_short,

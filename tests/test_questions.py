@@ -130,7 +130,10 @@ def test_numeric_tolerance() -> None:
     assert check_answer(item, "5%").verdict is Verdict.CORRECT
     assert check_answer(item, "0.0509").verdict is Verdict.CORRECT
     assert check_answer(item, "0.052").verdict is Verdict.WRONG
-    assert check_answer(item, "five").verdict is Verdict.INVALID
+    # Number words are numbers now: "five" is a wrong answer, not an unreadable one.
+    assert check_answer(item, "five").verdict is Verdict.WRONG
+    assert check_answer(item, "five percent").verdict is Verdict.CORRECT
+    assert check_answer(item, "fivish").verdict is Verdict.INVALID
     exact = q(QuestionType.NUMERIC, 0.3)
     assert check_answer(exact, "0.30000000000000004").verdict is Verdict.CORRECT
 

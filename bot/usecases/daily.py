@@ -63,7 +63,7 @@ async def answer_daily(
     existing = await answers.get_answer(rnd.id, actor.user.id)
     if existing is not None:
         raise UserError(m.DAILY_ALREADY.format(given=existing.given))
-    check = check_answer(question, text, rnd.order)
+    check = check_answer(question, text, rnd.order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         raise invalid(question, check)
     stored = await answers.add_answer(
@@ -104,7 +104,7 @@ async def answer_daily_batched(
         text = chosen(question, rnd.order, cmd.text, cmd.choice)
     except UserError:
         return None
-    check = check_answer(question, text, rnd.order)
+    check = check_answer(question, text, rnd.order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         return None
     outcome = await ctx.stores.answers.submit_daily_answer(

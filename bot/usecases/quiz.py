@@ -109,7 +109,7 @@ async def answer_quiz(
                 Flashcard(question.id, quiz.id, question.model_answer, question.key_points),
                 Notice(m.OPEN_RATE),
             ]
-        check = check_answer(question, text)
+        check = check_answer(question, text, vocabulary=ctx.bank.vocabulary)
         if check.verdict is Verdict.INVALID:
             raise UserError(m.OPEN_BAD_RATING)
         if not await quizzes.record_quiz_answer(
@@ -126,7 +126,7 @@ async def answer_quiz(
         ):
             raise UserError(m.QUIZ_STALE)
         return await _after_answer(ctx, quiz, [Notice(f"Noted: {check.normalized}.")])
-    check = check_answer(question, text, order)
+    check = check_answer(question, text, order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         raise invalid(question, check)
     day = ctx.today(actor)
