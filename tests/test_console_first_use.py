@@ -170,6 +170,31 @@ def readme_example() -> list[str]:
     return [line.removeprefix("you> ") for line in block.splitlines() if line.startswith("you> ")]
 
 
+def readme_example_replies() -> list[re.Pattern[str]]:
+    """The example's printed replies as patterns: dates, zones, topics and answer hints vary
+    with the day and the question, the rest must appear word for word."""
+    section = _console_section()
+    block = section[section.index("A first daily round") :].split("```")[1]
+    pieces = {
+        "QQWHENQQ": r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d [A-Z]+",
+        "QQCLOCKQQ": r"\d\d:\d\d [A-Z]+",
+        "QQANYQQ": r".+",
+    }
+    patterns = []
+    for line in block.splitlines():
+        if not line or line.startswith("you> ") or line.endswith("..."):
+            continue
+        line = re.sub(r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d (CET|UTC)", "QQWHENQQ", line)
+        line = re.sub(r"\d\d:\d\d (CET|UTC)", "QQCLOCKQQ", line)
+        line = line.replace("statistics-probability · medium", "QQANYQQ")
+        line = line.replace("`answer LETTER`", "`answer QQANYQQ`")
+        pattern = re.escape(line)
+        for token, piece in pieces.items():
+            pattern = pattern.replace(token, piece)
+        patterns.append(re.compile(f"^{pattern}$", re.MULTILINE))
+    return patterns
+
+
 def _follow_readme(tmp_path: Path, preamble: list[str]) -> str:
     # The example's `answer B` suits its MCQ; this deck's questions are true/false.
     lines = [("answer true" if ln.startswith("answer ") else ln) for ln in readme_example()]
@@ -202,6 +227,11 @@ def test_readme_example_before_the_post_time(tmp_path: Path) -> None:
     _assert_a_whole_round(out)
     post = dt.datetime.combine(start.date(), dt.time(9), BERLIN)
     assert f"── {post:%a %Y-%m-%d %H:%M %Z} · #general ──" in out
+    # On this path every reply the README prints appears as printed.
+    patterns = readme_example_replies()
+    assert len(patterns) >= 8
+    for pattern in patterns:
+        assert pattern.search(out), pattern.pattern
 
 
 def test_readme_example_when_config_channel_posts_at_once(tmp_path: Path) -> None:
