@@ -329,6 +329,11 @@ def test_an_unreachable_postgresql_is_refused_in_one_line(tmp_path: Path) -> Non
     env = {"STUDYBOT_DATABASE_URL": url}
     line = _one_line_refusal(studybot(tmp_path, "", "upgrade", env=env, command="db"))
     assert line.startswith("studybot: cannot use the database STUDYBOT_DATABASE_URL=")
+    # Platform mode opens the database before it connects anywhere, so this stays offline.
+    env["DISCORD_TOKEN"] = "not-a-real-token"
+    line = _one_line_refusal(studybot(tmp_path, "", env=env, command="run"))
+    assert line.startswith("studybot: cannot use the database STUDYBOT_DATABASE_URL=")
+    assert "connection refused" in line and "hunter2" not in line
 
 
 # -- 22. the licence in the SPDX form ---------------------------------------------------------
