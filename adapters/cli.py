@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import socket
+import sqlite3
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.content import load_bank, load_seed_ids
 from bot.coverage import bank_stats
-from bot.settings import Settings
+from bot.settings import (
+    DB_URL_EXPECTED,
+    Settings,
+    SettingsError,
+    database_url_problem,
+    hide_password,
+    load_settings,
+)
+
+# Code that only runs while a database is opened or used; an error raised through it is a
+# database problem, reported in one line, not a traceback.
+_DB_CODE = ("/sqlalchemy/", "/asyncpg/", "/aiosqlite/", "/bot/storage/")
 
 
 def _shared_dir() -> Path | None:
@@ -172,10 +186,92 @@ def discord_invite_url(client_id: int | None) -> int:
     return 0
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        orig = getattr(item, "orig", None)  # SQLAlchemy's wrapper around the driver's error
+        todo += [orig if isinstance(orig, BaseException) else None, item.__cause__]
+        todo.append(item.__context__)
+
+
+def _through_db_code(exc: BaseException) -> bool:
+    return any(
+        any(part in frame.filename.replace("\\", "/") for part in _DB_CODE)
+        for item in _chain(exc)
+        for frame in traceback.extract_tb(item.__traceback__)
+    )
+
+
+def database_problem(exc: BaseException) -> tuple[str, str] | None:
+    """What went wrong opening the database and what would work, or None if `exc` is
+    something else."""
+    if not _through_db_code(exc):
+        return None
+    server = "a PostgreSQL server accepting connections at that host and port"
+    for item in _chain(exc):
+        name = type(item).__name__
+        if isinstance(item, ConnectionRefusedError):
+            return "connection refused", server
+        if isinstance(item, socket.gaierror):
+            return "the host name does not resolve", server
+        if isinstance(item, TimeoutError):
+            return "timed out connecting", server
+        if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+            return "the server refused the user name or password", "a user the server accepts"
+        if name == "InvalidCatalogNameError":
+            return "no such database on the server", "an existing database (CREATE DATABASE)"
+        if isinstance(item, sqlite3.Error | PermissionError | FileNotFoundError):
+            return f"cannot open the SQLite file ({item})", "a path in a folder you can write"
+    for item in _chain(exc):
+        if isinstance(item, OSError) or type(item).__module__.startswith(("asyncpg", "sqlite3")):
+            first = str(item).splitlines()[0] if str(item) else ""
+            return f"{type(item).__name__}: {first}", "a database this machine can open"
+    return None
+
+
+def _database_source(args: argparse.Namespace, settings: Settings) -> tuple[str, str]:
+    """The database this command uses and where it was named: `--db` or the setting."""
+    given = getattr(args, "db", None)
+    if given:
+        return "--db", given
+    return "STUDYBOT_DATABASE_URL", settings.database_url
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "content" and args.action == "reports":
-        return content_reports(args.db or Settings().database_url, args.limit)
+    source, url = "STUDYBOT_DATABASE_URL", ""
+    try:
+        settings = load_settings()
+        source, url = _database_source(args, settings)
+        problem = database_url_problem(url)
+        if problem:
+            raise SettingsError(
+                f"{source} {hide_password(url)!r}: {problem}; expected {DB_URL_EXPECTED}."
+            )
+        return _command(args)
+    except SettingsError as exc:
+        print(f"studybot: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        found = database_problem(exc)
+        if found is None:
+            raise
+        reason, expected = found
+        print(
+            f"studybot: cannot use the database {source}={hide_password(url)!r}: {reason}; "
+            f"expected {expected}.",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "content":
         directory = _bank_dir(args.dir)
         return content_check(directory) if args.action == "check" else content_stats(directory)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import commands as c
 from bot import messages as m
-from bot.identity import Origin, Platform
+from bot.identity import Origin, PlaceRef, Platform
 from bot.parsing import Parsed, ParseError, parse
 from bot.replies import Notice, Reply, Tone
 from bot.usecases import (
@@ -74,6 +74,11 @@ class Dispatcher:
         if isinstance(parsed, ParseError):
             return [Notice(parsed.message, Tone.ERROR)]
         return await self.dispatch(parsed, origin)
+
+    async def channel_timezone(self, place: PlaceRef) -> str:
+        """The channel's time zone (UTC for a channel never seen), for adapters that show
+        times on the channel's wall clock."""
+        return await channel_config.timezone_of(self.ctx, place)
 
     async def first_delivery(self, platform: Platform, delivery_id: str) -> bool:
         """True the first time a platform delivery is seen; adapters ask before acting on a

@@ -120,18 +120,34 @@ def tally_change(points: int | None, places: int | None) -> str:
 
 # Console clock (`/time`)
 TIME_USAGE = (
-    "Usage: /time +30m|+2h|+1d|ISO-8601, for example `/time +1d` or `/time 2026-11-20T17:00` "
-    "(no offset means UTC)."
+    "Usage: /time next|+30m|+2h|+1d|ISO-8601, for example `/time next`, `/time +1d` or "
+    "`/time 2026-11-20T17:00` (no offset means UTC)."
 )
 TIME_BAD = "'{text}' is not a time step or date. " + TIME_USAGE
 TIME_BACKWARDS = "The console clock only moves forward; it is {now} now."
 TIME_TOO_FAR = "Move at most {days} days at a time."
 TIME_NOW = "It is {now} now."
 TIME_MOVED = "It is {now} now; {count} scheduled message(s) posted on the way."
-CONSOLE_HELP = (
-    "Console only: `/as NAME [admin]` switches user, `/time +30m|+2h|+1d|ISO-8601` moves the "
-    "simulated clock and posts what falls due, `/quit` leaves."
+TIME_STOPPED = (
+    "Stopped at {now} so you can answer the daily question; {count} scheduled message(s) "
+    "posted. `/time {rest}` goes on to {target}."
 )
+TIME_NEXT_DONE = "It is {now} now; {count} scheduled message(s) posted."
+TIME_NOTHING_DUE = (
+    "Nothing is scheduled within {days} days. An admin starts the daily question here with "
+    "`config channel`."
+)
+TIME_HELD = (
+    "You have not answered the daily question in #{channel} yet (closes at {closes}); "
+    "`daily` shows it again. Answer it first, or send `{again}` again to let it close."
+)
+CONSOLE_HELP = (
+    "Console only: `/as NAME [admin]` switches user, `/time next` jumps to the next scheduled "
+    "post, `/time +30m|+2h|+1d|ISO-8601` moves the simulated clock (stopping after a daily "
+    "question is posted), `/quit` leaves."
+)
+CONSOLE_LOG_FILE = "Logs go to {path}."
+CONSOLE_LOG_STDERR = "Logs go to standard error (warnings only): {path} cannot be written."
 TIME_POSTED = "── {when} · #{channel} ──"
 
 

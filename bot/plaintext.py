@@ -72,10 +72,11 @@ def _(reply: AnswerFeedback) -> str:
     )
     if reply.correct and reply.points == 0:
         verdict = "✓ Correct! (no points)"
-    lines = [verdict, reply.explanation]
+    lines = [verdict]
     if reply.note:
         lines.append(reply.note)
-    return "\n".join(lines)
+    # The explanation is its own paragraph, apart from the verdict and from what follows.
+    return "\n".join(lines) + "\n\n" + reply.explanation
 
 
 @render.register

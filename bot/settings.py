@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///./data/studybot.db"
+DB_URL_EXPECTED = (
+    "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST[:PORT]/DATABASE"
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# What each setting should look like, for the one-line error a bad value gets.
+EXPECTED = {
+    "STUDYBOT_DATABASE_URL": DB_URL_EXPECTED,
+    "STUDYBOT_CONTENT_DIR": "a folder of question decks",
+    "STUDYBOT_LOG_LEVEL": ", ".join(LOG_LEVELS),
+    "STUDYBOT_QUIZ_DAILY_CAP": "a whole number, 0 or more (points per person per day)",
+    "DISCORD_DEV_GUILD_ID": "a server id, digits only",
+    "DISCORD_CLIENT_ID": "the application id, digits only",
+    "DISCORD_SHARD_COUNT": "a whole number, 1 or more",
+}
+# Never echoed back in an error message.
+_SECRET = {"DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+
+
+class SettingsError(ValueError):
+    """A setting or option that cannot be used; the message is one line for the user."""
+
+
+def hide_password(url: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` cannot be StudyBot's database, or None when its form is usable."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return "not a database URL"
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in _DRIVERS:
+        return f"'{backend}' is not a supported database"
+    if driver != _DRIVERS[backend]:
+        return f"{backend} needs the {_DRIVERS[backend]} driver ({backend}+{_DRIVERS[backend]}://)"
+    return None
 
 
 def _default_content_dir() -> Path:
@@ -52,6 +99,21 @@ class Settings(BaseSettings):
     # The Web API root; only a test double or an egress proxy changes it.
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError("not a log level")
+        return value.upper()
+
     @property
     def discord_enabled(self) -> bool:
         return self.discord_token is not None and bool(self.discord_token.get_secret_value())
@@ -59,3 +121,22 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
+
+
+def _problem(error: ErrorDetails) -> str:
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    reason = error["msg"].removeprefix("Value error, ")
+    shown = "" if name in _SECRET else f"={hide_password(str(error.get('input', '')))!r}"
+    text = f"setting {name}{shown} (environment or .env): {reason}"
+    expected = EXPECTED.get(name)
+    return f"{text}; expected {expected}." if expected else f"{text}."
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value raises SettingsError, one line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = exc.errors()
+        more = f" ({len(errors) - 1} more bad setting(s))" if len(errors) > 1 else ""
+        raise SettingsError(_problem(errors[0]) + more) from None

@@ -28,6 +28,27 @@ POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
 BACKENDS = ["sqlite", POSTGRES]
 
 _DESELECTED = pytest.StashKey[int]()
+_NO_SHARED = pytest.StashKey[int]()
+SHARED_ENV = "STUDYBOT_SHARED_DIR"
+
+
+def shared_dir() -> Path:
+    """The project's shared folder: the seed documents the decks cite and the originality
+    tool that checks no phrase was lifted from them. `../shared` beside the checkout (CI always
+    has it), or wherever STUDYBOT_SHARED_DIR points."""
+    return Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared")
+
+
+def has_shared() -> bool:
+    return (shared_dir() / "tools" / "originality.py").is_file()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared: needs ../shared (seed documents and the originality tool)"
+    )
+
+
 _created_databases: list[str] = []
 
 
@@ -50,6 +71,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A checkout without ../shared (a fork cloned on its own): the tests that read the seed
+    # documents are deselected, never skipped, and the summary says why. CI always has it, so
+    # there they stay and fail if it is missing.
+    if not has_shared() and not os.environ.get("CI"):
+        needs = [item for item in items if item.get_closest_marker("shared")]
+        if needs:
+            config.hook.pytest_deselected(items=needs)
+            items[:] = [item for item in items if not item.get_closest_marker("shared")]
+            config.stash[_NO_SHARED] = len(needs)
     # No PostgreSQL on a laptop: deselect (never skip) its variants and say so loudly at the
     # end. In CI a missing server is an error, so the variants stay and fail in require_pg.
     if pg_url() or os.environ.get("CI"):
@@ -64,6 +94,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    missing = config.stash.get(_NO_SHARED, 0)
+    if missing:
+        terminalreporter.write_sep(
+            "!",
+            f"{missing} content test(s) NOT RUN: {shared_dir()} is missing (the seed documents "
+            f"and tools/originality.py; clone it beside this checkout or set {SHARED_ENV})",
+            red=True,
+            bold=True,
+        )
     count = config.stash.get(_DESELECTED, 0)
     if count:
         terminalreporter.write_sep(

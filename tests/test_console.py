@@ -16,6 +16,7 @@ def console_process(
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "STUDYBOT_LOG_LEVEL": "WARNING"}
     env.pop("STUDYBOT_DATABASE_URL", None)
+    env.pop("COLUMNS", None)  # piped output is then never wrapped, so lines compare exactly
     command = [
         sys.executable,
         "-m",

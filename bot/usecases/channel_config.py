@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot import commands as c
 from bot import messages as m
-from bot.identity import Origin
+from bot.identity import Origin, PlaceRef
 from bot.records import ChannelRecord
 from bot.replies import Notice, Reply, TableView
 from bot.schedule import (
@@ -35,6 +35,12 @@ def config_view(channel: ChannelRecord) -> TableView:
         ("weekly tally", f"{WEEKDAYS[s.weekly_day]} {s.weekly_time:%H:%M}"),
     )
     return TableView("Channel settings", rows)
+
+
+async def timezone_of(ctx: Context, place: PlaceRef) -> str:
+    """The channel's time zone, UTC for a channel the bot has never seen."""
+    channel = await ctx.stores.channels.get_channel(place.workspace_key, place.channel)
+    return channel.schedule.timezone if channel is not None else "UTC"
 
 
 async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
