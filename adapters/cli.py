@@ -272,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
+    if args.command == "content" and args.action == "reports":
+        return content_reports(args.db or Settings().database_url, args.limit)
     if args.command == "content":
         directory = _bank_dir(args.dir)
         return content_check(directory) if args.action == "check" else content_stats(directory)
