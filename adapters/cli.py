@@ -76,6 +76,10 @@ def content_stats(directory: Path) -> int:
     easy, hard = _pct(totals.get("auto:easy", 0), auto), _pct(totals.get("auto:hard", 0), auto)
     not_mcq = _pct(totals.get("auto:not-mcq", 0), auto)
     print(f"{'all':32} {totals.get('total', 0):>5} {auto:>5} {easy:>5} {hard:>5} {not_mcq:>5}")
+    print(
+        f"\nopen items: {totals.get('type:open', 0)}, "
+        f"with terms on every key point: {totals.get('open:terms', 0)}"
+    )
     print()
     for name, (length, limit, qid) in stats.longest.items():
         print(f"longest {name}: {length}/{limit} characters ({qid or '-'})")

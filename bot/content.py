@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
@@ -25,6 +25,8 @@ CHOICES_MIN, CHOICES_MAX = 3, 5
 EXPLANATION_MAX = 700
 MODEL_ANSWER_MAX = 900
 KEY_POINTS_MIN, KEY_POINTS_MAX = 3, 6
+# Phrases per key point: enough to recognise the point, few enough to stay specific.
+KEY_TERMS_MAX = 6
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -60,6 +62,18 @@ class DeckMeta(BaseModel):
     description: str = ""
 
 
+class KeyPointSpec(BaseModel):
+    """An open item's key point: the sentence shown, and the phrases that show it was made.
+
+    Each phrase may list synonyms separated by `|` (`bias|underfitting`); the built-in grader
+    counts a point as covered when the answer uses at least half of its phrases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    terms: list[str] = []
+
+
 class QuestionSpec(BaseModel):
     """The raw shape of one `[[questions]]` table before type-specific rules."""
 
@@ -75,9 +89,17 @@ class QuestionSpec(BaseModel):
     accept: list[str] | None = None
     tolerance: float | int | None = None
     model_answer: str | None = None
-    key_points: list[str] | None = None
+    key_points: list[KeyPointSpec] | None = None
     tags: list[str] = []
     seeds: list[str] = []
+
+    @field_validator("key_points", mode="before")
+    @classmethod
+    def _plain_points(cls, value: Any) -> Any:
+        # A key point may be a plain string (no phrases yet) or a {text, terms} table.
+        if isinstance(value, list):
+            return [{"text": v} if isinstance(v, str) else v for v in value]
+        return value
 
 
 @dataclass(frozen=True)
@@ -225,6 +247,23 @@ def _type_problems(spec: QuestionSpec) -> Iterator[tuple[str, str]]:
         points = spec.key_points or []
         if not KEY_POINTS_MIN <= len(points) <= KEY_POINTS_MAX:
             yield "key_points", f"{len(points)} points, need {KEY_POINTS_MIN} to {KEY_POINTS_MAX}"
+        for i, point in enumerate(points):
+            if not point.text.strip():
+                yield f"key_points.{i}", "is empty"
+            if len(point.terms) > KEY_TERMS_MAX:
+                yield (
+                    f"key_points.{i}.terms",
+                    f"{len(point.terms)} phrases, at most {KEY_TERMS_MAX}",
+                )
+            for j, term in enumerate(point.terms):
+                words = [w.strip() for w in term.split("|")]
+                if not all(words):
+                    yield f"key_points.{i}.terms.{j}", "has an empty phrase or synonym"
+                if len(term) > TERM_MAX:
+                    yield (
+                        f"key_points.{i}.terms.{j}",
+                        f"{len(term)} characters, limit {TERM_MAX}",
+                    )
         yield from unused("choices", "answer", "accept", "tolerance")
     texts = {"prompt": spec.prompt, "explanation": spec.explanation}
     if spec.model_answer:
@@ -252,7 +291,13 @@ def _to_question(topic: str, spec: QuestionSpec) -> Question:
         accept=tuple(spec.accept or ()),
         tolerance=float(spec.tolerance or 0.0),
         model_answer=(spec.model_answer or "").strip(),
-        key_points=tuple(spec.key_points or ()),
+        key_points=tuple(
+            p if isinstance(p, str) else p.text.strip() for p in spec.key_points or ()
+        ),
+        key_terms=tuple(
+            () if isinstance(p, str) else tuple(t.strip() for t in p.terms)
+            for p in spec.key_points or ()
+        ),
         tags=tuple(spec.tags),
         seeds=tuple(spec.seeds),
     )

@@ -46,6 +46,8 @@ def bank_stats(bank: QuestionBank, seed_ids: set[str] | None) -> BankStats:
             counts[f"auto:{q.difficulty.value}"] += 1
             if q.type is not QuestionType.MCQ:
                 counts["auto:not-mcq"] += 1
+        if q.type is QuestionType.OPEN and q.key_terms and all(q.key_terms):
+            counts["open:terms"] += 1
         cited.update(q.seeds)
         see("prompt", q.prompt, q.id)
         see("explanation", q.explanation, q.id)

@@ -55,6 +55,8 @@ class Question(BaseModel):
     tolerance: float = 0.0
     model_answer: str = ""
     key_points: tuple[str, ...] = ()
+    # Per key point, the phrases that show it was made (`a|b` lists synonyms); open items only.
+    key_terms: tuple[tuple[str, ...], ...] = ()
     tags: tuple[str, ...] = ()
     seeds: tuple[str, ...] = ()
 

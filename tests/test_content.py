@@ -192,3 +192,47 @@ def test_bank_shares_no_phrase_with_the_seeds() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+OPEN = """
+[deck]
+topic = "demo"
+title = "Demo"
+
+[[questions]]
+id = "demo-open"
+type = "open"
+difficulty = "medium"
+prompt = "Explain the bias-variance trade-off."
+model_answer = "Simple models underfit (bias); flexible ones overfit (variance)."
+explanation = "The expected error splits into bias, variance and noise."
+key_points = [
+  { text = "Bias is error from wrong assumptions", terms = ["bias", "underfit|underfitting"] },
+  { text = "Variance is sensitivity to the sample", terms = ["variance", "overfit|overfitting"] },
+  "Noise cannot be reduced",
+]
+"""
+
+
+def test_key_points_carry_the_phrases_that_show_them(tmp_path: Path) -> None:
+    bank, found = load_bank(write(tmp_path, OPEN))
+    assert found == []
+    q = bank.by_id["demo-open"]
+    assert q.key_points[0] == "Bias is error from wrong assumptions"
+    assert q.key_terms == (
+        ("bias", "underfit|underfitting"),
+        ("variance", "overfit|overfitting"),
+        (),
+    )
+
+
+def test_key_point_terms_are_validated(tmp_path: Path) -> None:
+    write(tmp_path, OPEN.replace('"underfit|underfitting"', '"underfit|"'))
+    assert problems(tmp_path) == [
+        "demo.toml: demo-open: key_points.0.terms.1: has an empty phrase or synonym"
+    ]
+    write(tmp_path, OPEN.replace('terms = ["bias", ', 'terms = ["b", "c", "d", "e", "f", "g", '))
+    assert problems(tmp_path) == ["demo.toml: demo-open: key_points.0.terms: 7 phrases, at most 6"]
+    write(tmp_path, OPEN.replace('terms = ["bias"', 'words = ["bias"'))
+    [unknown] = problems(tmp_path)
+    assert unknown.startswith("demo.toml: demo-open: key_points.0") and "unknown field" in unknown
