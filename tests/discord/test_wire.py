@@ -77,8 +77,9 @@ async def test_login_sync_and_a_slash_command_over_the_wire(
     caplog.set_level(logging.DEBUG)
     identify = next(f for f in fake.gateway_frames if f["op"] == OP_IDENTIFY)["d"]
     assert identify["token"] == TOKEN
-    intents = discord.Intents._from_value(identify["intents"])
-    assert not (intents.members or intents.presences or intents.message_content)
+    # Only GUILDS (1 << 0): no messages, typing, reactions, voice states or members arrive.
+    assert identify["intents"] == 1
+    assert discord.Intents._from_value(identify["intents"]) == discord.Intents(guilds=True)
     assert all(r.headers["Authorization"] == f"Bot {TOKEN}" for r in fake.requests)
     [sync] = [r for r in fake.requests if r.method == "PUT"]
     assert sync.path == f"/applications/{fake.app_id}/commands"  # global: no dev guild set
