@@ -1,4 +1,4 @@
-"""The Discord client: sharded, only the `guilds` intent, catalog slash commands, lasting buttons."""
+"""The Discord client: sharded, the `guilds` intent only, slash commands, lasting buttons."""
 
 from __future__ import annotations
 
