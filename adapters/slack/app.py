@@ -27,8 +27,10 @@ from adapters.slack.translate import (
     answer_command,
     channel_of,
     event_delivery_id,
+    needs_admin,
     open_request,
     origin,
+    payload_name,
     team_of,
     view_delivery_id,
 )
@@ -90,10 +92,24 @@ class SlackAdapter:
     # -- shared ------------------------------------------------------------------------------
 
     async def origin(
-        self, team_id: str, channel_id: str, user_id: str, name: str | None = None
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        name: str | None,
+        *,
+        admin_command: bool = False,
     ) -> Origin:
-        person = await self.directory.person(user_id, name)
-        return origin(team_id, channel_id, user_id, person.display_name, person.is_admin)
+        """Who acts where. The name comes from the payload; users.info (rate-limited) is asked
+        only for an admin command. Every other request, answers above all, takes the admin
+        flag from memory and never waits for the Web API."""
+        if admin_command:
+            person = await self.directory.person(user_id, name)
+            return origin(team_id, channel_id, user_id, name or person.name, person.is_admin)
+        known = self.directory.known(user_id)
+        is_admin = known.is_admin if known else self.directory.listed(user_id)
+        fallback = known.name if known else user_id
+        return origin(team_id, channel_id, user_id, name or fallback, is_admin)
 
     async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
         """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
@@ -190,11 +206,16 @@ class SlackAdapter:
 
     async def on_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
         await ack()
+        text = str(body.get("text") or "")
         who = await self.origin(
-            team_of(body), str(body.get("channel_id", "")), body["user_id"], body.get("user_name")
+            team_of(body),
+            str(body.get("channel_id", "")),
+            body["user_id"],
+            body.get("user_name"),
+            admin_command=needs_admin(text),
         )
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
-        replies = await self.app.dispatcher.handle_text(str(body.get("text") or ""), who)
+        replies = await self.app.dispatcher.handle_text(text, who)
         await self.deliver(
             replies, respond=respond, channel=who.place.channel, user=body["user_id"]
         )
@@ -215,7 +236,7 @@ class SlackAdapter:
             team_of(body),
             channel or user["id"],
             user["id"],
-            user.get("username") or user.get("name"),
+            payload_name(user),
         )
         replies = await self.app.dispatcher.dispatch(command, who)
         await self.deliver(
@@ -257,9 +278,7 @@ class SlackAdapter:
         command = modal.command(text, view_delivery_id(view, text))
 
         async def answer() -> list[Reply]:
-            who = await self.origin(
-                team_of(body), modal.channel, user["id"], user.get("username") or user.get("name")
-            )
+            who = await self.origin(team_of(body), modal.channel, user["id"], payload_name(user))
             return await self.app.dispatcher.dispatch(command, who)
 
         work = asyncio.ensure_future(answer())
@@ -293,7 +312,12 @@ class SlackAdapter:
         if event.get("tab") != "home" or not await self.first_event_delivery(body, request):
             return
         user_id = str(event["user"])
-        who = await self.origin(team_of(body), str(event.get("channel") or user_id), user_id)
+        # app_home_opened carries no name: the one request besides admin commands that asks
+        # users.info (cached), so the core keeps calling the person by their Slack name.
+        person = await self.directory.person(user_id)
+        who = await self.origin(
+            team_of(body), str(event.get("channel") or user_id), user_id, person.name
+        )
         dispatch = self.app.dispatcher.dispatch
         replies = [
             *await dispatch(c.ShowStats(), who),

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalog import BY_NAME
 from bot.commands import SubmitAnswer
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.replies import QuestionCard
@@ -174,6 +175,20 @@ def event_delivery_id(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def needs_admin(text: str) -> bool:
+    """Whether `/study text` names a command or subcommand the catalog marks admin-only: only
+    those need the user's admin flag (users.info). The core still decides and words refusals;
+    a misspelt command is no admin command and gets the core's suggestion."""
+    words = text.lower().split()
+    entry = BY_NAME.get(words[0]) if words else None
+    if entry is None:
+        return False
+    if entry.admin:
+        return True
+    sub = next((s for s in entry.subs if len(words) > 1 and s.name == words[1]), None)
+    return sub is not None and sub.admin
+
+
 def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:
     return Origin(
         UserRef(Platform.SLACK, user_id),
@@ -181,6 +196,15 @@ def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: boo
         name,
         is_admin,
     )
+
+
+def payload_name(user: dict[str, Any]) -> str | None:
+    """The acting user's Slack name as an interaction payload carries it."""
+    for key in ("name", "username"):
+        value = user.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def team_of(body: dict[str, Any]) -> str:
