@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
+from slack_bolt.async_app import (
+    AsyncAck,
+    AsyncApp,
+    AsyncBoltContext,
+    AsyncBoltRequest,
+    AsyncRespond,
+)
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,8 +37,8 @@ from adapters.slack.translate import (
     open_request,
     origin,
     payload_name,
-    team_of,
     view_delivery_id,
+    workspace_of,
 )
 from bot import commands as c
 from bot import messages as m
@@ -93,7 +99,7 @@ class SlackAdapter:
 
     async def origin(
         self,
-        team_id: str,
+        context: AsyncBoltContext,
         channel_id: str,
         user_id: str,
         name: str | None,
@@ -103,13 +109,16 @@ class SlackAdapter:
         """Who acts where. The name comes from the payload; users.info (rate-limited) is asked
         only for an admin command. Every other request, answers above all, takes the admin
         flag from memory and never waits for the Web API."""
+        workspace = workspace_of(
+            context.team_id, context.enterprise_id, bool(context.is_enterprise_install)
+        )
         if admin_command:
             person = await self.directory.person(user_id, name)
-            return origin(team_id, channel_id, user_id, name or person.name, person.is_admin)
+            return origin(workspace, channel_id, user_id, name or person.name, person.is_admin)
         known = self.directory.known(user_id)
         is_admin = known.is_admin if known else self.directory.listed(user_id)
         fallback = known.name if known else user_id
-        return origin(team_id, channel_id, user_id, name or fallback, is_admin)
+        return origin(workspace, channel_id, user_id, name or fallback, is_admin)
 
     async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
         """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
@@ -204,11 +213,13 @@ class SlackAdapter:
 
     # -- /study ------------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def on_command(
+        self, ack: AsyncAck, body: Body, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
         text = str(body.get("text") or "")
         who = await self.origin(
-            team_of(body),
+            context,
             str(body.get("channel_id", "")),
             body["user_id"],
             body.get("user_name"),
@@ -223,7 +234,12 @@ class SlackAdapter:
     # -- buttons -----------------------------------------------------------------------------
 
     async def on_answer_button(
-        self, ack: AsyncAck, body: Body, action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: Body,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         user = body["user"]
@@ -233,7 +249,7 @@ class SlackAdapter:
             return
         channel = channel_of(body)
         who = await self.origin(
-            team_of(body),
+            context,
             channel or user["id"],
             user["id"],
             payload_name(user),
@@ -263,7 +279,9 @@ class SlackAdapter:
 
     # -- the answer modal --------------------------------------------------------------------
 
-    async def on_modal_submit(self, ack: AsyncAck, body: Body, view: dict[str, Any]) -> None:
+    async def on_modal_submit(
+        self, ack: AsyncAck, body: Body, view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
             log.warning("answer modal without usable metadata")
@@ -278,7 +296,7 @@ class SlackAdapter:
         command = modal.command(text, view_delivery_id(view, text))
 
         async def answer() -> list[Reply]:
-            who = await self.origin(team_of(body), modal.channel, user["id"], payload_name(user))
+            who = await self.origin(context, modal.channel, user["id"], payload_name(user))
             return await self.app.dispatcher.dispatch(command, who)
 
         work = asyncio.ensure_future(answer())
@@ -308,6 +326,7 @@ class SlackAdapter:
         body: Body,
         request: AsyncBoltRequest,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         if event.get("tab") != "home" or not await self.first_event_delivery(body, request):
             return
@@ -315,9 +334,7 @@ class SlackAdapter:
         # app_home_opened carries no name: the one request besides admin commands that asks
         # users.info (cached), so the core keeps calling the person by their Slack name.
         person = await self.directory.person(user_id)
-        who = await self.origin(
-            team_of(body), str(event.get("channel") or user_id), user_id, person.name
-        )
+        who = await self.origin(context, str(event.get("channel") or user_id), user_id, person.name)
         dispatch = self.app.dispatcher.dispatch
         replies = [
             *await dispatch(c.ShowStats(), who),

@@ -207,10 +207,22 @@ def payload_name(user: dict[str, Any]) -> str | None:
     return None
 
 
-def team_of(body: dict[str, Any]) -> str:
-    team = body.get("team") or {}
-    user = body.get("user") or {}
-    return str(body.get("team_id") or team.get("id") or user.get("team_id") or "")
+def workspace_of(
+    team_id: str | None, enterprise_id: str | None, is_enterprise_install: bool
+) -> str:
+    """The workspace a request belongs to: the installation's, i.e. the channel's, never the
+    acting user's. Pass Bolt's context (team_id, enterprise_id, is_enterprise_install), which
+    reads it the documented way: `view.app_installed_team_id` for a form opened from a Slack
+    Connect channel, `team.id`, `authorizations[0]` for events, `team_id` for commands, and only
+    then the user's team. In Slack Connect and Enterprise Grid channels a user's own team can
+    differ from the channel's; scores, teams and rounds belong to the channel's side.
+
+    An org-wide (Enterprise Grid) install serves every workspace of the organisation as one:
+    its key is the enterprise id, the same for a command typed in one workspace and a click
+    from another."""
+    if is_enterprise_install and enterprise_id:
+        return enterprise_id
+    return team_id or enterprise_id or ""
 
 
 def channel_of(body: dict[str, Any]) -> str | None:
