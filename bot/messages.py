@@ -275,3 +275,7 @@ SLACK_HTTP_BIND = (
     "Slack HTTP mode cannot listen on {host}:{port} ({error}); free the port or pick another "
     "with --slack-http PORT."
 )
+
+# Discord: what briefly fills the public "thinking" slot of a public command whose only reply
+# is private (it is deleted at once, and the reply follows privately).
+DISCORD_REPLIED_PRIVATELY = "Replied privately."

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.identity import Platform
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin, Platform
+from bot.replies import Reply
 from tests.slack.conftest import CHANNEL, SlackRig, row_counts, sign
 
 
@@ -173,3 +176,20 @@ async def test_an_event_is_acknowledged_before_its_delivery_is_claimed(
     database_free.set()
     [published] = await rig.fake.wait_calls("views.publish")
     assert published.args["user_id"] == "UBOB"
+
+
+async def test_a_failing_leaderboard_is_told_to_the_asker_only(
+    rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
+        raise RuntimeError("database went away")
+
+    # A public command (the board is for the channel) whose reply is the core's error notice.
+    monkeypatch.setitem(rig.app.dispatcher.handlers, c.ShowLeaderboard, broken)
+    [reply] = await rig.driver.command_replies("leaderboard", "UBOB")
+    assert reply.args["response_type"] == "ephemeral"
+    assert m.INTERNAL_ERROR in reply.args["text"]
+    assert rig.fake.of("chat.postMessage") == []  # nothing reached the channel
+    monkeypatch.undo()
+    [board] = await rig.driver.command_replies("leaderboard", "UBOB")
+    assert board.args["response_type"] == "in_channel"
