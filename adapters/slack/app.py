@@ -293,7 +293,7 @@ class SlackAdapter:
             await ack(response_action="errors", errors={ANSWER_BLOCK: m.ANSWER_EMPTY})
             return
         user = body["user"]
-        command = modal.command(text, view_delivery_id(view, text))
+        command = modal.command(text, view_delivery_id(body, view, text))
 
         async def answer() -> list[Reply]:
             who = await self.origin(context, modal.channel, user["id"], payload_name(user))

@@ -163,12 +163,22 @@ def action_delivery_id(user_id: str, action: dict[str, Any]) -> str:
     return f"action:{user_id}:{action.get('action_ts', '')}:{action.get('action_id', '')}"[:200]
 
 
-def view_delivery_id(view: dict[str, Any], text: str) -> str:
-    # The view id and hash name one submission of one modal; the digest of the text lets the
-    # user correct an answer the modal rejected (same view, same hash) without it counting as
-    # a repeat, while a double submit of the same text stays a no-op.
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"view:{view.get('id', '')}:{view.get('hash', '')}:{digest}"[:200]
+def view_delivery_id(body: dict[str, Any], view: dict[str, Any], text: str) -> str:
+    """One submission of an answer form.
+
+    A refusal shown in the form (response_action errors) leaves it open, with the same view id
+    and hash, and the user may send it again, corrected or not (after a passing failure the
+    same text is right). That must be a new delivery, or it would close with "Already
+    handled.". Slack gives every submission its own trigger_id, so it names the submission: a
+    redelivery of the same request is still recognised. Without a trigger_id the digest of
+    the text at least lets a corrected answer through while a double submit stays a no-op.
+    """
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        attempt = trigger
+    else:
+        attempt = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"view:{view.get('id', '')}:{view.get('hash', '')}:{attempt}"[:200]
 
 
 def event_delivery_id(event_id: str) -> str:

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bot import commands as c
+from bot import messages as m
 from bot.bootstrap import ManualClock
-from bot.identity import PlaceRef, Platform
+from bot.identity import Origin, PlaceRef, Platform
+from bot.replies import Notice, Reply, Tone
 from bot.storage.tables import answers
 from tests.slack.conftest import CHANNEL, SlackRig
 from tests.slack.fake_slack import TEAM, Call
@@ -182,6 +185,46 @@ async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualC
     assert await answer_count(rig) == 1
     status, body = await d.submit(view, "UBOB", " ")
     assert json.loads(body)["response_action"] == "errors"
+
+
+async def test_a_refusal_in_the_form_does_not_use_up_the_submission(
+    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = rig.driver
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UBOB")
+    dispatch = rig.app.dispatcher.dispatch
+    seen: list[c.Command] = []
+
+    async def hiccup_once(command: c.Command, origin: Origin) -> list[Reply]:
+        seen.append(command)
+        if len(seen) > 1:
+            return await dispatch(command, origin)
+        # The core took the delivery, then failed in passing (a database hiccup, say).
+        assert isinstance(command, c.SubmitAnswer) and command.delivery_id
+        assert await rig.app.service.first_delivery(Platform.SLACK, command.delivery_id)
+        return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+
+    monkeypatch.setattr(rig.app.dispatcher, "dispatch", hiccup_once)
+    same = {"view_id": "V88", "view_hash": "1700000200.h88"}
+    status, body = await d.submit(view, "UBOB", "0.05", **same)
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    # Sent again from the open form, same text: processed normally, not "Already handled.".
+    status, body = await d.submit(view, "UBOB", "0.05", **same)
+    assert (status, body) == (200, "")
+    [reply] = await rig.fake.wait_for_key(response_url_key(view))
+    assert "locked in" in reply.args["text"]
+    assert await answer_count(rig) == 1
+
+
+async def test_a_redelivered_submission_is_handled_once(rig: SlackRig, clock: ManualClock) -> None:
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UCY")
+    submission = rig.driver.submission(view, "UCY", "0.05")
+    assert (await rig.driver.interact(submission)) == (200, "")
+    assert (await rig.driver.interact(submission)) == (200, "")  # the very same request
+    first, again = await rig.fake.wait_for_key(response_url_key(view), 2)
+    assert "locked in" in first.args["text"]
+    assert again.args["text"] == m.DUPLICATE_DELIVERY
+    assert await answer_count(rig) == 1
 
 
 async def test_a_slow_verdict_closes_the_modal_and_follows_privately(
