@@ -117,3 +117,21 @@ def test_code_in_the_bank_stays_code() -> None:
     prompt = coded[0].question.prompt
     [*_, section] = [b.to_dict() for b in blocks_for(Notice(prompt))]
     assert any(style == CODE for _, style in visible(section["text"]["text"]))
+
+
+def test_button_labels_are_plain_text_and_never_escaped() -> None:
+    # Slack shows a button's plain_text as it is: no entities, no zero-width spaces there.
+    checked = 0
+    for item in bank_items():
+        q = item.question
+        if q.type is not QuestionType.MCQ:
+            continue
+        blocks = [b.to_dict() for b in blocks_for(item.replies[0])]
+        shown = [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+        letters = "ABCDE"
+        assert shown == [
+            slack_render.clip(f"{letters[i]}. {c}", slack_render.BUTTON_TEXT)
+            for i, c in enumerate(q.choices)
+        ]
+        checked += 1
+    assert checked > 500
