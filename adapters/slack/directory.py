@@ -1,9 +1,4 @@
-"""Whether a Slack user is an admin (users.info, cached per user), for admin commands only.
-
-users.info is rate-limited (a 429 makes the client wait for Retry-After), so nothing on the
-answer path asks it: names come from the interaction payload, and admin rights are looked up
-only for the commands the catalog marks admin. A cache miss never delays an answer.
-"""
+"""Whether a Slack user is an admin (users.info, cached per user), for admin commands only."""
 
 from __future__ import annotations
 
@@ -55,10 +50,12 @@ def name_of(user: dict[str, Any], fallback: str) -> str:
 
 
 class UserDirectory:
-    """Looks people up once per TTL; workspace admins and owners, and the ids listed in
-    SLACK_ADMIN_USERS, are admins. A failed lookup falls back to the payload's user name.
+    """Admin rights (and names) from users.info, looked up once per TTL per user.
 
-    `known` answers from memory only, for every request that is not an admin command."""
+    Workspace admins and owners, and the ids listed in SLACK_ADMIN_USERS, are admins; a failed
+    lookup falls back to the payload's user name. users.info is rate-limited (a 429 makes the
+    client wait for Retry-After), so nothing on the answer path asks it: `known` answers from
+    memory only, for every request that is not an admin command."""
 
     def __init__(
         self,
