@@ -82,8 +82,8 @@ _CODE_SPAN = re.compile(r"(`+)[\s\S]*?[^`]\1(?!`)")
 # timestamps (< @), and the backslash itself. A backslash before any of them shows the bare
 # character, and Discord accepts it before any punctuation.
 _MARKUP = re.compile(r"[\\*_~|>`<@\[]")
-# Headings and list bullets count only at the start of a line.
-_LINE_MARKUP = re.compile(r"^([ \t]*)(#{1,3} |[-+] )", re.MULTILINE)
+# Headings, bullets and numbered items ("1. ", "1) ") count only at the start of a line.
+_LINE_MARKUP = re.compile(r"^([ \t]*\d*)(#{1,3} |[-+] |(?<=\d)[.)] )", re.MULTILINE)
 
 
 def as_written(text: str) -> str:

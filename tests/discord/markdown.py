@@ -18,6 +18,7 @@ CODE_SPAN = re.compile(r"(`+)([\s\S]*?[^`])\1(?!`)")
 QUOTE = re.compile(r">>> ([\s\S]*)|> ([^\n]*)")
 HEADING = re.compile(r"(#{1,3}) ([^\n]+)")
 BULLET = re.compile(r"[-*+] (?=\S)")
+NUMBERED = re.compile(r"(\d{1,9})[.)] (?=\S)")
 SPOILER = re.compile(r"\|\|([\s\S]+?)\|\|")
 LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
 MENTION = re.compile(r"<(?:@[!&]?\d+|#\d+|a?:\w+:\d+|t:-?\d+(?::[tTdDfFR])?)>|@(?:everyone|here)")
@@ -85,6 +86,9 @@ def _rule(rest: str, styles: frozenset[str], line_start: bool) -> tuple[int, Sty
             return found.end(), _inner(found[2], styles, "heading")
         if found := BULLET.match(rest):
             return found.end(), [("•", styles | {"list"}), (" ", styles | {"list"})]
+        if found := NUMBERED.match(rest):
+            # Discord renumbers and restyles the item: its marker is no longer the text.
+            return found.end(), [(ch, styles | {"list"}) for ch in found[1] + ". "]
     if found := SPOILER.match(rest):
         return found.end(), _inner(found[1], styles, "spoiler")
     if found := LINK.match(rest):

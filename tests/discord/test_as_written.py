@@ -51,6 +51,7 @@ def test_the_reference_parser_reads_discord_markup() -> None:
     assert visible("`a*b`") == [(ch, CODE) for ch in "a*b"]
     assert plain(visible("\\*\\_\\|\\|")) == "*_||"
     assert plain(visible("- item")) == "• item"
+    assert visible("1) item")[0] == ("1", frozenset({"list"}))
     assert visible("<@123>")[0][1] == frozenset({"mention"})
 
 
@@ -82,7 +83,7 @@ def test_the_check_catches_unescaped_text(monkeypatch: pytest.MonkeyPatch) -> No
         "__init__",
         "a \\*b\\* \\ c",
         "`unclosed *x*",
-        "> not a quote\n# not a heading\n- not a list",
+        "> not a quote\n# not a heading\n- not a list\n1) nor this\n2. nor that",
         "[link](https://example.com) <@123> @everyone <#1> <t:0:R>",
         "use `x ** 2` and ``a`b``",
     ],
