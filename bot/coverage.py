@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.content import (
-    CHOICE_MAX,
-    EXPLANATION_MAX,
-    MODEL_ANSWER_MAX,
-    PROMPT_MAX,
-    QuestionBank,
-)
+from bot.content import QuestionBank
+from bot.deck_format import CHOICE_MAX, EXPLANATION_MAX, MODEL_ANSWER_MAX, PROMPT_MAX
 from bot.questions import QuestionType
 
 

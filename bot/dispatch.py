@@ -56,7 +56,7 @@ class Dispatcher:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.handlers = HANDLERS
+        self.handlers = dict(HANDLERS)  # per dispatcher, so a test may swap one
 
     async def dispatch(self, command: c.Command, origin: Origin) -> list[Reply]:
         handler = self.handlers[type(command)]

@@ -304,3 +304,7 @@ REPORT_TOO_LONG = "Keep the reason under {limit} characters."
 REPORT_LIST_EMPTY = "No question reports in this workspace yet."
 REPORT_LIST_TITLE = "Question reports (newest {n})"
 REPORT_ROW = "{when} · {user} · answered: {given} · reason: {reason}"
+
+# Discord: what briefly fills the public "thinking" slot of a public command whose only reply
+# is private (it is deleted at once, and the reply follows privately).
+DISCORD_REPLIED_PRIVATELY = "Replied privately."

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from bot.content import TERMS_FILE, load_bank, load_terms
+from bot.content import load_bank, load_terms
+from bot.deck_format import TERMS_FILE
 from bot.grading import compact, tokens
 from bot.questions import Question, QuestionType
 

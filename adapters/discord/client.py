@@ -1,4 +1,4 @@
-"""The Discord client: sharded, no privileged intents, catalog slash commands, lasting buttons."""
+"""The Discord client: sharded, the `guilds` intent only, slash commands, lasting buttons."""
 
 from __future__ import annotations
 
@@ -18,13 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def studybot_intents() -> discord.Intents:
-    """The default intents, which leave out every privileged one (members, presences,
-    message content): StudyBot reads only interactions, never messages."""
-    intents = discord.Intents.default()
-    intents.members = False
-    intents.presences = False
-    intents.message_content = False
-    return intents
+    """Only `guilds`: StudyBot acts on interactions, which Discord delivers without any intent,
+    and never reads messages, typing, reactions, members or voice states. `guilds` keeps the
+    guild and channel cache (channel permissions for reveal threads, admin checks from the
+    cached member) and the GUILD_CREATE events the cache is filled from."""
+    return discord.Intents(guilds=True)
 
 
 class StudyBotClient(discord.AutoShardedClient):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import singledispatch
@@ -73,9 +74,41 @@ def clip(text: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
-def name(text: str) -> str:
-    """A user-provided name shown as typed: no markdown, and never a mention."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+# Discord's inline code span (its markdown parser's rule): a run of backticks, content that
+# does not end in a backtick, the same run again. Inside one nothing is formatted or escaped.
+_CODE_SPAN = re.compile(r"(`+)[\s\S]*?[^`]\1(?!`)")
+# Everything else Discord could read as markup: emphasis, bold, underline (* _), strike (~),
+# spoilers (|), quotes (>), stray backticks, masked links ([), mentions, channels, emoji and
+# timestamps (< @), and the backslash itself. A backslash before any of them shows the bare
+# character, and Discord accepts it before any punctuation.
+_MARKUP = re.compile(r"[\\*_~|>`<@\[]")
+# Headings, bullets and numbered items ("1. ", "1) ") count only at the start of a line.
+_LINE_MARKUP = re.compile(r"^([ \t]*\d*)(#{1,3} |[-+] |(?<=\d)[.)] )", re.MULTILINE)
+
+
+def as_written(text: str) -> str:
+    """Text from the question bank or a user (prompts, options, answers, explanations, model
+    answers, names, what someone typed) as Discord should show it: exactly as written.
+
+    Discord renders markdown in embeds, so `||x - y||` would hide as a spoiler, `1*3 + 2*1`
+    turn italic and `__init__` underlined. Every markup character outside a code span is
+    escaped; code spans (the bank writes code as `code`) are kept, and they show their
+    content verbatim. Only for text Discord formats: button labels, modal labels, footers and
+    thread names show text as it is and must not get these backslashes.
+    """
+    out: list[str] = []
+    done = 0
+    for span in _CODE_SPAN.finditer(text):
+        out.append(_escape_markup(text[done : span.start()]))
+        out.append(span.group())
+        done = span.end()
+    out.append(_escape_markup(text[done:]))
+    return "".join(out)
+
+
+def _escape_markup(text: str) -> str:
+    text = _MARKUP.sub(lambda found: "\\" + found.group(), text)
+    return _LINE_MARKUP.sub(lambda found: found[1] + "\\" + found[2], text)
 
 
 def within(lines: Sequence[str], limit: int, sep: str = "\n") -> str:
@@ -172,8 +205,8 @@ def _build(reply: Reply) -> tuple[EmbedBuilder, discord.ui.View | None]:
 
 @_build.register
 def _(reply: Notice) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    # Core sentences may quote what a user typed; mentions never resolve, markdown stays.
-    text = discord.utils.escape_mentions(reply.text)
+    # Core sentences quote what a user typed ('foo_bar') and mark commands as `code`.
+    text = as_written(reply.text)
     return EmbedBuilder("", text, COLOURS[reply.tone]), None
 
 
@@ -188,9 +221,11 @@ def _(reply: QuestionCard) -> tuple[EmbedBuilder, discord.ui.View | None]:
         )
     else:
         title = m.DISCORD_DAILY_TITLE.format(topic=reply.topic, difficulty=reply.difficulty.value)
-    body = reply.prompt
+    body = as_written(reply.prompt)
     if reply.type is QuestionType.MCQ:
-        body += "\n\n" + "\n".join(f"**{o.label}.** {o.text}" for o in reply.options)
+        body += "\n\n" + "\n".join(
+            f"**{as_written(o.label)}.** {as_written(o.text)}" for o in reply.options
+        )
     hint = _HINTS[reply.type]
     if reply.closes_at:
         hint += " " + m.DISCORD_CLOSES.format(closes=reply.closes_at)
@@ -208,19 +243,22 @@ def _(reply: AnswerFeedback) -> tuple[EmbedBuilder, discord.ui.View | None]:
     else:
         title = m.DISCORD_WRONG
     builder = EmbedBuilder(
-        title, reply.explanation, COLOURS[Tone.SUCCESS if reply.correct else Tone.ERROR]
+        title,
+        as_written(reply.explanation),
+        COLOURS[Tone.SUCCESS if reply.correct else Tone.ERROR],
     )
-    builder.add(m.DISCORD_YOUR_ANSWER, name(reply.given), inline=True)
-    builder.add(m.DISCORD_THE_ANSWER, reply.answer, inline=True)
+    builder.add(m.DISCORD_YOUR_ANSWER, as_written(reply.given), inline=True)
+    builder.add(m.DISCORD_THE_ANSWER, as_written(reply.answer), inline=True)
     builder.footer = reply.note
     return builder, None
 
 
 @_build.register
 def _(reply: Flashcard) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    builder = EmbedBuilder(m.DISCORD_MODEL_ANSWER, reply.model_answer)
+    builder = EmbedBuilder(m.DISCORD_MODEL_ANSWER, as_written(reply.model_answer))
     if reply.key_points:
-        builder.add(m.DISCORD_KEY_POINTS, within([f"• {p}" for p in reply.key_points], 1024))
+        points = [f"• {as_written(p)}" for p in reply.key_points]
+        builder.add(m.DISCORD_KEY_POINTS, within(points, FIELD_VALUE_MAX))
     builder.footer = m.DISCORD_RATE_PROMPT
     return builder, rating_view(reply)
 
@@ -232,31 +270,34 @@ def _(reply: QuizSummary) -> tuple[EmbedBuilder, discord.ui.View | None]:
         correct=reply.correct, answered=reply.answered, points=reply.points
     )
     if reply.rated:
-        ratings = ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items()))
+        ratings = ", ".join(f"{as_written(k)} {v}" for k, v in sorted(reply.rated.items()))
         text += " " + m.DISCORD_SELF_RATED.format(ratings=ratings)
     return EmbedBuilder(title, text, COLOURS[Tone.SUCCESS]), None
 
 
 def _names(names: Sequence[str]) -> str:
-    return within([name(n) for n in names], FIELD_VALUE_MAX, sep=", ") if names else BLANK
+    return within([as_written(n) for n in names], FIELD_VALUE_MAX, sep=", ") if names else BLANK
 
 
 @_build.register
 def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    body = f"{reply.prompt}\n\n**{m.DISCORD_THE_ANSWER}:** {reply.answer}\n\n{reply.explanation}"
+    body = (
+        f"{as_written(reply.prompt)}\n\n**{m.DISCORD_THE_ANSWER}:** {as_written(reply.answer)}"
+        f"\n\n{as_written(reply.explanation)}"
+    )
     builder = EmbedBuilder(m.DISCORD_REVEAL_TITLE, body, REVEAL_COLOUR)
     shares = []
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0
         mark = " ✓" if share.correct else ""
-        label = f"{share.label}) " if share.label else ""
-        shares.append(f"{label}{share.text}: {share.count} ({pct:.0f}%){mark}")
+        label = f"{as_written(share.label)}) " if share.label else ""
+        shares.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")
     builder.add(m.DISCORD_REVEAL_SHARES, within(shares, FIELD_VALUE_MAX))
     builder.add(
         m.DISCORD_REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY
     )
     if reply.first_correct:
-        builder.add(m.DISCORD_REVEAL_FIRST, name(reply.first_correct), inline=True)
+        builder.add(m.DISCORD_REVEAL_FIRST, as_written(reply.first_correct), inline=True)
     builder.footer = m.DISCORD_REVEAL_COUNTS.format(
         answered=reply.answered, correct=reply.correct_count
     )
@@ -264,8 +305,8 @@ def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
 
 
 def _board_line(row: BoardRow) -> str:
-    detail = f" ({row.detail})" if row.detail else ""
-    line = f"{row.rank}. {name(row.name)} · {row.points} pts{detail}"
+    detail = f" ({as_written(row.detail)})" if row.detail else ""
+    line = f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
     return f"**{line}** ◀" if row.highlight else line
 
 
@@ -283,7 +324,7 @@ def _(reply: LeaderboardView) -> tuple[EmbedBuilder, discord.ui.View | None]:
 def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
     rank = f"#{reply.rank}" if reply.rank else m.DISCORD_UNRANKED
-    builder = EmbedBuilder(m.DISCORD_STATS_TITLE.format(name=name(reply.name)))
+    builder = EmbedBuilder(m.DISCORD_STATS_TITLE.format(name=as_written(reply.name)))
     builder.add(m.DISCORD_STATS_POINTS, f"{reply.points} ({rank})", inline=True)
     builder.add(
         m.DISCORD_STATS_ACCURACY, f"{accuracy} ({reply.correct}/{reply.answered})", inline=True
@@ -293,9 +334,9 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
         m.DISCORD_STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
         inline=True,
     )
-    builder.add(m.DISCORD_STATS_TEAM, name(reply.team) if reply.team else "-", inline=True)
+    builder.add(m.DISCORD_STATS_TEAM, as_written(reply.team) if reply.team else "-", inline=True)
     if reply.by_topic:
-        topics = [f"{t.topic}: {t.correct}/{t.answered}" for t in reply.by_topic]
+        topics = [f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic]
         builder.add(m.DISCORD_STATS_TOPICS, within(topics, FIELD_VALUE_MAX))
     return builder, None
 
@@ -312,7 +353,7 @@ def _(reply: HelpView) -> tuple[EmbedBuilder, discord.ui.View | None]:
 @_build.register
 def _(reply: TableView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     # Rows hold team names and members as typed, so every cell is escaped.
-    lines = [f"**{name(key)}**: {name(value)}" for key, value in reply.rows]
+    lines = [f"**{as_written(key)}**: {as_written(value)}" for key, value in reply.rows]
     return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
 
 
@@ -322,7 +363,7 @@ def _(reply: WeeklyTally) -> tuple[EmbedBuilder, discord.ui.View | None]:
     teams = [
         m.TALLY_TEAM_ROW.format(
             rank=r.rank,
-            name=name(r.name),
+            name=as_written(r.name),
             points=r.points,
             per_active=r.per_active,
             active=r.active,
@@ -331,7 +372,7 @@ def _(reply: WeeklyTally) -> tuple[EmbedBuilder, discord.ui.View | None]:
         )
         for r in reply.teams
     ]
-    players = [f"{r.rank}. {name(r.name)} · {r.points} pts" for r in reply.top_users]
+    players = [f"{r.rank}. {as_written(r.name)} · {r.points} pts" for r in reply.top_users]
     builder.add(m.TALLY_TEAMS.rstrip(":"), within(teams, FIELD_VALUE_MAX) or m.TALLY_NONE)
     builder.add(m.TALLY_PLAYERS.rstrip(":"), within(players, FIELD_VALUE_MAX) or m.TALLY_NONE)
     return builder, None

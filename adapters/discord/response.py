@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.render import Rendered, render, render_all
+from adapters.discord.render import NO_MENTIONS, Rendered, render, render_all
 from adapters.discord.translate import origin_of
 from bot import messages as m
 from bot.bootstrap import App
@@ -23,6 +23,10 @@ def _error(text: str) -> Rendered:
     return render(Notice(text, Tone.ERROR))
 
 
+# Set on an interaction deferred publicly until something public fills its "thinking" slot.
+PUBLIC_SLOT_OPEN = "studybot.public_slot_open"
+
+
 async def send_replies(
     interaction: discord.Interaction[Any], replies: list[Reply], *, public: bool = False
 ) -> None:
@@ -30,15 +34,36 @@ async def send_replies(
 
     Discord shows the first follow-up in place of the "thinking" message, with the visibility
     chosen at defer time; for a public command its public replies go first to fill that slot.
+    A public command with nothing public to say (a refusal, an error) gives the slot up first,
+    so its private replies stay private: errors follow the visibility of the request.
     """
     rendered = render_all(replies)
     if not rendered:
         await interaction.delete_original_response()
+        interaction.extras.pop(PUBLIC_SLOT_OPEN, None)
         return
     if public:
         rendered = sorted(rendered, key=lambda r: r.ephemeral)  # stable: order kept otherwise
+        if rendered[0].ephemeral:
+            await release_public_slot(interaction)
     for item in rendered:
         await interaction.followup.send(**item.send_kwargs(), ephemeral=item.ephemeral, wait=True)
+        interaction.extras.pop(PUBLIC_SLOT_OPEN, None)
+
+
+async def release_public_slot(interaction: discord.Interaction[Any]) -> None:
+    """End a public deferral without saying anything in public.
+
+    The first follow-up would take the deferral's public visibility, so the "thinking" message
+    is completed with a neutral line and deleted; later follow-ups are new messages that
+    honour the ephemeral flag. (Completing it first also keeps the follow-ups working where
+    Discord refuses them after a deferred message was deleted unanswered.)
+    """
+    await interaction.edit_original_response(
+        content=m.DISCORD_REPLIED_PRIVATELY, allowed_mentions=NO_MENTIONS
+    )
+    await interaction.delete_original_response()
+    interaction.extras.pop(PUBLIC_SLOT_OPEN, None)
 
 
 async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
@@ -59,6 +84,8 @@ async def run_command(
         await refuse_outside_guild(interaction)
         return
     await interaction.response.defer(ephemeral=not public, thinking=True)
+    if public:
+        interaction.extras[PUBLIC_SLOT_OPEN] = True
     replies: list[Reply]
     if isinstance(parsed, ParseError):
         replies = [Notice(parsed.message, Tone.ERROR)]
@@ -103,6 +130,8 @@ async def report_failure(
     notice = _error(m.INTERNAL_ERROR)
     try:
         if interaction.response.is_done():
+            if interaction.extras.get(PUBLIC_SLOT_OPEN):
+                await release_public_slot(interaction)  # or the error would show publicly
             await interaction.followup.send(**notice.send_kwargs(), ephemeral=True)
         else:
             await interaction.response.send_message(**notice.send_kwargs(), ephemeral=True)

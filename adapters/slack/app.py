@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
+from slack_bolt.async_app import (
+    AsyncAck,
+    AsyncApp,
+    AsyncBoltContext,
+    AsyncBoltRequest,
+    AsyncRespond,
+)
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,10 +33,12 @@ from adapters.slack.translate import (
     answer_command,
     channel_of,
     event_delivery_id,
+    needs_admin,
     open_request,
     origin,
-    team_of,
+    payload_name,
     view_delivery_id,
+    workspace_of,
 )
 from bot import commands as c
 from bot import messages as m
@@ -90,10 +98,27 @@ class SlackAdapter:
     # -- shared ------------------------------------------------------------------------------
 
     async def origin(
-        self, team_id: str, channel_id: str, user_id: str, name: str | None = None
+        self,
+        context: AsyncBoltContext,
+        channel_id: str,
+        user_id: str,
+        name: str | None,
+        *,
+        admin_command: bool = False,
     ) -> Origin:
-        person = await self.directory.person(user_id, name)
-        return origin(team_id, channel_id, user_id, person.display_name, person.is_admin)
+        """Who acts where. The name comes from the payload; users.info (rate-limited) is asked
+        only for an admin command. Every other request, answers above all, takes the admin
+        flag from memory and never waits for the Web API."""
+        workspace = workspace_of(
+            context.team_id, context.enterprise_id, bool(context.is_enterprise_install)
+        )
+        if admin_command:
+            person = await self.directory.person(user_id, name)
+            return origin(workspace, channel_id, user_id, name or person.name, person.is_admin)
+        known = self.directory.known(user_id)
+        is_admin = known.is_admin if known else self.directory.listed(user_id)
+        fallback = known.name if known else user_id
+        return origin(workspace, channel_id, user_id, name or fallback, is_admin)
 
     async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
         """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
@@ -188,13 +213,20 @@ class SlackAdapter:
 
     # -- /study ------------------------------------------------------------------------------
 
-    async def on_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def on_command(
+        self, ack: AsyncAck, body: Body, respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
+        text = str(body.get("text") or "")
         who = await self.origin(
-            team_of(body), str(body.get("channel_id", "")), body["user_id"], body.get("user_name")
+            context,
+            str(body.get("channel_id", "")),
+            body["user_id"],
+            body.get("user_name"),
+            admin_command=needs_admin(text),
         )
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
-        replies = await self.app.dispatcher.handle_text(str(body.get("text") or ""), who)
+        replies = await self.app.dispatcher.handle_text(text, who)
         await self.deliver(
             replies, respond=respond, channel=who.place.channel, user=body["user_id"]
         )
@@ -202,7 +234,12 @@ class SlackAdapter:
     # -- buttons -----------------------------------------------------------------------------
 
     async def on_answer_button(
-        self, ack: AsyncAck, body: Body, action: dict[str, Any], respond: AsyncRespond
+        self,
+        ack: AsyncAck,
+        body: Body,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
         user = body["user"]
@@ -212,10 +249,10 @@ class SlackAdapter:
             return
         channel = channel_of(body)
         who = await self.origin(
-            team_of(body),
+            context,
             channel or user["id"],
             user["id"],
-            user.get("username") or user.get("name"),
+            payload_name(user),
         )
         replies = await self.app.dispatcher.dispatch(command, who)
         await self.deliver(
@@ -242,7 +279,9 @@ class SlackAdapter:
 
     # -- the answer modal --------------------------------------------------------------------
 
-    async def on_modal_submit(self, ack: AsyncAck, body: Body, view: dict[str, Any]) -> None:
+    async def on_modal_submit(
+        self, ack: AsyncAck, body: Body, view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         modal = ModalContext.load(str(view.get("private_metadata") or ""))
         if modal is None:
             log.warning("answer modal without usable metadata")
@@ -254,12 +293,10 @@ class SlackAdapter:
             await ack(response_action="errors", errors={ANSWER_BLOCK: m.ANSWER_EMPTY})
             return
         user = body["user"]
-        command = modal.command(text, view_delivery_id(view, text))
+        command = modal.command(text, view_delivery_id(body, view, text))
 
         async def answer() -> list[Reply]:
-            who = await self.origin(
-                team_of(body), modal.channel, user["id"], user.get("username") or user.get("name")
-            )
+            who = await self.origin(context, modal.channel, user["id"], payload_name(user))
             return await self.app.dispatcher.dispatch(command, who)
 
         work = asyncio.ensure_future(answer())
@@ -289,11 +326,15 @@ class SlackAdapter:
         body: Body,
         request: AsyncBoltRequest,
         client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         if event.get("tab") != "home" or not await self.first_event_delivery(body, request):
             return
         user_id = str(event["user"])
-        who = await self.origin(team_of(body), str(event.get("channel") or user_id), user_id)
+        # app_home_opened carries no name: the one request besides admin commands that asks
+        # users.info (cached), so the core keeps calling the person by their Slack name.
+        person = await self.directory.person(user_id)
+        who = await self.origin(context, str(event.get("channel") or user_id), user_id, person.name)
         dispatch = self.app.dispatcher.dispatch
         replies = [
             *await dispatch(c.ShowStats(), who),

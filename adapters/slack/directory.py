@@ -1,4 +1,4 @@
-"""Who a Slack user is: display name and admin flag from users.info, cached per user."""
+"""Whether a Slack user is an admin (users.info, cached per user), for admin commands only."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ MAX_ENTRIES = 10_000
 
 @dataclass(frozen=True)
 class Person:
-    display_name: str
+    """`name` is the user's Slack name (users.info `name`), the same one interaction payloads
+    carry as `user.name` / `user_name`, so a user is called the same wherever it came from."""
+
+    name: str
     is_admin: bool
 
 
@@ -32,13 +35,14 @@ def parse_admin_ids(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
-def display_name_of(user: dict[str, Any], fallback: str) -> str:
+def name_of(user: dict[str, Any], fallback: str) -> str:
+    # The payloads' name first, so the core stores one name per person whatever the source.
     profile = user.get("profile") or {}
     for name in (
+        user.get("name"),
         profile.get("display_name"),
         profile.get("real_name"),
         user.get("real_name"),
-        user.get("name"),
     ):
         if isinstance(name, str) and name.strip():
             return name.strip()
@@ -46,8 +50,12 @@ def display_name_of(user: dict[str, Any], fallback: str) -> str:
 
 
 class UserDirectory:
-    """Looks people up once per TTL; workspace admins and owners, and the ids listed in
-    SLACK_ADMIN_USERS, are admins. A failed lookup falls back to the payload's user name."""
+    """Admin rights (and names) from users.info, looked up once per TTL per user.
+
+    Workspace admins and owners, and the ids listed in SLACK_ADMIN_USERS, are admins; a failed
+    lookup falls back to the payload's user name. users.info is rate-limited (a 429 makes the
+    client wait for Retry-After), so nothing on the answer path asks it: `known` answers from
+    memory only, for every request that is not an admin command."""
 
     def __init__(
         self,
@@ -62,11 +70,23 @@ class UserDirectory:
         self.now = now
         self._cache: dict[str, tuple[float, Person]] = {}
 
-    async def person(self, user_id: str, fallback_name: str | None = None) -> Person:
-        now = self.now()
+    def listed(self, user_id: str) -> bool:
+        return user_id in self.extra_admins
+
+    def known(self, user_id: str) -> Person | None:
+        """The cached person, if fresh; never a Web API call."""
         hit = self._cache.get(user_id)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > self.now():
             return hit[1]
+        return None
+
+    async def person(self, user_id: str, fallback_name: str | None = None) -> Person:
+        """The person with their admin flag, from the cache or users.info (which may wait out
+        a rate limit): only for admin commands and the App Home, never for an answer."""
+        now = self.now()
+        hit = self.known(user_id)
+        if hit is not None:
+            return hit
         fallback = fallback_name or user_id
         try:
             response = await self.client.users_info(user=user_id)
@@ -76,7 +96,7 @@ class UserDirectory:
             return Person(fallback, user_id in self.extra_admins)
         user = response.get("user") or {}
         person = Person(
-            display_name_of(user, fallback),
+            name_of(user, fallback),
             user_id in self.extra_admins
             or bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
         )

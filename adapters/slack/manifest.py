@@ -13,7 +13,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "views.open": None,  # authorised by the interaction's trigger_id
     "views.publish": None,  # the App Home of a user who opened it
-    "users.info": "users:read",  # display names for boards; is_admin/is_owner for config
+    "users.info": "users:read",  # is_admin/is_owner for admin commands; the App Home's name
     "auth.test": None,  # the bot token checked at start (Bolt also calls it for the bot id)
 }
 # Called through the Socket Mode client with the app-level token, whose own scope

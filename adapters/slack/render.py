@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import singledispatch
@@ -84,6 +85,40 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack's inline code: backticks around text on one line. mrkdwn has no backslash escape;
+# inside code nothing is formatted, but &, < and > are still entities.
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+# *bold*, _italic_, ~strike~ (and a stray backtick) count only where the marker touches a
+# word boundary: opening after a space or punctuation and before a non-space, closing the
+# other way round. A zero-width space on both sides of a marker breaks both conditions,
+# whether Slack takes that character for a space or for a letter, and shows nothing.
+_MARKERS = re.compile(r"[*_~`]")
+ZWSP = "\u200b"
+# A quote is a `>` (sent as &gt;) at the start of a line.
+_QUOTE = re.compile(r"^([ \t]*)(?=&gt;)", re.MULTILINE)
+
+
+def as_written(text: str) -> str:
+    """Text from the question bank or a user, for a mrkdwn field, shown exactly as written:
+    no markup outside code spans (the bank writes code as `code`), no links or mentions.
+
+    Only for mrkdwn: plain_text fields (headers, buttons, modal labels) show text verbatim.
+    """
+    out: list[str] = []
+    done = 0
+    for span in _CODE_SPAN.finditer(text):
+        out.append(_inert(text[done : span.start()]))
+        out.append(escape(span.group()))
+        done = span.end()
+    out.append(_inert(text[done:]))
+    return "".join(out)
+
+
+def _inert(text: str) -> str:
+    text = _MARKERS.sub(lambda found: ZWSP + found.group() + ZWSP, escape(text))
+    return _QUOTE.sub(lambda found: found[1] + ZWSP, text)
+
+
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters; a cut is marked with an ellipsis and never splits an
     escaped entity (which would show as a stray `&am`)."""
@@ -109,9 +144,10 @@ class Message:
 
 
 def mrkdwn(text: str) -> MarkdownTextObject:
-    """mrkdwn that Slack shows as written: verbatim, so it does not turn a display name like
-    `@channel`, `#general` or `evil.example` into a mention or a link (escape() only covers the
-    `<...>` syntax; all our own markup is *bold* and `code`, which verbatim keeps)."""
+    """mrkdwn with verbatim on, so Slack does not turn a display name like `@channel`,
+    `#general` or `evil.example` into a mention or a link. Text from the bank or a user goes
+    in through as_written(), which also defuses *bold*, _italic_, ~strike~ and quotes; our own
+    markup is *bold* and `code`."""
     return MarkdownTextObject(text=text, verbatim=True)
 
 
@@ -161,11 +197,11 @@ def actions(buttons: Sequence[ButtonElement]) -> list[Block]:
 
 
 def names(people: Sequence[str], room: int) -> str:
-    """Escaped display names joined by commas, ending in "… and N more" once `room` runs out."""
+    """Display names as written, joined by commas, ending in "… and N more" once `room` runs out."""
     shown: list[str] = []
     used = 0
     for i, name in enumerate(people):
-        piece = escape(name)
+        piece = as_written(name)
         add = len(piece) + (2 if shown else 0)
         rest = len(people) - i - 1
         # Keep room for the "and N more" that a later name might need.
@@ -196,7 +232,7 @@ def blocks_for(reply: Reply) -> list[Block]:
 @blocks_for.register
 def _(reply: Notice) -> list[Block]:
     prefix = {Tone.ERROR: ":warning: ", Tone.SUCCESS: ":white_check_mark: ", Tone.INFO: ""}
-    return sections([prefix[reply.tone] + escape(reply.text)])
+    return sections([prefix[reply.tone] + as_written(reply.text)])
 
 
 @blocks_for.register
@@ -205,16 +241,16 @@ def _(card: QuestionCard) -> list[Block]:
         head = m.SLACK_HEAD_QUIZ.format(position=card.position, total=card.total)
     else:
         head = m.SLACK_HEAD_DAILY
-    meta = [escape(card.topic), card.difficulty.value]
+    meta = [as_written(card.topic), card.difficulty.value]
     if card.closes_at:
-        meta.append(m.SLACK_CLOSES.format(closes=escape(card.closes_at)))
+        meta.append(m.SLACK_CLOSES.format(closes=as_written(card.closes_at)))
     blocks: list[Block] = [header(head), *context(" · ".join(meta))]
-    blocks += sections([escape(card.prompt)])
+    blocks += sections([as_written(card.prompt)])
     if card.type is QuestionType.MCQ and any(
         len(f"{o.label}. {o.text}") > BUTTON_TEXT for o in card.options
     ):
         # Some option does not fit on its button: list them all in full above the buttons.
-        blocks += sections(f"*{escape(o.label)}.* {escape(o.text)}" for o in card.options)
+        blocks += sections(f"*{as_written(o.label)}.* {as_written(o.text)}" for o in card.options)
     target = target_of(card)
     if target is not None:
         blocks += actions(_answer_buttons(card, target))
@@ -255,8 +291,8 @@ def _(reply: AnswerFeedback) -> list[Block]:
         )
         verdict = ":white_check_mark: " + verdict
     else:
-        verdict = ":x: " + m.SLACK_WRONG.format(answer=escape(reply.answer))
-    return [*sections([verdict, escape(reply.explanation)]), *context(escape(reply.note))]
+        verdict = ":x: " + m.SLACK_WRONG.format(answer=as_written(reply.answer))
+    return [*sections([verdict, as_written(reply.explanation)]), *context(as_written(reply.note))]
 
 
 @blocks_for.register
@@ -265,8 +301,8 @@ def _(reply: Flashcard) -> list[Block]:
     rating = [button(m.SLACK_RATE[key], answer_action(target, key), key) for key in RATINGS]
     return [
         header(m.SLACK_MODEL_ANSWER),
-        *sections([escape(reply.model_answer)]),
-        *sections([m.SLACK_KEY_POINTS, *(f"• {escape(p)}" for p in reply.key_points)]),
+        *sections([as_written(reply.model_answer)]),
+        *sections([m.SLACK_KEY_POINTS, *(f"• {as_written(p)}" for p in reply.key_points)]),
         *actions(rating),
     ]
 
@@ -276,16 +312,19 @@ def _(reply: QuizSummary) -> list[Block]:
     head = m.SLACK_QUIZ_STOPPED if reply.stopped else m.SLACK_QUIZ_DONE
     lines = [head.format(correct=reply.correct, answered=reply.answered, points=reply.points)]
     if reply.rated:
-        ratings = ", ".join(f"{escape(k)} {v}" for k, v in sorted(reply.rated.items()))
+        ratings = ", ".join(f"{as_written(k)} {v}" for k, v in sorted(reply.rated.items()))
         lines.append(m.SLACK_SELF_RATED.format(ratings=ratings))
     return sections(lines)
 
 
 @blocks_for.register
 def _(reply: RoundReveal) -> list[Block]:
-    blocks: list[Block] = [header(m.SLACK_REVEAL), *sections([escape(reply.prompt)])]
+    blocks: list[Block] = [header(m.SLACK_REVEAL), *sections([as_written(reply.prompt)])]
     blocks += sections(
-        [m.SLACK_REVEAL_ANSWER.format(answer=escape(reply.answer)), escape(reply.explanation)]
+        [
+            m.SLACK_REVEAL_ANSWER.format(answer=as_written(reply.answer)),
+            as_written(reply.explanation),
+        ]
     )
     blocks += context(
         m.SLACK_REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count)
@@ -293,9 +332,9 @@ def _(reply: RoundReveal) -> list[Block]:
     share_lines = []
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0
-        label = f"*{escape(share.label)})* " if share.label else ""
+        label = f"*{as_written(share.label)})* " if share.label else ""
         mark = " :white_check_mark:" if share.correct else ""
-        share_lines.append(f"{label}{escape(share.text)}: {share.count} ({pct:.0f}%){mark}")
+        share_lines.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")
     blocks += sections(share_lines)
     if reply.winners:
         prefix = m.SLACK_REVEAL_RIGHT.format(names="")
@@ -303,13 +342,13 @@ def _(reply: RoundReveal) -> list[Block]:
             [m.SLACK_REVEAL_RIGHT.format(names=names(reply.winners, SECTION_TEXT - len(prefix)))]
         )
     if reply.first_correct:
-        blocks += context(m.SLACK_REVEAL_FIRST.format(name=escape(reply.first_correct)))
+        blocks += context(m.SLACK_REVEAL_FIRST.format(name=as_written(reply.first_correct)))
     return blocks
 
 
 def _row(row: BoardRow, mine: bool = False) -> str:
-    detail = f" ({escape(row.detail)})" if row.detail else ""
-    text = f"{row.rank}. {escape(row.name)} · {row.points} pts{detail}"
+    detail = f" ({as_written(row.detail)})" if row.detail else ""
+    text = f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
     if row.highlight or mine:
         return f"*{text}* {m.SLACK_YOU}"
     return text
@@ -334,13 +373,13 @@ def _(reply: StatsView) -> list[Block]:
             accuracy=accuracy, correct=reply.correct, answered=reply.answered
         ),
         m.SLACK_STATS_STREAK.format(current=reply.current_streak, best=reply.best_streak),
-        m.SLACK_STATS_TEAM.format(team=escape(reply.team or "-")),
+        m.SLACK_STATS_TEAM.format(team=as_written(reply.team or "-")),
     ]
     blocks: list[Block] = [
         header(m.SLACK_STATS_TITLE.format(name=reply.name)),
         SectionBlock(fields=[mrkdwn(clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]),
     ]
-    blocks += sections(f"{escape(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
+    blocks += sections(f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
     return blocks
 
 
@@ -354,14 +393,14 @@ def _(reply: HelpView) -> list[Block]:
     return [
         header(reply.title),
         *sections(lines),
-        *context(escape(reply.footer), m.SLACK_HELP_FOOTER),
+        *context(as_written(reply.footer), m.SLACK_HELP_FOOTER),
     ]
 
 
 @blocks_for.register
 def _(reply: TableView) -> list[Block]:
-    lines = [f"*{escape(k)}*: {escape(v)}" for k, v in reply.rows]
-    return [header(reply.title), *sections(lines), *context(escape(reply.footer))]
+    lines = [f"*{as_written(k)}*: {as_written(v)}" for k, v in reply.rows]
+    return [header(reply.title), *sections(lines), *context(as_written(reply.footer))]
 
 
 @blocks_for.register
@@ -369,7 +408,7 @@ def _(reply: WeeklyTally) -> list[Block]:
     teams = [
         m.TALLY_TEAM_ROW.format(
             rank=r.rank,
-            name=escape(r.name),
+            name=as_written(r.name),
             points=r.points,
             per_active=r.per_active,
             active=r.active,
@@ -378,7 +417,7 @@ def _(reply: WeeklyTally) -> list[Block]:
         )
         for r in reply.teams
     ] or [m.TALLY_NONE]
-    players = [f"{r.rank}. {escape(r.name)} · {r.points} pts" for r in reply.top_users] or [
+    players = [f"{r.rank}. {as_written(r.name)} · {r.points} pts" for r in reply.top_users] or [
         m.TALLY_NONE
     ]
     return [
@@ -437,7 +476,7 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
         ),
         hint=PlainTextObject(text=clip(hint, INPUT_LABEL)) if hint else None,
     )
-    blocks = [*sections([escape(prompt)])][: VIEW_BLOCKS - 1]
+    blocks = [*sections([as_written(prompt)])][: VIEW_BLOCKS - 1]
     return View(
         type="modal",
         callback_id=ANSWER_VIEW,

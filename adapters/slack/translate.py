@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalog import BY_NAME
 from bot.commands import SubmitAnswer
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.replies import QuestionCard
@@ -162,16 +163,40 @@ def action_delivery_id(user_id: str, action: dict[str, Any]) -> str:
     return f"action:{user_id}:{action.get('action_ts', '')}:{action.get('action_id', '')}"[:200]
 
 
-def view_delivery_id(view: dict[str, Any], text: str) -> str:
-    # The view id and hash name one submission of one modal; the digest of the text lets the
-    # user correct an answer the modal rejected (same view, same hash) without it counting as
-    # a repeat, while a double submit of the same text stays a no-op.
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"view:{view.get('id', '')}:{view.get('hash', '')}:{digest}"[:200]
+def view_delivery_id(body: dict[str, Any], view: dict[str, Any], text: str) -> str:
+    """One submission of an answer form.
+
+    A refusal shown in the form (response_action errors) leaves it open, with the same view id
+    and hash, and the user may send it again, corrected or not (after a passing failure the
+    same text is right). That must be a new delivery, or it would close with "Already
+    handled.". Slack gives every submission its own trigger_id, so it names the submission: a
+    redelivery of the same request is still recognised. Without a trigger_id the digest of
+    the text at least lets a corrected answer through while a double submit stays a no-op.
+    """
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        attempt = trigger
+    else:
+        attempt = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"view:{view.get('id', '')}:{view.get('hash', '')}:{attempt}"[:200]
 
 
 def event_delivery_id(event_id: str) -> str:
     return f"event:{event_id}"
+
+
+def needs_admin(text: str) -> bool:
+    """Whether `/study text` names a command or subcommand the catalog marks admin-only: only
+    those need the user's admin flag (users.info). The core still decides and words refusals;
+    a misspelt command is no admin command and gets the core's suggestion."""
+    words = text.lower().split()
+    entry = BY_NAME.get(words[0]) if words else None
+    if entry is None:
+        return False
+    if entry.admin:
+        return True
+    sub = next((s for s in entry.subs if len(words) > 1 and s.name == words[1]), None)
+    return sub is not None and sub.admin
 
 
 def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:
@@ -183,10 +208,31 @@ def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: boo
     )
 
 
-def team_of(body: dict[str, Any]) -> str:
-    team = body.get("team") or {}
-    user = body.get("user") or {}
-    return str(body.get("team_id") or team.get("id") or user.get("team_id") or "")
+def payload_name(user: dict[str, Any]) -> str | None:
+    """The acting user's Slack name as an interaction payload carries it."""
+    for key in ("name", "username"):
+        value = user.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def workspace_of(
+    team_id: str | None, enterprise_id: str | None, is_enterprise_install: bool
+) -> str:
+    """The workspace a request belongs to: the installation's, i.e. the channel's, never the
+    acting user's. Pass Bolt's context (team_id, enterprise_id, is_enterprise_install), which
+    reads it the documented way: `view.app_installed_team_id` for a form opened from a Slack
+    Connect channel, `team.id`, `authorizations[0]` for events, `team_id` for commands, and only
+    then the user's team. In Slack Connect and Enterprise Grid channels a user's own team can
+    differ from the channel's; scores, teams and rounds belong to the channel's side.
+
+    An org-wide (Enterprise Grid) install serves every workspace of the organisation as one:
+    its key is the enterprise id, the same for a command typed in one workspace and a click
+    from another."""
+    if is_enterprise_install and enterprise_id:
+        return enterprise_id
+    return team_id or enterprise_id or ""
 
 
 def channel_of(body: dict[str, Any]) -> str | None:

@@ -91,7 +91,7 @@ async def test_daily_round_end_to_end(
     assert embed.footer.text == "3 answered, 2 correct."
     assert re.search(r"^[A-D]\) Median: 2 \(67%\) ✓$", fields["Answers"] or "", re.M)
     # Names are shown, never pinged: escaped markdown, a defused @everyone, no mentions.
-    assert fields["Right"] == "Alice, Cy \\*the\\* @\u200beveryone"
+    assert fields["Right"] == "Alice, Cy \\*the\\* \\@everyone"
     assert fields["First correct"] == "Alice"
     assert revealed.mentions == [] and not revealed.mention_everyone
     assert all(body["allowed_mentions"]["parse"] == [] for body in sends(world))

@@ -14,7 +14,7 @@ from adapters.discord.components import (
     Target,
     submitted_value,
 )
-from adapters.discord.render import Rendered, clip, name, render, within
+from adapters.discord.render import Rendered, as_written, clip, render, within
 from bot.questions import Difficulty, QuestionType
 from bot.replies import (
     AnswerFeedback,
@@ -166,13 +166,11 @@ def test_within_keeps_whole_lines_and_counts_the_rest() -> None:
 
 
 def test_names_are_shown_as_typed_never_as_markup_or_mentions() -> None:
-    escaped = name("**Bold** @everyone <@123456789012345678> @here")
+    escaped = as_written("**Bold** @everyone <@123456789012345678> @here")
     assert "\\*\\*Bold\\*\\*" in escaped
-    assert (
-        "@everyone" not in escaped
-        and "@here" not in escaped
-        and "<@123456789012345678>" not in escaped
-    )
+    # A backslash before @ and < keeps them text: no mention, no @everyone.
+    assert "\\@everyone" in escaped and "\\@here" in escaped
+    assert "\\<\\@123456789012345678\\>" in escaped
     board = render(LeaderboardView("users", "week", "week 47", (BoardRow(1, "**Ann**", 9),)))
     assert "\\*\\*Ann\\*\\*" in (board.embed.description or "")
 

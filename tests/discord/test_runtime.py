@@ -45,10 +45,11 @@ async def test_processes_sharing_the_shards_share_the_publish_rate(app: App) -> 
     assert half.publisher.limiter.rate == DEFAULT_RATE / 2
 
 
-def test_no_privileged_intents() -> None:
+def test_only_the_guilds_intent() -> None:
     intents = studybot_intents()
-    assert not (intents.members or intents.presences or intents.message_content)
     assert intents.guilds  # channels and roles for permissions come from the guild cache
+    # Nothing else: every other flag off, privileged or not (messages, typing, reactions...).
+    assert [name for name, on in intents if on] == ["guilds"]
 
 
 @pytest.mark.parametrize(

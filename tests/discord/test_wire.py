@@ -18,6 +18,7 @@ from adapters.runtime import Runtime
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.catalog import NAMES
+from bot.commands import ShowLeaderboard
 from bot.identity import PlaceRef, Platform
 from bot.replies import RoundReveal
 from bot.settings import Settings
@@ -78,8 +79,9 @@ async def test_login_sync_and_a_slash_command_over_the_wire(
     caplog.set_level(logging.DEBUG)
     identify = next(f for f in fake.gateway_frames if f["op"] == OP_IDENTIFY)["d"]
     assert identify["token"] == TOKEN
-    intents = discord.Intents._from_value(identify["intents"])
-    assert not (intents.members or intents.presences or intents.message_content)
+    # Only GUILDS (1 << 0): no messages, typing, reactions, voice states or members arrive.
+    assert identify["intents"] == 1
+    assert discord.Intents._from_value(identify["intents"]) == discord.Intents(guilds=True)
     assert all(r.headers["Authorization"] == f"Bot {TOKEN}" for r in fake.requests)
     [sync] = [r for r in fake.requests if r.method == "PUT"]
     assert sync.path == f"/applications/{fake.app_id}/commands"  # global: no dev guild set
@@ -318,3 +320,30 @@ async def test_a_reveal_in_a_channel_this_process_does_not_cache(
     assert thread.path == f"/channels/{other_channel}/messages/{question_ref}/threads"
     assert thread.body["name"].startswith("Discuss: ")
     assert len(thread.body["name"]) <= 100
+
+
+async def test_a_public_commands_error_goes_out_privately_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(ctx: Any, cmd: Any, origin: Any) -> list[Any]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setitem(app.dispatcher.handlers, ShowLeaderboard, broken)
+    payload = fake.interaction(2, {"id": "3", "name": "leaderboard", "type": 1})
+    callback, _ = await interact(fake, payload)
+    assert callback.body == {"type": 5}  # deferred publicly: the command is meant for all
+    hook = f"/webhooks/{fake.app_id}/{payload['token']}"
+    async with asyncio.timeout(WAIT):
+        await fake.wait_for(
+            lambda: any(r.method == "POST" and r.path == hook and r.body for r in fake.requests)
+        )
+    calls = [(r.method, r.path) for r in fake.requests if r.path.startswith(hook)]
+    # The public "thinking" message is completed and deleted before the private error.
+    assert calls == [
+        ("PATCH", f"{hook}/messages/@original"),
+        ("DELETE", f"{hook}/messages/@original"),
+        ("POST", hook),
+    ]
+    [error] = [r for r in fake.requests if r.method == "POST" and r.path == hook]
+    assert error.body["flags"] == 64
+    assert error.body["embeds"][0]["description"] == m.INTERNAL_ERROR

@@ -30,16 +30,22 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 CHANNEL = "C1"
 LISTED_ADMIN = "ULISTED"
+EVE = "eve <!here> & <@UADMIN> *x*"
 
-# users.info answers; Eve's display name tries to ping and to inject markup.
+# users.info answers; `name` is also what payloads carry. Eve's tries to ping and inject markup.
 USERS: dict[str, dict[str, Any]] = {
     "UADMIN": {"id": "UADMIN", "name": "ada", "is_admin": True, "profile": {"display_name": "Ada"}},
     "UOWNER": {"id": "UOWNER", "name": "olu", "is_owner": True, "profile": {"real_name": "Olu"}},
     "UBOB": {"id": "UBOB", "name": "bob", "profile": {"display_name": "Bob"}},
     "UCY": {"id": "UCY", "name": "cy", "profile": {"display_name": "Cy"}},
-    "UEVE": {"id": "UEVE", "name": "eve", "profile": {"display_name": "Eve <!here> & <@UADMIN>"}},
+    "UEVE": {"id": "UEVE", "name": EVE, "profile": {"display_name": "Eve"}},
     LISTED_ADMIN: {"id": LISTED_ADMIN, "name": "lee", "profile": {"display_name": "Lee"}},
 }
+
+
+def payload_name(user: str) -> str:
+    """The name Slack puts in an interaction payload for `user` (users.info's `name`)."""
+    return str(USERS.get(user, {}).get("name", user.lower()))
 
 
 def slack_settings(fake: FakeSlack, **extra: Any) -> Settings:
@@ -107,7 +113,7 @@ class SlackDriver:
             "channel_id": channel,
             "channel_name": "general",
             "user_id": user,
-            "user_name": USERS.get(user, {}).get("name", user.lower()),
+            "user_name": payload_name(user),
             "command": "/study",
             "text": text,
             "api_app_id": "A1",
@@ -146,7 +152,12 @@ class SlackDriver:
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM, "domain": "acme"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "user": {
+                "id": user,
+                "username": payload_name(user),
+                "name": payload_name(user),
+                "team_id": TEAM,
+            },
             "api_app_id": "A1",
             "token": "legacy",
             "container": {
@@ -193,7 +204,12 @@ class SlackDriver:
         return {
             "type": "view_submission",
             "team": {"id": TEAM, "domain": "acme"},
-            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "user": {
+                "id": user,
+                "username": payload_name(user),
+                "name": payload_name(user),
+                "team_id": TEAM,
+            },
             "api_app_id": "A1",
             "token": "legacy",
             "trigger_id": f"trigger-view{n}",

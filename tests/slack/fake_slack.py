@@ -39,8 +39,9 @@ class FakeSlack:
     """Serves /api/<method>, /response/<key> and /ws on 127.0.0.1 and records every call.
 
     `users` answers users.info; `failures[method]` queues error responses (e.g. a 429) served
-    before the normal answer; `socket_frames` are sent after `hello` to each websocket client,
-    whose messages land in `socket_received`.
+    before the normal answer; `rate_limited[method]` answers every call with 429 and that many
+    seconds of Retry-After, as Slack does for a method over its tier's limit; `socket_frames`
+    are sent after `hello` to each websocket client, whose messages land in `socket_received`.
 
     `joined` (None: every channel) lists the channels the bot is a member of, as on real Slack:
     chat.postEphemeral elsewhere is refused, chat.postMessage reaches a public channel anyway
@@ -51,6 +52,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.failures: dict[str, list[Failure]] = {}
+        self.rate_limited: dict[str, int] = {}
         self.socket_frames: list[dict[str, Any]] = []
         self.socket_received: list[dict[str, Any]] = []
         self.expired: set[str] = set()  # response_url keys that answer 404 expired_url
@@ -137,6 +139,11 @@ class FakeSlack:
             else:
                 args.update(dict(await request.post()))
         await self._record(Call(method, args, request.headers.get("Authorization", "")))
+        if method in self.rate_limited:
+            retry_after = {"Retry-After": str(self.rate_limited[method])}
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers=retry_after
+            )
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)

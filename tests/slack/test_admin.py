@@ -6,6 +6,8 @@ import pytest
 
 from adapters.slack.client import make_client
 from adapters.slack.directory import UserDirectory, parse_admin_ids
+from adapters.slack.translate import needs_admin
+from bot.catalog import CATALOG
 from tests.slack.conftest import LISTED_ADMIN, SlackRig, slack_settings
 from tests.slack.fake_slack import FakeSlack
 
@@ -50,11 +52,34 @@ async def test_the_cache_expires(fake: FakeSlack) -> None:
 async def test_a_failed_lookup_keeps_the_listed_admins(fake: FakeSlack) -> None:
     directory = UserDirectory(make_client(slack_settings(fake)), parse_admin_ids("UGONE, UX"))
     person = await directory.person("UGONE", "gone")
-    assert (person.display_name, person.is_admin) == ("gone", True)
+    assert (person.name, person.is_admin) == ("gone", True)
     stranger = await directory.person("USTRANGER", "stranger")
-    assert (stranger.display_name, stranger.is_admin) == ("stranger", False)
+    assert (stranger.name, stranger.is_admin) == ("stranger", False)
 
 
 def test_admin_ids_are_trimmed() -> None:
     assert parse_admin_ids(" U1 ,U2,, ") == frozenset({"U1", "U2"})
     assert parse_admin_ids("") == frozenset()
+
+
+async def test_a_rate_limited_lookup_delays_only_the_admin_command(rig: SlackRig) -> None:
+    rig.fake.rate_limited["users.info"] = 7
+    # An answer-free command by a member: no lookup at all.
+    [reply] = await rig.driver.command_replies("topics", "UBOB")
+    assert reply.args["response_type"] == "ephemeral"
+    assert rig.fake.of("users.info") == []
+    # An admin command waits out Retry-After (twice), then falls back to SLACK_ADMIN_USERS.
+    [listed] = await rig.driver.command_replies("config time 10:00", LISTED_ADMIN)
+    assert "Updated: post time 10:00." in listed.args["text"]
+    assert len(rig.fake.of("users.info")) == 3
+    assert [int(s) for s in rig.driver.sleeps] == [7, 7]
+
+
+def test_admin_commands_are_the_catalogs() -> None:
+    for entry in CATALOG:
+        assert needs_admin(entry.name) is entry.admin
+        for sub in entry.subs:
+            assert needs_admin(f"{entry.name.upper()} {sub.name} x") is (entry.admin or sub.admin)
+    assert needs_admin("config time 10:00") and needs_admin("team delete Owls")
+    assert not needs_admin("team join Owls") and not needs_admin("answer B")
+    assert not needs_admin("") and not needs_admin("confg time 10:00")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from bot import commands as c
+from bot import messages as m
 from bot.bootstrap import ManualClock
-from bot.identity import PlaceRef, Platform
+from bot.identity import Origin, PlaceRef, Platform
+from bot.replies import Notice, Reply, Tone
 from bot.storage.tables import answers
 from bot.usecases import daily
 from tests.slack.conftest import CHANNEL, SlackRig
@@ -78,8 +83,9 @@ async def test_mcq_round_answered_by_buttons(rig: SlackRig, clock: ManualClock) 
     shown = posted_text(post)
     assert "3 answered, 2 correct." in shown
     assert "Median: 2 (67%)" in shown and "Mean: 1 (33%)" in shown
-    assert "Bob" in shown and "Eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
-    assert "Cy" not in shown.split("Right:")[1]
+    # Names as the click payloads carry them, escaped: no ping, no markup.
+    assert "bob" in shown and "eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
+    assert "cy" not in shown.split("Right:")[1]
     assert "<@" not in shown and "<!" not in shown
 
 
@@ -103,7 +109,7 @@ async def test_short_answer_round_answered_in_a_modal(rig: SlackRig, clock: Manu
     assert post.args["thread_ts"] == "1700000000.000001" and post.args["reply_broadcast"] is True
     shown = posted_text(post)
     assert "3 answered, 2 correct." in shown
-    assert "Bob, Cy" in shown
+    assert "bob, cy" in shown
     assert "<@" not in shown and "<!" not in shown
 
 
@@ -182,6 +188,46 @@ async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualC
     assert json.loads(body)["response_action"] == "errors"
 
 
+async def test_a_refusal_in_the_form_does_not_use_up_the_submission(
+    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = rig.driver
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UBOB")
+    dispatch = rig.app.dispatcher.dispatch
+    seen: list[c.Command] = []
+
+    async def hiccup_once(command: c.Command, origin: Origin) -> list[Reply]:
+        seen.append(command)
+        if len(seen) > 1:
+            return await dispatch(command, origin)
+        # The core took the delivery, then failed in passing (a database hiccup, say).
+        assert isinstance(command, c.SubmitAnswer) and command.delivery_id
+        assert await rig.app.dispatcher.first_delivery(Platform.SLACK, command.delivery_id)
+        return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+
+    monkeypatch.setattr(rig.app.dispatcher, "dispatch", hiccup_once)
+    same = {"view_id": "V88", "view_hash": "1700000200.h88"}
+    status, body = await d.submit(view, "UBOB", "0.05", **same)
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+    # Sent again from the open form, same text: processed normally, not "Already handled.".
+    status, body = await d.submit(view, "UBOB", "0.05", **same)
+    assert (status, body) == (200, "")
+    [reply] = await rig.fake.wait_for_key(response_url_key(view))
+    assert "locked in" in reply.args["text"]
+    assert await answer_count(rig) == 1
+
+
+async def test_a_redelivered_submission_is_handled_once(rig: SlackRig, clock: ManualClock) -> None:
+    view = await open_round_modal(rig, clock, "ss-pvalue", "UCY")
+    submission = rig.driver.submission(view, "UCY", "0.05")
+    assert (await rig.driver.interact(submission)) == (200, "")
+    assert (await rig.driver.interact(submission)) == (200, "")  # the very same request
+    first, again = await rig.fake.wait_for_key(response_url_key(view), 2)
+    assert "locked in" in first.args["text"]
+    assert again.args["text"] == m.DUPLICATE_DELIVERY
+    assert await answer_count(rig) == 1
+
+
 async def test_a_slow_verdict_closes_the_modal_and_follows_privately(
     rig: SlackRig, clock: ManualClock
 ) -> None:
@@ -230,3 +276,22 @@ async def test_where_the_bot_is_no_member_the_late_reply_comes_by_dm(
     [refused] = rig.fake.of("chat.postEphemeral")
     assert refused.args["channel"] == "C9"
     assert await answer_count(rig) == 1
+
+
+async def test_a_burst_of_clicks_is_recorded_at_once_without_users_info(
+    rig: SlackRig, tf_card: Call
+) -> None:
+    # A daily card in a large channel: everyone clicks at once while users.info is over its
+    # rate limit. The payload has the user's id, name and team; no answer waits for Slack.
+    rig.fake.rate_limited["users.info"] = 30
+    true = buttons(tf_card.args["blocks"])[0]
+    people = [f"UMEMBER{i:02d}" for i in range(40)]
+    started = time.monotonic()
+    async with asyncio.timeout(10):
+        keys = await asyncio.gather(*(rig.driver.click(true["action_id"], u) for u in people))
+        replies = [(await rig.fake.wait_for_key(key))[0] for key in keys]
+    assert all("locked in" in reply.args["text"] for reply in replies)
+    assert await answer_count(rig) == len(people)
+    assert rig.fake.of("users.info") == []
+    assert rig.driver.sleeps == []  # no Retry-After was waited out either
+    assert time.monotonic() - started < 10

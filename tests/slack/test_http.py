@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.identity import Platform
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin, Platform
+from bot.replies import Reply
 from tests.slack.conftest import CHANNEL, SlackRig, row_counts, sign
 
 
@@ -62,13 +65,19 @@ async def test_bad_input_gets_one_private_error(rig: SlackRig) -> None:
     assert "Did you mean `quiz`?" in reply.args["text"]
 
 
-async def test_display_name_comes_from_users_info(rig: SlackRig) -> None:
+async def test_the_name_comes_from_the_payload_without_users_info(rig: SlackRig) -> None:
     await rig.driver.command_replies("team list", "UCY")
-    [lookup] = rig.fake.of("users.info")
-    assert lookup.args["user"] == "UCY"
-    assert lookup.auth == "Bearer xoxb-test-token"
     [reply] = await rig.driver.command_replies("stats", "UCY")
-    assert "Stats for Cy" in texts([reply])
+    assert "Stats for cy" in texts([reply])
+    assert rig.fake.of("users.info") == []  # no admin command, no lookup
+
+
+async def test_an_admin_command_looks_the_user_up_once(rig: SlackRig) -> None:
+    await rig.driver.command_replies("config show", "UADMIN")
+    await rig.driver.command_replies("team create Owls", "UADMIN")
+    [lookup] = rig.fake.of("users.info")
+    assert lookup.args["user"] == "UADMIN"
+    assert lookup.auth == "Bearer xoxb-test-token"
 
 
 async def test_unknown_user_falls_back_to_the_payload_name(rig: SlackRig) -> None:
@@ -97,7 +106,7 @@ async def test_app_home_shows_stats_team_standing_and_leaderboard(rig: SlackRig)
     view = published.args["view"]
     assert view["type"] == "home"
     shown = str(view["blocks"])
-    assert "Stats for Bob" in shown and "Owls" in shown
+    assert "Stats for bob" in shown and "Owls" in shown
     assert "No points yet" in shown  # the boards say so rather than staying blank
     assert len(view["blocks"]) <= 100
 
@@ -132,7 +141,7 @@ async def test_replies_never_ping(rig: SlackRig) -> None:
     await d.command_replies("team join Owls", "UEVE")
     [reply] = await d.command_replies("team list", "UEVE")
     shown = texts([reply])
-    assert "Eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
+    assert "eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
     assert "<!here>" not in shown and "<@" not in shown
     assert CHANNEL  # the channel id is only a place, never rendered
 
@@ -167,3 +176,20 @@ async def test_an_event_is_acknowledged_before_its_delivery_is_claimed(
     database_free.set()
     [published] = await rig.fake.wait_calls("views.publish")
     assert published.args["user_id"] == "UBOB"
+
+
+async def test_a_failing_leaderboard_is_told_to_the_asker_only(
+    rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(ctx: object, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
+        raise RuntimeError("database went away")
+
+    # A public command (the board is for the channel) whose reply is the core's error notice.
+    monkeypatch.setitem(rig.app.dispatcher.handlers, c.ShowLeaderboard, broken)
+    [reply] = await rig.driver.command_replies("leaderboard", "UBOB")
+    assert reply.args["response_type"] == "ephemeral"
+    assert m.INTERNAL_ERROR in reply.args["text"]
+    assert rig.fake.of("chat.postMessage") == []  # nothing reached the channel
+    monkeypatch.undo()
+    [board] = await rig.driver.command_replies("leaderboard", "UBOB")
+    assert board.args["response_type"] == "in_channel"

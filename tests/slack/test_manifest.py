@@ -77,6 +77,10 @@ def test_the_manifest_declares_the_command_events_and_modes() -> None:
     assert data["settings"]["event_subscriptions"]["bot_events"] == list(EVENTS)
     assert set(EVENTS) == events_listened_to()
     assert data["features"]["app_home"]["home_tab_enabled"] is True
+    # Fallback replies land in the Messages tab, but nothing reads DMs: nobody may type there.
+    assert data["features"]["app_home"]["messages_tab_enabled"] is True
+    assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is True
+    assert not any(e.startswith("message") for e in EVENTS)
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["features"]["bot_user"]["display_name"]
