@@ -192,6 +192,20 @@ CATALOG: tuple[Entry, ...] = (
         usecase="channel_config",
     ),
     Entry(
+        "interview",
+        "A mock interview: open questions answered in your own words, graded by key points.",
+        "interview [topic] [count 1-10] [keep] | interview stop | interview history",
+        args=(
+            Arg("topic", "a topic, or all", kind="topic"),
+            Arg("count", "number of questions", kind="int", min_value=1, max_value=10),
+            Arg(
+                "keep", "keep your answers' words in your history", kind="choice", choices=("keep",)
+            ),
+        ),
+        examples=("interview transformers-llm 2", "interview history", "interview stop"),
+        usecase="interview",
+    ),
+    Entry(
         "report",
         "Report a wrong or unclear question; admins list the reports.",
         "report [QUESTION-ID] [reason] | report list",

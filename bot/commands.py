@@ -123,6 +123,23 @@ class ReportQuestion:
 
 
 @dataclass(frozen=True)
+class StartInterview:
+    topic: str | None = None
+    count: int = 3
+    keep: bool = False  # keep the user's words in the history, not only the scores
+
+
+@dataclass(frozen=True)
+class ShowInterviewHistory:
+    pass
+
+
+@dataclass(frozen=True)
+class StopInterview:
+    pass
+
+
+@dataclass(frozen=True)
 class ListReports:
     pass
 
@@ -146,4 +163,7 @@ Command = (
     | ForgetMe
     | ReportQuestion
     | ListReports
+    | StartInterview
+    | ShowInterviewHistory
+    | StopInterview
 )

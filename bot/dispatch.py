@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import commands as c
 from bot import messages as m
+from bot.catalog import NAMES
 from bot.identity import Origin, PlaceRef, Platform
 from bot.parsing import Parsed, ParseError, parse
 from bot.replies import Notice, Reply, Tone
@@ -17,6 +18,7 @@ from bot.usecases import (
     channel_config,
     daily,
     help,
+    interview,
     privacy,
     quiz,
     reports,
@@ -48,6 +50,9 @@ HANDLERS: dict[type, Handler] = {
     c.ForgetMe: privacy.forget_me,
     c.ReportQuestion: reports.report_question,
     c.ListReports: reports.list_reports,
+    c.StartInterview: interview.start_interview,
+    c.ShowInterviewHistory: interview.show_history,
+    c.StopInterview: interview.stop_interview,
 }
 
 
@@ -72,6 +77,10 @@ class Dispatcher:
     async def handle_text(self, line: str, origin: Origin) -> list[Reply]:
         parsed: Parsed = parse(line)
         if isinstance(parsed, ParseError):
+            # While an interview question waits, a line that names no command is the answer.
+            head = line.strip().lstrip("/").split(maxsplit=1)[:1]
+            if head and head[0].lower() not in NAMES and await interview.waiting(self.ctx, origin):
+                return await self.dispatch(c.SubmitAnswer(text=line.strip()), origin)
             return [Notice(parsed.message, Tone.ERROR)]
         return await self.dispatch(parsed, origin)
 

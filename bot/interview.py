@@ -146,3 +146,13 @@ def grade_builtin(
             why = "not made: say something about " + ", ".join(missed or [point])
             verdicts.append(PointVerdict(point, False, why))
     return InterviewGrade(tuple(verdicts), "builtin")
+
+
+class BuiltinGrader:
+    """The grader that needs no model: key phrases in real sentences."""
+
+    def __init__(self, vocabulary: Vocabulary = EMPTY_VOCABULARY) -> None:
+        self.vocabulary = vocabulary
+
+    async def grade(self, question: Question, answer: str) -> InterviewGrade:
+        return grade_builtin(question, answer, self.vocabulary)

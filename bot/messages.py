@@ -218,7 +218,8 @@ DISCORD_STATS_TOPICS = "By topic"
 DISCORD_UNRANKED = "unranked"
 DISCORD_ADMIN_MARK = " (admin)"
 DISCORD_TOPIC_ALL = "all topics"
-DISCORD_TOPIC_STOP = "stop: end my running quiz"
+DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"
+DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
 
 # Generic
 INTERNAL_ERROR = "Something went wrong on our side; nothing was recorded. Please try again."
@@ -308,3 +309,29 @@ REPORT_ROW = "{when} · {user} · answered: {given} · reason: {reason}"
 # Discord: what briefly fills the public "thinking" slot of a public command whose only reply
 # is private (it is deleted at once, and the reply follows privately).
 DISCORD_REPLIED_PRIVATELY = "Replied privately."
+
+# Interviews
+INTERVIEW_INTRO = (
+    "Mock interview: {n} question(s). Answer each in your own words, in a few sentences "
+    "(`answer ...`, or just type it); you get the key points you made and missed, and the "
+    "model answer. `interview stop` ends it."
+)
+INTERVIEW_KEEP = "Your answers are kept: `interview history` shows them."
+INTERVIEW_NOT_KEPT = (
+    "Your words are not stored after grading, only the scores (start with `interview ... keep` "
+    "to keep them)."
+)
+INTERVIEW_NONE = "No interview questions match {what}."
+INTERVIEW_TOO_LONG = "Keep an answer under {limit} characters (yours has {n})."
+INTERVIEW_EMPTY = "Type your answer in a few sentences after `answer`."
+INTERVIEW_SCORE = "{covered}/{total} key points"
+INTERVIEW_MODEL_ANSWER = "Model answer: {answer}"
+INTERVIEW_DONE = "Interview done: {covered} of {total} key points over {n} question(s)."
+INTERVIEW_STOPPED = "Interview stopped: {covered} of {total} key points over {n} question(s)."
+INTERVIEW_HISTORY_EMPTY = "No graded interview answers yet. Start with `interview [topic]`."
+INTERVIEW_HISTORY_TITLE = "Your last {n} interview answers"
+INTERVIEW_HINT = "Answer in your own words: `answer ...` (a few sentences, up to 4000 characters)."
+INTERVIEW_COUNT = "An interview has 1 to {max} questions."
+SUB_ALONE = "Send `{sub}` on its own."
+INTERVIEW_NOT_RUNNING = "You have no interview running. Start one with `interview [topic]`."
+INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: `quiz stop` ends it."

@@ -224,6 +224,38 @@ def _forgetme(rest: str) -> Parsed:
 
 
 REPORT_REASON_MAX = 500
+INTERVIEW_MAX = 10
+
+
+def _interview(rest: str) -> Parsed:
+    words = [w.lower() for w in rest.split()]
+    if words == ["stop"]:
+        return c.StopInterview()
+    if words == ["history"]:
+        return c.ShowInterviewHistory()
+    topic: str | None = None
+    count: int | None = None
+    keep = False
+    for word in words:
+        if re.fullmatch(r"[+-]?\d+", word):
+            if count is not None:
+                return ParseError(m.GIVEN_TWICE.format(what="count") + " " + usage("interview"))
+            count = int(word)
+            if not 1 <= count <= INTERVIEW_MAX:
+                return ParseError(m.INTERVIEW_COUNT.format(max=INTERVIEW_MAX))
+        elif word == "keep":
+            keep = True
+        elif word in ("stop", "history"):
+            return ParseError(m.SUB_ALONE.format(sub=f"interview {word}"))
+        else:
+            if topic is not None:
+                return ParseError(
+                    m.ONE_TOPIC.format(first=topic, second=word) + " " + usage("interview")
+                )
+            topic = word
+    return c.StartInterview(
+        topic=None if topic == "all" else topic, count=count if count is not None else 3, keep=keep
+    )
 
 
 def _report(rest: str) -> Parsed:
@@ -251,4 +283,5 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "config": _config,
     "forgetme": _forgetme,
     "report": _report,
+    "interview": _interview,
 }

@@ -56,7 +56,7 @@ def _(reply: QuestionCard) -> str:
     lines += [f"  {o.label}) {o.text}" for o in reply.options if reply.type is QuestionType.MCQ]
     if reply.type is QuestionType.TRUE_FALSE:
         lines.append("  True or false?")
-    hint = answer_hint(reply)
+    hint = m.INTERVIEW_HINT if reply.interview else answer_hint(reply)
     if reply.closes_at:
         hint += f" Closes at {reply.closes_at}."
     lines.append(hint)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.identity import PlaceRef
+from bot.interview import InterviewGrade
+from bot.questions import Question
 from bot.records import (
     AnswerRecord,
     BoardEntry,
@@ -15,6 +17,7 @@ from bot.records import (
     ClaimRecord,
     DailyAnswer,
     DailyAnswerOutcome,
+    InterviewAnswerRecord,
     PointAward,
     QuizRecord,
     QuizTally,
@@ -42,6 +45,12 @@ class Rng(Protocol):
         ...
 
     def sample(self, population: Sequence[str], k: int) -> list[str]: ...
+
+
+class Grader(Protocol):
+    """Grades an interview answer against the question's key points."""
+
+    async def grade(self, question: Question, answer: str) -> InterviewGrade: ...
 
 
 class Publisher(Protocol):
@@ -181,8 +190,10 @@ class QuizStore(Protocol):
         question_ids: list[str],
         orders: list[tuple[int, ...]],
         now: dt.datetime,
+        kind: str = "quiz",
+        keep: bool = False,
     ) -> QuizRecord | None:
-        """Create the user's running quiz; None when one is already running."""
+        """Create the user's running quiz (or interview); None when one is already running."""
         ...
 
     async def seen_quiz_questions(self, user_id: int) -> set[str]: ...
@@ -308,6 +319,23 @@ class ReportStore(Protocol):
         ...
 
 
+class InterviewStore(Protocol):
+    """Graded interview answers: scores always, the user's words only when kept."""
+
+    async def record_interview_answer(
+        self, quiz: QuizRecord, answer: InterviewAnswerRecord, now: dt.datetime
+    ) -> bool:
+        """Record the graded answer to the session's current question and move on; False if
+        the session moved on already (a double submit)."""
+        ...
+
+    async def interview_history(self, user_id: int, limit: int = 20) -> list[InterviewAnswerRecord]:
+        """The user's newest graded interview answers, newest first."""
+        ...
+
+    async def seen_interview_questions(self, user_id: int) -> set[str]: ...
+
+
 @dataclass(frozen=True)
 class Stores:
     """Every store, one per aggregate; a use case reaches only the ones it names."""
@@ -322,3 +350,4 @@ class Stores:
     claims: ClaimStore
     privacy: PrivacyStore
     reports: ReportStore
+    interviews: InterviewStore

@@ -69,6 +69,8 @@ class QuizRecord:
     position: int
     awaiting_rating: bool
     active: bool
+    kind: str = "quiz"  # quiz | interview
+    keep: bool = False  # interview answers keep the user's words
 
     @property
     def current(self) -> str | None:
@@ -196,3 +198,15 @@ class ReportRecord:
     given: str | None
     reason: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class InterviewAnswerRecord:
+    question_id: str
+    topic: str
+    covered: int
+    total: int
+    points: str  # one 1/0 per key point, in order
+    grader: str
+    answer: str | None
+    answered_at: dt.datetime

@@ -51,6 +51,7 @@ class QuestionCard:
     total: int = 0  # quiz: questions in the quiz
     closes_at: str = ""  # daily: local close time as shown to users
     visibility: Visibility = Visibility.PRIVATE
+    interview: bool = False  # an interview question: answered in the user's own words
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from bot.bootstrap import App
 from bot.interview import ANSWER_MAX, grade_builtin, is_prose, sentences
+from bot.plaintext import render
 from bot.questions import Difficulty, Question, QuestionType
+from bot.replies import Notice, QuestionCard, TableView
+from tests.conftest import origin
+from tests.helpers import errors, say
+
+BOB = origin("Bob")
 
 BIAS_VARIANCE = Question(
     id="demo-bv",
@@ -103,3 +110,84 @@ def test_points_without_phrases_fall_back_to_their_own_words() -> None:
     )
     grade = grade_builtin(legacy, answer)
     assert [p.covered for p in grade.points][:2] == [True, True]
+
+
+# Through the dispatcher, on the fixture bank (its one open item is ss-bias-variance).
+
+STRONG_FIXTURE = (
+    "The expected error decomposition splits it into bias squared, variance and noise. "
+    "Bias comes from wrong assumptions in a model that is too simple. "
+    "Variance comes from sensitivity to the particular sample the model was trained on."
+)
+
+
+async def test_an_interview_grades_free_text_and_shows_the_model_answer(app: App) -> None:
+    replies = await say(app, BOB, "interview sample-stats 1")
+    intro, card = replies[-2], replies[-1]
+    assert isinstance(intro, Notice) and "Mock interview: 1 question" in intro.text
+    assert "not stored after grading" in intro.text
+    assert (
+        isinstance(card, QuestionCard) and card.interview and card.question_id == "ss-bias-variance"
+    )
+    assert "Answer in your own words" in render(card)
+    # A line that names no command is the answer while an interview question waits.
+    replies = await say(app, BOB, STRONG_FIXTURE)
+    table = next(r for r in replies if isinstance(r, TableView))
+    assert table.title == "3/3 key points"
+    assert all(label.startswith("✓ ") for label, _ in table.rows)
+    model = next(r for r in replies if isinstance(r, Notice) and r.text.startswith("Model answer"))
+    assert "flexible models lower bias" in model.text
+    assert any(isinstance(r, Notice) and "Interview done: 3 of 3" in r.text for r in replies)
+    # Scores are kept, the words are not (no `keep`).
+    [history] = await say(app, BOB, "interview history")
+    assert isinstance(history, TableView)
+    [(when, line)] = history.rows
+    assert "ss-bias-variance" in when and line == "3/3 key points (builtin)"
+
+
+async def test_kept_answers_show_in_the_history_and_forgetme_removes_them(app: App) -> None:
+    await say(app, BOB, "interview sample-stats keep")
+    await say(app, BOB, "answer " + STRONG_FIXTURE)
+    [history] = await say(app, BOB, "interview history")
+    assert isinstance(history, TableView) and "expected error decomposition" in history.rows[0][1]
+    await say(app, BOB, "forgetme confirm")
+    [empty] = await say(app, BOB, "interview history")
+    assert isinstance(empty, Notice) and "No graded interview answers" in empty.text
+
+
+async def test_interview_refusals(app: App) -> None:
+    assert errors(await say(app, BOB, "interview sample-stats 11")) == [
+        "An interview has 1 to 10 questions."
+    ]
+    assert errors(await say(app, BOB, "interview sample-ml")) == [
+        "No interview questions match sample-ml."
+    ]
+    await say(app, BOB, "interview sample-stats")
+    [too_long] = errors(await say(app, BOB, "answer " + "word " * 1000))
+    assert too_long.startswith("Keep an answer under 4000 characters")
+    # A command still runs as a command during an interview.
+    assert "Stats for Bob" in render((await say(app, BOB, "stats"))[0])
+    assert errors(await say(app, BOB, "quiz stop")) == []  # either stop ends the session
+    await say(app, BOB, "interview sample-stats")
+    [stopped] = await say(app, BOB, "interview stop")
+    assert isinstance(stopped, Notice) and "Interview stopped: 0 of 0" in stopped.text
+    # Without an interview waiting, free text is an unknown command again.
+    [unknown] = errors(await say(app, BOB, "bias is error from assumptions"))
+    assert unknown.startswith("Unknown command 'bias'")
+
+
+async def test_a_keyword_list_through_the_dispatcher_earns_nothing(app: App) -> None:
+    await say(app, BOB, "interview sample-stats")
+    replies = await say(app, BOB, "answer error decomposition bias assumptions variance sample")
+    table = next(r for r in replies if isinstance(r, TableView))
+    assert table.title == "0/3 key points" and "list of terms" in (table.footer or "")
+
+
+async def test_interview_stop_with_nothing_or_a_quiz_running(app: App) -> None:
+    assert errors(await say(app, BOB, "interview stop")) == [
+        "You have no interview running. Start one with `interview [topic]`."
+    ]
+    await say(app, BOB, "quiz sample-ml 1")
+    assert errors(await say(app, BOB, "interview stop")) == [
+        "What runs now is a quiz, not an interview: `quiz stop` ends it."
+    ]

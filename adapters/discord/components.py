@@ -23,7 +23,8 @@ ROW_WIDTH = 5
 ROWS_MAX = 5
 # Modal text inputs allow up to 4000 characters; answers are a word, a number or a paragraph.
 SHORT_ANSWER_MAX = 200
-OPEN_ANSWER_MAX = 1500
+# An open (interview) answer may use all that Discord allows in a text input.
+OPEN_ANSWER_MAX = 4000
 ANSWER_INPUT = "answer"
 # Round and quiz ids are the database's INTEGER keys: a larger number in a custom_id can only
 # be garbled, and the database would fail on it rather than find nothing.

@@ -106,8 +106,10 @@ def _callback(app: App, entry: Entry, sub: Sub | None, args: tuple[Arg, ...]) ->
     if choices:
         callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
     extra: tuple[tuple[str, str], ...] = (("all", m.DISCORD_TOPIC_ALL),)
-    if entry.name == "quiz":
+    if entry.name in ("quiz", "interview"):
         extra += (("stop", m.DISCORD_TOPIC_STOP),)
+    if entry.name == "interview":
+        extra += (("history", m.DISCORD_TOPIC_HISTORY),)
     completers = {a.name: topic_autocomplete(app, extra) for a in args if a.kind == "topic"}
     if completers:
         callback.__discord_app_commands_param_autocomplete__ = completers  # type: ignore[attr-defined]

@@ -71,6 +71,8 @@ ACTIONS_ELEMENTS = 25
 VIEW_TITLE = 24  # also the modal's submit and close labels
 INPUT_LABEL = 2000
 INPUT_MAX = 1000  # longest answer accepted in the modal
+# An open (interview) answer: Slack caps a plain-text input at 3000 characters.
+OPEN_INPUT_MAX = 3000
 ERROR_TEXT = 300  # a modal field error; Slack shows it under the input
 # The top-level `text` is what notifications and screen readers use; Slack accepts far more,
 # but a preview is all it is for.
@@ -471,7 +473,9 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
         element=PlainTextInputElement(
             action_id=ANSWER_INPUT,
             multiline=modal.question_type == QuestionType.OPEN.value,
-            max_length=INPUT_MAX,
+            max_length=OPEN_INPUT_MAX
+            if modal.question_type == QuestionType.OPEN.value
+            else INPUT_MAX,
             focus_on_load=True,
         ),
         hint=PlainTextObject(text=clip(hint, INPUT_LABEL)) if hint else None,

@@ -11,6 +11,7 @@ from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
 from bot.storage.tables import (
     answers,
+    interview_answers,
     memberships,
     point_events,
     quiz_answers,
@@ -93,6 +94,7 @@ class SqlPrivacyStore:
                 memberships,
                 user_stats,
                 reports,
+                interview_answers,
             ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))

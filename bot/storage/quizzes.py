@@ -55,8 +55,10 @@ class SqlQuizStore:
         question_ids: list[str],
         orders: list[tuple[int, ...]],
         now: dt.datetime,
+        kind: str = "quiz",
+        keep: bool = False,
     ) -> QuizRecord | None:
-        """Create the user's running quiz; None when one is already running."""
+        """Create the user's running quiz (or interview); None when one is already running."""
         try:
             async with self.db.write() as conn:
                 quiz_id = (
@@ -68,6 +70,8 @@ class SqlQuizStore:
                             question_ids=",".join(question_ids),
                             orders=";".join(order_text(o) for o in orders),
                             started_at=now,
+                            kind=kind,
+                            keep=keep,
                         )
                         .returning(quizzes.c.id)
                     )

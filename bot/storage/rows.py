@@ -82,7 +82,15 @@ def quiz_record(row: Any) -> QuizRecord:
     ids = tuple(row.question_ids.split(","))
     orders = tuple(order_parse(part) for part in row.orders.split(";"))
     return QuizRecord(
-        row.id, row.user_id, ids, orders, row.position, row.awaiting_rating, row.active
+        row.id,
+        row.user_id,
+        ids,
+        orders,
+        row.position,
+        row.awaiting_rating,
+        row.active,
+        row.kind,
+        row.keep,
     )
 
 

@@ -133,6 +133,10 @@ quizzes = sa.Table(
     sa.Column("stopped", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("started_at", TS, nullable=False),
     sa.Column("finished_at", TS, nullable=True),
+    # quiz | interview: an interview is a session of open questions graded by key points.
+    sa.Column("kind", sa.String(10), nullable=False, server_default="quiz"),
+    # Interview answers keep their text only when the user asked for it (`interview ... keep`).
+    sa.Column("keep", sa.Boolean, nullable=False, server_default=sa.false()),
     # At most one running quiz per user: a double `quiz` start cannot create two.
     sa.Index(
         "uq_quizzes_active_user",
@@ -296,4 +300,25 @@ reports = sa.Table(
     sa.Column("created_at", TS, nullable=False),
     sa.UniqueConstraint("user_id", "question_id", name="uq_reports_user_question"),
     sa.Index("ix_reports_workspace_created", "workspace", "created_at"),
+)
+
+# Graded interview answers: the score per key point always, the user's own words only if kept.
+interview_answers = sa.Table(
+    "interview_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "quiz_id", sa.Integer, sa.ForeignKey("quizzes.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("question_id", sa.String(40), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("covered", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("points", sa.String(20), nullable=False),  # one 1/0 per key point, in order
+    sa.Column("grader", sa.String(10), nullable=False),  # builtin | model
+    sa.Column("answer", sa.Text, nullable=True),
+    sa.Column("answered_at", TS, nullable=False),
+    sa.UniqueConstraint("quiz_id", "question_id", name="uq_interview_answers_quiz_question"),
+    sa.Index("ix_interview_answers_user_answered", "user_id", "answered_at"),
 )

@@ -8,6 +8,7 @@ from bot.identity import Origin, Platform
 from bot.replies import Notice, Reply
 from bot.usecases.context import Context, UserError
 from bot.usecases.daily import answer_daily, answer_daily_batched
+from bot.usecases.interview import answer_interview
 from bot.usecases.quiz import answer_quiz
 
 
@@ -34,14 +35,14 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
             raise UserError(m.NO_DAILY)
         return await answer_daily(ctx, actor, rnd, cmd.text, cmd.choice)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    if cmd.quiz_id is not None:
-        if (
-            quiz is None
-            or quiz.id != cmd.quiz_id
-            or (cmd.question_id is not None and quiz.current != cmd.question_id)
-        ):
-            raise UserError(m.QUIZ_STALE)
-        return await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
+    if cmd.quiz_id is not None and (
+        quiz is None
+        or quiz.id != cmd.quiz_id
+        or (cmd.question_id is not None and quiz.current != cmd.question_id)
+    ):
+        raise UserError(m.QUIZ_STALE)
+    if quiz is not None and quiz.kind == "interview":
+        return await answer_interview(ctx, actor, quiz, cmd.text)
     if quiz is not None:
         return await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
     rnd = await ctx.stores.rounds.open_round(actor.channel.id)

@@ -12,7 +12,8 @@ from rapidfuzz import process
 from bot import messages as m
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
-from bot.ports import Clock, Rng, Stores
+from bot.interview import BuiltinGrader
+from bot.ports import Clock, Grader, Rng, Stores
 from bot.records import ChannelRecord, UserRecord
 from bot.replies import Notice, Tone
 from bot.schedule import local_date
@@ -50,8 +51,11 @@ class Context:
     rng: Rng
     quiz_cap: int = QUIZ_DAILY_CAP
     owner: str = ""
+    grader: Grader | None = None  # interview answers; the built-in grader unless configured
 
     def __post_init__(self) -> None:
+        if self.grader is None:
+            self.grader = BuiltinGrader(self.bank.vocabulary)
         # Names the claimant in the claims table, to tell processes apart when debugging.
         self.owner = self.owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 

@@ -11,6 +11,7 @@ from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSum
 from bot.scoring import quiz_points
 from bot.usecases.cards import answer_label, card_for, chosen, invalid
 from bot.usecases.context import Actor, Context, UserError
+from bot.usecases.interview import interview_summary
 
 
 async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Reply]:
@@ -71,6 +72,8 @@ async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply
     if quiz is None:
         raise UserError(m.QUIZ_NONE)
     await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
+    if quiz.kind == "interview":
+        return [await interview_summary(ctx, quiz, stopped=True)]
     return [await summary(ctx, quiz, stopped=True)]
 
 

@@ -248,3 +248,21 @@ async def test_leaderboard_lists_players_by_name(world: World, app: App) -> None
     assert message.embeds[0].title is not None and "Leaderboard · users" in message.embeds[0].title
     assert "1. Alice · 15 pts" in all_text(board)
     assert message.message.mentions == []
+
+
+async def test_an_interview_answered_in_a_paragraph_modal(world: World, app: App) -> None:
+    started = await world.alice.slash(world.channel, "interview", topic="sample-stats")
+    card = with_buttons(started)
+    shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
+    assert shown.modal is not None
+    [field] = [c for row in shown.modal["components"] for c in row["components"]]
+    assert field["style"] == 2 and field["max_length"] == 4000  # paragraph, Discord's limit
+    answer = (
+        "The expected error decomposition splits it into bias squared, variance and noise. "
+        "Bias comes from wrong assumptions in a model that is too simple. "
+        "Variance comes from sensitivity to the particular sample the model was trained on."
+    )
+    result = await world.alice.submit_modal(shown, {"answer": answer})
+    text = all_text(result)
+    assert "3/3 key points" in text and "Model answer" in text and "Interview done" in text
+    assert all(message.ephemeral for message in sent(result))

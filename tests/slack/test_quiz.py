@@ -71,3 +71,25 @@ async def test_report_the_question_just_answered(rig: SlackRig) -> None:
     [reply] = await d.command_replies("report I am sure it was right", "UBOB")
     assert reply.args["response_type"] == "ephemeral"
     assert "Thanks: reported ss-median" in reply.args["text"]
+
+
+async def test_an_interview_answered_in_a_multiline_modal(rig: SlackRig) -> None:
+    d = rig.driver
+    replies = await d.command_replies("interview sample-stats", "UCY")
+    card = replies[-1]
+    [answer] = buttons(card)
+    view = await d.open_modal(answer["action_id"], "UCY", answer["value"])
+    url = json.loads(view["private_metadata"])["u"]
+    element = next(b for b in view["blocks"] if b["type"] == "input")["element"]
+    assert element["multiline"] is True and element["max_length"] == 3000
+    words = (
+        "The expected error decomposition splits it into bias squared, variance and noise. "
+        "Bias comes from wrong assumptions in a model that is too simple. "
+        "Variance comes from sensitivity to the particular sample the model was trained on."
+    )
+    status, _ = await d.submit(view, "UCY", words)
+    assert status == 200
+    replies = await rig.fake.wait_for_key(url)
+    text = shown(replies)
+    assert "3/3 key points" in text and "Model answer" in text
+    assert all(r.args["response_type"] == "ephemeral" for r in replies)
