@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
-from rapidfuzz import process
+from rapidfuzz import fuzz
 
 from bot import messages as m
 from bot.content import QuestionBank
@@ -17,6 +19,9 @@ from bot.records import ChannelRecord, UserRecord
 from bot.replies import Notice, Tone
 from bot.schedule import local_date
 from bot.scoring import QUIZ_DAILY_CAP
+
+# A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
+TOPIC_CUTOFF = 75
 
 
 class UserError(Exception):
@@ -50,6 +55,7 @@ class Context:
     rng: Rng
     quiz_cap: int = QUIZ_DAILY_CAP
     owner: str = ""
+    _tag_topics: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Names the claimant in the claims table, to tell processes apart when debugging.
@@ -70,9 +76,11 @@ class Context:
         return local_date(self.clock.now(), actor.timezone)
 
     def resolve_topic(self, word: str) -> str:
-        """Map a topic word to a deck: exact slug, a unique slug part or prefix, else suggest."""
+        """Map a topic word to a deck: exact slug, a unique slug part or prefix; else a
+        refusal that names the decks it matches or plausibly means. The one resolver for
+        `quiz` and `config topics`."""
         topics = self.bank.topics
-        low = word.lower()
+        low = word.strip().lower()
         if low in topics:
             return low
         matches = [t for t in topics if low in t.split("-") or t.startswith(low)]
@@ -80,8 +88,42 @@ class Context:
             return matches[0]
         if len(matches) > 1:
             raise UserError(m.ambiguous_topic(word, matches))
-        guesses = [g for g, score, _ in process.extract(low, topics, limit=3) if score >= 55]
-        raise UserError(m.unknown_topic(word, guesses))
+        raise UserError(m.unknown_topic(word, self.topic_guesses(low)))
+
+    def topic_guesses(self, low: str) -> list[str]:
+        """Decks a word plausibly means: a near spelling of a slug or a slug part
+        (`statistcs`), a word of a deck's title, or a question tag mostly found in one deck
+        (`pca` -> unsupervised-dim-reduction). Loose partial matches suggest nothing."""
+        if len(low) > 64:
+            return []
+        found: dict[str, float] = {}
+        for topic in self.bank.topics:
+            parts = [topic, *topic.split("-")]
+            score = max(fuzz.ratio(low, p) for p in parts)
+            if score >= TOPIC_CUTOFF:
+                found[topic] = score
+            title = self.bank.decks[topic].title.lower()
+            if low in re.findall(r"[a-z0-9]+", title):
+                found[topic] = max(found.get(topic, 0.0), 100.0)
+        tagged = self._tags().get(low.replace(" ", "-"))
+        if tagged is not None:
+            found[tagged] = max(found.get(tagged, 0.0), 100.0)
+        return sorted(found, key=lambda t: (-found[t], t))[:3]
+
+    def _tags(self) -> dict[str, str]:
+        """Each question tag mapped to the deck holding most of its questions, when that
+        deck holds at least half of them (a tag spread thin points nowhere)."""
+        if self._tag_topics is None:
+            uses: dict[str, Counter[str]] = {}
+            for q in self.bank.by_id.values():
+                for tag in q.tags:
+                    uses.setdefault(tag.lower(), Counter())[q.topic] += 1
+            self._tag_topics = {}
+            for tag, per_topic in uses.items():
+                topic, n = min(per_topic.items(), key=lambda kv: (-kv[1], kv[0]))
+                if 2 * n >= sum(per_topic.values()):
+                    self._tag_topics[tag] = topic
+        return self._tag_topics
 
 
 def require_admin(actor: Actor, what: str) -> None:
