@@ -25,8 +25,8 @@ BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: `team {sub} NAME`."
 TEAM_NAME_RULE = (
-    "Team names are 1 to {max} characters: letters, digits, spaces, '.', ''' and '-', "
-    "starting with a letter or digit."
+    "Team names are 1 to {max} characters of letters, digits, spaces, dots (.), "
+    "apostrophes (') and hyphens (-), starting with a letter or digit."
 )
 SUB_MISSING = "`{name}` needs a subcommand."
 SUB_UNKNOWN = "`{name} {sub}` is not a subcommand."
@@ -122,6 +122,8 @@ CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settin
 CONFIG_UPDATED = "Updated: {what}. `config show` lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it."
 CONFIG_RESUMED = "The daily question is running again."
+CONFIG_ALREADY_PAUSED = "The daily question is already paused here. `config resume` restarts it."
+CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 
 # Scheduled posts
 TALLY_TITLE = "Weekly tally · {label}"

@@ -23,7 +23,10 @@ from bot.replies import (
     Tone,
     WeeklyTally,
 )
-from bot.storage.tables import forgotten_answers
+from bot.storage.database import Database
+from bot.storage.migrate import upgrade
+from bot.storage.stores import sql_stores
+from bot.storage.tables import forgotten_answers, metadata
 from bot.usecases import boards, daily
 from bot.usecases.context import Context
 from tests.conftest import ROOT, origin
@@ -235,8 +238,10 @@ async def test_a_config_change_replies_with_the_one_changed_line(app: App) -> No
     await say(app, ADMIN, "config channel")
     replies = await say(app, ADMIN, "config time 10:00")
     assert replies == [Notice(m.CONFIG_UPDATED.format(what="post time 10:00"), Tone.SUCCESS)]
+    assert await say(app, ADMIN, "config resume") == [Notice(m.CONFIG_NOT_PAUSED)]
     replies = await say(app, ADMIN, "config pause")
     assert replies == [Notice(m.CONFIG_PAUSED, Tone.SUCCESS)]
+    assert await say(app, ADMIN, "config pause") == [Notice(m.CONFIG_ALREADY_PAUSED)]
     assert isinstance((await say(app, ADMIN, "config show"))[0], TableView)
 
 
@@ -377,3 +382,38 @@ async def test_long_input_is_echoed_clipped(app: App) -> None:
     ):
         [msg] = errors(await say(app, ADMIN, line))
         assert len(msg) < 300 and "…" in msg, (line[:20], msg)
+
+
+async def test_upgrading_gives_existing_names_the_new_key(db_url: str) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine, "0003")
+    at = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
+    old = {1: ("ABC", "abc"), 2: ("ＡＢＣ", "ａｂｃ"), 3: ("ＸＹ", "ｘｙ")}
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            metadata.tables["teams"].insert(),
+            [
+                {"id": i, "workspace": "w", "name": n, "name_key": k, "created_at": at}
+                for i, (n, k) in old.items()
+            ],
+        )
+        await conn.execute(
+            metadata.tables["users"].insert(),
+            {
+                "id": 1,
+                "workspace": "w",
+                "external_id": "u1",
+                "display_name": "Ｂｏｂ",
+                "name_key": "ｂｏｂ",
+                "created_at": at,
+            },
+        )
+    await upgrade(db.engine)
+    store = sql_stores(db)
+    xy = await store.teams.find_team("w", "xy")
+    assert xy is not None and xy.id == 3
+    abc = await store.teams.find_team("w", "ＡＢＣ")
+    assert abc is not None and abc.id == 1  # the team that held the key keeps it
+    bob = await store.users.find_user("w", "bob")
+    assert bob is not None and bob.id == 1
+    await db.dispose()

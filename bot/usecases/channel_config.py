@@ -95,6 +95,8 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         if not channel.enabled:
             # Nothing to pause or resume: say so once, and write nothing.
             raise UserError(m.CONFIG_NOT_ENABLED)
+        if cmd.paused == s.paused:
+            return [Notice(m.CONFIG_ALREADY_PAUSED if cmd.paused else m.CONFIG_NOT_PAUSED)]
         values["paused"] = cmd.paused
     try:
         s.check()
