@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # How much of a user's own text a reply echoes back: enough to recognise, never a wall.
 ECHO_MAX = 40
+ANSWER_ECHO_MAX = 120  # an answer shown back beside the right one
 
 
 def clip(text: str, limit: int = ECHO_MAX) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from bot.storage.stores import sql_stores
 from bot.storage.tables import forgotten_answers, metadata
 from bot.usecases import boards, daily
 from bot.usecases.context import Context
-from tests.conftest import ROOT, origin
+from tests.conftest import FIXTURE_CONTENT, ROOT, origin
 from tests.helpers import correct_text, errors, say, text
 from tests.test_scheduler import RecordingPublisher, at, channel_id, enable, tick
 
@@ -417,3 +418,44 @@ async def test_upgrading_gives_existing_names_the_new_key(db_url: str) -> None:
     bob = await store.users.find_user("w", "bob")
     assert bob is not None and bob.id == 1
     await db.dispose()
+
+
+def test_deck_aliases_resolve_and_clashing_ones_are_reported(tmp_path: Path) -> None:
+    deck = (FIXTURE_CONTENT / "sample-ml.toml").read_text(encoding="utf-8")
+    head = '[deck]\ntopic = "sample-ml"\ntitle = "Sample ML"\n'
+    assert deck.startswith(head)
+    (tmp_path / "sample-ml.toml").write_text(
+        deck.replace(head, head + 'aliases = ["ml-basics", "Bad Alias"]\n'), encoding="utf-8"
+    )
+    stats = (FIXTURE_CONTENT / "sample-stats.toml").read_text(encoding="utf-8")
+    (tmp_path / "sample-stats.toml").write_text(
+        stats.replace('title = "Sample statistics"\n', 'title = "S"\naliases = ["ml-basics"]\n'),
+        encoding="utf-8",
+    )
+    bank, problems = load_bank(tmp_path)
+    assert sorted(str(p) for p in problems) == [
+        "sample-ml.toml: deck: aliases: 'Bad Alias' must be a lower-case slug like 'cv'",
+        "sample-stats.toml: deck: aliases: 'ml-basics' is taken by sample-ml.toml",
+    ]
+    ctx = Context(stores=None, bank=bank, clock=ManualClock(), rng=SeededRng(1))  # type: ignore[arg-type]
+    assert ctx.resolve_topic("ML-Basics") == "sample-ml"
+    real, _ = load_bank(ROOT / "content")
+    ctx = Context(stores=None, bank=real, clock=ManualClock(), rng=SeededRng(1))  # type: ignore[arg-type]
+    assert [ctx.resolve_topic(w) for w in ("stats", "cv", "dl")] == [
+        "statistics-probability",
+        "computer-vision",
+        "deep-learning",
+    ]
+    assert ctx.topic_guesses("algo") == ["classical-algorithms", "coding-algorithms"]
+    assert ctx.topic_guesses("kmeans") == ["unsupervised-dim-reduction"]
+
+
+async def test_a_long_quiz_answer_is_shown_back_clipped(app: App) -> None:
+    for _ in range(5):
+        card = (await say(app, BOB, "quiz sample-ml easy 1"))[-1]
+        assert isinstance(card, QuestionCard)
+        if card.question_id == "sm-dropout":
+            break
+        await say(app, BOB, "quiz stop")
+    feedback = one(await say(app, BOB, "answer " + "w" * 5000), AnswerFeedback)
+    assert not feedback.correct and len(feedback.given) == m.ANSWER_ECHO_MAX

@@ -76,14 +76,18 @@ class Context:
         return local_date(self.clock.now(), actor.timezone)
 
     def resolve_topic(self, word: str) -> str:
-        """Map a topic word to a deck: exact slug, a unique slug part or prefix; else a
+        """Map a topic word to a deck: exact slug, a unique slug part, prefix or deck alias; else a
         refusal that names the decks it matches or plausibly means. The one resolver for
         `quiz` and `config topics`."""
         topics = self.bank.topics
         low = word.strip().lower()
         if low in topics:
             return low
-        matches = [t for t in topics if low in t.split("-") or t.startswith(low)]
+        matches = [
+            t
+            for t in topics
+            if low in t.split("-") or t.startswith(low) or low in self.bank.decks[t].aliases
+        ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -102,10 +106,12 @@ class Context:
             score = max(fuzz.ratio(low, p) for p in parts)
             if score >= TOPIC_CUTOFF:
                 found[topic] = score
+            elif len(low) >= 3 and any(p.startswith(low) for p in parts):
+                found[topic] = TOPIC_CUTOFF  # `algo` for the two algorithms decks
             title = self.bank.decks[topic].title.lower()
             if low in re.findall(r"[a-z0-9]+", title):
                 found[topic] = max(found.get(topic, 0.0), 100.0)
-        tagged = self._tags().get(low.replace(" ", "-"))
+        tagged = self._tags().get(_tag_key(low))
         if tagged is not None:
             found[tagged] = max(found.get(tagged, 0.0), 100.0)
         return sorted(found, key=lambda t: (-found[t], t))[:3]
@@ -117,13 +123,18 @@ class Context:
             uses: dict[str, Counter[str]] = {}
             for q in self.bank.by_id.values():
                 for tag in q.tags:
-                    uses.setdefault(tag.lower(), Counter())[q.topic] += 1
+                    uses.setdefault(_tag_key(tag), Counter())[q.topic] += 1
             self._tag_topics = {}
             for tag, per_topic in uses.items():
                 topic, n = min(per_topic.items(), key=lambda kv: (-kv[1], kv[0]))
                 if 2 * n >= sum(per_topic.values()):
                     self._tag_topics[tag] = topic
         return self._tag_topics
+
+
+def _tag_key(word: str) -> str:
+    """Tags compared by letters and digits only: `kmeans` finds `k-means`."""
+    return re.sub(r"[^a-z0-9]", "", word.lower())
 
 
 def require_admin(actor: Actor, what: str) -> None:

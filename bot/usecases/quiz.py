@@ -155,7 +155,7 @@ async def answer_quiz(
     feedback = AnswerFeedback(
         question.id,
         check.correct,
-        text.strip(),
+        m.clip(text, m.ANSWER_ECHO_MAX),
         answer_label(question, order),
         question.explanation,
         points,
