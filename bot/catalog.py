@@ -107,13 +107,13 @@ CATALOG: tuple[Entry, ...] = (
         subs=(
             Sub(
                 "create",
-                "create a team (admin)",
+                "create a team",
                 (Arg("name", "team name", required=True),),
                 admin=True,
             ),
             Sub(
                 "delete",
-                "delete a team (admin)",
+                "delete a team",
                 (Arg("name", "team name", required=True),),
                 admin=True,
             ),

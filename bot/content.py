@@ -32,6 +32,7 @@ class Deck:
     description: str
     path: Path
     questions: tuple[Question, ...]
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -141,6 +142,12 @@ def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[P
         problems.append(
             Problem(file, "deck", "topic", "use a lower-case slug such as 'deep-learning'")
         )
+    for alias in meta.aliases:
+        if not SLUG_RE.match(alias):
+            problems.append(
+                Problem(file, "deck", "aliases", f"'{alias}' must be a lower-case slug like 'cv'")
+            )
+    aliases = tuple(a for a in meta.aliases if SLUG_RE.match(a) and a != meta.topic)
     raw_questions = data.get("questions", [])
     if not isinstance(raw_questions, list) or not raw_questions:
         problems.append(Problem(file, "deck", "questions", "the deck has no [[questions]]"))
@@ -161,7 +168,7 @@ def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[P
         problems.extend(found)
         if not found:
             questions.append(_to_question(meta.topic, spec))
-    deck = Deck(meta.topic, meta.title, meta.description, path, tuple(questions))
+    deck = Deck(meta.topic, meta.title, meta.description, path, tuple(questions), aliases)
     return deck, problems
 
 
@@ -216,6 +223,7 @@ def load_bank(
     decks: list[Deck] = []
     problems: list[Problem] = []
     owner: dict[str, str] = {}
+    named: dict[str, str] = {path.stem: path.name for path in directory.glob("*.toml")}
     terms: list[str] = []
     if (directory / TERMS_FILE).exists():
         terms, problems = load_terms(directory / TERMS_FILE)
@@ -242,5 +250,15 @@ def load_bank(
                         Problem(path.name, q.id, "seeds", f"unknown seed id {', '.join(bad)}")
                     )
             kept.append(q)
-        decks.append(Deck(deck.topic, deck.title, deck.description, deck.path, tuple(kept)))
+        aliases = []
+        for alias in deck.aliases:
+            if named.setdefault(alias, path.name) != path.name:
+                problems.append(
+                    Problem(path.name, "deck", "aliases", f"'{alias}' is taken by {named[alias]}")
+                )
+            else:
+                aliases.append(alias)
+        decks.append(
+            Deck(deck.topic, deck.title, deck.description, deck.path, tuple(kept), tuple(aliases))
+        )
     return QuestionBank.from_decks(decks, terms), problems

@@ -56,6 +56,8 @@ class DeckMeta(BaseModel):
     topic: str
     title: str
     description: str = ""
+    # Other words people use for the topic (`stats`, `cv`); `quiz WORD` takes them.
+    aliases: list[str] = []
 
 
 class KeyPointSpec(BaseModel):

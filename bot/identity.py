@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
+
+
+def name_key(name: str) -> str:
+    """How names of teams and people are compared: spaces collapsed, NFKC, then casefolded
+    (and NFKC again, as casefolding can denormalise), so `ＡＢＣ`, `abc` and `ABC` are one
+    name, as are `ﬁsh` and `fish`."""
+    folded = unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 class Platform(enum.StrEnum):

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+# How much of a user's own text a reply echoes back: enough to recognise, never a wall.
+ECHO_MAX = 40
+ANSWER_ECHO_MAX = 120  # an answer shown back beside the right one
+
+
+def clip(text: str, limit: int = ECHO_MAX) -> str:
+    """The user's text as a reply quotes it: one line, at most `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 # Parsing
 USAGE = "Usage: {usage}"
 NO_ARGUMENTS = "`{name}` takes no arguments."
@@ -11,10 +22,12 @@ QUIZ_STOP_ALONE = "To end your quiz, send `quiz stop` on its own."
 ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
 ANSWER_EMPTY = "Say what your answer is."
 BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
+BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
+BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: `team {sub} NAME`."
 TEAM_NAME_RULE = (
-    "Team names are 1 to {max} characters: letters, digits, spaces, '.', ''' and '-', "
-    "starting with a letter or digit."
+    "Team names are 1 to {max} characters of letters, digits, spaces, dots (.), "
+    "apostrophes (') and hyphens (-), starting with a letter or digit."
 )
 SUB_MISSING = "`{name}` needs a subcommand."
 SUB_UNKNOWN = "`{name} {sub}` is not a subcommand."
@@ -24,19 +37,23 @@ CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example `config weekly 
 FORGET_CONFIRM_WORD = "To delete your data, send exactly `forgetme confirm`."
 
 
+def did_you_mean(options: list[str]) -> str:
+    return f" Did you mean {', '.join(options)}?" if options else ""
+
+
 def unknown_command(word: str, closest: str | None) -> str:
     hint = f" Did you mean `{closest}`?" if closest else ""
-    return f"Unknown command '{word}'.{hint} Send `help` for the list."
+    return f"Unknown command '{clip(word)}'.{hint} Send `help` for the list."
 
 
 # Topics and quizzes
 def unknown_topic(word: str, suggestions: list[str]) -> str:
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-    return f"Unknown topic '{word}'.{hint} Send `topics` for the list."
+    return f"Unknown topic '{clip(word)}'.{hint} Send `topics` for the list."
 
 
 def ambiguous_topic(word: str, matches: list[str]) -> str:
-    return f"'{word}' matches several topics: {', '.join(matches)}. Pick one."
+    return f"'{clip(word)}' matches several topics: {', '.join(matches)}. Pick one."
 
 
 NO_QUESTIONS = "No questions match {what}. Try another topic or difficulty."
@@ -48,11 +65,18 @@ QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty]
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
+QUIZ_CAP_TRIMMED = (
+    "This answer reached the daily quiz cap of {cap} points, so it earns {points} of {full}; "
+    "points resume tomorrow."
+)
 QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."
 QUIZ_SHORT = "Only {n} question(s) match, so this quiz has {n} instead of {asked}."
 QUIZ_POOL_RESET = "You have seen every question in this selection, so they start over."
 OPEN_RATE = "Rate yourself: `answer got it`, `answer partly` or `answer missed`."
 OPEN_BAD_RATING = "For this question, rate yourself: `got it`, `partly` or `missed`."
+OPEN_NOTED = "Noted: {rating}."
+# A self-rating as the user types it (stored as got / partly / missed).
+RATING_WORDS = {"got": "got it", "partly": "partly", "missed": "missed"}
 
 # Answer shapes the checker could not read
 INVALID_ANSWER = {
@@ -71,6 +95,10 @@ DAILY_STATUS_ANSWERED = "You answered: {given}. The reveal comes at {closes}."
 DAILY_CLOSED = "That daily question has closed; its answer was revealed in the channel."
 NOTHING_TO_ANSWER = "You have no quiz running and this channel has no open daily question."
 DUPLICATE_DELIVERY = "Already handled."
+DAILY_FORGOTTEN = (
+    "You answered this daily question before `forgetme`; that answer was deleted and earns "
+    "nothing, and this round stays locked for you. The next daily question is yours to answer."
+)
 
 # Teams
 NOT_ADMIN = "Only an admin can {what}."
@@ -92,10 +120,11 @@ CONFIG_NOT_ENABLED = (
     "This channel has no daily question yet. An admin can enable it with `config channel`."
 )
 CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settings below."
-CONFIG_UPDATED = "Updated: {what}."
+CONFIG_UPDATED = "Updated: {what}. `config show` lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it."
 CONFIG_RESUMED = "The daily question is running again."
-UNKNOWN_TOPICS = "Unknown topic(s): {topics}. Send `topics` for the list."
+CONFIG_ALREADY_PAUSED = "The daily question is already paused here. `config resume` restarts it."
+CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 
 # Scheduled posts
 TALLY_TITLE = "Weekly tally · {label}"
@@ -104,7 +133,12 @@ TALLY_PLAYERS = "Top players:"
 TALLY_NONE = "(none)"
 TALLY_TEAM_ROW = (
     "{rank}. {name} {points} pts ({per_active:.1f} per active member, "
-    "{active} active of {members}; {change})"
+    "{active} active, {members} on the team now; {change})"
+)
+# Team boards: a deleted team keeps its past points under its old name, marked.
+TEAM_DELETED_MARK = "{name} (deleted)"
+BOARD_TEAM_DETAIL = (
+    "{per_active:.1f} per active member ({active} active, {members} on the team now)"
 )
 
 

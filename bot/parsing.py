@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 from bot import commands as c
 from bot import messages as m
@@ -14,8 +15,10 @@ from bot.catalog import BY_NAME, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
 from bot.questions import Difficulty
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
 
-TEAM_NAME = re.compile(r"^[\w][\w .'-]{0,30}[\w.']?$")
 TEAM_NAME_MAX = 32
+TEAM_NAME_MARKS = " .'-"
+# "Did you mean": a plain edit similarity this high, or the start of exactly one command.
+SUGGEST_CUTOFF = 70
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,14 @@ Parsed = c.Command | ParseError
 
 
 def closest_command(word: str) -> str | None:
-    found = process.extractOne(word, NAMES, score_cutoff=60)
-    return found[0] if found else None
+    """The command a mistyped word plausibly means, or None: a near spelling (`quizz`,
+    `hlep`) or an unambiguous start (`lead`); never a loose partial match (`foo`)."""
+    low = word.lower()
+    found = process.extractOne(low, NAMES, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
+    if found:
+        return str(found[0])
+    starts = [n for n in NAMES if len(low) >= 3 and n.startswith(low)]
+    return starts[0] if len(starts) == 1 else None
 
 
 def usage(name: str) -> str:
@@ -93,7 +102,9 @@ def _quiz(rest: str) -> Parsed:
         else:
             if topic is not None:
                 return ParseError(
-                    m.ONE_TOPIC.format(first=topic, second=word) + " " + usage("quiz")
+                    m.ONE_TOPIC.format(first=m.clip(topic), second=m.clip(word))
+                    + " "
+                    + usage("quiz")
                 )
             topic = low
     return c.StartQuiz(
@@ -113,15 +124,26 @@ def _leaderboard(rest: str) -> Parsed:
     scope: str | None = None
     period: str | None = None
     for word in rest.lower().split():
-        if word in SCOPES and scope is None:
-            scope = word
-        elif word in PERIODS and period is None:
-            period = word
-        elif word in ("alltime", "all-time", "ever"):
-            period = "all"
+        given = "all" if word in ("alltime", "all-time", "ever") else word
+        if given in SCOPES:
+            if scope is not None:
+                return ParseError(_board_twice("kind of board", scope, given, m.BOARD_TWO_SCOPES))
+            scope = given
+        elif given in PERIODS:
+            if period is not None:
+                twice = m.BOARD_TWO_PERIODS.format(first=period, second=given)
+                return ParseError(_board_twice("period", period, given, twice))
+            period = given
         else:
-            return ParseError(m.BAD_BOARD_WORD.format(word=word) + " " + usage("leaderboard"))
+            return ParseError(
+                m.BAD_BOARD_WORD.format(word=m.clip(word)) + " " + usage("leaderboard")
+            )
     return c.ShowLeaderboard(scope or "users", period or "week")
+
+
+def _board_twice(what: str, first: str, second: str, both: str) -> str:
+    said = m.GIVEN_TWICE.format(what=what) if first == second else both
+    return said + " " + usage("leaderboard")
 
 
 def _stats(rest: str) -> Parsed:
@@ -129,10 +151,18 @@ def _stats(rest: str) -> Parsed:
 
 
 def check_team_name(name: str) -> str | None:
-    """The team name as given (trimmed), or None when it breaks the naming rule."""
+    """The team name as given (trimmed), or None when it breaks the naming rule: 1 to 32
+    characters of letters, digits, spaces, dots, apostrophes and hyphens, starting with a
+    letter or digit.
+    The rule is checked on the NFKC form, the one names are compared in (`name_key`)."""
     cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > TEAM_NAME_MAX or not TEAM_NAME.match(cleaned):
+    form = unicodedata.normalize("NFKC", cleaned)
+    if not cleaned or max(len(cleaned), len(form)) > TEAM_NAME_MAX or not form[0].isalnum():
         return None
+    for ch in form:
+        # Combining marks belong to the letter before them (Devanagari vowel signs, say).
+        if not (ch.isalnum() or ch in TEAM_NAME_MARKS or unicodedata.category(ch)[0] == "M"):
+            return None
     return cleaned
 
 
@@ -155,7 +185,7 @@ def _team(rest: str) -> Parsed:
         return c.LeaveTeam() if sub == "leave" else c.ListTeams()
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="team") + " " + usage("team"))
-    return ParseError(m.SUB_UNKNOWN.format(name="team", sub=sub) + " " + usage("team"))
+    return ParseError(m.SUB_UNKNOWN.format(name="team", sub=m.clip(sub)) + " " + usage("team"))
 
 
 def parse_config(sub: str, arg: str) -> Parsed:
@@ -193,7 +223,7 @@ def parse_config(sub: str, arg: str) -> Parsed:
             if level == "mixed":
                 return c.UpdateConfig(mixed_difficulty=True)
             if level not in LEVELS:
-                return ParseError(m.CONFIG_LEVEL.format(level=arg))
+                return ParseError(m.CONFIG_LEVEL.format(level=m.clip(arg)))
             return c.UpdateConfig(difficulty=Difficulty(level))
         if sub == "weekly":
             parts = arg.split()
@@ -204,7 +234,7 @@ def parse_config(sub: str, arg: str) -> Parsed:
         return ParseError(str(exc))
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="config") + " " + usage("config"))
-    return ParseError(m.SUB_UNKNOWN.format(name="config", sub=sub) + " " + usage("config"))
+    return ParseError(m.SUB_UNKNOWN.format(name="config", sub=m.clip(sub)) + " " + usage("config"))
 
 
 _CONFIG_SUBS = ("time", "close", "timezone", "tz", "days", "topics", "difficulty", "weekly")

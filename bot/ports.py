@@ -175,6 +175,10 @@ class AnswerStore(Protocol):
 
     async def round_answers(self, round_id: int) -> list[AnswerRecord]: ...
 
+    async def forgotten(self, round_id: int, workspace: str, external_id: str) -> bool:
+        """Whether this platform user answered the round and then used `forgetme`."""
+        ...
+
 
 class QuizStore(Protocol):
     """Running and finished quizzes and their answers."""

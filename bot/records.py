@@ -114,6 +114,8 @@ class TeamEntry:
     active: int
     members: int
     rank: int
+    correct: int = 0
+    deleted: bool = False  # a deleted team keeps its past points on the boards
 
     @property
     def per_active(self) -> float:
@@ -171,7 +173,8 @@ class DailyAnswer:
 
 @dataclass(frozen=True)
 class DailyAnswerOutcome:
-    """What became of a DailyAnswer: stored | already | closed | duplicate | no_channel."""
+    """What became of a DailyAnswer: stored | already | closed | duplicate | no_channel |
+    forgotten (answered, then `forgetme`: the round stays locked; nothing was written)."""
 
     status: str
     timezone: str = "UTC"  # the channel's, read in the same transaction

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz import process
 
 from bot.catalog import DAY_NAMES
+from bot.messages import clip
 
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
@@ -27,12 +28,12 @@ def parse_hhmm(text: str) -> dt.time:
     match = _HHMM.match(text.strip())
     if not match:
         raise ScheduleError(
-            f"'{text}' is not a time; use 24-hour HH:MM, for example 09:30 or 17:00."
+            f"'{clip(text)}' is not a time; use 24-hour HH:MM, for example 09:30 or 17:00."
         )
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
         raise ScheduleError(
-            f"'{text}' is not a valid time of day; hours go 00-23 and minutes 00-59."
+            f"'{clip(text)}' is not a valid time of day; hours go 00-23 and minutes 00-59."
         )
     return dt.time(hour, minute)
 
@@ -48,10 +49,12 @@ def resolve_timezone(text: str) -> str:
     by_fold = {z.casefold(): z for z in _zone_names()}
     if name.casefold() in by_fold:
         return by_fold[name.casefold()]
-    guesses = [g for g, score, _ in process.extract(name, _zone_names(), limit=3) if score >= 80]
+    # A zone name is short; a long line is no misspelling of one, so it gets no guesses.
+    candidates = process.extract(name, _zone_names(), limit=3) if len(name) <= 64 else []
+    guesses = [g for g, score, _ in candidates if score >= 80]
     hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
     raise ScheduleError(
-        f"Unknown time zone '{name}'. Use an IANA name such as Europe/Berlin.{hint}"
+        f"Unknown time zone '{clip(name)}'. Use an IANA name such as Europe/Berlin.{hint}"
     )
 
 
@@ -76,7 +79,7 @@ def parse_day(text: str) -> int:
     for index, (short, full) in enumerate(zip(DAY_NAMES, _FULL_DAYS, strict=True)):
         if value in (short, full):
             return index
-    raise ScheduleError(f"'{text}' is not a day; use mon, tue, wed, thu, fri, sat or sun.")
+    raise ScheduleError(f"'{clip(text)}' is not a day; use mon, tue, wed, thu, fri, sat or sun.")
 
 
 def format_days(days: frozenset[int]) -> str:

@@ -19,10 +19,15 @@ def streak_bonus(streak: int) -> int:
     return min(STREAK_STEP * max(streak - 1, 0), STREAK_CAP)
 
 
+def quiz_base_points(difficulty: Difficulty) -> int:
+    """What a first correct quiz answer earns before the daily cap: half the daily points."""
+    return DAILY_POINTS[difficulty] // 2
+
+
 def quiz_points(
     difficulty: Difficulty, *, correct_before: bool, earned_today: int, cap: int = QUIZ_DAILY_CAP
 ) -> int:
     """Half the daily points, nothing for a repeat, and never past the day's cap."""
     if correct_before:
         return 0
-    return max(0, min(DAILY_POINTS[difficulty] // 2, cap - earned_today))
+    return max(0, min(quiz_base_points(difficulty), cap - earned_today))

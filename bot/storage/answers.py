@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,7 +18,9 @@ from bot.storage.database import Database
 from bot.storage.rows import (
     CLOSED,
     DUPLICATE,
+    FORGOTTEN,
     NO_CHANNEL,
+    forgotten_key,
     name_key,
     utc,
 )
@@ -25,9 +28,44 @@ from bot.storage.tables import (
     answers,
     channels,
     deliveries,
+    forgotten_answers,
     rounds,
     users,
 )
+
+
+def _is_forgotten(round_id: int, workspace: str, external_id: str) -> sa.Select[Any]:
+    return sa.select(forgotten_answers.c.round_id).where(
+        forgotten_answers.c.round_id == round_id,
+        forgotten_answers.c.user_key == forgotten_key(round_id, workspace, external_id),
+    )
+
+
+def _drop_forgotten(
+    conn: sa.Connection,
+    batch: Sequence[DailyAnswer],
+    live: list[int],
+    out: list[DailyAnswerOutcome | None],
+) -> list[int]:
+    """Mark the answers of people who answered the round before `forgetme`; the rest."""
+    keys = {
+        i: forgotten_key(batch[i].round_id, batch[i].workspace, batch[i].external_id) for i in live
+    }
+    if not keys:
+        return live
+    pairs = sorted({(batch[i].round_id, k) for i, k in keys.items()})
+    locked = {
+        (r.round_id, r.user_key)
+        for r in conn.execute(
+            sa.select(forgotten_answers).where(
+                sa.tuple_(forgotten_answers.c.round_id, forgotten_answers.c.user_key).in_(pairs)
+            )
+        )
+    }
+    for i in live:
+        if (batch[i].round_id, keys[i]) in locked:
+            out[i] = FORGOTTEN
+    return [i for i in live if out[i] is None]
 
 
 class SqlAnswerStore:
@@ -79,7 +117,31 @@ class SqlAnswerStore:
             ).first()
             if still_open is None:
                 return False
+            who = (
+                await conn.execute(
+                    sa.select(users.c.workspace, users.c.external_id).where(users.c.id == user_id)
+                )
+            ).first()
+            if (
+                who is not None
+                and (
+                    await conn.execute(
+                        sa.select(forgotten_answers.c.round_id).where(
+                            forgotten_answers.c.round_id == round_id,
+                            forgotten_answers.c.user_key
+                            == forgotten_key(round_id, who.workspace, who.external_id),
+                        )
+                    )
+                ).first()
+            ):
+                return False  # answered, then forgotten: the round stays locked for them
             return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def forgotten(self, round_id: int, workspace: str, external_id: str) -> bool:
+        """Whether this platform user answered the round and then used `forgetme`."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(_is_forgotten(round_id, workspace, external_id))).first()
+        return row is not None
 
     async def submit_daily_answer(self, answer: DailyAnswer) -> DailyAnswerOutcome:
         """Claim the delivery, upsert the user and lock the answer in, as one write shared with
@@ -127,6 +189,10 @@ class SqlAnswerStore:
                 live.append(i)
             else:
                 out[i] = NO_CHANNEL  # the caller takes the general path, which creates it
+
+        # Answered, then forgotten: the round stays locked for them. Left before the delivery
+        # is claimed, so the general path, which explains it, can still take the delivery.
+        live = _drop_forgotten(conn, batch, live, out)
 
         # A redelivered event or repeated click id is answered "duplicate" and does nothing else.
         first_delivery: dict[tuple[str, str], int] = {}

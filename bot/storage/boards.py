@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from bot.storage.tables import (
     memberships,
     point_events,
     quiz_answers,
+    rounds,
     score_counts,
     tally_rows,
     team_active,
@@ -107,33 +109,44 @@ class SqlBoardStore:
                 totals.c.points,
                 totals.c.active,
                 teams.c.members,
+                totals.c.correct,
+                teams.c.deleted,
             )
             .join(teams, teams.c.id == totals.c.subject_id)
             .where(
-                totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team"
+                totals.c.workspace == workspace,
+                totals.c.period == period,
+                totals.c.kind == "team",
+                # As on the user board: a team without points is not on it.
+                totals.c.points > 0,
             )
         )
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
-        # Rank by points per active member so small teams compete fairly; ties by total, name
-        # (then id: a deleted team keeps its name). Plain tuples: a board has a row per team.
+        # Ranked by points per active member, so small teams compete fairly, compared exactly
+        # (a Fraction, not a float); ties as on every board: more correct answers, then the
+        # earlier team (lower id). Plain tuples: a board has a row per team.
         ranked = sorted(
-            (
-                -(points / active if active else 0),
-                -points,
-                name.casefold(),
-                team,
-                name,
-                points,
-                active,
-                members,
-            )
-            for team, name, points, active, members in rows
+            rows,
+            key=lambda r: (
+                -(Fraction(r.points, r.active) if r.active else Fraction(0)),
+                -r.correct,
+                r.id,
+            ),
         )
-        return [TeamEntry(*r[3:], i) for i, r in enumerate(ranked, start=1)]
+        return [
+            TeamEntry(r.id, r.name, r.points, r.active, r.members, i, r.correct, r.deleted)
+            for i, r in enumerate(ranked, start=1)
+        ]
 
     async def user_stats(self, user_id: int) -> UserStatsRecord:
-        daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
+        # A daily answer counts once its round has closed: until the reveal its result is
+        # private, on every view (stats, boards, App Home, tallies).
+        daily = (
+            sa.select(answers.c.topic, answers.c.correct)
+            .join(rounds, rounds.c.id == answers.c.round_id)
+            .where(answers.c.user_id == user_id, rounds.c.closed_at.is_not(None))
+        )
         quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
             quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
         )

@@ -9,14 +9,17 @@ import sqlalchemy as sa
 from bot.storage.awards import move_buckets
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
+from bot.storage.rows import forgotten_key
 from bot.storage.tables import (
     answers,
+    forgotten_answers,
     interview_answers,
     memberships,
     point_events,
     quiz_answers,
     quizzes,
     reports,
+    rounds,
     team_active,
     totals,
     user_stats,
@@ -86,6 +89,36 @@ class SqlPrivacyStore:
                 totals.delete().where(totals.c.kind == "user", totals.c.subject_id == user_id)
             )
             await conn.execute(team_active.delete().where(team_active.c.user_id == user_id))
+            # An answer to a round still open goes like the rest, but the round stays locked
+            # for this person: otherwise forgetting would be a way to answer twice.
+            who = (
+                await conn.execute(
+                    sa.select(users.c.workspace, users.c.external_id).where(users.c.id == user_id)
+                )
+            ).first()
+            open_rounds = (
+                (
+                    await conn.execute(
+                        sa.select(answers.c.round_id)
+                        .join(rounds, rounds.c.id == answers.c.round_id)
+                        .where(answers.c.user_id == user_id, rounds.c.closed_at.is_(None))
+                        .order_by(answers.c.round_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if who is not None and open_rounds:
+                await conn.execute(
+                    self.db.insert(forgotten_answers).on_conflict_do_nothing(),
+                    [
+                        {
+                            "round_id": r,
+                            "user_key": forgotten_key(r, who.workspace, who.external_id),
+                        }
+                        for r in open_rounds
+                    ],
+                )
             for table in (
                 point_events,
                 quiz_answers,

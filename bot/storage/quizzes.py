@@ -20,9 +20,11 @@ from bot.storage.rows import (
     quiz_record,
 )
 from bot.storage.tables import (
+    answers,
     point_events,
     quiz_answers,
     quizzes,
+    rounds,
 )
 
 
@@ -96,20 +98,28 @@ class SqlQuizStore:
         return set(rows)
 
     async def correct_before(self, user_id: int, question_id: str) -> bool:
+        """Whether the user answered this question correctly before: in a quiz, or as a daily
+        question whose round has closed (an open round's result stays private until its
+        reveal, so it must not show through a quiz's score)."""
+        quiz = sa.select(quiz_answers.c.id).where(
+            quiz_answers.c.user_id == user_id,
+            quiz_answers.c.question_id == question_id,
+            quiz_answers.c.correct.is_(True),
+            quiz_answers.c.gradable.is_(True),
+        )
+        daily = (
+            sa.select(answers.c.id)
+            .join(rounds, rounds.c.id == answers.c.round_id)
+            .where(
+                answers.c.user_id == user_id,
+                answers.c.correct.is_(True),
+                rounds.c.question_id == question_id,
+                rounds.c.closed_at.is_not(None),
+            )
+        )
         async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(quiz_answers.c.id)
-                    .where(
-                        quiz_answers.c.user_id == user_id,
-                        quiz_answers.c.question_id == question_id,
-                        quiz_answers.c.correct.is_(True),
-                        quiz_answers.c.gradable.is_(True),
-                    )
-                    .limit(1)
-                )
-            ).first()
-        return row is not None
+            found = await conn.execute(sa.select(sa.or_(sa.exists(quiz), sa.exists(daily))))
+            return bool(found.scalar_one())
 
     async def quiz_points_on(self, user_id: int, day: dt.date) -> int:
         async with self.db.read() as conn:

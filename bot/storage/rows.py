@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.identity import name_key as name_key
 from bot.records import ChannelRecord, ClaimRecord, DailyAnswerOutcome, QuizRecord, RoundRecord
 from bot.schedule import ChannelSchedule, mask_to_days, parse_hhmm
 
@@ -15,8 +17,9 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def forgotten_key(round_id: int, workspace: str, external_id: str) -> str:
+    """The anonymous key of a forgotten user's lock on one round (see `forgotten_answers`)."""
+    return hashlib.sha256(f"{round_id}\0{workspace}\0{external_id}".encode()).hexdigest()
 
 
 def order_text(order: Iterable[int]) -> str:
@@ -108,3 +111,4 @@ def chunks(values: Sequence[int], size: int = IN_CHUNK) -> Iterable[Sequence[int
 NO_CHANNEL = DailyAnswerOutcome("no_channel")
 DUPLICATE = DailyAnswerOutcome("duplicate")
 CLOSED = DailyAnswerOutcome("closed")
+FORGOTTEN = DailyAnswerOutcome("forgotten")

@@ -117,6 +117,18 @@ answers = sa.Table(
     sa.Index("ix_answers_user", "user_id"),
 )
 
+forgotten_answers = sa.Table(
+    "forgotten_answers",
+    metadata,
+    # Someone who used `forgetme` after answering a round that is still open: their answer
+    # is gone, but the round stays locked for them. The key is a one-way hash of the round,
+    # workspace and platform user id, so the row names nobody and links no two rounds.
+    sa.Column(
+        "round_id", sa.Integer, sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_key", sa.String(64), primary_key=True),
+)
+
 quizzes = sa.Table(
     "quizzes",
     metadata,

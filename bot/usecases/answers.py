@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin, Platform
+from bot.records import RoundRecord
 from bot.replies import Notice, Reply
-from bot.usecases.context import Context, UserError
+from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.daily import answer_daily, answer_daily_batched
 from bot.usecases.interview import answer_interview
 from bot.usecases.quiz import answer_quiz
@@ -33,7 +34,7 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
         rnd = await ctx.stores.rounds.get_round(cmd.round_id)
         if rnd is None or rnd.workspace != actor.workspace:
             raise UserError(m.NO_DAILY)
-        return await answer_daily(ctx, actor, rnd, cmd.text, cmd.choice)
+        return await _answer_round(ctx, actor, rnd, cmd.text, cmd.choice)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if cmd.quiz_id is not None and (
         quiz is None
@@ -48,4 +49,14 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
     rnd = await ctx.stores.rounds.open_round(actor.channel.id)
     if rnd is None:
         raise UserError(m.NOTHING_TO_ANSWER)
-    return await answer_daily(ctx, actor, rnd, cmd.text, cmd.choice)
+    return await _answer_round(ctx, actor, rnd, cmd.text, cmd.choice)
+
+
+async def _answer_round(
+    ctx: Context, actor: Actor, rnd: RoundRecord, text: str, choice: int | None
+) -> list[Reply]:
+    # Someone who answered, then used `forgetme`, has no answer row any more; the round
+    # remembers them anonymously, and stays locked for them (the store checks it again).
+    if await ctx.stores.answers.forgotten(rnd.id, actor.workspace, actor.origin.user.user_id):
+        raise UserError(m.DAILY_FORGOTTEN)
+    return await answer_daily(ctx, actor, rnd, text, choice)

@@ -7,7 +7,7 @@ import datetime as dt
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
-from bot.records import ChannelRecord, TallySnapshotRow
+from bot.records import ChannelRecord, TallySnapshotRow, TeamEntry
 from bot.replies import (
     BoardRow,
     LeaderboardView,
@@ -35,9 +35,11 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         rows = tuple(
             BoardRow(
                 t.rank,
-                t.name,
+                team_label(t),
                 t.points,
-                f"{t.per_active:.1f} per active member, {t.active} active of {t.members}",
+                m.BOARD_TEAM_DETAIL.format(
+                    per_active=t.per_active, active=t.active, members=t.members
+                ),
                 highlight=mine is not None and mine.id == t.team_id,
             )
             for t in table
@@ -66,13 +68,19 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
     return [LeaderboardView("users", cmd.period, label, rows, viewer)]
 
 
+def team_label(team: TeamEntry) -> str:
+    """A team's name on a board; a deleted team's is marked, so a new team of the same name
+    is told apart from it."""
+    return m.TEAM_DELETED_MARK.format(name=team.name) if team.deleted else team.name
+
+
 async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     user = actor.user
     if cmd.user_name:
         found = await ctx.stores.users.find_user(actor.workspace, cmd.user_name)
         if found is None:
-            raise UserError(m.STATS_UNKNOWN_USER.format(name=cmd.user_name))
+            raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
     stats = await ctx.stores.boards.user_stats(user.id)
     rank = await ctx.stores.boards.user_rank(actor.workspace, "all", user.id)
@@ -108,7 +116,7 @@ async def weekly_tally(ctx: Context, channel: ChannelRecord, at: dt.datetime) ->
         teams.append(
             TeamTallyRow(
                 t.rank,
-                t.name,
+                team_label(t),
                 t.points,
                 t.per_active,
                 t.active,

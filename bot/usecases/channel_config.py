@@ -78,14 +78,15 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         what = f"days {format_days(cmd.days)}"
     if cmd.topics is not None:
         resolved = []
-        unknown = []
+        refusals = []
         for word in cmd.topics:
+            # The resolver `quiz` uses, so a word reads the same in both (ambiguous, unknown).
             try:
                 resolved.append(ctx.resolve_topic(word))
-            except UserError:
-                unknown.append(word)
-        if unknown:
-            raise UserError(m.UNKNOWN_TOPICS.format(topics=", ".join(unknown)))
+            except UserError as exc:
+                refusals.append(str(exc))
+        if refusals:
+            raise UserError(" ".join(refusals))
         values["topics"] = ",".join(sorted(set(resolved)))
         what = f"topics {', '.join(sorted(set(resolved))) or 'all'}"
     if cmd.difficulty is not None or cmd.mixed_difficulty:
@@ -97,6 +98,11 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         values["weekly_time"] = f"{cmd.weekly_time:%H:%M}"
         what = f"weekly tally {WEEKDAYS[cmd.weekly_day]} {cmd.weekly_time:%H:%M}"
     if cmd.paused is not None:
+        if not channel.enabled:
+            # Nothing to pause or resume: say so once, and write nothing.
+            raise UserError(m.CONFIG_NOT_ENABLED)
+        if cmd.paused == s.paused:
+            return [Notice(m.CONFIG_ALREADY_PAUSED if cmd.paused else m.CONFIG_NOT_PAUSED)]
         values["paused"] = cmd.paused
     try:
         s.check()
@@ -108,23 +114,24 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     await channels.update_channel(channel.id, values, ctx.clock.now())
     fresh = await channels.get_channel_by_id(channel.id)
     assert fresh is not None
-    if cmd.enable and not channel.enabled:
+    if (cmd.enable and not channel.enabled) or (cmd.paused is False and channel.schedule.paused):
         await _forgo_earlier_work(ctx, fresh, ctx.clock.now())
+    if cmd.enable:
+        # Enabling is the first look at the settings: show them all.
+        return [ok(m.CONFIG_ENABLED), config_view(fresh)]
     if cmd.paused is not None:
-        head = m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED
-    elif cmd.enable:
-        head = m.CONFIG_ENABLED
-    else:
-        head = m.CONFIG_UPDATED.format(what=what)
-    notes: list[Reply] = [ok(head)]
-    if not fresh.enabled and not cmd.enable:
+        return [ok(m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED)]
+    # One change, one line; `config show` has the table.
+    notes: list[Reply] = [ok(m.CONFIG_UPDATED.format(what=what))]
+    if not fresh.enabled:
         notes.append(Notice(m.CONFIG_NOT_ENABLED))
-    return [*notes, config_view(fresh)]
+    return notes
 
 
 async def _forgo_earlier_work(ctx: Context, channel: ChannelRecord, now: dt.datetime) -> None:
-    """A newly enabled channel starts now: a tally that fell due before it was enabled is
-    not caught up (nor logged as missed); today's post still is, while it can be answered."""
+    """A newly enabled or resumed channel starts now: a tally that fell due before (while it
+    was off or paused) is not caught up (nor logged as missed); today's post still is, while
+    it can be answered."""
     for work in due_work(now, channel.schedule):
         if work.kind is WorkKind.TALLY or work.stale:
             await ctx.stores.claims.claim(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
-from rapidfuzz import process
+from rapidfuzz import fuzz
 
 from bot import messages as m
 from bot.content import QuestionBank
@@ -18,6 +20,9 @@ from bot.records import ChannelRecord, UserRecord
 from bot.replies import Notice, Tone
 from bot.schedule import local_date
 from bot.scoring import QUIZ_DAILY_CAP
+
+# A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
+TOPIC_CUTOFF = 75
 
 
 class UserError(Exception):
@@ -52,6 +57,7 @@ class Context:
     quiz_cap: int = QUIZ_DAILY_CAP
     owner: str = ""
     grader: Grader | None = None  # interview answers; the built-in grader unless configured
+    _tag_topics: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.grader is None:
@@ -74,18 +80,65 @@ class Context:
         return local_date(self.clock.now(), actor.timezone)
 
     def resolve_topic(self, word: str) -> str:
-        """Map a topic word to a deck: exact slug, a unique slug part or prefix, else suggest."""
+        """Map a topic word to a deck: exact slug, a unique slug part, prefix or deck alias; else a
+        refusal that names the decks it matches or plausibly means. The one resolver for
+        `quiz` and `config topics`."""
         topics = self.bank.topics
-        low = word.lower()
+        low = word.strip().lower()
         if low in topics:
             return low
-        matches = [t for t in topics if low in t.split("-") or t.startswith(low)]
+        matches = [
+            t
+            for t in topics
+            if low in t.split("-") or t.startswith(low) or low in self.bank.decks[t].aliases
+        ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
             raise UserError(m.ambiguous_topic(word, matches))
-        guesses = [g for g, score, _ in process.extract(low, topics, limit=3) if score >= 55]
-        raise UserError(m.unknown_topic(word, guesses))
+        raise UserError(m.unknown_topic(word, self.topic_guesses(low)))
+
+    def topic_guesses(self, low: str) -> list[str]:
+        """Decks a word plausibly means: a near spelling of a slug or a slug part
+        (`statistcs`), a word of a deck's title, or a question tag mostly found in one deck
+        (`pca` -> unsupervised-dim-reduction). Loose partial matches suggest nothing."""
+        if len(low) > 64:
+            return []
+        found: dict[str, float] = {}
+        for topic in self.bank.topics:
+            parts = [topic, *topic.split("-")]
+            score = max(fuzz.ratio(low, p) for p in parts)
+            if score >= TOPIC_CUTOFF:
+                found[topic] = score
+            elif len(low) >= 3 and any(p.startswith(low) for p in parts):
+                found[topic] = TOPIC_CUTOFF  # `algo` for the two algorithms decks
+            title = self.bank.decks[topic].title.lower()
+            if low in re.findall(r"[a-z0-9]+", title):
+                found[topic] = max(found.get(topic, 0.0), 100.0)
+        tagged = self._tags().get(_tag_key(low))
+        if tagged is not None:
+            found[tagged] = max(found.get(tagged, 0.0), 100.0)
+        return sorted(found, key=lambda t: (-found[t], t))[:3]
+
+    def _tags(self) -> dict[str, str]:
+        """Each question tag mapped to the deck holding most of its questions, when that
+        deck holds at least half of them (a tag spread thin points nowhere)."""
+        if self._tag_topics is None:
+            uses: dict[str, Counter[str]] = {}
+            for q in self.bank.by_id.values():
+                for tag in q.tags:
+                    uses.setdefault(_tag_key(tag), Counter())[q.topic] += 1
+            self._tag_topics = {}
+            for tag, per_topic in uses.items():
+                topic, n = min(per_topic.items(), key=lambda kv: (-kv[1], kv[0]))
+                if 2 * n >= sum(per_topic.values()):
+                    self._tag_topics[tag] = topic
+        return self._tag_topics
+
+
+def _tag_key(word: str) -> str:
+    """Tags compared by letters and digits only: `kmeans` finds `k-means`."""
+    return re.sub(r"[^a-z0-9]", "", word.lower())
 
 
 def require_admin(actor: Actor, what: str) -> None:

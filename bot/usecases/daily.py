@@ -43,6 +43,9 @@ async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Rep
                 )
             )
         ]
+    # Forgotten during this round: the round stays locked, so its card is not offered again.
+    if await ctx.stores.answers.forgotten(rnd.id, actor.workspace, actor.origin.user.user_id):
+        raise UserError(m.DAILY_FORGOTTEN)
     card = round_card(ctx, rnd, actor.timezone)
     return [QuestionCard(**{**card.__dict__, "visibility": Visibility.PRIVATE})]
 

@@ -16,7 +16,7 @@ async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply
         lines = [HelpLine(entry.usage, entry.summary, entry.admin)]
         lines += [
             HelpLine(
-                f"{entry.name} {s.name} " + " ".join(a.name.upper() for a in s.args),
+                " ".join([entry.name, s.name, *(a.name.upper() for a in s.args)]),
                 s.help,
                 s.admin,
             )

@@ -8,7 +8,7 @@ from bot.identity import Origin
 from bot.questions import QuestionType, Verdict, check_answer
 from bot.records import PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
-from bot.scoring import quiz_points
+from bot.scoring import quiz_base_points, quiz_points
 from bot.usecases.cards import answer_label, card_for, chosen, invalid
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.interview import interview_summary
@@ -79,13 +79,15 @@ async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply
 
 async def summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> QuizSummary:
     tally = await ctx.stores.quizzes.quiz_tally(quiz.id)
+    # Ratings in the words users type them (`got it`), as every renderer prints the keys.
+    rated = {m.RATING_WORDS.get(k, k): n for k, n in tally.rated.items()}
     return QuizSummary(
         tally.answered,
         tally.correct,
         len(quiz.question_ids),
         tally.points,
         stopped=stopped,
-        rated=tally.rated,
+        rated=rated,
     )
 
 
@@ -128,7 +130,8 @@ async def answer_quiz(
             now,
         ):
             raise UserError(m.QUIZ_STALE)
-        return await _after_answer(ctx, quiz, [Notice(f"Noted: {check.normalized}.")])
+        rating = m.RATING_WORDS.get(check.normalized, check.normalized)
+        return await _after_answer(ctx, quiz, [Notice(m.OPEN_NOTED.format(rating=rating))])
     check = check_answer(question, text, order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         raise invalid(question, check)
@@ -140,10 +143,13 @@ async def answer_quiz(
         points = quiz_points(
             question.difficulty, correct_before=before, earned_today=earned, cap=ctx.quiz_cap
         )
+        full = quiz_base_points(question.difficulty)
         if before:
             note = m.QUIZ_REPEAT
         elif points == 0:
             note = m.QUIZ_CAPPED.format(cap=ctx.quiz_cap)
+        elif points < full:
+            note = m.QUIZ_CAP_TRIMMED.format(cap=ctx.quiz_cap, points=points, full=full)
     award = PointAward(actor.user.id, points, check.correct, "quiz", day, now)
     if not await quizzes.record_quiz_answer(
         quiz, actor.workspace, qid, question.topic, True, text, check.correct, None, award, now
@@ -152,7 +158,7 @@ async def answer_quiz(
     feedback = AnswerFeedback(
         question.id,
         check.correct,
-        text.strip(),
+        m.clip(text, m.ANSWER_ECHO_MAX),
         answer_label(question, order),
         question.explanation,
         points,

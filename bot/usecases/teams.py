@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 from bot import commands as c
 from bot import messages as m
-from bot.identity import Origin
+from bot.identity import Origin, name_key
+from bot.parsing import SUGGEST_CUTOFF
 from bot.replies import Notice, Reply, TableView
 from bot.usecases.context import Actor, Context, UserError, ok, require_admin
 
@@ -16,7 +17,9 @@ async def create_team(ctx: Context, cmd: c.CreateTeam, origin: Origin) -> list[R
     require_admin(actor, "create teams")
     team = await ctx.stores.teams.create_team(actor.workspace, cmd.name, ctx.clock.now())
     if team is None:
-        raise UserError(m.TEAM_TAKEN.format(name=cmd.name))
+        # Names are compared normalised, so the one that exists may be spelt differently.
+        existing = await ctx.stores.teams.find_team(actor.workspace, cmd.name)
+        raise UserError(m.TEAM_TAKEN.format(name=existing.name if existing else cmd.name))
     return [ok(m.TEAM_CREATED.format(name=cmd.name))]
 
 
@@ -24,10 +27,18 @@ async def _team_named(ctx: Context, actor: Actor, name: str) -> tuple[int, str]:
     team = await ctx.stores.teams.find_team(actor.workspace, name)
     if team is None:
         names = [t.name for t in await ctx.stores.teams.list_teams(actor.workspace)]
-        guesses = [g for g, score, _ in process.extract(name, names, limit=2) if score >= 60]
-        hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
-        raise UserError(m.TEAM_UNKNOWN.format(name=name, hint=hint))
+        raise UserError(m.TEAM_UNKNOWN.format(name=name, hint=m.did_you_mean(similar(name, names))))
     return team.id, team.name
+
+
+def similar(word: str, names: list[str], limit: int = 2) -> list[str]:
+    """Names a mistyped one plausibly means, compared case-insensitively by edit similarity:
+    `reed` and `Reed` both suggest Red, `Blue` suggests nothing."""
+    keys = {name_key(n): n for n in names}
+    found = process.extract(
+        name_key(word), list(keys), scorer=fuzz.ratio, limit=limit, score_cutoff=SUGGEST_CUTOFF
+    )
+    return [keys[k] for k, _, _ in found]
 
 
 async def delete_team(ctx: Context, cmd: c.DeleteTeam, origin: Origin) -> list[Reply]:

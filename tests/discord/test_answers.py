@@ -153,7 +153,7 @@ async def test_open_item_flashcard_and_self_rating(world: World, app: App) -> No
             flashcard = with_buttons(result)
             assert labels(flashcard) == ["Got it", "Partly", "Missed"]
             rated = await world.alice.click(flashcard, label="Got it")
-            assert "Noted: got." in all_text(rated)
+            assert "Noted: got it." in all_text(rated)
             return
         card = with_buttons(result)
     raise AssertionError("the open question never came up")

@@ -54,13 +54,13 @@ async def test_typed_answers_and_a_flashcard_rating(rig: SlackRig) -> None:
             rating = {b["text"]["text"]: b for b in buttons(reply)}
             assert set(rating) == {"Got it", "Partly", "Missed"}
             replies = await d.click_replies(rating["Got it"]["action_id"], "UCY")
-            assert "Noted: got." in shown(replies)
+            assert "Noted: got it." in shown(replies)
         else:
             replies = [reply]
             assert "Correct!* +15 points" in shown(replies)
         card = replies[-1]
     assert sorted(seen) == ["open", "short"]
-    assert "Quiz complete!" in shown([card]) and "Self-rated: got 1." in shown([card])
+    assert "Quiz complete!" in shown([card]) and "Self-rated: got it 1." in shown([card])
 
 
 async def test_report_the_question_just_answered(rig: SlackRig) -> None:

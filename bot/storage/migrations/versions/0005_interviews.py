@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
