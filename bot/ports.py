@@ -28,6 +28,11 @@ from bot.records import (
 from bot.replies import Reply
 
 
+class StorageFull(RuntimeError):
+    """The database refused a write for lack of space (disk full, or its size limit); nothing
+    was written, and the same request succeeds once space is freed."""
+
+
 class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current time, timezone-aware."""

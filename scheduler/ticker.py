@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.identity import Platform
-from bot.ports import Publisher
+from bot.ports import Publisher, StorageFull
 from bot.usecases.scheduling import ScheduledWork, WorkResult
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ class Ticker:
         now = self.work.ctx.clock.now()
         try:
             results = await self.work.run_due(now, self.publishers)
+        except StorageFull:
+            # The database logged the outage; unclaimed work is still due at the next tick.
+            log.warning("scheduler tick at %s: database full, due work waits", now.isoformat())
+            return []
         except Exception:
             log.exception("scheduler tick at %s failed", now.isoformat())
             return []
