@@ -114,8 +114,10 @@ class RoundStore(Protocol):
         order: Iterable[int],
         opened_at: dt.datetime,
         closes_at: dt.datetime,
+        question_json: str | None = None,
     ) -> RoundRecord | None:
-        """Open the channel's round for `local_date`; None when one exists already."""
+        """Open the channel's round for `local_date` with a snapshot of its question; None
+        when one exists already."""
         ...
 
     async def get_round(self, round_id: int) -> RoundRecord | None: ...
