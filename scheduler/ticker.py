@@ -113,12 +113,19 @@ class Ticker:
         self.scheduler = scheduler
         log.info("scheduler started: one tick per minute")
 
-    async def stop(self) -> None:
-        """Stop ticking and let a tick in progress finish its publishing."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop ticking and let a tick in progress finish its publishing, waiting at most
+        `grace` seconds (None: as long as it takes); a tick still running then is cancelled,
+        and its claim stays unfinished, which the next start reports and does not repeat."""
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         current = self._current
         if current is not None and not current.done():
-            await current
+            try:
+                await asyncio.wait_for(asyncio.shield(current), grace)
+            except TimeoutError:
+                log.warning("scheduler stopped a tick still publishing after %.0f s", grace)
+                current.cancel()
+                await asyncio.gather(current, return_exceptions=True)
         log.info("scheduler stopped")

@@ -31,6 +31,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # HTTP mode serves Slack (or the load balancer in front of it) on every interface.
 HTTP_HOST = "0.0.0.0"
+# On stop, requests in flight get this long to finish (aiohttp's default, 60 s, would outlast
+# `docker stop`); Slack has had its ack within 3 s anyway.
+SHUTDOWN_TIMEOUT_S = 2.0
 
 
 class SlackStartError(RuntimeError):
@@ -83,7 +86,7 @@ class SlackHttpServer:
         web_app = self.bolt.web_app(path=self.path, port=self.port)
         # Load balancers probe with GET; the events path only answers Slack's signed POSTs.
         web_app.router.add_get(HEALTH_PATH, _healthy)
-        self._runner = web.AppRunner(web_app)
+        self._runner = web.AppRunner(web_app, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         try:
