@@ -29,8 +29,10 @@ BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "studybot_read_only"
 # At most this often, a write that commits starts a checkpoint (WAL back into the file).
 CHECKPOINT_EVERY_S = 1.0
-# After this long without a write, a TRUNCATE checkpoint empties the WAL file.
-IDLE_CHECKPOINT_S = 5.0
+# After this long without a write, a TRUNCATE checkpoint empties the WAL file. Measured on the
+# event loop's clock, like the timer, so a simulated loop (SimCord) sees one consistent time;
+# longer than a simulated settle, which would otherwise wait for the pending timer.
+IDLE_CHECKPOINT_S = 30.0
 # A WAL that was checkpointed is cut back to this size when it restarts, so one burst does not
 # leave a large file behind.
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
@@ -172,7 +174,7 @@ class Database:
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_checkpoint = time.monotonic()
-        self._last_write = time.monotonic()
+        self._last_write = 0.0  # event-loop time of the last commit
         self.checkpoints = 0  # completed checkpoints, for the operator's and the tests' eyes
         self.full = False  # the last write failed for lack of space
         self._file = _sqlite_file(url) if self.sqlite else None
@@ -247,7 +249,7 @@ class Database:
         if self.full:
             self.full = False
             log.warning("database writable again")
-        self._last_write = time.monotonic()
+        self._last_write = asyncio.get_running_loop().time()
         self._maybe_checkpoint()
         self._arm_idle_checkpoint()
 
@@ -316,7 +318,7 @@ class Database:
 
     def _idle_check(self) -> None:
         self._idle_timer = None
-        quiet = time.monotonic() - self._last_write
+        quiet = asyncio.get_running_loop().time() - self._last_write
         if quiet < IDLE_CHECKPOINT_S:  # written since: look again when it has been quiet
             self._idle_timer = asyncio.get_running_loop().call_later(
                 IDLE_CHECKPOINT_S - quiet, self._idle_check
