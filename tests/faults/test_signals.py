@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +17,7 @@ import pytest
 from bot.bootstrap import SystemClock
 from scheduler.ticker import Ticker
 from tests.conftest import FIXTURE_CONTENT, ROOT
-from tests.slack.conftest import BOT_TOKEN, SECRET, USERS
+from tests.slack.conftest import BOT_TOKEN, SECRET
 from tests.slack.fake_slack import FakeSlack
 from tests.test_multiprocess import free_port
 
@@ -27,15 +26,6 @@ from tests.test_multiprocess import free_port
 AS_PID_1 = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
 # What `docker stop` waits before its SIGKILL.
 DOCKER_GRACE_S = 10
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    server.users = {k: dict(v) for k, v in USERS.items()}
-    await server.start()
-    yield server
-    await server.stop()
 
 
 class Bot:
