@@ -22,8 +22,17 @@ from tests.slack.fake_slack import FakeSlack
 from tests.test_multiprocess import free_port
 
 # As PID 1 the kernel drops every signal the process has no handler for, as in a container
-# (`exec studybot run`); an unprivileged user namespace makes this work without root.
-AS_PID_1 = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
+# (`exec studybot run`); an unprivileged user namespace makes this work without root, and
+# --kill-child takes the bot down with the wrapper should a test have to kill it.
+AS_PID_1 = [
+    "unshare",
+    "--user",
+    "--map-root-user",
+    "--pid",
+    "--fork",
+    "--mount-proc",
+    "--kill-child",
+]
 # What `docker stop` waits before its SIGKILL.
 DOCKER_GRACE_S = 10
 
