@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,23 @@ async def test_a_clean_stop_leaves_no_wal(
     await sqlite_app.db.checkpoint()
     assert wal_size(db_path) == 0
     assert os.path.getsize(db_path) > 0
+
+
+class PgError(Exception):
+    """What asyncpg's errors look like through SQLAlchemy: an SQLSTATE code."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def test_out_of_space_is_recognised_on_both_databases() -> None:
+    def wrapped(orig: Exception) -> sa.exc.DBAPIError:
+        return sa.exc.OperationalError("INSERT ...", {}, orig)
+
+    full = sqlite3.OperationalError("database or disk is full")
+    locked = sqlite3.OperationalError("database is locked")
+    assert database.is_full(wrapped(full))
+    assert not database.is_full(wrapped(locked))
+    assert database.is_full(wrapped(PgError("53100")))  # disk_full
+    assert not database.is_full(wrapped(PgError("23505")))  # unique_violation
