@@ -292,10 +292,14 @@ def _command(args: argparse.Namespace) -> int:
             content_dir=Path(args.content) if args.content else None,
         )
     if args.command == "db":
+        from bot.bootstrap import bank_json
+        from bot.content import load_bank
         from bot.storage.migrate import upgrade_sync
 
         settings = Settings()
-        upgrade_sync(args.db or settings.database_url)
+        # The bank (broken items left out) lets migrations snapshot questions into rows.
+        bank, _ = load_bank(settings.content_dir)
+        upgrade_sync(args.db or settings.database_url, bank_json(bank))
         print("database is up to date")
         return 0
     if args.command == "discord":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -19,30 +20,62 @@ from scheduler.ticker import Ticker
 log = logging.getLogger(__name__)
 
 
+# A stop (SIGTERM from `docker stop`, SIGINT from Ctrl-C) must finish well inside the 10 s
+# before Docker's SIGKILL: a publish in progress gets this long, adapters and the database
+# take well under a second after it.
+PUBLISH_GRACE_S = 6.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 async def serve(
-    app: App, adapters: Sequence[Adapter], publishers: Mapping[Platform, Publisher]
+    app: App,
+    adapters: Sequence[Adapter],
+    publishers: Mapping[Platform, Publisher],
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the adapters with the scheduler beside them until one ends or the task is cancelled;
-    the scheduler stops cleanly either way, letting a publish in progress finish."""
+    """Run the adapters with the scheduler beside them until one ends, `stop` is set or the
+    task is cancelled; the scheduler stops cleanly either way, letting a publish in progress
+    finish."""
     ticker = Ticker(app.work, publishers)
     ticker.start()
     tasks = [asyncio.ensure_future(adapter()) for adapter in adapters]
+    stopping = asyncio.ensure_future((stop or asyncio.Event()).wait())
     try:
         if tasks:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
                 if task.done() and not task.cancelled() and task.exception() is not None:
                     log.error("adapter stopped", exc_info=task.exception())
     finally:
+        stopping.cancel()
         # The scheduler stops first, so a publish in progress finishes while the platform
         # connections it publishes through are still open.
-        await ticker.stop()
+        await ticker.stop(grace=PUBLISH_GRACE_S)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop`. Handled in the process, so they work as PID 1 too, where
+    the kernel drops any signal the process has not asked for (`docker stop` would then wait
+    for its SIGKILL)."""
+    loop = asyncio.get_running_loop()
+
+    def stop_on(signum: signal.Signals) -> None:
+        if stop.is_set():
+            log.info("%s: already stopping", signum.name)
+            return
+        log.info("%s: stopping (finishing a publish in progress, then closing)", signum.name)
+        stop.set()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop_on, signum)
+
+
 async def _serve_platforms(settings: Settings, slack_http_port: int | None) -> None:
+    stop = asyncio.Event()
+    _on_signals(stop)
     app = await build_app(settings)
     runtimes: list[Runtime] = []
     try:
@@ -54,9 +87,17 @@ async def _serve_platforms(settings: Settings, slack_http_port: int | None) -> N
             from adapters.slack.runtime import build_slack
 
             runtimes.append(build_slack(app, settings, http_port=slack_http_port))
-        await serve(app, [r.serve for r in runtimes], {r.platform: r.publisher for r in runtimes})
+        if not stop.is_set():  # a signal during start-up: close without serving
+            await serve(
+                app,
+                [r.serve for r in runtimes],
+                {r.platform: r.publisher for r in runtimes},
+                stop,
+            )
     finally:
+        # Answers still queued are written, the WAL is folded into the file, connections close.
         await app.close()
+        log.info("studybot stopped")
 
 
 def run(slack_http_port: int | None = None) -> int:
@@ -79,7 +120,7 @@ def run(slack_http_port: int | None = None) -> int:
     if slack_http_port is not None and not settings.slack_enabled:
         print("studybot: --slack-http needs SLACK_BOT_TOKEN.", file=sys.stderr)
         return 2
-    # Ctrl-C is the normal way to stop a foreground bot; `serve` has already shut down cleanly.
+    # SIGINT and SIGTERM are handled inside the loop; this covers a Ctrl-C before it runs.
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_platforms(settings, slack_http_port))
     return 0

@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +78,16 @@ def load_checked_bank(directory: Path) -> QuestionBank:
     return bank
 
 
+def bank_json(bank: QuestionBank) -> Callable[[str], str | None]:
+    """A question's JSON as the bank has it, for migrations that snapshot questions."""
+
+    def question_json(question_id: str) -> str | None:
+        question = bank.by_id.get(question_id)
+        return question.model_dump_json() if question is not None else None
+
+    return question_json
+
+
 @dataclass
 class App:
     settings: Settings
@@ -106,7 +116,7 @@ async def build_app(
     settings = settings or Settings()
     bank = bank or load_checked_bank(content_dir or settings.content_dir)
     db = Database(db_url or settings.database_url)
-    await upgrade(db.engine)
+    await upgrade(db.engine, question_json=bank_json(bank))
     stores = sql_stores(db)
     ctx = Context(
         stores, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap

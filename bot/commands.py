@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from bot.questions import Difficulty
 
+# The largest id a row can have on both databases (PostgreSQL's INTEGER is 32-bit): an id
+# from a button beyond it names nothing, and must not reach a query that would overflow.
+ID_MAX = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class ShowHelp:
@@ -49,6 +53,10 @@ class SubmitAnswer:
     question_id: str | None = None
     delivery_id: str | None = None
     choice: int | None = None  # a button's original option index (MCQ); overrides `text`
+
+    @property
+    def ids_in_range(self) -> bool:
+        return all(0 < i <= ID_MAX for i in (self.round_id, self.quiz_id) if i is not None)
 
 
 @dataclass(frozen=True)

@@ -238,8 +238,14 @@ def load_bank(
         kept: list[Question] = []
         for q in deck.questions:
             if q.id in owner:
+                # Both files named, and which copy the bot uses: the first file by name.
                 problems.append(
-                    Problem(path.name, q.id, "id", f"duplicate id, also in {owner[q.id]}")
+                    Problem(
+                        path.name,
+                        q.id,
+                        "id",
+                        f"duplicate id, also in {owner[q.id]} (the copy there is used)",
+                    )
                 )
                 continue
             owner[q.id] = path.name

@@ -11,6 +11,7 @@ from bot import messages as m
 from bot.catalog import NAMES
 from bot.identity import Origin, PlaceRef, Platform
 from bot.parsing import Parsed, ParseError, parse
+from bot.ports import StorageFull
 from bot.replies import Notice, Reply, Tone
 from bot.usecases import (
     answers,
@@ -69,6 +70,11 @@ class Dispatcher:
             return await handler(self.ctx, command, origin)
         except UserError as exc:
             return [Notice(str(exc), Tone.ERROR)]
+        except StorageFull:
+            # Nothing was written and a retry succeeds once space is freed; the database has
+            # logged the outage once, so a click does not add a traceback of its own.
+            log.debug("command %r refused: the database is full", command)
+            return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
         except Exception:
             # Never a silent failure: the user hears about it, the log has the context.
             log.exception("command %r from %s in %s failed", command, origin.user, origin.place)

@@ -89,6 +89,9 @@ INVALID_ANSWER = {
 
 # Daily rounds
 NO_DAILY = "There is no open daily question in this channel right now."
+# The reveal of a round opened before rounds kept their question, whose question has since
+# left the deck: the counts are known, the text is not.
+REVEAL_QUESTION_GONE = "(This question has since been removed from the deck.)"
 DAILY_LOCKED = "Your answer is locked in. The answer and results come at the reveal ({closes})."
 DAILY_ALREADY = "You already answered today's question ({given}); your first answer stands."
 DAILY_STATUS_ANSWERED = "You answered: {given}. The reveal comes at {closes}."

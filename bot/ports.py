@@ -33,6 +33,11 @@ from bot.records import (
 from bot.replies import Reply
 
 
+class StorageFull(RuntimeError):
+    """The database refused a write for lack of space (disk full, or its size limit); nothing
+    was written, and the same request succeeds once space is freed."""
+
+
 class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current time, timezone-aware."""
@@ -120,8 +125,10 @@ class RoundStore(Protocol):
         order: Iterable[int],
         opened_at: dt.datetime,
         closes_at: dt.datetime,
+        question_json: str | None = None,
     ) -> RoundRecord | None:
-        """Open the channel's round for `local_date`; None when one exists already."""
+        """Open the channel's round for `local_date` with a snapshot of its question; None
+        when one exists already."""
         ...
 
     async def get_round(self, round_id: int) -> RoundRecord | None: ...

@@ -47,6 +47,7 @@ class RoundRecord:
     closes_at: dt.datetime
     closed_at: dt.datetime | None
     post_ref: str | None
+    question_json: str | None = None  # the question as asked (see bot.usecases.daily)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.identity import Platform
-from bot.ports import Publisher
+from bot.ports import Publisher, StorageFull
 from bot.usecases.scheduling import ScheduledWork, WorkResult
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ class Ticker:
         now = self.work.ctx.clock.now()
         try:
             results = await self.work.run_due(now, self.publishers)
+        except StorageFull:
+            # The database logged the outage; unclaimed work is still due at the next tick.
+            log.warning("scheduler tick at %s: database full, due work waits", now.isoformat())
+            return []
         except Exception:
             log.exception("scheduler tick at %s failed", now.isoformat())
             return []
@@ -109,12 +113,19 @@ class Ticker:
         self.scheduler = scheduler
         log.info("scheduler started: one tick per minute")
 
-    async def stop(self) -> None:
-        """Stop ticking and let a tick in progress finish its publishing."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop ticking and let a tick in progress finish its publishing, waiting at most
+        `grace` seconds (None: as long as it takes); a tick still running then is cancelled,
+        and its claim stays unfinished, which the next start reports and does not repeat."""
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         current = self._current
         if current is not None and not current.done():
-            await current
+            try:
+                await asyncio.wait_for(asyncio.shield(current), grace)
+            except TimeoutError:
+                log.warning("scheduler stopped a tick still publishing after %.0f s", grace)
+                current.cancel()
+                await asyncio.gather(current, return_exceptions=True)
         log.info("scheduler stopped")

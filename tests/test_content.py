@@ -50,7 +50,9 @@ def test_missing_field(tmp_path: Path) -> None:
 def test_duplicate_id_across_decks(tmp_path: Path) -> None:
     write(tmp_path, GOOD)
     write(tmp_path, GOOD.replace('"demo"', '"other"'), "other.toml")
-    assert problems(tmp_path) == ["other.toml: demo-one: id: duplicate id, also in demo.toml"]
+    assert problems(tmp_path) == [
+        ("other.toml: demo-one: id: duplicate id, also in demo.toml (the copy there is used)")
+    ]
 
 
 def test_mcq_answer_out_of_range(tmp_path: Path) -> None:

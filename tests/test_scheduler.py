@@ -414,8 +414,8 @@ async def test_host_runs_the_scheduler_beside_adapters_and_stops_it(
         start(self)
         events.append(f"started:{self.scheduler is not None and self.scheduler.running}")
 
-    async def spy_stop(self: Ticker) -> None:
-        await stop(self)
+    async def spy_stop(self: Ticker, grace: float | None = None) -> None:
+        await stop(self, grace)
         events.append(f"stopped:{self.scheduler is None}")
 
     async def adapter() -> None:

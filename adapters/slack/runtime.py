@@ -11,11 +11,13 @@ from typing import TypeVar
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from adapters.runtime import Runtime
+from adapters.slack import edge
 from adapters.slack.app import SlackAdapter
 from adapters.slack.publisher import SlackPublisher
 from bot import messages as m
@@ -31,6 +33,9 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # HTTP mode serves Slack (or the load balancer in front of it) on every interface.
 HTTP_HOST = "0.0.0.0"
+# On stop, requests in flight get this long to finish (aiohttp's default, 60 s, would outlast
+# `docker stop`); Slack has had its ack within 3 s anyway.
+SHUTDOWN_TIMEOUT_S = 2.0
 
 
 class SlackStartError(RuntimeError):
@@ -66,24 +71,59 @@ async def _healthy(_: web.Request) -> web.Response:
 
 
 class SlackHttpServer:
-    """Bolt's aiohttp request handler (signature verification on) behind an aiohttp runner we
-    control, so it starts, reports its port and stops inside our event loop."""
+    """Bolt behind an aiohttp server we control, so it starts, reports its port and stops
+    inside our event loop. Every request passes the edge first (size, signature and age,
+    body shape): junk gets 400, 401 or 413 and one log line, and never reaches Bolt, whose
+    errors would be a 500 and a traceback."""
 
     def __init__(
-        self, bolt: AsyncApp, port: int, host: str = HTTP_HOST, path: str = EVENTS_PATH
+        self,
+        bolt: AsyncApp,
+        port: int,
+        host: str = HTTP_HOST,
+        path: str = EVENTS_PATH,
+        signing_secret: str | None = None,
     ) -> None:
         self.bolt = bolt
         self.host = host
         self.port = port
         self.path = path
+        # The secret Bolt was built with (its own check stays on behind ours).
+        self.secret = signing_secret if signing_secret is not None else str(bolt._signing_secret)
         self._runner: web.AppRunner | None = None
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        size = request.content_length
+        if size is not None and size > edge.MAX_BODY:
+            return self._refuse(request, edge.Refusal(413, f"body of {size} bytes"))
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(request, edge.Refusal(413, "body too large"))
+        refusal = edge.check_signature(request.headers, body, self.secret) or edge.check_body(
+            request.content_type, body
+        )
+        if refusal is not None:
+            return self._refuse(request, refusal)
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    @staticmethod
+    def _refuse(request: web.Request, refusal: edge.Refusal) -> web.Response:
+        edge.refuse(refusal, request.remote)
+        return web.Response(status=refusal.status, text=refusal.reason)
 
     async def start(self) -> int:
         """Listen; returns the bound port (useful when asked for port 0)."""
-        web_app = self.bolt.web_app(path=self.path, port=self.port)
+        web_app = web.Application(client_max_size=edge.MAX_BODY)
+        web_app.router.add_post(self.path, self.events)
         # Load balancers probe with GET; the events path only answers Slack's signed POSTs.
         web_app.router.add_get(HEALTH_PATH, _healthy)
-        self._runner = web.AppRunner(web_app)
+        self._runner = web.AppRunner(web_app, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         try:

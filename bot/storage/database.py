@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.ports import StorageFull
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -26,6 +29,21 @@ BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "studybot_read_only"
 # At most this often, a write that commits starts a checkpoint (WAL back into the file).
 CHECKPOINT_EVERY_S = 1.0
+# After this long without a write, a TRUNCATE checkpoint empties the WAL file. Measured on the
+# event loop's clock, like the timer, so a simulated loop (SimCord) sees one consistent time;
+# longer than a simulated settle, which would otherwise wait for the pending timer.
+IDLE_CHECKPOINT_S = 30.0
+# A WAL that was checkpointed is cut back to this size when it restarts, so one burst does not
+# leave a large file behind.
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+# The safety net: should the checkpoints beside the writer fall behind (another process holds
+# an old snapshot, a thread is starved), a commit folds the WAL once it reaches this many pages
+# (8 MB at 4 KB pages). In normal running the checkpoints keep it far below.
+AUTOCHECKPOINT_PAGES = 2000
+# The checkpoint connection waits this long for a lock before trying again later.
+CHECKPOINT_BUSY_MS = 2_000
+SQLITE_FULL = 13
+PG_DISK_FULL = "53100"
 # A PostgreSQL connection idle this long may have been dropped (a server restart, a proxy's idle
 # timeout) and is pinged before use; a busy one is not (asyncpg's ping is three round trips).
 PING_AFTER_IDLE_S = 5.0
@@ -58,8 +76,10 @@ def _sqlite_session(engine: sa.Engine, memory: bool) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
             # A commit that crosses the auto-checkpoint threshold copies and syncs the whole
             # WAL before it returns: the slowest 1% of answers. Database checkpoints beside
-            # the writer instead, off every commit's path.
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            # the writer instead, off every commit's path; the auto-checkpoint stays on, at a
+            # size those checkpoints never let the WAL reach, as the backstop.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -117,11 +137,25 @@ def _create_sync_sqlite_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(
         make_url(url).set(drivername="sqlite"),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        pool_size=2,  # the writer thread's connection and the checkpoint's
+        pool_size=1,  # the writer thread's connection (checkpoints bring their own)
         max_overflow=0,
     )
     _sqlite_session(engine, memory=False)
     return engine
+
+
+def is_full(exc: BaseException) -> bool:
+    """True for "no space left": SQLite's SQLITE_FULL (disk full or max_page_count reached),
+    PostgreSQL's disk_full."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.Error):
+        return getattr(orig, "sqlite_errorcode", None) == SQLITE_FULL or "is full" in str(orig)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == PG_DISK_FULL
+
+
+def _sqlite_file(url: str) -> str | None:
+    return None if _is_memory(url) else make_url(url).database
 
 
 class Database:
@@ -137,35 +171,50 @@ class Database:
         self._sync_engine: sa.Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
         self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpoint_conn: sqlite3.Connection | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._last_checkpoint = time.monotonic()
-        if self.sqlite and not _is_memory(url):
+        self._last_write = 0.0  # event-loop time of the last commit
+        self.checkpoints = 0  # completed checkpoints, for the operator's and the tests' eyes
+        self.full = False  # the last write failed for lack of space
+        self._file = _sqlite_file(url) if self.sqlite else None
+        if self._file is not None:
             self._sync_engine = _create_sync_sqlite_engine(url)
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="studybot-writer")
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
-        self._maybe_checkpoint()
+        async with self._write_lock:
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
+            except sa.exc.DBAPIError as exc:
+                self._raise_if_full(exc)
+                raise
+        self._written()
 
     async def write_sync(self, body: Callable[[sa.Connection], T]) -> T:
         """Run a synchronous body as one write transaction of this process's writer: on
         SQLite in the writer thread, elsewhere through the async driver (`run_sync`). The
         body must touch only the database; the SQL is the same on both."""
         async with self._write_lock:
-            if self._sync_engine is not None and self._writer_thread is not None:
-                engine = self._sync_engine
+            try:
+                if self._sync_engine is not None and self._writer_thread is not None:
+                    engine = self._sync_engine
 
-                def transact() -> T:
-                    with engine.begin() as conn:
-                        return body(conn)
+                    def transact() -> T:
+                        with engine.begin() as conn:
+                            return body(conn)
 
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(self._writer_thread, transact)
-            else:
-                async with self.engine.begin() as conn:
-                    result = await conn.run_sync(body)
-        self._maybe_checkpoint()
+                    loop = asyncio.get_running_loop()
+                    result = await loop.run_in_executor(self._writer_thread, transact)
+                else:
+                    async with self.engine.begin() as conn:
+                        result = await conn.run_sync(body)
+            except sa.exc.DBAPIError as exc:
+                self._raise_if_full(exc)
+                raise
+        self._written()
         return result
 
     @asynccontextmanager
@@ -180,35 +229,124 @@ class Database:
             return sqlite.insert(table)
         return postgresql.insert(table)
 
+    # -- out of space ----------------------------------------------------------------------
+
+    def _raise_if_full(self, exc: sa.exc.DBAPIError) -> None:
+        """A write refused for lack of space becomes StorageFull: the caller tells the user
+        to retry, and the operator reads one line when it starts and one when it ends."""
+        if not is_full(exc):
+            return
+        if not self.full:
+            self.full = True
+            log.error(
+                "database full (%s): writes fail and users are asked to retry until space "
+                "is freed; the bot carries on by itself then",
+                getattr(exc, "orig", exc),
+            )
+        raise StorageFull(str(getattr(exc, "orig", exc))) from exc
+
+    def _written(self) -> None:
+        if self.full:
+            self.full = False
+            log.warning("database writable again")
+        self._last_write = asyncio.get_running_loop().time()
+        self._maybe_checkpoint()
+        self._arm_idle_checkpoint()
+
+    # -- checkpoints (SQLite files only) -------------------------------------------------------
+
+    def _checkpoint_now(self, mode: str) -> tuple[int, int, int]:
+        """One checkpoint on a connection of its own that is never inside a transaction
+        (a checkpoint inside one fails with "database table is locked")."""
+        assert self._file is not None
+        if self._checkpoint_conn is None:
+            self._checkpoint_conn = sqlite3.connect(
+                self._file,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=self._file.startswith("file:"),
+            )
+            self._checkpoint_conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+        # fetchall, not fetchone: a statement left unfinished keeps a read lock, and a reader
+        # in the WAL stops the writer from restarting it.
+        rows = self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+        return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
+
     def _maybe_checkpoint(self) -> None:
         """After a commit, at most once a second: copy the WAL into the file in a thread.
-        PASSIVE never waits for readers or writers and never blocks them; a one-shot task
-        (not a timer loop) leaves nothing running when the process is idle."""
-        engine = self._sync_engine
+        PASSIVE never waits for readers or writers; the bulk is copied beside the writer and
+        only the tail between two transactions. A one-shot task (not a timer loop) leaves
+        nothing running when the process is idle."""
         now = time.monotonic()
-        if engine is None or self._checkpoint is not None:
+        if self._file is None or self._checkpoint is not None:
             return
         if now - self._last_checkpoint < CHECKPOINT_EVERY_S:
             return
         self._last_checkpoint = now
+        self._start_checkpoint("PASSIVE")
 
-        def checkpoint() -> None:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
+    def _start_checkpoint(self, mode: str) -> None:
         async def run() -> None:
             try:
-                await asyncio.to_thread(checkpoint)
-            except sa.exc.DBAPIError as exc:  # busy or locked: a later write tries again
-                log.debug("WAL checkpoint deferred: %s", exc)
+                if mode == "PASSIVE":
+                    await asyncio.to_thread(self._checkpoint_now, mode)
+                    # Commits made meanwhile appended frames, and only a WAL copied to its
+                    # end restarts from the beginning: the tail, usually a few frames, is
+                    # copied between two of our transactions.
+                    async with self._write_lock:
+                        result = await asyncio.to_thread(self._checkpoint_now, mode)
+                else:
+                    # Our own writer queues here rather than in SQLite's busy handler.
+                    async with self._write_lock:
+                        result = await asyncio.to_thread(self._checkpoint_now, mode)
+                self.checkpoints += 1
+                log.debug("WAL checkpoint %s: busy %d, frames %d, copied %d", mode, *result)
+            except sqlite3.Error as exc:  # busy, locked or full: a later write tries again
+                log.debug("WAL checkpoint %s deferred: %s", mode, exc)
             finally:
                 self._checkpoint = None
 
         self._checkpoint = asyncio.get_running_loop().create_task(run())
 
-    async def dispose(self) -> None:
+    def _arm_idle_checkpoint(self) -> None:
+        """Once writes stop, empty the WAL file (TRUNCATE): an idle bot leaves no WAL."""
+        if self._file is None or self._idle_timer is not None:
+            return
+        self._idle_timer = asyncio.get_running_loop().call_later(
+            IDLE_CHECKPOINT_S, self._idle_check
+        )
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        quiet = asyncio.get_running_loop().time() - self._last_write
+        if quiet < IDLE_CHECKPOINT_S:  # written since: look again when it has been quiet
+            self._idle_timer = asyncio.get_running_loop().call_later(
+                IDLE_CHECKPOINT_S - quiet, self._idle_check
+            )
+        elif self._checkpoint is None:
+            self._start_checkpoint("TRUNCATE")
+        else:
+            self._arm_idle_checkpoint()
+
+    async def checkpoint(self, mode: str = "TRUNCATE") -> None:
+        """Checkpoint now and wait for it (shutdown, tests)."""
+        if self._file is None:
+            return
         if self._checkpoint is not None:
-            await self._checkpoint
+            await asyncio.shield(self._checkpoint)
+        self._start_checkpoint(mode)
+        if self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
+
+    async def dispose(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        # A clean stop leaves the WAL folded into the file and emptied.
+        await self.checkpoint()
+        if self._checkpoint_conn is not None:
+            self._checkpoint_conn.close()
+            self._checkpoint_conn = None
         await self.engine.dispose()
         if self._sync_engine is not None and self._writer_thread is not None:
             loop = asyncio.get_running_loop()

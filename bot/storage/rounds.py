@@ -46,6 +46,7 @@ class SqlRoundStore:
         order: Iterable[int],
         opened_at: dt.datetime,
         closes_at: dt.datetime,
+        question_json: str | None = None,
     ) -> RoundRecord | None:
         """Open the channel's round for `local_date`; None when one exists already."""
         stmt = (
@@ -58,6 +59,7 @@ class SqlRoundStore:
                 choice_order=order_text(order),
                 opened_at=opened_at,
                 closes_at=closes_at,
+                question_json=question_json,
             )
             .on_conflict_do_nothing()
             .returning(rounds.c.id)

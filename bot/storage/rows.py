@@ -65,6 +65,7 @@ def round_record(row: Any) -> RoundRecord:
         closes_at=utc(row.closes_at),
         closed_at=utc(row.closed_at) if row.closed_at else None,
         post_ref=row.post_ref,
+        question_json=row.question_json,
     )
 
 

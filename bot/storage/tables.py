@@ -93,6 +93,10 @@ rounds = sa.Table(
     sa.Column("closes_at", TS, nullable=False),
     sa.Column("closed_at", TS, nullable=True),
     sa.Column("post_ref", sa.String(200), nullable=True),  # platform message id, for threading
+    # The question as it was asked (Question JSON): answers, the close and the reveal never
+    # depend on the current deck. NULL only for rounds older than the column whose question
+    # had left the bank when it was added; those fall back to the bank.
+    sa.Column("question_json", sa.Text, nullable=True),
     # One daily round per channel and local date: a second post attempt collides here.
     sa.UniqueConstraint("channel_id", "local_date", name="uq_rounds_channel_date"),
     sa.Index("ix_rounds_workspace_closed", "workspace", "closed_at"),

@@ -20,6 +20,8 @@ async def first_delivery(ctx: Context, platform: Platform, delivery_id: str) -> 
 
 
 async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
+    if not cmd.ids_in_range:  # a forged or corrupted button: it cannot name a question
+        raise UserError(m.BUTTON_STALE)
     if cmd.round_id is not None:
         fast = await answer_daily_batched(ctx, cmd, cmd.round_id, origin)
         if fast is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import zoneinfo
 
@@ -19,9 +20,26 @@ from bot.usecases.context import Actor, Context, UserError, ok
 log = logging.getLogger(__name__)
 
 
-def round_card(ctx: Context, rnd: RoundRecord, zone: str) -> QuestionCard:
+@functools.lru_cache(maxsize=64)
+def _snapshot(question_json: str) -> Question:
+    return Question.model_validate_json(question_json)
+
+
+def round_question(ctx: Context, rnd: RoundRecord) -> Question | None:
+    """The question the round asked, from its snapshot: a deck edited or a question removed
+    since changes nothing for the round. Rounds opened before snapshots existed (and whose
+    question had left the bank by then) fall back to the bank; None if it is gone there too."""
+    if rnd.question_json:
+        try:
+            return _snapshot(rnd.question_json)
+        except ValueError as exc:
+            log.warning("round %s: unreadable question snapshot (%s); using the bank", rnd.id, exc)
+    return ctx.bank.by_id.get(rnd.question_id)
+
+
+def round_card(ctx: Context, rnd: RoundRecord, zone: str, question: Question) -> QuestionCard:
     return card_for(
-        ctx.bank.by_id[rnd.question_id],
+        question,
         rnd.order,
         round_id=rnd.id,
         closes_at=closes_label(rnd, zone),
@@ -32,7 +50,8 @@ def round_card(ctx: Context, rnd: RoundRecord, zone: str) -> QuestionCard:
 async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     rnd = await ctx.stores.rounds.open_round(actor.channel.id)
-    if rnd is None or rnd.question_id not in ctx.bank.by_id:
+    question = round_question(ctx, rnd) if rnd is not None else None
+    if rnd is None or question is None:
         raise UserError(m.NO_DAILY)
     mine = await ctx.stores.answers.get_answer(rnd.id, actor.user.id)
     if mine is not None:
@@ -46,7 +65,7 @@ async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Rep
     # Forgotten during this round: the round stays locked, so its card is not offered again.
     if await ctx.stores.answers.forgotten(rnd.id, actor.workspace, actor.origin.user.user_id):
         raise UserError(m.DAILY_FORGOTTEN)
-    card = round_card(ctx, rnd, actor.timezone)
+    card = round_card(ctx, rnd, actor.timezone, question)
     return [QuestionCard(**{**card.__dict__, "visibility": Visibility.PRIVATE})]
 
 
@@ -57,7 +76,7 @@ async def answer_daily(
     # The close time is exact even though the scheduler closes the round on its next tick.
     if rnd.closed_at is not None or ctx.clock.now() >= rnd.closes_at:
         raise UserError(m.DAILY_CLOSED)
-    question = ctx.bank.by_id.get(rnd.question_id)
+    question = round_question(ctx, rnd)
     if question is None:
         raise UserError(m.NO_DAILY)
     text = chosen(question, rnd.order, text, choice)
@@ -100,7 +119,7 @@ async def answer_daily_batched(
         return None
     if rnd.closed_at is not None or now >= rnd.closes_at:
         return None
-    question = ctx.bank.by_id.get(rnd.question_id)
+    question = round_question(ctx, rnd)
     if question is None:
         return None
     try:
@@ -171,10 +190,12 @@ async def open_daily_round(
     if closes_at <= now:
         closes_at = now + dt.timedelta(hours=1)
     order = tuple(ctx.rng.shuffle(list(range(len(question.choices))), f"round:{channel.id}:{day}"))
-    rnd = await ctx.stores.rounds.create_round(channel, day, question.id, order, now, closes_at)
+    rnd = await ctx.stores.rounds.create_round(
+        channel, day, question.id, order, now, closes_at, question.model_dump_json()
+    )
     if rnd is None:
         return None
-    return rnd, round_card(ctx, rnd, channel.schedule.timezone)
+    return rnd, round_card(ctx, rnd, channel.schedule.timezone, question)
 
 
 async def close_daily_round(ctx: Context, round_id: int, now: dt.datetime) -> RoundReveal | None:
@@ -182,8 +203,12 @@ async def close_daily_round(ctx: Context, round_id: int, now: dt.datetime) -> Ro
     rnd = await ctx.stores.rounds.get_round(round_id)
     if rnd is None:
         return None
-    question = ctx.bank.by_id.get(rnd.question_id)
-    base = daily_points(question.difficulty) if question else 0
+    question = round_question(ctx, rnd)
+    if question is None:
+        # Only a round from before snapshots whose question has left the deck: its correct
+        # answers were judged when given and still earn the middle level's points.
+        log.warning("round %s: question %s is gone; scored as medium", rnd.id, rnd.question_id)
+    base = daily_points(question.difficulty if question else Difficulty.MEDIUM)
     if not await ctx.stores.rounds.close_round(round_id, now, base):
         return None
     return await reveal(ctx, round_id)
@@ -193,14 +218,14 @@ async def reveal(ctx: Context, round_id: int) -> RoundReveal:
     """The round's answer, explanation, share per option and who was right."""
     rnd = await ctx.stores.rounds.get_round(round_id)
     assert rnd is not None
-    q = ctx.bank.by_id[rnd.question_id]
+    q = round_question(ctx, rnd)
     rows = await ctx.stores.answers.round_answers(round_id)
     shares: list[OptionShare] = []
-    if q.type is QuestionType.MCQ:
+    if q is not None and q.type is QuestionType.MCQ:
         for opt in options_for(q, rnd.order):
             n = sum(1 for a in rows if a.normalized == str(opt.index))
             shares.append(OptionShare(opt.label, opt.text, n, opt.index == q.answer))
-    elif q.type is QuestionType.TRUE_FALSE:
+    elif q is not None and q.type is QuestionType.TRUE_FALSE:
         for label, value in (("T", "true"), ("F", "false")):
             n = sum(1 for a in rows if a.normalized == value)
             shares.append(OptionShare(label, value.capitalize(), n, (value == "true") == q.answer))
@@ -213,10 +238,10 @@ async def reveal(ctx: Context, round_id: int) -> RoundReveal:
     winners = tuple(a.display_name for a in rows if a.correct)
     return RoundReveal(
         round_id,
-        q.id,
-        q.prompt,
-        answer_label(q, rnd.order),
-        q.explanation,
+        rnd.question_id,
+        q.prompt if q else m.REVEAL_QUESTION_GONE,
+        answer_label(q, rnd.order) if q else "",
+        q.explanation if q else "",
         len(rows),
         len(winners),
         tuple(shares),

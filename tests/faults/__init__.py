@@ -1,0 +1,1 @@
+"""Fault tests: the database, signals, the HTTP edge and deck edits under an open round."""
