@@ -71,14 +71,25 @@ class ConsolePublisher:
         self.clock = clock
         self.outbox: list[str] = []
         self.count = 0
+        self.keys: dict[str, str] = {}
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
+        # The terminal is the platform here: a key already shown is not shown again.
+        if key in self.keys:
+            return self.keys[key]
         self.count += 1
         head = m.TIME_POSTED.format(when=show_time(self.clock.now()), channel=place.channel)
         self.outbox.append(f"{head}\n{render(reply)}")
-        return f"console-{self.count}"
+        self.keys[key] = f"console-{self.count}"
+        return self.keys[key]
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        return self.keys.get(key)
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        self.outbox.append(f"(to {user_ref}) {render(reply)}")
 
     def drain(self) -> list[str]:
         out, self.outbox = self.outbox, []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -12,6 +13,7 @@ import discord
 from adapters.discord.render import Rendered, clip, render
 from bot import messages as m
 from bot.identity import PlaceRef
+from bot.ports import PublishRefused
 from bot.replies import Reply, RoundReveal
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,21 @@ class RateLimiter:
             await self._sleep(slot - now)
 
 
+# Refusals no retry can cure, by (HTTP status, Discord error code), as the core names them.
+PERMANENT: Final = {
+    (403, 50001): "no_access",  # Missing Access: the bot cannot see the channel
+    (403, 50013): "no_permission",  # Missing Permissions: e.g. Send Messages or Embed Links
+    (404, 10003): "unknown_channel",  # the channel was deleted
+}
+# Discord accepts a nonce of at most 25 characters.
+NONCE_LENGTH = 25
+
+
+def nonce(key: str) -> str:
+    """The deterministic nonce of a piece of work: the same key always sends the same one."""
+    return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()[:NONCE_LENGTH]
+
+
 class NotLoggedIn(RuntimeError):
     """The Discord client has no session yet; the core retries the publish later."""
 
@@ -82,16 +99,33 @@ class DiscordPublisher:
         self.login_wait = login_wait
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
         await self._logged_in()
         channel_id = int(place.channel)
         channel = self._channel(place, channel_id)
-        message = await self._send(channel, channel_id, render(reply), thread_ref)
+        try:
+            message = await self._send(channel, channel_id, render(reply), thread_ref, nonce(key))
+        except discord.HTTPException as exc:
+            problem = PERMANENT.get((exc.status, exc.code))
+            if problem is not None:
+                raise PublishRefused(problem, f"Discord {exc.status} code {exc.code}") from exc
+            raise
         if thread_ref is not None and isinstance(reply, RoundReveal):
             # The reveal is out: nothing below may raise, or the core would post it again.
             await self._open_thread(channel, channel_id, int(thread_ref), reply)
         return str(message.id)
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        # Discord has no look-up by nonce; a repeated send carries the same nonce with
+        # enforce_nonce, and Discord answers it with the message it already created.
+        return None
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        await self._logged_in()
+        dm = await self.client.create_dm(discord.Object(int(user_ref)))
+        await self.limiter.acquire()
+        await dm.send(**render(reply).send_kwargs())
 
     async def _logged_in(self) -> None:
         waited = 0.0
@@ -115,8 +149,13 @@ class DiscordPublisher:
         channel_id: int,
         rendered: Rendered,
         thread_ref: str | None,
+        once: str,
     ) -> discord.Message:
         kwargs: dict[str, Any] = rendered.send_kwargs()
+        # discord.py sends the nonce with enforce_nonce: a repeat of this send (discord.py's
+        # own retry after a 5xx, or the core's after a dropped connection) gets the message
+        # Discord already created instead of a second one.
+        kwargs["nonce"] = once
         if thread_ref is not None:
             # A deleted question must not stop the reveal: post it as a plain message then.
             kwargs["reference"] = discord.MessageReference(

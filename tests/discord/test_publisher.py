@@ -81,7 +81,10 @@ async def test_every_request_of_a_fan_out_is_paced(
     before = len(world.env.http_requests)
     refs = [
         await publisher.publish(
-            PlaceRef(Platform.DISCORD, str(world.guild.id), str(channel.id)), Notice("Hello")
+            PlaceRef(Platform.DISCORD, str(world.guild.id), str(channel.id)),
+            Notice("Hello"),
+            None,
+            f"test:{channel.id}",
         )
         for channel in channels
     ]
@@ -95,5 +98,5 @@ async def test_publishing_before_login_fails_the_attempt_for_the_core_to_retry(a
     client = discord.Client(intents=discord.Intents.none())
     publisher = DiscordPublisher(client, login_wait=0)
     with pytest.raises(NotLoggedIn):
-        await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"))
+        await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"), None, "k")
     await client.close()
