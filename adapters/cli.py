@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--db", metavar="URL", help="database URL (default: settings)")
     doctor.add_argument("--content", metavar="DIR", help="question decks (default: settings)")
+    doctor.add_argument(
+        "--days", type=int, default=None, metavar="N", help="how far back to look (default: 7)"
+    )
 
     discord_cmd = sub.add_parser("discord", help="Discord helpers")
     disc = discord_cmd.add_subparsers(dest="action", required=True)
@@ -136,7 +139,7 @@ def discord_invite_url(client_id: int | None) -> int:
     return 0
 
 
-def doctor(db_url: str | None, content: str | None) -> int:
+def doctor(db_url: str | None, content: str | None, days: int | None = None) -> int:
     """Print stuck or failed scheduled work per channel with the reason; 1 if there is any."""
     import asyncio
 
@@ -149,12 +152,12 @@ def doctor(db_url: str | None, content: str | None) -> int:
             Settings(), db_url=db_url, content_dir=Path(content) if content else None
         )
         try:
-            return await doctor_report(app.ctx)
+            return await doctor_report(app.ctx, days or REPORT_DAYS)
         finally:
             await app.close()
 
     lines = asyncio.run(report())
-    print("\n".join(lines) if lines else m.DOCTOR_CLEAN.format(days=REPORT_DAYS))
+    print("\n".join(lines) if lines else m.DOCTOR_CLEAN.format(days=days or REPORT_DAYS))
     return 1 if lines else 0
 
 
@@ -181,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("database is up to date")
         return 0
     if args.command == "doctor":
-        return doctor(args.db, args.content)
+        return doctor(args.db, args.content, args.days)
     if args.command == "discord":
         return discord_invite_url(args.client_id)
     if args.command == "run":

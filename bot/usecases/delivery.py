@@ -213,10 +213,10 @@ async def channel_trouble(ctx: Context, channel_id: int) -> list[str]:
     return work_rows(await ctx.stores.claims.troubled(since, channel_id))
 
 
-async def doctor_report(ctx: Context) -> list[str]:
+async def doctor_report(ctx: Context, days: int = REPORT_DAYS) -> list[str]:
     """Every channel's failed or retried work of the last days, for `studybot doctor`;
     empty when there is none."""
-    since = ctx.clock.now() - dt.timedelta(days=REPORT_DAYS)
+    since = ctx.clock.now() - dt.timedelta(days=days)
     found = await ctx.stores.claims.troubled(since)
     lines: list[str] = []
     for channel_id in sorted({c.channel_id for c in found}):

@@ -167,13 +167,15 @@ class ScheduledWork:
             if job.round_due is not None:
                 await self._close_unclaimed(channel, job)
             return None  # another process holds it, or it is done
-        if claim.owner != self.ctx.owner or claim.attempts or claim.step != FIRST_STEP[job.kind]:
-            log.info(
-                "resuming %s %s for channel %s at step %s",
+        if claim.claimed_at != now:
+            # Taken over from a holder that died or let go (its lease ran out): say so once.
+            log.warning(
+                "resuming %s %s for channel %s at step %s (last error: %s)",
                 claim.kind,
                 claim.period,
                 channel.id,
                 claim.step,
+                claim.error or "none; its holder stopped",
             )
         if job.kind is WorkKind.POST:
             return await self._post(channel, claim, publisher, now, tries)
@@ -371,7 +373,13 @@ async def note_error(ctx: Context, channel: ChannelRecord, job: Job, error: str)
     """Keep the reason on the claim, so `config show` and `studybot doctor` can say it."""
     try:
         await ctx.stores.claims.update_claim(
-            channel.id, job.kind.value, job.period, ctx.owner, ctx.clock.now(), {"error": error}
+            channel.id,
+            job.kind.value,
+            job.period,
+            ctx.owner,
+            ctx.clock.now(),
+            # Let go at once: the next tick retries the step (a lock or an outage may be over).
+            {"error": error[:300], "lease_until": ctx.clock.now()},
         )
     except Exception:
         log.warning("could not record the error on %s %s", job.kind.value, job.period)
