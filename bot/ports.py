@@ -53,6 +53,12 @@ class PublishRefused(Exception):
         self.detail = detail
 
 
+# Publishers bound each platform request to this many seconds (SDK defaults are longer:
+# slack_sdk waits 30 s), so one hanging channel gives up well inside the scheduler's minute.
+# The wait for a rate-limit slot is not part of it: a large fan-out queues there by design.
+REQUEST_TIMEOUT = 15.0
+
+
 class Publisher(Protocol):
     """Posts scheduler replies to a channel of one platform, each piece of work at most once.
 

@@ -19,6 +19,7 @@ from bot.replies import Notice, QuestionCard, Reply, RoundReveal
 from bot.scoring import daily_points
 from bot.settings import Settings
 from bot.usecases.delivery import LEASE
+from bot.usecases.scheduling import CUT
 from tests.conftest import FIXTURE_CONTENT, START, origin
 from tests.helpers import correct_text, errors, say
 from tests.test_scheduler import (
@@ -255,13 +256,13 @@ async def test_a_hanging_channel_does_not_delay_the_healthy_ones(
     assert sorted(r.status for r in results) == ["published"] * 3
 
 
-async def test_a_channel_that_never_answers_is_cut_by_the_request_timeout(
+async def test_a_channel_that_never_answers_is_cut_at_the_end_of_the_tick(
     app: App, clock: ManualClock
 ) -> None:
     await enable_channels(app)
     pub = HangingPublisher()
-    app.work.request_timeout = 0.05
-    app.work.retry_delays = ()
+    # Far more than the healthy channels' work needs; the stuck one waits it out.
+    app.work.tick_budget = 2.0
     results = await tick(app, clock, at(0, 9), pub)
     by_channel = {}
     for result in results:
@@ -272,12 +273,13 @@ async def test_a_channel_that_never_answers_is_cut_by_the_request_timeout(
     stuck = await app.stores.channels.get_channel(ADA.place.workspace_key, "stuck")
     assert stuck is not None
     claim = await app.stores.claims.get_claim(stuck.id, "post", "2026-11-16")
-    assert claim is not None and claim.error == "TimeoutError" and claim.attempts == 1
-    # Answered at last: the next tick looks first and adopts nothing (it never arrived),
-    # then posts once.
+    assert claim is not None and claim.error == CUT and claim.attempts == 1
+    assert claim.lease_until == at(0, 9)  # let go at once, for the next tick
+    # Answered at last: the next tick looks first (it never arrived), then posts once.
     pub.release.set()
     [again] = await tick(app, clock, at(0, 9, 1), pub)
     assert again.status == "published" and pub.finds == 1
+    assert [p.channel for p, _, _ in pub.sent].count("stuck") == 1
 
 
 class RefusingPublisher(RecordingPublisher):

@@ -13,7 +13,7 @@ import discord
 from adapters.discord.render import Rendered, clip, render
 from bot import messages as m
 from bot.identity import PlaceRef
-from bot.ports import PublishRefused
+from bot.ports import REQUEST_TIMEOUT, PublishRefused
 from bot.replies import Reply, RoundReveal
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
+        self._waiting = 0
+        self._granted = float("-inf")
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -61,7 +63,18 @@ class RateLimiter:
         slot = max(now, self._next)
         self._next = slot + self.interval
         if slot > now:
-            await self._sleep(slot - now)
+            self._waiting += 1
+            try:
+                await self._sleep(slot - now)
+            except asyncio.CancelledError:
+                # A tick cut at its deadline cancels every waiter at once: hand their slots
+                # back, or the next tick's posts would queue behind slots nobody uses.
+                self._waiting -= 1
+                if self._waiting == 0:
+                    self._next = max(self._granted + self.interval, self._now())
+                raise
+            self._waiting -= 1
+        self._granted = slot
 
 
 # Refusals no retry can cure, by (HTTP status, Discord error code), as the core names them.
@@ -92,8 +105,12 @@ class DiscordPublisher:
         rate: float = DEFAULT_RATE,
         login_wait: float = LOGIN_WAIT,
         limiter: RateLimiter | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.client = client
+        # Bounds each send once its rate slot has come (discord.py's own 5xx retries and
+        # rate-limit waits included); the core checks and retries with the same nonce.
+        self.request_timeout = request_timeout
         # One limiter per process: share it between publishers of the same bot token.
         self.limiter = limiter or RateLimiter(rate)
         self.login_wait = login_wait
@@ -123,9 +140,11 @@ class DiscordPublisher:
 
     async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
         await self._logged_in()
-        dm = await self.client.create_dm(discord.Object(int(user_ref)))
+        async with asyncio.timeout(self.request_timeout):
+            dm = await self.client.create_dm(discord.Object(int(user_ref)))
         await self.limiter.acquire()
-        await dm.send(**render(reply).send_kwargs())
+        async with asyncio.timeout(self.request_timeout):
+            await dm.send(**render(reply).send_kwargs())
 
     async def _logged_in(self) -> None:
         waited = 0.0
@@ -166,7 +185,8 @@ class DiscordPublisher:
             kwargs["mention_author"] = False
         await self.limiter.acquire()
         try:
-            return await channel.send(**kwargs)
+            async with asyncio.timeout(self.request_timeout):
+                return await channel.send(**kwargs)
         except discord.Forbidden as exc:
             if "reference" not in kwargs:
                 raise
@@ -179,7 +199,8 @@ class DiscordPublisher:
             )
             del kwargs["reference"], kwargs["mention_author"]
             await self.limiter.acquire()
-            return await channel.send(**kwargs)
+            async with asyncio.timeout(self.request_timeout):
+                return await channel.send(**kwargs)
 
     async def _open_thread(
         self,

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from bot.identity import PlaceRef
-from bot.ports import PublishRefused
+from bot.ports import REQUEST_TIMEOUT, PublishRefused
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -28,17 +28,18 @@ PERMANENT = {
 }
 
 
-def posting_client(client: AsyncWebClient) -> AsyncWebClient:
+def posting_client(client: AsyncWebClient, timeout: float = REQUEST_TIMEOUT) -> AsyncWebClient:
     """The same client without slack_sdk's connection-error retry: a post whose connection
     dropped may have arrived, and only the core's history check may decide to send it again.
-    The 429 handler stays (a rate-limited post was refused, so repeating it is safe)."""
+    The 429 handler stays (a rate-limited post was refused, so repeating it is safe). Each
+    request gets `timeout` seconds rather than slack_sdk's 30, so a hang ends in the minute."""
     handlers = [
         h for h in client.retry_handlers if not isinstance(h, AsyncConnectionErrorRetryHandler)
     ]
     return AsyncWebClient(
         token=client.token,
         base_url=client.base_url,
-        timeout=client.timeout,
+        timeout=timeout,  # type: ignore[arg-type]  # aiohttp takes a float total
         retry_handlers=handlers,
     )
 
@@ -47,10 +48,10 @@ class SlackPublisher:
     """The core's Publisher for Slack. PlaceRef.channel is the channel id; the message ts is
     the reference, so the reveal can be threaded under its question."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, request_timeout: float = REQUEST_TIMEOUT) -> None:
         # The client carries the rate-limit retry handler (adapters.slack.client): a 429 waits
         # for Retry-After and is tried again; anything else propagates to the core.
-        self.client = posting_client(client)
+        self.client = posting_client(client, request_timeout)
 
     async def publish(
         self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str

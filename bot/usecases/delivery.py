@@ -7,24 +7,18 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from bot import messages as m
-from bot.ports import Publisher, PublishRefused
+from bot.ports import REQUEST_TIMEOUT, Publisher, PublishRefused
 from bot.records import ChannelRecord, ClaimRecord
 from bot.replies import Notice, Reply, Tone
 from bot.usecases.context import Context, place_of
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-# A claim's lease: longer than one step may take (each platform request is bounded by
-# REQUEST_TIMEOUT), short enough that work a dead process held is taken over within two ticks.
+# A claim's lease: longer than a tick's work in a channel may take (TICK_BUDGET in
+# scheduling), short enough that work a dead process held is taken over within two ticks.
 LEASE = dt.timedelta(seconds=90)
-# Each platform request (a publish or a look-up) gets this long before it counts as failed;
-# SDKs' own timeouts are longer (slack_sdk 30 s) and would hold the channel past the minute.
-REQUEST_TIMEOUT = 15.0
 # Pauses before the second and third attempt within one tick; later ticks try again.
 RETRY_DELAYS: tuple[float, ...] = (2.0, 8.0)
 # How far back `config show` and `studybot doctor` look for failed or retried work.
@@ -38,16 +32,13 @@ def work_key(channel_id: int, kind: str, period: str) -> str:
 
 @dataclass
 class Attempts:
-    """How publishing behaves: pauses, timeouts and the loop-time deadline of this tick."""
+    """How publishing behaves: pauses, and the loop-time deadline of this tick (a request
+    that hangs is cut by the publisher's own REQUEST_TIMEOUT, or at the deadline)."""
 
     retry_delays: Sequence[float] = RETRY_DELAYS
     request_timeout: float = REQUEST_TIMEOUT
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     deadline: float = field(default=float("inf"))
-
-    async def bounded(self, call: Awaitable[T]) -> T:
-        async with asyncio.timeout(self.request_timeout):
-            return await call
 
     def room_for(self, pause: float) -> bool:
         """Whether one more pause and request still end before this tick's deadline."""
@@ -89,14 +80,14 @@ async def publish_once(
             ref = None
             if attempts > 0:
                 # An earlier attempt may have reached the platform: adopt what it left.
-                ref = await tries.bounded(publisher.find(place, key))
+                ref = await publisher.find(place, key)
                 if ref is not None:
                     log.info("found %s already published in %s; adopting it", key, place)
             if ref is None:
                 attempts += 1
                 # Counted before the request: a crash during it leaves a claim that checks.
                 await _update(ctx, claim, {"attempts": attempts, "lease_until": _lease(ctx)})
-                ref = await tries.bounded(publisher.publish(place, reply, thread_ref, key))
+                ref = await publisher.publish(place, reply, thread_ref, key)
         except PublishRefused as exc:
             await refused(ctx, channel, claim, publisher, exc, attempts)
             return Outcome("failed")

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.identity import Platform
-from bot.ports import Publisher
+from bot.ports import REQUEST_TIMEOUT, Publisher
 from bot.records import ChannelRecord, ClaimRecord, RoundRecord
 from bot.replies import Reply
 from bot.schedule import DueWork, WorkKind, due_work, next_due_after
@@ -19,7 +19,6 @@ from bot.usecases.context import Context, place_of
 from bot.usecases.daily import close_daily_round, open_daily_round, reveal, round_card
 from bot.usecases.delivery import (
     LEASE,
-    REQUEST_TIMEOUT,
     RETRY_DELAYS,
     Attempts,
     LeaseLost,
@@ -30,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Loop-time seconds one tick's work in a channel may take: a tick never outlives its minute.
 TICK_BUDGET = 50.0
+CUT = "cut at the end of the tick (the platform did not answer in time)"
 # Publishing that keeps failing is retried on every tick for this long, then marked failed.
 GIVE_UP_AFTER = dt.timedelta(hours=24)
 # The step each kind of work starts at; every kind ends with `publish`, then `done`.
@@ -115,6 +115,7 @@ class ScheduledWork:
     ) -> list[WorkResult]:
         results: list[WorkResult] = []
         tries = Attempts(self.retry_delays, self.request_timeout, self.sleep, deadline)
+        job: Job | None = None
         try:
             async with asyncio.timeout_at(deadline):
                 for job in queue:
@@ -124,7 +125,7 @@ class ScheduledWork:
                         log.info("another process took over %s; leaving it to them", exc)
                         continue
                     except Exception as exc:
-                        # The claim keeps its step; its lease runs out and a later tick resumes.
+                        # The claim keeps its step; a later tick resumes it.
                         log.exception(
                             "%s %s for channel %s", job.kind.value, job.period, channel.id
                         )
@@ -138,6 +139,9 @@ class ScheduledWork:
                 channel.id,
                 self.tick_budget,
             )
+            if job is not None:
+                await note_error(self.ctx, channel, job, CUT)
+                results.append(WorkResult(channel.id, job.kind, job.period, "retrying"))
         return results
 
     async def _job(

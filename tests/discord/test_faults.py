@@ -90,7 +90,7 @@ async def test_an_answer_after_the_request_timeout_gives_one_message(
     runtime: Runtime,  # noqa: F811
 ) -> None:
     await enabled(app, fake)
-    app.work.request_timeout = 0.2
+    runtime.publisher.request_timeout = 0.2  # type: ignore[attr-defined]
     held = asyncio.Event()
     fake.script[("POST", f"/channels/{fake.channel_id}/messages")] = [
         Fault(200, created=True, hold=held)

@@ -56,6 +56,20 @@ async def test_a_quiet_limiter_does_not_wait() -> None:
     assert clock.calls == []
 
 
+async def test_slots_of_cancelled_waiters_are_handed_back() -> None:
+    # A tick cut at its deadline cancels every channel still waiting for a slot; the next
+    # tick must not queue behind the slots they had reserved.
+    limiter = RateLimiter(0.01)  # a slot every 100 s: the test never waits for one
+    await limiter.acquire()  # the first goes at once
+    waiters = [asyncio.ensure_future(limiter.acquire()) for _ in range(50)]
+    await asyncio.sleep(0)
+    assert limiter._next >= limiter._granted + 50 * limiter.interval  # 50 slots reserved
+    for waiter in waiters:
+        waiter.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    assert limiter._next <= limiter._granted + limiter.interval  # back to the next free slot
+
+
 def test_default_rate_stays_under_discords_global_limit() -> None:
     assert DEFAULT_RATE < GLOBAL_RATE
     with pytest.raises(ValueError):

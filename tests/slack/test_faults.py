@@ -29,12 +29,12 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
-async def enabled(app: App, fake: FakeSlack) -> SlackPublisher:
+async def enabled(app: App, fake: FakeSlack, request_timeout: float = 15.0) -> SlackPublisher:
     place = PlaceRef(Platform.SLACK, TEAM, CHANNEL)
     admin = Origin(UserRef(Platform.SLACK, ADMIN), place, "Ada", True)
     assert errors(await say(app, admin, "config channel")) == []
     app.work.sleep = _no_sleep
-    return SlackPublisher(make_client(slack_settings(fake), sleep=_no_sleep))
+    return SlackPublisher(make_client(slack_settings(fake), sleep=_no_sleep), request_timeout)
 
 
 async def tick(
@@ -77,8 +77,7 @@ async def test_an_ambiguous_failure_is_checked_in_history_and_adopted(
 async def test_an_answer_after_the_request_timeout_is_adopted(
     app: App, clock: ManualClock, fake: FakeSlack
 ) -> None:
-    pub = await enabled(app, fake)
-    app.work.request_timeout = 0.2
+    pub = await enabled(app, fake, request_timeout=0.2)
     held = asyncio.Event()
     fake.failures["chat.postMessage"] = [Failure(200, body={"ok": True}, accepted=True, hold=held)]
     try:
