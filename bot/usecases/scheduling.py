@@ -181,6 +181,19 @@ class ScheduledWork:
                 claim.step,
                 claim.error or "none; its holder stopped",
             )
+        if claim.step == "publish" and self._too_old(claim, now):
+            log.error(
+                "gave up publishing %s %s to channel %s after %d attempts over %s: %s",
+                claim.kind,
+                claim.period,
+                channel.id,
+                claim.attempts,
+                GIVE_UP_AFTER,
+                claim.error,
+            )
+            return await end_work(
+                self.ctx, claim, "failed", f"gave up after 24 hours: {claim.error}"
+            )
         if job.kind is WorkKind.POST:
             return await self._post(channel, claim, publisher, now, tries)
         if job.kind is WorkKind.CLOSE:
@@ -293,19 +306,6 @@ class ScheduledWork:
         tries: Attempts,
         record: Callable[[str], Awaitable[None]] | None = None,
     ) -> WorkResult:
-        if self._too_old(claim, now):
-            log.error(
-                "gave up publishing %s %s to channel %s after %d attempts over %s: %s",
-                claim.kind,
-                claim.period,
-                channel.id,
-                claim.attempts,
-                GIVE_UP_AFTER,
-                claim.error,
-            )
-            return await end_work(
-                self.ctx, claim, "failed", f"gave up after 24 hours: {claim.error}"
-            )
         outcome = await publish_once(
             self.ctx, channel, claim, publisher, reply, thread_ref, tries, record
         )
