@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,7 +20,7 @@ from bot.replies import Notice, QuestionCard, Reply, RoundReveal
 from bot.scoring import daily_points
 from bot.settings import Settings
 from bot.usecases.delivery import LEASE
-from bot.usecases.scheduling import CUT
+from bot.usecases.scheduling import CUT, _week_end
 from tests.conftest import FIXTURE_CONTENT, START, origin
 from tests.helpers import correct_text, errors, say
 from tests.test_scheduler import (
@@ -80,8 +81,13 @@ async def test_a_close_that_failed_after_its_claim_closes_and_reveals_once_after
     claim = await app.stores.claims.get_claim(await channel_id(app), "close", "2026-11-16")
     assert claim is not None and (claim.status, claim.step) == ("claimed", "close")
     assert claim.error is not None and "database is locked" in claim.error
-    # Meanwhile the reveal has not gone out.
+    # Meanwhile the reveal has not gone out, and the admin can see why.
     assert pub.of(RoundReveal) == []
+    shown = await say(app, ADA, "config show")
+    [trouble] = [r for r in shown if isinstance(r, Notice) and m.CONFIG_WORK_TROUBLE in r.text]
+    assert "reveal 2026-11-16: retrying at step close, 0 attempt(s): OperationalError" in (
+        trouble.text
+    )
     flaky.failing = False
     [closed] = await tick(app, clock, at(0, 17, 3), pub)  # the first tick after the fault
     assert closed.status == "published"
@@ -356,3 +362,9 @@ async def test_doctor_says_so_when_nothing_is_stuck(
     await tick(app, clock, at(0, 9), RecordingPublisher())
     code, out = await doctor(db_url)
     assert (code, out.strip()) == (0, m.DOCTOR_CLEAN.format(days=100000))
+
+
+def test_a_tally_resumed_without_its_schedule_entry_counts_its_own_week() -> None:
+    instant = _week_end("2026-W47", "Europe/Berlin")
+    assert instant.isocalendar()[:2] == (2026, 47)
+    assert instant.astimezone(dt.UTC).isocalendar()[:2] == (2026, 47)
