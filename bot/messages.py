@@ -117,7 +117,8 @@ PUBLISH_FIXES = {
 PUBLISH_FIX_OTHER = "check the bot's access to #{channel}"
 ADMIN_ALERT = (
     "StudyBot could not post the {work} in #{channel} ({problem}). To fix it: {fix}. "
-    "Nothing is retried until then; you get at most one such message a day per channel."
+    "That post is not retried; later ones are tried as usual. You get at most one such "
+    "message a day per channel."
 )
 WORK_STATE = {"failed": "failed", "claimed": "retrying"}
 WORK_ROW = "{work} {period}: {state} at step {step}, {attempts} attempt(s): {error}"
