@@ -86,7 +86,10 @@ async def publish_once(
             if ref is None:
                 attempts += 1
                 # Counted before the request: a crash during it leaves a claim that checks.
-                await _update(ctx, claim, {"attempts": attempts, "lease_until": _lease(ctx)})
+                # The step is recorded with the first attempt: the database steps before it are
+                # idempotent, so a crash in between just runs them again.
+                values = {"attempts": attempts, "step": "publish", "lease_until": _lease(ctx)}
+                await _update(ctx, claim, values)
                 ref = await publisher.publish(place, reply, thread_ref, key)
         except PublishRefused as exc:
             await refused(ctx, channel, claim, publisher, exc, attempts)

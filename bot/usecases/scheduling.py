@@ -27,6 +27,7 @@ from bot.usecases.delivery import (
 
 log = logging.getLogger(__name__)
 
+DB_AT_ONCE = 4
 # Loop-time seconds one tick's work in a channel may take: a tick never outlives its minute.
 TICK_BUDGET = 50.0
 CUT = "cut at the end of the tick (the platform did not answer in time)"
@@ -58,6 +59,16 @@ class Job:
     round_due: RoundRecord | None = None
 
 
+@dataclass(frozen=True)
+class Ready:
+    """Work whose database steps are done: the reply to publish, where, and what to keep."""
+
+    claim: ClaimRecord
+    reply: Reply
+    thread_ref: str | None
+    record: Callable[[str], Awaitable[None]] | None = None
+
+
 class ScheduledWork:
     """The scheduler's side of the core: what is due, claimed as a lease, published once."""
 
@@ -67,6 +78,11 @@ class ScheduledWork:
         self.request_timeout = REQUEST_TIMEOUT
         self.tick_budget = TICK_BUDGET
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # Channels whose database steps run at once: enough to overlap one channel's database
+        # work with another's wait for the platform, few enough not to flood the event loop
+        # (a burst of wake-ups would bunch requests past the platform's rate). Publishing
+        # itself is not gated: each channel waits for its platform on its own.
+        self._db_gate = asyncio.Semaphore(DB_AT_ONCE)
 
     async def run_due(
         self, now: dt.datetime, publishers: Mapping[Platform, Publisher]
@@ -156,17 +172,18 @@ class ScheduledWork:
         if job.due is not None and job.due.stale:
             await self._skip(channel, job.due, now)
             return None
-        claim = await claims.claim(
-            channel.id,
-            job.kind.value,
-            job.period,
-            now,
-            self.ctx.owner,
-            step=FIRST_STEP[job.kind],
-            lease=LEASE,
-            # An open round reopens a close that failed or was skipped under older rules.
-            reopen=job.round_due is not None,
-        )
+        async with self._db_gate:
+            claim = await claims.claim(
+                channel.id,
+                job.kind.value,
+                job.period,
+                now,
+                self.ctx.owner,
+                step=FIRST_STEP[job.kind],
+                lease=LEASE,
+                # An open round reopens a close that failed or was skipped under older rules.
+                reopen=job.round_due is not None,
+            )
         if claim is None:
             if job.round_due is not None:
                 await self._close_unclaimed(channel, job)
@@ -194,11 +211,29 @@ class ScheduledWork:
             return await end_work(
                 self.ctx, claim, "failed", f"gave up after 24 hours: {claim.error}"
             )
-        if job.kind is WorkKind.POST:
-            return await self._post(channel, claim, publisher, now, tries)
-        if job.kind is WorkKind.CLOSE:
-            return await self._close(channel, claim, publisher, now, tries)
-        return await self._tally(channel, claim, job.due, publisher, now, tries)
+        async with self._db_gate:
+            if job.kind is WorkKind.POST:
+                ready = await self._post(channel, claim, now)
+            elif job.kind is WorkKind.CLOSE:
+                ready = await self._close(channel, claim, now)
+            else:
+                ready = await self._tally(channel, claim, job.due)
+        if isinstance(ready, WorkResult):
+            return ready
+        # The platform step runs outside the gate: a slow platform holds up no database work.
+        outcome = await publish_once(
+            self.ctx,
+            channel,
+            ready.claim,
+            publisher,
+            ready.reply,
+            ready.thread_ref,
+            tries,
+            ready.record,
+        )
+        return WorkResult(
+            channel.id, WorkKind(claim.kind), claim.period, outcome.status, outcome.message_ref
+        )
 
     async def _close_unclaimed(self, channel: ChannelRecord, job: Job) -> None:
         # A finished claim never stops a round from closing (its reveal is out already).
@@ -225,16 +260,14 @@ class ScheduledWork:
         return claim.claimed_at is not None and now - claim.claimed_at > GIVE_UP_AFTER
 
     async def _post(
-        self,
-        channel: ChannelRecord,
-        claim: ClaimRecord,
-        publisher: Publisher,
-        now: dt.datetime,
-        tries: Attempts,
-    ) -> WorkResult:
+        self, channel: ChannelRecord, claim: ClaimRecord, now: dt.datetime
+    ) -> Ready | WorkResult:
         rounds = self.ctx.stores.rounds
         day = dt.date.fromisoformat(claim.period)
-        rnd = await rounds.round_on(channel.id, day)
+        # A claim inserted just now has no round yet (only its holder opens one); a resumed
+        # one may, and that round is the one to post.
+        fresh = claim.claimed_at == now and claim.step == "open"
+        rnd = None if fresh else await rounds.round_on(channel.id, day)
         if claim.step == "open":
             # Idempotent: a round an earlier attempt opened is the one to post.
             if rnd is None and _local_day(now, channel) != day:
@@ -244,29 +277,23 @@ class ScheduledWork:
             if rnd is None:
                 opened = await open_daily_round(self.ctx, place_of(channel), now)
                 rnd = opened[0] if opened else await rounds.round_on(channel.id, day)
-            if rnd is None:
-                return await end_work(self.ctx, claim, "skipped", "no question fits this channel")
-            claim = await advance_step(self.ctx, claim, "publish")
-        if rnd is None or rnd.closed_at is not None or now >= rnd.closes_at:
+        if rnd is None:
+            return await end_work(self.ctx, claim, "skipped", "no question fits this channel")
+        if rnd.closed_at is not None or now >= rnd.closes_at:
             return await end_work(
                 self.ctx, claim, "skipped", "its round closed before it was posted"
             )
-        card = round_card(self.ctx, rnd, channel.schedule.timezone)
         round_id = rnd.id
 
         async def keep_ref(ref: str) -> None:
             await rounds.set_post_ref(round_id, ref)
 
-        return await self._publish(channel, claim, publisher, card, None, now, tries, keep_ref)
+        card = round_card(self.ctx, rnd, channel.schedule.timezone)
+        return Ready(claim, card, None, keep_ref)
 
     async def _close(
-        self,
-        channel: ChannelRecord,
-        claim: ClaimRecord,
-        publisher: Publisher,
-        now: dt.datetime,
-        tries: Attempts,
-    ) -> WorkResult:
+        self, channel: ChannelRecord, claim: ClaimRecord, now: dt.datetime
+    ) -> Ready | WorkResult:
         rnd = await self.ctx.stores.rounds.round_on(channel.id, dt.date.fromisoformat(claim.period))
         if rnd is None:
             return await end_work(self.ctx, claim, "skipped", "no round on that day")
@@ -274,44 +301,16 @@ class ScheduledWork:
         if claim.step == "close":
             # Points and streaks, once: a round closed already is left as it is.
             answer = await close_daily_round(self.ctx, rnd.id, now)
-            claim = await advance_step(self.ctx, claim, "publish")
         answer = answer or await reveal(self.ctx, rnd.id)
-        return await self._publish(channel, claim, publisher, answer, rnd.post_ref, now, tries)
+        return Ready(claim, answer, rnd.post_ref)
 
     async def _tally(
-        self,
-        channel: ChannelRecord,
-        claim: ClaimRecord,
-        due: DueWork | None,
-        publisher: Publisher,
-        now: dt.datetime,
-        tries: Attempts,
-    ) -> WorkResult:
+        self, channel: ChannelRecord, claim: ClaimRecord, due: DueWork | None
+    ) -> Ready | WorkResult:
         at = due.at if due is not None else _week_end(claim.period, channel.schedule.timezone)
         # Computed again on a retry rather than stored: it compares with the week before and
         # rewrites this week's snapshot, so the rows come out the same.
-        board = await weekly_tally(self.ctx, channel, at)
-        if claim.step == "tally":
-            claim = await advance_step(self.ctx, claim, "publish")
-        return await self._publish(channel, claim, publisher, board, None, now, tries)
-
-    async def _publish(
-        self,
-        channel: ChannelRecord,
-        claim: ClaimRecord,
-        publisher: Publisher,
-        reply: Reply,
-        thread_ref: str | None,
-        now: dt.datetime,
-        tries: Attempts,
-        record: Callable[[str], Awaitable[None]] | None = None,
-    ) -> WorkResult:
-        outcome = await publish_once(
-            self.ctx, channel, claim, publisher, reply, thread_ref, tries, record
-        )
-        return WorkResult(
-            channel.id, WorkKind(claim.kind), claim.period, outcome.status, outcome.message_ref
-        )
+        return Ready(claim, await weekly_tally(self.ctx, channel, at), None)
 
 
 async def due_jobs(
@@ -347,16 +346,6 @@ async def due_jobs(
         if found is not None:
             add(found, Job(WorkKind(claim.kind), claim.period))
     return channels, jobs
-
-
-async def advance_step(ctx: Context, claim: ClaimRecord, step: str) -> ClaimRecord:
-    """Record that the claim's database step is done and renew its lease."""
-    values = {"step": step, "lease_until": ctx.clock.now() + LEASE}
-    if not await ctx.stores.claims.update_claim(
-        claim.channel_id, claim.kind, claim.period, ctx.owner, ctx.clock.now(), values
-    ):
-        raise LeaseLost(f"{claim.kind} {claim.period} of channel {claim.channel_id}")
-    return ClaimRecord(**{**claim.__dict__, "step": step})
 
 
 async def end_work(ctx: Context, claim: ClaimRecord, status: str, why: str) -> WorkResult:
