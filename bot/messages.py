@@ -107,6 +107,10 @@ PUBLISH_FIXES = {
         "that exists"
     ),
     "archived": "unarchive #{channel}, or run `config channel` in another channel",
+    "cannot_check": (
+        "invite the bot to #{channel}: it may post there but not read the history it needs to "
+        "check whether a failed post arrived, so that post is not sent again"
+    ),
     "no_access": "grant the bot View Channel in #{channel}",
     "no_permission": "grant the bot Send Messages and Embed Links in #{channel}",
     "unknown_channel": (

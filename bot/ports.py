@@ -45,7 +45,8 @@ class Rng(Protocol):
 class PublishRefused(Exception):
     """The platform refused the post for good (no access, no permission, channel gone):
     retrying cannot help until someone fixes the channel. `problem` names the case:
-    not_in_channel | channel_not_found | archived | no_access | no_permission | unknown_channel."""
+    not_in_channel | channel_not_found | archived | no_access | no_permission | unknown_channel,
+    or cannot_check (a failed post cannot be looked for, so it may not be sent again)."""
 
     def __init__(self, problem: str, detail: str = "") -> None:
         super().__init__(f"{problem}: {detail}" if detail else problem)

@@ -92,6 +92,10 @@ class SlackPublisher:
             )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if error == "not_in_channel":
+                # A public channel the bot posts to without being a member (chat:write.public)
+                # hides its history: an unverifiable post is never sent a second time blindly.
+                raise PublishRefused("cannot_check", "Slack: not_in_channel on history") from exc
             if error in PERMANENT:
                 raise PublishRefused(PERMANENT[error], f"Slack: {error}") from exc
             raise

@@ -133,3 +133,17 @@ async def test_a_permanent_refusal_is_tried_once_and_the_admin_is_told_once_a_da
     [reveal] = await tick(app, clock, pub, FIVE)
     assert reveal.status == "failed"
     assert len([c for c in fake.of("chat.postMessage") if c.args["channel"] == ADMIN]) == 1
+
+
+async def test_a_failed_post_that_cannot_be_looked_for_is_not_sent_blindly(
+    app: App, clock: ManualClock, fake: FakeSlack
+) -> None:
+    # A public channel the bot is not in: it may post (chat:write.public), not read history.
+    pub = await enabled(app, fake)
+    fake.joined = set()
+    fake.failures["chat.postMessage"] = [Failure(DROP, accepted=True)]
+    [post] = await tick(app, clock, pub, NINE)
+    assert post.status == "failed"
+    assert len(fake.messages[CHANNEL]) == 1 and len(fake.of("chat.postMessage")) == 2
+    [dm] = [c for c in fake.of("chat.postMessage") if c.args["channel"] == ADMIN]
+    assert "cannot_check" in dm.args["text"]
