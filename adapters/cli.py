@@ -1,4 +1,4 @@
-"""The `studybot` command line: run, console, content, db and platform helpers."""
+"""The `studybot` command line: run, console, content, db, doctor and platform helpers."""
 
 from __future__ import annotations
 
@@ -166,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     up = dsub.add_parser("upgrade", help="apply migrations")
     up.add_argument("--db", metavar="URL")
 
+    doctor = sub.add_parser(
+        "doctor", help="scheduled work that failed or is being retried, per channel, and why"
+    )
+    doctor.add_argument("--db", metavar="URL", help="database URL (default: settings)")
+    doctor.add_argument("--content", metavar="DIR", help="question decks (default: settings)")
+    doctor.add_argument(
+        "--days", type=int, default=None, metavar="N", help="how far back to look (default: 7)"
+    )
+
     discord_cmd = sub.add_parser("discord", help="Discord helpers")
     disc = discord_cmd.add_subparsers(dest="action", required=True)
     invite = disc.add_parser("invite-url", help="print the URL that adds the bot to a server")
@@ -247,6 +256,28 @@ def _database_source(args: argparse.Namespace, settings: Settings) -> tuple[str,
     return "STUDYBOT_DATABASE_URL", settings.database_url
 
 
+def doctor(db_url: str | None, content: str | None, days: int | None = None) -> int:
+    """Print stuck or failed scheduled work per channel with the reason; 1 if there is any."""
+    import asyncio
+
+    from bot import messages as m
+    from bot.bootstrap import build_app
+    from bot.usecases.delivery import REPORT_DAYS, doctor_report
+
+    async def report() -> list[str]:
+        app = await build_app(
+            Settings(), db_url=db_url, content_dir=Path(content) if content else None
+        )
+        try:
+            return await doctor_report(app.ctx, days or REPORT_DAYS)
+        finally:
+            await app.close()
+
+    lines = asyncio.run(report())
+    print("\n".join(lines) if lines else m.DOCTOR_CLEAN.format(days=days or REPORT_DAYS))
+    return 1 if lines else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     source, url = "STUDYBOT_DATABASE_URL", ""
@@ -302,6 +333,8 @@ def _command(args: argparse.Namespace) -> int:
         upgrade_sync(args.db or settings.database_url, bank_json(bank))
         print("database is up to date")
         return 0
+    if args.command == "doctor":
+        return doctor(args.db, args.content, args.days)
     if args.command == "discord":
         return discord_invite_url(args.client_id)
     if args.command == "run":

@@ -404,9 +404,7 @@ async def boards(
             out[f"rank_{label}"] = await _time(
                 lambda p=period, who=probe: store.user_rank(WORKSPACE, p, next(who)), runs
             )
-            out[f"teams_{label}"] = await _time(
-                partial(store.team_table, WORKSPACE, period), runs
-            )
+            out[f"teams_{label}"] = await _time(partial(store.team_table, WORKSPACE, period), runs)
     finally:
         await app.close()
     return out

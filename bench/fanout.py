@@ -174,6 +174,9 @@ async def fanout(db_url: str, count: int = 10_000, limit: float = 50.0) -> dict[
         publisher = DiscordPublisher(client, rate=rate)
         await _enable_channels(app.db, count)
         start = time.perf_counter()
+        # One tick that runs to the end: the bench measures pacing over the whole fan-out.
+        # In service a tick stops at its budget and the next ticks resume the rest.
+        app.work.tick_budget = float("inf")
         results = await app.work.run_due(MONDAY_9, {Platform.DISCORD: publisher})
         elapsed = time.perf_counter() - start
     finally:

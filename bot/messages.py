@@ -129,6 +129,45 @@ CONFIG_RESUMED = "The daily question is running again."
 CONFIG_ALREADY_PAUSED = "The daily question is already paused here. `config resume` restarts it."
 CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 
+CONFIG_WORK_TROUBLE = "Scheduled work that needs attention here:"
+
+# Scheduled work that failed or is being retried (config show, `studybot doctor`, admin DMs)
+WORK_NAMES = {"post": "daily question", "close": "reveal", "tally": "weekly tally"}
+PUBLISH_FIXES = {
+    "not_in_channel": "invite the bot to #{channel} (`/invite @StudyBot` there)",
+    "channel_not_found": (
+        "invite the bot to #{channel} if it is private, or run `config channel` in a channel "
+        "that exists"
+    ),
+    "archived": "unarchive #{channel}, or run `config channel` in another channel",
+    "cannot_check": (
+        "invite the bot to #{channel}: it may post there but not read the history it needs to "
+        "check whether a failed post arrived, so that post is not sent again"
+    ),
+    "no_access": "grant the bot View Channel in #{channel}",
+    "no_permission": "grant the bot Send Messages and Embed Links in #{channel}",
+    "unknown_channel": (
+        "#{channel} was deleted; run `/config channel` in the channel that should get the "
+        "daily question"
+    ),
+}
+PUBLISH_FIX_OTHER = "check the bot's access to #{channel}"
+ADMIN_ALERT = (
+    "StudyBot could not post the {work} in #{channel} ({problem}). To fix it: {fix}. "
+    "That post is not retried; later ones are tried as usual. You get at most one such "
+    "message a day per channel."
+)
+WORK_STATE = {"failed": "failed", "claimed": "retrying"}
+WORK_ROW = "{work} {period}: {state} at step {step}, {attempts} attempt(s): {error}"
+DOCTOR_CHANNEL = "{platform} {workspace} #{channel} (channel id {id}):"
+DOCTOR_CLEAN = "No scheduled work failed or is being retried in the last {days} days."
+
+
+def publish_fix(problem: str, channel: str) -> str:
+    """What an admin does about a permanent refusal, in one line."""
+    return PUBLISH_FIXES.get(problem, PUBLISH_FIX_OTHER).format(channel=channel)
+
+
 # Scheduled posts
 TALLY_TITLE = "Weekly tally · {label}"
 TALLY_TEAMS = "Teams:"

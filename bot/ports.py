@@ -58,12 +58,44 @@ class Grader(Protocol):
     async def grade(self, question: Question, answer: str) -> InterviewGrade: ...
 
 
+class PublishRefused(Exception):
+    """The platform refused the post for good (no access, no permission, channel gone):
+    retrying cannot help until someone fixes the channel. `problem` names the case:
+    not_in_channel | channel_not_found | archived | no_access | no_permission | unknown_channel,
+    or cannot_check (a failed post cannot be looked for, so it may not be sent again)."""
+
+    def __init__(self, problem: str, detail: str = "") -> None:
+        super().__init__(f"{problem}: {detail}" if detail else problem)
+        self.problem = problem
+        self.detail = detail
+
+
+# Publishers bound each platform request to this many seconds (SDK defaults are longer:
+# slack_sdk waits 30 s), so one hanging channel gives up well inside the scheduler's minute.
+# The wait for a rate-limit slot is not part of it: a large fan-out queues there by design.
+REQUEST_TIMEOUT = 15.0
+
+
 class Publisher(Protocol):
-    """Posts scheduler replies to a channel of one platform; returns a message reference."""
+    """Posts scheduler replies to a channel of one platform, each piece of work at most once.
+
+    `key` names the piece of work: the publisher attaches it to the message (Discord nonce,
+    Slack message metadata) so that `find` can tell, after an ambiguous failure, whether the
+    platform already has the message. `publish` raises PublishRefused for a permanent refusal;
+    any other exception may mean the message arrived or not.
+    """
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None: ...
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        """The reference of the message published under `key`, if the platform shows it."""
+        ...
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        """Tell one person in private (the admin who enabled the channel) about a problem."""
+        ...
 
 
 class UserStore(Protocol):
@@ -269,7 +301,7 @@ class BoardStore(Protocol):
 
 
 class ClaimStore(Protocol):
-    """Claims that make scheduled work and platform deliveries happen once."""
+    """Claims (leases with a step) that make scheduled work and deliveries happen once."""
 
     async def claim(
         self,
@@ -279,25 +311,47 @@ class ClaimStore(Protocol):
         now: dt.datetime,
         owner: str,
         status: str = "claimed",
-    ) -> bool:
-        """True for the one caller (in any process) that takes this piece of work first."""
+        *,
+        step: str = "done",
+        lease: dt.timedelta | None = None,
+        reopen: bool = False,
+    ) -> ClaimRecord | None:
+        """The claim, for the one caller (in any process) that holds it now; else None."""
         ...
 
-    async def finish_claim(
+    async def update_claim(
         self,
         channel_id: int,
         kind: str,
         period: str,
-        status: str,
-        attempts: int,
+        owner: str,
         now: dt.datetime,
-        message_ref: str | None = None,
-        error: str | None = None,
-    ) -> None: ...
+        values: Mapping[str, Any],
+    ) -> bool:
+        """Record progress on a claim this owner holds; False if another owner took it over."""
+        ...
 
     async def get_claim(self, channel_id: int, kind: str, period: str) -> ClaimRecord | None: ...
 
     async def list_claims(self) -> list[ClaimRecord]: ...
+
+    async def resumable(self, now: dt.datetime) -> list[ClaimRecord]:
+        """Work left unfinished whose lease has expired: a crashed or interrupted holder."""
+        ...
+
+    async def troubled(
+        self, since: dt.datetime, channel_id: int | None = None
+    ) -> list[ClaimRecord]:
+        """Work touched since `since` that failed for good or is being retried after errors."""
+        ...
+
+    async def set_channel_admin(self, channel_id: int, user_ref: str, now: dt.datetime) -> None:
+        """Remember who enabled the channel: the one to tell when the platform refuses posts."""
+        ...
+
+    async def take_alert(self, channel_id: int, now: dt.datetime) -> str | None:
+        """The admin to tell about a refusal in the channel, once per UTC day; else None."""
+        ...
 
     async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
         """True the first time a platform delivery id is seen, False for every retry."""

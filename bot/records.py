@@ -144,6 +144,10 @@ class ClaimRecord:
     owner: str
     message_ref: str | None
     error: str | None
+    step: str = "done"  # the next step: open | close | tally | publish | done
+    lease_until: dt.datetime | None = None
+    claimed_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

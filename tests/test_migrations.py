@@ -110,3 +110,49 @@ async def test_processes_starting_together_migrate_once(db_url: str) -> None:
 
         assert await conn.run_sync(diff) == []
     await engine.dispose()
+
+
+async def test_upgrading_leaves_interrupted_claims_to_be_resumed_at_their_publish_step(
+    db_url: str,
+) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine, "0003")
+    at = dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            metadata.tables["channels"].insert(),
+            [
+                {
+                    "id": 1,
+                    "platform": "slack",
+                    "workspace": "slack:T1",
+                    "external_id": "C1",
+                    "updated_at": at,
+                }
+            ],
+        )
+        await conn.execute(
+            metadata.tables["claims"].insert(),
+            [
+                {
+                    "channel_id": 1,
+                    "kind": kind,
+                    "period": "2026-11-16",
+                    "status": status,
+                    "owner": "old",
+                    "claimed_at": at,
+                    "updated_at": at,
+                }
+                for kind, status in (("post", "published"), ("close", "claimed"))
+            ],
+        )
+    await upgrade(db.engine)
+    claims = sql_stores(db).claims
+    post = await claims.get_claim(1, "post", "2026-11-16")
+    close = await claims.get_claim(1, "close", "2026-11-16")
+    assert post is not None and (post.status, post.step) == ("published", "done")
+    # A close an older version was interrupted in: resumed by the first tick, checking first.
+    assert close is not None and (close.status, close.step) == ("claimed", "publish")
+    assert close.lease_until is None
+    assert [c.kind for c in await claims.resumable(at)] == ["close"]
+    await db.dispose()

@@ -36,21 +36,37 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 class RecordingPublisher:
-    """Records every publish; optionally fails the first `failures` attempts."""
+    """Records every publish; optionally fails the first `failures` attempts, before the
+    platform took the message or (`accepted`) after it did, like a dropped connection."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, accepted: bool = False) -> None:
         self.sent: list[tuple[PlaceRef, Reply, str | None]] = []
         self.failures = failures
+        self.accepted = accepted
         self.calls = 0
+        self.finds = 0
+        self.by_key: dict[str, str] = {}
+        self.alerts: list[tuple[PlaceRef, str, Reply]] = []
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
         self.calls += 1
-        if self.calls <= self.failures:
+        failing = self.calls <= self.failures
+        if failing and not self.accepted:
             raise ConnectionError("platform unavailable")
         self.sent.append((place, reply, thread_ref))
-        return f"msg-{self.calls}"
+        self.by_key[key] = f"msg-{self.calls}"
+        if failing:
+            raise ConnectionError("connection dropped after the message was accepted")
+        return self.by_key[key]
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        self.finds += 1
+        return self.by_key.get(key)
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        self.alerts.append((place, user_ref, reply))
 
     def of(self, kind: type) -> list[tuple[PlaceRef, Reply, str | None]]:
         return [s for s in self.sent if isinstance(s[1], kind)]
@@ -294,28 +310,46 @@ async def test_publish_that_fails_twice_then_succeeds(app: App, clock: ManualClo
     [result] = await tick(app, clock, at(0, 9), pub)
     assert result.status == "published" and len(pub.sent) == 1
     assert pauses == [2.0, 8.0]  # backoff between the three attempts
+    assert pub.finds == 2  # every retry asked the platform first
     claim = await app.stores.claims.get_claim(await channel_id(app), "post", "2026-11-16")
     assert claim is not None and claim.status == "published" and claim.attempts == 3
+    assert claim.step == "done" and claim.lease_until is None
     assert await tick(app, clock, at(0, 9, 1), pub) == []
     assert len(pub.sent) == 1
 
 
-async def test_publish_that_keeps_failing_is_marked_failed_and_logged(
+async def test_publish_that_keeps_failing_is_retried_on_later_ticks_then_given_up(
     app: App, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pub = RecordingPublisher(failures=99)
+    pub = RecordingPublisher(failures=4)
     app.work.retry_delays = (0.0, 0.0)
     await enable(app)
-    caplog.set_level(logging.WARNING, logger="bot.usecases.scheduling")
+    caplog.set_level(logging.WARNING, logger="bot.usecases")
     [result] = await tick(app, clock, at(0, 9), pub)
-    assert result.status == "failed"
+    assert result.status == "retrying"
     claim = await app.stores.claims.get_claim(await channel_id(app), "post", "2026-11-16")
-    assert claim is not None and claim.status == "failed" and claim.attempts == 3
+    assert claim is not None and (claim.status, claim.step, claim.attempts) == (
+        "claimed",
+        "publish",
+        3,
+    )
     assert claim.error == "ConnectionError: platform unavailable"
-    assert any("gave up publishing post 2026-11-16" in r.getMessage() for r in caplog.records)
-    # Not retried by later ticks: a post that may have half-arrived is never sent twice.
-    assert await tick(app, clock, at(0, 9, 1), pub) == []
-    assert pub.calls == 3
+    assert any("the next tick retries" in r.getMessage() for r in caplog.records)
+    # The next tick resumes it: look first (nothing there), then publish once.
+    [again] = await tick(app, clock, at(0, 9, 1), pub)
+    assert again.status == "published" and len(pub.sent) == 1 and pub.calls == 5
+    rnd = await app.stores.rounds.round_on(await channel_id(app), MONDAY)
+    assert rnd is not None and rnd.post_ref == "msg-5"
+
+    # A reveal that fails for a whole day is given up and logged, and shows in the report.
+    pub.failures, pub.calls = 10**6, 0
+    results = await tick(app, clock, at(0, 17), pub)
+    assert [r.status for r in results] == ["retrying"]
+    assert await tick(app, clock, at(1, 17, 1), pub) != []
+    claim = await app.stores.claims.get_claim(await channel_id(app), "close", "2026-11-16")
+    assert claim is not None and claim.status == "failed"
+    assert claim.error is not None and claim.error.startswith("gave up after 24 hours")
+    assert any("gave up publishing close 2026-11-16" in r.getMessage() for r in caplog.records)
 
 
 async def test_paused_channel_gets_nothing_until_resumed(app: App, clock: ManualClock) -> None:
@@ -341,14 +375,15 @@ async def test_other_platforms_are_left_to_their_own_processes(
 # -- the real scheduler ----------------------------------------------------------------------
 
 
-class StampingPublisher:
+class StampingPublisher(RecordingPublisher):
     """Records each reply with the wall-clock time it was published at."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.published: list[tuple[dt.datetime, Reply]] = []
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
         self.published.append((dt.datetime.now(UTC), reply))
         return "m1"

@@ -113,6 +113,7 @@ class ConsolePublisher:
         self.app = app
         self.outbox: list[str] = []
         self.count = 0
+        self.keys: dict[str, str] = {}
         # Daily questions posted since the last drain: a `/time` jump stops after one.
         self.questions: list[str] = []
 
@@ -122,15 +123,25 @@ class ConsolePublisher:
         return await self.app.dispatcher.channel_timezone(place)
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
+        # The terminal is the platform here: a key already shown is not shown again.
+        if key in self.keys:
+            return self.keys[key]
         self.count += 1
         when = show_time(self.clock.now(), await self.zone_of(place))
         head = m.TIME_POSTED.format(when=when, channel=place.channel)
         self.outbox.append(f"{head}\n{render(reply)}")
+        self.keys[key] = f"console-{self.count}"
         if isinstance(reply, QuestionCard):
             self.questions.append(reply.question_id)
-        return f"console-{self.count}"
+        return self.keys[key]
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        return self.keys.get(key)
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        self.outbox.append(f"(to {user_ref}) {render(reply)}")
 
     @property
     def opened_round(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -12,6 +13,7 @@ import discord
 from adapters.discord.render import Rendered, clip, render
 from bot import messages as m
 from bot.identity import PlaceRef
+from bot.ports import REQUEST_TIMEOUT, PublishRefused
 from bot.replies import Reply, RoundReveal
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
+        self._waiting = 0
+        self._granted = float("-inf")
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -59,7 +63,33 @@ class RateLimiter:
         slot = max(now, self._next)
         self._next = slot + self.interval
         if slot > now:
-            await self._sleep(slot - now)
+            self._waiting += 1
+            try:
+                await self._sleep(slot - now)
+            except asyncio.CancelledError:
+                # A tick cut at its deadline cancels every waiter at once: hand their slots
+                # back, or the next tick's posts would queue behind slots nobody uses.
+                self._waiting -= 1
+                if self._waiting == 0:
+                    self._next = max(self._granted + self.interval, self._now())
+                raise
+            self._waiting -= 1
+        self._granted = slot
+
+
+# Refusals no retry can cure, by (HTTP status, Discord error code), as the core names them.
+PERMANENT: Final = {
+    (403, 50001): "no_access",  # Missing Access: the bot cannot see the channel
+    (403, 50013): "no_permission",  # Missing Permissions: e.g. Send Messages or Embed Links
+    (404, 10003): "unknown_channel",  # the channel was deleted
+}
+# Discord accepts a nonce of at most 25 characters.
+NONCE_LENGTH = 25
+
+
+def nonce(key: str) -> str:
+    """The deterministic nonce of a piece of work: the same key always sends the same one."""
+    return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()[:NONCE_LENGTH]
 
 
 class NotLoggedIn(RuntimeError):
@@ -75,23 +105,46 @@ class DiscordPublisher:
         rate: float = DEFAULT_RATE,
         login_wait: float = LOGIN_WAIT,
         limiter: RateLimiter | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.client = client
+        # Bounds each send once its rate slot has come (discord.py's own 5xx retries and
+        # rate-limit waits included); the core checks and retries with the same nonce.
+        self.request_timeout = request_timeout
         # One limiter per process: share it between publishers of the same bot token.
         self.limiter = limiter or RateLimiter(rate)
         self.login_wait = login_wait
 
     async def publish(
-        self, place: PlaceRef, reply: Reply, thread_ref: str | None = None
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
     ) -> str | None:
         await self._logged_in()
         channel_id = int(place.channel)
         channel = self._channel(place, channel_id)
-        message = await self._send(channel, channel_id, render(reply), thread_ref)
+        try:
+            message = await self._send(channel, channel_id, render(reply), thread_ref, nonce(key))
+        except discord.HTTPException as exc:
+            problem = PERMANENT.get((exc.status, exc.code))
+            if problem is not None:
+                raise PublishRefused(problem, f"Discord {exc.status} code {exc.code}") from exc
+            raise
         if thread_ref is not None and isinstance(reply, RoundReveal):
             # The reveal is out: nothing below may raise, or the core would post it again.
             await self._open_thread(channel, channel_id, int(thread_ref), reply)
         return str(message.id)
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        # Discord has no look-up by nonce; a repeated send carries the same nonce with
+        # enforce_nonce, and Discord answers it with the message it already created.
+        return None
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        await self._logged_in()
+        async with asyncio.timeout(self.request_timeout):
+            dm = await self.client.create_dm(discord.Object(int(user_ref)))
+        await self.limiter.acquire()
+        async with asyncio.timeout(self.request_timeout):
+            await dm.send(**render(reply).send_kwargs())
 
     async def _logged_in(self) -> None:
         waited = 0.0
@@ -115,8 +168,13 @@ class DiscordPublisher:
         channel_id: int,
         rendered: Rendered,
         thread_ref: str | None,
+        once: str,
     ) -> discord.Message:
         kwargs: dict[str, Any] = rendered.send_kwargs()
+        # discord.py sends the nonce with enforce_nonce: a repeat of this send (discord.py's
+        # own retry after a 5xx, or the core's after a dropped connection) gets the message
+        # Discord already created instead of a second one.
+        kwargs["nonce"] = once
         if thread_ref is not None:
             # A deleted question must not stop the reveal: post it as a plain message then.
             kwargs["reference"] = discord.MessageReference(
@@ -127,7 +185,8 @@ class DiscordPublisher:
             kwargs["mention_author"] = False
         await self.limiter.acquire()
         try:
-            return await channel.send(**kwargs)
+            async with asyncio.timeout(self.request_timeout):
+                return await channel.send(**kwargs)
         except discord.Forbidden as exc:
             if "reference" not in kwargs:
                 raise
@@ -140,7 +199,8 @@ class DiscordPublisher:
             )
             del kwargs["reference"], kwargs["mention_author"]
             await self.limiter.acquire()
-            return await channel.send(**kwargs)
+            async with asyncio.timeout(self.request_timeout):
+                return await channel.send(**kwargs)
 
     async def _open_thread(
         self,

@@ -15,14 +15,18 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.publish": None,  # the App Home of a user who opened it
     "users.info": "users:read",  # is_admin/is_owner for admin commands; the App Home's name
     "auth.test": None,  # the bot token checked at start (Bolt also calls it for the bot id)
+    # Before a scheduled post is retried, the channel's recent history is read for the
+    # message (marked with metadata), so an ambiguous failure never doubles it.
+    "conversations.history": "channels:history",
 }
 # Called through the Socket Mode client with the app-level token, whose own scope
 # (connections:write) is chosen when the token is generated, not in the manifest.
 LIBRARY_METHODS: tuple[str, ...] = ("apps.connections.open",)
 
 # `commands` for /study; `chat:write.public` lets the daily question go to a public channel
-# the bot was never invited to (private channels still need `/invite @StudyBot`).
-EXTRA_SCOPES: tuple[str, ...] = ("commands", "chat:write.public")
+# the bot was never invited to (private channels still need `/invite @StudyBot`);
+# `groups:history` is conversations.history in a private channel.
+EXTRA_SCOPES: tuple[str, ...] = ("commands", "chat:write.public", "groups:history")
 
 SCOPES: tuple[str, ...] = tuple(
     sorted({s for s in METHOD_SCOPES.values() if s is not None} | set(EXTRA_SCOPES))

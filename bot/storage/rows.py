@@ -79,6 +79,10 @@ def claim_record(row: Any) -> ClaimRecord:
         row.owner,
         row.message_ref,
         row.error,
+        row.step,
+        utc(row.lease_until) if row.lease_until is not None else None,
+        utc(row.claimed_at),
+        utc(row.updated_at),
     )
 
 

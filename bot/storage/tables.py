@@ -281,7 +281,25 @@ claims = sa.Table(
     sa.Column("error", sa.String(300), nullable=True),
     sa.Column("claimed_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
+    # A claim is a lease: work whose holder died or gave up for this tick is taken over once
+    # `lease_until` has passed, and resumes at `step` (open/close/tally, publish, done).
+    sa.Column("step", sa.String(10), nullable=False, server_default="done"),
+    sa.Column("lease_until", TS, nullable=True),
     sa.UniqueConstraint("channel_id", "kind", "period", name="uq_claims_channel_kind_period"),
+    sa.Index("ix_claims_status_lease", "status", "lease_until"),
+)
+
+channel_admins = sa.Table(
+    "channel_admins",
+    metadata,
+    # Who enabled the channel (ran `config channel`): told in private when the platform refuses
+    # the bot's posts there, at most once a day (`alerted_on`, the UTC date of the last one).
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_ref", sa.String(200), nullable=False),
+    sa.Column("alerted_on", sa.String(10), nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
 )
 
 tally_rows = sa.Table(

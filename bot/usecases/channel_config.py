@@ -8,7 +8,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin, PlaceRef
 from bot.records import ChannelRecord
-from bot.replies import Notice, Reply, TableView
+from bot.replies import Notice, Reply, TableView, Tone
 from bot.schedule import (
     ChannelSchedule,
     ScheduleError,
@@ -18,6 +18,7 @@ from bot.schedule import (
     format_days,
 )
 from bot.usecases.context import Context, UserError, ok, require_admin
+from bot.usecases.delivery import channel_trouble
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -49,6 +50,10 @@ async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[R
     view = config_view(actor.channel)
     if not actor.channel.enabled:
         return [Notice(m.CONFIG_NOT_ENABLED), view]
+    trouble = await channel_trouble(ctx, actor.channel.id)
+    if trouble:
+        # Which piece of scheduled work failed here, and why (e.g. the bot lost access).
+        return [view, Notice("\n".join((m.CONFIG_WORK_TROUBLE, *trouble)), Tone.ERROR)]
     return [view]
 
 
@@ -117,6 +122,8 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     if (cmd.enable and not channel.enabled) or (cmd.paused is False and channel.schedule.paused):
         await _forgo_earlier_work(ctx, fresh, ctx.clock.now())
     if cmd.enable:
+        # The one told in private if the platform later refuses the bot's posts here.
+        await ctx.stores.claims.set_channel_admin(channel.id, origin.user.user_id, ctx.clock.now())
         # Enabling is the first look at the settings: show them all.
         return [ok(m.CONFIG_ENABLED), config_view(fresh)]
     if cmd.paused is not None:

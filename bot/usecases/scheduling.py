@@ -1,97 +1,114 @@
-"""Scheduled work: claim each due post, close and tally, do it, and publish it once."""
+"""Scheduled work as a durable state machine: claim (a lease), database steps, publish once."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+import zoneinfo
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.identity import Platform
-from bot.ports import Publisher
-from bot.records import ChannelRecord, RoundRecord
+from bot.ports import REQUEST_TIMEOUT, Publisher
+from bot.records import ChannelRecord, ClaimRecord, RoundRecord
 from bot.replies import Reply
 from bot.schedule import DueWork, WorkKind, due_work, next_due_after
 from bot.usecases.boards import weekly_tally
 from bot.usecases.context import Context, place_of
-from bot.usecases.daily import close_daily_round, open_daily_round
+from bot.usecases.daily import (
+    close_daily_round,
+    open_daily_round,
+    reveal,
+    round_card,
+    round_question,
+)
+from bot.usecases.delivery import (
+    LEASE,
+    RETRY_DELAYS,
+    Attempts,
+    LeaseLost,
+    publish_once,
+)
 
 log = logging.getLogger(__name__)
 
-# Pauses before the second and third publish attempt; a publish is tried at most three times.
-RETRY_DELAYS: tuple[float, ...] = (2.0, 8.0)
-# Channels a tick works on at once (each still in order); the publishers pace the platform.
-CHANNELS_AT_ONCE = 4
+DB_AT_ONCE = 4
+# Loop-time seconds one tick's work in a channel may take: a tick never outlives its minute.
+TICK_BUDGET = 50.0
+CUT = "cut at the end of the tick (the platform did not answer in time)"
+# Publishing that keeps failing is retried on every tick for this long, then marked failed.
+GIVE_UP_AFTER = dt.timedelta(hours=24)
+# The step each kind of work starts at; every kind ends with `publish`, then `done`.
+FIRST_STEP = {WorkKind.POST: "open", WorkKind.CLOSE: "close", WorkKind.TALLY: "tally"}
 
 
 @dataclass(frozen=True)
 class WorkResult:
-    """What this process did with one piece of scheduled work it claimed."""
+    """What this process did with one piece of scheduled work it held."""
 
     channel_id: int
     kind: WorkKind
     period: str
-    status: str  # published | failed | skipped
+    status: str  # published | failed | skipped | retrying
     message_ref: str | None = None
 
 
+@dataclass(frozen=True)
+class Job:
+    """One piece of work found due this tick: from a round to close, the schedule, or a
+    claim left unfinished; `due` carries the schedule's instant (tally)."""
+
+    kind: WorkKind
+    period: str
+    due: DueWork | None = None
+    round_due: RoundRecord | None = None
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Work whose database steps are done: the reply to publish, where, and what to keep."""
+
+    claim: ClaimRecord
+    reply: Reply
+    thread_ref: str | None
+    record: Callable[[str], Awaitable[None]] | None = None
+
+
 class ScheduledWork:
-    """The scheduler's side of the core: what is due, claimed once, published once."""
+    """The scheduler's side of the core: what is due, claimed as a lease, published once."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.retry_delays: Sequence[float] = RETRY_DELAYS
+        self.request_timeout = REQUEST_TIMEOUT
+        self.tick_budget = TICK_BUDGET
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # Channels whose database steps run at once: enough to overlap one channel's database
+        # work with another's wait for the platform, few enough not to flood the event loop
+        # (a burst of wake-ups would bunch requests past the platform's rate). Publishing
+        # itself is not gated: each channel waits for its platform on its own.
+        self._db_gate = asyncio.Semaphore(DB_AT_ONCE)
 
     async def run_due(
         self, now: dt.datetime, publishers: Mapping[Platform, Publisher]
     ) -> list[WorkResult]:
-        """Claim, do and publish every post, reveal and tally due at `now`.
+        """Do every post, close and tally due at `now`, and resume work left unfinished.
 
         Only channels of the given platforms are considered, so a process never claims work
-        it cannot publish. Each piece is claimed in the database first; whoever loses the
-        claim does nothing, which keeps posts single across ticks, restarts and processes.
+        it cannot publish. Each channel runs on its own, bounded by the tick's budget, so a
+        hanging channel delays no other; within a channel, closes come first.
         """
         now = now.astimezone(dt.UTC)
-        stores = self.ctx.stores
-        # A few channels at a time: one channel's database work overlaps another's wait for
-        # its publisher's rate slot, and one channel's retry pauses hold up no other. Each
-        # channel's own work stays in order; results keep the channels' order.
-        gate = asyncio.Semaphore(CHANNELS_AT_ONCE)
-
-        async def close(rnd: RoundRecord) -> list[WorkResult]:
-            async with gate:
-                channel = await stores.channels.get_channel_by_id(rnd.channel_id)
-                publisher = publishers.get(Platform(channel.platform)) if channel else None
-                if channel is None or publisher is None:
-                    return []
-                return await self._guarded(
-                    channel, WorkKind.CLOSE, rnd.local_date.isoformat(), now, publisher, rnd
-                )
-
-        async def scheduled(channel: ChannelRecord, publisher: Publisher) -> list[WorkResult]:
-            async with gate:
-                done: list[WorkResult] = []
-                for work in due_work(now, channel.schedule):
-                    if work.stale:
-                        await self._skip(channel, work, now)
-                        continue
-                    done += await self._guarded(
-                        channel, work.kind, work.period, now, publisher, work
-                    )
-                return done
-
-        # Reveals first, so a channel whose close and next post coincide reads in order.
-        closed = await asyncio.gather(*map(close, await stores.rounds.rounds_due_to_close(now)))
-        posted = await asyncio.gather(
-            *(
-                scheduled(channel, publisher)
-                for channel in await stores.channels.enabled_channels()
-                if (publisher := publishers.get(Platform(channel.platform))) is not None
-            )
-        )
-        return [result for done in (*closed, *posted) for result in done]
+        channels, jobs = await due_jobs(self.ctx, now)
+        deadline = asyncio.get_running_loop().time() + self.tick_budget
+        runs = [
+            self._channel(channels[cid], queue, publisher, now, deadline)
+            for cid, queue in jobs.items()
+            if (publisher := publishers.get(Platform(channels[cid].platform))) is not None
+        ]
+        done = await asyncio.gather(*runs)
+        return [result for results in done for result in results]
 
     async def next_due_at(
         self, after: dt.datetime, platforms: Sequence[Platform] | None = None
@@ -110,6 +127,126 @@ class ScheduledWork:
             found.append(close)
         return min(found) if found else None
 
+    async def _channel(
+        self,
+        channel: ChannelRecord,
+        queue: list[Job],
+        publisher: Publisher,
+        now: dt.datetime,
+        deadline: float,
+    ) -> list[WorkResult]:
+        results: list[WorkResult] = []
+        tries = Attempts(self.retry_delays, self.request_timeout, self.sleep, deadline)
+        job: Job | None = None
+        try:
+            async with asyncio.timeout_at(deadline):
+                for job in queue:
+                    try:
+                        result = await self._job(channel, job, publisher, now, tries)
+                    except LeaseLost as exc:
+                        log.info("another process took over %s; leaving it to them", exc)
+                        continue
+                    except Exception as exc:
+                        # The claim keeps its step; a later tick resumes it.
+                        log.exception(
+                            "%s %s for channel %s", job.kind.value, job.period, channel.id
+                        )
+                        await note_error(self.ctx, channel, job, f"{type(exc).__name__}: {exc}")
+                        result = WorkResult(channel.id, job.kind, job.period, "retrying")
+                    if result is not None:
+                        results.append(result)
+        except TimeoutError:
+            log.warning(
+                "channel %s: work cut at the end of the tick's %.0f s; resumed next tick",
+                channel.id,
+                self.tick_budget,
+            )
+            if job is not None:
+                await note_error(self.ctx, channel, job, CUT)
+                results.append(WorkResult(channel.id, job.kind, job.period, "retrying"))
+        return results
+
+    async def _job(
+        self,
+        channel: ChannelRecord,
+        job: Job,
+        publisher: Publisher,
+        now: dt.datetime,
+        tries: Attempts,
+    ) -> WorkResult | None:
+        claims = self.ctx.stores.claims
+        if job.due is not None and job.due.stale:
+            await self._skip(channel, job.due, now)
+            return None
+        async with self._db_gate:
+            claim = await claims.claim(
+                channel.id,
+                job.kind.value,
+                job.period,
+                now,
+                self.ctx.owner,
+                step=FIRST_STEP[job.kind],
+                lease=LEASE,
+                # An open round reopens a close that failed or was skipped under older rules.
+                reopen=job.round_due is not None,
+            )
+        if claim is None:
+            if job.round_due is not None:
+                await self._close_unclaimed(channel, job)
+            return None  # another process holds it, or it is done
+        if claim.claimed_at != now:
+            # Taken over from a holder that died or let go (its lease ran out): say so once.
+            log.warning(
+                "resuming %s %s for channel %s at step %s (last error: %s)",
+                claim.kind,
+                claim.period,
+                channel.id,
+                claim.step,
+                claim.error or "none; its holder stopped",
+            )
+        if claim.step == "publish" and self._too_old(claim, now):
+            log.error(
+                "gave up publishing %s %s to channel %s after %d attempts over %s: %s",
+                claim.kind,
+                claim.period,
+                channel.id,
+                claim.attempts,
+                GIVE_UP_AFTER,
+                claim.error,
+            )
+            return await end_work(
+                self.ctx, claim, "failed", f"gave up after 24 hours: {claim.error}"
+            )
+        async with self._db_gate:
+            if job.kind is WorkKind.POST:
+                ready = await self._post(channel, claim, now)
+            elif job.kind is WorkKind.CLOSE:
+                ready = await self._close(channel, claim, now)
+            else:
+                ready = await self._tally(channel, claim, job.due)
+        if isinstance(ready, WorkResult):
+            return ready
+        # The platform step runs outside the gate: a slow platform holds up no database work.
+        outcome = await publish_once(
+            self.ctx,
+            channel,
+            ready.claim,
+            publisher,
+            ready.reply,
+            ready.thread_ref,
+            tries,
+            ready.record,
+        )
+        return WorkResult(
+            channel.id, WorkKind(claim.kind), claim.period, outcome.status, outcome.message_ref
+        )
+
+    async def _close_unclaimed(self, channel: ChannelRecord, job: Job) -> None:
+        # A finished claim never stops a round from closing (its reveal is out already).
+        existing = await self.ctx.stores.claims.get_claim(channel.id, job.kind.value, job.period)
+        if existing is not None and existing.status == "published" and job.round_due:
+            await close_daily_round(self.ctx, job.round_due.id, self.ctx.clock.now())
+
     async def _skip(self, channel: ChannelRecord, work: DueWork, now: dt.datetime) -> None:
         # Recording the skip as a claim logs it once instead of on every tick.
         if await self.ctx.stores.claims.claim(
@@ -125,116 +262,137 @@ class ScheduledWork:
                 work.at.isoformat(),
             )
 
-    async def _guarded(
-        self,
-        channel: ChannelRecord,
-        kind: WorkKind,
-        period: str,
-        now: dt.datetime,
-        publisher: Publisher,
-        subject: DueWork | RoundRecord,
-    ) -> list[WorkResult]:
-        claims = self.ctx.stores.claims
-        if not await claims.claim(channel.id, kind.value, period, now, self.ctx.owner):
-            return []
-        try:
-            if isinstance(subject, RoundRecord):
-                result = await self._close_and_reveal(channel, subject, now, publisher)
-            elif kind is WorkKind.POST:
-                result = await self._post(channel, period, now, publisher)
-            else:
-                result = await self._tally(channel, subject, publisher)
-        except Exception as exc:
-            # Never lost silently: the claim says failed and the log has the traceback.
-            log.exception("%s %s for channel %s failed", kind.value, period, channel.id)
-            await claims.finish_claim(
-                channel.id, kind.value, period, "failed", 0, self.ctx.clock.now(), error=repr(exc)
-            )
-            result = WorkResult(channel.id, kind, period, "failed")
-        return [result]
-
-    async def _give_up(
-        self, channel: ChannelRecord, kind: WorkKind, period: str, why: str
-    ) -> WorkResult:
-        log.warning("%s %s for channel %s not done: %s", kind.value, period, channel.id, why)
-        await self.ctx.stores.claims.finish_claim(
-            channel.id, kind.value, period, "skipped", 0, self.ctx.clock.now(), error=why
-        )
-        return WorkResult(channel.id, kind, period, "skipped")
+    def _too_old(self, claim: ClaimRecord, now: dt.datetime) -> bool:
+        return claim.claimed_at is not None and now - claim.claimed_at > GIVE_UP_AFTER
 
     async def _post(
-        self, channel: ChannelRecord, period: str, now: dt.datetime, publisher: Publisher
-    ) -> WorkResult:
-        opened = await open_daily_round(self.ctx, place_of(channel), now)
-        if opened is None:
-            return await self._give_up(
-                channel, WorkKind.POST, period, "no round opened (one exists or no question fits)"
+        self, channel: ChannelRecord, claim: ClaimRecord, now: dt.datetime
+    ) -> Ready | WorkResult:
+        rounds = self.ctx.stores.rounds
+        day = dt.date.fromisoformat(claim.period)
+        # A claim inserted just now has no round yet (only its holder opens one); a resumed
+        # one may, and that round is the one to post.
+        fresh = claim.claimed_at == now and claim.step == "open"
+        rnd = None if fresh else await rounds.round_on(channel.id, day)
+        if claim.step == "open":
+            # Idempotent: a round an earlier attempt opened is the one to post.
+            if rnd is None and _local_day(now, channel) != day:
+                return await end_work(
+                    self.ctx, claim, "skipped", "its day passed before it was opened"
+                )
+            if rnd is None:
+                opened = await open_daily_round(self.ctx, place_of(channel), now)
+                rnd = opened[0] if opened else await rounds.round_on(channel.id, day)
+        if rnd is None:
+            return await end_work(self.ctx, claim, "skipped", "no question fits this channel")
+        if rnd.closed_at is not None or now >= rnd.closes_at:
+            return await end_work(
+                self.ctx, claim, "skipped", "its round closed before it was posted"
             )
-        rnd, card = opened
-        result = await self._publish(channel, WorkKind.POST, period, publisher, card, None)
-        if result.message_ref is not None:
-            await self.ctx.stores.rounds.set_post_ref(rnd.id, result.message_ref)
-        return result
+        round_id = rnd.id
 
-    async def _close_and_reveal(
-        self, channel: ChannelRecord, rnd: RoundRecord, now: dt.datetime, publisher: Publisher
-    ) -> WorkResult:
-        period = rnd.local_date.isoformat()
-        reveal = await close_daily_round(self.ctx, rnd.id, now)
-        if reveal is None:
-            return await self._give_up(channel, WorkKind.CLOSE, period, "round already closed")
-        return await self._publish(channel, WorkKind.CLOSE, period, publisher, reveal, rnd.post_ref)
+        async def keep_ref(ref: str) -> None:
+            await rounds.set_post_ref(round_id, ref)
+
+        question = round_question(self.ctx, rnd)
+        if question is None:
+            return await end_work(self.ctx, claim, "skipped", "its question is gone")
+        card = round_card(self.ctx, rnd, channel.schedule.timezone, question)
+        return Ready(claim, card, None, keep_ref)
+
+    async def _close(
+        self, channel: ChannelRecord, claim: ClaimRecord, now: dt.datetime
+    ) -> Ready | WorkResult:
+        rnd = await self.ctx.stores.rounds.round_on(channel.id, dt.date.fromisoformat(claim.period))
+        if rnd is None:
+            return await end_work(self.ctx, claim, "skipped", "no round on that day")
+        answer = None
+        if claim.step == "close":
+            # Points and streaks, once: a round closed already is left as it is.
+            answer = await close_daily_round(self.ctx, rnd.id, now)
+        answer = answer or await reveal(self.ctx, rnd.id)
+        return Ready(claim, answer, rnd.post_ref)
 
     async def _tally(
-        self, channel: ChannelRecord, work: DueWork, publisher: Publisher
-    ) -> WorkResult:
-        tally = await weekly_tally(self.ctx, channel, work.at)
-        return await self._publish(channel, WorkKind.TALLY, work.period, publisher, tally, None)
+        self, channel: ChannelRecord, claim: ClaimRecord, due: DueWork | None
+    ) -> Ready | WorkResult:
+        at = due.at if due is not None else _week_end(claim.period, channel.schedule.timezone)
+        # Computed again on a retry rather than stored: it compares with the week before and
+        # rewrites this week's snapshot, so the rows come out the same.
+        return Ready(claim, await weekly_tally(self.ctx, channel, at), None)
 
-    async def _publish(
-        self,
-        channel: ChannelRecord,
-        kind: WorkKind,
-        period: str,
-        publisher: Publisher,
-        reply: Reply,
-        thread_ref: str | None,
-    ) -> WorkResult:
-        place = place_of(channel)
-        claims = self.ctx.stores.claims
-        attempts = len(self.retry_delays) + 1
-        error = ""
-        for attempt in range(1, attempts + 1):
-            try:
-                ref = await publisher.publish(place, reply, thread_ref)
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "publishing %s %s to %s failed (attempt %d of %d): %s",
-                    kind.value,
-                    period,
-                    place,
-                    attempt,
-                    attempts,
-                    error,
-                )
-                if attempt < attempts:
-                    await self.sleep(self.retry_delays[attempt - 1])
-                continue
-            await claims.finish_claim(
-                channel.id, kind.value, period, "published", attempt, self.ctx.clock.now(), ref
-            )
-            log.info("published %s %s to %s", kind.value, period, place)
-            return WorkResult(channel.id, kind, period, "published", ref)
-        log.error(
-            "gave up publishing %s %s to %s after %d attempts: %s",
-            kind.value,
-            period,
-            place,
-            attempts,
-            error,
+
+async def due_jobs(
+    ctx: Context, now: dt.datetime
+) -> tuple[dict[int, ChannelRecord], dict[int, list[Job]]]:
+    """Every piece of work due at `now`, per channel: rounds to close first, then the
+    schedule's posts and tallies, then work left unfinished whose lease has expired."""
+    stores = ctx.stores
+    jobs: dict[int, list[Job]] = {}
+    channels: dict[int, ChannelRecord] = {}
+
+    def add(channel: ChannelRecord, job: Job) -> None:
+        channels[channel.id] = channel
+        queue = jobs.setdefault(channel.id, [])
+        if all((j.kind, j.period) != (job.kind, job.period) for j in queue):
+            queue.append(job)
+
+    # A round past its close time is closed whatever its claim says: the close transaction
+    # itself (closed_at still empty) is what makes it happen once.
+    for rnd in await stores.rounds.rounds_due_to_close(now):
+        found = channels.get(rnd.channel_id) or await stores.channels.get_channel_by_id(
+            rnd.channel_id
         )
-        await claims.finish_claim(
-            channel.id, kind.value, period, "failed", attempts, self.ctx.clock.now(), error=error
+        if found is not None:
+            add(found, Job(WorkKind.CLOSE, rnd.local_date.isoformat(), round_due=rnd))
+    for channel in await stores.channels.enabled_channels():
+        for work in due_work(now, channel.schedule):
+            add(channel, Job(work.kind, work.period, due=work))
+    for claim in await stores.claims.resumable(now):
+        found = channels.get(claim.channel_id) or await stores.channels.get_channel_by_id(
+            claim.channel_id
         )
-        return WorkResult(channel.id, kind, period, "failed")
+        if found is not None:
+            add(found, Job(WorkKind(claim.kind), claim.period))
+    return channels, jobs
+
+
+async def end_work(ctx: Context, claim: ClaimRecord, status: str, why: str) -> WorkResult:
+    """Finish the claim without publishing (skipped) or for good (failed), with the reason."""
+    log.warning("%s %s for channel %s: %s", claim.kind, claim.period, claim.channel_id, why)
+    await ctx.stores.claims.update_claim(
+        claim.channel_id,
+        claim.kind,
+        claim.period,
+        ctx.owner,
+        ctx.clock.now(),
+        {"status": status, "step": "done", "error": why, "lease_until": None},
+    )
+    return WorkResult(claim.channel_id, WorkKind(claim.kind), claim.period, status)
+
+
+async def note_error(ctx: Context, channel: ChannelRecord, job: Job, error: str) -> None:
+    """Keep the reason on the claim, so `config show` and `studybot doctor` can say it."""
+    try:
+        await ctx.stores.claims.update_claim(
+            channel.id,
+            job.kind.value,
+            job.period,
+            ctx.owner,
+            ctx.clock.now(),
+            # Let go at once: the next tick retries the step (a lock or an outage may be over).
+            {"error": error[:300], "lease_until": ctx.clock.now()},
+        )
+    except Exception:
+        log.warning("could not record the error on %s %s", job.kind.value, job.period)
+
+
+def _local_day(now: dt.datetime, channel: ChannelRecord) -> dt.date:
+    return now.astimezone(zoneinfo.ZoneInfo(channel.schedule.timezone)).date()
+
+
+def _week_end(period: str, timezone: str) -> dt.datetime:
+    """An instant inside the ISO week `period` (e.g. 2026-W47) in the channel's time zone."""
+    year, week = period.split("-W")
+    day = dt.date.fromisocalendar(int(year), int(week), 7)
+    return dt.datetime.combine(day, dt.time(12), zoneinfo.ZoneInfo(timezone))

@@ -17,10 +17,12 @@ OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_HELLO, OP_HEARTBEAT_ACK = 0, 1, 2, 10
 TIMESTAMP = "2026-11-16T09:00:00+00:00"
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py parses a body as JSON only for exactly `application/json` (no charset).
     return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
@@ -31,6 +33,39 @@ class Request:
     query: dict[str, str]
     body: Any
     headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    """One scripted misbehaviour of a request, as real Discord and networks show them.
+
+    `status` is the answer (0: the connection is cut without one), with `body` and `headers`
+    (e.g. a 429's `Via`, which discord.py needs to treat it as a rate limit rather than a
+    ban); `created` handles the request first (the message exists, then the answer is lost
+    or wrong); `hold` keeps the answer back until the event is set (a hang).
+    """
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    created: bool = False
+    hold: asyncio.Event | None = None
+
+
+def refusal(status: int, code: int, message: str) -> Fault:
+    """A permanent refusal: 403 with 50001 (Missing Access) or 50013 (Missing Permissions),
+    404 with 10003 (Unknown Channel)."""
+    return Fault(status, {"message": message, "code": code})
+
+
+def rate_limited(retry_after: float, via: bool = True) -> Fault:
+    """A 429 as Discord's edge sends it (`Via` set); without `Via`, discord.py takes it for a
+    Cloudflare ban and raises at once."""
+    headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": "user"}
+    if via:
+        headers["Via"] = "1.1 google"
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+    return Fault(429, body, headers)
 
 
 @dataclass
@@ -51,6 +86,13 @@ class FakeDiscord:
     faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     # Requests to cut off without an answer, as a network failure would: (method, path prefix).
     drops: set[tuple[str, str]] = field(default_factory=set)
+    # Misbehaviours served in order, one per matching request: (method, path prefix).
+    script: dict[tuple[str, str], list[Fault]] = field(default_factory=dict)
+    # Every message created in a channel, and the ones created under a nonce with
+    # enforce_nonce: Discord answers a repeat with the message it already made.
+    created: list[dict[str, Any]] = field(default_factory=list)
+    nonces: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    dm_channels: dict[str, str] = field(default_factory=dict)  # dm channel id -> user id
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(900_000_000_000_001_000)
@@ -318,6 +360,9 @@ class FakeDiscord:
             body = json.loads(text) if text else None
         record = Request(request.method, path, dict(request.query), body, dict(request.headers))
         await self._record(record)
+        for (method, prefix), queue in self.script.items():
+            if queue and request.method == method and path.startswith(prefix):
+                return await self._misbehave(request, record, queue.pop(0))
         if any(request.method == m and path.startswith(p) for m, p in self.drops):
             assert request.transport is not None
             request.transport.abort()
@@ -326,6 +371,34 @@ class FakeDiscord:
             if request.method == method and path.startswith(prefix):
                 return _json(error, status=status)
         return self._answer(record)
+
+    async def _misbehave(self, request: web.Request, r: Request, fault: Fault) -> web.Response:
+        if fault.created:
+            self._answer(r)
+        if fault.hold is not None:
+            await fault.hold.wait()
+        if fault.status == 0:
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=499)  # never reaches the client
+        return _json(fault.body, status=fault.status, headers=fault.headers)
+
+    def messages_in(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages that exist in a channel, however many requests asked for them."""
+        return [msg for msg in self.created if msg["channel_id"] == str(channel_id)]
+
+    def _create(self, channel: str, body: dict[str, Any]) -> web.Response:
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            existing = self.nonces.get((channel, str(nonce)))
+            if existing is not None:
+                return _json(existing)
+        message = self.message(int(channel), body)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
+            self.nonces[(channel, str(nonce))] = message
+        self.created.append(message)
+        return _json(message)
 
     def _answer(self, r: Request) -> web.StreamResponse:
         parts = r.path.strip("/").split("/")
@@ -369,7 +442,12 @@ class FakeDiscord:
         if parts[0] == "webhooks" and r.method == "DELETE":
             return web.Response(status=204)
         if r.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return _json(self.message(int(parts[1]), body))
+            return self._create(parts[1], body)
+        if r.method == "POST" and r.path == "/users/@me/channels":
+            dm = str(self.snowflake())
+            self.dm_channels[dm] = str(body["recipient_id"])
+            recipient = self.user(int(body["recipient_id"]), "admin")
+            return _json({"id": dm, "type": 1, "recipients": [recipient]})
         if r.method == "POST" and parts[0] == "channels" and parts[-1] == "threads":
             thread = {
                 "id": parts[3],

@@ -56,6 +56,20 @@ async def test_a_quiet_limiter_does_not_wait() -> None:
     assert clock.calls == []
 
 
+async def test_slots_of_cancelled_waiters_are_handed_back() -> None:
+    # A tick cut at its deadline cancels every channel still waiting for a slot; the next
+    # tick must not queue behind the slots they had reserved.
+    limiter = RateLimiter(0.01)  # a slot every 100 s: the test never waits for one
+    await limiter.acquire()  # the first goes at once
+    waiters = [asyncio.ensure_future(limiter.acquire()) for _ in range(50)]
+    await asyncio.sleep(0)
+    assert limiter._next >= limiter._granted + 50 * limiter.interval  # 50 slots reserved
+    for waiter in waiters:
+        waiter.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    assert limiter._next <= limiter._granted + limiter.interval  # back to the next free slot
+
+
 def test_default_rate_stays_under_discords_global_limit() -> None:
     assert DEFAULT_RATE < GLOBAL_RATE
     with pytest.raises(ValueError):
@@ -81,7 +95,10 @@ async def test_every_request_of_a_fan_out_is_paced(
     before = len(world.env.http_requests)
     refs = [
         await publisher.publish(
-            PlaceRef(Platform.DISCORD, str(world.guild.id), str(channel.id)), Notice("Hello")
+            PlaceRef(Platform.DISCORD, str(world.guild.id), str(channel.id)),
+            Notice("Hello"),
+            None,
+            f"test:{channel.id}",
         )
         for channel in channels
     ]
@@ -95,5 +112,5 @@ async def test_publishing_before_login_fails_the_attempt_for_the_core_to_retry(a
     client = discord.Client(intents=discord.Intents.none())
     publisher = DiscordPublisher(client, login_wait=0)
     with pytest.raises(NotLoggedIn):
-        await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"))
+        await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"), None, "k")
     await client.close()

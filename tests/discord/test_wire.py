@@ -161,7 +161,7 @@ async def posted_question(
     opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
     assert opened is not None
     rnd, card = opened
-    question_ref = await runtime.publisher.publish(place, card)
+    question_ref = await runtime.publisher.publish(place, card, None, "test:post")
     reveal = await daily.close_daily_round(app.ctx, rnd.id, clock.now())
     assert reveal is not None and question_ref is not None
     return question_ref, reveal
@@ -241,7 +241,7 @@ async def test_a_network_failure_opening_the_thread_does_not_repeat_the_reveal(
     # The connection drops while the thread is being opened: no HTTP answer at all.
     fake.drops.add(("POST", f"/channels/{fake.channel_id}/messages/{question_ref}/threads"))
     with caplog.at_level(logging.WARNING, logger="adapters.discord.publisher"):
-        reveal_ref = await runtime.publisher.publish(place, reveal, question_ref)
+        reveal_ref = await runtime.publisher.publish(place, reveal, question_ref, "test:close")
     # The reveal is out, so publish succeeds: raising would make the core post it again.
     posts = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"]
     assert [p.body["embeds"][0]["title"] for p in posts][-1] == m.DISCORD_REVEAL_TITLE
@@ -265,7 +265,7 @@ async def test_publishing_a_reveal_over_the_wire(
         {"message": "Missing Permissions", "code": 50013},
     )
     with caplog.at_level(logging.INFO, logger="adapters.discord.publisher"):
-        reveal_ref = await publisher.publish(place, reveal, question_ref)
+        reveal_ref = await publisher.publish(place, reveal, question_ref, "test:close")
     posts = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"]
     assert [p.body["embeds"][0]["title"] for p in posts][-1] == m.DISCORD_REVEAL_TITLE
     assert str(posts[-1].body["message_reference"]["message_id"]) == question_ref
@@ -315,7 +315,7 @@ async def test_a_reveal_in_a_channel_this_process_does_not_cache(
     other_channel = fake.snowflake()
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(other_channel))
     question_ref, reveal = await posted_question(runtime, app, clock, place)
-    await runtime.publisher.publish(place, reveal, question_ref)
+    await runtime.publisher.publish(place, reveal, question_ref, "test:close")
     thread = next(r for r in fake.requests if r.path.endswith("/threads"))
     assert thread.path == f"/channels/{other_channel}/messages/{question_ref}/threads"
     assert thread.body["name"].startswith("Discuss: ")

@@ -28,11 +28,20 @@ class Call:
 
 @dataclass
 class Failure:
-    """An error answer; status DROP closes the connection unanswered (a network failure)."""
+    """An error answer; status DROP closes the connection unanswered (a network failure).
+
+    `accepted` handles the call first (the message is posted, then the answer is lost or an
+    error); `hold` keeps the answer back until the event is set (a hang past the timeout)."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=lambda: {"ok": False, "error": "ratelimited"})
+    accepted: bool = False
+    hold: asyncio.Event | None = None
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("1", "true")
 
 
 class FakeSlack:
@@ -61,6 +70,8 @@ class FakeSlack:
         self.private: set[str] = set()
         self._changed = asyncio.Condition()
         self._ts = 0
+        # Messages that exist, per channel, oldest first, with their metadata (if any).
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self._server: TestServer | None = None
         self._sockets: set[web.WebSocketResponse] = set()
 
@@ -147,6 +158,10 @@ class FakeSlack:
         queued = self.failures.get(method)
         if queued:
             failure = queued.pop(0)
+            if failure.accepted:
+                self._answer(method, args)
+            if failure.hold is not None:
+                await failure.hold.wait()
             if failure.status == DROP:
                 return _drop(request)
             return web.json_response(failure.body, status=failure.status, headers=failure.headers)
@@ -170,7 +185,23 @@ class FakeSlack:
         if method == "chat.postMessage":
             self._ts += 1
             ts = f"1700000000.{self._ts:06d}"
-            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}
+            message: dict[str, Any] = {"type": "message", "ts": ts, "text": args.get("text")}
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            if isinstance(args.get("metadata"), dict):
+                message["metadata"] = args["metadata"]
+            # A thread reply shows in the channel's history only when broadcast.
+            if not args.get("thread_ts") or args.get("reply_broadcast"):
+                self.messages.setdefault(str(args.get("channel")), []).append(message)
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":
+            channel = str(args.get("channel"))
+            if self._refusal("chat.postEphemeral", channel) is not None:
+                return {"ok": False, "error": "not_in_channel"}
+            found = list(reversed(self.messages.get(channel, [])))[: int(args.get("limit", 100))]
+            if not _truthy(args.get("include_all_metadata")):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return {"ok": True, "messages": found, "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.999999"}
         if method in ("views.open", "views.publish"):

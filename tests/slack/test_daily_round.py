@@ -120,7 +120,7 @@ async def publish_round(
     place = PlaceRef(Platform.SLACK, TEAM, channel)
     opened = await daily.open_daily_round(rig.app.ctx, place, clock.now(), question_id)
     assert opened is not None
-    await rig.publisher.publish(place, opened[1])
+    await rig.publisher.publish(place, opened[1], None, f"test:{question_id}")
     return rig.fake.of("chat.postMessage")[-1]
 
 

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.client import make_client
 from adapters.slack.publisher import SlackPublisher
 from bot.identity import PlaceRef, Platform
+from bot.ports import PublishRefused
 from bot.replies import Notice, OptionShare, RoundReveal, Visibility
 from tests.slack.conftest import slack_settings
 from tests.slack.fake_slack import Failure, FakeSlack
@@ -35,7 +36,9 @@ def publisher(fake: FakeSlack, sleeps: list[float]) -> SlackPublisher:
 
 
 async def test_posts_to_the_channel_and_returns_the_ts(fake: FakeSlack) -> None:
-    ref = await publisher(fake, []).publish(PLACE, Notice("Hi & bye", visibility=Visibility.PUBLIC))
+    ref = await publisher(fake, []).publish(
+        PLACE, Notice("Hi & bye", visibility=Visibility.PUBLIC), None, "k1"
+    )
     [call] = fake.of("chat.postMessage")
     assert ref == "1700000000.000001"
     assert call.args["channel"] == "C42"
@@ -45,7 +48,7 @@ async def test_posts_to_the_channel_and_returns_the_ts(fake: FakeSlack) -> None:
 
 
 async def test_the_reveal_goes_in_the_thread_and_is_broadcast(fake: FakeSlack) -> None:
-    ref = await publisher(fake, []).publish(PLACE, REVEAL, thread_ref="1699999999.000100")
+    ref = await publisher(fake, []).publish(PLACE, REVEAL, "1699999999.000100", "k1")
     [call] = fake.of("chat.postMessage")
     assert ref == "1700000000.000001"
     assert call.args["thread_ts"] == "1699999999.000100"
@@ -57,25 +60,43 @@ async def test_the_reveal_goes_in_the_thread_and_is_broadcast(fake: FakeSlack) -
 async def test_a_rate_limited_post_waits_for_retry_after_and_succeeds(fake: FakeSlack) -> None:
     fake.failures["chat.postMessage"] = [Failure(429, {"Retry-After": "1"})]
     sleeps: list[float] = []
-    ref = await publisher(fake, sleeps).publish(PLACE, REVEAL)
+    ref = await publisher(fake, sleeps).publish(PLACE, REVEAL, None, "k1")
     assert ref == "1700000000.000001"
     assert len(fake.of("chat.postMessage")) == 2
     [waited] = sleeps
     assert 1 <= waited < 2  # Retry-After plus at most a second of jitter
 
 
-async def test_other_errors_reach_the_service(fake: FakeSlack) -> None:
-    # The scheduler retries and records a failed claim; the publisher must not swallow it.
+@pytest.mark.parametrize(
+    ("error", "problem"),
+    [
+        ("not_in_channel", "not_in_channel"),
+        ("channel_not_found", "channel_not_found"),
+        ("is_archived", "archived"),
+    ],
+)
+async def test_permanent_refusals_reach_the_core_as_final(
+    fake: FakeSlack, error: str, problem: str
+) -> None:
+    fake.failures["chat.postMessage"] = [Failure(200, body={"ok": False, "error": error})]
+    with pytest.raises(PublishRefused) as refused:
+        await publisher(fake, []).publish(PLACE, REVEAL, None, "k1")
+    assert refused.value.problem == problem
+    assert len(fake.of("chat.postMessage")) == 1  # tried once
+
+
+async def test_other_errors_reach_the_core(fake: FakeSlack) -> None:
+    # The core checks the channel's history and retries; the publisher must not swallow it.
     fake.failures["chat.postMessage"] = [
-        Failure(200, body={"ok": False, "error": "not_in_channel"})
+        Failure(200, body={"ok": False, "error": "internal_error"})
     ]
-    with pytest.raises(SlackApiError, match="not_in_channel"):
-        await publisher(fake, []).publish(PLACE, REVEAL)
+    with pytest.raises(SlackApiError, match="internal_error"):
+        await publisher(fake, []).publish(PLACE, REVEAL, None, "k1")
 
 
 async def test_a_persistent_rate_limit_gives_up(fake: FakeSlack) -> None:
     fake.failures["chat.postMessage"] = [Failure(429, {"Retry-After": "1"})] * 3
     sleeps: list[float] = []
     with pytest.raises(SlackApiError):
-        await publisher(fake, sleeps).publish(PLACE, REVEAL)
+        await publisher(fake, sleeps).publish(PLACE, REVEAL, None, "k1")
     assert len(sleeps) == 2 and len(fake.of("chat.postMessage")) == 3

@@ -34,7 +34,7 @@ async def post_round(rig: SlackRig, clock: ManualClock, workspace: str, question
     place = PlaceRef(Platform.SLACK, workspace, CHANNEL)
     opened = await daily.open_daily_round(rig.app.ctx, place, clock.now(), question)
     assert opened is not None
-    await rig.publisher.publish(place, opened[1])
+    await rig.publisher.publish(place, opened[1], None, f"test:{question}")
     return rig.fake.of("chat.postMessage")[-1]
 
 

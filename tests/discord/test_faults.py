@@ -1,0 +1,136 @@
+"""Scheduled posts over the wire when Discord misbehaves: one message each, refusals final."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import pytest
+
+from adapters.runtime import Runtime
+from bot import messages as m
+from bot.bootstrap import App, ManualClock
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.usecases.scheduling import WorkResult
+from tests.conftest import START
+from tests.discord.fake_discord import FakeDiscord, Fault, rate_limited, refusal
+from tests.discord.test_wire import fake, runtime  # noqa: F401  (fixtures)
+from tests.helpers import errors, say
+
+ADMIN_ID = "900000000000000777"
+NINE = START.replace(hour=9)
+FIVE = START.replace(hour=17)
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+async def enabled(app: App, fake: FakeDiscord) -> None:  # noqa: F811
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    admin = Origin(UserRef(Platform.DISCORD, ADMIN_ID), place, "Ada", True)
+    assert errors(await say(app, admin, "config channel")) == []
+    app.work.sleep = _no_sleep
+
+
+async def tick(app: App, clock: ManualClock, rt: Runtime, when: dt.datetime) -> list[WorkResult]:
+    clock.set(when)
+    return await app.work.run_due(when, {Platform.DISCORD: rt.publisher})
+
+
+def posts(fake: FakeDiscord) -> list[str]:  # noqa: F811
+    """Every POST of a message to the channel, however it was answered."""
+    return [
+        r.path
+        for r in fake.requests
+        if r.method == "POST" and r.path == f"/channels/{fake.channel_id}/messages"
+    ]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(0, created=True),  # created, then the connection drops
+        Fault(500, {"message": "500: Internal Server Error", "code": 0}, created=True),
+        rate_limited(0.01),  # a real rate limit: discord.py waits and repeats
+        rate_limited(0.01, via=False),  # taken for a ban: raised, and the core retries
+    ],
+    ids=["accepted-then-dropped", "accepted-then-500", "429", "429-without-via"],
+)
+async def test_an_ambiguous_failure_still_gives_one_message_and_a_threaded_reveal(
+    app: App,
+    clock: ManualClock,
+    fake: FakeDiscord,  # noqa: F811
+    runtime: Runtime,  # noqa: F811
+    fault: Fault,
+) -> None:
+    await enabled(app, fake)
+    fake.script[("POST", f"/channels/{fake.channel_id}/messages")] = [fault]
+    [post] = await tick(app, clock, runtime, NINE)
+    assert post.status == "published"
+    [question] = fake.messages_in(fake.channel_id)
+    assert post.message_ref == question["id"]
+    assert len(posts(fake)) == 2  # the repeat carried the same nonce, with enforce_nonce
+    first, again = [r.body for r in fake.requests if r.path.endswith("/messages")][:2]
+    assert first["nonce"] == again["nonce"] and first["enforce_nonce"] is True
+
+    [reveal] = await tick(app, clock, runtime, FIVE)
+    assert reveal.status == "published"
+    [_, answer] = fake.messages_in(fake.channel_id)
+    last = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"][-1]
+    assert str(last.body["message_reference"]["message_id"]) == question["id"]
+    assert answer["embeds"][0]["title"] == m.DISCORD_REVEAL_TITLE
+
+
+async def test_an_answer_after_the_request_timeout_gives_one_message(
+    app: App,
+    clock: ManualClock,
+    fake: FakeDiscord,  # noqa: F811
+    runtime: Runtime,  # noqa: F811
+) -> None:
+    await enabled(app, fake)
+    runtime.publisher.request_timeout = 0.2  # type: ignore[attr-defined]
+    held = asyncio.Event()
+    fake.script[("POST", f"/channels/{fake.channel_id}/messages")] = [
+        Fault(200, created=True, hold=held)
+    ]
+    try:
+        [post] = await tick(app, clock, runtime, NINE)
+    finally:
+        held.set()
+    assert post.status == "published"
+    [question] = fake.messages_in(fake.channel_id)
+    assert post.message_ref == question["id"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "problem"),
+    [(403, 50001, "no_access"), (403, 50013, "no_permission"), (404, 10003, "unknown_channel")],
+)
+async def test_a_permanent_refusal_is_tried_once_and_the_admin_is_told(
+    app: App,
+    clock: ManualClock,
+    fake: FakeDiscord,  # noqa: F811
+    runtime: Runtime,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    code: int,
+    problem: str,
+) -> None:
+    await enabled(app, fake)
+    fake.script[("POST", f"/channels/{fake.channel_id}/messages")] = [
+        refusal(status, code, "refused")
+    ]
+    caplog.set_level(logging.ERROR, logger="bot.usecases")
+    [post] = await tick(app, clock, runtime, NINE)
+    assert post.status == "failed" and len(posts(fake)) == 1
+    fix = m.publish_fix(problem, str(fake.channel_id))
+    assert any(fix in r.getMessage() for r in caplog.records)
+    [dm] = [r for r in fake.requests if r.path == "/users/@me/channels"]
+    assert str(dm.body["recipient_id"]) == ADMIN_ID
+    [channel] = fake.dm_channels
+    [alert] = fake.messages_in(int(channel))
+    assert fix in alert["embeds"][0]["description"]
+    assert await tick(app, clock, runtime, NINE + dt.timedelta(minutes=1)) == []
+    assert len(posts(fake)) == 1
