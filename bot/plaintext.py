@@ -49,29 +49,27 @@ def _(reply: Notice) -> str:
 @render.register
 def _(reply: QuestionCard) -> str:
     if reply.quiz_id is not None:
-        head = f"Question {reply.position}/{reply.total}"
+        head = m.QUIZ_HEAD.format(position=reply.position, total=reply.total)
     else:
-        head = "Daily question"
+        head = m.DAILY_HEAD
     lines = [f"{head} · {reply.topic} · {reply.difficulty.value}", reply.prompt]
     lines += [f"  {o.label}) {o.text}" for o in reply.options if reply.type is QuestionType.MCQ]
     if reply.type is QuestionType.TRUE_FALSE:
         lines.append("  True or false?")
     hint = answer_hint(reply)
     if reply.closes_at:
-        hint += f" Closes at {reply.closes_at}."
+        hint += " " + m.CLOSES_AT.format(closes=reply.closes_at)
     lines.append(hint)
     return "\n".join(lines)
 
 
 @render.register
 def _(reply: AnswerFeedback) -> str:
-    verdict = (
-        f"✓ Correct! +{reply.points} points"
-        if reply.correct
-        else f"✗ Not quite. Answer: {reply.answer}"
-    )
-    if reply.correct and reply.points == 0:
-        verdict = "✓ Correct! (no points)"
+    if reply.correct:
+        earned = m.POINTS_EARNED.format(points=reply.points) if reply.points else m.NO_POINTS
+        verdict = f"✓ {m.CORRECT} {earned}"
+    else:
+        verdict = f"✗ {m.WRONG}. {m.THE_ANSWER}: {reply.answer}"
     lines = [verdict]
     if reply.note:
         lines.append(reply.note)
@@ -81,29 +79,29 @@ def _(reply: AnswerFeedback) -> str:
 
 @render.register
 def _(reply: Flashcard) -> str:
-    lines = ["Model answer:", reply.model_answer, "Key points:"]
+    lines = [f"{m.MODEL_ANSWER}:", reply.model_answer, f"{m.KEY_POINTS}:"]
     lines += [f"  - {p}" for p in reply.key_points]
     return "\n".join(lines)
 
 
 @render.register
 def _(reply: QuizSummary) -> str:
-    head = "Quiz stopped." if reply.stopped else "Quiz complete!"
-    text = f"{head} {reply.correct}/{reply.answered} correct, {reply.points} points."
+    head = m.QUIZ_STOPPED if reply.stopped else m.QUIZ_DONE
+    score = m.QUIZ_SCORE.format(correct=reply.correct, answered=reply.answered, points=reply.points)
+    text = f"{head} {score}"
     if reply.rated:
-        text += (
-            " Self-rated: " + ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items())) + "."
-        )
+        ratings = ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items()))
+        text += " " + m.SELF_RATED.format(ratings=ratings)
     return text
 
 
 @render.register
 def _(reply: RoundReveal) -> str:
     lines = [
-        "Reveal: " + reply.prompt,
-        f"Answer: {reply.answer}",
+        f"{m.REVEAL}: {reply.prompt}",
+        f"{m.THE_ANSWER}: {reply.answer}",
         reply.explanation,
-        f"{reply.answered} answered, {reply.correct_count} correct.",
+        m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count),
     ]
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0
@@ -111,15 +109,15 @@ def _(reply: RoundReveal) -> str:
         label = f"{share.label}) " if share.label else ""
         lines.append(f"  {label}{share.text}: {share.count} ({pct:.0f}%){mark}")
     if reply.winners:
-        lines.append("Right: " + ", ".join(reply.winners))
+        lines.append(f"{m.REVEAL_RIGHT}: " + ", ".join(reply.winners))
     if reply.first_correct:
-        lines.append(f"First correct: {reply.first_correct}")
+        lines.append(f"{m.REVEAL_FIRST}: {reply.first_correct}")
     return "\n".join(lines)
 
 
 @render.register
 def _(reply: LeaderboardView) -> str:
-    lines = [f"Leaderboard · {reply.scope} · {reply.period_label}"]
+    lines = [m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)]
     for row in reply.rows:
         mark = " ←" if row.highlight else ""
         detail = f" ({row.detail})" if row.detail else ""
@@ -132,9 +130,9 @@ def _(reply: LeaderboardView) -> str:
 @render.register
 def _(reply: StatsView) -> str:
     accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
-    rank = f"#{reply.rank}" if reply.rank else "unranked"
+    rank = f"#{reply.rank}" if reply.rank else m.UNRANKED
     lines = [
-        f"Stats for {reply.name}: {reply.points} points ({rank})",
+        m.STATS_TITLE.format(name=reply.name) + f": {reply.points} points ({rank})",
         f"  accuracy {accuracy} ({reply.correct}/{reply.answered})",
         f"  streak {reply.current_streak} (best {reply.best_streak})",
         f"  team {reply.team or '-'}",
@@ -148,7 +146,7 @@ def _(reply: StatsView) -> str:
 def _(reply: HelpView) -> str:
     lines = [reply.title]
     for line in reply.lines:
-        admin = " (admin)" if line.admin else ""
+        admin = f" {m.ADMIN_MARK}" if line.admin else ""
         lines.append(f"  {line.usage} — {line.summary}{admin}")
     if reply.footer:
         lines.append(reply.footer)
