@@ -1,38 +1,41 @@
 """Every user-facing sentence of the core, in one place so it can be translated."""
 
+# Commands are named as command references, ⟦quiz stop⟧, in the console's grammar: each
+# adapter spells them its own way (bot/commandref.py), so no platform sees another's syntax.
+
 from __future__ import annotations
 
 # Parsing
-USAGE = "Usage: {usage}"
-NO_ARGUMENTS = "`{name}` takes no arguments."
+USAGE = "Usage: ⟦{usage}⟧"
+NO_ARGUMENTS = "⟦{name}⟧ takes no arguments."
 GIVEN_TWICE = "The {what} was given twice."
 QUIZ_COUNT = "A quiz has 1 to {max} questions."
-QUIZ_STOP_ALONE = "To end your quiz, send `quiz stop` on its own."
+QUIZ_STOP_ALONE = "To end your quiz, send ⟦quiz stop⟧ on its own."
 ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
 ANSWER_EMPTY = "Say what your answer is."
 BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
-TEAM_NAME_MISSING = "Name the team: `team {sub} NAME`."
+TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."
 TEAM_NAME_RULE = (
     "Team names are 1 to {max} characters: letters, digits, spaces, '.', ''' and '-', "
     "starting with a letter or digit."
 )
-SUB_MISSING = "`{name}` needs a subcommand."
-SUB_UNKNOWN = "`{name} {sub}` is not a subcommand."
-CONFIG_VALUE_MISSING = "`config {sub}` needs a value."
+SUB_MISSING = "⟦{name}⟧ needs a subcommand."
+SUB_UNKNOWN = "⟦{name} {sub}⟧ is not a subcommand."
+CONFIG_VALUE_MISSING = "⟦config {sub}⟧ needs a value."
 CONFIG_LEVEL = "'{level}' is not a difficulty; use easy, medium, hard or mixed."
-CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example `config weekly fri 17:00`."
-FORGET_CONFIRM_WORD = "To delete your data, send exactly `forgetme confirm`."
+CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example ⟦config weekly fri 17:00⟧."
+FORGET_CONFIRM_WORD = "To delete your data, send exactly ⟦forgetme confirm⟧."
 
 
 def unknown_command(word: str, closest: str | None) -> str:
-    hint = f" Did you mean `{closest}`?" if closest else ""
-    return f"Unknown command '{word}'.{hint} Send `help` for the list."
+    hint = f" Did you mean ⟦{closest}⟧?" if closest else ""
+    return f"Unknown command '{word}'.{hint} Send ⟦help⟧ for the list."
 
 
 # Topics and quizzes
 def unknown_topic(word: str, suggestions: list[str]) -> str:
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-    return f"Unknown topic '{word}'.{hint} Send `topics` for the list."
+    return f"Unknown topic '{word}'.{hint} Send ⟦topics⟧ for the list."
 
 
 def ambiguous_topic(word: str, matches: list[str]) -> str:
@@ -42,16 +45,25 @@ def ambiguous_topic(word: str, matches: list[str]) -> str:
 NO_QUESTIONS = "No questions match {what}. Try another topic or difficulty."
 QUIZ_ALREADY = (
     "You already have a quiz running (question {position} of {total}). "
-    "Answer it, or send `quiz stop` first."
+    "Answer it, or send ⟦quiz stop⟧ first."
 )
-QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
+QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
 QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."
 QUIZ_SHORT = "Only {n} question(s) match, so this quiz has {n} instead of {asked}."
 QUIZ_POOL_RESET = "You have seen every question in this selection, so they start over."
-OPEN_RATE = "Rate yourself: `answer got it`, `answer partly` or `answer missed`."
+OPEN_RATE = "Rate yourself: ⟦answer got it⟧, ⟦answer partly⟧ or ⟦answer missed⟧."
+# How to answer a card where there are no buttons (the console, and texts that stand in for
+# a card), by question type.
+TEXT_HINTS = {
+    "mcq": "Answer with ⟦answer LETTER⟧.",
+    "true_false": "Answer with ⟦answer true⟧ or ⟦answer false⟧.",
+    "short": "Answer with ⟦answer WORDS⟧ (a short term).",
+    "numeric": "Answer with ⟦answer NUMBER⟧ (0.05, 5%, 1/20 all work).",
+    "open": "Think it over, then send ⟦answer ...⟧ to see the model answer.",
+}
 OPEN_BAD_RATING = "For this question, rate yourself: `got it`, `partly` or `missed`."
 
 # Answer shapes the checker could not read
@@ -74,9 +86,9 @@ DUPLICATE_DELIVERY = "Already handled."
 
 # Teams
 NOT_ADMIN = "Only an admin can {what}."
-TEAM_CREATED = "Team {name} is created. Join it with `team join {name}`."
+TEAM_CREATED = "Team {name} is created. Join it with ⟦team join {name}⟧."
 TEAM_TAKEN = "A team called {name} already exists here."
-TEAM_UNKNOWN = "There is no team called {name}.{hint} Send `team list` to see them."
+TEAM_UNKNOWN = "There is no team called {name}.{hint} Send ⟦team list⟧ to see them."
 TEAM_DELETED = (
     "Team {name} is deleted; its members are free to join another. Past points stay on the boards."
 )
@@ -85,17 +97,17 @@ TEAM_SWITCHED = "You left {old} and joined {name}. Points you earned for {old} s
 TEAM_ALREADY = "You are already in {name}."
 TEAM_LEFT = "You left {name}."
 TEAM_NONE = "You are not in a team."
-TEAMS_EMPTY = "No teams yet. An admin can create one with `team create NAME`."
+TEAMS_EMPTY = "No teams yet. An admin can create one with ⟦team create NAME⟧."
 
 # Config
 CONFIG_NOT_ENABLED = (
-    "This channel has no daily question yet. An admin can enable it with `config channel`."
+    "This channel has no daily question yet. An admin can enable it with ⟦config channel⟧."
 )
 CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settings below."
 CONFIG_UPDATED = "Updated: {what}."
-CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it."
+CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again."
-UNKNOWN_TOPICS = "Unknown topic(s): {topics}. Send `topics` for the list."
+UNKNOWN_TOPICS = "Unknown topic(s): {topics}. Send ⟦topics⟧ for the list."
 
 # Scheduled posts
 TALLY_TITLE = "Weekly tally · {label}"
@@ -135,11 +147,11 @@ TIME_STOPPED = (
 TIME_NEXT_DONE = "It is {now} now; {count} scheduled message(s) posted."
 TIME_NOTHING_DUE = (
     "Nothing is scheduled within {days} days. An admin starts the daily question here with "
-    "`config channel`."
+    "⟦config channel⟧."
 )
 TIME_HELD = (
     "You have not answered the daily question in #{channel} yet (closes at {closes}); "
-    "`daily` shows it again. Answer it first, or send `{again}` again to let it close."
+    "⟦daily⟧ shows it again. Answer it first, or send `{again}` again to let it close."
 )
 CONSOLE_HELP = (
     "Console only: `/as NAME [admin]` switches user, `/time next` jumps to the next scheduled "
@@ -160,7 +172,7 @@ BOARD_EMPTY = (
 # Forget me
 FORGET_ASK = (
     "This deletes your answers, stats, points and team membership in this workspace, "
-    "and cannot be undone. Send `forgetme confirm` to go ahead."
+    "and cannot be undone. Send ⟦forgetme confirm⟧ to go ahead."
 )
 FORGET_DONE = "Done: your answers, stats and memberships in this workspace are deleted."
 FORGET_BUSY_QUIZ = "Done. Your running quiz was ended too."
@@ -225,7 +237,10 @@ DISCORD_TOPIC_STOP = "stop: end my running quiz"
 # Generic
 INTERNAL_ERROR = "Something went wrong on our side; nothing was recorded. Please try again."
 HELP_TITLE = "StudyBot commands"
-HELP_FOOTER = "Send `help COMMAND` for details. Commands marked (admin) need admin rights."
+TOPICS_TITLE = "Topics"
+TOPICS_ROW = "{title}: {questions} questions ({auto} auto-graded)"
+TOPICS_FOOTER = "{n} questions in all. Start with ⟦quiz TOPIC⟧."
+HELP_FOOTER = "Send ⟦help COMMAND⟧ for details. Commands marked (admin) need admin rights."
 
 # Slack
 SLACK_CLOSES = "closes {closes}"
@@ -269,7 +284,7 @@ REPORT_DONE = "Thanks: reported {qid} ({prompt}). The deck maintainers read ever
 REPORT_UPDATED = "Updated your report on {qid} ({prompt})."
 REPORT_NOTHING = (
     "There is no question to report yet: answer one first, or name it with "
-    "`report QUESTION-ID what is wrong`."
+    "⟦report QUESTION-ID what is wrong⟧."
 )
 REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
 REPORT_TOO_LONG = "Keep the reason under {limit} characters."

@@ -11,7 +11,9 @@ from typing import Any
 import discord
 
 from adapters.discord.components import card_view, rating_view
+from adapters.discord.syntax import slash
 from bot import messages as m
+from bot.commandref import render_refs
 from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
@@ -205,8 +207,9 @@ def _build(reply: Reply) -> tuple[EmbedBuilder, discord.ui.View | None]:
 
 @_build.register
 def _(reply: Notice) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    # Core sentences quote what a user typed ('foo_bar') and mark commands as `code`.
-    text = as_written(reply.text)
+    # Core sentences quote what a user typed ('foo_bar') and name commands as references,
+    # which become slash commands in `code` that as_written() keeps as they are.
+    text = as_written(render_refs(reply.text, slash))
     return EmbedBuilder("", text, COLOURS[reply.tone]), None
 
 
@@ -242,7 +245,7 @@ def _(reply: AnswerFeedback) -> tuple[EmbedBuilder, discord.ui.View | None]:
     )
     builder.add(m.YOUR_ANSWER, as_written(reply.given), inline=True)
     builder.add(m.THE_ANSWER, as_written(reply.answer), inline=True)
-    builder.footer = reply.note
+    builder.footer = render_refs(reply.note, slash)
     return builder, None
 
 
@@ -329,17 +332,20 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
 @_build.register
 def _(reply: HelpView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     lines = [
-        f"`/{line.usage}` — {line.summary}{' ' + m.ADMIN_MARK if line.admin else ''}"
+        f"`{slash(line.usage)}` — {render_refs(line.summary, slash)}"
+        + (f" {m.ADMIN_MARK}" if line.admin else "")
         for line in reply.lines
     ]
-    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+    footer = render_refs(reply.footer, slash)
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=footer), None
 
 
 @_build.register
 def _(reply: TableView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     # Rows hold team names and members as typed, so every cell is escaped.
     lines = [f"**{as_written(key)}**: {as_written(value)}" for key, value in reply.rows]
-    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+    footer = render_refs(reply.footer, slash)
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=footer), None
 
 
 @_build.register

@@ -35,6 +35,7 @@ from adapters.slack.translate import (
     target_of,
 )
 from bot import messages as m
+from bot.commandref import render_refs
 from bot.plaintext import render as plain
 from bot.questions import QuestionType
 from bot.replies import (
@@ -140,6 +141,16 @@ class Message:
     public: bool
 
 
+def study(line: str) -> str:
+    """A command of the core's text grammar as Slack users type it: after `/study`."""
+    return f"/study {line}"
+
+
+def refs(text: str) -> str:
+    """Core text with its command references spelled for Slack (`/study quiz stop`)."""
+    return render_refs(text, study)
+
+
 # -- building blocks ----------------------------------------------------------------------
 
 
@@ -232,7 +243,7 @@ def blocks_for(reply: Reply) -> list[Block]:
 @blocks_for.register
 def _(reply: Notice) -> list[Block]:
     prefix = {Tone.ERROR: ":warning: ", Tone.SUCCESS: ":white_check_mark: ", Tone.INFO: ""}
-    return sections([prefix[reply.tone] + as_written(reply.text)])
+    return sections([prefix[reply.tone] + as_written(refs(reply.text))])
 
 
 @blocks_for.register
@@ -288,7 +299,10 @@ def _(reply: AnswerFeedback) -> list[Block]:
         verdict = f":white_check_mark: *{m.CORRECT}* {earned}"
     else:
         verdict = f":x: *{m.WRONG}.* {m.THE_ANSWER}: {as_written(reply.answer)}"
-    return [*sections([verdict, as_written(reply.explanation)]), *context(as_written(reply.note))]
+    return [
+        *sections([verdict, as_written(reply.explanation)]),
+        *context(as_written(refs(reply.note))),
+    ]
 
 
 @blocks_for.register
@@ -378,21 +392,21 @@ def _(reply: StatsView) -> list[Block]:
 @blocks_for.register
 def _(reply: HelpView) -> list[Block]:
     lines = [
-        f"`/study {escape(line.usage)}` {escape(line.summary)}"
+        f"`{escape(study(line.usage))}` {escape(refs(line.summary))}"
         + (f" {m.ADMIN_MARK}" if line.admin else "")
         for line in reply.lines
     ]
     return [
         header(reply.title),
         *sections(lines),
-        *context(as_written(reply.footer), m.SLACK_HELP_FOOTER),
+        *context(as_written(refs(reply.footer)), m.SLACK_HELP_FOOTER),
     ]
 
 
 @blocks_for.register
 def _(reply: TableView) -> list[Block]:
     lines = [f"*{as_written(k)}*: {as_written(v)}" for k, v in reply.rows]
-    return [header(reply.title), *sections(lines), *context(as_written(reply.footer))]
+    return [header(reply.title), *sections(lines), *context(as_written(refs(reply.footer)))]
 
 
 @blocks_for.register
@@ -423,7 +437,7 @@ def _(reply: WeeklyTally) -> list[Block]:
 
 
 def fallback(replies: Sequence[Reply]) -> str:
-    return clip(escape("\n\n".join(plain(r) for r in replies)), FALLBACK_TEXT) or " "
+    return clip(escape("\n\n".join(plain(r, study) for r in replies)), FALLBACK_TEXT) or " "
 
 
 def messages(replies: Sequence[Reply]) -> list[Message]:
@@ -482,4 +496,4 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
 
 def field_error(text: str) -> str:
     """A refusal shown under the modal's input (plain text there, so no escaping)."""
-    return clip(text, ERROR_TEXT)
+    return clip(refs(text), ERROR_TEXT)
