@@ -273,7 +273,9 @@ def doctor(db_url: str | None, content: str | None, days: int | None = None) -> 
         finally:
             await app.close()
 
-    lines = asyncio.run(report())
+    from bot.commandref import render_refs
+
+    lines = [render_refs(line) for line in asyncio.run(report())]
     print("\n".join(lines) if lines else m.DOCTOR_CLEAN.format(days=days or REPORT_DAYS))
     return 1 if lines else 0
 

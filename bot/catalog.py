@@ -44,6 +44,9 @@ class Entry:
     examples: tuple[str, ...] = field(default=())
     # The module under bot/usecases/ that holds this command's handlers: one hop from here.
     usecase: str = ""
+    # The subcommand a line without one means (`report the key is B` is `report question`),
+    # for platforms whose commands always name it.
+    default_sub: str = ""
 
 
 CATALOG: tuple[Entry, ...] = (
@@ -57,7 +60,7 @@ CATALOG: tuple[Entry, ...] = (
     Entry("topics", "List the topics with their question counts.", "topics", usecase="help"),
     Entry(
         "quiz",
-        "Start a private quiz; `quiz stop` ends it.",
+        "Start a private quiz; ⟦quiz stop⟧ ends it.",
         "quiz [topic] [easy|medium|hard] [count 1-20] | quiz stop",
         args=(
             Arg("topic", "a topic, or all", kind="topic"),
@@ -219,6 +222,7 @@ CATALOG: tuple[Entry, ...] = (
         ),
         examples=("report the key should be B", "report list"),
         usecase="reports",
+        default_sub="question",
     ),
     Entry(
         "forgetme",

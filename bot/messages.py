@@ -1,5 +1,8 @@
 """Every user-facing sentence of the core, in one place so it can be translated."""
 
+# Commands are named as command references, ⟦quiz stop⟧, in the console's grammar: each
+# adapter spells them its own way (bot/commandref.py), so no platform sees another's syntax.
+
 from __future__ import annotations
 
 # How much of a user's own text a reply echoes back: enough to recognise, never a wall.
@@ -14,27 +17,27 @@ def clip(text: str, limit: int = ECHO_MAX) -> str:
 
 
 # Parsing
-USAGE = "Usage: {usage}"
-NO_ARGUMENTS = "`{name}` takes no arguments."
+USAGE = "Usage: ⟦{usage}⟧"
+NO_ARGUMENTS = "⟦{name}⟧ takes no arguments."
 GIVEN_TWICE = "The {what} was given twice."
 QUIZ_COUNT = "A quiz has 1 to {max} questions."
-QUIZ_STOP_ALONE = "To end your quiz, send `quiz stop` on its own."
+QUIZ_STOP_ALONE = "To end your quiz, send ⟦quiz stop⟧ on its own."
 ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
 ANSWER_EMPTY = "Say what your answer is."
 BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
 BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
-TEAM_NAME_MISSING = "Name the team: `team {sub} NAME`."
+TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."
 TEAM_NAME_RULE = (
     "Team names are 1 to {max} characters of letters, digits, spaces, dots (.), "
     "apostrophes (') and hyphens (-), starting with a letter or digit."
 )
-SUB_MISSING = "`{name}` needs a subcommand."
-SUB_UNKNOWN = "`{name} {sub}` is not a subcommand."
-CONFIG_VALUE_MISSING = "`config {sub}` needs a value."
+SUB_MISSING = "⟦{name}⟧ needs a subcommand."
+SUB_UNKNOWN = "⟦{name} {sub}⟧ is not a subcommand."
+CONFIG_VALUE_MISSING = "⟦config {sub}⟧ needs a value."
 CONFIG_LEVEL = "'{level}' is not a difficulty; use easy, medium, hard or mixed."
-CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example `config weekly fri 17:00`."
-FORGET_CONFIRM_WORD = "To delete your data, send exactly `forgetme confirm`."
+CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example ⟦config weekly fri 17:00⟧."
+FORGET_CONFIRM_WORD = "To delete your data, send exactly ⟦forgetme confirm⟧."
 
 
 def did_you_mean(options: list[str]) -> str:
@@ -42,14 +45,14 @@ def did_you_mean(options: list[str]) -> str:
 
 
 def unknown_command(word: str, closest: str | None) -> str:
-    hint = f" Did you mean `{closest}`?" if closest else ""
-    return f"Unknown command '{clip(word)}'.{hint} Send `help` for the list."
+    hint = f" Did you mean ⟦{closest}⟧?" if closest else ""
+    return f"Unknown command '{clip(word)}'.{hint} Send ⟦help⟧ for the list."
 
 
 # Topics and quizzes
 def unknown_topic(word: str, suggestions: list[str]) -> str:
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-    return f"Unknown topic '{clip(word)}'.{hint} Send `topics` for the list."
+    return f"Unknown topic '{clip(word)}'.{hint} Send ⟦topics⟧ for the list."
 
 
 def ambiguous_topic(word: str, matches: list[str]) -> str:
@@ -59,9 +62,9 @@ def ambiguous_topic(word: str, matches: list[str]) -> str:
 NO_QUESTIONS = "No questions match {what}. Try another topic or difficulty."
 QUIZ_ALREADY = (
     "You already have a quiz running (question {position} of {total}). "
-    "Answer it, or send `quiz stop` first."
+    "Answer it, or send ⟦quiz stop⟧ first."
 )
-QUIZ_NONE = "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
+QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."
@@ -72,7 +75,16 @@ QUIZ_CAP_TRIMMED = (
 QUIZ_REPEAT = "You answered this one correctly before, so it earns no points again."
 QUIZ_SHORT = "Only {n} question(s) match, so this quiz has {n} instead of {asked}."
 QUIZ_POOL_RESET = "You have seen every question in this selection, so they start over."
-OPEN_RATE = "Rate yourself: `answer got it`, `answer partly` or `answer missed`."
+OPEN_RATE = "Rate yourself: ⟦answer got it⟧, ⟦answer partly⟧ or ⟦answer missed⟧."
+# How to answer a card where there are no buttons (the console, and texts that stand in for
+# a card), by question type.
+TEXT_HINTS = {
+    "mcq": "Answer with ⟦answer LETTER⟧.",
+    "true_false": "Answer with ⟦answer true⟧ or ⟦answer false⟧.",
+    "short": "Answer with ⟦answer WORDS⟧ (a short term).",
+    "numeric": "Answer with ⟦answer NUMBER⟧ (0.05, 5%, 1/20 all work).",
+    "open": "Think it over, then send ⟦answer ...⟧ to see the model answer.",
+}
 OPEN_BAD_RATING = "For this question, rate yourself: `got it`, `partly` or `missed`."
 OPEN_NOTED = "Noted: {rating}."
 # A self-rating as the user types it (stored as got / partly / missed).
@@ -99,15 +111,15 @@ DAILY_CLOSED = "That daily question has closed; its answer was revealed in the c
 NOTHING_TO_ANSWER = "You have no quiz running and this channel has no open daily question."
 DUPLICATE_DELIVERY = "Already handled."
 DAILY_FORGOTTEN = (
-    "You answered this daily question before `forgetme`; that answer was deleted and earns "
+    "You answered this daily question before ⟦forgetme⟧; that answer was deleted and earns "
     "nothing, and this round stays locked for you. The next daily question is yours to answer."
 )
 
 # Teams
 NOT_ADMIN = "Only an admin can {what}."
-TEAM_CREATED = "Team {name} is created. Join it with `team join {name}`."
+TEAM_CREATED = "Team {name} is created. Join it with ⟦team join {name}⟧."
 TEAM_TAKEN = "A team called {name} already exists here."
-TEAM_UNKNOWN = "There is no team called {name}.{hint} Send `team list` to see them."
+TEAM_UNKNOWN = "There is no team called {name}.{hint} Send ⟦team list⟧ to see them."
 TEAM_DELETED = (
     "Team {name} is deleted; its members are free to join another. Past points stay on the boards."
 )
@@ -116,17 +128,17 @@ TEAM_SWITCHED = "You left {old} and joined {name}. Points you earned for {old} s
 TEAM_ALREADY = "You are already in {name}."
 TEAM_LEFT = "You left {name}."
 TEAM_NONE = "You are not in a team."
-TEAMS_EMPTY = "No teams yet. An admin can create one with `team create NAME`."
+TEAMS_EMPTY = "No teams yet. An admin can create one with ⟦team create NAME⟧."
 
 # Config
 CONFIG_NOT_ENABLED = (
-    "This channel has no daily question yet. An admin can enable it with `config channel`."
+    "This channel has no daily question yet. An admin can enable it with ⟦config channel⟧."
 )
 CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settings below."
-CONFIG_UPDATED = "Updated: {what}. `config show` lists every setting."
-CONFIG_PAUSED = "The daily question is paused here. `config resume` restarts it."
+CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
+CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again."
-CONFIG_ALREADY_PAUSED = "The daily question is already paused here. `config resume` restarts it."
+CONFIG_ALREADY_PAUSED = "The daily question is already paused here. ⟦config resume⟧ restarts it."
 CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 
 CONFIG_WORK_TROUBLE = "Scheduled work that needs attention here:"
@@ -136,10 +148,10 @@ WORK_NAMES = {"post": "daily question", "close": "reveal", "tally": "weekly tall
 PUBLISH_FIXES = {
     "not_in_channel": "invite the bot to #{channel} (`/invite @StudyBot` there)",
     "channel_not_found": (
-        "invite the bot to #{channel} if it is private, or run `config channel` in a channel "
+        "invite the bot to #{channel} if it is private, or run ⟦config channel⟧ in a channel "
         "that exists"
     ),
-    "archived": "unarchive #{channel}, or run `config channel` in another channel",
+    "archived": "unarchive #{channel}, or run ⟦config channel⟧ in another channel",
     "cannot_check": (
         "invite the bot to #{channel}: it may post there but not read the history it needs to "
         "check whether a failed post arrived, so that post is not sent again"
@@ -147,7 +159,7 @@ PUBLISH_FIXES = {
     "no_access": "grant the bot View Channel in #{channel}",
     "no_permission": "grant the bot Send Messages and Embed Links in #{channel}",
     "unknown_channel": (
-        "#{channel} was deleted; run `/config channel` in the channel that should get the "
+        "#{channel} was deleted; run ⟦config channel⟧ in the channel that should get the "
         "daily question"
     ),
 }
@@ -211,11 +223,11 @@ TIME_STOPPED = (
 TIME_NEXT_DONE = "It is {now} now; {count} scheduled message(s) posted."
 TIME_NOTHING_DUE = (
     "Nothing is scheduled within {days} days. An admin starts the daily question here with "
-    "`config channel`."
+    "⟦config channel⟧."
 )
 TIME_HELD = (
     "You have not answered the daily question in #{channel} yet (closes at {closes}); "
-    "`daily` shows it again. Answer it first, or send `{again}` again to let it close."
+    "⟦daily⟧ shows it again. Answer it first, or send `{again}` again to let it close."
 )
 CONSOLE_HELP = (
     "Console only: `/as NAME [admin]` switches user, `/time next` jumps to the next scheduled "
@@ -236,63 +248,69 @@ BOARD_EMPTY = (
 # Forget me
 FORGET_ASK = (
     "This deletes your answers, stats, points and team membership in this workspace, "
-    "and cannot be undone. Send `forgetme confirm` to go ahead."
+    "and cannot be undone. Send ⟦forgetme confirm⟧ to go ahead."
 )
 FORGET_DONE = "Done: your answers, stats and memberships in this workspace are deleted."
 FORGET_BUSY_QUIZ = "Done. Your running quiz was ended too."
+
+# Labels and verdicts every adapter shows. They hold the words only; each renderer adds its
+# own markup (Slack's *bold*, Discord's and the console's ✓), so no platform repeats them.
+DAILY_HEAD = "Daily question"
+QUIZ_HEAD = "Question {position}/{total}"
+CLOSES_AT = "Closes at {closes}."
+ANSWER_BUTTON = "Answer"
+TRUE_LABEL = "True"
+FALSE_LABEL = "False"
+RATE_LABELS = {"got": "Got it", "partly": "Partly", "missed": "Missed"}
+MODAL_TITLE = "Your answer"
+YOUR_ANSWER = "Your answer"
+THE_ANSWER = "Answer"
+CORRECT = "Correct!"
+POINTS_EARNED = "+{points} points"
+NO_POINTS = "(no points)"
+WRONG = "Not quite"
+MODEL_ANSWER = "Model answer"
+KEY_POINTS = "Key points"
+QUIZ_DONE = "Quiz complete!"
+QUIZ_STOPPED = "Quiz stopped."
+QUIZ_SCORE = "{correct}/{answered} correct, {points} points."
+SELF_RATED = "Self-rated: {ratings}."
+REVEAL = "Reveal"
+REVEAL_COUNTS = "{answered} answered, {correct} correct."
+REVEAL_RIGHT = "Right"
+REVEAL_FIRST = "First correct"
+MORE = "… and {n} more"
+BOARD_TITLE = "Leaderboard · {scope} · {period}"
+STATS_TITLE = "Stats for {name}"
+STATS_POINTS = "Points"
+STATS_ACCURACY = "Accuracy"
+STATS_STREAK = "Streak"
+STATS_STREAK_VALUE = "{current} (best {best})"
+STATS_TEAM = "Team"
+UNRANKED = "unranked"
+ADMIN_MARK = "(admin)"
 
 # Discord
 DISCORD_GUILD_ONLY = (
     "StudyBot works in servers, where your team's scores live: use its commands in a server "
     "channel."
 )
-DISCORD_DAILY_TITLE = "Daily question · {topic} · {difficulty}"
-DISCORD_QUIZ_TITLE = "Question {position}/{total} · {topic} · {difficulty}"
 DISCORD_HINT_PICK = "Pick your answer below."
 DISCORD_HINT_TYPE = "Press Answer to type it."
 DISCORD_HINT_NUMBER = "Press Answer to type a number (0.05, 5%, 1/20 all work)."
 DISCORD_HINT_OPEN = "Think it over, then press Answer to see the model answer."
-DISCORD_CLOSES = "Closes at {closes}."
-DISCORD_ANSWER_BUTTON = "Answer"
-DISCORD_TRUE_BUTTON = "True"
-DISCORD_FALSE_BUTTON = "False"
-DISCORD_MODAL_TITLE = "Your answer"
-DISCORD_MODAL_LABEL = "Answer"
+# An interview question (Discord and Slack cards): answered in the user's own words.
+INTERVIEW_CARD_HINT = (
+    "Press Answer and explain in your own words; you get the key points you made and missed."
+)
 DISCORD_MODAL_OPEN_LABEL = "Your answer (only you see it)"
-DISCORD_RATE_GOT = "Got it"
-DISCORD_RATE_PARTLY = "Partly"
-DISCORD_RATE_MISSED = "Missed"
 DISCORD_RATE_PROMPT = "How did you do? Rate yourself below."
-DISCORD_CORRECT = "✓ Correct! +{points} points"
-DISCORD_CORRECT_NO_POINTS = "✓ Correct! (no points)"
-DISCORD_WRONG = "✗ Not quite"
-DISCORD_YOUR_ANSWER = "Your answer"
-DISCORD_THE_ANSWER = "Answer"
-DISCORD_MODEL_ANSWER = "Model answer"
-DISCORD_KEY_POINTS = "Key points"
-DISCORD_QUIZ_DONE = "Quiz complete!"
-DISCORD_QUIZ_STOPPED = "Quiz stopped."
-DISCORD_QUIZ_SCORE = "{correct}/{answered} correct, {points} points."
-DISCORD_SELF_RATED = "Self-rated: {ratings}."
 DISCORD_REVEAL_TITLE = "Reveal · daily question"
-DISCORD_REVEAL_COUNTS = "{answered} answered, {correct} correct."
 DISCORD_REVEAL_SHARES = "Answers"
-DISCORD_REVEAL_RIGHT = "Right"
-DISCORD_REVEAL_FIRST = "First correct"
 DISCORD_NOBODY = "nobody yet"
-DISCORD_MORE = "… and {n} more"
 DISCORD_THREAD_NAME = "Discuss: {prompt}"
-DISCORD_BOARD_TITLE = "Leaderboard · {scope} · {period}"
 DISCORD_BOARD_YOU = "You"
-DISCORD_STATS_TITLE = "Stats for {name}"
-DISCORD_STATS_POINTS = "Points"
-DISCORD_STATS_ACCURACY = "Accuracy"
-DISCORD_STATS_STREAK = "Streak"
-DISCORD_STATS_STREAK_VALUE = "{current} (best {best})"
-DISCORD_STATS_TEAM = "Team"
 DISCORD_STATS_TOPICS = "By topic"
-DISCORD_UNRANKED = "unranked"
-DISCORD_ADMIN_MARK = " (admin)"
 DISCORD_TOPIC_ALL = "all topics"
 DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"
 DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
@@ -300,49 +318,22 @@ DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
 # Generic
 INTERNAL_ERROR = "Something went wrong on our side; nothing was recorded. Please try again."
 HELP_TITLE = "StudyBot commands"
-HELP_FOOTER = "Send `help COMMAND` for details. Commands marked (admin) need admin rights."
+TOPICS_TITLE = "Topics"
+TOPICS_ROW = "{title}: {questions} questions ({auto} auto-graded)"
+TOPICS_FOOTER = "{n} questions in all. Start with ⟦quiz TOPIC⟧."
+HELP_FOOTER = "Send ⟦help COMMAND⟧ for details. Commands marked (admin) need admin rights."
 
 # Slack
-SLACK_HEAD_DAILY = "Daily question"
-SLACK_HEAD_QUIZ = "Question {position}/{total}"
 SLACK_CLOSES = "closes {closes}"
-SLACK_ANSWER_BUTTON = "Answer"
-SLACK_TRUE = "True"
-SLACK_FALSE = "False"
-SLACK_RATE = {"got": "Got it", "partly": "Partly", "missed": "Missed"}
 SLACK_CARD_HINT = "Or type `/study answer ...`."
-SLACK_CORRECT = "*Correct!* +{points} points"
-SLACK_CORRECT_NO_POINTS = "*Correct!* (no points)"
-SLACK_WRONG = "*Not quite.* Answer: {answer}"
-SLACK_MODEL_ANSWER = "Model answer"
-SLACK_KEY_POINTS = "*Key points*"
-SLACK_QUIZ_DONE = "*Quiz complete!* {correct}/{answered} correct, {points} points."
-SLACK_QUIZ_STOPPED = "*Quiz stopped.* {correct}/{answered} correct, {points} points."
-SLACK_SELF_RATED = "Self-rated: {ratings}."
-SLACK_REVEAL = "Reveal"
-SLACK_REVEAL_ANSWER = "*Answer:* {answer}"
-SLACK_REVEAL_COUNTS = "{answered} answered, {correct} correct."
-SLACK_REVEAL_RIGHT = "*Right:* {names}"
-SLACK_REVEAL_FIRST = "*First correct:* {name}"
-SLACK_BOARD_TITLE = "Leaderboard · {scope} · {label}"
 SLACK_YOU = "← you"
-SLACK_STATS_TITLE = "Stats for {name}"
-SLACK_STATS_POINTS = "*Points*\n{points} ({rank})"
-SLACK_STATS_ACCURACY = "*Accuracy*\n{accuracy} ({correct}/{answered})"
-SLACK_STATS_STREAK = "*Streak*\n{current} (best {best})"
-SLACK_STATS_TEAM = "*Team*\n{team}"
-SLACK_UNRANKED = "unranked"
-SLACK_ADMIN_MARK = "(admin)"
 SLACK_HELP_FOOTER = "On Slack, type each command after `/study`, e.g. `/study quiz statistics 3`."
-SLACK_MORE = "… and {count} more"
-SLACK_MODAL_TITLE = "Your answer"
 SLACK_MODAL_SUBMIT = "Submit"
 SLACK_MODAL_CLOSE = "Cancel"
-SLACK_MODAL_LABEL = "Your answer"
 SLACK_MODAL_HINT = {
     "short": "A short term; small typos are fine.",
     "numeric": "A number: 0.05, 5%, 5e-2 and 1/20 all work.",
-    "open": "Jot down your answer; the model answer comes next and you rate yourself.",
+    "open": "Your answer in a few sentences; the model answer comes next.",
 }
 SLACK_HOME_TITLE = "StudyBot"
 SLACK_HOME_INTRO = (
@@ -374,7 +365,7 @@ REPORT_DONE = "Thanks: reported {qid} ({prompt}). The deck maintainers read ever
 REPORT_UPDATED = "Updated your report on {qid} ({prompt})."
 REPORT_NOTHING = (
     "There is no question to report yet: answer one first, or name it with "
-    "`report QUESTION-ID what is wrong`."
+    "⟦report QUESTION-ID what is wrong⟧."
 )
 REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
 REPORT_TOO_LONG = "Keep the reason under {limit} characters."
@@ -389,25 +380,25 @@ DISCORD_REPLIED_PRIVATELY = "Replied privately."
 # Interviews
 INTERVIEW_INTRO = (
     "Mock interview: {n} question(s). Answer each in your own words, in a few sentences "
-    "(`answer ...`, or just type it); you get the key points you made and missed, and the "
-    "model answer. `interview stop` ends it."
+    "(⟦answer ...⟧, or just type it); you get the key points you made and missed, and the "
+    "model answer. ⟦interview stop⟧ ends it."
 )
-INTERVIEW_KEEP = "Your answers are kept: `interview history` shows them."
+INTERVIEW_KEEP = "Your answers are kept: ⟦interview history⟧ shows them."
 INTERVIEW_NOT_KEPT = (
-    "Your words are not stored after grading, only the scores (start with `interview ... keep` "
+    "Your words are not stored after grading, only the scores (start with ⟦interview ... keep⟧ "
     "to keep them)."
 )
 INTERVIEW_NONE = "No interview questions match {what}."
 INTERVIEW_TOO_LONG = "Keep an answer under {limit} characters (yours has {n})."
-INTERVIEW_EMPTY = "Type your answer in a few sentences after `answer`."
+INTERVIEW_EMPTY = "Type your answer in a few sentences after ⟦answer⟧."
 INTERVIEW_SCORE = "{covered}/{total} key points"
 INTERVIEW_MODEL_ANSWER = "Model answer: {answer}"
 INTERVIEW_DONE = "Interview done: {covered} of {total} key points over {n} question(s)."
 INTERVIEW_STOPPED = "Interview stopped: {covered} of {total} key points over {n} question(s)."
-INTERVIEW_HISTORY_EMPTY = "No graded interview answers yet. Start with `interview [topic]`."
+INTERVIEW_HISTORY_EMPTY = "No graded interview answers yet. Start with ⟦interview [topic]⟧."
 INTERVIEW_HISTORY_TITLE = "Your last {n} interview answers"
-INTERVIEW_HINT = "Answer in your own words: `answer ...` (a few sentences, up to 4000 characters)."
+INTERVIEW_HINT = "Answer in your own words: ⟦answer ...⟧ (a few sentences, up to 4000 characters)."
 INTERVIEW_COUNT = "An interview has 1 to {max} questions."
-SUB_ALONE = "Send `{sub}` on its own."
-INTERVIEW_NOT_RUNNING = "You have no interview running. Start one with `interview [topic]`."
-INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: `quiz stop` ends it."
+SUB_ALONE = "Send ⟦{sub}⟧ on its own."
+INTERVIEW_NOT_RUNNING = "You have no interview running. Start one with ⟦interview [topic]⟧."
+INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: ⟦quiz stop⟧ ends it."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from bot import messages as m
+from bot.commandref import Syntax, render_refs, text_line
 from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
@@ -22,88 +23,79 @@ from bot.replies import (
     WeeklyTally,
 )
 
-_HINT = {
-    QuestionType.MCQ: "Answer with `answer LETTER`.",
-    QuestionType.TRUE_FALSE: "Answer with `answer true` or `answer false`.",
-    QuestionType.SHORT: "Answer with `answer WORDS` (a short term).",
-    QuestionType.NUMERIC: "Answer with `answer NUMBER` (0.05, 5%, 1/20 all work).",
-    QuestionType.OPEN: "Think it over, then send `answer ...` to see the model answer.",
-}
 
-
-def answer_hint(card: QuestionCard) -> str:
-    return _HINT[card.type]
+def answer_hint(card: QuestionCard, syntax: Syntax = text_line) -> str:
+    return render_refs(m.TEXT_HINTS[card.type.value], syntax)
 
 
 @singledispatch
-def render(reply: Reply) -> str:
+def render(reply: Reply, syntax: Syntax = text_line) -> str:
+    """`reply` as text; commands it names are spelled by `syntax` (the console's by default)."""
     raise TypeError(f"no plain-text rendering for {type(reply).__name__}")
 
 
 @render.register
-def _(reply: Notice) -> str:
+def _(reply: Notice, syntax: Syntax = text_line) -> str:
     prefix = {Tone.ERROR: "! ", Tone.SUCCESS: "✓ ", Tone.INFO: ""}[reply.tone]
-    return prefix + reply.text
+    return prefix + render_refs(reply.text, syntax)
 
 
 @render.register
-def _(reply: QuestionCard) -> str:
+def _(reply: QuestionCard, syntax: Syntax = text_line) -> str:
     if reply.quiz_id is not None:
-        head = f"Question {reply.position}/{reply.total}"
+        head = m.QUIZ_HEAD.format(position=reply.position, total=reply.total)
     else:
-        head = "Daily question"
+        head = m.DAILY_HEAD
     lines = [f"{head} · {reply.topic} · {reply.difficulty.value}", reply.prompt]
     lines += [f"  {o.label}) {o.text}" for o in reply.options if reply.type is QuestionType.MCQ]
     if reply.type is QuestionType.TRUE_FALSE:
         lines.append("  True or false?")
-    hint = m.INTERVIEW_HINT if reply.interview else answer_hint(reply)
+    hint = render_refs(m.INTERVIEW_HINT, syntax) if reply.interview else answer_hint(reply, syntax)
     if reply.closes_at:
-        hint += f" Closes at {reply.closes_at}."
+        hint += " " + m.CLOSES_AT.format(closes=reply.closes_at)
     lines.append(hint)
     return "\n".join(lines)
 
 
 @render.register
-def _(reply: AnswerFeedback) -> str:
-    verdict = (
-        f"✓ Correct! +{reply.points} points"
-        if reply.correct
-        else f"✗ Not quite. Answer: {reply.answer}"
-    )
-    if reply.correct and reply.points == 0:
-        verdict = "✓ Correct! (no points)"
+def _(reply: AnswerFeedback, syntax: Syntax = text_line) -> str:
+    if reply.correct:
+        earned = m.POINTS_EARNED.format(points=reply.points) if reply.points else m.NO_POINTS
+        verdict = f"✓ {m.CORRECT} {earned}"
+    else:
+        verdict = f"✗ {m.WRONG}. {m.THE_ANSWER}: {reply.answer}"
     lines = [verdict]
     if reply.note:
-        lines.append(reply.note)
+        lines.append(render_refs(reply.note, syntax))
     # The explanation is its own paragraph, apart from the verdict and from what follows.
     return "\n".join(lines) + "\n\n" + reply.explanation
 
 
 @render.register
-def _(reply: Flashcard) -> str:
-    lines = ["Model answer:", reply.model_answer, "Key points:"]
+def _(reply: Flashcard, syntax: Syntax = text_line) -> str:
+    lines = [f"{m.MODEL_ANSWER}:", reply.model_answer, f"{m.KEY_POINTS}:"]
     lines += [f"  - {p}" for p in reply.key_points]
     return "\n".join(lines)
 
 
 @render.register
-def _(reply: QuizSummary) -> str:
-    head = "Quiz stopped." if reply.stopped else "Quiz complete!"
-    text = f"{head} {reply.correct}/{reply.answered} correct, {reply.points} points."
+def _(reply: QuizSummary, syntax: Syntax = text_line) -> str:
+    head = m.QUIZ_STOPPED if reply.stopped else m.QUIZ_DONE
+    score = m.QUIZ_SCORE.format(correct=reply.correct, answered=reply.answered, points=reply.points)
+    text = f"{head} {score}"
     if reply.rated:
-        text += (
-            " Self-rated: " + ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items())) + "."
-        )
+        ratings = ", ".join(f"{k} {v}" for k, v in sorted(reply.rated.items()))
+        text += " " + m.SELF_RATED.format(ratings=ratings)
     return text
 
 
 @render.register
-def _(reply: RoundReveal) -> str:
+def _(reply: RoundReveal, syntax: Syntax = text_line) -> str:
     lines = [
-        "Reveal: " + reply.prompt,
-        f"Answer: {reply.answer}",
+        f"{m.REVEAL}: {reply.prompt}",
+        f"{m.THE_ANSWER}: {reply.answer}",
         reply.explanation,
-        f"{reply.answered} answered, {reply.correct_count} correct.",
+        m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count),
     ]
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0
@@ -111,15 +103,15 @@ def _(reply: RoundReveal) -> str:
         label = f"{share.label}) " if share.label else ""
         lines.append(f"  {label}{share.text}: {share.count} ({pct:.0f}%){mark}")
     if reply.winners:
-        lines.append("Right: " + ", ".join(reply.winners))
+        lines.append(f"{m.REVEAL_RIGHT}: " + ", ".join(reply.winners))
     if reply.first_correct:
-        lines.append(f"First correct: {reply.first_correct}")
+        lines.append(f"{m.REVEAL_FIRST}: {reply.first_correct}")
     return "\n".join(lines)
 
 
 @render.register
-def _(reply: LeaderboardView) -> str:
-    lines = [f"Leaderboard · {reply.scope} · {reply.period_label}"]
+def _(reply: LeaderboardView, syntax: Syntax = text_line) -> str:
+    lines = [m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)]
     for row in reply.rows:
         mark = " ←" if row.highlight else ""
         detail = f" ({row.detail})" if row.detail else ""
@@ -130,11 +122,11 @@ def _(reply: LeaderboardView) -> str:
 
 
 @render.register
-def _(reply: StatsView) -> str:
+def _(reply: StatsView, syntax: Syntax = text_line) -> str:
     accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
-    rank = f"#{reply.rank}" if reply.rank else "unranked"
+    rank = f"#{reply.rank}" if reply.rank else m.UNRANKED
     lines = [
-        f"Stats for {reply.name}: {reply.points} points ({rank})",
+        m.STATS_TITLE.format(name=reply.name) + f": {reply.points} points ({rank})",
         f"  accuracy {accuracy} ({reply.correct}/{reply.answered})",
         f"  streak {reply.current_streak} (best {reply.best_streak})",
         f"  team {reply.team or '-'}",
@@ -145,26 +137,26 @@ def _(reply: StatsView) -> str:
 
 
 @render.register
-def _(reply: HelpView) -> str:
+def _(reply: HelpView, syntax: Syntax = text_line) -> str:
     lines = [reply.title]
     for line in reply.lines:
-        admin = " (admin)" if line.admin else ""
-        lines.append(f"  {line.usage} — {line.summary}{admin}")
+        admin = f" {m.ADMIN_MARK}" if line.admin else ""
+        lines.append(f"  {syntax(line.usage)} — {render_refs(line.summary, syntax)}{admin}")
     if reply.footer:
-        lines.append(reply.footer)
+        lines.append(render_refs(reply.footer, syntax))
     return "\n".join(lines)
 
 
 @render.register
-def _(reply: TableView) -> str:
+def _(reply: TableView, syntax: Syntax = text_line) -> str:
     lines = [reply.title] + [f"  {k}: {v}" for k, v in reply.rows]
     if reply.footer:
-        lines.append(reply.footer)
+        lines.append(render_refs(reply.footer, syntax))
     return "\n".join(lines)
 
 
 @render.register
-def _(reply: WeeklyTally) -> str:
+def _(reply: WeeklyTally, syntax: Syntax = text_line) -> str:
     lines = [m.TALLY_TITLE.format(label=reply.period_label), m.TALLY_TEAMS]
     lines += [
         "  "

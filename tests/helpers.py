@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.bootstrap import App
+from bot.commandref import render_refs
 from bot.identity import Origin
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
@@ -17,7 +18,8 @@ async def text(app: App, who: Origin, line: str) -> str:
 
 
 def errors(replies: list[Reply]) -> list[str]:
-    return [r.text for r in replies if isinstance(r, Notice) and r.tone is Tone.ERROR]
+    """The refusals among `replies`, with commands named as the console spells them."""
+    return [render_refs(r.text) for r in replies if isinstance(r, Notice) and r.tone is Tone.ERROR]
 
 
 def correct_text(app: App, card: QuestionCard) -> str:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot import messages as m
 from bot.bootstrap import App, ManualClock, SeededRng
+from bot.commandref import render_refs
 from bot.commands import SubmitAnswer
 from bot.content import load_bank
 from bot.parsing import ParseError, check_team_name, closest_command, parse
@@ -85,12 +86,12 @@ async def test_forgetme_during_an_open_round_keeps_it_locked(app: App, clock: Ma
     round_id = await open_round(app, clock)
     await say(app, BOB, "answer false")  # wrong; the reveal would show it
     assert "deleted" in await text(app, BOB, "forgetme confirm")
-    assert errors(await say(app, BOB, "answer true")) == [m.DAILY_FORGOTTEN]
+    assert errors(await say(app, BOB, "answer true")) == [render_refs(m.DAILY_FORGOTTEN)]
     # `daily` does not offer the locked round's card again either.
-    assert errors(await say(app, BOB, "daily")) == [m.DAILY_FORGOTTEN]
+    assert errors(await say(app, BOB, "daily")) == [render_refs(m.DAILY_FORGOTTEN)]
     # The button path (grouped writes) refuses the same way and still takes the delivery.
     click = SubmitAnswer("true", round_id=round_id, delivery_id="click-1")
-    assert errors(await app.dispatcher.dispatch(click, BOB)) == [m.DAILY_FORGOTTEN]
+    assert errors(await app.dispatcher.dispatch(click, BOB)) == [render_refs(m.DAILY_FORGOTTEN)]
     assert await app.dispatcher.dispatch(click, BOB) == [Notice(m.DUPLICATE_DELIVERY)]
     # The store refuses on its own too, whoever calls it.
     bob = await app.stores.users.find_user(BOB.place.workspace_key, "Bob")
@@ -210,16 +211,20 @@ async def test_team_board_says_what_is_true_after_leaving_and_deleting(
 
 
 def test_two_kinds_or_periods_of_board_are_named_as_such() -> None:
-    usage = " Usage: leaderboard [users|teams] [week|month|all]"
+    usage = " Usage: `leaderboard [users|teams] [week|month|all]`"
     cases = {
         "leaderboard teams users": m.BOARD_TWO_SCOPES,
-        "leaderboard week month": m.BOARD_TWO_PERIODS.format(first="week", second="month"),
+        "leaderboard week month": render_refs(
+            m.BOARD_TWO_PERIODS.format(first="week", second="month")
+        ),
         "leaderboard week week": "The period was given twice.",
         "leaderboard teams teams": "The kind of board was given twice.",
         "leaderboard all ever": "The period was given twice.",
     }
     for line, said in cases.items():
-        assert parse(line) == ParseError(said + usage), line
+        parsed = parse(line)
+        assert isinstance(parsed, ParseError), line
+        assert render_refs(parsed.message) == render_refs(said) + usage, line
     assert parse("leaderboard teams month") is not None
 
 
@@ -279,9 +284,13 @@ async def test_config_topics_and_quiz_resolve_a_word_alike(app: App) -> None:
     await say(app, ADMIN, "config channel")
     [from_config] = errors(await say(app, ADMIN, "config topics sample"))
     [from_quiz] = errors(await say(app, ADMIN, "quiz sample"))
-    assert from_config == from_quiz == m.ambiguous_topic("sample", ["sample-ml", "sample-stats"])
+    assert (
+        from_config
+        == from_quiz
+        == render_refs(m.ambiguous_topic("sample", ["sample-ml", "sample-stats"]))
+    )
     [unknown] = errors(await say(app, ADMIN, "config topics ml,nosuch"))
-    assert unknown == m.unknown_topic("nosuch", [])
+    assert unknown == render_refs(m.unknown_topic("nosuch", []))
     assert "topics sample-ml" in await text(app, ADMIN, "config topics ml")
 
 
@@ -304,11 +313,11 @@ async def test_unknown_names_get_case_insensitive_suggestions(app: App) -> None:
     await say(app, ADMIN, "team create Red")
     for typed in ("reed", "Reed", "REED"):
         [msg] = errors(await say(app, BOB, f"team join {typed}"))
-        assert msg == m.TEAM_UNKNOWN.format(name=typed, hint=" Did you mean Red?")
+        assert msg == render_refs(m.TEAM_UNKNOWN.format(name=typed, hint=" Did you mean Red?"))
     [msg] = errors(await say(app, BOB, "team join Blue"))
     assert "Did you mean" not in msg
-    assert errors(await say(app, BOB, "quiz foo")) == [m.unknown_topic("foo", [])]
-    assert errors(await say(app, BOB, "foo")) == [m.unknown_command("foo", None)]
+    assert errors(await say(app, BOB, "quiz foo")) == [render_refs(m.unknown_topic("foo", []))]
+    assert errors(await say(app, BOB, "foo")) == [render_refs(m.unknown_command("foo", None))]
 
 
 # -- 12, 13, 16: quiz feedback -----------------------------------------------------------------

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot import commands as c
+from bot.commandref import render_refs
 from bot.parsing import ParseError, parse
 from bot.questions import Difficulty
 
@@ -84,4 +85,4 @@ def test_parses(line: str, expected: object) -> None:
 def test_malformed_lines_get_specific_messages(line: str, message: str) -> None:
     result = parse(line)
     assert isinstance(result, ParseError)
-    assert message in result.message
+    assert message in render_refs(result.message)

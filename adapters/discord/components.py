@@ -40,9 +40,9 @@ MODAL_TEMPLATE = re.compile(_TARGET + r":modal")
 
 # Self-ratings of a flashcard: the key in the custom_id and the words the core understands.
 RATINGS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
-    "got": ("got it", m.DISCORD_RATE_GOT, discord.ButtonStyle.success),
-    "partly": ("partly", m.DISCORD_RATE_PARTLY, discord.ButtonStyle.secondary),
-    "missed": ("missed", m.DISCORD_RATE_MISSED, discord.ButtonStyle.danger),
+    "got": ("got it", m.RATE_LABELS["got"], discord.ButtonStyle.success),
+    "partly": ("partly", m.RATE_LABELS["partly"], discord.ButtonStyle.secondary),
+    "missed": ("missed", m.RATE_LABELS["missed"], discord.ButtonStyle.danger),
 }
 
 
@@ -230,7 +230,7 @@ class AnswerButton(TargetButton, template=_TARGET + r":(?P<kind>[ao])"):
     def __init__(self, target: Target, *, open_item: bool = False, row: int | None = None) -> None:
         self.open_item = open_item
         action = "o" if open_item else "a"
-        super().__init__(target, action, label=m.DISCORD_ANSWER_BUTTON, row=row)
+        super().__init__(target, action, label=m.ANSWER_BUTTON, row=row)
 
     @classmethod
     def from_match(cls, target: Target, match: re.Match[str], label: str) -> Self:
@@ -300,9 +300,9 @@ class AnswerModal(discord.ui.Modal):
     """
 
     def __init__(self, target: Target, open_item: bool = False) -> None:
-        super().__init__(title=m.DISCORD_MODAL_TITLE, custom_id=f"{target.prefix}:modal")
+        super().__init__(title=m.MODAL_TITLE, custom_id=f"{target.prefix}:modal")
         self.text: discord.ui.TextInput[AnswerModal] = discord.ui.TextInput(
-            label=m.DISCORD_MODAL_OPEN_LABEL if open_item else m.DISCORD_MODAL_LABEL,
+            label=m.DISCORD_MODAL_OPEN_LABEL if open_item else m.THE_ANSWER,
             custom_id=ANSWER_INPUT,
             style=discord.TextStyle.paragraph if open_item else discord.TextStyle.short,
             max_length=OPEN_ANSWER_MAX if open_item else SHORT_ANSWER_MAX,
@@ -378,8 +378,8 @@ def card_view(card: QuestionCard) -> AnswerView:
                 )
             )
     elif card.type is QuestionType.TRUE_FALSE:
-        view.add_item(ChoiceButton(target, truth=True, label=m.DISCORD_TRUE_BUTTON))
-        view.add_item(ChoiceButton(target, truth=False, label=m.DISCORD_FALSE_BUTTON))
+        view.add_item(ChoiceButton(target, truth=True, label=m.TRUE_LABEL))
+        view.add_item(ChoiceButton(target, truth=False, label=m.FALSE_LABEL))
     else:
         view.add_item(AnswerButton(target, open_item=card.type is QuestionType.OPEN))
     return view

@@ -11,7 +11,9 @@ from typing import Any
 import discord
 
 from adapters.discord.components import card_view, rating_view
+from adapters.discord.syntax import slash
 from bot import messages as m
+from bot.commandref import render_refs
 from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
@@ -117,10 +119,10 @@ def within(lines: Sequence[str], limit: int, sep: str = "\n") -> str:
     used = 0
     for i, line in enumerate(lines):
         rest = len(lines) - i - 1
-        tail = len(sep) + len(m.DISCORD_MORE.format(n=rest)) if rest else 0
+        tail = len(sep) + len(m.MORE.format(n=rest)) if rest else 0
         cost = len(line) + (len(sep) if out else 0)
         if used + cost + tail > limit:
-            more = m.DISCORD_MORE.format(n=len(lines) - i)
+            more = m.MORE.format(n=len(lines) - i)
             if not out:
                 return clip(line, limit)
             return clip(sep.join([*out, more]), limit)
@@ -159,7 +161,7 @@ class EmbedBuilder:
         fields = self.fields
         if len(fields) > FIELDS_MAX:
             dropped = len(fields) - FIELDS_MAX + 1
-            fields = [*fields[: FIELDS_MAX - 1], (BLANK, m.DISCORD_MORE.format(n=dropped), False)]
+            fields = [*fields[: FIELDS_MAX - 1], (BLANK, m.MORE.format(n=dropped), False)]
         for field_name, value, inline in fields:
             key = clip(field_name or BLANK, FIELD_NAME_MAX)
             if budget < len(key) + 2:
@@ -205,73 +207,65 @@ def _build(reply: Reply) -> tuple[EmbedBuilder, discord.ui.View | None]:
 
 @_build.register
 def _(reply: Notice) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    # Core sentences quote what a user typed ('foo_bar') and mark commands as `code`.
-    text = as_written(reply.text)
+    # Core sentences quote what a user typed ('foo_bar') and name commands as references,
+    # which become slash commands in `code` that as_written() keeps as they are.
+    text = as_written(render_refs(reply.text, slash))
     return EmbedBuilder("", text, COLOURS[reply.tone]), None
 
 
 @_build.register
 def _(reply: QuestionCard) -> tuple[EmbedBuilder, discord.ui.View | None]:
     if reply.quiz_id is not None:
-        title = m.DISCORD_QUIZ_TITLE.format(
-            position=reply.position,
-            total=reply.total,
-            topic=reply.topic,
-            difficulty=reply.difficulty.value,
-        )
+        head = m.QUIZ_HEAD.format(position=reply.position, total=reply.total)
     else:
-        title = m.DISCORD_DAILY_TITLE.format(topic=reply.topic, difficulty=reply.difficulty.value)
+        head = m.DAILY_HEAD
+    title = f"{head} · {reply.topic} · {reply.difficulty.value}"
     body = as_written(reply.prompt)
     if reply.type is QuestionType.MCQ:
         body += "\n\n" + "\n".join(
             f"**{as_written(o.label)}.** {as_written(o.text)}" for o in reply.options
         )
-    hint = _HINTS[reply.type]
+    hint = m.INTERVIEW_CARD_HINT if reply.interview else _HINTS[reply.type]
     if reply.closes_at:
-        hint += " " + m.DISCORD_CLOSES.format(closes=reply.closes_at)
+        hint += " " + m.CLOSES_AT.format(closes=reply.closes_at)
     return EmbedBuilder(title, body, footer=hint), card_view(reply)
 
 
 @_build.register
 def _(reply: AnswerFeedback) -> tuple[EmbedBuilder, discord.ui.View | None]:
     if reply.correct:
-        title = (
-            m.DISCORD_CORRECT.format(points=reply.points)
-            if reply.points
-            else m.DISCORD_CORRECT_NO_POINTS
-        )
+        earned = m.POINTS_EARNED.format(points=reply.points) if reply.points else m.NO_POINTS
+        title = f"✓ {m.CORRECT} {earned}"
     else:
-        title = m.DISCORD_WRONG
+        title = f"✗ {m.WRONG}"
     builder = EmbedBuilder(
         title,
         as_written(reply.explanation),
         COLOURS[Tone.SUCCESS if reply.correct else Tone.ERROR],
     )
-    builder.add(m.DISCORD_YOUR_ANSWER, as_written(reply.given), inline=True)
-    builder.add(m.DISCORD_THE_ANSWER, as_written(reply.answer), inline=True)
-    builder.footer = reply.note
+    builder.add(m.YOUR_ANSWER, as_written(reply.given), inline=True)
+    builder.add(m.THE_ANSWER, as_written(reply.answer), inline=True)
+    builder.footer = render_refs(reply.note, slash)
     return builder, None
 
 
 @_build.register
 def _(reply: Flashcard) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    builder = EmbedBuilder(m.DISCORD_MODEL_ANSWER, as_written(reply.model_answer))
+    builder = EmbedBuilder(m.MODEL_ANSWER, as_written(reply.model_answer))
     if reply.key_points:
         points = [f"• {as_written(p)}" for p in reply.key_points]
-        builder.add(m.DISCORD_KEY_POINTS, within(points, FIELD_VALUE_MAX))
+        builder.add(m.KEY_POINTS, within(points, FIELD_VALUE_MAX))
     builder.footer = m.DISCORD_RATE_PROMPT
     return builder, rating_view(reply)
 
 
 @_build.register
 def _(reply: QuizSummary) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    title = m.DISCORD_QUIZ_STOPPED if reply.stopped else m.DISCORD_QUIZ_DONE
-    text = m.DISCORD_QUIZ_SCORE.format(
-        correct=reply.correct, answered=reply.answered, points=reply.points
-    )
+    title = m.QUIZ_STOPPED if reply.stopped else m.QUIZ_DONE
+    text = m.QUIZ_SCORE.format(correct=reply.correct, answered=reply.answered, points=reply.points)
     if reply.rated:
         ratings = ", ".join(f"{as_written(k)} {v}" for k, v in sorted(reply.rated.items()))
-        text += " " + m.DISCORD_SELF_RATED.format(ratings=ratings)
+        text += " " + m.SELF_RATED.format(ratings=ratings)
     return EmbedBuilder(title, text, COLOURS[Tone.SUCCESS]), None
 
 
@@ -282,7 +276,7 @@ def _names(names: Sequence[str]) -> str:
 @_build.register
 def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
     body = (
-        f"{as_written(reply.prompt)}\n\n**{m.DISCORD_THE_ANSWER}:** {as_written(reply.answer)}"
+        f"{as_written(reply.prompt)}\n\n**{m.THE_ANSWER}:** {as_written(reply.answer)}"
         f"\n\n{as_written(reply.explanation)}"
     )
     builder = EmbedBuilder(m.DISCORD_REVEAL_TITLE, body, REVEAL_COLOUR)
@@ -293,14 +287,10 @@ def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
         label = f"{as_written(share.label)}) " if share.label else ""
         shares.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")
     builder.add(m.DISCORD_REVEAL_SHARES, within(shares, FIELD_VALUE_MAX))
-    builder.add(
-        m.DISCORD_REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY
-    )
+    builder.add(m.REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY)
     if reply.first_correct:
-        builder.add(m.DISCORD_REVEAL_FIRST, as_written(reply.first_correct), inline=True)
-    builder.footer = m.DISCORD_REVEAL_COUNTS.format(
-        answered=reply.answered, correct=reply.correct_count
-    )
+        builder.add(m.REVEAL_FIRST, as_written(reply.first_correct), inline=True)
+    builder.footer = m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count)
     return builder, None
 
 
@@ -312,7 +302,7 @@ def _board_line(row: BoardRow) -> str:
 
 @_build.register
 def _(reply: LeaderboardView) -> tuple[EmbedBuilder, discord.ui.View | None]:
-    title = m.DISCORD_BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
+    title = m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
     lines = [_board_line(r) for r in reply.rows]
     builder = EmbedBuilder(title, within(lines, DESCRIPTION_MAX))
     if reply.viewer:
@@ -323,18 +313,16 @@ def _(reply: LeaderboardView) -> tuple[EmbedBuilder, discord.ui.View | None]:
 @_build.register
 def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
-    rank = f"#{reply.rank}" if reply.rank else m.DISCORD_UNRANKED
-    builder = EmbedBuilder(m.DISCORD_STATS_TITLE.format(name=as_written(reply.name)))
-    builder.add(m.DISCORD_STATS_POINTS, f"{reply.points} ({rank})", inline=True)
+    rank = f"#{reply.rank}" if reply.rank else m.UNRANKED
+    builder = EmbedBuilder(m.STATS_TITLE.format(name=as_written(reply.name)))
+    builder.add(m.STATS_POINTS, f"{reply.points} ({rank})", inline=True)
+    builder.add(m.STATS_ACCURACY, f"{accuracy} ({reply.correct}/{reply.answered})", inline=True)
     builder.add(
-        m.DISCORD_STATS_ACCURACY, f"{accuracy} ({reply.correct}/{reply.answered})", inline=True
-    )
-    builder.add(
-        m.DISCORD_STATS_STREAK,
-        m.DISCORD_STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
+        m.STATS_STREAK,
+        m.STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
         inline=True,
     )
-    builder.add(m.DISCORD_STATS_TEAM, as_written(reply.team) if reply.team else "-", inline=True)
+    builder.add(m.STATS_TEAM, as_written(reply.team) if reply.team else "-", inline=True)
     if reply.by_topic:
         topics = [f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic]
         builder.add(m.DISCORD_STATS_TOPICS, within(topics, FIELD_VALUE_MAX))
@@ -344,17 +332,20 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
 @_build.register
 def _(reply: HelpView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     lines = [
-        f"`/{line.usage}` — {line.summary}{m.DISCORD_ADMIN_MARK if line.admin else ''}"
+        f"`{slash(line.usage)}` — {render_refs(line.summary, slash)}"
+        + (f" {m.ADMIN_MARK}" if line.admin else "")
         for line in reply.lines
     ]
-    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+    footer = render_refs(reply.footer, slash)
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=footer), None
 
 
 @_build.register
 def _(reply: TableView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     # Rows hold team names and members as typed, so every cell is escaped.
     lines = [f"**{as_written(key)}**: {as_written(value)}" for key, value in reply.rows]
-    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=reply.footer), None
+    footer = render_refs(reply.footer, slash)
+    return EmbedBuilder(reply.title, within(lines, DESCRIPTION_MAX), footer=footer), None
 
 
 @_build.register

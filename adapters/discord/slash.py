@@ -12,10 +12,12 @@ from discord import app_commands
 
 from adapters.discord.render import clip
 from adapters.discord.response import report_failure, run_command
+from adapters.discord.syntax import slash
 from adapters.discord.translate import translate
 from bot import messages as m
 from bot.bootstrap import App
 from bot.catalog import CATALOG, Arg, Entry, Sub
+from bot.commandref import render_refs
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,8 @@ def build_command(
     app: App, entry: Entry
 ) -> app_commands.Command[Any, ..., None] | app_commands.Group:
     """One catalog entry as a top-level slash command, or a group of subcommands."""
-    description = clip(entry.summary, DESCRIPTION_MAX)
+    # Descriptions show text as it is, so a command named in one goes without `code` marks.
+    description = clip(render_refs(entry.summary, slash, code=""), DESCRIPTION_MAX)
     permissions = ADMIN_PERMISSIONS if entry.admin else None
     if entry.subs:
         if entry.args:

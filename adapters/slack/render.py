@@ -35,6 +35,7 @@ from adapters.slack.translate import (
     target_of,
 )
 from bot import messages as m
+from bot.commandref import render_refs
 from bot.plaintext import render as plain
 from bot.questions import QuestionType
 from bot.replies import (
@@ -142,6 +143,16 @@ class Message:
     public: bool
 
 
+def study(line: str) -> str:
+    """A command of the core's text grammar as Slack users type it: after `/study`."""
+    return f"/study {line}"
+
+
+def refs(text: str) -> str:
+    """Core text with its command references spelled for Slack (`/study quiz stop`)."""
+    return render_refs(text, study)
+
+
 # -- building blocks ----------------------------------------------------------------------
 
 
@@ -207,9 +218,9 @@ def names(people: Sequence[str], room: int) -> str:
         add = len(piece) + (2 if shown else 0)
         rest = len(people) - i - 1
         # Keep room for the "and N more" that a later name might need.
-        reserve = len(m.SLACK_MORE.format(count=rest)) + 1 if rest else 0
+        reserve = len(m.MORE.format(n=rest)) + 1 if rest else 0
         if used + add + reserve > room:
-            return (", ".join(shown) + " " + m.SLACK_MORE.format(count=len(people) - i)).strip()
+            return (", ".join(shown) + " " + m.MORE.format(n=len(people) - i)).strip()
         shown.append(piece)
         used += add
     return ", ".join(shown)
@@ -220,7 +231,7 @@ def fit(blocks: list[Block], limit: int) -> list[Block]:
     if len(blocks) <= limit:
         return blocks
     kept = blocks[: limit - 1]
-    return [*kept, *context(m.SLACK_MORE.format(count=len(blocks) - len(kept)))]
+    return [*kept, *context(m.MORE.format(n=len(blocks) - len(kept)))]
 
 
 # -- one reply -> blocks -------------------------------------------------------------------
@@ -234,15 +245,15 @@ def blocks_for(reply: Reply) -> list[Block]:
 @blocks_for.register
 def _(reply: Notice) -> list[Block]:
     prefix = {Tone.ERROR: ":warning: ", Tone.SUCCESS: ":white_check_mark: ", Tone.INFO: ""}
-    return sections([prefix[reply.tone] + as_written(reply.text)])
+    return sections([prefix[reply.tone] + as_written(refs(reply.text))])
 
 
 @blocks_for.register
 def _(card: QuestionCard) -> list[Block]:
     if card.quiz_id is not None:
-        head = m.SLACK_HEAD_QUIZ.format(position=card.position, total=card.total)
+        head = m.QUIZ_HEAD.format(position=card.position, total=card.total)
     else:
-        head = m.SLACK_HEAD_DAILY
+        head = m.DAILY_HEAD
     meta = [as_written(card.topic), card.difficulty.value]
     if card.closes_at:
         meta.append(m.SLACK_CLOSES.format(closes=as_written(card.closes_at)))
@@ -256,6 +267,8 @@ def _(card: QuestionCard) -> list[Block]:
     target = target_of(card)
     if target is not None:
         blocks += actions(_answer_buttons(card, target))
+    if card.interview:
+        blocks += context(m.INTERVIEW_CARD_HINT)
     blocks += context(m.SLACK_CARD_HINT)
     return blocks
 
@@ -269,13 +282,13 @@ def _answer_buttons(card: QuestionCard, target: Target) -> list[ButtonElement]:
         ]
     if card.type is QuestionType.TRUE_FALSE:
         return [
-            button(m.SLACK_TRUE, answer_action(target, "true"), "true"),
-            button(m.SLACK_FALSE, answer_action(target, "false"), "false"),
+            button(m.TRUE_LABEL, answer_action(target, "true"), "true"),
+            button(m.FALSE_LABEL, answer_action(target, "false"), "false"),
         ]
     # Typed answers go through a modal; the button carries the prompt so the modal can show it.
     return [
         button(
-            m.SLACK_ANSWER_BUTTON,
+            m.ANSWER_BUTTON,
             open_action(target, card.type.value),
             card.prompt,
             style="primary",
@@ -286,51 +299,49 @@ def _answer_buttons(card: QuestionCard, target: Target) -> list[ButtonElement]:
 @blocks_for.register
 def _(reply: AnswerFeedback) -> list[Block]:
     if reply.correct:
-        verdict = (
-            m.SLACK_CORRECT.format(points=reply.points)
-            if reply.points
-            else m.SLACK_CORRECT_NO_POINTS
-        )
-        verdict = ":white_check_mark: " + verdict
+        earned = m.POINTS_EARNED.format(points=reply.points) if reply.points else m.NO_POINTS
+        verdict = f":white_check_mark: *{m.CORRECT}* {earned}"
     else:
-        verdict = ":x: " + m.SLACK_WRONG.format(answer=as_written(reply.answer))
-    return [*sections([verdict, as_written(reply.explanation)]), *context(as_written(reply.note))]
+        verdict = f":x: *{m.WRONG}.* {m.THE_ANSWER}: {as_written(reply.answer)}"
+    return [
+        *sections([verdict, as_written(reply.explanation)]),
+        *context(as_written(refs(reply.note))),
+    ]
 
 
 @blocks_for.register
 def _(reply: Flashcard) -> list[Block]:
     target = Target(quiz_id=reply.quiz_id, question_id=reply.question_id)
-    rating = [button(m.SLACK_RATE[key], answer_action(target, key), key) for key in RATINGS]
+    rating = [button(m.RATE_LABELS[key], answer_action(target, key), key) for key in RATINGS]
     return [
-        header(m.SLACK_MODEL_ANSWER),
+        header(m.MODEL_ANSWER),
         *sections([as_written(reply.model_answer)]),
-        *sections([m.SLACK_KEY_POINTS, *(f"• {as_written(p)}" for p in reply.key_points)]),
+        *sections([f"*{m.KEY_POINTS}*", *(f"• {as_written(p)}" for p in reply.key_points)]),
         *actions(rating),
     ]
 
 
 @blocks_for.register
 def _(reply: QuizSummary) -> list[Block]:
-    head = m.SLACK_QUIZ_STOPPED if reply.stopped else m.SLACK_QUIZ_DONE
-    lines = [head.format(correct=reply.correct, answered=reply.answered, points=reply.points)]
+    head = m.QUIZ_STOPPED if reply.stopped else m.QUIZ_DONE
+    score = m.QUIZ_SCORE.format(correct=reply.correct, answered=reply.answered, points=reply.points)
+    lines = [f"*{head}* {score}"]
     if reply.rated:
         ratings = ", ".join(f"{as_written(k)} {v}" for k, v in sorted(reply.rated.items()))
-        lines.append(m.SLACK_SELF_RATED.format(ratings=ratings))
+        lines.append(m.SELF_RATED.format(ratings=ratings))
     return sections(lines)
 
 
 @blocks_for.register
 def _(reply: RoundReveal) -> list[Block]:
-    blocks: list[Block] = [header(m.SLACK_REVEAL), *sections([as_written(reply.prompt)])]
+    blocks: list[Block] = [header(m.REVEAL), *sections([as_written(reply.prompt)])]
     blocks += sections(
         [
-            m.SLACK_REVEAL_ANSWER.format(answer=as_written(reply.answer)),
+            f"*{m.THE_ANSWER}:* {as_written(reply.answer)}",
             as_written(reply.explanation),
         ]
     )
-    blocks += context(
-        m.SLACK_REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count)
-    )
+    blocks += context(m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count))
     share_lines = []
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0
@@ -339,12 +350,10 @@ def _(reply: RoundReveal) -> list[Block]:
         share_lines.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")
     blocks += sections(share_lines)
     if reply.winners:
-        prefix = m.SLACK_REVEAL_RIGHT.format(names="")
-        blocks += sections(
-            [m.SLACK_REVEAL_RIGHT.format(names=names(reply.winners, SECTION_TEXT - len(prefix)))]
-        )
+        prefix = f"*{m.REVEAL_RIGHT}:* "
+        blocks += sections([prefix + names(reply.winners, SECTION_TEXT - len(prefix))])
     if reply.first_correct:
-        blocks += context(m.SLACK_REVEAL_FIRST.format(name=as_written(reply.first_correct)))
+        blocks += context(f"*{m.REVEAL_FIRST}:* {as_written(reply.first_correct)}")
     return blocks
 
 
@@ -358,7 +367,7 @@ def _row(row: BoardRow, mine: bool = False) -> str:
 
 @blocks_for.register
 def _(reply: LeaderboardView) -> list[Block]:
-    title = m.SLACK_BOARD_TITLE.format(scope=reply.scope, label=reply.period_label)
+    title = m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
     lines = [_row(r) for r in reply.rows]
     if reply.viewer:
         lines += ["…", _row(reply.viewer, mine=True)]
@@ -368,17 +377,16 @@ def _(reply: LeaderboardView) -> list[Block]:
 @blocks_for.register
 def _(reply: StatsView) -> list[Block]:
     accuracy = f"{100 * reply.correct / reply.answered:.0f}%" if reply.answered else "-"
-    rank = f"#{reply.rank}" if reply.rank else m.SLACK_UNRANKED
+    rank = f"#{reply.rank}" if reply.rank else m.UNRANKED
     fields = [
-        m.SLACK_STATS_POINTS.format(points=reply.points, rank=rank),
-        m.SLACK_STATS_ACCURACY.format(
-            accuracy=accuracy, correct=reply.correct, answered=reply.answered
-        ),
-        m.SLACK_STATS_STREAK.format(current=reply.current_streak, best=reply.best_streak),
-        m.SLACK_STATS_TEAM.format(team=as_written(reply.team or "-")),
+        f"*{m.STATS_POINTS}*\n{reply.points} ({rank})",
+        f"*{m.STATS_ACCURACY}*\n{accuracy} ({reply.correct}/{reply.answered})",
+        f"*{m.STATS_STREAK}*\n"
+        + m.STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
+        f"*{m.STATS_TEAM}*\n{as_written(reply.team or '-')}",
     ]
     blocks: list[Block] = [
-        header(m.SLACK_STATS_TITLE.format(name=reply.name)),
+        header(m.STATS_TITLE.format(name=reply.name)),
         SectionBlock(fields=[mrkdwn(clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]),
     ]
     blocks += sections(f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
@@ -388,21 +396,21 @@ def _(reply: StatsView) -> list[Block]:
 @blocks_for.register
 def _(reply: HelpView) -> list[Block]:
     lines = [
-        f"`/study {escape(line.usage)}` {escape(line.summary)}"
-        + (f" {m.SLACK_ADMIN_MARK}" if line.admin else "")
+        f"`{escape(study(line.usage))}` {escape(refs(line.summary))}"
+        + (f" {m.ADMIN_MARK}" if line.admin else "")
         for line in reply.lines
     ]
     return [
         header(reply.title),
         *sections(lines),
-        *context(as_written(reply.footer), m.SLACK_HELP_FOOTER),
+        *context(as_written(refs(reply.footer)), m.SLACK_HELP_FOOTER),
     ]
 
 
 @blocks_for.register
 def _(reply: TableView) -> list[Block]:
     lines = [f"*{as_written(k)}*: {as_written(v)}" for k, v in reply.rows]
-    return [header(reply.title), *sections(lines), *context(as_written(reply.footer))]
+    return [header(reply.title), *sections(lines), *context(as_written(refs(reply.footer)))]
 
 
 @blocks_for.register
@@ -433,7 +441,7 @@ def _(reply: WeeklyTally) -> list[Block]:
 
 
 def fallback(replies: Sequence[Reply]) -> str:
-    return clip(escape("\n\n".join(plain(r) for r in replies)), FALLBACK_TEXT) or " "
+    return clip(escape("\n\n".join(plain(r, study) for r in replies)), FALLBACK_TEXT) or " "
 
 
 def messages(replies: Sequence[Reply]) -> list[Message]:
@@ -469,7 +477,7 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
     hint = m.SLACK_MODAL_HINT.get(modal.question_type)
     input_block = InputBlock(
         block_id=ANSWER_BLOCK,
-        label=PlainTextObject(text=clip(m.SLACK_MODAL_LABEL, INPUT_LABEL)),
+        label=PlainTextObject(text=clip(m.YOUR_ANSWER, INPUT_LABEL)),
         element=PlainTextInputElement(
             action_id=ANSWER_INPUT,
             multiline=modal.question_type == QuestionType.OPEN.value,
@@ -484,7 +492,7 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
     return View(
         type="modal",
         callback_id=ANSWER_VIEW,
-        title=PlainTextObject(text=clip(m.SLACK_MODAL_TITLE, VIEW_TITLE)),
+        title=PlainTextObject(text=clip(m.MODAL_TITLE, VIEW_TITLE)),
         submit=PlainTextObject(text=clip(m.SLACK_MODAL_SUBMIT, VIEW_TITLE)),
         close=PlainTextObject(text=clip(m.SLACK_MODAL_CLOSE, VIEW_TITLE)),
         private_metadata=modal.dump(),
@@ -494,4 +502,4 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
 
 def field_error(text: str) -> str:
     """A refusal shown under the modal's input (plain text there, so no escaping)."""
-    return clip(text, ERROR_TEXT)
+    return clip(refs(text), ERROR_TEXT)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot import messages as m
+from bot.commandref import render_refs
 from bot.ports import REQUEST_TIMEOUT, Publisher, PublishRefused
 from bot.records import ChannelRecord, ClaimRecord
 from bot.replies import Notice, Reply, Tone
@@ -149,7 +150,7 @@ async def refused(
         channel.workspace,
         channel.external_id,
         exc,
-        fix,
+        render_refs(fix),
     )
     admin = await ctx.stores.claims.take_alert(channel.id, ctx.clock.now())
     if admin is None:

@@ -35,11 +35,7 @@ async def show_topics(ctx: Context, cmd: c.ShowTopics, origin: Origin) -> list[R
     for topic in ctx.bank.topics:
         deck = ctx.bank.decks[topic]
         auto = sum(1 for q in deck.questions if q.auto_gradable)
-        rows.append((topic, f"{deck.title}: {len(deck.questions)} questions ({auto} auto-graded)"))
-    return [
-        TableView(
-            "Topics",
-            tuple(rows),
-            f"{len(ctx.bank)} questions in all. Start with `quiz TOPIC`.",
+        rows.append(
+            (topic, m.TOPICS_ROW.format(title=deck.title, questions=len(deck.questions), auto=auto))
         )
-    ]
+    return [TableView(m.TOPICS_TITLE, tuple(rows), m.TOPICS_FOOTER.format(n=len(ctx.bank)))]

@@ -10,7 +10,9 @@ from simcord import Env, InteractionResult, ResponseMessage
 from simcord.components import walk_components
 
 from adapters.discord.publisher import DiscordPublisher
+from adapters.discord.syntax import slash
 from bot.bootstrap import App, ManualClock
+from bot.commandref import render_refs
 from bot.identity import Platform
 from bot.questions import Question, QuestionType
 from bot.usecases.scheduling import WorkResult
@@ -43,6 +45,11 @@ def embed_text(embed: discord.Embed) -> str:
 
 def text_of(message: Message) -> str:
     return "\n".join([message.content, *(embed_text(e) for e in message.embeds)]).strip()
+
+
+def on_discord(text: str) -> str:
+    """Core text as Discord shows it: its command references as slash commands."""
+    return render_refs(text, slash)
 
 
 def texts(result: InteractionResult) -> list[str]:

@@ -77,7 +77,7 @@ async def test_members_answering_the_same_daily_question_by_modal_at_once(
     # modals carry the same custom_id (it names the round), and neither answer may be lost.
     card = await post_daily(world, app, clock, simcord_bot, topic="sample-ml")
     members = (world.alice, world.bob)
-    opened = [await member.click(card, label=m.DISCORD_ANSWER_BUTTON) for member in members]
+    opened = [await member.click(card, label=m.ANSWER_BUTTON) for member in members]
     for member, shown in zip(members, opened, strict=True):
         result = await member.submit_modal(shown, {"answer": "dropout"})
         assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
@@ -89,7 +89,7 @@ async def test_an_answer_typed_across_a_restart_still_counts(
     world: World, app: App, clock: ManualClock, simcord_bot: StudyBotClient
 ) -> None:
     card = await post_daily(world, app, clock, simcord_bot, topic="sample-ml")
-    shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
+    shown = await world.alice.click(card, label=m.ANSWER_BUTTON)
     # The bot restarts (a deploy) while Alice is still typing.
     await world.env.restart_bot(make_client(app))
     result = await world.alice.submit_modal(shown, {"answer": "dropout"})
@@ -132,8 +132,8 @@ async def test_short_answer_by_modal(world: World, app: App) -> None:
         world.channel, "quiz", topic="sample-ml", difficulty="easy", count=1
     )
     card = with_buttons(started)
-    shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
-    assert shown.modal is not None and shown.modal["title"] == m.DISCORD_MODAL_TITLE
+    shown = await world.alice.click(card, label=m.ANSWER_BUTTON)
+    assert shown.modal is not None and shown.modal["title"] == m.MODAL_TITLE
     result = await world.alice.submit_modal(shown, {"answer": "Dropout"})
     assert deferrals(world.env)[-1] == EPHEMERAL_DEFER
     assert "Correct" in all_text(result) and "Quiz complete!" in all_text(result)
@@ -147,9 +147,9 @@ async def test_open_item_flashcard_and_self_rating(world: World, app: App) -> No
     # Two hard sample-stats items: a short answer and an open one, in either order.
     card: ResponseMessage = with_buttons(started)
     for _ in range(2):
-        shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
+        shown = await world.alice.click(card, label=m.ANSWER_BUTTON)
         result = await world.alice.submit_modal(shown, {"answer": "RANSAC, I think"})
-        if m.DISCORD_MODEL_ANSWER in all_text(result):
+        if m.MODEL_ANSWER in all_text(result):
             flashcard = with_buttons(result)
             assert labels(flashcard) == ["Got it", "Partly", "Missed"]
             rated = await world.alice.click(flashcard, label="Got it")
@@ -210,7 +210,7 @@ async def test_a_failing_modal_submit_tells_the_user_and_logs(
     started = await world.alice.slash(
         world.channel, "quiz", topic="sample-ml", difficulty="easy", count=1
     )
-    shown = await world.alice.click(with_buttons(started), label=m.DISCORD_ANSWER_BUTTON)
+    shown = await world.alice.click(with_buttons(started), label=m.ANSWER_BUTTON)
 
     async def broken(*args: object) -> list[object]:
         raise RuntimeError("database on fire")
@@ -253,7 +253,8 @@ async def test_leaderboard_lists_players_by_name(world: World, app: App) -> None
 async def test_an_interview_answered_in_a_paragraph_modal(world: World, app: App) -> None:
     started = await world.alice.slash(world.channel, "interview", topic="sample-stats")
     card = with_buttons(started)
-    shown = await world.alice.click(card, label=m.DISCORD_ANSWER_BUTTON)
+    assert m.INTERVIEW_CARD_HINT in all_text(started)
+    shown = await world.alice.click(card, label=m.ANSWER_BUTTON)
     assert shown.modal is not None
     [field] = [c for row in shown.modal["components"] for c in row["components"]]
     assert field["style"] == 2 and field["max_length"] == 4000  # paragraph, Discord's limit

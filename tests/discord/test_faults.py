@@ -11,10 +11,12 @@ import pytest
 from adapters.runtime import Runtime
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
+from bot.commandref import render_refs
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.usecases.scheduling import WorkResult
 from tests.conftest import START
 from tests.discord.fake_discord import FakeDiscord, Fault, rate_limited, refusal
+from tests.discord.helpers import on_discord
 from tests.discord.test_wire import fake, runtime  # noqa: F401  (fixtures)
 from tests.helpers import errors, say
 
@@ -126,11 +128,11 @@ async def test_a_permanent_refusal_is_tried_once_and_the_admin_is_told(
     [post] = await tick(app, clock, runtime, NINE)
     assert post.status == "failed" and len(posts(fake)) == 1
     fix = m.publish_fix(problem, str(fake.channel_id))
-    assert any(fix in r.getMessage() for r in caplog.records)
+    assert any(render_refs(fix) in r.getMessage() for r in caplog.records)
     [dm] = [r for r in fake.requests if r.path == "/users/@me/channels"]
     assert str(dm.body["recipient_id"]) == ADMIN_ID
     [channel] = fake.dm_channels
     [alert] = fake.messages_in(int(channel))
-    assert fix in alert["embeds"][0]["description"]
+    assert on_discord(fix) in alert["embeds"][0]["description"].replace("\\", "")
     assert await tick(app, clock, runtime, NINE + dt.timedelta(minutes=1)) == []
     assert len(posts(fake)) == 1

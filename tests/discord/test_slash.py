@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from simcord import OptionError, SetupError
 
 from adapters.discord.client import StudyBotClient
+from adapters.discord.syntax import slash
 from bot import messages as m
 from bot.bootstrap import App
 from bot.catalog import CATALOG, Arg, Entry
+from bot.commandref import render_refs
 from bot.storage.tables import answers
 from tests.discord.conftest import World
 from tests.discord.helpers import (
@@ -20,6 +22,7 @@ from tests.discord.helpers import (
     all_text,
     deferrals,
     labels,
+    on_discord,
     right_text,
     sent,
     texts,
@@ -70,7 +73,7 @@ def expected_command(entry: Entry) -> dict[str, Any]:
         options = [expected_option(a) for a in entry.args]
     return {
         "name": entry.name,
-        "description": entry.summary,
+        "description": render_refs(entry.summary, slash, code=""),
         "admin": admin,
         "guild_only": True,
         "options": options,
@@ -125,13 +128,14 @@ async def test_help(world: World) -> None:
     assert result.ephemeral
     assert "StudyBot commands" in all_text(result) and "/quiz" in all_text(result)
     detail = await world.alice.slash(world.channel, "help", command="team")
-    assert "team create NAME" in all_text(detail)
+    assert "`/team create name:NAME`" in all_text(detail)
+    assert "team create NAME" not in all_text(detail)
 
 
 async def test_help_unknown_command_suggests(world: World) -> None:
     result = await world.alice.slash(world.channel, "help", command="quizz")
     assert texts(result) == [
-        "Unknown command 'quizz'. Did you mean `quiz`? Send `help` for the list."
+        "Unknown command 'quizz'. Did you mean `/quiz`? Send `/help` for the list."
     ]
     assert result.ephemeral
 
@@ -176,7 +180,7 @@ async def test_quiz_count_bounds_come_from_the_catalog(world: World) -> None:
 
 async def test_quiz_stop_and_nothing_to_stop(world: World) -> None:
     none = await world.alice.slash(world.channel, "quiz", topic="stop")
-    assert texts(none) == [m.QUIZ_NONE]
+    assert texts(none) == [on_discord(m.QUIZ_NONE)]
     await world.alice.slash(world.channel, "quiz", topic="sample-ml", count=2)
     stopped = await world.alice.slash(world.channel, "quiz", topic="stop")
     assert "Quiz stopped." in all_text(stopped)
@@ -184,7 +188,7 @@ async def test_quiz_stop_and_nothing_to_stop(world: World) -> None:
 
 async def test_quiz_stop_with_other_options_is_the_core_refusal(world: World) -> None:
     result = await world.alice.slash(world.channel, "quiz", topic="stop", difficulty="hard")
-    assert texts(result) == [m.QUIZ_STOP_ALONE]
+    assert texts(result) == [on_discord(m.QUIZ_STOP_ALONE)]
 
 
 async def test_daily_without_an_open_question(world: World) -> None:
@@ -223,7 +227,7 @@ async def test_teams_admin_and_member_paths(world: World) -> None:
     refused = await world.alice.slash(world.channel, "team create", name="Owls")
     assert texts(refused) == [m.NOT_ADMIN.format(what="create teams")]
     created = await world.admin.slash(world.channel, "team create", name="Owls")
-    assert texts(created) == [m.TEAM_CREATED.format(name="Owls")]
+    assert texts(created) == [on_discord(m.TEAM_CREATED.format(name="Owls"))]
     taken = await world.admin.slash(world.channel, "team create", name="owls")
     assert texts(taken) == [m.TEAM_TAKEN.format(name="Owls")]  # the name as it exists
     bad = await world.admin.slash(world.channel, "team create", name="!!")
@@ -253,9 +257,9 @@ async def test_config_happy_paths(world: World) -> None:
         ("config weekly", {"day": "fri", "time": "16:00"}, "weekly tally Fri 16:00"),
     ):
         result = await world.admin.slash(world.channel, sub, **options)
-        assert m.CONFIG_UPDATED.format(what=what) in all_text(result), sub
+        assert on_discord(m.CONFIG_UPDATED.format(what=what)) in all_text(result), sub
     paused = await world.admin.slash(world.channel, "config pause")
-    assert m.CONFIG_PAUSED in all_text(paused)
+    assert on_discord(m.CONFIG_PAUSED) in all_text(paused)
     shown = await world.admin.slash(world.channel, "config show")
     assert "Europe/Berlin" in all_text(shown) and "paused" in all_text(shown)
 
@@ -267,7 +271,7 @@ async def test_config_bad_values_get_the_core_message(world: World) -> None:
     bad_zone = await world.admin.slash(world.channel, "config timezone", zone="Mars/Olympus")
     assert "Mars/Olympus" in all_text(bad_zone)
     bad_topic = await world.admin.slash(world.channel, "config topics", topics="cooking")
-    assert texts(bad_topic) == [m.unknown_topic("cooking", [])]
+    assert texts(bad_topic) == [on_discord(m.unknown_topic("cooking", []))]
 
 
 async def test_config_is_hidden_from_members_without_manage_server(world: World) -> None:
@@ -288,7 +292,7 @@ async def test_config_refused_by_the_core_when_a_server_lets_a_member_see_it(
 
 async def test_forgetme_asks_then_deletes(world: World, app: App) -> None:
     ask = await world.alice.slash(world.channel, "forgetme")
-    assert texts(ask) == [m.FORGET_ASK]
+    assert texts(ask) == [on_discord(m.FORGET_ASK)]
     done = await world.alice.slash(world.channel, "forgetme", confirm="confirm")
     assert texts(done) == [m.FORGET_DONE]
     async with app.db.engine.connect() as conn:

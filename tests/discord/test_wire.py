@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.storage.tables import answers
 from bot.usecases import daily
 from tests.discord.fake_discord import OP_IDENTIFY, FakeDiscord, Request
+from tests.discord.helpers import on_discord
 
 TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
 WAIT = 10.0  # seconds; bounds a hang, never asserts speed
@@ -299,7 +300,7 @@ async def test_admin_rights_in_a_server_not_cached_yet_come_from_the_interaction
     admin = fake.interaction(2, data, guild_id=fake.snowflake(), permissions=manage_guild)
     _, followup = await interact(fake, admin)
     # The settings of a channel without a daily question yet: shown only to admins.
-    assert followup.body["embeds"][0]["description"] == m.CONFIG_NOT_ENABLED
+    assert followup.body["embeds"][0]["description"] == on_discord(m.CONFIG_NOT_ENABLED)
     member = fake.interaction(2, data, guild_id=fake.snowflake())
     _, refused = await interact(fake, member)
     assert refused.body["embeds"][0]["description"] == m.NOT_ADMIN.format(

@@ -10,8 +10,10 @@ import pytest
 
 from adapters.slack.client import make_client
 from adapters.slack.publisher import EVENT_TYPE, SlackPublisher
+from adapters.slack.render import refs
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
+from bot.commandref import render_refs
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.usecases.scheduling import WorkResult
 from tests.conftest import START
@@ -123,11 +125,11 @@ async def test_a_permanent_refusal_is_tried_once_and_the_admin_is_told_once_a_da
     assert post.status == "failed"
     fix = m.publish_fix(problem, CHANNEL)
     [line] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert fix in line
+    assert render_refs(fix) in line
     to_channel = [c for c in fake.of("chat.postMessage") if c.args["channel"] == CHANNEL]
     assert len(to_channel) == 1  # tried once
     [dm] = [c for c in fake.of("chat.postMessage") if c.args["channel"] == ADMIN]
-    assert fix.replace("`", "") in dm.args["text"].replace("`", "")
+    assert refs(fix).replace("`", "") in dm.args["text"].replace("`", "")
     # Refused again the same day (the reveal): the admin is not told twice.
     fake.failures["chat.postMessage"] = [Failure(200, body={"ok": False, "error": error})]
     [reveal] = await tick(app, clock, pub, FIVE)

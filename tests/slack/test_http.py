@@ -62,7 +62,7 @@ async def test_a_public_reply_goes_in_channel(rig: SlackRig) -> None:
 async def test_bad_input_gets_one_private_error(rig: SlackRig) -> None:
     [reply] = await rig.driver.command_replies("quizz", "UBOB")
     assert reply.args["response_type"] == "ephemeral"
-    assert "Did you mean `quiz`?" in reply.args["text"]
+    assert "Did you mean `/study quiz`?" in reply.args["text"]
 
 
 async def test_the_name_comes_from_the_payload_without_users_info(rig: SlackRig) -> None:

@@ -77,6 +77,7 @@ async def test_an_interview_answered_in_a_multiline_modal(rig: SlackRig) -> None
     d = rig.driver
     replies = await d.command_replies("interview sample-stats", "UCY")
     card = replies[-1]
+    assert "explain in your own words" in shown([card])
     [answer] = buttons(card)
     view = await d.open_modal(answer["action_id"], "UCY", answer["value"])
     url = json.loads(view["private_metadata"])["u"]
