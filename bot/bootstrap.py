@@ -107,6 +107,7 @@ async def build_app(
     bank = bank or load_checked_bank(content_dir or settings.content_dir)
     db = Database(db_url or settings.database_url)
     await upgrade(db.engine)
+    await db.optimize(at_start=True)
     stores = sql_stores(db)
     ctx = Context(
         stores, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,8 @@ CHECKPOINT_EVERY_S = 1.0
 # A PostgreSQL connection idle this long may have been dropped (a server restart, a proxy's idle
 # timeout) and is pinged before use; a busy one is not (asyncpg's ping is three round trips).
 PING_AFTER_IDLE_S = 5.0
+# Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
+ANALYSIS_LIMIT = 1000
 
 
 def is_sqlite(url: str) -> bool:
@@ -131,6 +133,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sqlite = is_sqlite(url)
+        # SQLite has one writer per file: a process queues its writes here rather than on
+        # busy_timeout. PostgreSQL takes row locks itself (writes take them in key order), so
+        # its writers run side by side.
         self._write_lock = asyncio.Lock()
         # aiosqlite hops to its thread several times per statement; a synchronous body run
         # in one dedicated thread hops once (a memory database exists only in `engine`).
@@ -142,9 +147,12 @@ class Database:
             self._sync_engine = _create_sync_sqlite_engine(url)
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="studybot-writer")
 
+    def _writer(self) -> AbstractAsyncContextManager[Any]:
+        return self._write_lock if self.sqlite else nullcontext()
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self.engine.begin() as conn:
+        async with self._writer(), self.engine.begin() as conn:
             yield conn
         self._maybe_checkpoint()
 
@@ -152,7 +160,7 @@ class Database:
         """Run a synchronous body as one write transaction of this process's writer: on
         SQLite in the writer thread, elsewhere through the async driver (`run_sync`). The
         body must touch only the database; the SQL is the same on both."""
-        async with self._write_lock:
+        async with self._writer():
             if self._sync_engine is not None and self._writer_thread is not None:
                 engine = self._sync_engine
 
@@ -173,6 +181,37 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execution_options(**{READ_ONLY: True})
             yield conn
+
+    async def optimize(self, *, at_start: bool = False) -> None:
+        """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
+        SQLite: ANALYZE with a row limit per index (milliseconds, even on millions of rows),
+        or at start, only when the file was never analysed (else `PRAGMA optimize`).
+        PostgreSQL: ANALYZE; at start only tables never analysed (autovacuum keeps them)."""
+        if self.sqlite:
+            async with self._writer(), self.engine.begin() as conn:
+                analysed = (
+                    await conn.exec_driver_sql(
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+                    )
+                ).scalar_one()
+                await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+                if at_start and analysed:
+                    await conn.exec_driver_sql("PRAGMA optimize")
+                else:
+                    await conn.exec_driver_sql("ANALYZE")
+            return
+        async with self.engine.begin() as conn:
+            if not at_start:
+                await conn.exec_driver_sql("ANALYZE")
+                return
+            never = (
+                await conn.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                    " AND last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY relname"
+                )
+            ).scalars()
+            for table in list(never):
+                await conn.exec_driver_sql(f'ANALYZE "{table}"')
 
     def insert(self, table: sa.Table) -> Any:
         """A dialect insert, so callers can use ON CONFLICT on both databases."""
