@@ -221,6 +221,24 @@ class BoardStore(Protocol):
 
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]: ...
 
+    async def user_board(
+        self, workspace: str, period: str, user_id: int, limit: int = 10
+    ) -> tuple[list[BoardEntry], BoardEntry | None]:
+        """The top of the board and the asker's standing, in one round trip."""
+        ...
+
+    async def team_board(
+        self, workspace: str, period: str, user_id: int
+    ) -> tuple[list[TeamEntry], int | None]:
+        """The team table and the asker's team id, in one round trip."""
+        ...
+
+    async def stats_card(
+        self, workspace: str, user_id: int
+    ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+        """Answers by topic, streaks, all-time standing and team name, in two round trips."""
+        ...
+
     async def user_stats(self, user_id: int) -> UserStatsRecord: ...
 
     async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:

@@ -72,7 +72,7 @@ class SqlBoardStore:
             if mine is None:
                 return None
             # Ahead: everyone in a better (points, correct) bucket of the histogram, and those
-            # tied on both who played first (lower id): a short range of ix_totals_rank.
+            # tied on both who played first (lower id): a short range of ix_totals_board.
             ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
                 score_counts.c.workspace == workspace,
                 score_counts.c.period == period,
@@ -97,10 +97,149 @@ class SqlBoardStore:
             ).scalar_one()
         return BoardEntry(user_id, mine.display_name, mine.points, mine.correct, int(better) + 1)
 
-    async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
-        # Active and member counts are kept beside the points (see _award_many and the team
-        # methods): one row per team, no count over the workspace's players.
-        query = (
+    def _standing(self, workspace: str, period: str, mine: Any) -> Any:
+        """The rank of the player whose totals row is `mine` (an alias in the outer query):
+        everyone in a better (points, correct) bucket of the histogram, plus those tied on
+        both who played first (lower id): one short range of ix_totals_board."""
+        ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
+            score_counts.c.workspace == workspace,
+            score_counts.c.period == period,
+            sa.or_(
+                score_counts.c.points > mine.c.points,
+                sa.and_(
+                    score_counts.c.points == mine.c.points,
+                    score_counts.c.correct > mine.c.correct,
+                ),
+            ),
+        )
+        tie = totals.alias("tie")
+        tied = sa.select(sa.func.count()).where(
+            tie.c.workspace == workspace,
+            tie.c.period == period,
+            tie.c.kind == "user",
+            tie.c.points == mine.c.points,
+            tie.c.correct == mine.c.correct,
+            tie.c.subject_id < mine.c.subject_id,
+        )
+        return ahead.scalar_subquery() + tied.scalar_subquery() + 1
+
+    async def user_board(
+        self, workspace: str, period: str, user_id: int, limit: int = 10
+    ) -> tuple[list[BoardEntry], BoardEntry | None]:
+        """The top of the board and the asker's own standing (None without points), in one
+        statement: a leaderboard command is one round trip."""
+        top = (
+            self._user_board(workspace, period)
+            .add_columns(sa.literal(0).label("rank"))
+            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
+            .limit(limit)
+            .subquery()
+        )
+        mine = totals.alias("mine")
+        standing = (
+            sa.select(
+                mine.c.subject_id,
+                mine.c.points,
+                mine.c.correct,
+                users.c.display_name,
+                self._standing(workspace, period, mine).label("rank"),
+            )
+            .join(users, users.c.id == mine.c.subject_id)
+            .where(
+                mine.c.workspace == workspace,
+                mine.c.period == period,
+                mine.c.kind == "user",
+                mine.c.subject_id == user_id,
+                mine.c.points > 0,
+            )
+        )
+        query = sa.union_all(sa.select(top), standing)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
+        board = sorted(
+            (r for r in rows if r.rank == 0), key=lambda r: (-r.points, -r.correct, r.subject_id)
+        )
+        entries = [
+            BoardEntry(r.subject_id, r.display_name, r.points, r.correct, i)
+            for i, r in enumerate(board, start=1)
+        ]
+        viewer = next(
+            (
+                BoardEntry(r.subject_id, r.display_name, r.points, r.correct, int(r.rank))
+                for r in rows
+                if r.rank != 0
+            ),
+            None,
+        )
+        return entries, viewer
+
+    async def team_board(
+        self, workspace: str, period: str, user_id: int
+    ) -> tuple[list[TeamEntry], int | None]:
+        """The team table and the asker's team id, in one statement."""
+        async with self.db.read() as conn:
+            mine = (
+                sa.select(memberships.c.team_id)
+                .where(memberships.c.user_id == user_id)
+                .scalar_subquery()
+            )
+            rows = (
+                await conn.execute(
+                    self._team_rows(workspace, period).add_columns(mine.label("mine"))
+                )
+            ).all()
+        team = rows[0].mine if rows else None
+        return self._rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows), team
+
+    async def stats_card(
+        self, workspace: str, user_id: int
+    ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+        """A player's answers by topic, streaks, all-time standing and team name, in two
+        statements (one read connection)."""
+        mine = totals.alias("mine")
+        card = (
+            sa.select(
+                users.c.id,
+                users.c.display_name,
+                mine.c.points,
+                mine.c.correct,
+                sa.case(
+                    (mine.c.points.is_(None), None),
+                    else_=self._standing(workspace, "all", mine),
+                ).label("rank"),
+                user_stats.c.current_streak,
+                user_stats.c.best_streak,
+                teams.c.name.label("team"),
+            )
+            .select_from(
+                users.outerjoin(
+                    mine,
+                    sa.and_(
+                        mine.c.workspace == workspace,
+                        mine.c.period == "all",
+                        mine.c.kind == "user",
+                        mine.c.subject_id == users.c.id,
+                        mine.c.points > 0,
+                    ),
+                )
+                .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
+                .outerjoin(memberships, memberships.c.user_id == users.c.id)
+                .outerjoin(teams, teams.c.id == memberships.c.team_id)
+            )
+            .where(users.c.id == user_id)
+        )
+        async with self.db.read() as conn:
+            topics = (await conn.execute(self._by_topic(user_id))).all()
+            row = (await conn.execute(card)).first()
+        stats = self._stats_record(topics, row)
+        standing = None
+        if row is not None and row.points is not None:
+            standing = BoardEntry(row.id, row.display_name, row.points, row.correct, int(row.rank))
+        return stats, standing, row.team if row is not None else None
+
+    def _team_rows(self, workspace: str, period: str) -> sa.Select[Any]:
+        return (
             sa.select(
                 teams.c.id,
                 teams.c.name,
@@ -113,8 +252,9 @@ class SqlBoardStore:
                 totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team"
             )
         )
-        async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
+
+    @staticmethod
+    def _rank_teams(rows: Iterable[tuple[int, str, int, int, int]]) -> list[TeamEntry]:
         # Rank by points per active member so small teams compete fairly; ties by total, name
         # (then id: a deleted team keeps its name). Plain tuples: a board has a row per team.
         ranked = sorted(
@@ -132,31 +272,45 @@ class SqlBoardStore:
         )
         return [TeamEntry(*r[3:], i) for i, r in enumerate(ranked, start=1)]
 
-    async def user_stats(self, user_id: int) -> UserStatsRecord:
+    @staticmethod
+    def _by_topic(user_id: int) -> sa.Select[Any]:
         daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
         quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
             quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
         )
         both = sa.union_all(daily, quiz).subquery()
-        query = sa.select(
+        return sa.select(
             both.c.topic,
             sa.func.count().label("n"),
             sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
         ).group_by(both.c.topic)
-        async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
-            streak = (
-                await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
-            ).first()
+
+    @staticmethod
+    def _stats_record(topics: Iterable[Any], streak: Any) -> UserStatsRecord:
         # Sorted here rather than by the database's collation (see list_teams).
-        by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in rows))
+        by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in topics))
         return UserStatsRecord(
             answered=sum(n for _, n, _ in by_topic),
             correct=sum(ok for _, _, ok in by_topic),
-            current_streak=streak.current_streak if streak else 0,
-            best_streak=streak.best_streak if streak else 0,
+            current_streak=(streak.current_streak or 0) if streak else 0,
+            best_streak=(streak.best_streak or 0) if streak else 0,
             by_topic=by_topic,
         )
+
+    async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
+        # Active and member counts are kept beside the points (see award_rows and the team
+        # methods): one row per team, no count over the workspace's players.
+        async with self.db.read() as conn:
+            rows = (await conn.execute(self._team_rows(workspace, period))).all()
+        return self._rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows)
+
+    async def user_stats(self, user_id: int) -> UserStatsRecord:
+        async with self.db.read() as conn:
+            rows = (await conn.execute(self._by_topic(user_id))).all()
+            streak = (
+                await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
+            ).first()
+        return self._stats_record(rows, streak)
 
     async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
         """Totals recomputed from the raw point events; tests compare it with `totals`."""
