@@ -49,12 +49,7 @@ class SqlBoardStore:
         )
 
     async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]:
-        # Ties: more correct answers first, then the earlier player (lower id): deterministic.
-        query = (
-            self._user_board(workspace, period)
-            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
-            .limit(limit)
-        )
+        query = self.top_query(workspace, period, limit)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [
@@ -123,18 +118,19 @@ class SqlBoardStore:
         )
         return ahead.scalar_subquery() + tied.scalar_subquery() + 1
 
-    async def user_board(
-        self, workspace: str, period: str, user_id: int, limit: int = 10
-    ) -> tuple[list[BoardEntry], BoardEntry | None]:
-        """The top of the board and the asker's own standing (None without points), in one
-        statement: a leaderboard command is one round trip."""
-        top = (
+    def top_query(self, workspace: str, period: str, limit: int) -> sa.Select[Any]:
+        # Ties: more correct answers first, then the earlier player (lower id): deterministic,
+        # and exactly the order of ix_totals_board, so even a tie of thousands is not sorted.
+        return (
             self._user_board(workspace, period)
-            .add_columns(sa.literal(0).label("rank"))
             .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
             .limit(limit)
-            .subquery()
         )
+
+    def user_board_query(
+        self, workspace: str, period: str, user_id: int, limit: int
+    ) -> sa.CompoundSelect[Any]:
+        top = self.top_query(workspace, period, limit).add_columns(sa.literal(0).label("rank"))
         mine = totals.alias("mine")
         standing = (
             sa.select(
@@ -153,7 +149,14 @@ class SqlBoardStore:
                 mine.c.points > 0,
             )
         )
-        query = sa.union_all(sa.select(top), standing)
+        return sa.union_all(sa.select(top.subquery()), standing)
+
+    async def user_board(
+        self, workspace: str, period: str, user_id: int, limit: int = 10
+    ) -> tuple[list[BoardEntry], BoardEntry | None]:
+        """The top of the board and the asker's own standing (None without points), in one
+        statement: a leaderboard command is one round trip."""
+        query = self.user_board_query(workspace, period, user_id, limit)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.

@@ -184,21 +184,13 @@ class Database:
 
     async def optimize(self, *, at_start: bool = False) -> None:
         """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
-        SQLite: ANALYZE with a row limit per index (milliseconds, even on millions of rows),
-        or at start, only when the file was never analysed (else `PRAGMA optimize`).
-        PostgreSQL: ANALYZE; at start only tables never analysed (autovacuum keeps them)."""
+        SQLite: ANALYZE reading at most ANALYSIS_LIMIT rows per index, so milliseconds even
+        on millions of rows. PostgreSQL: ANALYZE; at start only the tables never analysed
+        (autovacuum keeps them current after that), so a start stays quick."""
         if self.sqlite:
             async with self._writer(), self.engine.begin() as conn:
-                analysed = (
-                    await conn.exec_driver_sql(
-                        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
-                    )
-                ).scalar_one()
                 await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
-                if at_start and analysed:
-                    await conn.exec_driver_sql("PRAGMA optimize")
-                else:
-                    await conn.exec_driver_sql("ANALYZE")
+                await conn.exec_driver_sql("ANALYZE")
             return
         async with self.engine.begin() as conn:
             if not at_start:

@@ -267,9 +267,12 @@ class SqlRoundStore:
             if step < 0:
                 return True
             cursor = step
-            # Let answers and commands waiting for the writer (or the loop) go first.
-            await asyncio.sleep(0)
+            await self._between_chunks()
         return False
+
+    async def _between_chunks(self) -> None:
+        # Let answers and commands waiting for the writer (or the loop) go first.
+        await asyncio.sleep(0)
 
     def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
         """Award the answers of users (since, upto] and reset the streaks of the workspace's
