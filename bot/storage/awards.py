@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -54,9 +55,13 @@ def award_rows(
     events: list[dict[str, Any]] = []
     moved: dict[tuple[str, str, int], list[int]] = {}  # (period, kind, id): points, ok, n
     active: set[tuple[str, int, int]] = set()  # (period, team, user)
+    keys: dict[dt.date, tuple[str, str]] = {}  # a close's awards all share one day
     for award in awards:
         team_id = team_of.get(award.user_id)
-        week, month = week_key(award.day), month_key(award.day)
+        day_keys = keys.get(award.day)
+        if day_keys is None:
+            day_keys = keys[award.day] = (week_key(award.day), month_key(award.day))
+        week, month = day_keys
         events.append(
             {
                 "workspace": workspace,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -157,8 +157,7 @@ class SqlBoardStore:
         """The top of the board and the asker's own standing (None without points), in one
         statement: a leaderboard command is one round trip."""
         query = self.user_board_query(workspace, period, user_id, limit)
-        async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
         board = sorted(
             (r for r in rows if r.rank == 0), key=lambda r: (-r.points, -r.correct, r.subject_id)
@@ -181,17 +180,13 @@ class SqlBoardStore:
         self, workspace: str, period: str, user_id: int
     ) -> tuple[list[TeamEntry], int | None]:
         """The team table and the asker's team id, in one statement."""
-        async with self.db.read() as conn:
-            mine = (
-                sa.select(memberships.c.team_id)
-                .where(memberships.c.user_id == user_id)
-                .scalar_subquery()
-            )
-            rows = (
-                await conn.execute(
-                    self._team_rows(workspace, period).add_columns(mine.label("mine"))
-                )
-            ).all()
+        mine = (
+            sa.select(memberships.c.team_id)
+            .where(memberships.c.user_id == user_id)
+            .scalar_subquery()
+        )
+        query = self._team_rows(workspace, period).add_columns(mine.label("mine"))
+        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
         team = rows[0].mine if rows else None
         return self._rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows), team
 
@@ -232,9 +227,12 @@ class SqlBoardStore:
             )
             .where(users.c.id == user_id)
         )
-        async with self.db.read() as conn:
-            topics = (await conn.execute(self._by_topic(user_id))).all()
-            row = (await conn.execute(card)).first()
+        by_topic = self._by_topic(user_id)
+
+        def read(conn: sa.Connection) -> tuple[Sequence[Any], Any]:
+            return conn.execute(by_topic).all(), conn.execute(card).first()
+
+        topics, row = await self.db.read_sync(read)
         stats = self._stats_record(topics, row)
         standing = None
         if row is not None and row.points is not None:

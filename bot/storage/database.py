@@ -29,6 +29,8 @@ CHECKPOINT_EVERY_S = 1.0
 # A PostgreSQL connection idle this long may have been dropped (a server restart, a proxy's idle
 # timeout) and is pinged before use; a busy one is not (asyncpg's ping is three round trips).
 PING_AFTER_IDLE_S = 5.0
+# Threads that run synchronous read bodies on SQLite (see Database.read_sync).
+READER_THREADS = 2
 # Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
 ANALYSIS_LIMIT = 1000
 
@@ -119,7 +121,8 @@ def _create_sync_sqlite_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(
         make_url(url).set(drivername="sqlite"),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        pool_size=2,  # the writer thread's connection and the checkpoint's
+        # The writer thread's connection, the checkpoint's and one per reader thread.
+        pool_size=2 + READER_THREADS,
         max_overflow=0,
     )
     _sqlite_session(engine, memory=False)
@@ -141,11 +144,15 @@ class Database:
         # in one dedicated thread hops once (a memory database exists only in `engine`).
         self._sync_engine: sa.Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
+        self._reader_threads: ThreadPoolExecutor | None = None
         self._checkpoint: asyncio.Task[None] | None = None
         self._last_checkpoint = time.monotonic()
         if self.sqlite and not _is_memory(url):
             self._sync_engine = _create_sync_sqlite_engine(url)
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="studybot-writer")
+            self._reader_threads = ThreadPoolExecutor(
+                READER_THREADS, thread_name_prefix="studybot-reader"
+            )
 
     def _writer(self) -> AbstractAsyncContextManager[Any]:
         return self._write_lock if self.sqlite else nullcontext()
@@ -175,6 +182,22 @@ class Database:
                     result = await conn.run_sync(body)
         self._maybe_checkpoint()
         return result
+
+    async def read_sync(self, body: Callable[[sa.Connection], T]) -> T:
+        """Run a synchronous body as one read (a deferred transaction): on SQLite in one hop
+        to a reader thread, where aiosqlite hops several times per statement; elsewhere
+        through the async driver. For the hot reads (boards, stats)."""
+        engine = self._sync_engine
+        if engine is not None and self._reader_threads is not None:
+
+            def run() -> T:
+                with engine.connect() as conn:
+                    conn.execution_options(**{READ_ONLY: True})
+                    return body(conn)
+
+            return await asyncio.get_running_loop().run_in_executor(self._reader_threads, run)
+        async with self.read() as conn:
+            return await conn.run_sync(body)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -245,3 +268,5 @@ class Database:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._writer_thread, self._sync_engine.dispose)
             self._writer_thread.shutdown(wait=True)
+        if self._reader_threads is not None:
+            self._reader_threads.shutdown(wait=True)
