@@ -126,7 +126,7 @@ async def close_stall(
             results.append((scheduled, loop.time() - scheduled, acknowledged(replies)))
 
         async def close() -> None:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(3.0)  # first a baseline: the same clicks, no close
             closing["start"] = loop.time()
             reveal = await daily.close_daily_round(app.ctx, big, now)
             closing["end"] = loop.time()
@@ -148,6 +148,7 @@ async def close_stall(
         await closer
         await asyncio.gather(*tasks)
         during = [t for s, t, _ in results if closing["start"] <= s <= closing["end"]]
+        before = [t for s, t, _ in results if s < closing["start"]]
         ok = all(a for _, _, a in results)
     return {
         "round_answers": round_answers,
@@ -155,6 +156,7 @@ async def close_stall(
         "chunks": len(held),
         "chunk_p99_ms": round(percentile(held, 99), 1),
         "chunk_max_ms": round(percentile(held, 100), 1),
+        "before_close": summary(before),
         "during_close": summary(during),
         "overall": summary([t for _, t, _ in results]),
         "clicks": len(results),

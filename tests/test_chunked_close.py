@@ -261,7 +261,7 @@ async def test_answers_during_a_close_are_refused(
         paused, resume = asyncio.Event(), asyncio.Event()
         rounds_store: Any = store.rounds
 
-        async def between_chunks() -> None:
+        async def between_chunks(_took: float) -> None:
             paused.set()
             await resume.wait()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -35,8 +36,7 @@ from bot.storage.tables import (
 # Answers awarded per write transaction of a close, and the widest range of user ids one
 # transaction resets streaks over: a chunk holds the writer (and, on PostgreSQL, the event
 # loop for its Python part) about 10 ms on a quiet machine, so an answer that arrives during
-# a close waits at most that long. Between chunks the close pauses briefly, so answers
-# queued meanwhile go first.
+# a close waits at most that long. Between chunks the close rests (see _between_chunks).
 CLOSE_CHUNK = 50
 RESET_SPAN = 20_000
 CLOSE_PAUSE_S = 0.002
@@ -254,9 +254,11 @@ class SqlRoundStore:
                 await conn.execute(sa.select(rounds.c.settle_cursor).where(rounds.c.id == round_id))
             ).scalar_one_or_none()
         while cursor is not None:
+            began = time.perf_counter()
             step = await self.db.write_sync(
                 partial(self._settle_chunk, round_id=round_id, since=cursor)
             )
+            took = time.perf_counter() - began
             if step is None:
                 # Another caller moved the cursor (a concurrent resume): read where it is.
                 async with self.db.read() as conn:
@@ -271,12 +273,14 @@ class SqlRoundStore:
             if step < 0:
                 return True
             cursor = step
-            await self._between_chunks()
+            await self._between_chunks(took)
         return False
 
-    async def _between_chunks(self) -> None:
-        # Let answers and commands waiting for the writer (or the loop) go first.
-        await asyncio.sleep(CLOSE_PAUSE_S)
+    async def _between_chunks(self, took: float) -> None:
+        # Rest as long as the chunk took: the close uses at most half of the writer and of
+        # the process's CPU (the GIL), so answers and commands meanwhile never queue behind
+        # it. A close takes about twice its work; nobody waits on it but the reveal.
+        await asyncio.sleep(max(CLOSE_PAUSE_S, took))
 
     def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
         """Award the answers of users (since, upto] and reset the streaks of the workspace's
