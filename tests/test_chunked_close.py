@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.ports import Stores
 from bot.records import DailyAnswer, PointAward
-from bot.storage import rounds as rounds_module
+from bot.storage import settle as settle_module
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
@@ -142,12 +142,12 @@ async def consistent(store: Stores) -> None:
 def one_transaction(store: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every answer and the whole workspace in a single chunk: the former close."""
     store.rounds.close_chunk = 10**9  # type: ignore[attr-defined]
-    monkeypatch.setattr(rounds_module, "RESET_SPAN", 10**9)
+    monkeypatch.setattr(settle_module, "RESET_SPAN", 10**9)
 
 
 def tiny_chunks(store: Stores, monkeypatch: pytest.MonkeyPatch, chunk: int = 3) -> None:
     store.rounds.close_chunk = chunk  # type: ignore[attr-defined]
-    monkeypatch.setattr(rounds_module, "RESET_SPAN", 5)
+    monkeypatch.setattr(settle_module, "RESET_SPAN", 5)
 
 
 async def reference(

@@ -36,18 +36,6 @@ class SqlBoardStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _user_board(self, workspace: str, period: str) -> sa.Select[Any]:
-        return (
-            sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
-            .join(users, users.c.id == totals.c.subject_id)
-            .where(
-                totals.c.workspace == workspace,
-                totals.c.period == period,
-                totals.c.kind == "user",
-                totals.c.points > 0,
-            )
-        )
-
     async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]:
         query = self.top_query(workspace, period, limit)
         async with self.db.read() as conn:
@@ -58,71 +46,13 @@ class SqlBoardStore:
         ]
 
     async def user_rank(self, workspace: str, period: str, user_id: int) -> BoardEntry | None:
-        async with self.db.read() as conn:
-            mine = (
-                await conn.execute(
-                    self._user_board(workspace, period).where(totals.c.subject_id == user_id)
-                )
-            ).first()
-            if mine is None:
-                return None
-            # Ahead: everyone in a better (points, correct) bucket of the histogram, and those
-            # tied on both who played first (lower id): a short range of ix_totals_board.
-            ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
-                score_counts.c.workspace == workspace,
-                score_counts.c.period == period,
-                sa.or_(
-                    score_counts.c.points > mine.points,
-                    sa.and_(
-                        score_counts.c.points == mine.points,
-                        score_counts.c.correct > mine.correct,
-                    ),
-                ),
-            )
-            tied = sa.select(sa.func.count()).where(
-                totals.c.workspace == workspace,
-                totals.c.period == period,
-                totals.c.kind == "user",
-                totals.c.points == mine.points,
-                totals.c.correct == mine.correct,
-                totals.c.subject_id < user_id,
-            )
-            better = (
-                await conn.execute(sa.select(ahead.scalar_subquery() + tied.scalar_subquery()))
-            ).scalar_one()
-        return BoardEntry(user_id, mine.display_name, mine.points, mine.correct, int(better) + 1)
-
-    def _standing(self, workspace: str, period: str, mine: Any) -> Any:
-        """The rank of the player whose totals row is `mine` (an alias in the outer query):
-        everyone in a better (points, correct) bucket of the histogram, plus those tied on
-        both who played first (lower id): one short range of ix_totals_board."""
-        ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
-            score_counts.c.workspace == workspace,
-            score_counts.c.period == period,
-            sa.or_(
-                score_counts.c.points > mine.c.points,
-                sa.and_(
-                    score_counts.c.points == mine.c.points,
-                    score_counts.c.correct > mine.c.correct,
-                ),
-            ),
-        )
-        tie = totals.alias("tie")
-        tied = sa.select(sa.func.count()).where(
-            tie.c.workspace == workspace,
-            tie.c.period == period,
-            tie.c.kind == "user",
-            tie.c.points == mine.c.points,
-            tie.c.correct == mine.c.correct,
-            tie.c.subject_id < mine.c.subject_id,
-        )
-        return ahead.scalar_subquery() + tied.scalar_subquery() + 1
+        return (await self.user_board(workspace, period, user_id, 0))[1]
 
     def top_query(self, workspace: str, period: str, limit: int) -> sa.Select[Any]:
         # Ties: more correct answers first, then the earlier player (lower id): deterministic,
         # and exactly the order of ix_totals_board, so even a tie of thousands is not sorted.
         return (
-            self._user_board(workspace, period)
+            _user_board(workspace, period)
             .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
             .limit(limit)
         )
@@ -138,7 +68,7 @@ class SqlBoardStore:
                 mine.c.points,
                 mine.c.correct,
                 users.c.display_name,
-                self._standing(workspace, period, mine).label("rank"),
+                _standing(workspace, period, mine).label("rank"),
             )
             .join(users, users.c.id == mine.c.subject_id)
             .where(
@@ -185,10 +115,10 @@ class SqlBoardStore:
             .where(memberships.c.user_id == user_id)
             .scalar_subquery()
         )
-        query = self._team_rows(workspace, period).add_columns(mine.label("mine"))
+        query = _team_rows(workspace, period).add_columns(mine.label("mine"))
         rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
         team = rows[0].mine if rows else None
-        return self._rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows), team
+        return _rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows), team
 
     async def stats_card(
         self, workspace: str, user_id: int
@@ -204,7 +134,7 @@ class SqlBoardStore:
                 mine.c.correct,
                 sa.case(
                     (mine.c.points.is_(None), None),
-                    else_=self._standing(workspace, "all", mine),
+                    else_=_standing(workspace, "all", mine),
                 ).label("rank"),
                 user_stats.c.current_streak,
                 user_stats.c.best_streak,
@@ -227,91 +157,32 @@ class SqlBoardStore:
             )
             .where(users.c.id == user_id)
         )
-        by_topic = self._by_topic(user_id)
+        by_topic = _by_topic(user_id)
 
         def read(conn: sa.Connection) -> tuple[Sequence[Any], Any]:
             return conn.execute(by_topic).all(), conn.execute(card).first()
 
         topics, row = await self.db.read_sync(read)
-        stats = self._stats_record(topics, row)
+        stats = _stats_record(topics, row)
         standing = None
         if row is not None and row.points is not None:
             standing = BoardEntry(row.id, row.display_name, row.points, row.correct, int(row.rank))
         return stats, standing, row.team if row is not None else None
 
-    def _team_rows(self, workspace: str, period: str) -> sa.Select[Any]:
-        return (
-            sa.select(
-                teams.c.id,
-                teams.c.name,
-                totals.c.points,
-                totals.c.active,
-                teams.c.members,
-            )
-            .join(teams, teams.c.id == totals.c.subject_id)
-            .where(
-                totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team"
-            )
-        )
-
-    @staticmethod
-    def _rank_teams(rows: Iterable[tuple[int, str, int, int, int]]) -> list[TeamEntry]:
-        # Rank by points per active member so small teams compete fairly; ties by total, name
-        # (then id: a deleted team keeps its name). Plain tuples: a board has a row per team.
-        ranked = sorted(
-            (
-                -(points / active if active else 0),
-                -points,
-                name.casefold(),
-                team,
-                name,
-                points,
-                active,
-                members,
-            )
-            for team, name, points, active, members in rows
-        )
-        return [TeamEntry(*r[3:], i) for i, r in enumerate(ranked, start=1)]
-
-    @staticmethod
-    def _by_topic(user_id: int) -> sa.Select[Any]:
-        daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
-        quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
-            quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
-        )
-        both = sa.union_all(daily, quiz).subquery()
-        return sa.select(
-            both.c.topic,
-            sa.func.count().label("n"),
-            sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
-        ).group_by(both.c.topic)
-
-    @staticmethod
-    def _stats_record(topics: Iterable[Any], streak: Any) -> UserStatsRecord:
-        # Sorted here rather than by the database's collation (see list_teams).
-        by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in topics))
-        return UserStatsRecord(
-            answered=sum(n for _, n, _ in by_topic),
-            correct=sum(ok for _, _, ok in by_topic),
-            current_streak=(streak.current_streak or 0) if streak else 0,
-            best_streak=(streak.best_streak or 0) if streak else 0,
-            by_topic=by_topic,
-        )
-
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
         # Active and member counts are kept beside the points (see award_rows and the team
         # methods): one row per team, no count over the workspace's players.
         async with self.db.read() as conn:
-            rows = (await conn.execute(self._team_rows(workspace, period))).all()
-        return self._rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows)
+            rows = (await conn.execute(_team_rows(workspace, period))).all()
+        return _rank_teams((r.id, r.name, r.points, r.active, r.members) for r in rows)
 
     async def user_stats(self, user_id: int) -> UserStatsRecord:
         async with self.db.read() as conn:
-            rows = (await conn.execute(self._by_topic(user_id))).all()
+            rows = (await conn.execute(_by_topic(user_id))).all()
             streak = (
                 await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
             ).first()
-        return self._stats_record(rows, streak)
+        return _stats_record(rows, streak)
 
     async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
         """Totals recomputed from the raw point events; tests compare it with `totals`."""
@@ -443,3 +314,104 @@ class SqlBoardStore:
             ]
             if values:
                 await conn.execute(tally_rows.insert(), values)
+
+
+# Query pieces shared by the methods above (module level keeps the store class short).
+
+
+def _user_board(workspace: str, period: str) -> sa.Select[Any]:
+    return (
+        sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
+        .join(users, users.c.id == totals.c.subject_id)
+        .where(
+            totals.c.workspace == workspace,
+            totals.c.period == period,
+            totals.c.kind == "user",
+            totals.c.points > 0,
+        )
+    )
+
+
+def _standing(workspace: str, period: str, mine: Any) -> Any:
+    """The rank of the player whose totals row is `mine` (an alias in the outer query):
+    everyone in a better (points, correct) bucket of the histogram, plus those tied on
+    both who played first (lower id): one short range of ix_totals_board."""
+    ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
+        score_counts.c.workspace == workspace,
+        score_counts.c.period == period,
+        sa.or_(
+            score_counts.c.points > mine.c.points,
+            sa.and_(
+                score_counts.c.points == mine.c.points,
+                score_counts.c.correct > mine.c.correct,
+            ),
+        ),
+    )
+    tie = totals.alias("tie")
+    tied = sa.select(sa.func.count()).where(
+        tie.c.workspace == workspace,
+        tie.c.period == period,
+        tie.c.kind == "user",
+        tie.c.points == mine.c.points,
+        tie.c.correct == mine.c.correct,
+        tie.c.subject_id < mine.c.subject_id,
+    )
+    return ahead.scalar_subquery() + tied.scalar_subquery() + 1
+
+
+def _team_rows(workspace: str, period: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            teams.c.id,
+            teams.c.name,
+            totals.c.points,
+            totals.c.active,
+            teams.c.members,
+        )
+        .join(teams, teams.c.id == totals.c.subject_id)
+        .where(totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == "team")
+    )
+
+
+def _rank_teams(rows: Iterable[tuple[int, str, int, int, int]]) -> list[TeamEntry]:
+    # Rank by points per active member so small teams compete fairly; ties by total, name
+    # (then id: a deleted team keeps its name). Plain tuples: a board has a row per team.
+    ranked = sorted(
+        (
+            -(points / active if active else 0),
+            -points,
+            name.casefold(),
+            team,
+            name,
+            points,
+            active,
+            members,
+        )
+        for team, name, points, active, members in rows
+    )
+    return [TeamEntry(*r[3:], i) for i, r in enumerate(ranked, start=1)]
+
+
+def _by_topic(user_id: int) -> sa.Select[Any]:
+    daily = sa.select(answers.c.topic, answers.c.correct).where(answers.c.user_id == user_id)
+    quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
+        quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
+    )
+    both = sa.union_all(daily, quiz).subquery()
+    return sa.select(
+        both.c.topic,
+        sa.func.count().label("n"),
+        sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
+    ).group_by(both.c.topic)
+
+
+def _stats_record(topics: Iterable[Any], streak: Any) -> UserStatsRecord:
+    # Sorted here rather than by the database's collation (see list_teams).
+    by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in topics))
+    return UserStatsRecord(
+        answered=sum(n for _, n, _ in by_topic),
+        correct=sum(ok for _, _, ok in by_topic),
+        current_streak=(streak.current_streak or 0) if streak else 0,
+        best_streak=(streak.best_streak or 0) if streak else 0,
+        by_topic=by_topic,
+    )
