@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, fanout, pg, startup
+from bench import answers, boards, closes, fanout, pg, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -54,6 +54,19 @@ TARGETS = [
     Target("leaderboards", "rank_all.p99_ms", "one user's rank, all time, p99 ms", 10.0),
     Target("leaderboards", "teams_week.p99_ms", "team table, week, p99 ms", 10.0),
     Target("leaderboards", "teams_all.p99_ms", "team table, all time, p99 ms", 10.0),
+    Target("close_stall", "close_s", "round close (other workspace), s", float("inf")),
+    Target("close_stall", "chunk_max_ms", "close: longest chunk transaction, ms", 100.0),
+    Target("close_stall", "before_close.p99_ms", "answer at 200/s, no close, p99 ms", float("inf")),
+    Target("close_stall", "during_close.p99_ms", "answer at 200/s during a close, p99 ms", 50.0),
+    Target("commands", "users_week.p99_ms", "command: users board, week, p99 ms", 5.0),
+    Target("commands", "users_month.p99_ms", "command: users board, month, p99 ms", 5.0),
+    Target("commands", "users_all.p99_ms", "command: users board, all, p99 ms", 5.0),
+    Target("commands", "teams_week.p99_ms", "command: team board, week, p99 ms", 5.0),
+    Target("commands", "teams_month.p99_ms", "command: team board, month, p99 ms", 5.0),
+    Target("commands", "teams_all.p99_ms", "command: team board, all, p99 ms", 5.0),
+    Target("commands", "stats.p99_ms", "command: stats, p99 ms", 5.0),
+    Target("commands", "tie_users_week.p99_ms", "command: tied first round, week, p99", 5.0),
+    Target("commands", "tie_users_all.p99_ms", "command: tied first round, all, p99", 5.0),
     Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
@@ -73,10 +86,12 @@ class Sizes:
     answers: int
     fanout_channels: int
     fanout_limit: float
+    close_answers: int = 50_000
+    command_answers: int = 5_000_000
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
-QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0)
+QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
@@ -90,6 +105,10 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any
             url, count=sizes.fanout_channels, limit=sizes.fanout_limit
         ),
         "startup": lambda url: asyncio.to_thread(startup.startup, url),
+        "close_stall": lambda url: closes.close_stall(url, round_answers=sizes.close_answers),
+        "commands": lambda url: closes.commands(
+            url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers
+        ),
     }
 
 
@@ -177,14 +196,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated: " + ", ".join(scenarios(FULL)))
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument(
+        "--command-answers", type=int, help="answers loaded for the commands figure"
+    )
+    parser.add_argument("--close-answers", type=int, help="answers in the round that closes")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.command_answers:
+        sizes.command_answers = args.command_answers
+    if args.close_answers:
+        sizes.close_answers = args.close_answers
     only = [s for s in args.only.split(",") if s]
     with pg.server() as base_pg, tempfile.TemporaryDirectory(prefix="studybot-bench-") as tmp:
         info = meta(sizes, base_pg)
         results = asyncio.run(run(sizes, only, base_pg, Path(tmp)))
     report = table(results)
     print(report)
+    print(f"load average (1, 5, 15 min) at the end: {[round(x, 2) for x in os.getloadavg()]}")
     print(f"\n{info['fanout_note']}; sizes: {json.dumps(sizes.__dict__)}")
     Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     print(f"written: {args.out}")

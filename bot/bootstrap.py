@@ -12,11 +12,12 @@ from pathlib import Path
 
 from bot.content import QuestionBank, load_bank
 from bot.dispatch import Dispatcher
-from bot.ports import Clock, Rng, Stores
+from bot.ports import Clock, Rng
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
+from bot.store_ports import Stores
 from bot.usecases.context import Context
 from bot.usecases.scheduling import ScheduledWork
 
@@ -117,6 +118,7 @@ async def build_app(
     bank = bank or load_checked_bank(content_dir or settings.content_dir)
     db = Database(db_url or settings.database_url)
     await upgrade(db.engine, question_json=bank_json(bank))
+    await db.optimize(at_start=True)
     stores = sql_stores(db)
     ctx = Context(
         stores, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap

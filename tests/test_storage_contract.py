@@ -9,13 +9,13 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from bot.ports import Stores
 from bot.records import PointAward
 from bot.storage import database
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import memberships, totals
+from bot.store_ports import Stores
 from tests.conftest import fresh_pg_database, require_pg
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +30,14 @@ from bot.storage.tables import (
 async def award_many(
     db: Database, conn: AsyncConnection, workspace: str, awards: Sequence[PointAward]
 ) -> None:
+    """award_rows on an async connection (one hop for the whole body)."""
+    if awards:
+        await conn.run_sync(lambda sync: award_rows(db, sync, workspace, awards))
+
+
+def award_rows(
+    db: Database, conn: sa.Connection, workspace: str, awards: Sequence[PointAward]
+) -> None:
     """Record point events and move every running total they touch, set-based: the
     totals per user and team and period, the score histogram behind ranks, and each
     team's active members. Keys are written in sorted order, so concurrent transactions
@@ -37,7 +46,7 @@ async def award_many(
         return
     team_of: dict[int, int] = {}
     for chunk in chunks(sorted({a.user_id for a in awards})):
-        found = await conn.execute(
+        found = conn.execute(
             sa.select(memberships.c.user_id, memberships.c.team_id).where(
                 memberships.c.user_id.in_(chunk)
             )
@@ -46,9 +55,13 @@ async def award_many(
     events: list[dict[str, Any]] = []
     moved: dict[tuple[str, str, int], list[int]] = {}  # (period, kind, id): points, ok, n
     active: set[tuple[str, int, int]] = set()  # (period, team, user)
+    keys: dict[dt.date, tuple[str, str]] = {}  # a close's awards all share one day
     for award in awards:
         team_id = team_of.get(award.user_id)
-        week, month = week_key(award.day), month_key(award.day)
+        day_keys = keys.get(award.day)
+        if day_keys is None:
+            day_keys = keys[award.day] = (week_key(award.day), month_key(award.day))
+        week, month = day_keys
         events.append(
             {
                 "workspace": workspace,
@@ -73,12 +86,12 @@ async def award_many(
                 total[0] += award.points
                 total[1] += int(award.correct)
                 total[2] += 1
-    await conn.execute(point_events.insert(), events)
+    conn.execute(point_events.insert(), events)
 
     # Only the transaction whose row lands counts a newly active member.
     newly_active: Counter[tuple[str, int]] = Counter()
     if active:
-        landed = await conn.execute(
+        landed = conn.execute(
             db.insert(team_active)
             .on_conflict_do_nothing()
             .returning(team_active.c.period, team_active.c.team_id),
@@ -106,7 +119,7 @@ async def award_many(
     ).returning(
         totals.c.period, totals.c.kind, totals.c.subject_id, totals.c.points, totals.c.correct
     )
-    after = await conn.execute(
+    after = conn.execute(
         stmt,
         [
             {
@@ -136,11 +149,17 @@ async def award_many(
             buckets[(r.period, *old)] -= 1
         if r.points > 0:
             buckets[(r.period, r.points, r.correct)] += 1
-    await move_buckets(db, conn, workspace, buckets)
+    move_buckets_sync(db, conn, workspace, buckets)
 
 
 async def move_buckets(
     db: Database, conn: AsyncConnection, workspace: str, buckets: Counter[tuple[str, int, int]]
+) -> None:
+    await conn.run_sync(lambda sync: move_buckets_sync(db, sync, workspace, buckets))
+
+
+def move_buckets_sync(
+    db: Database, conn: sa.Connection, workspace: str, buckets: Counter[tuple[str, int, int]]
 ) -> None:
     rows = [
         {"workspace": workspace, "period": p, "points": pts, "correct": ok, "users": n}
@@ -149,7 +168,7 @@ async def move_buckets(
     ]
     if rows:
         stmt = db.insert(score_counts)
-        await conn.execute(
+        conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[
                     score_counts.c.workspace,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from fractions import Fraction
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,13 +14,18 @@ from bot.records import (
     TeamEntry,
     UserStatsRecord,
 )
+from bot.storage.board_queries import (
+    rank_teams,
+    standing_rank,
+    stats_record,
+    team_rows,
+    topic_counts,
+    user_board,
+)
 from bot.storage.database import Database
 from bot.storage.tables import (
-    answers,
     memberships,
     point_events,
-    quiz_answers,
-    rounds,
     score_counts,
     tally_rows,
     team_active,
@@ -38,25 +42,8 @@ class SqlBoardStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _user_board(self, workspace: str, period: str) -> sa.Select[Any]:
-        return (
-            sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
-            .join(users, users.c.id == totals.c.subject_id)
-            .where(
-                totals.c.workspace == workspace,
-                totals.c.period == period,
-                totals.c.kind == "user",
-                totals.c.points > 0,
-            )
-        )
-
     async def top_users(self, workspace: str, period: str, limit: int = 10) -> list[BoardEntry]:
-        # Ties: more correct answers first, then the earlier player (lower id): deterministic.
-        query = (
-            self._user_board(workspace, period)
-            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
-            .limit(limit)
-        )
+        query = self.top_query(workspace, period, limit)
         async with self.db.read() as conn:
             rows = (await conn.execute(query)).all()
         return [
@@ -65,111 +52,143 @@ class SqlBoardStore:
         ]
 
     async def user_rank(self, workspace: str, period: str, user_id: int) -> BoardEntry | None:
-        async with self.db.read() as conn:
-            mine = (
-                await conn.execute(
-                    self._user_board(workspace, period).where(totals.c.subject_id == user_id)
-                )
-            ).first()
-            if mine is None:
-                return None
-            # Ahead: everyone in a better (points, correct) bucket of the histogram, and those
-            # tied on both who played first (lower id): a short range of ix_totals_rank.
-            ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
-                score_counts.c.workspace == workspace,
-                score_counts.c.period == period,
-                sa.or_(
-                    score_counts.c.points > mine.points,
+        return (await self.user_board(workspace, period, user_id, 0))[1]
+
+    def top_query(self, workspace: str, period: str, limit: int) -> sa.Select[Any]:
+        # Ties: more correct answers first, then the earlier player (lower id): deterministic,
+        # and exactly the order of ix_totals_board, so even a tie of thousands is not sorted.
+        return (
+            user_board(workspace, period)
+            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
+            .limit(limit)
+        )
+
+    def user_board_query(
+        self, workspace: str, period: str, user_id: int, limit: int
+    ) -> sa.CompoundSelect[Any]:
+        top = self.top_query(workspace, period, limit).add_columns(sa.literal(0).label("rank"))
+        mine = totals.alias("mine")
+        standing = (
+            sa.select(
+                mine.c.subject_id,
+                mine.c.points,
+                mine.c.correct,
+                users.c.display_name,
+                standing_rank(workspace, period, mine).label("rank"),
+            )
+            .join(users, users.c.id == mine.c.subject_id)
+            .where(
+                mine.c.workspace == workspace,
+                mine.c.period == period,
+                mine.c.kind == "user",
+                mine.c.subject_id == user_id,
+                mine.c.points > 0,
+            )
+        )
+        return sa.union_all(sa.select(top.subquery()), standing)
+
+    async def user_board(
+        self, workspace: str, period: str, user_id: int, limit: int = 10
+    ) -> tuple[list[BoardEntry], BoardEntry | None]:
+        """The top of the board and the asker's own standing (None without points), in one
+        statement: a leaderboard command is one round trip."""
+        query = self.user_board_query(workspace, period, user_id, limit)
+        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
+        # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
+        board = sorted(
+            (r for r in rows if r.rank == 0), key=lambda r: (-r.points, -r.correct, r.subject_id)
+        )
+        entries = [
+            BoardEntry(r.subject_id, r.display_name, r.points, r.correct, i)
+            for i, r in enumerate(board, start=1)
+        ]
+        viewer = next(
+            (
+                BoardEntry(r.subject_id, r.display_name, r.points, r.correct, int(r.rank))
+                for r in rows
+                if r.rank != 0
+            ),
+            None,
+        )
+        return entries, viewer
+
+    async def team_board(
+        self, workspace: str, period: str, user_id: int
+    ) -> tuple[list[TeamEntry], int | None]:
+        """The team table and the asker's team id, in one statement."""
+        mine = (
+            sa.select(memberships.c.team_id)
+            .where(memberships.c.user_id == user_id)
+            .scalar_subquery()
+        )
+        query = team_rows(workspace, period).add_columns(mine.label("mine"))
+        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
+        team = rows[0].mine if rows else None
+        return rank_teams(rows), team
+
+    async def stats_card(
+        self, workspace: str, user_id: int
+    ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+        """A player's answers by topic, streaks, all-time standing and team name, in two
+        statements (one read connection)."""
+        mine = totals.alias("mine")
+        card = (
+            sa.select(
+                users.c.id,
+                users.c.display_name,
+                mine.c.points,
+                mine.c.correct,
+                sa.case(
+                    (mine.c.points.is_(None), None),
+                    else_=standing_rank(workspace, "all", mine),
+                ).label("rank"),
+                user_stats.c.current_streak,
+                user_stats.c.best_streak,
+                teams.c.name.label("team"),
+            )
+            .select_from(
+                users.outerjoin(
+                    mine,
                     sa.and_(
-                        score_counts.c.points == mine.points,
-                        score_counts.c.correct > mine.correct,
+                        mine.c.workspace == workspace,
+                        mine.c.period == "all",
+                        mine.c.kind == "user",
+                        mine.c.subject_id == users.c.id,
+                        mine.c.points > 0,
                     ),
-                ),
+                )
+                .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
+                .outerjoin(memberships, memberships.c.user_id == users.c.id)
+                .outerjoin(teams, teams.c.id == memberships.c.team_id)
             )
-            tied = sa.select(sa.func.count()).where(
-                totals.c.workspace == workspace,
-                totals.c.period == period,
-                totals.c.kind == "user",
-                totals.c.points == mine.points,
-                totals.c.correct == mine.correct,
-                totals.c.subject_id < user_id,
-            )
-            better = (
-                await conn.execute(sa.select(ahead.scalar_subquery() + tied.scalar_subquery()))
-            ).scalar_one()
-        return BoardEntry(user_id, mine.display_name, mine.points, mine.correct, int(better) + 1)
+            .where(users.c.id == user_id)
+        )
+        by_topic = topic_counts(user_id)
+
+        def read(conn: sa.Connection) -> tuple[Sequence[Any], Any]:
+            return conn.execute(by_topic).all(), conn.execute(card).first()
+
+        topics, row = await self.db.read_sync(read)
+        stats = stats_record(topics, row)
+        standing = None
+        if row is not None and row.points is not None:
+            standing = BoardEntry(row.id, row.display_name, row.points, row.correct, int(row.rank))
+        return stats, standing, row.team if row is not None else None
 
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
-        # Active and member counts are kept beside the points (see _award_many and the team
+        # Active and member counts are kept beside the points (see award_rows and the team
         # methods): one row per team, no count over the workspace's players.
-        query = (
-            sa.select(
-                teams.c.id,
-                teams.c.name,
-                totals.c.points,
-                totals.c.active,
-                teams.c.members,
-                totals.c.correct,
-                teams.c.deleted,
-            )
-            .join(teams, teams.c.id == totals.c.subject_id)
-            .where(
-                totals.c.workspace == workspace,
-                totals.c.period == period,
-                totals.c.kind == "team",
-                # As on the user board: a team without points is not on it.
-                totals.c.points > 0,
-            )
-        )
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        # Ranked by points per active member, so small teams compete fairly, compared exactly
-        # (a Fraction, not a float); ties as on every board: more correct answers, then the
-        # earlier team (lower id). Plain tuples: a board has a row per team.
-        ranked = sorted(
-            rows,
-            key=lambda r: (
-                -(Fraction(r.points, r.active) if r.active else Fraction(0)),
-                -r.correct,
-                r.id,
-            ),
-        )
-        return [
-            TeamEntry(r.id, r.name, r.points, r.active, r.members, i, r.correct, r.deleted)
-            for i, r in enumerate(ranked, start=1)
-        ]
+            rows = (await conn.execute(team_rows(workspace, period))).all()
+        return rank_teams(rows)
 
     async def user_stats(self, user_id: int) -> UserStatsRecord:
-        # A daily answer counts once its round has closed: until the reveal its result is
-        # private, on every view (stats, boards, App Home, tallies).
-        daily = (
-            sa.select(answers.c.topic, answers.c.correct)
-            .join(rounds, rounds.c.id == answers.c.round_id)
-            .where(answers.c.user_id == user_id, rounds.c.closed_at.is_not(None))
-        )
-        quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
-            quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
-        )
-        both = sa.union_all(daily, quiz).subquery()
-        query = sa.select(
-            both.c.topic,
-            sa.func.count().label("n"),
-            sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
-        ).group_by(both.c.topic)
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(topic_counts(user_id))).all()
             streak = (
                 await conn.execute(sa.select(user_stats).where(user_stats.c.user_id == user_id))
             ).first()
-        # Sorted here rather than by the database's collation (see list_teams).
-        by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in rows))
-        return UserStatsRecord(
-            answered=sum(n for _, n, _ in by_topic),
-            correct=sum(ok for _, _, ok in by_topic),
-            current_streak=streak.current_streak if streak else 0,
-            best_streak=streak.best_streak if streak else 0,
-            by_topic=by_topic,
-        )
+        return stats_record(rows, streak)
 
     async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
         """Totals recomputed from the raw point events; tests compare it with `totals`."""
@@ -301,3 +320,6 @@ class SqlBoardStore:
             ]
             if values:
                 await conn.execute(tally_rows.insert(), values)
+
+
+# Query pieces shared by the methods above (module level keeps the store class short).

@@ -27,14 +27,11 @@ class SqlChannelStore:
         self.db = db
 
     async def get_channel(self, workspace: str, external_id: str) -> ChannelRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(channels).where(
-                        channels.c.workspace == workspace, channels.c.external_id == external_id
-                    )
-                )
-            ).first()
+        query = sa.select(channels).where(
+            channels.c.workspace == workspace, channels.c.external_id == external_id
+        )
+        # Every command reads its channel: one hop (read_sync), not aiosqlite's several.
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first())
         return channel_record(row) if row else None
 
     async def get_channel_by_id(self, channel_id: int) -> ChannelRecord | None:

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +47,10 @@ PG_DISK_FULL = "53100"
 # A PostgreSQL connection idle this long may have been dropped (a server restart, a proxy's idle
 # timeout) and is pinged before use; a busy one is not (asyncpg's ping is three round trips).
 PING_AFTER_IDLE_S = 5.0
+# Threads that run synchronous read bodies on SQLite (see Database.read_sync).
+READER_THREADS = 2
+# Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
+ANALYSIS_LIMIT = 1000
 
 
 def is_sqlite(url: str) -> bool:
@@ -137,7 +141,8 @@ def _create_sync_sqlite_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(
         make_url(url).set(drivername="sqlite"),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        pool_size=1,  # the writer thread's connection (checkpoints bring their own)
+        # The writer thread's connection and one per reader thread (checkpoints bring their own).
+        pool_size=1 + READER_THREADS,
         max_overflow=0,
     )
     _sqlite_session(engine, memory=False)
@@ -165,11 +170,15 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sqlite = is_sqlite(url)
+        # SQLite has one writer per file: a process queues its writes here rather than on
+        # busy_timeout. PostgreSQL takes row locks itself (writes take them in key order), so
+        # its writers run side by side.
         self._write_lock = asyncio.Lock()
         # aiosqlite hops to its thread several times per statement; a synchronous body run
         # in one dedicated thread hops once (a memory database exists only in `engine`).
         self._sync_engine: sa.Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
+        self._reader_threads: ThreadPoolExecutor | None = None
         self._checkpoint: asyncio.Task[None] | None = None
         self._checkpoint_conn: sqlite3.Connection | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -181,10 +190,16 @@ class Database:
         if self._file is not None:
             self._sync_engine = _create_sync_sqlite_engine(url)
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="studybot-writer")
+            self._reader_threads = ThreadPoolExecutor(
+                READER_THREADS, thread_name_prefix="studybot-reader"
+            )
+
+    def _writer(self) -> AbstractAsyncContextManager[Any]:
+        return self._write_lock if self.sqlite else nullcontext()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock:
+        async with self._writer():
             try:
                 async with self.engine.begin() as conn:
                     yield conn
@@ -197,7 +212,7 @@ class Database:
         """Run a synchronous body as one write transaction of this process's writer: on
         SQLite in the writer thread, elsewhere through the async driver (`run_sync`). The
         body must touch only the database; the SQL is the same on both."""
-        async with self._write_lock:
+        async with self._writer():
             try:
                 if self._sync_engine is not None and self._writer_thread is not None:
                     engine = self._sync_engine
@@ -217,11 +232,50 @@ class Database:
         self._written()
         return result
 
+    async def read_sync(self, body: Callable[[sa.Connection], T]) -> T:
+        """Run a synchronous body as one read (a deferred transaction): on SQLite in one hop
+        to a reader thread, where aiosqlite hops several times per statement; elsewhere
+        through the async driver. For the hot reads (boards, stats)."""
+        engine = self._sync_engine
+        if engine is not None and self._reader_threads is not None:
+
+            def run() -> T:
+                with engine.connect() as conn:
+                    conn.execution_options(**{READ_ONLY: True})
+                    return body(conn)
+
+            return await asyncio.get_running_loop().run_in_executor(self._reader_threads, run)
+        async with self.read() as conn:
+            return await conn.run_sync(body)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             await conn.execution_options(**{READ_ONLY: True})
             yield conn
+
+    async def optimize(self, *, at_start: bool = False) -> None:
+        """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
+        SQLite: ANALYZE reading at most ANALYSIS_LIMIT rows per index, so milliseconds even
+        on millions of rows. PostgreSQL: ANALYZE; at start only the tables never analysed
+        (autovacuum keeps them current after that), so a start stays quick."""
+        if self.sqlite:
+            async with self._writer(), self.engine.begin() as conn:
+                await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+                await conn.exec_driver_sql("ANALYZE")
+            return
+        async with self.engine.begin() as conn:
+            if not at_start:
+                await conn.exec_driver_sql("ANALYZE")
+                return
+            never = (
+                await conn.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                    " AND last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY relname"
+                )
+            ).scalars()
+            for table in list(never):
+                await conn.exec_driver_sql(f'ANALYZE "{table}"')
 
     def insert(self, table: sa.Table) -> Any:
         """A dialect insert, so callers can use ON CONFLICT on both databases."""
@@ -352,3 +406,5 @@ class Database:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._writer_thread, self._sync_engine.dispose)
             self._writer_thread.shutdown(wait=True)
+        if self._reader_threads is not None:
+            self._reader_threads.shutdown(wait=True)

@@ -2,41 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterable
-from typing import Any
+from functools import partial
 
 import sqlalchemy as sa
 
 from bot.records import (
     ChannelRecord,
-    PointAward,
     RoundRecord,
 )
-from bot.scoring import streak_bonus
-from bot.storage.awards import award_many
 from bot.storage.database import Database
 from bot.storage.rows import (
     ROUND_CACHE_SIZE,
-    chunks,
     order_text,
     round_record,
     utc,
 )
+from bot.storage.settle import settle_chunk
 from bot.storage.tables import (
-    answers,
     rounds,
-    user_stats,
-    users,
 )
+
+# Answers awarded per write transaction of a close (bot/storage/settle.py): a chunk holds
+# the writer (and, on PostgreSQL, the event loop for its Python part) about 10 ms on a quiet
+# machine, so an answer that arrives during a close waits at most that long. Between chunks
+# the close rests (see _between_chunks).
+CLOSE_CHUNK = 50
+CLOSE_PAUSE_S = 0.002
 
 
 class SqlRoundStore:
-    """Daily rounds and their close, which awards points in the same transaction."""
+    """Daily rounds and their close, which awards points in short resumable chunks."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._rounds: dict[int, RoundRecord] = {}
+        self.close_chunk = CLOSE_CHUNK
+        self._closing = asyncio.Lock()
 
     async def create_round(
         self,
@@ -128,15 +133,21 @@ class SqlRoundStore:
         return found
 
     async def rounds_due_to_close(self, now: dt.datetime) -> list[RoundRecord]:
+        """Rounds past their close time, and closes a crash left unfinished (resumable)."""
+        # Two queries, not an OR, so each keeps its own index.
         async with self.db.read() as conn:
-            rows = (
+            due = (
                 await conn.execute(
-                    sa.select(rounds)
-                    .where(rounds.c.closed_at.is_(None), rounds.c.closes_at <= now)
-                    .order_by(rounds.c.closes_at, rounds.c.id)
+                    sa.select(rounds).where(rounds.c.closed_at.is_(None), rounds.c.closes_at <= now)
                 )
             ).all()
-        return [round_record(r) for r in rows]
+            unfinished = (
+                await conn.execute(sa.select(rounds).where(rounds.c.settle_cursor.is_not(None)))
+            ).all()
+        found = sorted(
+            (round_record(r) for r in [*due, *unfinished]), key=lambda r: (r.closes_at, r.id)
+        )
+        return found
 
     async def next_round_close(self, after: dt.datetime) -> dt.datetime | None:
         async with self.db.read() as conn:
@@ -150,105 +161,120 @@ class SqlRoundStore:
         return utc(value) if value is not None else None
 
     async def close_round(self, round_id: int, at: dt.datetime, base_points: int) -> bool:
-        """Close once, then award points and streaks in the same transaction: a handful of
-        set-based statements, whatever the number of answers (the writer is held throughout)."""
-        async with self.db.write() as conn:
-            closed = await conn.execute(
-                rounds.update()
-                .where(rounds.c.id == round_id, rounds.c.closed_at.is_(None))
-                .values(closed_at=at)
+        """Close the round, then award its points and streaks; True for the one call that
+        finishes the awarding (exactly once, in any process).
+
+        The close itself is one short transaction (from then on answers are refused). The
+        awarding follows in chunks of `close_chunk` answers, each its own short write that
+        moves a cursor kept on the round, so answers elsewhere never wait for a whole round
+        and a crash between chunks leaves a close that the next call resumes where it
+        stopped. The result equals one transaction over every answer: each player's answer,
+        streak and totals are settled once, in the chunk holding their user id."""
+        # Closes run one at a time in a process so that streaks follow rounds in close order.
+        async with self._closing:
+            started = await self.db.write_sync(
+                lambda conn: self._start_close(conn, round_id, at, base_points)
             )
-            if closed.rowcount != 1:
+            if started is None:
                 return False
-            rnd = round_record(
-                (await conn.execute(sa.select(rounds).where(rounds.c.id == round_id))).one()
-            )
-            previous = (
-                await conn.execute(
-                    sa.select(rounds.c.id)
-                    .where(
-                        rounds.c.workspace == rnd.workspace,
-                        rounds.c.closed_at.is_not(None),
-                        rounds.c.id != round_id,
+            workspace, closed_at = started
+            # An earlier close of the workspace left unfinished (a crash): finish it first,
+            # since this round's streaks follow from it.
+            async with self.db.read() as conn:
+                earlier = (
+                    await conn.execute(
+                        sa.select(rounds.c.id, rounds.c.closed_at)
+                        .where(
+                            rounds.c.workspace == workspace,
+                            rounds.c.settle_cursor.is_not(None),
+                            rounds.c.id != round_id,
+                        )
+                        .order_by(rounds.c.closed_at, rounds.c.id)
                     )
-                    .order_by(rounds.c.closed_at.desc(), rounds.c.id.desc())
-                    .limit(1)
-                )
+                ).all()
+            for other in earlier:
+                if (utc(other.closed_at), other.id) < (closed_at, round_id):
+                    await self._settle(other.id)
+            return await self._settle(round_id)
+
+    def _start_close(
+        self, conn: sa.Connection, round_id: int, at: dt.datetime, base_points: int
+    ) -> tuple[str, dt.datetime] | None:
+        """Set closed_at and the settle cursor; None when the round is closed and settled."""
+        row = conn.execute(
+            sa.select(rounds.c.workspace, rounds.c.closed_at, rounds.c.settle_cursor).where(
+                rounds.c.id == round_id
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.closed_at is not None:
+            # Closed already: resume its awarding if it never finished, else nothing to do.
+            return (row.workspace, utc(row.closed_at)) if row.settle_cursor is not None else None
+        previous = (
+            sa.select(rounds.c.id)
+            .where(
+                rounds.c.workspace == row.workspace,
+                rounds.c.closed_at.is_not(None),
+                rounds.c.id != round_id,
+            )
+            .order_by(rounds.c.closed_at.desc(), rounds.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        closed = conn.execute(
+            rounds.update()
+            .where(rounds.c.id == round_id, rounds.c.closed_at.is_(None))
+            .values(
+                closed_at=at,
+                settle_cursor=0,
+                settle_previous=previous,
+                settle_points=base_points,
+            )
+        )
+        if closed.rowcount != 1:  # another process closed it first: help it finish
+            again = conn.execute(
+                sa.select(rounds.c.closed_at, rounds.c.settle_cursor).where(rounds.c.id == round_id)
+            ).one()
+            if again.settle_cursor is None:
+                return None
+            return row.workspace, utc(again.closed_at)
+        return row.workspace, at
+
+    async def _settle(self, round_id: int) -> bool:
+        """Award the round chunk by chunk from its cursor; True if this call finished it."""
+        async with self.db.read() as conn:
+            cursor = (
+                await conn.execute(sa.select(rounds.c.settle_cursor).where(rounds.c.id == round_id))
             ).scalar_one_or_none()
-            rows = (
-                await conn.execute(
-                    sa.select(answers.c.id, answers.c.user_id, answers.c.correct)
-                    .where(answers.c.round_id == round_id)
-                    .order_by(answers.c.id)
-                )
-            ).all()
-            correct_ids = sorted(r.user_id for r in rows if r.correct)
-            streaks: dict[int, Any] = {}
-            for chunk in chunks(correct_ids):
-                found = await conn.execute(
-                    sa.select(user_stats).where(user_stats.c.user_id.in_(chunk))
-                )
-                streaks.update({r.user_id: r for r in found})
-            stats_rows: list[dict[str, int]] = []
-            points_rows: list[dict[str, int]] = []
-            awards: list[PointAward] = []
-            for row in rows:
-                points = 0
-                if row.correct:
-                    stat = streaks.get(row.user_id)
-                    streak = (
-                        stat.current_streak + 1
-                        if stat and previous is not None and stat.last_streak_round == previous
-                        else 1
-                    )
-                    best = max(streak, stat.best_streak if stat else 0)
-                    stats_rows.append(
-                        {
-                            "user_id": row.user_id,
-                            "current_streak": streak,
-                            "best_streak": best,
-                            "last_streak_round": round_id,
-                        }
-                    )
-                    points = base_points + streak_bonus(streak)
-                    points_rows.append({"answer_id": row.id, "new_points": points})
-                awards.append(
-                    PointAward(row.user_id, points, row.correct, "daily", rnd.local_date, at)
-                )
-            if stats_rows:
-                stmt = self.db.insert(user_stats)
-                await conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=[user_stats.c.user_id],
-                        set_={
-                            "current_streak": stmt.excluded.current_streak,
-                            "best_streak": stmt.excluded.best_streak,
-                            "last_streak_round": stmt.excluded.last_streak_round,
-                        },
-                    ),
-                    sorted(stats_rows, key=lambda r: r["user_id"]),
-                )
-            if points_rows:
-                await conn.execute(
-                    answers.update()
-                    .where(answers.c.id == sa.bindparam("answer_id"))
-                    .values(points=sa.bindparam("new_points")),
-                    points_rows,
-                )
-            await award_many(self.db, conn, rnd.workspace, awards)
-            # Everyone else in the workspace loses their streak: they missed this round.
-            right_here = sa.select(answers.c.user_id).where(
-                answers.c.round_id == round_id, answers.c.correct.is_(True)
+        while cursor is not None:
+            began = time.perf_counter()
+            step = await self.db.write_sync(
+                partial(self._settle_chunk, round_id=round_id, since=cursor)
             )
-            await conn.execute(
-                user_stats.update()
-                .where(
-                    user_stats.c.current_streak > 0,
-                    user_stats.c.user_id.in_(
-                        sa.select(users.c.id).where(users.c.workspace == rnd.workspace)
-                    ),
-                    user_stats.c.user_id.not_in(right_here),
-                )
-                .values(current_streak=0)
-            )
-        return True
+            took = time.perf_counter() - began
+            if step is None:
+                # Another caller moved the cursor (a concurrent resume): read where it is.
+                async with self.db.read() as conn:
+                    cursor = (
+                        await conn.execute(
+                            sa.select(rounds.c.settle_cursor).where(rounds.c.id == round_id)
+                        )
+                    ).scalar_one_or_none()
+                if cursor is None:
+                    return False
+                continue
+            if step < 0:
+                return True
+            cursor = step
+            await self._between_chunks(took)
+        return False
+
+    async def _between_chunks(self, took: float) -> None:
+        # Rest as long as the chunk took: the close uses at most half of the writer and of
+        # the process's CPU (the GIL), so answers and commands meanwhile never queue behind
+        # it. A close takes about twice its work; nobody waits on it but the reveal.
+        await asyncio.sleep(max(CLOSE_PAUSE_S, took))
+
+    def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
+        return settle_chunk(self.db, conn, round_id, since, self.close_chunk)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.ports import Stores
 from bot.storage.answers import SqlAnswerStore
 from bot.storage.boards import SqlBoardStore
 from bot.storage.channels import SqlChannelStore
@@ -15,6 +14,7 @@ from bot.storage.reports import SqlReportStore
 from bot.storage.rounds import SqlRoundStore
 from bot.storage.teams import SqlTeamStore
 from bot.storage.users import SqlUserStore
+from bot.store_ports import Stores
 
 
 def sql_stores(db: Database) -> Stores:

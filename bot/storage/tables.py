@@ -97,9 +97,22 @@ rounds = sa.Table(
     # depend on the current deck. NULL only for rounds older than the column whose question
     # had left the bank when it was added; those fall back to the bank.
     sa.Column("question_json", sa.Text, nullable=True),
+    # A close sets closed_at at once, then awards in short transactions (see close_round):
+    # while it runs, the last user id settled, the previous round its streaks follow and
+    # the base points; settle_cursor is NULL again once every answer is awarded.
+    sa.Column("settle_cursor", sa.Integer, nullable=True),
+    sa.Column("settle_previous", sa.Integer, nullable=True),
+    sa.Column("settle_points", sa.Integer, nullable=True),
     # One daily round per channel and local date: a second post attempt collides here.
     sa.UniqueConstraint("channel_id", "local_date", name="uq_rounds_channel_date"),
     sa.Index("ix_rounds_workspace_closed", "workspace", "closed_at"),
+    # Closes still awarding: a handful of rows at most, found without a scan.
+    sa.Index(
+        "ix_rounds_settling",
+        "workspace",
+        sqlite_where=sa.text("settle_cursor IS NOT NULL"),
+        postgresql_where=sa.text("settle_cursor IS NOT NULL"),
+    ),
 )
 
 answers = sa.Table(
@@ -214,9 +227,18 @@ totals = sa.Table(
     sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
     # Team rows: members who earned a point event in the period (rows of team_active).
     sa.Column("active", sa.Integer, nullable=False, server_default="0"),
-    # The board order: the top of a board is the end of this index, and players tied on
-    # points and correct answers are one range of it (a rank's last term).
-    sa.Index("ix_totals_rank", "workspace", "period", "kind", "points", "correct", "subject_id"),
+)
+# The board order itself (points and correct descending, then the lower id): the top of a
+# board is the start of this index, read in order even through a tie of thousands (no sort),
+# and players tied on points and correct answers are one range of it (a rank's last term).
+sa.Index(
+    "ix_totals_board",
+    totals.c.workspace,
+    totals.c.period,
+    totals.c.kind,
+    totals.c.points.desc(),
+    totals.c.correct.desc(),
+    totals.c.subject_id,
 )
 
 score_counts = sa.Table(

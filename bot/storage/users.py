@@ -27,14 +27,11 @@ class SqlUserStore:
     async def ensure_user(
         self, workspace: str, external_id: str, display_name: str, now: dt.datetime
     ) -> UserRecord:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(users).where(
-                        users.c.workspace == workspace, users.c.external_id == external_id
-                    )
-                )
-            ).first()
+        query = sa.select(users).where(
+            users.c.workspace == workspace, users.c.external_id == external_id
+        )
+        # Every command reads its user: one hop (read_sync), not aiosqlite's several.
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first())
         if row is not None and row.display_name == display_name:
             return UserRecord(row.id, workspace, external_id, display_name)
         stmt = self.db.insert(users).values(

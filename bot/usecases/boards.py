@@ -29,9 +29,9 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
     today = ctx.today(actor)
     key = period_key(cmd.period, today)
     label = period_label(cmd.period, today)
+    # One round trip each: the rows and the asker's standing come together.
     if cmd.scope == "teams":
-        table = await boards.team_table(actor.workspace, key)
-        mine = await ctx.stores.teams.team_of(actor.user.id)
+        table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
         rows = tuple(
             BoardRow(
                 t.rank,
@@ -40,14 +40,14 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
                 m.BOARD_TEAM_DETAIL.format(
                     per_active=t.per_active, active=t.active, members=t.members
                 ),
-                highlight=mine is not None and mine.id == t.team_id,
+                highlight=mine == t.team_id,
             )
             for t in table
         )
         if not rows:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
         return [LeaderboardView("teams", cmd.period, label, rows)]
-    top = await boards.top_users(actor.workspace, key, 10)
+    top, me = await boards.user_board(actor.workspace, key, actor.user.id, 10)
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
     rows = tuple(
@@ -61,10 +61,8 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         for e in top
     )
     viewer = None
-    if all(e.subject_id != actor.user.id for e in top):
-        me = await boards.user_rank(actor.workspace, key, actor.user.id)
-        if me is not None:
-            viewer = BoardRow(me.rank, me.name, me.points, f"{me.correct} correct", highlight=True)
+    if me is not None and all(e.subject_id != actor.user.id for e in top):
+        viewer = BoardRow(me.rank, me.name, me.points, f"{me.correct} correct", highlight=True)
     return [LeaderboardView("users", cmd.period, label, rows, viewer)]
 
 
@@ -82,9 +80,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         if found is None:
             raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
-    stats = await ctx.stores.boards.user_stats(user.id)
-    rank = await ctx.stores.boards.user_rank(actor.workspace, "all", user.id)
-    team = await ctx.stores.teams.team_of(user.id)
+    stats, rank, team = await ctx.stores.boards.stats_card(actor.workspace, user.id)
     return [
         StatsView(
             user.display_name,
@@ -94,7 +90,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             stats.correct,
             stats.current_streak,
             stats.best_streak,
-            team.name if team else None,
+            team,
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
         )
     ]

@@ -15,11 +15,12 @@ from bot import messages as m
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
 from bot.interview import BuiltinGrader
-from bot.ports import Clock, Grader, Rng, Stores
+from bot.ports import Clock, Grader, Rng
 from bot.records import ChannelRecord, UserRecord
 from bot.replies import Notice, Tone
 from bot.schedule import local_date
 from bot.scoring import QUIZ_DAILY_CAP
+from bot.store_ports import Stores
 
 # A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
 TOPIC_CUTOFF = 75

@@ -1,0 +1,300 @@
+"""Answers while a big round closes elsewhere, and every board and stats command end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bench.answers import acknowledged, click, daily_round
+from bench.boards import WORKSPACE, Plan, _app, _load_postgres, _load_sqlite
+from bench.stats import percentile, summary
+from bot import commands as c
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.schedule import month_key, week_key
+from bot.storage.database import is_sqlite
+from bot.storage.tables import answers, channels, rounds, score_counts, totals, users
+from bot.usecases import daily
+
+CLOSING = "discord:closing"
+TIE = "discord:tie"
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+async def _big_round(app: Any, count: int, at: dt.datetime) -> int:
+    """A round of another workspace with `count` answers (60% right), past its close time."""
+    rng = random.Random(3)
+    async with app.db.write() as conn:
+        channel = (
+            await conn.execute(
+                channels.insert()
+                .values(platform="discord", workspace=CLOSING, external_id="big", updated_at=at)
+                .returning(channels.c.id)
+            )
+        ).scalar_one()
+        round_id = (
+            await conn.execute(
+                rounds.insert()
+                .values(
+                    channel_id=channel,
+                    workspace=CLOSING,
+                    local_date=at.date(),
+                    question_id=next(iter(app.bank.by_id)),
+                    choice_order="",
+                    opened_at=at - dt.timedelta(hours=8),
+                    closes_at=at - dt.timedelta(minutes=1),
+                )
+                .returning(rounds.c.id)
+            )
+        ).scalar_one()
+        ids = (
+            await conn.execute(
+                users.insert().returning(users.c.id),
+                [
+                    {
+                        "workspace": CLOSING,
+                        "external_id": f"c{i}",
+                        "display_name": f"Closer {i}",
+                        "name_key": f"closer {i}",
+                        "created_at": at,
+                    }
+                    for i in range(count)
+                ],
+            )
+        ).scalars()
+        await conn.execute(
+            answers.insert(),
+            [
+                {
+                    "round_id": round_id,
+                    "user_id": user_id,
+                    "topic": "bench",
+                    "given": "A",
+                    "normalized": "0",
+                    "correct": rng.random() < 0.6,
+                    "answered_at": at,
+                }
+                for user_id in ids
+            ],
+        )
+    return int(round_id)
+
+
+async def close_stall(
+    db_url: str, round_answers: int = 50_000, rate: float = 200.0
+) -> dict[str, Any]:
+    """Open loop at `rate` clicks/s on one workspace's round while another workspace's round
+    of `round_answers` answers closes; each click is timed from its scheduled send time, so a
+    stalled event loop counts as well as a waiting writer."""
+    async with daily_round(db_url) as (app, round_id, options):
+        now = app.ctx.clock.now()
+        big = await _big_round(app, round_answers, now)
+        await app.db.optimize()
+        dispatch = app.dispatcher.dispatch
+        for i in range(50):
+            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+        # The writer's hold per chunk: the body's time in its transaction (commit aside).
+        rounds_store: Any = app.stores.rounds
+        real = rounds_store._settle_chunk
+        held: list[float] = []
+
+        def timed_chunk(conn: sa.Connection, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return real(conn, **kwargs)
+            finally:
+                held.append(time.perf_counter() - began)
+
+        rounds_store._settle_chunk = timed_chunk
+        loop = asyncio.get_running_loop()
+        results: list[tuple[float, float, bool]] = []  # scheduled, latency, acknowledged
+        closing: dict[str, float] = {}
+
+        async def one(scheduled: float, command: c.SubmitAnswer, who: Origin) -> None:
+            replies = await dispatch(command, who)
+            results.append((scheduled, loop.time() - scheduled, acknowledged(replies)))
+
+        async def close() -> None:
+            await asyncio.sleep(3.0)  # first a baseline: the same clicks, no close
+            closing["start"] = loop.time()
+            reveal = await daily.close_daily_round(app.ctx, big, now)
+            closing["end"] = loop.time()
+            assert reveal is not None and reveal.answered == round_answers
+
+        closer = asyncio.create_task(close())
+        tasks = []
+        start = loop.time()
+        i = 0
+        # Clicks until a second after the close has finished.
+        while "end" not in closing or loop.time() < closing["end"] + 1.0:
+            scheduled = start + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            command, who = click(round_id, options, i, f"stall-{i}")
+            tasks.append(asyncio.create_task(one(scheduled, command, who)))
+            i += 1
+        await closer
+        await asyncio.gather(*tasks)
+        during = [t for s, t, _ in results if closing["start"] <= s <= closing["end"]]
+        before = [t for s, t, _ in results if s < closing["start"]]
+        ok = all(a for _, _, a in results)
+    return {
+        "round_answers": round_answers,
+        "close_s": round(closing["end"] - closing["start"], 2),
+        "chunks": len(held),
+        "chunk_p99_ms": round(percentile(held, 99), 1),
+        "chunk_max_ms": round(percentile(held, 100), 1),
+        "before_close": summary(before),
+        "during_close": summary(during),
+        "overall": summary([t for _, t, _ in results]),
+        "clicks": len(results),
+        "all_acknowledged": ok,
+        "load": load(),
+    }
+
+
+def _origin(workspace: str, user: int, channel: str = "general") -> Origin:
+    platform, guild = workspace.split(":", 1)
+    return Origin(
+        UserRef(Platform(platform), f"u{user}"),
+        PlaceRef(Platform(platform), guild, channel),
+        f"Player {user}",
+        False,
+    )
+
+
+async def _tie(app: Any, players: int, day: dt.date) -> None:
+    """A board's first round: `players` all on 20 points and 1 correct, in every period."""
+    at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    async with app.db.write() as conn:
+        await conn.execute(
+            channels.insert().values(
+                platform="discord", workspace=TIE, external_id="general", updated_at=at
+            )
+        )
+        ids = (
+            await conn.execute(
+                users.insert().returning(users.c.id, users.c.external_id),
+                [
+                    {
+                        "workspace": TIE,
+                        "external_id": f"u{i}",
+                        "display_name": f"Player {i}",
+                        "name_key": f"player {i}",
+                        "created_at": at,
+                    }
+                    for i in range(1, players + 1)
+                ],
+            )
+        ).all()
+        periods = ("all", week_key(day), month_key(day))
+        await conn.execute(
+            totals.insert(),
+            [
+                {
+                    "workspace": TIE,
+                    "period": period,
+                    "kind": "user",
+                    "subject_id": user_id,
+                    "points": 20,
+                    "correct": 1,
+                    "answered": 1,
+                }
+                for user_id, _ in ids
+                for period in periods
+            ],
+        )
+        await conn.execute(
+            score_counts.insert(),
+            [
+                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
+                for p in periods
+            ],
+        )
+
+
+async def commands(
+    db_url: str,
+    users_count: int = 100_000,
+    teams: int = 1_000,
+    answer_count: int = 5_000_000,
+    tie: int = 30_000,
+    runs: int = 200,
+    repeats: int = 3,
+) -> dict[str, Any]:
+    """Every leaderboard and the stats command through the dispatcher (actor look-up, store,
+    reply), `runs` times each for random askers; the median over `repeats` passes."""
+    plan = Plan(users_count, teams, answer_count)
+    app = await _app(db_url)  # the schema, through the migrations
+    await app.close()
+    began = time.perf_counter()
+    if is_sqlite(db_url):
+        path = make_url(db_url).database
+        assert path is not None
+        await asyncio.to_thread(_load_sqlite, path, plan)
+    else:
+        await _load_postgres(db_url, plan)
+    load_s = time.perf_counter() - began
+    app = await _app(db_url)
+    try:
+        await _tie(app, tie, app.ctx.clock.now().date())
+        await app.db.optimize()
+        rng = random.Random(5)
+        cases: dict[str, tuple[c.Command, Callable[[], Origin]]] = {}
+        for period in ("week", "month", "all"):
+            cases[f"users_{period}"] = (
+                c.ShowLeaderboard("users", period),
+                lambda: _origin(WORKSPACE, rng.randint(1, users_count)),
+            )
+            cases[f"teams_{period}"] = (
+                c.ShowLeaderboard("teams", period),
+                lambda: _origin(WORKSPACE, rng.randint(1, users_count)),
+            )
+        cases["stats"] = (c.ShowStats(), lambda: _origin(WORKSPACE, rng.randint(1, users_count)))
+        for period in ("week", "all"):
+            cases[f"tie_users_{period}"] = (
+                c.ShowLeaderboard("users", period),
+                lambda: _origin(TIE, rng.randint(1, tie)),
+            )
+        dispatch = app.dispatcher.dispatch
+        out: dict[str, Any] = {
+            "users": users_count,
+            "answers": plan.answer_count,
+            "tie": tie,
+            "load_s": round(load_s, 1),
+            "load_before": load(),
+        }
+        for name, (command, asker) in cases.items():
+            p99s, p50s = [], []
+            for _ in range(repeats):
+                for _ in range(5):
+                    await dispatch(command, asker())
+                samples = []
+                for _ in range(runs):
+                    who = asker()
+                    start = time.perf_counter()
+                    await dispatch(command, who)
+                    samples.append(time.perf_counter() - start)
+                p99s.append(percentile(samples, 99))
+                p50s.append(percentile(samples, 50))
+            out[name] = {
+                "p50_ms": round(statistics.median(p50s), 2),
+                "p99_ms": round(statistics.median(p99s), 2),
+                "p99_each_ms": [round(p, 2) for p in p99s],
+            }
+        out["load_after"] = load()
+    finally:
+        await app.close()
+    return out

@@ -1,0 +1,134 @@
+"""The board queries: rows, standings, team ranking and stats, shared by the board store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.records import (
+    TeamEntry,
+    UserStatsRecord,
+)
+from bot.storage.tables import (
+    answers,
+    quiz_answers,
+    rounds,
+    score_counts,
+    teams,
+    totals,
+    users,
+)
+
+
+def user_board(workspace: str, period: str) -> sa.Select[Any]:
+    return (
+        sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
+        .join(users, users.c.id == totals.c.subject_id)
+        .where(
+            totals.c.workspace == workspace,
+            totals.c.period == period,
+            totals.c.kind == "user",
+            totals.c.points > 0,
+        )
+    )
+
+
+def standing_rank(workspace: str, period: str, mine: Any) -> Any:
+    """The rank of the player whose totals row is `mine` (an alias in the outer query):
+    everyone in a better (points, correct) bucket of the histogram, plus those tied on
+    both who played first (lower id): one short range of ix_totals_board."""
+    ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
+        score_counts.c.workspace == workspace,
+        score_counts.c.period == period,
+        sa.or_(
+            score_counts.c.points > mine.c.points,
+            sa.and_(
+                score_counts.c.points == mine.c.points,
+                score_counts.c.correct > mine.c.correct,
+            ),
+        ),
+    )
+    tie = totals.alias("tie")
+    tied = sa.select(sa.func.count()).where(
+        tie.c.workspace == workspace,
+        tie.c.period == period,
+        tie.c.kind == "user",
+        tie.c.points == mine.c.points,
+        tie.c.correct == mine.c.correct,
+        tie.c.subject_id < mine.c.subject_id,
+    )
+    return ahead.scalar_subquery() + tied.scalar_subquery() + 1
+
+
+def team_rows(workspace: str, period: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            teams.c.id,
+            teams.c.name,
+            totals.c.points,
+            totals.c.active,
+            teams.c.members,
+            totals.c.correct,
+            teams.c.deleted,
+        )
+        .join(teams, teams.c.id == totals.c.subject_id)
+        .where(
+            totals.c.workspace == workspace,
+            totals.c.period == period,
+            totals.c.kind == "team",
+            # As on the user board: a team without points is not on it.
+            totals.c.points > 0,
+        )
+    )
+
+
+def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
+    # Ranked by points per active member, so small teams compete fairly, compared exactly
+    # (a Fraction, not a float); ties as on every board: more correct answers, then the
+    # earlier team (lower id).
+    ranked = sorted(
+        rows,
+        key=lambda r: (
+            -(Fraction(r.points, r.active) if r.active else Fraction(0)),
+            -r.correct,
+            r.id,
+        ),
+    )
+    return [
+        TeamEntry(r.id, r.name, r.points, r.active, r.members, i, r.correct, r.deleted)
+        for i, r in enumerate(ranked, start=1)
+    ]
+
+
+def topic_counts(user_id: int) -> sa.Select[Any]:
+    # A daily answer counts once its round has closed: until the reveal its result is
+    # private, on every view (stats, boards, App Home, tallies).
+    daily = (
+        sa.select(answers.c.topic, answers.c.correct)
+        .join(rounds, rounds.c.id == answers.c.round_id)
+        .where(answers.c.user_id == user_id, rounds.c.closed_at.is_not(None))
+    )
+    quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
+        quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)
+    )
+    both = sa.union_all(daily, quiz).subquery()
+    return sa.select(
+        both.c.topic,
+        sa.func.count().label("n"),
+        sa.func.sum(sa.case((both.c.correct, 1), else_=0)).label("ok"),
+    ).group_by(both.c.topic)
+
+
+def stats_record(topics: Iterable[Any], streak: Any) -> UserStatsRecord:
+    # Sorted here rather than by the database's collation (see list_teams).
+    by_topic = tuple(sorted((r.topic, int(r.n), int(r.ok or 0)) for r in topics))
+    return UserStatsRecord(
+        answered=sum(n for _, n, _ in by_topic),
+        correct=sum(ok for _, _, ok in by_topic),
+        current_streak=(streak.current_streak or 0) if streak else 0,
+        best_streak=(streak.best_streak or 0) if streak else 0,
+        by_topic=by_topic,
+    )

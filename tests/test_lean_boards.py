@@ -1,0 +1,191 @@
+"""Board and stats commands: few round trips, and the board read in index order (no sort)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
+
+from bot import commands as c
+from bot.bootstrap import App
+from bot.records import PointAward
+from bot.replies import LeaderboardView, StatsView
+from bot.schedule import month_key, week_key
+from bot.storage.database import Database
+from bot.storage.migrate import upgrade
+from bot.storage.stores import sql_stores
+from bot.storage.tables import totals, users
+from tests.conftest import START, origin
+
+WS = "console:acme"
+
+
+@contextmanager
+def statements(app: App) -> Iterator[list[str]]:
+    """Every query sent to the database meanwhile (a round trip each); SQLite's BEGIN, which
+    opens every connection's transaction, is not counted."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            seen.append(statement)
+
+    engine = app.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def scored_players(app: App, count: int) -> list[int]:
+    """`count` players with quiz points 1..count (the last one leads), half in a team."""
+    store = app.stores
+    channel = await store.channels.ensure_channel("console", WS, "general", START)
+    team = await store.teams.create_team(WS, "Owls", START)
+    assert team is not None
+    ids = []
+    for i in range(count):
+        user = await store.users.ensure_user(WS, f"p{i}", f"P{i}", START)
+        ids.append(user.id)
+        if i % 2:
+            await store.teams.join_team(user.id, team.id, START)
+        quiz = await store.quizzes.start_quiz(user.id, channel.id, ["a"], [()], START)
+        assert quiz is not None
+        award = PointAward(user.id, i + 1, True, "quiz", START.date(), START)
+        assert await store.quizzes.record_quiz_answer(
+            quiz, WS, "a", "t", True, "x", True, None, award, START
+        )
+    return ids
+
+
+async def test_every_board_and_stats_command_takes_at_most_two_round_trips(app: App) -> None:
+    await scored_players(app, 14)
+    asker = origin("P0")  # the last of 14: outside the top 10, so the reply carries a rank
+    leader = origin("P13")
+    with statements(app) as seen:
+        await app.ctx.actor(asker)
+    actor_trips = len(seen)  # finding the user and the channel: the same for every command
+    commands: list[c.Command] = [
+        c.ShowLeaderboard(scope, period)
+        for scope in ("users", "teams")
+        for period in ("week", "month", "all")
+    ]
+    commands += [c.ShowStats(), c.ShowStats("P13")]
+    for command in commands:
+        for who in (asker, leader):
+            with statements(app) as seen:
+                [reply] = await app.dispatcher.dispatch(command, who)
+            by_name = 1 if isinstance(command, c.ShowStats) and command.user_name else 0
+            assert len(seen) - actor_trips - by_name <= 2, (command, seen)
+            if isinstance(reply, LeaderboardView) and reply.scope == "users" and who is asker:
+                assert [r.rank for r in reply.rows] == list(range(1, 11))
+                assert reply.rows[0].name == "P13" and reply.rows[0].points == 14
+                assert reply.viewer is not None
+                assert (reply.viewer.rank, reply.viewer.name, reply.viewer.points) == (14, "P0", 1)
+            if isinstance(reply, LeaderboardView) and reply.scope == "teams":
+                [owls] = reply.rows
+                assert owls.highlight is (who is leader)  # P13 is in Owls, P0 is not
+            if isinstance(reply, StatsView) and command == c.ShowStats():
+                expected = (1, 14, "P0") if who is asker else (14, 1, "P13")
+                assert (reply.points, reply.rank, reply.name) == expected
+                assert reply.team == (None if who is asker else "Owls")
+                assert (reply.answered, reply.correct) == (1, 1)
+
+
+async def test_a_user_board_matches_the_rank_of_each_player(app: App) -> None:
+    ids = await scored_players(app, 12)
+    boards = app.stores.boards
+    for period in ("all", week_key(START.date()), month_key(START.date())):
+        for user_id in ids:
+            top, mine = await boards.user_board(WS, period, user_id, 5)
+            assert top == await boards.top_users(WS, period, 5)
+            assert mine == await boards.user_rank(WS, period, user_id)
+    nobody = await app.stores.users.ensure_user(WS, "new", "New", START)
+    top, mine = await boards.user_board(WS, "all", nobody.id, 5)
+    assert len(top) == 5 and mine is None
+
+
+async def test_the_top_of_a_board_is_read_in_index_order_without_a_sort(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}")
+    await upgrade(db.engine)
+    at = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
+    # A first round: thousands tied on the same points and correct answers.
+    async with db.write() as conn:
+        await conn.execute(
+            users.insert(),
+            [
+                {
+                    "id": i,
+                    "workspace": WS,
+                    "external_id": f"u{i}",
+                    "display_name": f"U{i}",
+                    "name_key": f"u{i}",
+                    "created_at": at,
+                }
+                for i in range(1, 3001)
+            ],
+        )
+        await conn.execute(
+            totals.insert(),
+            [
+                {
+                    "workspace": WS,
+                    "period": "all",
+                    "kind": "user",
+                    "subject_id": i,
+                    "points": 20 if i > 100 else 0,
+                    "correct": 1,
+                    "answered": 1,
+                }
+                for i in range(1, 3001)
+            ],
+        )
+    boards = sql_stores(db).boards
+    query: Any = boards.user_board_query(WS, "all", 2000, 10)  # type: ignore[attr-defined]
+    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+    async def plan() -> list[str]:
+        async with db.read() as conn:
+            return [r[-1] for r in await conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}"))]
+
+    for analysed in (False, True):
+        if analysed:
+            await db.optimize()
+        steps = await plan()
+        assert not any("TEMP B-TREE" in step for step in steps), steps
+        assert any("ix_totals_board" in step for step in steps), steps
+    top, mine = await boards.user_board(WS, "all", 2000, 10)
+    assert [e.subject_id for e in top] == list(range(101, 111))
+    assert mine is not None and mine.rank == 2000 - 100
+    await db.dispose()
+
+
+async def test_optimize_analyses_the_tables(db_url: str) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine)
+    at = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
+    async with db.write() as conn:
+        await conn.execute(
+            users.insert().values(
+                workspace=WS, external_id="u", display_name="U", name_key="u", created_at=at
+            )
+        )
+    await db.optimize(at_start=True)
+    async with db.read() as conn:
+        if db.sqlite:
+            found = await conn.execute(sa.text("SELECT DISTINCT tbl FROM sqlite_stat1"))
+        else:
+            found = await conn.execute(
+                sa.text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+            )
+        analysed = set(found.scalars())
+    assert "users" in analysed
+    await db.optimize()  # and again later (the ticker's daily call)
+    await db.dispose()
