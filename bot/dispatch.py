@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -94,6 +95,10 @@ class Dispatcher:
         """The channel's time zone (UTC for a channel never seen), for adapters that show
         times on the channel's wall clock."""
         return await channel_config.timezone_of(self.ctx, place)
+
+    async def resume_instant(self) -> dt.datetime | None:
+        """The latest instant the database has seen, for a simulated clock to resume from."""
+        return await channel_config.resume_instant(self.ctx)
 
     async def first_delivery(self, platform: Platform, delivery_id: str) -> bool:
         """True the first time a platform delivery is seen; adapters ask before acting on a

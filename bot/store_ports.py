@@ -306,6 +306,10 @@ class ClaimStore(Protocol):
         """True the first time a platform delivery id is seen, False for every retry."""
         ...
 
+    async def latest_instant(self) -> dt.datetime | None:
+        """The latest instant stored work or an answer carries (None for a new database)."""
+        ...
+
 
 class PrivacyStore(Protocol):
     """Deletes a user and takes their points off every running total."""

@@ -416,3 +416,23 @@ def test_headers_and_cards_share_the_channels_time_zone(tmp_path: Path) -> None:
     assert f"Closes at 17:00 {post:%Z}." in out
     assert f"── {close:%a %Y-%m-%d %H:%M %Z} · #general ──" in out
     assert " UTC · #general ──" not in out
+
+
+# -- 20. the simulated clock resumes where the database left it ---------------------------------
+
+
+def test_a_restarted_console_resumes_the_simulated_clock(tmp_path: Path) -> None:
+    first = studybot(tmp_path, "config channel\n/time +2w\n/time +2w\n/time +2w\n/time\n/quit\n")
+    assert first.returncode == 0, first.stderr
+    reached = re.findall(r"It is (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d)", first.stdout)[-1]
+    log = tmp_path / "data" / "studybot.log"
+    before = log.read_text() if log.exists() else ""
+    second = studybot(tmp_path, "/time\n/quit\n")
+    assert second.returncode == 0, second.stderr
+    # The welcome's simulated time is where the first run got to (or later), not today.
+    [welcome] = re.findall(r"Simulated time: (\w{3} \d{4}-\d\d-\d\d \d\d:\d\d)", second.stdout)
+    as_instant = dt.datetime.strptime(welcome[4:], "%Y-%m-%d %H:%M")
+    assert as_instant >= dt.datetime.strptime(reached[4:], "%Y-%m-%d %H:%M")
+    # And no weeks of "skipped" work replayed from before the channel existed.
+    after = log.read_text() if log.exists() else ""
+    assert "skipped" not in after[len(before) :]

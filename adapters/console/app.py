@@ -421,6 +421,11 @@ async def run_console_async(
         print(f"studybot: {exc}", file=sys.stderr)
         return 1
     try:
+        # A database that has seen simulated days ahead resumes there: going back to the real
+        # time would replay weeks of "skipped" work that fell due before the channel existed.
+        latest = await app.dispatcher.resume_instant()
+        if latest is not None and latest > clock.now():
+            clock.set(latest)
         session = ConsoleSession(app, workspace, channel, user, clock=clock)
         welcome = WELCOME.format(
             workspace=workspace,

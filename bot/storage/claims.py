@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from bot.records import ClaimRecord
 from bot.storage.database import Database
-from bot.storage.rows import claim_record
-from bot.storage.tables import channel_admins, claims, deliveries
+from bot.storage.rows import claim_record, utc
+from bot.storage.tables import answers, channel_admins, claims, deliveries, quiz_answers, rounds
 
 # Columns a claim's holder may change while it works.
 _UPDATABLE = frozenset({"status", "step", "attempts", "message_ref", "error", "lease_until"})
@@ -206,3 +206,16 @@ class SqlClaimStore:
         )
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def latest_instant(self) -> dt.datetime | None:
+        """The latest instant stored work or an answer carries (None for a new database):
+        a simulated clock resumes from it instead of going back to the real time."""
+        latest = sa.select(sa.func.max(claims.c.updated_at).label("t")).union_all(
+            sa.select(sa.func.max(rounds.c.opened_at)),
+            sa.select(sa.func.max(rounds.c.closed_at)),
+            sa.select(sa.func.max(answers.c.answered_at)),
+            sa.select(sa.func.max(quiz_answers.c.answered_at)),
+        )
+        async with self.db.read() as conn:
+            found = [utc(v) for v in (await conn.execute(latest)).scalars() if v is not None]
+        return max(found) if found else None

@@ -44,6 +44,11 @@ async def timezone_of(ctx: Context, place: PlaceRef) -> str:
     return channel.schedule.timezone if channel is not None else "UTC"
 
 
+async def resume_instant(ctx: Context) -> dt.datetime | None:
+    """Where a simulated clock resumes: the latest instant the database has seen."""
+    return await ctx.stores.claims.latest_instant()
+
+
 async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     require_admin(actor, "see or change the channel settings")
