@@ -69,9 +69,12 @@ def sentences(answer: str) -> list[tuple[str, ...]]:
     return [words for part in _SENTENCE_END.split(answer) if (words := tokens(part))]
 
 
-def is_prose(found: Sequence[tuple[str, ...]]) -> bool:
-    """Real sentences, not a keyword list: enough words and the glue words prose has."""
-    real = [s for s in found if len(s) >= SENTENCE_MIN_WORDS and _GLUE & set(s)]
+def is_prose(found: Sequence[tuple[str, ...]], phrase_words: frozenset[str] = frozenset()) -> bool:
+    """Real sentences, not a keyword list: enough words and the glue words prose has. Glue
+    words that belong to the key phrases themselves ("time and memory") do not count, so a
+    list of the phrases never passes for prose."""
+    glue = _GLUE - phrase_words
+    real = [s for s in found if len(s) >= SENTENCE_MIN_WORDS and glue & set(s)]
     return len(real) >= SENTENCES_MIN or any(len(s) >= LONG_SENTENCE_WORDS for s in real)
 
 
@@ -108,7 +111,14 @@ def grade_builtin(
     """Grade `answer` against the question's key points by the phrases that show each one."""
     found = sentences(answer)
     points = question.key_points
-    if not is_prose(found):
+    phrase_words = frozenset(
+        word
+        for i in range(len(points))
+        for phrase in _phrases_of(question, i)
+        for alt in _alternatives(phrase)
+        for word in alt
+    )
+    if not is_prose(found, phrase_words):
         return InterviewGrade(
             tuple(PointVerdict(p, False, "answer in sentences to get credit") for p in points),
             "builtin",

@@ -22,13 +22,7 @@ PER_TOPIC = 3
 # 14+ words, and a glue word inside a key phrase ("time and memory", "chance of winning") makes
 # it pass as prose, so up to three phrases count. A grader fault, not a label or phrase fault:
 # the labels stay 0, and this set must shrink to empty when `is_prose` learns to spot lists.
-KEYWORD_LIST_GAPS = frozenset({
-    "code-connected-components-open", "dl-architecture-eval-open", "la-open-compute-eigen",
-    "mldp-active-learning-open", "mldp-ensemble-open", "mlf-open-active-learning",
-    "mlf-open-batch-online", "ops-open-ab-bandit", "ops-open-agile",
-    "opt-bayesian-optimization-open", "opt-not-converging-open", "pt-open-autograd",
-    "rec-open-ab-test", "rl-open-alphazero-planning",
-})  # fmt: skip
+KEYWORD_LIST_GAPS: frozenset[str] = frozenset()
 
 
 @cache
