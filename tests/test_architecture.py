@@ -135,6 +135,10 @@ def test_core_modules_and_classes_stay_small(path: Path) -> None:
     if "versions" in path.parts:
         return
     text = path.read_text(encoding="utf-8")
+    # bot/messages.py holds every user-facing string in one place, ready for translation
+    # (DESIGN.md section 10): a catalog of constants, exempt by design (README, Layout).
+    if path.name == "messages.py":
+        return
     assert len(text.splitlines()) <= 420, f"{path} has grown past 400 lines: split it"
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ClassDef):
