@@ -64,6 +64,18 @@ QUIZ_ALREADY = (
     "You already have a quiz running (question {position} of {total}). "
     "Answer it, or send ⟦quiz stop⟧ first."
 )
+# A running quiz or interview shown again, or where typed answers go ({stop}: STOP_REF[kind]).
+RUNNING_RESHOWN = (
+    "Your {kind} is still running (question {position} of {total}); here it is again. "
+    "Answer it, or send {stop} to end it."
+)
+NOT_STARTED = "The new {kind} you asked for was not started."
+DAILY_WHILE_RUNNING = (
+    "While your {kind} runs (question {position} of {total}), ⟦answer⟧ goes to its question, "
+    "not to this daily one (where this card has buttons, they answer it). Finish the {kind}, "
+    "or end it with {stop}, to answer the daily question by typing."
+)
+STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧"}
 QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
@@ -244,6 +256,12 @@ STATS_UNKNOWN_USER = "Nobody called '{name}' has played here yet."
 BOARD_EMPTY = (
     "No points yet for {label}. Answer the daily question or run a quiz to get on the board."
 )
+# The asker's own standing, sent privately beside the public board.
+BOARD_STANDING = "Your standing on this board: #{rank}, {points} pts, {correct} correct."
+BOARD_NOT_ON = "You are not on this board yet: a daily answer or a quiz gets you on it."
+BOARD_TEAM_STANDING = "Your team {name} on this board: #{rank}, {points} pts, {detail}."
+BOARD_TEAM_NOT_ON = "Your team {name} is not on this board yet."
+BOARD_NO_TEAM = "You are not in a team; ⟦team list⟧ shows them and ⟦team join NAME⟧ joins one."
 
 # Forget me
 FORGET_ASK = (
@@ -309,7 +327,6 @@ DISCORD_REVEAL_TITLE = "Reveal · daily question"
 DISCORD_REVEAL_SHARES = "Answers"
 DISCORD_NOBODY = "nobody yet"
 DISCORD_THREAD_NAME = "Discuss: {prompt}"
-DISCORD_BOARD_YOU = "You"
 DISCORD_STATS_TOPICS = "By topic"
 DISCORD_TOPIC_ALL = "all topics"
 DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"
@@ -326,7 +343,6 @@ HELP_FOOTER = "Send ⟦help COMMAND⟧ for details. Commands marked (admin) need
 # Slack
 SLACK_CLOSES = "closes {closes}"
 SLACK_CARD_HINT = "Or type `/study answer ...`."
-SLACK_YOU = "← you"
 SLACK_HELP_FOOTER = "On Slack, type each command after `/study`, e.g. `/study quiz statistics 3`."
 SLACK_MODAL_SUBMIT = "Submit"
 SLACK_MODAL_CLOSE = "Cancel"

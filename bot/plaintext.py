@@ -113,11 +113,8 @@ def _(reply: RoundReveal, syntax: Syntax = text_line) -> str:
 def _(reply: LeaderboardView, syntax: Syntax = text_line) -> str:
     lines = [m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)]
     for row in reply.rows:
-        mark = " ←" if row.highlight else ""
         detail = f" ({row.detail})" if row.detail else ""
-        lines.append(f"  {row.rank}. {row.name} {row.points} pts{detail}{mark}")
-    if reply.viewer:
-        lines.append(f"  ... {reply.viewer.rank}. {reply.viewer.name} {reply.viewer.points} pts ←")
+        lines.append(f"  {row.rank}. {row.name} {row.points} pts{detail}")
     return "\n".join(lines)
 
 

@@ -119,7 +119,6 @@ class BoardRow:
     name: str
     points: int
     detail: str = ""  # teams: per active member and members
-    highlight: bool = False  # the viewer or the viewer's team
 
 
 @dataclass(frozen=True)
@@ -127,8 +126,7 @@ class LeaderboardView:
     scope: str
     period: str
     period_label: str
-    rows: tuple[BoardRow, ...]
-    viewer: BoardRow | None = None  # the viewer's row when outside the top
+    rows: tuple[BoardRow, ...]  # nobody's row is marked: the whole channel sees the board
     visibility: Visibility = Visibility.PUBLIC
 
 

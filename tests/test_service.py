@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from bot.bootstrap import App, ManualClock
+from bot.commandref import render_refs
 from bot.commands import SubmitAnswer
 from bot.identity import Platform
+from bot.plaintext import render
 from bot.replies import (
     AnswerFeedback,
     Flashcard,
@@ -20,6 +23,7 @@ from bot.replies import (
     StatsView,
     TableView,
     Tone,
+    Visibility,
 )
 from bot.storage.tables import answers, memberships, quizzes, teams
 from bot.usecases import daily
@@ -102,15 +106,89 @@ async def test_invalid_answer_shape_records_nothing(app: App) -> None:
     assert quiz.position == 0
 
 
-async def test_second_quiz_refused_and_stop(app: App) -> None:
-    await say(app, BOB, "quiz sample-stats 2")
-    [msg] = errors(await say(app, BOB, "quiz"))
-    assert "already have a quiz running" in msg
+async def test_quiz_while_one_runs_shows_its_question_again(app: App) -> None:
+    replies = await say(app, BOB, "quiz sample-ml 3")
+    await say(app, BOB, f"answer {wrong_text(app, replies[-1])}")
+    asked = await say(app, BOB, "quiz")
+    lead, card = asked
+    assert isinstance(lead, Notice) and lead.tone is not Tone.ERROR
+    assert render_refs(lead.text) == (
+        "Your quiz is still running (question 2 of 3); here it is again. "
+        "Answer it, or send `quiz stop` to end it."
+    )
+    # The card as first asked: same question, quiz id and shuffled options, so it answers.
+    assert isinstance(card, QuestionCard) and (card.position, card.total) == (2, 3)
+    again = await say(app, BOB, "quiz")
+    assert again == asked
+    # Other arguments start nothing: the running card comes back, saying so.
+    other = await say(app, BOB, "quiz sample-stats 2 hard")
+    assert isinstance(other[0], Notice) and other[0].text.endswith(
+        "The new quiz you asked for was not started."
+    )
+    assert other[1] == card
+    # Even a topic that does not exist: nothing is started, so nothing is refused.
+    assert await say(app, BOB, "quiz no-such-topic") == other
+    q = app.bank.by_id[card.question_id]
+    click = (
+        SubmitAnswer("", quiz_id=card.quiz_id, question_id=card.question_id, choice=q.answer)
+        if q.type.value == "mcq"
+        else SubmitAnswer(correct_text(app, card), quiz_id=card.quiz_id)
+    )
+    replies = await app.dispatcher.dispatch(click, BOB)
+    assert isinstance(replies[0], AnswerFeedback) and replies[0].correct
     replies = await say(app, BOB, "quiz stop")
     assert isinstance(replies[0], QuizSummary) and replies[0].stopped
+    assert (replies[0].answered, replies[0].correct) == (2, 1)
     assert errors(await say(app, BOB, "quiz stop")) == [
         "You have no quiz running. Start one with `quiz [topic] [difficulty] [count]`."
     ]
+
+
+async def test_quiz_while_one_runs_on_a_question_gone_from_the_bank(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = (await say(app, BOB, "quiz sample-ml 2"))[-1]
+    assert isinstance(card, QuestionCard)
+    monkeypatch.delitem(app.bank.by_id, card.question_id)  # a deck edited under the quiz
+    assert errors(await say(app, BOB, "quiz")) == [
+        "You already have a quiz running (question 1 of 2). Answer it, or send `quiz stop` first."
+    ]
+
+
+async def test_quiz_while_a_flashcard_waits_shows_the_rating_again(app: App) -> None:
+    for _ in range(5):
+        replies = await say(app, BOB, "quiz sample-stats 1 hard")
+        if replies[-1].question_id == "ss-bias-variance":  # type: ignore[union-attr]
+            break
+        await say(app, BOB, "quiz stop")
+    await say(app, BOB, "answer bias plus variance")
+    lead, flashcard, rate = await say(app, BOB, "quiz")
+    assert isinstance(lead, Notice) and "here it is again" in lead.text
+    assert isinstance(flashcard, Flashcard) and flashcard.question_id == "ss-bias-variance"
+    assert isinstance(rate, Notice) and "rate yourself" in rate.text.lower()
+    replies = await say(app, BOB, "answer got it")
+    assert isinstance(replies[-1], QuizSummary) and replies[-1].rated == {"got it": 1}
+
+
+async def test_interview_while_one_runs_shows_its_question_again(app: App) -> None:
+    first = (await say(app, BOB, "interview sample-stats 2"))[-1]
+    assert isinstance(first, QuestionCard) and first.interview
+    lead, card = await say(app, BOB, "interview")
+    assert isinstance(lead, Notice) and render_refs(lead.text) == (
+        "Your interview is still running (question 1 of 1); here it is again. "
+        "Answer it, or send `interview stop` to end it."
+    )
+    assert card == first
+    lead, card = await say(app, BOB, "quiz sample-ml")
+    assert isinstance(lead, Notice) and lead.text.startswith("Your interview is still running")
+    assert lead.text.endswith("The new quiz you asked for was not started.")
+    assert card == first
+    await say(app, BOB, "interview stop")
+    quiz_card = (await say(app, BOB, "quiz sample-ml 2"))[-1]
+    lead, card = await say(app, BOB, "interview")
+    assert isinstance(lead, Notice) and lead.text.startswith("Your quiz is still running")
+    assert lead.text.endswith("The new interview you asked for was not started.")
+    assert card == quiz_card
 
 
 async def test_no_repeats_until_pool_used_up(app: App) -> None:
@@ -174,6 +252,33 @@ async def test_open_item_is_self_rated_without_points(app: App) -> None:
     summary = replies[-1]
     assert isinstance(summary, QuizSummary) and summary.points == 0
     assert summary.rated == {"got it": 1}
+
+
+async def test_daily_while_a_quiz_runs_says_where_answer_goes(app: App, clock: ManualClock) -> None:
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    [alone] = await say(app, BOB, "daily")
+    assert isinstance(alone, QuestionCard) and alone.round_id == opened[0].id
+    quiz_card = (await say(app, BOB, "quiz sample-ml 2"))[-1]
+    assert isinstance(quiz_card, QuestionCard)
+    card, note = await say(app, BOB, "daily")
+    assert card == alone
+    assert isinstance(note, Notice) and render_refs(note.text).startswith(
+        "While your quiz runs (question 1 of 2), `answer` goes to its question, "
+        "not to this daily one"
+    )
+    assert "`quiz stop`" in render_refs(note.text)
+    # As the note says: a typed answer goes to the quiz, the card's button to the round.
+    replies = await say(app, BOB, f"answer {correct_text(app, quiz_card)}")
+    assert isinstance(replies[0], AnswerFeedback)
+    assert replies[0].question_id == quiz_card.question_id
+    replies = await app.dispatcher.dispatch(SubmitAnswer("true", round_id=card.round_id), BOB)
+    assert "locked in" in render(replies[0])
+    await say(app, BOB, "quiz stop")
+    await say(app, CY, "interview sample-stats 1")
+    _, note = await say(app, CY, "daily")
+    assert isinstance(note, Notice) and "`interview stop`" in render_refs(note.text)
+    assert note.text.startswith("While your interview runs (question 1 of 1)")
 
 
 async def test_daily_round_one_locked_answer_and_reveal(app: App, clock: ManualClock) -> None:
@@ -263,10 +368,11 @@ async def test_teams_and_team_change_keeps_past_points(app: App, clock: ManualCl
     await say(app, CY, "answer false")
     await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     assert "left Owls and joined Foxes" in await text(app, BOB, "team join Foxes")
-    board = (await say(app, BOB, "leaderboard teams week"))[0]
+    board, mine = await say(app, BOB, "leaderboard teams week")
     assert isinstance(board, LeaderboardView)
     by_name = {r.name: r.points for r in board.rows}
     assert by_name == {"Owls": 20}  # Foxes scored nothing: off the board, like players
+    assert mine == Notice("Your team Foxes is not on this board yet.")
     listing = (await say(app, BOB, "team list"))[0]
     assert isinstance(listing, TableView)
     assert dict(listing.rows) == {"Foxes": "Bob, Cy", "Owls": "(no members yet)"}
@@ -288,9 +394,17 @@ async def test_team_board_ranks_by_points_per_active_member(app: App, clock: Man
     await say(app, origin("P3"), "answer false")
     await say(app, origin("S1"), "answer true")
     await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
-    board = (await say(app, BOB, "leaderboard teams"))[0]
+    board, mine = await say(app, BOB, "leaderboard teams")
     assert isinstance(board, LeaderboardView)
     assert [(r.name, r.points) for r in board.rows] == [("Small", 20), ("Big", 40)]
+    assert isinstance(mine, Notice) and render_refs(mine.text) == (
+        "You are not in a team; `team list` shows them and `team join NAME` joins one."
+    )
+    _, mine = await say(app, origin("P3"), "leaderboard teams")
+    assert mine == Notice(
+        "Your team Big on this board: #2, 40 pts, "
+        "13.3 per active member (3 active, 3 on the team now)."
+    )
 
 
 async def test_totals_match_recount_of_raw_answers(app: App, clock: ManualClock) -> None:
@@ -317,18 +431,24 @@ async def test_totals_match_recount_of_raw_answers(app: App, clock: ManualClock)
     }
 
 
-async def test_leaderboard_users_and_viewer_row(app: App, clock: ManualClock) -> None:
+async def test_leaderboard_marks_nobody_and_tells_the_asker_privately(
+    app: App, clock: ManualClock
+) -> None:
     opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
     assert opened is not None
     await say(app, BOB, "answer true")
     await say(app, CY, "answer true")
     await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
-    board = (await say(app, CY, "leaderboard users all"))[0]
-    assert isinstance(board, LeaderboardView)
-    assert [(r.rank, r.name, r.highlight) for r in board.rows] == [
-        (1, "Bob", False),
-        (2, "Cy", True),
-    ]
+    board, mine = await say(app, CY, "leaderboard users all")
+    # The board is public and marks nobody; the asker's standing is a private reply.
+    assert isinstance(board, LeaderboardView) and board.visibility is Visibility.PUBLIC
+    assert [(r.rank, r.name) for r in board.rows] == [(1, "Bob"), (2, "Cy")]
+    assert "you" not in render(board).lower() and "←" not in render(board)
+    assert isinstance(mine, Notice) and mine.visibility is Visibility.PRIVATE
+    assert mine.text == "Your standing on this board: #2, 20 pts, 1 correct."
+    _, outside = await say(app, origin("Dee"), "leaderboard users all")
+    assert isinstance(outside, Notice) and outside.visibility is Visibility.PRIVATE
+    assert outside.text.startswith("You are not on this board yet")
     [msg] = errors(await say(app, CY, "leaderboard yearly"))
     assert msg.startswith("'yearly' is not a leaderboard option")
 

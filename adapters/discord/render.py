@@ -296,18 +296,15 @@ def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
 
 def _board_line(row: BoardRow) -> str:
     detail = f" ({as_written(row.detail)})" if row.detail else ""
-    line = f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
-    return f"**{line}** ◀" if row.highlight else line
+    return f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
 
 
 @_build.register
 def _(reply: LeaderboardView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     title = m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
     lines = [_board_line(r) for r in reply.rows]
-    builder = EmbedBuilder(title, within(lines, DESCRIPTION_MAX))
-    if reply.viewer:
-        builder.add(m.DISCORD_BOARD_YOU, _board_line(reply.viewer))
-    return builder, None
+    # No row is marked: the board is public, and the asker's standing goes privately.
+    return EmbedBuilder(title, within(lines, DESCRIPTION_MAX)), None
 
 
 @_build.register

@@ -357,20 +357,16 @@ def _(reply: RoundReveal) -> list[Block]:
     return blocks
 
 
-def _row(row: BoardRow, mine: bool = False) -> str:
+def _row(row: BoardRow) -> str:
     detail = f" ({as_written(row.detail)})" if row.detail else ""
-    text = f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
-    if row.highlight or mine:
-        return f"*{text}* {m.SLACK_YOU}"
-    return text
+    return f"{row.rank}. {as_written(row.name)} · {row.points} pts{detail}"
 
 
 @blocks_for.register
 def _(reply: LeaderboardView) -> list[Block]:
     title = m.BOARD_TITLE.format(scope=reply.scope, period=reply.period_label)
+    # No row is marked: the board is public, and the asker's standing goes privately.
     lines = [_row(r) for r in reply.rows]
-    if reply.viewer:
-        lines += ["…", _row(reply.viewer, mine=True)]
     return [header(title), *sections(lines)]
 
 

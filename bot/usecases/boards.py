@@ -24,6 +24,9 @@ from bot.usecases.context import Context, UserError
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
+    """The board for the whole channel, marking nobody, and the asker's own standing in a
+    private reply beside it: a public board that marked the asker's row would show everyone
+    who asked and where they stand."""
     actor = await ctx.actor(origin)
     boards = ctx.stores.boards
     today = ctx.today(actor)
@@ -32,38 +35,38 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
     # One round trip each: the rows and the asker's standing come together.
     if cmd.scope == "teams":
         table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
-        rows = tuple(
-            BoardRow(
-                t.rank,
-                team_label(t),
-                t.points,
-                m.BOARD_TEAM_DETAIL.format(
-                    per_active=t.per_active, active=t.active, members=t.members
-                ),
-                highlight=mine == t.team_id,
-            )
-            for t in table
-        )
-        if not rows:
+        if not table:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
-        return [LeaderboardView("teams", cmd.period, label, rows)]
+        team_rows = tuple(BoardRow(t.rank, team_label(t), t.points, _team_detail(t)) for t in table)
+        entry = next((t for t in table if t.team_id == mine), None)
+        if mine is None:
+            standing = m.BOARD_NO_TEAM
+        elif entry is None:
+            # Only here is a second read needed: the asker's team, which has no row.
+            team = await ctx.stores.teams.team_of(actor.user.id)
+            standing = m.BOARD_TEAM_NOT_ON.format(name=team.name if team else "")
+        else:
+            standing = m.BOARD_TEAM_STANDING.format(
+                name=entry.name, rank=entry.rank, points=entry.points, detail=_team_detail(entry)
+            )
+        # The board is for the channel; the asker's own standing is told to the asker only.
+        return [LeaderboardView("teams", cmd.period, label, team_rows), Notice(standing)]
     top, me = await boards.user_board(actor.workspace, key, actor.user.id, 10)
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
-    rows = tuple(
-        BoardRow(
-            e.rank,
-            e.name,
-            e.points,
-            f"{e.correct} correct",
-            highlight=e.subject_id == actor.user.id,
-        )
-        for e in top
+    rows = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
+    standing = (
+        m.BOARD_NOT_ON
+        if me is None
+        else m.BOARD_STANDING.format(rank=me.rank, points=me.points, correct=me.correct)
     )
-    viewer = None
-    if me is not None and all(e.subject_id != actor.user.id for e in top):
-        viewer = BoardRow(me.rank, me.name, me.points, f"{me.correct} correct", highlight=True)
-    return [LeaderboardView("users", cmd.period, label, rows, viewer)]
+    return [LeaderboardView("users", cmd.period, label, rows), Notice(standing)]
+
+
+def _team_detail(team: TeamEntry) -> str:
+    return m.BOARD_TEAM_DETAIL.format(
+        per_active=team.per_active, active=team.active, members=team.members
+    )
 
 
 def team_label(team: TeamEntry) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot import messages as m
 from bot.questions import Check, Question, QuestionType, letter
-from bot.records import RoundRecord
-from bot.replies import Option, QuestionCard
-from bot.usecases.context import UserError
+from bot.records import QuizRecord, RoundRecord
+from bot.replies import Flashcard, Notice, Option, QuestionCard, Reply
+from bot.usecases.context import Context, UserError
 
 
 def display_order(question: Question, order: tuple[int, ...]) -> tuple[int, ...]:
@@ -34,6 +34,60 @@ def card_for(question: Question, order: tuple[int, ...], **context: Any) -> Ques
     q = question
     return QuestionCard(
         q.id, q.topic, q.difficulty, q.type, q.prompt, options_for(q, order), **context
+    )
+
+
+def current_question(ctx: Context, quiz: QuizRecord) -> list[Reply]:
+    """What a running quiz or interview shows for its current question, as when it was
+    asked: the card with the same shuffled options and ids (so its buttons still answer), or
+    for a flashcard waiting for its self-rating, the model answer and the rating prompt.
+    Empty when the question left the bank since (the next answer skips it)."""
+    qid = quiz.current
+    question = ctx.bank.by_id.get(qid) if qid is not None else None
+    if question is None:
+        return []
+    if quiz.awaiting_rating:
+        return [
+            Flashcard(question.id, quiz.id, question.model_answer, question.key_points),
+            Notice(m.OPEN_RATE),
+        ]
+    interview = quiz.kind == "interview"
+    order = quiz.orders[quiz.position] if quiz.position < len(quiz.orders) else ()
+    return [
+        card_for(
+            question,
+            () if interview else order,
+            quiz_id=quiz.id,
+            position=quiz.position + 1,
+            total=len(quiz.question_ids),
+            interview=interview,
+        )
+    ]
+
+
+def reshow_running(ctx: Context, quiz: QuizRecord, not_started: str | None) -> list[Reply]:
+    """`quiz` or `interview` while one runs: its current question again (a card lost on a
+    reload comes back with working buttons) and how to end it; `not_started` names the new
+    quiz or interview the command asked for, which was not started."""
+    lead = running_text(m.RUNNING_RESHOWN, quiz)
+    if not_started:
+        lead += " " + m.NOT_STARTED.format(kind=not_started)
+    shown = current_question(ctx, quiz)
+    if not shown:  # its question left the bank; the next answer skips it
+        raise UserError(
+            m.QUIZ_ALREADY.format(position=quiz.position + 1, total=len(quiz.question_ids))
+        )
+    return [Notice(lead), *shown]
+
+
+def running_text(template: str, quiz: QuizRecord) -> str:
+    """`template` filled in for a running quiz or interview: its kind, place and stop command."""
+    kind = "interview" if quiz.kind == "interview" else "quiz"
+    return template.format(
+        kind=kind,
+        position=quiz.position + 1,
+        total=len(quiz.question_ids),
+        stop=m.STOP_REF[kind],
     )
 
 

@@ -14,7 +14,15 @@ from bot.questions import Difficulty, Question, QuestionType, Verdict, check_ans
 from bot.records import ChannelRecord, DailyAnswer, RoundRecord
 from bot.replies import Notice, OptionShare, QuestionCard, Reply, RoundReveal, Visibility
 from bot.scoring import daily_points
-from bot.usecases.cards import answer_label, card_for, chosen, closes_label, invalid, options_for
+from bot.usecases.cards import (
+    answer_label,
+    card_for,
+    chosen,
+    closes_label,
+    invalid,
+    options_for,
+    running_text,
+)
 from bot.usecases.context import Actor, Context, UserError, ok
 
 log = logging.getLogger(__name__)
@@ -66,7 +74,12 @@ async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Rep
     if await ctx.stores.answers.forgotten(rnd.id, actor.workspace, actor.origin.user.user_id):
         raise UserError(m.DAILY_FORGOTTEN)
     card = round_card(ctx, rnd, actor.timezone, question)
-    return [QuestionCard(**{**card.__dict__, "visibility": Visibility.PRIVATE})]
+    shown: list[Reply] = [QuestionCard(**{**card.__dict__, "visibility": Visibility.PRIVATE})]
+    running = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if running is not None:
+        # A typed answer goes to the running quiz or interview, not to this card: say so.
+        shown.append(Notice(running_text(m.DAILY_WHILE_RUNNING, running)))
+    return shown
 
 
 async def answer_daily(

@@ -9,7 +9,7 @@ from bot.interview import ANSWER_MAX, InterviewGrade
 from bot.questions import QuestionType
 from bot.records import InterviewAnswerRecord, QuizRecord
 from bot.replies import Notice, QuestionCard, Reply, TableView
-from bot.usecases.cards import card_for
+from bot.usecases.cards import card_for, reshow_running
 from bot.usecases.context import Actor, Context, UserError, ok
 
 PREVIEW = 80
@@ -17,12 +17,12 @@ PREVIEW = 80
 
 async def start_interview(ctx: Context, cmd: c.StartInterview, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
-    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     running = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if running is not None:
-        raise UserError(
-            m.QUIZ_ALREADY.format(position=running.position + 1, total=len(running.question_ids))
-        )
+        # A bare `interview` asks for the running one; anything else asked for a new one.
+        asked = cmd != c.StartInterview() or running.kind != "interview"
+        return reshow_running(ctx, running, "interview" if asked else None)
+    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     pool = [
         q
         for q in ctx.bank.select([topic] if topic else None, None)

@@ -9,19 +9,19 @@ from bot.questions import QuestionType, Verdict, check_answer
 from bot.records import PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
 from bot.scoring import quiz_base_points, quiz_points
-from bot.usecases.cards import answer_label, card_for, chosen, invalid
+from bot.usecases.cards import answer_label, card_for, chosen, invalid, reshow_running
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.interview import interview_summary
 
 
 async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
-    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     running = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if running is not None:
-        raise UserError(
-            m.QUIZ_ALREADY.format(position=running.position + 1, total=len(running.question_ids))
-        )
+        # A bare `quiz` asks for the running one; anything else asked for a new one.
+        asked = cmd != c.StartQuiz() or running.kind == "interview"
+        return reshow_running(ctx, running, "quiz" if asked else None)
+    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     pool = ctx.bank.select([topic] if topic else None, cmd.difficulty)
     if not pool:
         what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))

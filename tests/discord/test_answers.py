@@ -20,9 +20,12 @@ from tests.discord.helpers import (
     buttons,
     deferrals,
     labels,
+    on_discord,
     post_daily,
+    question_of,
     right_text,
     sent,
+    text_of,
     texts,
     with_buttons,
 )
@@ -244,10 +247,11 @@ async def test_leaderboard_lists_players_by_name(world: World, app: App) -> None
     await world.alice.click(card, custom_id=answer_button(app, card))
     board = await world.bob.slash(world.channel, "leaderboard")
     assert not board.ephemeral
-    [message] = sent(board)
+    message, standing = sent(board)
     assert message.embeds[0].title is not None and "Leaderboard · users" in message.embeds[0].title
     assert "1. Alice · 15 pts" in all_text(board)
     assert message.message.mentions == []
+    assert standing.ephemeral and m.BOARD_NOT_ON in text_of(standing)
 
 
 async def test_an_interview_answered_in_a_paragraph_modal(world: World, app: App) -> None:
@@ -267,3 +271,28 @@ async def test_an_interview_answered_in_a_paragraph_modal(world: World, app: App
     text = all_text(result)
     assert "3/3 key points" in text and "Model answer" in text and "Interview done" in text
     assert all(message.ephemeral for message in sent(result))
+
+
+async def test_a_lost_quiz_card_comes_back_with_working_buttons(world: World, app: App) -> None:
+    started = await world.alice.slash(
+        world.channel, "quiz", topic="sample-ml", difficulty="hard", count=1
+    )
+    first = with_buttons(started)
+    # Ephemeral cards are gone after a reload: `/quiz` shows the running question again.
+    again = await world.alice.slash(world.channel, "quiz")
+    assert all(message.ephemeral for message in sent(again))
+    lead = on_discord(
+        m.RUNNING_RESHOWN.format(kind="quiz", position=1, total=1, stop=m.STOP_REF["quiz"])
+    )
+    assert lead in all_text(again) and "`/quiz topic:stop`" in lead
+    card = with_buttons(again)
+    assert card.id != first.id and question_of(app, card) == question_of(app, first)
+    assert buttons(card) == buttons(first)  # the same shuffled options, quiz and question ids
+    other = await world.alice.slash(world.channel, "quiz", topic="sample-stats")
+    assert m.NOT_STARTED.format(kind="quiz") in all_text(other)
+    assert buttons(with_buttons(other)) == buttons(first)
+    result = await world.alice.click(card, custom_id=answer_button(app, card))
+    assert "Correct" in all_text(result) and "Quiz complete!" in all_text(result)
+    # The first card's buttons belonged to the same question, now answered.
+    stale = await world.alice.click(first, custom_id=answer_button(app, first))
+    assert texts(stale) == [m.QUIZ_STALE]

@@ -12,7 +12,7 @@ from bot.bootstrap import App
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
 from tests.discord.conftest import World
-from tests.discord.helpers import all_text, sent, texts
+from tests.discord.helpers import all_text, answer_button, sent, text_of, texts, with_buttons
 
 
 def seen_by(world: World, viewer: Any) -> str:
@@ -69,3 +69,29 @@ async def test_a_working_leaderboard_stays_public(world: World) -> None:
     result = await world.alice.slash(world.channel, "leaderboard")
     assert not result.ephemeral and "No points yet" in all_text(result)
     assert "No points yet" in seen_by(world, world.bob)
+
+
+async def test_a_public_board_marks_nobody_and_the_asker_learns_their_standing_privately(
+    world: World, app: App
+) -> None:
+    for player in (world.alice, world.bob):
+        started = await player.slash(
+            world.channel, "quiz", topic="sample-ml", difficulty="hard", count=1
+        )
+        card = with_buttons(started)
+        await player.click(card, custom_id=answer_button(app, card))
+    result = await world.alice.slash(world.channel, "leaderboard")
+    board, standing = sent(result)
+    assert not board.ephemeral and standing.ephemeral
+    standing_text = m.BOARD_STANDING.format(rank=1, points=15, correct=1)
+    assert text_of(standing) == standing_text
+    # The channel as Bob sees it: the board, with no row marked and nobody's standing.
+    [public] = [
+        text_of(msg)
+        for msg in world.channel.history(viewer=world.bob)
+        if any((e.title or "").startswith("Leaderboard") for e in msg.embeds)
+    ]
+    assert "1. Alice · 15 pts (1 correct)" in public and "2. Bob · 15 pts (1 correct)" in public
+    assert "**" not in public and "◀" not in public and "You" not in public
+    assert standing_text not in seen_by(world, world.bob)
+    assert standing_text in seen_by(world, world.alice)

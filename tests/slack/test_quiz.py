@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import messages as m
 from tests.slack.conftest import SlackRig
 from tests.slack.fake_slack import Call
 
@@ -94,3 +95,39 @@ async def test_an_interview_answered_in_a_multiline_modal(rig: SlackRig) -> None
     text = shown(replies)
     assert "3/3 key points" in text and "Model answer" in text
     assert all(r.args["response_type"] == "ephemeral" for r in replies)
+
+
+async def test_a_lost_quiz_card_comes_back_with_working_buttons(rig: SlackRig) -> None:
+    d = rig.driver
+    [first] = await d.command_replies("quiz sample-stats easy 1", "UBOB")
+    # Slack drops ephemeral messages on reload: `/study quiz` shows the running question again,
+    # in one private message under a line that says how to stop it.
+    [card] = await d.command_replies("quiz", "UBOB")
+    assert card.args["response_type"] == "ephemeral"
+    assert card.args["text"].startswith("Your quiz is still running (question 1 of 1)")
+    assert "`/study quiz stop`" in card.args["text"]
+    assert buttons(card) == buttons(first)  # the same shuffled options, quiz and question ids
+    [again] = await d.command_replies("quiz sample-ml 3", "UBOB")
+    assert m.NOT_STARTED.format(kind="quiz") in again.args["text"]
+    assert buttons(again) == buttons(first)
+    median = next(b for b in buttons(card) if b["text"]["text"].endswith("Median"))
+    replies = await d.click_replies(median["action_id"], "UBOB")
+    assert "Correct!* +5 points" in shown(replies) and "Quiz complete!" in shown(replies)
+
+
+async def test_a_public_board_marks_nobody_and_the_asker_learns_their_standing_privately(
+    rig: SlackRig,
+) -> None:
+    d = rig.driver
+    for user in ("UBOB", "UCY"):
+        [card] = await d.command_replies("quiz sample-stats easy 1", user)
+        median = next(b for b in buttons(card) if b["text"]["text"].endswith("Median"))
+        await d.click_replies(median["action_id"], user)
+    board, standing = await rig.fake.wait_for_key(await d.command("leaderboard", "UCY"), 2)
+    assert board.args["response_type"] == "in_channel"
+    rows = "\n".join(b["text"]["text"] for b in board.args["blocks"] if b["type"] == "section")
+    assert rows == "1. bob · 5 pts (1 correct)\n2. cy · 5 pts (1 correct)"
+    # Nobody's row is marked in the message the whole channel sees (nor in its fallback text).
+    assert "you" not in shown([board]).lower() and "←" not in board.args["text"]
+    assert standing.args["response_type"] == "ephemeral"
+    assert standing.args["text"] == m.BOARD_STANDING.format(rank=2, points=5, correct=1)
