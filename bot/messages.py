@@ -287,6 +287,8 @@ STATS_ACCURACY = "Accuracy"
 STATS_STREAK = "Streak"
 STATS_STREAK_VALUE = "{current} (best {best})"
 STATS_TEAM = "Team"
+STATS_INTERVIEW = "Interview practice"
+STATS_INTERVIEW_VALUE = "{n} answer(s) graded, {share:.0%} of key points made on average"
 UNRANKED = "unranked"
 ADMIN_MARK = "(admin)"
 

@@ -398,6 +398,11 @@ class InterviewStore(Protocol):
         """The user's newest graded interview answers, newest first."""
         ...
 
+    async def interview_practice(self, user_id: int) -> tuple[int, float]:
+        """How many interview answers were graded for the user, and the mean share (0 to 1)
+        of key points they covered."""
+        ...
+
     async def seen_interview_questions(self, user_id: int) -> set[str]: ...
 
 

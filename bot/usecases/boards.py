@@ -85,6 +85,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     stats = await ctx.stores.boards.user_stats(user.id)
     rank = await ctx.stores.boards.user_rank(actor.workspace, "all", user.id)
     team = await ctx.stores.teams.team_of(user.id)
+    # Interview practice is private: shown on your own stats only, never on anyone else's.
+    practice = (0, 0.0)
+    if user.id == actor.user.id:
+        practice = await ctx.stores.interviews.interview_practice(user.id)
     return [
         StatsView(
             user.display_name,
@@ -96,6 +100,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             stats.best_streak,
             team.name if team else None,
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
+            *practice,
         )
     ]
 
