@@ -272,3 +272,12 @@ def test_a_bad_grader_setting_is_named_in_one_line(monkeypatch: pytest.MonkeyPat
         "setting STUDYBOT_GRADER_URL='localhost:11434' (environment or .env): not an http(s) URL;"
         " expected an OpenAI-compatible API root, e.g. http://localhost:11434/v1."
     )
+
+
+def test_start_up_does_not_import_the_openai_client() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, bot.bootstrap, bot.model_grader; print('openai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
