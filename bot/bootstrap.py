@@ -12,7 +12,9 @@ from pathlib import Path
 
 from bot.content import QuestionBank, load_bank
 from bot.dispatch import Dispatcher
-from bot.ports import Clock, Rng
+from bot.interview import BuiltinGrader
+from bot.model_grader import ModelGrader
+from bot.ports import Clock, Grader, Rng
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
@@ -89,6 +91,22 @@ def bank_json(bank: QuestionBank) -> Callable[[str], str | None]:
     return question_json
 
 
+def build_grader(settings: Settings, bank: QuestionBank) -> Grader:
+    """The built-in grader, or the model grader in front of it when STUDYBOT_GRADER_URL is set."""
+    builtin = BuiltinGrader(bank.vocabulary)
+    if not settings.grader_url:
+        return builtin
+    key = settings.grader_api_key.get_secret_value() if settings.grader_api_key else None
+    log.info("interview answers graded by %s at %s", settings.grader_model, settings.grader_url)
+    return ModelGrader(
+        settings.grader_url,
+        settings.grader_model,
+        builtin,
+        api_key=key,
+        timeout=settings.grader_timeout,
+    )
+
+
 @dataclass
 class App:
     settings: Settings
@@ -121,7 +139,12 @@ async def build_app(
     await db.optimize(at_start=True)
     stores = sql_stores(db)
     ctx = Context(
-        stores, bank, clock or SystemClock(), rng or SeededRng(), quiz_cap=settings.quiz_daily_cap
+        stores,
+        bank,
+        clock or SystemClock(),
+        rng or SeededRng(),
+        quiz_cap=settings.quiz_daily_cap,
+        grader=build_grader(settings, bank),
     )
     log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
     app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx))

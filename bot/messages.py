@@ -305,6 +305,8 @@ STATS_ACCURACY = "Accuracy"
 STATS_STREAK = "Streak"
 STATS_STREAK_VALUE = "{current} (best {best})"
 STATS_TEAM = "Team"
+STATS_INTERVIEW = "Interview practice"
+STATS_INTERVIEW_VALUE = "{n} answer(s) graded, {share:.0%} of key points made on average"
 UNRANKED = "unranked"
 ADMIN_MARK = "(admin)"
 
@@ -418,3 +420,6 @@ INTERVIEW_COUNT = "An interview has 1 to {max} questions."
 SUB_ALONE = "Send ⟦{sub}⟧ on its own."
 INTERVIEW_NOT_RUNNING = "You have no interview running. Start one with ⟦interview [topic]⟧."
 INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: ⟦quiz stop⟧ ends it."
+
+# The built-in grader stood in for the model; {why}: timeout, rate limit, error, invalid reply.
+GRADER_FALLBACK = "model grader unavailable ({why}); graded by key phrases"

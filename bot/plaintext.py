@@ -130,6 +130,11 @@ def _(reply: StatsView, syntax: Syntax = text_line) -> str:
     ]
     for t in reply.by_topic:
         lines.append(f"  {t.topic}: {t.correct}/{t.answered}")
+    if reply.interview_answers:
+        practice = m.STATS_INTERVIEW_VALUE.format(
+            n=reply.interview_answers, share=reply.interview_share
+        )
+        lines.append(f"  {m.STATS_INTERVIEW.lower()}: {practice}")
     return "\n".join(lines)
 
 

@@ -130,6 +130,8 @@ class UserStatsRecord:
     current_streak: int
     best_streak: int
     by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
+    interview_answers: int = 0  # graded interview answers (practice, never on the boards)
+    interview_share: float = 0.0  # their mean share of key points covered
 
 
 @dataclass(frozen=True)

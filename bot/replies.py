@@ -148,6 +148,9 @@ class StatsView:
     best_streak: int
     team: str | None
     by_topic: tuple[TopicAccuracy, ...]
+    # Interview practice: answers graded and the mean share of key points made; never points.
+    interview_answers: int = 0
+    interview_share: float = 0.0
     visibility: Visibility = Visibility.PRIVATE
 
 

@@ -26,9 +26,17 @@ EXPECTED = {
     "DISCORD_DEV_GUILD_ID": "a server id, digits only",
     "DISCORD_CLIENT_ID": "the application id, digits only",
     "DISCORD_SHARD_COUNT": "a whole number, 1 or more",
+    "STUDYBOT_GRADER_URL": "an OpenAI-compatible API root, e.g. http://localhost:11434/v1",
+    "STUDYBOT_GRADER_TIMEOUT": "seconds, more than 0",
 }
 # Never echoed back in an error message.
-_SECRET = {"DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+_SECRET = {
+    "STUDYBOT_GRADER_API_KEY",
+    "DISCORD_TOKEN",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+}
 
 
 class SettingsError(ValueError):
@@ -81,6 +89,13 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="STUDYBOT_LOG_LEVEL")
     quiz_daily_cap: int = Field(100, validation_alias="STUDYBOT_QUIZ_DAILY_CAP", ge=0)
 
+    # The optional model grader for interview answers: any OpenAI-compatible endpoint. Unset
+    # means the built-in grader only; a local server (Ollama, llama.cpp) needs no key.
+    grader_url: str | None = Field(None, validation_alias="STUDYBOT_GRADER_URL")
+    grader_model: str = Field("llama3.1", validation_alias="STUDYBOT_GRADER_MODEL")
+    grader_api_key: SecretStr | None = Field(None, validation_alias="STUDYBOT_GRADER_API_KEY")
+    grader_timeout: float = Field(20.0, validation_alias="STUDYBOT_GRADER_TIMEOUT", gt=0)
+
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_dev_guild_id: int | None = Field(None, validation_alias="DISCORD_DEV_GUILD_ID")
     # The application id, only for `studybot discord invite-url`.
@@ -105,6 +120,13 @@ class Settings(BaseSettings):
         problem = database_url_problem(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+    @field_validator("grader_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("not an http(s) URL")
         return value
 
     @field_validator("log_level")

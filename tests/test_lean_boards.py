@@ -93,6 +93,7 @@ async def test_every_board_and_stats_command_takes_at_most_two_round_trips(app: 
                 assert "#14" in standing and "1 pts" in standing
             if isinstance(reply, LeaderboardView) and reply.scope == "teams":
                 [owls] = reply.rows
+                assert owls.name == "Owls"
                 assert ("Owls" in standing) is (who is leader)  # P13 is in Owls, P0 is not
             if isinstance(reply, StatsView) and command == c.ShowStats():
                 expected = (1, 14, "P0") if who is asker else (14, 1, "P13")

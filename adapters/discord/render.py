@@ -323,6 +323,11 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
     if reply.by_topic:
         topics = [f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic]
         builder.add(m.DISCORD_STATS_TOPICS, within(topics, FIELD_VALUE_MAX))
+    if reply.interview_answers:
+        practice = m.STATS_INTERVIEW_VALUE.format(
+            n=reply.interview_answers, share=reply.interview_share
+        )
+        builder.add(m.STATS_INTERVIEW, practice)
     return builder, None
 
 

@@ -381,6 +381,11 @@ def _(reply: StatsView) -> list[Block]:
         + m.STATS_STREAK_VALUE.format(current=reply.current_streak, best=reply.best_streak),
         f"*{m.STATS_TEAM}*\n{as_written(reply.team or '-')}",
     ]
+    if reply.interview_answers:
+        practice = m.STATS_INTERVIEW_VALUE.format(
+            n=reply.interview_answers, share=reply.interview_share
+        )
+        fields.append(f"*{m.STATS_INTERVIEW}*\n{practice}")
     blocks: list[Block] = [
         header(m.STATS_TITLE.format(name=reply.name)),
         SectionBlock(fields=[mrkdwn(clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]),

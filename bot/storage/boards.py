@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from bot.storage.board_queries import (
 )
 from bot.storage.database import Database
 from bot.storage.tables import (
+    interview_answers,
     memberships,
     point_events,
     score_counts,
@@ -132,6 +134,13 @@ class SqlBoardStore:
         """A player's answers by topic, streaks, all-time standing and team name, in two
         statements (one read connection)."""
         mine = totals.alias("mine")
+        # A question skipped because the deck changed (no key points) is not an answer.
+        practised = sa.and_(
+            interview_answers.c.user_id == users.c.id, interview_answers.c.total > 0
+        )
+        share = sa.cast(interview_answers.c.covered, sa.Float) / sa.cast(
+            interview_answers.c.total, sa.Float
+        )
         card = (
             sa.select(
                 users.c.id,
@@ -145,6 +154,9 @@ class SqlBoardStore:
                 user_stats.c.current_streak,
                 user_stats.c.best_streak,
                 teams.c.name.label("team"),
+                # Interview practice rides along: stats stay two statements.
+                sa.select(sa.func.count()).where(practised).scalar_subquery().label("practice_n"),
+                sa.select(sa.func.avg(share)).where(practised).scalar_subquery().label("practice"),
             )
             .select_from(
                 users.outerjoin(
@@ -170,6 +182,12 @@ class SqlBoardStore:
 
         topics, row = await self.db.read_sync(read)
         stats = stats_record(topics, row)
+        if row is not None:
+            stats = replace(
+                stats,
+                interview_answers=int(row.practice_n or 0),
+                interview_share=float(row.practice or 0.0),
+            )
         standing = None
         if row is not None and row.points is not None:
             standing = BoardEntry(row.id, row.display_name, row.points, row.correct, int(row.rank))

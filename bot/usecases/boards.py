@@ -84,6 +84,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
     stats, rank, team = await ctx.stores.boards.stats_card(actor.workspace, user.id)
+    # Interview practice is private: shown on your own stats only, never on anyone else's.
+    practice = (0, 0.0)
+    if user.id == actor.user.id:
+        practice = (stats.interview_answers, stats.interview_share)
     return [
         StatsView(
             user.display_name,
@@ -95,6 +99,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             stats.best_streak,
             team,
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
+            *practice,
         )
     ]
 
