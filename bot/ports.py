@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.deployment import MetaStore
 from bot.identity import PlaceRef
 from bot.interview import InterviewGrade
 from bot.questions import Question
@@ -416,3 +417,4 @@ class Stores:
     privacy: PrivacyStore
     reports: ReportStore
     interviews: InterviewStore
+    meta: MetaStore
