@@ -181,7 +181,47 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--client-id", type=int, metavar="ID", help="the application id (Developer Portal)"
     )
+    sync = disc.add_parser(
+        "sync", help="send the slash commands to Discord now, even if they did not change"
+    )
+    sync.add_argument("--db", metavar="URL", help="database URL (default: settings)")
     return parser
+
+
+def discord_sync(db_url: str | None) -> int:
+    """Force a sync of the slash commands (a start syncs only when they changed)."""
+    import asyncio
+
+    settings = Settings()
+    if settings.discord_token is None:
+        print(
+            "studybot: DISCORD_TOKEN is not set; `studybot discord sync` logs in as the bot "
+            "to send its slash commands (put the token in .env).",
+            file=sys.stderr,
+        )
+        return 2
+    import discord
+
+    from adapters.discord.runtime import sync_now
+    from bot.bootstrap import build_app
+
+    async def go() -> str:
+        app = await build_app(settings, db_url=db_url)
+        try:
+            return await sync_now(app, settings)
+        finally:
+            await app.close()
+
+    try:
+        where = asyncio.run(go())
+    except discord.LoginFailure:
+        print("studybot: Discord refused DISCORD_TOKEN (check the bot token).", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(f"studybot: Discord refused the sync: {exc.status} {exc.text}", file=sys.stderr)
+        return 1
+    print(f"slash commands synced {where}")
+    return 0
 
 
 def discord_invite_url(client_id: int | None) -> int:
@@ -337,6 +377,8 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.command == "doctor":
         return doctor(args.db, args.content, args.days)
+    if args.command == "discord" and args.action == "sync":
+        return discord_sync(args.db)
     if args.command == "discord":
         return discord_invite_url(args.client_id)
     if args.command == "run":

@@ -41,10 +41,31 @@ class UserRef:
 
 
 @dataclass(frozen=True)
+class PostAccess:
+    """Whether the bot may post the scheduled messages in the place, as the platform says.
+
+    `missing` names the channel permissions the bot lacks (Discord: "Send Messages", ...);
+    `invite` says the bot must be invited first (a private Slack channel it is not in).
+    """
+
+    missing: tuple[str, ...] = ()
+    invite: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.invite
+
+
+@dataclass(frozen=True)
 class Origin:
-    """The actor of a command: the adapter fills it, the core trusts `is_admin`."""
+    """The actor of a command: the adapter fills it, the core trusts `is_admin`.
+
+    `can_post` is what the adapter knows of the bot's own access to the place; None means
+    unknown (the console, or a platform that could not be asked), and is not held against it.
+    """
 
     user: UserRef
     place: PlaceRef
     display_name: str
     is_admin: bool = False
+    can_post: PostAccess | None = None

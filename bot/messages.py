@@ -147,6 +147,15 @@ CONFIG_NOT_ENABLED = (
     "This channel has no daily question yet. An admin can enable it with ⟦config channel⟧."
 )
 CONFIG_ENABLED = "Daily questions will be posted in this channel. Current settings below."
+# `config channel` where the bot could not post: nothing is enabled, the fix is named.
+CONFIG_CANNOT_POST = (
+    "I cannot post the daily question in this channel: grant the bot {permissions} in the "
+    "channel's settings (Permissions), then run ⟦config channel⟧ again."
+)
+CONFIG_NOT_INVITED = (
+    "I cannot post the daily question in this channel: it is private and I am not a member. "
+    "Invite me with `/invite @StudyBot` here, then run ⟦config channel⟧ again."
+)
 CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again."

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
@@ -373,3 +374,4 @@ class Stores:
     privacy: PrivacyStore
     reports: ReportStore
     interviews: InterviewStore
+    meta: MetaStore

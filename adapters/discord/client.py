@@ -36,6 +36,7 @@ class StudyBotClient(discord.AutoShardedClient):
         shard_count: int | None = None,
         shard_ids: Sequence[int] | None = None,
         sync: bool = True,
+        force_sync: bool = False,
         **options: Any,
     ) -> None:
         sharding: dict[str, Any] = {"shard_count": shard_count}
@@ -51,14 +52,18 @@ class StudyBotClient(discord.AutoShardedClient):
         self.app = app
         self.dev_guild_id = dev_guild_id
         self.sync_on_start = sync
+        self.force_sync = force_sync
         self.tree = build_tree(self, app)
 
     async def setup_hook(self) -> None:
         # Buttons are matched by their custom_id template, so messages posted before a
         # restart keep working without any per-message state.
         self.add_dynamic_items(*DYNAMIC_ITEMS)
-        if self.sync_on_start:
-            await sync_commands(self.tree, self.dev_guild_id)
+        # Only when the generated tree changed since the last sync (a digest kept in the
+        # database), or when forced (`studybot discord sync`): every start of every process
+        # re-sending the same global commands only spends Discord's rate limit.
+        if self.sync_on_start or self.force_sync:
+            await sync_commands(self.tree, self.dev_guild_id, self.app, force=self.force_sync)
 
     async def answer(self, interaction: discord.Interaction[Any], command: SubmitAnswer) -> None:
         await run_answer(self.app, interaction, command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from adapters.discord.client import StudyBotClient
 from adapters.discord.publisher import DEFAULT_RATE, DiscordPublisher
@@ -39,11 +40,30 @@ def shard_config(settings: Settings) -> tuple[int | None, list[int] | None]:
     return count, ids
 
 
-def build_client(app: App, settings: Settings) -> StudyBotClient:
+def build_client(app: App, settings: Settings, **options: Any) -> StudyBotClient:
     count, ids = shard_config(settings)
     return StudyBotClient(
-        app, dev_guild_id=settings.discord_dev_guild_id, shard_count=count, shard_ids=ids
+        app,
+        dev_guild_id=settings.discord_dev_guild_id,
+        shard_count=count,
+        shard_ids=ids,
+        **options,
     )
+
+
+async def sync_now(app: App, settings: Settings) -> str:
+    """`studybot discord sync`: log in over REST (no gateway), send the commands whether
+    they changed or not, record their digest, and log out. Says where they went."""
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")
+    client = build_client(app, settings, sync=False, force_sync=True)
+    try:
+        # login() runs setup_hook, which syncs (forced) once the application id is known.
+        await client.login(settings.discord_token.get_secret_value())
+    finally:
+        await client.close()
+    guild = settings.discord_dev_guild_id
+    return f"development guild {guild}" if guild is not None else "globally"
 
 
 def build_discord(app: App, settings: Settings) -> Runtime:

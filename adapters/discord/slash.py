@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +20,7 @@ from bot import messages as m
 from bot.bootstrap import App
 from bot.catalog import CATALOG, Arg, Entry, Sub
 from bot.commandref import render_refs
+from bot.usecases.registration import record_synced_digest, synced_digest
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +159,50 @@ def build_tree(client: discord.Client, app: App) -> StudyBotTree:
     return tree
 
 
-async def sync_commands(tree: app_commands.CommandTree[Any], dev_guild_id: int | None) -> None:
-    """A development guild gets the commands at once; a global sync can take a while to show."""
-    if dev_guild_id is not None:
-        guild = discord.Object(id=dev_guild_id)
+def tree_payload(
+    tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None
+) -> list[dict[str, Any]]:
+    """The commands as `tree.sync(guild=guild)` sends them (discord.py's `to_dict`), in a
+    fixed order: Discord keys commands by type and name, not by position."""
+    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+    return sorted(payload, key=lambda c: (int(c.get("type") or 1), str(c["name"])))
+
+
+def tree_digest(tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None) -> str:
+    """A stable hash of the payload a sync would send: equal exactly when nothing changed."""
+    text = json.dumps(
+        tree_payload(tree, guild), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def digest_key(application_id: int | None, dev_guild_id: int | None) -> str:
+    """Where the digest of a sync is kept: per application (another bot token on the same
+    database is another application) and per target (global or the development guild)."""
+    target = f"guild:{dev_guild_id}" if dev_guild_id is not None else "global"
+    return f"discord.commands:{application_id}:{target}"
+
+
+async def sync_commands(
+    tree: app_commands.CommandTree[Any],
+    dev_guild_id: int | None,
+    app: App,
+    *,
+    force: bool = False,
+) -> bool:
+    """Sync the commands when they differ from the last sync recorded in the database (or
+    when forced); True when they were sent. A development guild gets them at once; a global
+    sync can take a while to show. The digest is recorded only after Discord took them."""
+    guild = discord.Object(id=dev_guild_id) if dev_guild_id is not None else None
+    if guild is not None:
         tree.copy_global_to(guild=guild)
-        synced = await tree.sync(guild=guild)
-        log.info("synced %d slash commands to development guild %s", len(synced), dev_guild_id)
-    else:
-        synced = await tree.sync()
-        log.info("synced %d slash commands globally", len(synced))
+    where = f"development guild {dev_guild_id}" if dev_guild_id is not None else "globally"
+    key = digest_key(tree.client.application_id, dev_guild_id)
+    digest = tree_digest(tree, guild)
+    if not force and await synced_digest(app.ctx, key) == digest:
+        log.info("slash commands unchanged since the last sync (%s); not synced", where)
+        return False
+    synced = await tree.sync(guild=guild)
+    await record_synced_digest(app.ctx, key, digest)
+    log.info("synced %d slash commands %s", len(synced), where)
+    return True

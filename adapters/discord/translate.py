@@ -8,8 +8,27 @@ from typing import Any
 import discord
 
 from bot.catalog import Arg
-from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.identity import Origin, PlaceRef, Platform, PostAccess, UserRef
 from bot.parsing import Parsed, parse, parse_config
+
+# What the scheduled posts need in a channel (adapters/discord/invite.py asks for the same),
+# by discord.py's flag name and the name Discord shows in the channel's permission settings.
+POST_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+    ("read_message_history", "Read Message History"),
+    ("create_public_threads", "Create Public Threads"),
+)
+
+
+def post_access(permissions: discord.Permissions) -> PostAccess:
+    """The bot's access to a channel from its permissions there (`app_permissions`, which
+    Discord computes for every interaction, overwrites included)."""
+    if permissions.administrator:
+        return PostAccess()
+    missing = tuple(label for flag, label in POST_PERMISSIONS if not getattr(permissions, flag))
+    return PostAccess(missing=missing)
 
 
 def origin_of(interaction: discord.Interaction[Any]) -> Origin | None:
@@ -36,6 +55,7 @@ def origin_of(interaction: discord.Interaction[Any]) -> Origin | None:
         place=PlaceRef(Platform.DISCORD, str(interaction.guild_id), str(interaction.channel_id)),
         display_name=user.display_name,
         is_admin=is_admin,
+        can_post=post_access(interaction.app_permissions),
     )
 
 

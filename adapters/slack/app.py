@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -29,9 +30,11 @@ from adapters.slack.translate import (
     ANSWER_VIEW,
     OPEN_ACTIONS,
     ModalContext,
+    access_of,
     action_delivery_id,
     answer_command,
     channel_of,
+    enables_channel,
     event_delivery_id,
     needs_admin,
     open_request,
@@ -43,7 +46,7 @@ from adapters.slack.translate import (
 from bot import commands as c
 from bot import messages as m
 from bot.bootstrap import App
-from bot.identity import Origin, Platform
+from bot.identity import Origin, Platform, PostAccess
 from bot.replies import Notice, Reply, Tone
 from bot.settings import Settings
 
@@ -119,6 +122,30 @@ class SlackAdapter:
         is_admin = known.is_admin if known else self.directory.listed(user_id)
         fallback = known.name if known else user_id
         return origin(workspace, channel_id, user_id, name or fallback, is_admin)
+
+    async def post_access(self, channel: str) -> PostAccess | None:
+        """Whether the bot can post the daily question in `channel` (conversations.info), or
+        None when Slack could not say, which does not stand in the way."""
+        try:
+            response = await self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "channel_not_found":
+                # A private channel (or someone else's DM) is invisible to a non-member.
+                return PostAccess(invite=True)
+            # missing_scope: installed before channels:read/groups:read were asked for.
+            log.warning(
+                "conversations.info for %s failed (%s); not checking whether the bot may post "
+                "there (reinstall the app from manifest.yml if the error is missing_scope)",
+                channel,
+                error,
+            )
+            return None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("conversations.info for %s failed (%s); not checked", channel, exc)
+            return None
+        info = response.get("channel")
+        return access_of(info if isinstance(info, dict) else {})
 
     async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
         """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
@@ -225,6 +252,10 @@ class SlackAdapter:
             body.get("user_name"),
             admin_command=needs_admin(text),
         )
+        if enables_channel(text):
+            # `config channel` refuses a channel the bot could not post in, naming the fix.
+            access = await self.post_access(who.place.channel)
+            who = dataclasses.replace(who, can_post=access)
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
         replies = await self.app.dispatcher.handle_text(text, who)
         await self.deliver(

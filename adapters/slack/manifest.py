@@ -18,6 +18,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     # Before a scheduled post is retried, the channel's recent history is read for the
     # message (marked with metadata), so an ambiguous failure never doubles it.
     "conversations.history": "channels:history",
+    # `config channel` asks whether the bot is in the channel (is_member) before enabling it.
+    "conversations.info": "channels:read",
 }
 # Called through the Socket Mode client with the app-level token, whose own scope
 # (connections:write) is chosen when the token is generated, not in the manifest.
@@ -25,8 +27,14 @@ LIBRARY_METHODS: tuple[str, ...] = ("apps.connections.open",)
 
 # `commands` for /study; `chat:write.public` lets the daily question go to a public channel
 # the bot was never invited to (private channels still need `/invite @StudyBot`);
-# `groups:history` is conversations.history in a private channel.
-EXTRA_SCOPES: tuple[str, ...] = ("commands", "chat:write.public", "groups:history")
+# `groups:history` is conversations.history in a private channel, `groups:read`
+# conversations.info there.
+EXTRA_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write.public",
+    "groups:history",
+    "groups:read",
+)
 
 SCOPES: tuple[str, ...] = tuple(
     sorted({s for s in METHOD_SCOPES.values() if s is not None} | set(EXTRA_SCOPES))

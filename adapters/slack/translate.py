@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog import BY_NAME
-from bot.commands import SubmitAnswer
-from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.commands import SubmitAnswer, UpdateConfig
+from bot.identity import Origin, PlaceRef, Platform, PostAccess, UserRef
+from bot.parsing import parse
 from bot.replies import QuestionCard
 
 # Every interactive element StudyBot posts carries one of these prefixes, so one regex
@@ -197,6 +198,24 @@ def needs_admin(text: str) -> bool:
         return True
     sub = next((s for s in entry.subs if len(words) > 1 and s.name == words[1]), None)
     return sub is not None and sub.admin
+
+
+def enables_channel(text: str) -> bool:
+    """Whether `/study text` is `config channel`: the one command that needs to know whether
+    the bot can post in the channel (conversations.info is asked only then)."""
+    command = parse(text)
+    return isinstance(command, UpdateConfig) and command.enable
+
+
+def access_of(info: dict[str, Any]) -> PostAccess:
+    """The bot's access to a channel from conversations.info's `channel` object. A public
+    channel takes posts without membership (chat:write.public); a private one (or a group
+    DM) only from a member; the app's own DM with someone always."""
+    if info.get("is_member") or info.get("is_im"):
+        return PostAccess()
+    if info.get("is_private") or info.get("is_group") or info.get("is_mpim"):
+        return PostAccess(invite=True)
+    return PostAccess()
 
 
 def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:

@@ -8,6 +8,7 @@ from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
 from bot.storage.interviews import SqlInterviewStore
+from bot.storage.meta import SqlMetaStore
 from bot.storage.privacy import SqlPrivacyStore
 from bot.storage.quizzes import SqlQuizStore
 from bot.storage.reports import SqlReportStore
@@ -31,4 +32,5 @@ def sql_stores(db: Database) -> Stores:
         privacy=SqlPrivacyStore(db),
         reports=SqlReportStore(db),
         interviews=SqlInterviewStore(db),
+        meta=SqlMetaStore(db),
     )

@@ -378,3 +378,13 @@ interview_answers = sa.Table(
     sa.UniqueConstraint("quiz_id", "question_id", name="uq_interview_answers_quiz_question"),
     sa.Index("ix_interview_answers_user_answered", "user_id", "answered_at"),
 )
+
+# Small facts about the deployment itself, not about any workspace: e.g. the hash of the
+# Discord command tree last synced, so a start syncs only when the commands changed.
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)

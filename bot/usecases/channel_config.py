@@ -70,6 +70,7 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     values: dict[str, object] = {}
     what = ""
     if cmd.enable:
+        _require_post_access(origin)
         values["enabled"] = True
         what = "daily question enabled"
     if cmd.post_time is not None:
@@ -138,6 +139,23 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     if not fresh.enabled:
         notes.append(Notice(m.CONFIG_NOT_ENABLED))
     return notes
+
+
+def _require_post_access(origin: Origin) -> None:
+    """Refuse to enable a channel the platform says the bot cannot post in, naming the fix;
+    unknown access (None) is allowed, and a later refusal still reaches the admin."""
+    access = origin.can_post
+    if access is None or access.ok:
+        return
+    if access.missing:
+        raise UserError(m.CONFIG_CANNOT_POST.format(permissions=_names(access.missing)))
+    raise UserError(m.CONFIG_NOT_INVITED)
+
+
+def _names(names: tuple[str, ...]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 async def _forgo_earlier_work(ctx: Context, channel: ChannelRecord, now: dt.datetime) -> None:

@@ -15,6 +15,8 @@ API = "/api/v10"
 HEARTBEAT_MS = 41_250  # as Discord sends; the first heartbeat comes at once anyway
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_HELLO, OP_HEARTBEAT_ACK = 0, 1, 2, 10, 11
 TIMESTAMP = "2026-11-16T09:00:00+00:00"
+# View Channel, Send Messages, Embed Links, Read Message History, Create Public Threads.
+POST_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -93,6 +95,9 @@ class FakeDiscord:
     created: list[dict[str, Any]] = field(default_factory=list)
     nonces: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     dm_channels: dict[str, str] = field(default_factory=dict)  # dm channel id -> user id
+    # The bot's permissions per channel, sent as an interaction's `app_permissions` (as
+    # Discord computes them, overwrites included); a channel not listed grants what posts need.
+    bot_permissions: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(900_000_000_000_001_000)
@@ -329,7 +334,7 @@ class FakeDiscord:
             "token": f"token-{ident}",
             "version": 1,
             "locale": "en-US",
-            "app_permissions": "0",
+            "app_permissions": str(self.bot_permissions.get(self.channel_id, POST_PERMISSIONS)),
             "attachment_size_limit": 10 * 1024 * 1024,
             "entitlements": [],
             "authorizing_integration_owners": {},
@@ -346,6 +351,7 @@ class FakeDiscord:
         else:
             dm = {"id": str(self.snowflake()), "type": 1, "recipients": [user]}
             payload |= {"user": user, "channel_id": dm["id"], "channel": dm, "context": 1}
+            payload["app_permissions"] = "0"  # no server, no permissions
         if message is not None:
             payload["message"] = message
         return payload

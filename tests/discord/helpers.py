@@ -13,8 +13,9 @@ from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.syntax import slash
 from bot.bootstrap import App, ManualClock
 from bot.commandref import render_refs
-from bot.identity import Platform
+from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.questions import Question, QuestionType
+from bot.replies import Tone
 from bot.usecases.scheduling import WorkResult
 from tests.discord.conftest import World
 
@@ -129,16 +130,42 @@ async def tick(
     return await app.work.run_due(clock.now(), {Platform.DISCORD: publisher})
 
 
+async def enable_unchecked(world: World, app: App, topic: str) -> None:
+    """`config channel` as if the bot's permissions had been fine then: a channel that lost
+    some later (SimCord cannot change a channel's overwrites once it exists)."""
+    who = Origin(
+        UserRef(Platform.DISCORD, str(world.admin.id)),
+        PlaceRef(Platform.DISCORD, str(world.guild.id), str(world.channel.id)),
+        "Ada",
+        is_admin=True,
+        can_post=None,
+    )
+    for line in ("config channel", f"config topics {topic}", "config difficulty easy"):
+        replies = await app.dispatcher.handle_text(line, who)
+        assert all(getattr(r, "tone", None) is not Tone.ERROR for r in replies), replies
+
+
 async def post_daily(
-    world: World, app: App, clock: ManualClock, client: discord.Client, topic: str = "sample-stats"
+    world: World,
+    app: App,
+    clock: ManualClock,
+    client: discord.Client,
+    topic: str = "sample-stats",
+    *,
+    checked: bool = True,
 ) -> discord.Message:
     """Enable the channel for the easy questions of `topic` (the fixture bank has one each:
-    an MCQ in sample-stats, a short answer in sample-ml) and let the scheduler post it."""
-    for sub, options in (
+    an MCQ in sample-stats, a short answer in sample-ml) and let the scheduler post it.
+    `checked=False` enables it past the permission check (see `enable_unchecked`)."""
+    steps = (
         ("config channel", {}),
         ("config topics", {"topics": topic}),
         ("config difficulty", {"level": "easy"}),
-    ):
+    )
+    if not checked:
+        await enable_unchecked(world, app, topic)
+        steps = ()
+    for sub, options in steps:
         result = await world.admin.slash(world.channel, sub, **options)
         assert result.ephemeral
     [result] = await tick(app, clock, POST_AT, client)

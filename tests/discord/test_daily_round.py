@@ -116,7 +116,8 @@ async def test_reveal_without_thread_permission_still_posts(
     world.channel = world.guild.create_text_channel(
         "no-threads", overwrites={me: discord.PermissionOverwrite(create_public_threads=False)}
     )
-    card = await post_daily(world, app, clock, simcord_bot)
+    # `config channel` refuses such a channel now; this is one that lost the permission later.
+    card = await post_daily(world, app, clock, simcord_bot, checked=False)
     await world.alice.click(card, custom_id=answer_button(app, card))
     revealed, logged = await reveal(world, app, clock, simcord_bot, caplog)
     assert revealed.reference is not None

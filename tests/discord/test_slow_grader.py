@@ -6,6 +6,8 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import discord
+
 from adapters.discord.response import run_answer
 from adapters.discord.translate import origin_of
 from bot.bootstrap import App
@@ -28,6 +30,7 @@ class StubInteraction:
         self.guild = None
         self.user = SimpleNamespace(id=42, display_name="Alice")
         self.permissions = SimpleNamespace(manage_guild=False)
+        self.app_permissions = discord.Permissions.all()
         self.extras: dict[str, Any] = {}
         self.response = SimpleNamespace(defer=self._record("defer"), is_done=lambda: True)
         self.followup = SimpleNamespace(send=self._record("followup"))

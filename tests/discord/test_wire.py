@@ -24,7 +24,7 @@ from bot.replies import RoundReveal
 from bot.settings import Settings
 from bot.storage.tables import answers
 from bot.usecases import daily
-from tests.discord.fake_discord import OP_IDENTIFY, FakeDiscord, Request
+from tests.discord.fake_discord import OP_IDENTIFY, POST_PERMISSIONS, FakeDiscord, Request
 from tests.discord.helpers import on_discord
 
 TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
@@ -348,3 +348,25 @@ async def test_a_public_commands_error_goes_out_privately_over_the_wire(
     [error] = [r for r in fake.requests if r.method == "POST" and r.path == hook]
     assert error.body["flags"] == 64
     assert error.body["embeds"][0]["description"] == m.INTERNAL_ERROR
+
+
+async def test_config_channel_over_the_wire_reads_app_permissions(
+    runtime: Runtime, fake: FakeDiscord
+) -> None:
+    channel = {"name": "channel", "type": 1, "options": []}
+    data = {"id": "2", "name": "config", "type": 1, "options": [channel]}
+    manage_guild = discord.Permissions(manage_guild=True).value
+    no_threads = POST_PERMISSIONS & ~discord.Permissions(create_public_threads=True).value
+    fake.bot_permissions[fake.channel_id] = no_threads
+    # A server not cached yet, so the member's Manage Server comes from the interaction too.
+    server = fake.snowflake()
+    _, refused = await interact(
+        fake, fake.interaction(2, data, guild_id=server, permissions=manage_guild)
+    )
+    expected = m.CONFIG_CANNOT_POST.format(permissions="Create Public Threads")
+    assert refused.body["embeds"][0]["description"] == on_discord(expected)
+    fake.bot_permissions[fake.channel_id] = POST_PERMISSIONS
+    _, accepted = await interact(
+        fake, fake.interaction(2, data, guild_id=server, permissions=manage_guild)
+    )
+    assert accepted.body["embeds"][0]["description"] == on_discord(m.CONFIG_ENABLED)

@@ -55,6 +55,8 @@ class FakeSlack:
     `joined` (None: every channel) lists the channels the bot is a member of, as on real Slack:
     chat.postEphemeral elsewhere is refused, chat.postMessage reaches a public channel anyway
     (chat:write.public) but not one in `private`; a user id as the channel is the bot's DM.
+    conversations.info answers `is_member` from it, and `channel_not_found` for a private
+    channel the bot is not in.
     """
 
     def __init__(self) -> None:
@@ -202,6 +204,16 @@ class FakeSlack:
             if not _truthy(args.get("include_all_metadata")):
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
             return {"ok": True, "messages": found, "has_more": False}
+        if method == "conversations.info":
+            # As real Slack: a private channel is invisible to a non-member, a public one
+            # says whether the bot is in it.
+            channel = str(args.get("channel"))
+            member = self.joined is None or channel in self.joined
+            if channel in self.private and not member:
+                return {"ok": False, "error": "channel_not_found"}
+            private = channel in self.private
+            info = {"id": channel, "is_channel": not private, "is_group": private}
+            return {"ok": True, "channel": info | {"is_private": private, "is_member": member}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000000.999999"}
         if method in ("views.open", "views.publish"):
