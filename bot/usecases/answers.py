@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import commands as c
 from bot import messages as m
+from bot.faults import fault_point
 from bot.identity import Origin, Platform
 from bot.records import RoundRecord
 from bot.replies import Notice, Reply
@@ -25,12 +26,14 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
     if cmd.round_id is not None:
         fast = await answer_daily_batched(ctx, cmd, cmd.round_id, origin)
         if fast is not None:
+            fault_point("answer.written")
             return fast
     now = ctx.clock.now()
     if cmd.delivery_id and not await ctx.stores.claims.claim_delivery(
         origin.place.platform.value, cmd.delivery_id, now
     ):
         return [Notice(m.DUPLICATE_DELIVERY)]
+    fault_point("answer.claimed")
     actor = await ctx.actor(origin)
     if cmd.round_id is not None:
         rnd = await ctx.stores.rounds.get_round(cmd.round_id)
@@ -61,4 +64,6 @@ async def _answer_round(
     # remembers them anonymously, and stays locked for them (the store checks it again).
     if await ctx.stores.answers.forgotten(rnd.id, actor.workspace, actor.origin.user.user_id):
         raise UserError(m.DAILY_FORGOTTEN)
-    return await answer_daily(ctx, actor, rnd, text, choice)
+    replies = await answer_daily(ctx, actor, rnd, text, choice)
+    fault_point("answer.written")
+    return replies

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot import messages as m
 from bot.commandref import render_refs
+from bot.faults import fault_point
 from bot.ports import REQUEST_TIMEOUT, Publisher, PublishRefused
 from bot.records import ChannelRecord, ClaimRecord
 from bot.replies import Notice, Reply, Tone
@@ -99,6 +100,7 @@ async def publish_once(
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             log.warning("publishing %s to %s failed (attempt %d): %s", key, place, attempts, error)
             continue
+        fault_point(f"{claim.kind}.published")
         if ref is not None and record is not None:
             await record(ref)
         await _update(
@@ -114,6 +116,7 @@ async def publish_once(
             },
         )
         log.info("published %s to %s", key, place)
+        fault_point(f"{claim.kind}.recorded")
         return Outcome("published", ref)
     # Let go now rather than at the lease's end: the next tick resumes, checking first.
     await _update(ctx, claim, {"error": error or "interrupted", "lease_until": ctx.clock.now()})

@@ -9,6 +9,7 @@ import zoneinfo
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.faults import fault_point
 from bot.identity import Platform
 from bot.ports import REQUEST_TIMEOUT, Publisher
 from bot.records import ChannelRecord, ClaimRecord, RoundRecord
@@ -194,6 +195,7 @@ class ScheduledWork:
             if job.round_due is not None:
                 await self._close_unclaimed(channel, job)
             return None  # another process holds it, or it is done
+        fault_point(f"{claim.kind}.claimed")
         if claim.claimed_at != now:
             # Taken over from a holder that died or let go (its lease ran out): say so once.
             log.warning(
@@ -226,6 +228,7 @@ class ScheduledWork:
                 ready = await self._tally(channel, claim, job.due)
         if isinstance(ready, WorkResult):
             return ready
+        fault_point(f"{claim.kind}.stepped")
         # The platform step runs outside the gate: a slow platform holds up no database work.
         outcome = await publish_once(
             self.ctx,

@@ -1,0 +1,90 @@
+"""Named fault points: inert unless a test arms one to raise there or kill this process."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+# Scheduled work (kind = post, close or tally) passes these step boundaries in order:
+#   <kind>.claimed    the claim (lease) is held; no database step has run yet
+#   <kind>.stepped    the database step is done (round opened, round closed and points
+#                     awarded, weekly tally computed); nothing is published yet
+#   <kind>.published  the platform took the message; neither the round's reference nor the
+#                     claim records it yet
+#   <kind>.recorded   the claim is marked published (and the round keeps its reference)
+# A daily answer passes:
+#   answer.claimed    the platform delivery is claimed (general path); nothing is written yet
+#   answer.written    the answer is stored; the reply has not gone back yet
+KINDS = ("post", "close", "tally")
+WORK_STEPS = ("claimed", "stepped", "published", "recorded")
+POINTS = frozenset(
+    [f"{kind}.{step}" for kind in KINDS for step in WORK_STEPS]
+    + ["answer.claimed", "answer.written"]
+)
+# STUDYBOT_FAULT=<point>:kill (or :raise) arms a point in a process started by a test.
+ENV = "STUDYBOT_FAULT"
+
+_armed: dict[str, Callable[[], None]] = {}
+
+
+class InjectedFault(RuntimeError):
+    """Raised at an armed fault point: stands for a lock, an outage or a dropped connection."""
+
+
+def fault_point(name: str) -> None:
+    """Run the fault armed at `name`, if any; a dict lookup otherwise."""
+    action = _armed.get(name)
+    if action is not None:
+        action()
+
+
+def arm(name: str, action: Callable[[], None] | None = None, times: int = 1) -> None:
+    """Make `name` fail `times` times (raise InjectedFault unless `action` is given)."""
+    if name not in POINTS:
+        raise ValueError(f"no fault point {name!r}; known: {', '.join(sorted(POINTS))}")
+    left = times
+
+    def fire() -> None:
+        nonlocal left
+        left -= 1
+        if left <= 0:
+            _armed.pop(name, None)
+        if action is not None:
+            action()
+        else:
+            raise InjectedFault(f"fault injected at {name}")
+
+    _armed[name] = fire
+
+
+def armed(name: str) -> bool:
+    """Whether `name` is armed still (it disarms itself once it has fired its times)."""
+    return name in _armed
+
+
+def disarm(name: str | None = None) -> None:
+    """Disarm one point, or every point."""
+    if name is None:
+        _armed.clear()
+    else:
+        _armed.pop(name, None)
+
+
+def kill() -> None:
+    """Die at once, as under `kill -9`: no cleanup, no flush, no finally blocks."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def arm_from_env(value: str | None = None) -> None:
+    """Arm the point named in STUDYBOT_FAULT (`<point>:kill` or `<point>:raise`), if set."""
+    value = os.environ.get(ENV, "") if value is None else value
+    if not value:
+        return
+    name, _, how = value.rpartition(":")
+    if how not in ("kill", "raise"):
+        raise ValueError(f"{ENV}={value!r}: expected <point>:kill or <point>:raise")
+    arm(name, kill if how == "kill" else None)
+
+
+arm_from_env()
