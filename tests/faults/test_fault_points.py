@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot import faults
+from bot import messages as m
 from bot.bootstrap import App, ManualClock
-from bot.replies import QuestionCard, RoundReveal, WeeklyTally
+from bot.commands import SubmitAnswer
+from bot.replies import Notice, QuestionCard, RoundReveal, WeeklyTally
 from bot.scoring import daily_points
+from bot.usecases.daily import close_daily_round, open_daily_round
 from tests.helpers import correct_text, errors, say, wrong_text
 from tests.test_scheduler import (
     ADA,
@@ -143,5 +146,54 @@ async def test_a_fault_at_each_step_leaves_one_post_one_threaded_reveal_one_tall
     for work, period in (("post", "2026-11-16"), ("close", "2026-11-16"), ("tally", "2026-W47")):
         claim = await app.stores.claims.get_claim(rnd.channel_id, work, period)
         assert claim is not None and (claim.status, claim.step) == ("published", "done")
+    if db_url.startswith("sqlite"):
+        assert integrity(db_url) == "ok"
+
+
+MEDIAN = "ss-median"  # MCQ; option 1 (Median) is right
+
+
+@pytest.mark.parametrize(
+    ("point", "clicked"),
+    [("answer.written", True), ("answer.written", False), ("answer.claimed", False)],
+)
+async def test_a_fault_while_answering_keeps_the_answer_once(
+    app: App, clock: ManualClock, db_url: str, point: str, clicked: bool
+) -> None:
+    await enable(app)
+    opened = await open_daily_round(app.ctx, ADA.place, clock.now(), MEDIAN)
+    assert opened is not None
+    rnd, card = opened
+    typed = correct_text(app, card)
+
+    async def answer() -> list[str]:
+        if clicked:  # a click, retried by the platform with the same delivery id
+            click = SubmitAnswer("", round_id=rnd.id, choice=1, delivery_id="bob-1")
+            replies = await app.dispatcher.dispatch(click, BOB)
+        else:
+            replies = await say(app, BOB, f"answer {typed}")
+        return [r.text for r in replies if isinstance(r, Notice)]
+
+    faults.arm(point)
+    assert await answer() == [m.INTERNAL_ERROR]
+    assert not faults.armed(point)
+    again = await answer()
+    if point == "answer.written":  # stored before the fault: the retry finds it
+        assert again == (
+            [m.DUPLICATE_DELIVERY] if clicked else [m.DAILY_ALREADY.format(given=typed)]
+        )
+    else:  # nothing stored before the fault: the retry stores it
+        assert len(again) == 1 and again[0].startswith(m.DAILY_LOCKED.split("{")[0])
+    [stored] = [
+        a for a in await app.stores.answers.round_answers(rnd.id) if a.display_name == "Bob"
+    ]
+    assert stored.correct
+    reveal = await close_daily_round(app.ctx, rnd.id, rnd.closes_at)
+    assert reveal is not None and reveal.winners == ("Bob",)
+    base = daily_points(app.bank.by_id[MEDIAN].difficulty)
+    bob = [a for a in await app.stores.answers.round_answers(rnd.id) if a.display_name == "Bob"]
+    assert [a.points for a in bob] == [base]
+    workspace = ADA.place.workspace_key
+    assert await app.stores.boards.counter_drift(workspace) == {}
     if db_url.startswith("sqlite"):
         assert integrity(db_url) == "ok"
