@@ -190,3 +190,20 @@ async def test_upgrading_makes_every_enabled_channel_due_once(db_url: str) -> No
     off = await stores.channels.get_channel_by_id(2)
     assert off is not None and off.next_due_at is None
     await db.dispose()
+
+
+async def test_a_config_change_during_a_tick_is_not_overwritten(
+    app: App, clock: ManualClock
+) -> None:
+    """The tick read the channel, then an admin changed its schedule: the tick's write of the
+    next instant (from the old schedule) is dropped, so the new schedule is looked at."""
+    await config(app, clock, at(0, 8), "config channel")
+    [seen] = await app.stores.channels.due_channels(at(0, 8))
+    await config(app, clock, at(0, 8), "config time 08:30")
+    await app.stores.channels.advance_due([(seen, at(0, 9))])
+    fresh = await app.stores.channels.get_channel_by_id(seen.id)
+    assert fresh is not None and fresh.next_due_at == at(0, 8)
+    # Unchanged since it was read: the write goes through.
+    await app.stores.channels.advance_due([(fresh, at(0, 8, 30))])
+    moved = await app.stores.channels.get_channel_by_id(seen.id)
+    assert moved is not None and moved.next_due_at == at(0, 8, 30)
