@@ -212,6 +212,7 @@ async def _enable_channels(db: Any, count: int) -> None:
             "external_id": str(FIRST_CHANNEL + i),
             "enabled": True,
             "updated_at": stamp,
+            "next_due_at": stamp,  # as enabling does: looked at on the next tick
         }
         for i in range(count)
     ]

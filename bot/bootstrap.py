@@ -147,7 +147,7 @@ async def build_app(
         grader=build_grader(settings, bank),
     )
     log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
-    app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx))
+    app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx, db.optimize))
     # Everything built so far (the bank, SQL metadata, compiled statements) lives as long as
     # the process: out of the collector's sight, a full collection scans only what requests
     # allocate, which takes the slowest answers and boards from ~35 ms to a few.

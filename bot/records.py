@@ -33,6 +33,9 @@ class ChannelRecord:
     schedule: ChannelSchedule
     topics: tuple[str, ...]
     difficulty: str  # easy | medium | hard | mixed
+    # When the scheduler next looks at this channel's posts and tallies; None: never (off,
+    # paused, or never enabled).
+    next_due_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

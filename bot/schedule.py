@@ -240,3 +240,20 @@ def next_due_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime
             candidates.append(tally_at(day, schedule))
     later = [c for c in candidates if c > after]
     return min(later) if later else None
+
+
+def next_work_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
+    """The first instant strictly after `after` at which `due_work` finds something new (a
+    post or a tally; closes follow the rounds), or None when paused."""
+    if schedule.paused:
+        return None
+    today = local_date(after, schedule.timezone)
+    candidates: list[dt.datetime] = []
+    for offset in range(-1, 9):
+        day = today + dt.timedelta(days=offset)
+        if is_post_day(day, schedule):
+            candidates.append(post_at(day, schedule))
+        if day.weekday() == schedule.weekly_day:
+            candidates.append(tally_at(day, schedule))
+    later = [c for c in candidates if c > after]
+    return min(later) if later else None

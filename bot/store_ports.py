@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,6 +76,14 @@ class ChannelStore(Protocol):
     ) -> None: ...
 
     async def enabled_channels(self) -> list[ChannelRecord]: ...
+
+    async def due_channels(
+        self, now: dt.datetime, platforms: Sequence[str] | None = None
+    ) -> list[ChannelRecord]:
+        """Enabled channels whose stored next due instant is at or before `now`."""
+
+    async def advance_due(self, moves: Sequence[tuple[ChannelRecord, dt.datetime | None]]) -> None:
+        """Store each channel's next due instant unless it changed since it was read."""
 
 
 class RoundStore(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.records import (
     ChannelRecord,
 )
+from bot.schedule import days_to_mask
 from bot.storage.database import Database
 from bot.storage.rows import (
     channel_record,
@@ -18,6 +19,10 @@ from bot.storage.rows import (
 from bot.storage.tables import (
     channels,
 )
+
+# Channels whose next due instant one write transaction moves: short enough a lock that
+# answers written meanwhile barely wait.
+ADVANCE_CHUNK = 500
 
 
 class SqlChannelStore:
@@ -76,3 +81,62 @@ class SqlChannelStore:
                 )
             ).all()
         return [channel_record(r) for r in rows]
+
+    async def due_channels(
+        self, now: dt.datetime, platforms: Sequence[str] | None = None
+    ) -> list[ChannelRecord]:
+        """Enabled channels whose next post or tally instant is at or before `now` (an index
+        range on next_due_at: as many rows as are due, whatever the number of channels)."""
+        query = sa.select(channels).where(
+            channels.c.next_due_at <= now, channels.c.enabled.is_(True)
+        )
+        if platforms is not None:
+            query = query.where(channels.c.platform.in_(list(platforms)))
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        # Sorted here, not in SQL: an ORDER BY id leads SQLite to walk the whole table in id
+        # order instead of the next_due_at range.
+        return sorted((channel_record(r) for r in rows), key=lambda c: c.id)
+
+    async def advance_due(self, moves: Sequence[tuple[ChannelRecord, dt.datetime | None]]) -> None:
+        """Set each channel's next due instant, only where neither its schedule nor its next
+        due instant changed since the record was read (a config change meanwhile wins, so its
+        new schedule is looked at on the next tick). Batched: one statement per chunk."""
+        b = sa.bindparam
+        stmt = (
+            channels.update()
+            .where(
+                channels.c.id == b("b_id"),
+                channels.c.enabled == b("b_enabled"),
+                channels.c.timezone == b("b_timezone"),
+                channels.c.post_time == b("b_post_time"),
+                channels.c.close_time == b("b_close_time"),
+                channels.c.days == b("b_days"),
+                channels.c.weekly_day == b("b_weekly_day"),
+                channels.c.weekly_time == b("b_weekly_time"),
+                channels.c.paused == b("b_paused"),
+                channels.c.next_due_at == b("b_seen", type_=channels.c.next_due_at.type),
+            )
+            .values(next_due_at=b("b_at", type_=channels.c.next_due_at.type))
+        )
+        params = [
+            {
+                "b_id": seen.id,
+                "b_enabled": seen.enabled,
+                "b_timezone": seen.schedule.timezone,
+                "b_post_time": f"{seen.schedule.post_time:%H:%M}",
+                "b_close_time": f"{seen.schedule.close_time:%H:%M}",
+                "b_days": days_to_mask(seen.schedule.days),
+                "b_weekly_day": seen.schedule.weekly_day,
+                "b_weekly_time": f"{seen.schedule.weekly_time:%H:%M}",
+                "b_paused": seen.schedule.paused,
+                "b_seen": seen.next_due_at,
+                "b_at": at,
+            }
+            # A channel with no stored instant was never due: nothing to move.
+            for seen, at in moves
+            if seen.next_due_at is not None
+        ]
+        for start in range(0, len(params), ADVANCE_CHUNK):
+            async with self.db.write() as conn:
+                await conn.execute(stmt, params[start : start + ADVANCE_CHUNK])

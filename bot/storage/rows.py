@@ -50,6 +50,7 @@ def channel_record(row: Any) -> ChannelRecord:
         schedule,
         topics,
         row.difficulty,
+        utc(row.next_due_at) if row.next_due_at is not None else None,
     )
 
 

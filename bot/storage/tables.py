@@ -75,7 +75,11 @@ channels = sa.Table(
     sa.Column("weekly_time", sa.String(5), nullable=False, server_default="17:00"),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("updated_at", TS, nullable=False),
+    # The next instant a post or tally of this channel falls due (NULL: nothing will), so an
+    # idle tick reads only the channels due through the index, however many there are.
+    sa.Column("next_due_at", TS, nullable=True),
     sa.UniqueConstraint("workspace", "external_id", name="uq_channels_workspace_external"),
+    sa.Index("ix_channels_next_due_at", "next_due_at"),
 )
 
 rounds = sa.Table(

@@ -20,6 +20,19 @@ from bot.schedule import (
 from bot.usecases.context import Context, UserError, ok, require_admin
 from bot.usecases.delivery import channel_trouble
 
+# Settings that move when posts and tallies fall due.
+SCHEDULE_KEYS = frozenset(
+    (
+        "enabled",
+        "paused",
+        "timezone",
+        "post_time",
+        "close_time",
+        "days",
+        "weekly_day",
+        "weekly_time",
+    )
+)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -121,6 +134,10 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         raise UserError(str(exc)) from None
     if not values:
         return [config_view(channel)]
+    if SCHEDULE_KEYS.intersection(values):
+        # The scheduler looks at the channel on its next tick, under the new schedule, and
+        # stores the next instant from there.
+        values["next_due_at"] = ctx.clock.now()
     channels = ctx.stores.channels
     await channels.update_channel(channel.id, values, ctx.clock.now())
     fresh = await channels.get_channel_by_id(channel.id)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from bot.faults import fault_point
 from bot.identity import Platform
 from bot.ports import REQUEST_TIMEOUT, Publisher
-from bot.records import ChannelRecord, ClaimRecord, RoundRecord
+from bot.records import ChannelRecord, ClaimRecord
 from bot.replies import Reply
-from bot.schedule import DueWork, WorkKind, due_work, next_due_after
+from bot.schedule import DueWork, WorkKind, next_due_after, next_work_after
 from bot.usecases.boards import weekly_tally
 from bot.usecases.context import Context, place_of
 from bot.usecases.daily import (
@@ -31,6 +31,7 @@ from bot.usecases.delivery import (
     LeaseLost,
     publish_once,
 )
+from bot.usecases.due import Job, due_jobs
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +57,6 @@ class WorkResult:
 
 
 @dataclass(frozen=True)
-class Job:
-    """One piece of work found due this tick: from a round to close, the schedule, or a
-    claim left unfinished; `due` carries the schedule's instant (tally)."""
-
-    kind: WorkKind
-    period: str
-    due: DueWork | None = None
-    round_due: RoundRecord | None = None
-
-
-@dataclass(frozen=True)
 class Ready:
     """Work whose database steps are done: the reply to publish, where, and what to keep."""
 
@@ -79,8 +69,11 @@ class Ready:
 class ScheduledWork:
     """The scheduler's side of the core: what is due, claimed as a lease, published once."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, optimize: Callable[[], Awaitable[None]] | None = None) -> None:
         self.ctx = ctx
+        # Refreshes the database planner's statistics; run from the tick once a day (UTC).
+        self.optimize = optimize
+        self._optimized_on: dt.date | None = None
         self.retry_delays: Sequence[float] = RETRY_DELAYS
         self.request_timeout = REQUEST_TIMEOUT
         self.tick_budget = TICK_BUDGET
@@ -101,15 +94,43 @@ class ScheduledWork:
         hanging channel delays no other; within a channel, closes come first.
         """
         now = now.astimezone(dt.UTC)
-        channels, jobs = await due_jobs(self.ctx, now)
+        channels, jobs, looked_at = await due_jobs(self.ctx, now, list(publishers))
         deadline = asyncio.get_running_loop().time() + self.tick_budget
-        runs = [
-            self._channel(channels[cid], queue, publisher, now, deadline)
-            for cid, queue in jobs.items()
+        ran = [
+            (cid, publisher)
+            for cid in jobs
             if (publisher := publishers.get(Platform(channels[cid].platform))) is not None
         ]
-        done = await asyncio.gather(*runs)
-        return [result for results in done for result in results]
+        done = await asyncio.gather(
+            *(self._channel(channels[cid], jobs[cid], p, now, deadline) for cid, p in ran)
+        )
+        clean = {cid: ok for (cid, _), (_, ok) in zip(ran, done, strict=True)}
+        # A channel whose work hit an error or the tick's end is looked at again next tick;
+        # the rest wait for their next post or tally instant.
+        await self._advance([c for c in looked_at if clean.get(c.id, True)], now)
+        await self._optimize_daily(now)
+        return [result for results, _ in done for result in results]
+
+    async def _advance(self, looked_at: list[ChannelRecord], now: dt.datetime) -> None:
+        if not looked_at:
+            return
+        try:
+            await self.ctx.stores.channels.advance_due(
+                [(c, next_work_after(now, c.schedule)) for c in looked_at]
+            )
+        except Exception:
+            # Those channels stay due: the next tick looks at them again (their claims dedupe).
+            log.warning("could not store the channels' next due instants", exc_info=True)
+
+    async def _optimize_daily(self, now: dt.datetime) -> None:
+        if self.optimize is None or self._optimized_on == now.date():
+            return
+        self._optimized_on = now.date()
+        try:
+            await self.optimize()
+        except Exception:
+            # Statistics are an optimisation: a failure here never fails the tick.
+            log.warning("refreshing the database statistics failed", exc_info=True)
 
     async def next_due_at(
         self, after: dt.datetime, platforms: Sequence[Platform] | None = None
@@ -135,8 +156,10 @@ class ScheduledWork:
         publisher: Publisher,
         now: dt.datetime,
         deadline: float,
-    ) -> list[WorkResult]:
+    ) -> tuple[list[WorkResult], bool]:
+        """The channel's results, and whether every job ran without an error or a cut."""
         results: list[WorkResult] = []
+        clean = True
         tries = Attempts(self.retry_delays, self.request_timeout, self.sleep, deadline)
         job: Job | None = None
         try:
@@ -149,6 +172,7 @@ class ScheduledWork:
                         continue
                     except Exception as exc:
                         # The claim keeps its step; a later tick resumes it.
+                        clean = False
                         log.exception(
                             "%s %s for channel %s", job.kind.value, job.period, channel.id
                         )
@@ -157,6 +181,7 @@ class ScheduledWork:
                     if result is not None:
                         results.append(result)
         except TimeoutError:
+            clean = False
             log.warning(
                 "channel %s: work cut at the end of the tick's %.0f s; resumed next tick",
                 channel.id,
@@ -165,7 +190,7 @@ class ScheduledWork:
             if job is not None:
                 await note_error(self.ctx, channel, job, CUT)
                 results.append(WorkResult(channel.id, job.kind, job.period, "retrying"))
-        return results
+        return results, clean
 
     async def _job(
         self,
@@ -323,41 +348,6 @@ class ScheduledWork:
         # Computed again on a retry rather than stored: it compares with the week before and
         # rewrites this week's snapshot, so the rows come out the same.
         return Ready(claim, await weekly_tally(self.ctx, channel, at), None)
-
-
-async def due_jobs(
-    ctx: Context, now: dt.datetime
-) -> tuple[dict[int, ChannelRecord], dict[int, list[Job]]]:
-    """Every piece of work due at `now`, per channel: rounds to close first, then the
-    schedule's posts and tallies, then work left unfinished whose lease has expired."""
-    stores = ctx.stores
-    jobs: dict[int, list[Job]] = {}
-    channels: dict[int, ChannelRecord] = {}
-
-    def add(channel: ChannelRecord, job: Job) -> None:
-        channels[channel.id] = channel
-        queue = jobs.setdefault(channel.id, [])
-        if all((j.kind, j.period) != (job.kind, job.period) for j in queue):
-            queue.append(job)
-
-    # A round past its close time is closed whatever its claim says: the close transaction
-    # itself (closed_at still empty) is what makes it happen once.
-    for rnd in await stores.rounds.rounds_due_to_close(now):
-        found = channels.get(rnd.channel_id) or await stores.channels.get_channel_by_id(
-            rnd.channel_id
-        )
-        if found is not None:
-            add(found, Job(WorkKind.CLOSE, rnd.local_date.isoformat(), round_due=rnd))
-    for channel in await stores.channels.enabled_channels():
-        for work in due_work(now, channel.schedule):
-            add(channel, Job(work.kind, work.period, due=work))
-    for claim in await stores.claims.resumable(now):
-        found = channels.get(claim.channel_id) or await stores.channels.get_channel_by_id(
-            claim.channel_id
-        )
-        if found is not None:
-            add(found, Job(WorkKind(claim.kind), claim.period))
-    return channels, jobs
 
 
 async def end_work(ctx: Context, claim: ClaimRecord, status: str, why: str) -> WorkResult:
