@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from bot.records import InterviewAnswerRecord, QuizRecord
 from bot.storage.database import Database
+from bot.storage.quizzes import advance_session
 from bot.storage.rows import utc
-from bot.storage.tables import interview_answers, quizzes
+from bot.storage.tables import interview_answers
 
 
 class SqlInterviewStore:
@@ -23,23 +24,8 @@ class SqlInterviewStore:
     ) -> bool:
         """Record the graded answer to the session's current question and move on; False if
         the session moved on already (a double submit)."""
-        finished = quiz.position + 1 >= len(quiz.question_ids)
         async with self.db.write() as conn:
-            # Advancing on the expected position makes a double submit a no-op.
-            moved = await conn.execute(
-                quizzes.update()
-                .where(
-                    quizzes.c.id == quiz.id,
-                    quizzes.c.active.is_(True),
-                    quizzes.c.position == quiz.position,
-                )
-                .values(
-                    position=quiz.position + 1,
-                    active=not finished,
-                    finished_at=now if finished else None,
-                )
-            )
-            if moved.rowcount != 1:
+            if not await advance_session(conn, quiz, now):
                 return False
             await conn.execute(
                 interview_answers.insert().values(

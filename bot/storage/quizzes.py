@@ -7,6 +7,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.records import (
     PointAward,
@@ -162,24 +163,8 @@ class SqlQuizStore:
         now: dt.datetime,
     ) -> bool:
         """Record the answer to the quiz's current question and move on; False if stale."""
-        finished = quiz.position + 1 >= len(quiz.question_ids)
         async with self.db.write() as conn:
-            # Advancing on the expected position makes a double submit a no-op.
-            moved = await conn.execute(
-                quizzes.update()
-                .where(
-                    quizzes.c.id == quiz.id,
-                    quizzes.c.active.is_(True),
-                    quizzes.c.position == quiz.position,
-                )
-                .values(
-                    position=quiz.position + 1,
-                    awaiting_rating=False,
-                    active=not finished,
-                    finished_at=now if finished else None,
-                )
-            )
-            if moved.rowcount != 1:
+            if not await advance_session(conn, quiz, now):
                 return False
             await conn.execute(
                 quiz_answers.insert().values(
@@ -220,3 +205,25 @@ class SqlQuizStore:
             sum(r.points for r in rows),
             dict(rated),
         )
+
+
+async def advance_session(conn: AsyncConnection, quiz: QuizRecord, now: dt.datetime) -> bool:
+    """Move a quiz or interview past its current question, finishing it after the last; False
+    when it is no longer there (advancing on the expected position makes a double submit a
+    no-op). Runs inside the caller's transaction, beside the answer it records."""
+    finished = quiz.position + 1 >= len(quiz.question_ids)
+    moved = await conn.execute(
+        quizzes.update()
+        .where(
+            quizzes.c.id == quiz.id,
+            quizzes.c.active.is_(True),
+            quizzes.c.position == quiz.position,
+        )
+        .values(
+            position=quiz.position + 1,
+            awaiting_rating=False,
+            active=not finished,
+            finished_at=now if finished else None,
+        )
+    )
+    return bool(moved.rowcount == 1)
