@@ -228,23 +228,18 @@ def due_work(now: dt.datetime, schedule: ChannelSchedule) -> list[DueWork]:
 
 def next_due_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
     """The first post, close or tally instant strictly after `after`, or None when paused."""
-    if schedule.paused:
-        return None
-    today = local_date(after, schedule.timezone)
-    candidates: list[dt.datetime] = []
-    for offset in range(-1, 9):
-        day = today + dt.timedelta(days=offset)
-        if is_post_day(day, schedule):
-            candidates += [post_at(day, schedule), close_at(day, schedule)]
-        if day.weekday() == schedule.weekly_day:
-            candidates.append(tally_at(day, schedule))
-    later = [c for c in candidates if c > after]
-    return min(later) if later else None
+    return _next_instant(after, schedule, with_close=True)
 
 
 def next_work_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
     """The first instant strictly after `after` at which `due_work` finds something new (a
     post or a tally; closes follow the rounds), or None when paused."""
+    return _next_instant(after, schedule, with_close=False)
+
+
+def _next_instant(
+    after: dt.datetime, schedule: ChannelSchedule, *, with_close: bool
+) -> dt.datetime | None:
     if schedule.paused:
         return None
     today = local_date(after, schedule.timezone)
@@ -253,6 +248,8 @@ def next_work_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetim
         day = today + dt.timedelta(days=offset)
         if is_post_day(day, schedule):
             candidates.append(post_at(day, schedule))
+            if with_close:
+                candidates.append(close_at(day, schedule))
         if day.weekday() == schedule.weekly_day:
             candidates.append(tally_at(day, schedule))
     later = [c for c in candidates if c > after]
