@@ -360,10 +360,6 @@ class InterviewStore(Protocol):
         """The user's newest graded interview answers, newest first."""
         ...
 
-    async def interview_practice(self, user_id: int) -> tuple[int, float]:
-        """Interview answers graded and the mean share of key points covered."""
-        ...
-
     async def seen_interview_questions(self, user_id: int) -> set[str]: ...
 
 

@@ -43,22 +43,6 @@ class SqlInterviewStore:
             )
         return True
 
-    async def interview_practice(self, user_id: int) -> tuple[int, float]:
-        """Answers graded and the mean share of key points covered; a question skipped because
-        the deck changed under the session (no key points) is not an answer."""
-        share = sa.cast(interview_answers.c.covered, sa.Float) / sa.cast(
-            interview_answers.c.total, sa.Float
-        )
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(sa.func.count(), sa.func.avg(share)).where(
-                        interview_answers.c.user_id == user_id, interview_answers.c.total > 0
-                    )
-                )
-            ).one()
-        return int(row[0]), float(row[1] or 0.0)
-
     async def interview_history(self, user_id: int, limit: int = 20) -> list[InterviewAnswerRecord]:
         """The user's newest graded interview answers, newest first."""
         async with self.db.read() as conn:
