@@ -31,11 +31,13 @@ async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply
 
 
 async def show_topics(ctx: Context, cmd: c.ShowTopics, origin: Origin) -> list[Reply]:
+    # No user row is written for a look at the topics; the workspace's bank is enough.
+    bank = await ctx.bank_for(origin.place.workspace_key)
     rows = []
-    for topic in ctx.bank.topics:
-        deck = ctx.bank.decks[topic]
+    for topic in bank.topics:
+        deck = bank.decks[topic]
         auto = sum(1 for q in deck.questions if q.auto_gradable)
         rows.append(
             (topic, m.TOPICS_ROW.format(title=deck.title, questions=len(deck.questions), auto=auto))
         )
-    return [TableView(m.TOPICS_TITLE, tuple(rows), m.TOPICS_FOOTER.format(n=len(ctx.bank)))]
+    return [TableView(m.TOPICS_TITLE, tuple(rows), m.TOPICS_FOOTER.format(n=sum(len(d.questions) for d in bank.decks.values())))]

@@ -21,8 +21,8 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
         # A bare `quiz` asks for the running one; anything else asked for a new one.
         asked = cmd != c.StartQuiz() or running.kind == "interview"
         return reshow_running(ctx, running, "quiz" if asked else None)
-    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
-    pool = ctx.bank.select([topic] if topic else None, cmd.difficulty)
+    topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
+    pool = actor.bank.select([topic] if topic else None, cmd.difficulty)
     if not pool:
         what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))
         raise UserError(m.NO_QUESTIONS.format(what=what or "that selection"))
@@ -42,7 +42,7 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
     orders = [
         tuple(
             ctx.rng.shuffle(
-                list(range(len(ctx.bank.by_id[q].choices))),
+                list(range(len(actor.bank.by_id[q].choices))),
                 f"{actor.user.id}:{now.isoformat()}:{q}",
             )
         )
@@ -57,8 +57,10 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
 def quiz_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
     qid = quiz.current
     assert qid is not None
+    question = ctx.question(qid)
+    assert question is not None, qid
     return card_for(
-        ctx.bank.by_id[qid],
+        question,
         quiz.orders[quiz.position],
         quiz_id=quiz.id,
         position=quiz.position + 1,
@@ -98,7 +100,7 @@ async def answer_quiz(
     quizzes = ctx.stores.quizzes
     qid = quiz.current
     assert qid is not None
-    question = ctx.bank.by_id.get(qid)
+    question = ctx.question(qid)
     now = ctx.clock.now()
     if question is None:  # the deck changed under a running quiz: skip the question
         await quizzes.record_quiz_answer(
