@@ -1,4 +1,4 @@
-"""Workspace deck imports: TOML, CSV, Red trivia YAML and Open Trivia DB JSON to checked questions."""
+"""Workspace deck imports: TOML, CSV, Red trivia YAML, Open Trivia DB JSON to checked questions."""
 
 from __future__ import annotations
 
@@ -197,7 +197,7 @@ def _csv_items(text: str) -> Iterator[Item]:
     bad = False
     for column in header:
         if column not in CSV_REQUIRED + CSV_OPTIONAL:
-            known = ",".join(CSV_REQUIRED[:3] + ("choices",) + CSV_REQUIRED[3:4])
+            known = ",".join((*CSV_REQUIRED[:3], "choices", CSV_REQUIRED[3]))
             yield "line 1", _Fail(column or "-", f"unknown column (expected {known},...)")
             bad = True
     for column in CSV_REQUIRED:
@@ -282,15 +282,18 @@ def _yaml_items(text: str) -> Iterator[Item]:
             yield label, _Fail("answers", "no answer given")
             continue
         prompt = str(question).strip()
-        yield label, {
-            "id": stable_id(prompt),
-            "type": "short",
-            "difficulty": "medium",
-            "prompt": prompt,
-            "answer": texts[0],
-            "accept": texts[1:],
-            "explanation": "Accepted answers: " + ", ".join(texts) + ".",
-        }
+        yield (
+            label,
+            {
+                "id": stable_id(prompt),
+                "type": "short",
+                "difficulty": "medium",
+                "prompt": prompt,
+                "answer": texts[0],
+                "accept": texts[1:],
+                "explanation": "Accepted answers: " + ", ".join(texts) + ".",
+            },
+        )
 
 
 def _otdb_items(text: str) -> Iterator[Item]:
@@ -347,7 +350,7 @@ def export_toml(name: str, title: str, questions: tuple[Question, ...]) -> str:
             out.append(f"choices = {json.dumps(list(q.choices), ensure_ascii=False)}")
         if q.type is QuestionType.OPEN:
             out.append(f"model_answer = {_q(q.model_answer)}")
-            points = [{"text": p, "terms": list(t)} for p, t in zip(q.key_points, q.key_terms)]
+            points = [{"text": p, "terms": list(t)} for p, t in zip(q.key_points, q.key_terms, strict=False)]
             out.append("key_points = [" + ", ".join(_inline(p) for p in points) + "]")
         else:
             out.append(f"answer = {json.dumps(q.answer)}")

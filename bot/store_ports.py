@@ -13,9 +13,9 @@ from bot.records import (
     BoardEntry,
     ChannelRecord,
     ClaimRecord,
-    DeckRecord,
     DailyAnswer,
     DailyAnswerOutcome,
+    DeckRecord,
     InterviewAnswerRecord,
     PointAward,
     QuizRecord,
@@ -373,7 +373,6 @@ class DeckStore(Protocol):
 
     async def bank_version(self, workspace: str) -> int:
         """Bumped by every change below; 0 for a workspace that never changed its bank."""
-        ...
 
     async def bank_parts(self, workspace: str) -> tuple[int, list[DeckRecord], dict[str, set[str]]]:
         """In one read: the version, the decks with their items, the disabled items by kind."""
@@ -383,7 +382,6 @@ class DeckStore(Protocol):
 
     async def get_deck(self, workspace: str, name: str) -> DeckRecord | None:
         """The deck with its items and source."""
-        ...
 
     async def save_deck(self, deck: DeckRecord) -> tuple[DeckRecord, bool]:
         """Insert, or replace the deck of that name keeping its id (so its question ids stay);
@@ -392,7 +390,6 @@ class DeckStore(Protocol):
 
     async def set_deck_enabled(self, workspace: str, name: str, enabled: bool) -> bool:
         """False when there is no such deck."""
-        ...
 
     async def delete_deck(self, workspace: str, name: str) -> bool: ...
 

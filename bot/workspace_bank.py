@@ -31,7 +31,9 @@ def deck_questions(record: DeckRecord) -> tuple[Question, ...]:
     """The stored items of a deck, topic and ids as the workspace sees them."""
     items = json.loads(record.items) if record.items else []
     return tuple(
-        Question.model_validate({**item, "id": global_id(record.id, item["id"]), "topic": record.name})
+        Question.model_validate(
+            {**item, "id": global_id(record.id, item["id"]), "topic": record.name}
+        )
         for item in items
     )
 

@@ -149,7 +149,9 @@ class SqlDeckStore:
             if disabled:
                 done = await conn.execute(
                     self.db.insert(workspace_disabled)
-                    .values(workspace=workspace, kind=kind, item=item, created_by=by, created_at=now)
+                    .values(
+                        workspace=workspace, kind=kind, item=item, created_by=by, created_at=now
+                    )
                     .on_conflict_do_nothing()
                 )
             else:

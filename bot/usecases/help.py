@@ -30,6 +30,12 @@ async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply
     return [HelpView(m.HELP_TITLE, overview, m.HELP_FOOTER)]
 
 
+async def topic_titles(ctx: Context, workspace: str) -> list[tuple[str, str]]:
+    """(slug, title) of every topic the workspace sees, built-in and its own decks."""
+    bank = await ctx.bank_for(workspace)
+    return [(topic, bank.decks[topic].title) for topic in bank.topics]
+
+
 async def show_topics(ctx: Context, cmd: c.ShowTopics, origin: Origin) -> list[Reply]:
     # No user row is written for a look at the topics; the workspace's bank is enough.
     bank = await ctx.bank_for(origin.place.workspace_key)
@@ -40,4 +46,5 @@ async def show_topics(ctx: Context, cmd: c.ShowTopics, origin: Origin) -> list[R
         rows.append(
             (topic, m.TOPICS_ROW.format(title=deck.title, questions=len(deck.questions), auto=auto))
         )
-    return [TableView(m.TOPICS_TITLE, tuple(rows), m.TOPICS_FOOTER.format(n=sum(len(d.questions) for d in bank.decks.values())))]
+    n = sum(len(d.questions) for d in bank.decks.values())
+    return [TableView(m.TOPICS_TITLE, tuple(rows), m.TOPICS_FOOTER.format(n=n))]
