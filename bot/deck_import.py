@@ -350,7 +350,10 @@ def export_toml(name: str, title: str, questions: tuple[Question, ...]) -> str:
             out.append(f"choices = {json.dumps(list(q.choices), ensure_ascii=False)}")
         if q.type is QuestionType.OPEN:
             out.append(f"model_answer = {_q(q.model_answer)}")
-            points = [{"text": p, "terms": list(t)} for p, t in zip(q.key_points, q.key_terms, strict=False)]
+            points = [
+                {"text": p, "terms": list(t)}
+                for p, t in zip(q.key_points, q.key_terms, strict=False)
+            ]
             out.append("key_points = [" + ", ".join(_inline(p) for p in points) + "]")
         else:
             out.append(f"answer = {json.dumps(q.answer)}")

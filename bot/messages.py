@@ -467,4 +467,8 @@ DECK_SHOW_TITLE = "Deck {name}: {title}"
 DECK_SHOW_FOOTER = (
     "{n} questions, imported as {fmt} by {by} on {on}. ⟦deck export {name}⟧ gives the TOML."
 )
+QUIZ_NEXT_GONE = (
+    "The next question of your quiz was removed with its deck; your next answer skips it, "
+    "or send ⟦quiz stop⟧."
+)
 DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"

@@ -78,18 +78,19 @@ def test_csv_unknown_type_bad_answer_and_duplicate_prompt() -> None:
 
 
 def test_one_bad_item_at_the_end_rejects_the_whole_file() -> None:
-    rows = "".join(
-        f"true_false,easy,Statement {i}?,,true,,,Because {i}.\n" for i in range(200)
-    )
+    rows = "".join(f"true_false,easy,Statement {i}?,,true,,,Because {i}.\n" for i in range(200))
     bad = "mcq,easy,Last one?,only|two,A,,,x\n"
-    assert rejected("d", "x.csv", HEADER + rows + bad) == ["line 202: choices: 2 options, need 3 to 5"]
+    assert rejected("d", "x.csv", HEADER + rows + bad) == [
+        "line 202: choices: 2 options, need 3 to 5"
+    ]
 
 
 def test_toml_runs_the_content_validator_with_duplicate_ids() -> None:
     item = 'id = "q1"\ntype = "true_false"\ndifficulty = "easy"\nprompt = "{p}"\nanswer = true\n'
-    text = "".join(
-        f"[[questions]]\n{item.format(p=p)}explanation = \"x\"\n" for p in ("A?", "B?")
-    ) + '[[questions]]\nid = "q3"\ntype = "mcq"\ndifficulty = "easy"\nprompt = "$x$?"\n'
+    text = (
+        "".join(f'[[questions]]\n{item.format(p=p)}explanation = "x"\n' for p in ("A?", "B?"))
+        + '[[questions]]\nid = "q3"\ntype = "mcq"\ndifficulty = "easy"\nprompt = "$x$?"\n'
+    )
     assert rejected("d", "deck.toml", text) == [
         "q1: id: duplicate id in this deck",
         "q3: explanation: required field is missing",
@@ -124,7 +125,9 @@ def test_red_trivia_yaml_skips_author_and_config() -> None:
     ]
     assert deck.questions[0].explanation == "Accepted answers: Paris, paris city."
     assert rejected("t", "x.yml", "AUTHOR: me\nQ?: []\n") == ["item 1: answers: no answer given"]
-    assert rejected("t", "x.yaml", "a: [b\n") == ["line 2: yaml: expected ',' or ']', but got '<stream end>'"]
+    assert rejected("t", "x.yaml", "a: [b\n") == [
+        "line 2: yaml: expected ',' or ']', but got '<stream end>'"
+    ]
 
 
 def otdb(*results: dict[str, object]) -> str:
@@ -151,7 +154,7 @@ def test_open_trivia_db_decodes_html_entities() -> None:
         },
     )
     mcq, truth = parse_import("otdb", "api.json", text).questions
-    assert mcq.prompt == "What's \"H2O\"?"
+    assert mcq.prompt == 'What\'s "H2O"?'
     assert mcq.choices == ("Café", "Salt", "Sand", "Water") and mcq.answer == 3
     assert mcq.explanation == "The answer is Water (Science & Nature)."
     assert truth.prompt == "Is 1 < 2?" and truth.answer is True
@@ -176,5 +179,7 @@ def test_size_cap_and_encoding() -> None:
     assert rejected("d", "x.csv", big) == [
         f"file: size: {len(big)} bytes, limit {IMPORT_MAX_BYTES} (1 MB)"
     ]
-    assert rejected("d", "x.csv", b"\xff\xfe") == ["file: encoding: not UTF-8 text (invalid start byte)"]
+    assert rejected("d", "x.csv", b"\xff\xfe") == [
+        "file: encoding: not UTF-8 text (invalid start byte)"
+    ]
     assert rejected("d", "x.csv", HEADER) == ["file: questions: the file holds no questions"]

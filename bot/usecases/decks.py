@@ -12,7 +12,7 @@ from bot.deck_import import (
     name_problem,
     parse_import,
 )
-from bot.identity import Origin
+from bot.identity import Origin, Platform
 from bot.records import DeckRecord
 from bot.replies import Notice, Reply, TableView, Tone
 from bot.usecases.context import Actor, Context, UserError, ok, require_admin
@@ -32,7 +32,8 @@ async def import_deck(ctx: Context, cmd: c.ImportDeck, origin: Origin) -> list[R
     if _is_builtin(ctx, cmd.name):
         raise UserError(m.DECK_NAME_TAKEN.format(name=cmd.name))
     if cmd.text is None:
-        raise UserError(m.DECK_NO_FILE_CONSOLE if cmd.path is not None else m.DECK_NO_FILE)
+        console = origin.place.platform is Platform.CONSOLE
+        raise UserError(m.DECK_NO_FILE_CONSOLE if console else m.DECK_NO_FILE)
     size = len(cmd.text.encode("utf-8"))
     if size > IMPORT_MAX_BYTES:
         raise UserError(m.DECK_TOO_BIG.format(size=size, limit=IMPORT_MAX_BYTES))

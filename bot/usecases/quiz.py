@@ -9,7 +9,14 @@ from bot.questions import QuestionType, Verdict, check_answer
 from bot.records import PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
 from bot.scoring import quiz_base_points, quiz_points
-from bot.usecases.cards import answer_label, card_for, chosen, invalid, reshow_running
+from bot.usecases.cards import (
+    answer_label,
+    card_for,
+    chosen,
+    current_question,
+    invalid,
+    reshow_running,
+)
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.interview import interview_summary
 
@@ -173,5 +180,7 @@ async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) ->
     fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
     assert fresh is not None
     if fresh.active:
-        return [*replies, quiz_card(ctx, fresh)]
+        shown = current_question(ctx, fresh)
+        # Its deck was deleted meanwhile: say so; the next answer skips the question.
+        return [*replies, *(shown or [Notice(m.QUIZ_NEXT_GONE)])]
     return [*replies, await summary(ctx, fresh)]
