@@ -471,4 +471,7 @@ QUIZ_NEXT_GONE = (
     "The next question of your quiz was removed with its deck; your next answer skips it, "
     "or send ⟦quiz stop⟧."
 )
+DECK_NOT_TEXT = (
+    "The file is not UTF-8 text; save it as UTF-8 (CSV, TOML, YAML or JSON) and import again."
+)
 DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"
