@@ -474,4 +474,14 @@ QUIZ_NEXT_GONE = (
 DECK_NOT_TEXT = (
     "The file is not UTF-8 text; save it as UTF-8 (CSV, TOML, YAML or JSON) and import again."
 )
+SLACK_DECK_TITLE = "Import a deck"
+SLACK_DECK_SUBMIT = "Import"
+SLACK_DECK_LABEL = "Paste deck {name} (TOML, CSV, trivia YAML or JSON)"
+SLACK_DECK_HINT = "Up to 3,000 characters here; share a longer file with StudyBot in a DM."
+SLACK_DECK_EMPTY = "Paste the deck's text."
+SLACK_DECK_FETCH = "Could not fetch the file from Slack ({reason}); share it again."
+SLACK_DECK_DM_HINT = (
+    "StudyBot reads one thing in this DM: a deck file shared with the comment "
+    "deck import NAME (admins). Everything else goes through /study in a channel."
+)
 DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"
