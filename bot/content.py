@@ -25,6 +25,11 @@ from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
 
 
+# Workspace deck items are `x--<deck row id>-<id>` (bot/workspace_bank.py), so no built-in id
+# may start with it.
+RESERVED_ID_PREFIX = "x--"
+
+
 @dataclass(frozen=True)
 class Deck:
     topic: str
@@ -263,6 +268,11 @@ def load_bank(
                         "id",
                         f"duplicate id, also in {owner[q.id]} (the copy there is used)",
                     )
+                )
+                continue
+            if q.id.startswith(RESERVED_ID_PREFIX):
+                problems.append(
+                    Problem(path.name, q.id, "id", f"'{RESERVED_ID_PREFIX}' starts workspace ids")
                 )
                 continue
             owner[q.id] = path.name

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import check_questions
+from bot.content import RESERVED_ID_PREFIX, check_questions
 from bot.deck_format import SLUG_RE, Problem
 from bot.questions import LETTERS, Question, QuestionType
 
@@ -25,7 +25,7 @@ DECK_NAME_MAX = 32
 # A workspace item's question id is `x--<deck row id>-<local id>` and must fit the 40
 # characters of the question_id columns (and Discord's custom ids), so local ids stay short.
 LOCAL_ID_MAX = 28
-WORKSPACE_ID_PREFIX = "x--"
+WORKSPACE_ID_PREFIX = RESERVED_ID_PREFIX
 FORMATS = ("toml", "csv", "yaml", "json")
 CSV_REQUIRED = ("type", "difficulty", "prompt", "answer", "explanation")
 CSV_OPTIONAL = ("choices", "accept", "tolerance", "id")

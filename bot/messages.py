@@ -349,6 +349,7 @@ HELP_TITLE = "StudyBot commands"
 TOPICS_TITLE = "Topics"
 TOPICS_ROW = "{title}: {questions} questions ({auto} auto-graded)"
 TOPICS_FOOTER = "{n} questions in all. Start with ⟦quiz TOPIC⟧."
+HELP_TOPICS = "Topics here: {topics}."
 HELP_FOOTER = "Send ⟦help COMMAND⟧ for details. Commands marked (admin) need admin rights."
 
 # Slack

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.deck_import import (
     parse_import,
     stable_id,
 )
+from bot.content import load_bank
 from bot.questions import QuestionType
 
 HEADER = "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"
@@ -183,3 +185,15 @@ def test_size_cap_and_encoding() -> None:
         "file: encoding: not UTF-8 text (invalid start byte)"
     ]
     assert rejected("d", "x.csv", HEADER) == ["file: questions: the file holds no questions"]
+
+
+def test_builtin_ids_may_not_take_the_workspace_prefix(tmp_path: Path) -> None:
+    (tmp_path / "ops.toml").write_text(
+        '[deck]\ntopic = "ops"\ntitle = "Ops"\n'
+        '[[questions]]\nid = "x--1-a"\ntype = "true_false"\ndifficulty = "easy"\n'
+        'prompt = "A?"\nanswer = true\nexplanation = "x"\n',
+        encoding="utf-8",
+    )
+    bank, problems = load_bank(tmp_path)
+    assert [str(p) for p in problems] == ["ops.toml: x--1-a: id: 'x--' starts workspace ids"]
+    assert len(bank) == 0

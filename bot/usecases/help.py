@@ -10,6 +10,10 @@ from bot.replies import HelpLine, HelpView, Reply, TableView
 from bot.usecases.context import Context
 
 
+# Commands that take a topic: their help lists the workspace's topics.
+TOPIC_COMMANDS = frozenset({"quiz", "interview", "config", "deck"})
+
+
 async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply]:
     if cmd.command:
         entry = BY_NAME[cmd.command]
@@ -23,7 +27,12 @@ async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply
             for s in entry.subs
         ]
         lines += [HelpLine(e, "example") for e in entry.examples]
-        return [HelpView(f"{m.HELP_TITLE}: {entry.name}", tuple(lines))]
+        footer = ""
+        if entry.name in TOPIC_COMMANDS:
+            # The topics of this workspace: built-in ones it kept and its own decks.
+            bank = await ctx.bank_for(origin.place.workspace_key)
+            footer = m.HELP_TOPICS.format(topics=", ".join(bank.topics))
+        return [HelpView(f"{m.HELP_TITLE}: {entry.name}", tuple(lines), footer)]
     overview = tuple(
         HelpLine(e.usage if not e.subs else f"{e.name} ...", e.summary, e.admin) for e in CATALOG
     )
