@@ -24,7 +24,6 @@ from bot.deck_format import (
 from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
 
-
 # Workspace deck items are `x--<deck row id>-<id>` (bot/workspace_bank.py), so no built-in id
 # may start with it.
 RESERVED_ID_PREFIX = "x--"

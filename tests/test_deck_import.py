@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.content import load_bank
 from bot.deck_import import (
     IMPORT_MAX_BYTES,
     ImportRejected,
@@ -15,7 +16,6 @@ from bot.deck_import import (
     parse_import,
     stable_id,
 )
-from bot.content import load_bank
 from bot.questions import QuestionType
 
 HEADER = "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"

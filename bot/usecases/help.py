@@ -9,7 +9,6 @@ from bot.identity import Origin
 from bot.replies import HelpLine, HelpView, Reply, TableView
 from bot.usecases.context import Context
 
-
 # Commands that take a topic: their help lists the workspace's topics.
 TOPIC_COMMANDS = frozenset({"quiz", "interview", "config", "deck"})
 

@@ -58,8 +58,9 @@ async def test_dm_refusals_name_the_problem(rig: SlackRig) -> None:
     assert refused.args["text"] == "! " + m.NOT_ADMIN.format(what="import a deck")
     await d.event(dm_event("UADMIN", "deck import bad", "F2"), "EvD3")
     [rejected] = await fake.wait_calls_to("UADMIN")
-    assert "line 3: answer: 'Z' is neither a letter A-E nor one of the choices" in (
-        rejected.args["text"]
+    assert (
+        "line 3: answer: 'Z' is neither a letter A-E nor one of the choices"
+        in (rejected.args["text"])
     )
     await d.event(dm_event("UADMIN", "deck import big", "F3"), "EvD4")
     big = (await fake.wait_calls_to("UADMIN", 2))[-1]
