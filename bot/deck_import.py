@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs among the dependencies
 
 from bot.content import RESERVED_ID_PREFIX, check_questions
 from bot.deck_format import SLUG_RE, Problem
