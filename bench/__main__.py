@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, closes, fanout, pg, startup
+from bench import answers, boards, closes, decks, fanout, pg, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -69,6 +69,8 @@ TARGETS = [
     Target("commands", "tie_users_all.p99_ms", "command: tied first round, all, p99", 5.0),
     Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
+    Target("deck_import", "import_s", "import a 5,000-question CSV, worst s", 2.0),
+    Target("deck_import", "first_bank_s", "workspace bank after it, worst s", float("inf")),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
     Target("startup", "ready_max_ms", "start-up to ready, worst ms", 1500),
     Target("startup", "rss_mb", "resident memory after load, MB", 150),
@@ -88,10 +90,11 @@ class Sizes:
     fanout_limit: float
     close_answers: int = 50_000
     command_answers: int = 5_000_000
+    deck_runs: int = 3
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
-QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000)
+QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000, 1)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
@@ -105,6 +108,7 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any
             url, count=sizes.fanout_channels, limit=sizes.fanout_limit
         ),
         "startup": lambda url: asyncio.to_thread(startup.startup, url),
+        "deck_import": lambda url: decks.deck_import(url, runs=sizes.deck_runs),
         "close_stall": lambda url: closes.close_stall(url, round_answers=sizes.close_answers),
         "commands": lambda url: closes.commands(
             url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers

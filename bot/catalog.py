@@ -17,7 +17,7 @@ class Arg:
 
     name: str
     help: str
-    kind: str = "text"  # text | int | topic | choice
+    kind: str = "text"  # text | int | topic | choice | file (an upload, where the platform has one)
     required: bool = False
     choices: tuple[str, ...] = ()
     min_value: int | None = None
@@ -193,6 +193,47 @@ CATALOG: tuple[Entry, ...] = (
         ),
         examples=("config time 09:30", "config timezone Europe/Berlin", "config days mon,wed,fri"),
         usecase="channel_config",
+    ),
+    Entry(
+        "deck",
+        "Your workspace's own question decks; built-in topics on or off.",
+        "deck import NAME FILE | list | show NAME | export NAME | enable NAME | disable NAME "
+        "| delete NAME",
+        admin=True,
+        subs=(
+            Sub(
+                "import",
+                "import a deck: TOML, CSV, trivia YAML or Open Trivia DB JSON (1 MB)",
+                (
+                    Arg("name", "the deck's name, its topic here", required=True),
+                    Arg("file", "the deck file", kind="file"),
+                ),
+                admin=True,
+            ),
+            Sub("list", "this workspace's decks and the built-in topics", admin=True),
+            Sub("show", "a deck's questions", (Arg("name", "deck name", required=True),), True),
+            Sub(
+                "export",
+                "a deck in the native TOML format",
+                (Arg("name", "deck name", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "enable",
+                "put a deck or a built-in topic in rotation",
+                (Arg("name", "deck or topic", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "disable",
+                "take a deck or a built-in topic out of rotation",
+                (Arg("name", "deck or topic", required=True),),
+                admin=True,
+            ),
+            Sub("delete", "delete a deck", (Arg("name", "deck name", required=True),), admin=True),
+        ),
+        examples=("deck import our-stack questions.csv", "deck disable nlp", "deck list"),
+        usecase="decks",
     ),
     Entry(
         "interview",

@@ -152,6 +152,30 @@ class ListReports:
     pass
 
 
+@dataclass(frozen=True)
+class ImportDeck:
+    """A deck file for this workspace: `text` as read by the adapter (an upload, a pasted
+    modal, a file), or only `path` when the console has still to read it."""
+
+    name: str
+    filename: str = ""
+    text: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class ListDecks:
+    pass
+
+
+@dataclass(frozen=True)
+class DeckAction:
+    """`deck show|export|enable|disable|delete NAME`."""
+
+    action: str
+    name: str
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -174,4 +198,7 @@ Command = (
     | StartInterview
     | ShowInterviewHistory
     | StopInterview
+    | ImportDeck
+    | ListDecks
+    | DeckAction
 )

@@ -24,6 +24,10 @@ from bot.deck_format import (
 from bot.grading import Vocabulary
 from bot.questions import Difficulty, Question, QuestionType
 
+# Workspace deck items are `x--<deck row id>-<id>` (bot/workspace_bank.py), so no built-in id
+# may start with it.
+RESERVED_ID_PREFIX = "x--"
+
 
 @dataclass(frozen=True)
 class Deck:
@@ -43,11 +47,13 @@ class QuestionBank:
     by_id: dict[str, Question] = field(default_factory=dict)
     # Every short answer, alias, tag and curated term: the neighbours a short answer must beat.
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # The curated terms it was built with, so a workspace's bank can be built from this one.
+    terms: tuple[str, ...] = ()
 
     @classmethod
     def from_decks(cls, decks: Iterable[Deck], terms: Iterable[str] = ()) -> QuestionBank:
-        bank = cls()
-        texts: list[str] = list(terms)
+        bank = cls(terms=tuple(terms))
+        texts: list[str] = list(bank.terms)
         for deck in decks:
             bank.decks[deck.topic] = deck
             for q in deck.questions:
@@ -90,7 +96,7 @@ class QuestionBank:
         return len(self.by_id)
 
 
-def _to_question(topic: str, spec: QuestionSpec) -> Question:
+def to_question(topic: str, spec: QuestionSpec) -> Question:
     answer: int | bool | float | str | None = spec.answer
     if spec.type is QuestionType.NUMERIC and answer is not None:
         answer = float(answer)
@@ -116,6 +122,31 @@ def _to_question(topic: str, spec: QuestionSpec) -> Question:
         tags=tuple(spec.tags),
         seeds=tuple(spec.seeds),
     )
+
+
+def check_questions(
+    file: str, topic: str, items: Iterable[tuple[str, Any]]
+) -> tuple[list[Question], list[Problem]]:
+    """The one question validator, for `content check`, start-up and workspace imports: every
+    item labelled (its id, `#3`, `line 4`) through the field shapes and the rules per type,
+    duplicate ids refused; returns the valid questions and every problem found."""
+    questions: list[Question] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for item, raw in items:
+        try:
+            spec = QuestionSpec.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(spec_problems(file, item, exc))
+            continue
+        found = [Problem(file, item, f, m) for f, m in type_problems(spec)]
+        if spec.id in seen:
+            found.append(Problem(file, item, "id", "duplicate id in this deck"))
+        seen.add(spec.id)
+        problems.extend(found)
+        if not found:
+            questions.append(to_question(topic, spec))
+    return questions, problems
 
 
 def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[Problem]]:
@@ -152,22 +183,12 @@ def load_deck(path: Path, label: str | None = None) -> tuple[Deck | None, list[P
     if not isinstance(raw_questions, list) or not raw_questions:
         problems.append(Problem(file, "deck", "questions", "the deck has no [[questions]]"))
         raw_questions = []
-    questions: list[Question] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(raw_questions, start=1):
-        item = str(raw.get("id") or f"#{n}") if isinstance(raw, dict) else f"#{n}"
-        try:
-            spec = QuestionSpec.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(spec_problems(file, item, exc))
-            continue
-        found = [Problem(file, item, f, m) for f, m in type_problems(spec)]
-        if spec.id in seen:
-            found.append(Problem(file, item, "id", "duplicate id in this deck"))
-        seen.add(spec.id)
-        problems.extend(found)
-        if not found:
-            questions.append(_to_question(meta.topic, spec))
+    labelled = [
+        (str(raw.get("id") or f"#{n}") if isinstance(raw, dict) else f"#{n}", raw)
+        for n, raw in enumerate(raw_questions, start=1)
+    ]
+    questions, found = check_questions(file, meta.topic, labelled)
+    problems.extend(found)
     deck = Deck(meta.topic, meta.title, meta.description, path, tuple(questions), aliases)
     return deck, problems
 
@@ -246,6 +267,11 @@ def load_bank(
                         "id",
                         f"duplicate id, also in {owner[q.id]} (the copy there is used)",
                     )
+                )
+                continue
+            if q.id.startswith(RESERVED_ID_PREFIX):
+                problems.append(
+                    Problem(path.name, q.id, "id", f"'{RESERVED_ID_PREFIX}' starts workspace ids")
                 )
                 continue
             owner[q.id] = path.name

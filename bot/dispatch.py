@@ -19,6 +19,7 @@ from bot.usecases import (
     boards,
     channel_config,
     daily,
+    decks,
     help,
     interview,
     privacy,
@@ -55,6 +56,9 @@ HANDLERS: dict[type, Handler] = {
     c.StartInterview: interview.start_interview,
     c.ShowInterviewHistory: interview.show_history,
     c.StopInterview: interview.stop_interview,
+    c.ImportDeck: decks.import_deck,
+    c.ListDecks: decks.list_decks,
+    c.DeckAction: decks.deck_action,
 }
 
 
@@ -95,6 +99,10 @@ class Dispatcher:
         """The channel's time zone (UTC for a channel never seen), for adapters that show
         times on the channel's wall clock."""
         return await channel_config.timezone_of(self.ctx, place)
+
+    async def topic_titles(self, place: PlaceRef) -> list[tuple[str, str]]:
+        """The topics of the place's workspace with their titles, for autocomplete."""
+        return await help.topic_titles(self.ctx, place.workspace_key)
 
     async def resume_instant(self) -> dt.datetime | None:
         """The latest instant the database has seen, for a simulated clock to resume from."""

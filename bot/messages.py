@@ -349,6 +349,7 @@ HELP_TITLE = "StudyBot commands"
 TOPICS_TITLE = "Topics"
 TOPICS_ROW = "{title}: {questions} questions ({auto} auto-graded)"
 TOPICS_FOOTER = "{n} questions in all. Start with ⟦quiz TOPIC⟧."
+HELP_TOPICS = "Topics here: {topics}."
 HELP_FOOTER = "Send ⟦help COMMAND⟧ for details. Commands marked (admin) need admin rights."
 
 # Slack
@@ -432,3 +433,56 @@ INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: ⟦quiz stop⟧ 
 
 # The built-in grader stood in for the model; {why}: timeout, rate limit, error, invalid reply.
 GRADER_FALLBACK = "model grader unavailable ({why}); graded by key phrases"
+
+
+# Workspace decks
+DECK_NAME_MISSING = "Name the deck: ⟦deck {sub} NAME⟧."
+DECK_NAME_RULE = "'{name}' cannot name a deck: {rule}."
+DECK_NAME_TAKEN = "'{name}' is a built-in topic here; pick another deck name."
+DECK_NO_FILE = "Attach the deck file to ⟦deck import NAME⟧ (TOML, CSV, trivia YAML or JSON)."
+DECK_NO_FILE_CONSOLE = "Give the file: ⟦deck import NAME path/to/deck.csv⟧."
+DECK_FILE_UNREADABLE = "Cannot read '{path}': {reason}."
+DECK_TOO_BIG = "The file is {size} bytes; a deck may be at most {limit} bytes (1 MB)."
+DECK_REJECTED = (
+    "Nothing was imported: {n} problem(s) in '{name}' ({fmt}). Fix them and import again:"
+)
+DECK_REJECTED_MORE = "… and {n} more."
+DECK_IMPORTED = (
+    "Imported deck '{name}' ({fmt}): {n} questions, topic '{name}'. ⟦quiz {name}⟧ plays it."
+)
+DECK_REPLACED = "Replaced deck '{name}' ({fmt}): {n} questions, topic '{name}'."
+DECK_UNKNOWN = "There is no deck or topic '{name}' here. ⟦deck list⟧ shows them."
+DECK_UNKNOWN_DECK = "There is no deck '{name}' in this workspace. ⟦deck list⟧ shows them."
+DECK_ENABLED = "'{name}' is in rotation again: quizzes and daily questions draw from it."
+DECK_DISABLED = (
+    "'{name}' is out of rotation in this workspace; ⟦deck enable {name}⟧ brings it back."
+)
+DECK_ALREADY = "'{name}' was already {state}."
+DECK_DELETED = (
+    "Deleted deck '{name}'. Rounds already posted keep their question; quizzes skip its items."
+)
+DECK_LIST_TITLE = "Decks and topics"
+DECK_LIST_ROW = "{kind} · {state} · {n} questions{extra}"
+DECK_LIST_FOOTER = "⟦deck disable NAME⟧ takes a deck or a built-in topic out of rotation here."
+DECK_SHOW_TITLE = "Deck {name}: {title}"
+DECK_SHOW_FOOTER = (
+    "{n} questions, imported as {fmt} by {by} on {on}. ⟦deck export {name}⟧ gives the TOML."
+)
+QUIZ_NEXT_GONE = (
+    "The next question of your quiz was removed with its deck; your next answer skips it, "
+    "or send ⟦quiz stop⟧."
+)
+DECK_NOT_TEXT = (
+    "The file is not UTF-8 text; save it as UTF-8 (CSV, TOML, YAML or JSON) and import again."
+)
+SLACK_DECK_TITLE = "Import a deck"
+SLACK_DECK_SUBMIT = "Import"
+SLACK_DECK_LABEL = "Paste deck {name} (TOML, CSV, trivia YAML or JSON)"
+SLACK_DECK_HINT = "Up to 3,000 characters here; share a longer file with StudyBot in a DM."
+SLACK_DECK_EMPTY = "Paste the deck's text."
+SLACK_DECK_FETCH = "Could not fetch the file from Slack ({reason}); share it again."
+SLACK_DECK_DM_HINT = (
+    "StudyBot reads one thing in this DM: a deck file shared with the comment "
+    "deck import NAME (admins). Everything else goes through /study in a channel."
+)
+DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"

@@ -301,7 +301,33 @@ def _report(rest: str) -> Parsed:
     return c.ReportQuestion(rest)
 
 
+DECK_ACTIONS = ("show", "export", "enable", "disable", "delete")
+
+
+def _deck(rest: str) -> Parsed:
+    sub, _, arg = rest.partition(" ")
+    sub = sub.lower()
+    words = arg.split(maxsplit=1)
+    if sub == "list":
+        if words:
+            return ParseError(m.NO_ARGUMENTS.format(name="deck list") + " " + usage("deck"))
+        return c.ListDecks()
+    if sub == "import":
+        if not words:
+            return ParseError(m.DECK_NAME_MISSING.format(sub=sub))
+        path = words[1].strip() if len(words) > 1 else None
+        return c.ImportDeck(name=words[0].lower(), filename=path or "", path=path)
+    if sub in DECK_ACTIONS:
+        if len(words) != 1:
+            return ParseError(m.DECK_NAME_MISSING.format(sub=sub))
+        return c.DeckAction(sub, words[0].lower())
+    if not sub:
+        return ParseError(m.SUB_MISSING.format(name="deck") + " " + usage("deck"))
+    return ParseError(m.SUB_UNKNOWN.format(name="deck", sub=m.clip(sub)) + " " + usage("deck"))
+
+
 _PARSERS: dict[str, Callable[[str], Parsed]] = {
+    "deck": _deck,
     "help": _help,
     "topics": _no_args("topics", c.ShowTopics()),
     "quiz": _quiz,

@@ -223,3 +223,20 @@ class InterviewAnswerRecord:
     grader: str
     answer: str | None
     answered_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeckRecord:
+    """A workspace's own deck as stored; `items` is its checked questions as JSON."""
+
+    id: int
+    workspace: str
+    name: str
+    title: str
+    format: str
+    question_count: int
+    enabled: bool
+    created_by: str
+    created_at: dt.datetime
+    items: str = ""
+    source: str = ""

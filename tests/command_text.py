@@ -19,6 +19,7 @@ from bot.usecases.help import show_help
 _SAMPLES: dict[str, Any] = {"name": "quiz", "sub": "time", "closest": "quiz", "again": "/time +1d"}
 _SAMPLES_FOR: dict[str, dict[str, Any]] = {
     "TEAM_NAME_MISSING": {"sub": "join"},
+    "DECK_NAME_MISSING": {"sub": "show"},
     "SUB_MISSING": {"name": "team"},
     "SUB_UNKNOWN": {"name": "team", "sub": "rename"},
     "TEAM_CREATED": {"name": "Red Fox"},

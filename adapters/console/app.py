@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -18,9 +19,12 @@ from sqlalchemy.engine import make_url
 
 from bot import messages as m
 from bot.bootstrap import App, BankError, ManualClock, build_app
+from bot.commands import ImportDeck
+from bot.deck_import import IMPORT_MAX_BYTES
 from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.parsing import parse
 from bot.plaintext import render
-from bot.replies import QuestionCard, Reply
+from bot.replies import Notice, QuestionCard, Reply, Tone
 from bot.settings import Settings
 from scheduler.ticker import Ticker
 
@@ -206,7 +210,15 @@ class ConsoleSession:
             return [self.switch(text.split()[1:])]
         if word == "/time":
             return await self.move_time(text.split(maxsplit=1)[1:])
-        replies: list[Reply] = await self.app.dispatcher.handle_text(text, self.origin)
+        parsed = parse(text)
+        if isinstance(parsed, ImportDeck) and parsed.path is not None:
+            read = read_deck_file(parsed)
+            if isinstance(read, str):
+                replies: list[Reply] = [Notice(read, Tone.ERROR)]
+            else:
+                replies = await self.app.dispatcher.dispatch(read, self.origin)
+        else:
+            replies = await self.app.dispatcher.handle_text(text, self.origin)
         out = [render(r) for r in replies]
         if word in ("help", "/help") and len(text.split()) == 1:
             out.append(m.CONSOLE_HELP)
@@ -304,6 +316,21 @@ class ConsoleSession:
         await self.run_until(due)
         posted = self.drain_jump()
         return [*posted, m.TIME_NEXT_DONE.format(now=await self.now_text(), count=len(posted))]
+
+
+def read_deck_file(cmd: ImportDeck) -> ImportDeck | str:
+    """`deck import NAME PATH`: the console reads the file and hands the core its text."""
+    assert cmd.path is not None
+    path = Path(cmd.path).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > IMPORT_MAX_BYTES:
+            return m.DECK_TOO_BIG.format(size=size, limit=IMPORT_MAX_BYTES)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return m.DECK_FILE_UNREADABLE.format(path=m.clip(cmd.path), reason=reason)
+    return dataclasses.replace(cmd, filename=path.name, text=text)
 
 
 def output_width(stdout: TextIO) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -76,9 +77,15 @@ async def refuse_outside_guild(interaction: discord.Interaction[Any]) -> None:
 
 
 async def run_command(
-    app: App, interaction: discord.Interaction[Any], parsed: Parsed, *, public: bool = False
+    app: App,
+    interaction: discord.Interaction[Any],
+    parsed: Parsed,
+    *,
+    public: bool = False,
+    prepare: Callable[[Parsed], Awaitable[Parsed]] | None = None,
 ) -> None:
-    """A slash command: defer (private unless the catalog marks it public), dispatch, reply."""
+    """A slash command: defer (private unless the catalog marks it public), dispatch, reply.
+    `prepare` runs after the defer, for work that may take a while (reading an upload)."""
     origin = origin_of(interaction)
     if origin is None:
         await refuse_outside_guild(interaction)
@@ -86,6 +93,8 @@ async def run_command(
     await interaction.response.defer(ephemeral=not public, thinking=True)
     if public:
         interaction.extras[PUBLIC_SLOT_OPEN] = True
+    if prepare is not None:
+        parsed = await prepare(parsed)
     replies: list[Reply]
     if isinstance(parsed, ParseError):
         replies = [Notice(parsed.message, Tone.ERROR)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -15,7 +16,7 @@ from discord import app_commands
 from adapters.discord.render import clip
 from adapters.discord.response import report_failure, run_command
 from adapters.discord.syntax import slash
-from adapters.discord.translate import translate
+from adapters.discord.translate import origin_of, read_attachment, translate
 from bot import messages as m
 from bot.bootstrap import App
 from bot.catalog import CATALOG, Arg, Entry, Sub
@@ -48,6 +49,8 @@ class StudyBotTree(app_commands.CommandTree[Any]):
 
 
 def _annotation(arg: Arg) -> Any:
+    if arg.kind == "file":
+        return discord.Attachment
     if arg.kind == "int":
         if arg.min_value is not None or arg.max_value is not None:
             return app_commands.Range[int, arg.min_value, arg.max_value]
@@ -72,10 +75,14 @@ def topic_autocomplete(app: App, extra: tuple[tuple[str, str], ...]) -> Autocomp
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         word = current.strip().lower()
-        options = [
-            *extra,
-            *((topic, app.bank.decks[topic].title) for topic in app.bank.topics),
-        ]
+        origin = origin_of(interaction)
+        # The server's own topics: built-in ones it kept and its decks, never another's.
+        topics = (
+            await app.dispatcher.topic_titles(origin.place)
+            if origin is not None
+            else [(t, app.bank.decks[t].title) for t in app.bank.topics]
+        )
+        options = [*extra, *topics]
         found = [
             app_commands.Choice(name=clip(title, DESCRIPTION_MAX), value=value)
             for value, title in options
@@ -90,8 +97,12 @@ def _callback(app: App, entry: Entry, sub: Sub | None, args: tuple[Arg, ...]) ->
     """A callback whose signature is the catalog's argument list, for discord.py to read."""
 
     async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
-        parsed = translate(entry.name, sub.name if sub else None, args, values)
-        await run_command(app, interaction, parsed, public=entry.public)
+        files = [v for v in values.values() if isinstance(v, discord.Attachment)]
+        plain = {k: v for k, v in values.items() if not isinstance(v, discord.Attachment)}
+        parsed = translate(entry.name, sub.name if sub else None, args, plain)
+        attached = files[0] if files else None
+        prepare = functools.partial(read_attachment, attached) if attached is not None else None
+        await run_command(app, interaction, parsed, public=entry.public, prepare=prepare)
 
     first = inspect.Parameter(
         "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import discord
 
+from bot import messages as m
 from bot.catalog import Arg
+from bot.commands import ImportDeck
+from bot.deck_import import IMPORT_MAX_BYTES
 from bot.identity import Origin, PlaceRef, Platform, PostAccess, UserRef
-from bot.parsing import Parsed, parse, parse_config
+from bot.parsing import Parsed, ParseError, parse, parse_config
 
 # What the scheduled posts need in a channel (adapters/discord/invite.py asks for the same),
 # by discord.py's flag name and the name Discord shows in the channel's permission settings.
@@ -57,6 +61,21 @@ def origin_of(interaction: discord.Interaction[Any]) -> Origin | None:
         is_admin=is_admin,
         can_post=post_access(interaction.app_permissions),
     )
+
+
+async def read_attachment(attachment: discord.Attachment, parsed: Parsed) -> Parsed:
+    """`/deck import` with a file: its text for the core, read after the defer (a 1 MB
+    download may outlast Discord's three seconds), size-capped before any byte is read."""
+    if not isinstance(parsed, ImportDeck):
+        return parsed
+    if attachment.size > IMPORT_MAX_BYTES:
+        return ParseError(m.DECK_TOO_BIG.format(size=attachment.size, limit=IMPORT_MAX_BYTES))
+    data = await attachment.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ParseError(m.DECK_NOT_TEXT)
+    return replace(parsed, filename=attachment.filename, text=text)
 
 
 def _words(args: Sequence[Arg], values: Mapping[str, Any]) -> list[str]:

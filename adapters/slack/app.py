@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.client import make_client
+from adapters.slack.decks import DECK_BLOCK, DECK_VIEW, deck_modal, download, submitted
 from adapters.slack.directory import UserDirectory, parse_admin_ids
 from adapters.slack.manifest import COMMAND
 from adapters.slack.translate import (
@@ -47,6 +48,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.bootstrap import App
 from bot.identity import Origin, Platform, PostAccess
+from bot.parsing import parse
 from bot.replies import Notice, Reply, Tone
 from bot.settings import Settings
 
@@ -97,6 +99,9 @@ class SlackAdapter:
         self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
         self.bolt.view(ANSWER_VIEW)(self.on_modal_submit)
         self.bolt.event("app_home_opened")(self.on_home_opened)
+        self.bolt.view(DECK_VIEW)(self.on_deck_submit)
+        # message.im: a deck file shared with the bot in its DM (the one message it reads).
+        self.bolt.event("message")(self.on_direct_message)
 
     # -- shared ------------------------------------------------------------------------------
 
@@ -256,6 +261,12 @@ class SlackAdapter:
             # `config channel` refuses a channel the bot could not post in, naming the fix.
             access = await self.post_access(who.place.channel)
             who = dataclasses.replace(who, can_post=access)
+        parsed = parse(text)
+        if isinstance(parsed, c.ImportDeck) and who.is_admin and body.get("trigger_id"):
+            # `/study deck import NAME`: a modal to paste the deck into (a file goes by DM).
+            view = deck_modal(parsed.name, who.place.channel, body.get("response_url"))
+            await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
         replies = await self.app.dispatcher.handle_text(text, who)
         await self.deliver(
@@ -348,6 +359,66 @@ class SlackAdapter:
         await self.deliver(
             replies, respond=respond, channel=modal.channel, user=user["id"], interactive=True
         )
+
+    # -- deck imports ----------------------------------------------------------------------------
+
+    async def on_deck_submit(
+        self, ack: AsyncAck, body: Body, view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        found = submitted(view)
+        if found is None:
+            log.warning("deck modal without usable metadata")
+            await ack()
+            return
+        command, channel, response_url = found
+        if not (command.text or "").strip():
+            await ack(response_action="errors", errors={DECK_BLOCK: m.SLACK_DECK_EMPTY})
+            return
+        await ack()  # an import may take longer than Slack's three seconds
+        user = body["user"]
+        who = await self.origin(
+            context, channel, user["id"], payload_name(user), admin_command=True
+        )
+        replies = await self.app.dispatcher.dispatch(command, who)
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+        await self.deliver(replies, respond=respond, channel=channel, user=user["id"])
+
+    async def on_direct_message(
+        self,
+        event: dict[str, Any],
+        body: Body,
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
+    ) -> None:
+        """A file shared in the bot's DM with the comment `deck import NAME` is imported;
+        anything else a person writes there gets the one line saying so."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") not in (None, "file_share"):
+            return
+        if not await self.first_event_delivery(body, request):
+            return
+        user = str(event["user"])
+        parsed = parse(str(event.get("text") or ""))
+        files = event.get("files") or []
+        if not isinstance(parsed, c.ImportDeck) or not files:
+            await self._post_direct(user, render.messages([Notice(m.SLACK_DECK_DM_HINT)])[0])
+            return
+        who = await self.origin(
+            context, str(event.get("channel") or user), user, None, admin_command=True
+        )
+        if not who.is_admin:
+            replies = await self.app.dispatcher.dispatch(parsed, who)  # the core's refusal
+        else:
+            fetched = await download(self.client, str(files[0].get("id")))
+            if isinstance(fetched, str):
+                replies = [Notice(fetched, Tone.ERROR)]
+            else:
+                name, text = fetched
+                command = dataclasses.replace(parsed, filename=name, text=text, path=None)
+                replies = await self.app.dispatcher.dispatch(command, who)
+        for message in render.messages(replies):
+            await self._post_direct(user, message)
 
     # -- App Home ------------------------------------------------------------------------------
 

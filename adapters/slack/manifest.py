@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 COMMAND = "/study"
-EVENTS: tuple[str, ...] = ("app_home_opened",)
+# message.im: deck files shared with the bot in its DM (`deck import NAME` as the comment).
+EVENTS: tuple[str, ...] = ("app_home_opened", "message.im")
 
 # Every Web API method the adapter calls with the bot token, and the bot scope it needs
 # (None: the method needs no scope). tests/slack/test_manifest.py checks this table against
@@ -20,6 +21,8 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.history": "channels:history",
     # `config channel` asks whether the bot is in the channel (is_member) before enabling it.
     "conversations.info": "channels:read",
+    # A deck file shared in the DM: its size and private URL, then the download itself.
+    "files.info": "files:read",
 }
 # Called through the Socket Mode client with the app-level token, whose own scope
 # (connections:write) is chosen when the token is generated, not in the manifest.
@@ -34,6 +37,7 @@ EXTRA_SCOPES: tuple[str, ...] = (
     "chat:write.public",
     "groups:history",
     "groups:read",
+    "im:history",  # the message.im event: what a person sends the bot in its DM
 )
 
 SCOPES: tuple[str, ...] = tuple(

@@ -392,3 +392,7 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
+
+# Workspace decks live in their own module (this one is near its size limit); importing it
+# here registers its tables on `metadata` for Alembic and the schema checks.
+from bot.storage import deck_tables as deck_tables  # noqa: E402

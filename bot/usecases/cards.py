@@ -43,7 +43,7 @@ def current_question(ctx: Context, quiz: QuizRecord) -> list[Reply]:
     for a flashcard waiting for its self-rating, the model answer and the rating prompt.
     Empty when the question left the bank since (the next answer skips it)."""
     qid = quiz.current
-    question = ctx.bank.by_id.get(qid) if qid is not None else None
+    question = ctx.question(qid) if qid is not None else None
     if question is None:
         return []
     if quiz.awaiting_rating:

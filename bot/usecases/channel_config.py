@@ -106,7 +106,7 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         for word in cmd.topics:
             # The resolver `quiz` uses, so a word reads the same in both (ambiguous, unknown).
             try:
-                resolved.append(ctx.resolve_topic(word))
+                resolved.append(ctx.resolve_topic(word, actor.bank))
             except UserError as exc:
                 refusals.append(str(exc))
         if refusals:

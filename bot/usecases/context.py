@@ -16,11 +16,13 @@ from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
 from bot.interview import BuiltinGrader
 from bot.ports import Clock, Grader, Rng
+from bot.questions import Question
 from bot.records import ChannelRecord, UserRecord
 from bot.replies import Notice, Tone
 from bot.schedule import local_date
 from bot.scoring import QUIZ_DAILY_CAP
 from bot.store_ports import Stores
+from bot.workspace_bank import WorkspaceBanks
 
 # A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
 TOPIC_CUTOFF = 75
@@ -37,6 +39,7 @@ class Actor:
     origin: Origin
     user: UserRecord
     channel: ChannelRecord
+    bank: QuestionBank  # what this workspace sees: built-in topics it kept and its own decks
 
     @property
     def workspace(self) -> str:
@@ -58,12 +61,17 @@ class Context:
     quiz_cap: int = QUIZ_DAILY_CAP
     owner: str = ""
     grader: Grader | None = None  # interview answers; the built-in grader unless configured
-    _tag_topics: dict[str, str] | None = field(default=None, init=False, repr=False)
+    banks: WorkspaceBanks | None = None
+    _tag_topics: dict[int, tuple[QuestionBank, dict[str, str]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.grader is None:
             self.grader = BuiltinGrader(self.bank.vocabulary)
         # Names the claimant in the claims table, to tell processes apart when debugging.
+        if self.banks is None:
+            self.banks = WorkspaceBanks(self.bank, self.stores.decks)
         self.owner = self.owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     async def actor(self, origin: Origin) -> Actor:
@@ -75,66 +83,83 @@ class Context:
         channel = await self.stores.channels.ensure_channel(
             place.platform.value, place.workspace_key, place.channel, now
         )
-        return Actor(origin, user, channel)
+        return Actor(origin, user, channel, await self.bank_for(place.workspace_key))
+
+    async def bank_for(self, workspace: str) -> QuestionBank:
+        """The bank this workspace sees: built-in topics it has not disabled and its decks."""
+        assert self.banks is not None
+        return await self.banks.bank(workspace)
+
+    def question(self, question_id: str) -> Question | None:
+        """A question by id, built-in or of a workspace deck this process has loaded."""
+        assert self.banks is not None
+        return self.banks.question(question_id)
 
     def today(self, actor: Actor) -> dt.date:
         return local_date(self.clock.now(), actor.timezone)
 
-    def resolve_topic(self, word: str) -> str:
+    def resolve_topic(self, word: str, bank: QuestionBank) -> str:
         """Map a topic word to a deck: exact slug, a unique slug part, prefix or deck alias; else a
         refusal that names the decks it matches or plausibly means. The one resolver for
         `quiz` and `config topics`."""
-        topics = self.bank.topics
+        topics = bank.topics
         low = word.strip().lower()
         if low in topics:
             return low
         matches = [
             t
             for t in topics
-            if low in t.split("-") or t.startswith(low) or low in self.bank.decks[t].aliases
+            if low in t.split("-") or t.startswith(low) or low in bank.decks[t].aliases
         ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
             raise UserError(m.ambiguous_topic(word, matches))
-        raise UserError(m.unknown_topic(word, self.topic_guesses(low)))
+        raise UserError(m.unknown_topic(word, self.topic_guesses(low, bank)))
 
-    def topic_guesses(self, low: str) -> list[str]:
+    def topic_guesses(self, low: str, bank: QuestionBank) -> list[str]:
         """Decks a word plausibly means: a near spelling of a slug or a slug part
         (`statistcs`), a word of a deck's title, or a question tag mostly found in one deck
         (`pca` -> unsupervised-dim-reduction). Loose partial matches suggest nothing."""
         if len(low) > 64:
             return []
         found: dict[str, float] = {}
-        for topic in self.bank.topics:
+        for topic in bank.topics:
             parts = [topic, *topic.split("-")]
             score = max(fuzz.ratio(low, p) for p in parts)
             if score >= TOPIC_CUTOFF:
                 found[topic] = score
             elif len(low) >= 3 and any(p.startswith(low) for p in parts):
                 found[topic] = TOPIC_CUTOFF  # `algo` for the two algorithms decks
-            title = self.bank.decks[topic].title.lower()
+            title = bank.decks[topic].title.lower()
             if low in re.findall(r"[a-z0-9]+", title):
                 found[topic] = max(found.get(topic, 0.0), 100.0)
-        tagged = self._tags().get(_tag_key(low))
+        tagged = self._tags(bank).get(_tag_key(low))
         if tagged is not None:
             found[tagged] = max(found.get(tagged, 0.0), 100.0)
         return sorted(found, key=lambda t: (-found[t], t))[:3]
 
-    def _tags(self) -> dict[str, str]:
+    def _tags(self, bank: QuestionBank) -> dict[str, str]:
         """Each question tag mapped to the deck holding most of its questions, when that
-        deck holds at least half of them (a tag spread thin points nowhere)."""
-        if self._tag_topics is None:
-            uses: dict[str, Counter[str]] = {}
-            for q in self.bank.by_id.values():
-                for tag in q.tags:
-                    uses.setdefault(_tag_key(tag), Counter())[q.topic] += 1
-            self._tag_topics = {}
-            for tag, per_topic in uses.items():
-                topic, n = min(per_topic.items(), key=lambda kv: (-kv[1], kv[0]))
-                if 2 * n >= sum(per_topic.values()):
-                    self._tag_topics[tag] = topic
-        return self._tag_topics
+        deck holds at least half of them (a tag spread thin points nowhere); per bank."""
+        cached = self._tag_topics.get(id(bank))
+        if cached is not None and cached[0] is bank:
+            return cached[1]
+        uses: dict[str, Counter[str]] = {}
+        for q in bank.by_id.values():
+            if q.topic not in bank.decks:
+                continue  # a disabled topic or deck
+            for tag in q.tags:
+                uses.setdefault(_tag_key(tag), Counter())[q.topic] += 1
+        tags: dict[str, str] = {}
+        for tag, per_topic in uses.items():
+            topic, n = min(per_topic.items(), key=lambda kv: (-kv[1], kv[0]))
+            if 2 * n >= sum(per_topic.values()):
+                tags[tag] = topic
+        if len(self._tag_topics) > 256:
+            self._tag_topics.clear()  # banks of workspaces that changed since
+        self._tag_topics[id(bank)] = (bank, tags)
+        return tags
 
 
 def _tag_key(word: str) -> str:

@@ -9,6 +9,7 @@ import zoneinfo
 
 from bot import commands as c
 from bot import messages as m
+from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef
 from bot.questions import Difficulty, Question, QuestionType, Verdict, check_answer
 from bot.records import ChannelRecord, DailyAnswer, RoundRecord
@@ -42,7 +43,7 @@ def round_question(ctx: Context, rnd: RoundRecord) -> Question | None:
             return _snapshot(rnd.question_json)
         except ValueError as exc:
             log.warning("round %s: unreadable question snapshot (%s); using the bank", rnd.id, exc)
-    return ctx.bank.by_id.get(rnd.question_id)
+    return ctx.question(rnd.question_id)
 
 
 def round_card(ctx: Context, rnd: RoundRecord, zone: str, question: Question) -> QuestionCard:
@@ -169,15 +170,18 @@ async def answer_daily_batched(
     return None  # no_channel: nothing was written; the general path creates the channel
 
 
-def pick_daily_question(ctx: Context, channel: ChannelRecord, used: set[str]) -> Question | None:
-    """An auto-gradable question for the channel, new to it until the pool is used up."""
+def pick_daily_question(
+    ctx: Context, bank: QuestionBank, channel: ChannelRecord, used: set[str]
+) -> Question | None:
+    """An auto-gradable question for the channel from its workspace's bank, new to it until
+    the pool is used up."""
     level = None if channel.difficulty == "mixed" else Difficulty(channel.difficulty)
-    topics = [t for t in channel.topics if t in ctx.bank.decks] or None
-    pool = ctx.bank.select(topics, level, auto_gradable_only=True)
+    topics = [t for t in channel.topics if t in bank.decks] or None
+    pool = bank.select(topics, level, auto_gradable_only=True)
     if not pool:
         return None
     fresh = [q for q in pool if q.id not in used] or pool
-    return ctx.bank.by_id[ctx.rng.sample([q.id for q in fresh], 1)[0]]
+    return bank.by_id[ctx.rng.sample([q.id for q in fresh], 1)[0]]
 
 
 async def open_daily_round(
@@ -191,12 +195,17 @@ async def open_daily_round(
     day = now.astimezone(zone).date()
     if question_id is None:
         used = await ctx.stores.rounds.used_questions(channel.id)
-        question = pick_daily_question(ctx, channel, used)
+        bank = await ctx.bank_for(channel.workspace)
+        question = pick_daily_question(ctx, bank, channel, used)
         if question is None:
             log.warning("no question fits channel %s", channel.id)
             return None
     else:
-        question = ctx.bank.by_id[question_id]
+        await ctx.bank_for(channel.workspace)
+        found = ctx.question(question_id)
+        if found is None:
+            raise ValueError(f"{question_id} is in no bank of this workspace")
+        question = found
         if not question.auto_gradable:
             raise ValueError(f"{question_id} is not auto-gradable")
     closes_at = dt.datetime.combine(day, channel.schedule.close_time, zone).astimezone(dt.UTC)

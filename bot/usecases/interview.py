@@ -22,10 +22,10 @@ async def start_interview(ctx: Context, cmd: c.StartInterview, origin: Origin) -
         # A bare `interview` asks for the running one; anything else asked for a new one.
         asked = cmd != c.StartInterview() or running.kind != "interview"
         return reshow_running(ctx, running, "interview" if asked else None)
-    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
+    topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
     pool = [
         q
-        for q in ctx.bank.select([topic] if topic else None, None)
+        for q in actor.bank.select([topic] if topic else None, None)
         if q.type is QuestionType.OPEN and q.key_points
     ]
     if not pool:
@@ -59,8 +59,10 @@ async def start_interview(ctx: Context, cmd: c.StartInterview, origin: Origin) -
 def interview_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
     qid = quiz.current
     assert qid is not None
+    question = ctx.question(qid)
+    assert question is not None, qid
     return card_for(
-        ctx.bank.by_id[qid],
+        question,
         (),
         quiz_id=quiz.id,
         position=quiz.position + 1,
@@ -73,7 +75,7 @@ async def answer_interview(ctx: Context, actor: Actor, quiz: QuizRecord, text: s
     """Grade the answer to the session's current question against its key points."""
     qid = quiz.current
     assert qid is not None
-    question = ctx.bank.by_id.get(qid)
+    question = ctx.question(qid)
     answer = text.strip()
     if question is None:  # the deck changed under a running session: skip the question
         skipped = InterviewAnswerRecord(qid, "unknown", 0, 0, "", "builtin", None, ctx.clock.now())

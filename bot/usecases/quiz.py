@@ -9,7 +9,14 @@ from bot.questions import QuestionType, Verdict, check_answer
 from bot.records import PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
 from bot.scoring import quiz_base_points, quiz_points
-from bot.usecases.cards import answer_label, card_for, chosen, invalid, reshow_running
+from bot.usecases.cards import (
+    answer_label,
+    card_for,
+    chosen,
+    current_question,
+    invalid,
+    reshow_running,
+)
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.interview import interview_summary
 
@@ -21,8 +28,8 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
         # A bare `quiz` asks for the running one; anything else asked for a new one.
         asked = cmd != c.StartQuiz() or running.kind == "interview"
         return reshow_running(ctx, running, "quiz" if asked else None)
-    topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
-    pool = ctx.bank.select([topic] if topic else None, cmd.difficulty)
+    topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
+    pool = actor.bank.select([topic] if topic else None, cmd.difficulty)
     if not pool:
         what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))
         raise UserError(m.NO_QUESTIONS.format(what=what or "that selection"))
@@ -42,7 +49,7 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
     orders = [
         tuple(
             ctx.rng.shuffle(
-                list(range(len(ctx.bank.by_id[q].choices))),
+                list(range(len(actor.bank.by_id[q].choices))),
                 f"{actor.user.id}:{now.isoformat()}:{q}",
             )
         )
@@ -57,8 +64,10 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
 def quiz_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
     qid = quiz.current
     assert qid is not None
+    question = ctx.question(qid)
+    assert question is not None, qid
     return card_for(
-        ctx.bank.by_id[qid],
+        question,
         quiz.orders[quiz.position],
         quiz_id=quiz.id,
         position=quiz.position + 1,
@@ -98,7 +107,7 @@ async def answer_quiz(
     quizzes = ctx.stores.quizzes
     qid = quiz.current
     assert qid is not None
-    question = ctx.bank.by_id.get(qid)
+    question = ctx.question(qid)
     now = ctx.clock.now()
     if question is None:  # the deck changed under a running quiz: skip the question
         await quizzes.record_quiz_answer(
@@ -171,5 +180,7 @@ async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) ->
     fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
     assert fresh is not None
     if fresh.active:
-        return [*replies, quiz_card(ctx, fresh)]
+        shown = current_question(ctx, fresh)
+        # Its deck was deleted meanwhile: say so; the next answer skips the question.
+        return [*replies, *(shown or [Notice(m.QUIZ_NEXT_GONE)])]
     return [*replies, await summary(ctx, fresh)]

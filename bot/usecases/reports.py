@@ -19,9 +19,9 @@ async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -
     seen: SeenQuestion | None
     # A first word that is a question id names the question; the rest is the reason.
     first, _, rest = reason.partition(" ")
-    if cmd.question_id is not None or first.lower() in ctx.bank.by_id:
+    if cmd.question_id is not None or ctx.question(first.lower()) is not None:
         qid = cmd.question_id or first.lower()
-        if qid not in ctx.bank.by_id:
+        if ctx.question(qid) is None:
             raise UserError(m.REPORT_UNKNOWN_ID.format(qid=qid))
         reason = reason if cmd.question_id else rest.strip()
         seen = SeenQuestion(qid, "named", None, None)
@@ -32,7 +32,7 @@ async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -
     new = await ctx.stores.reports.add_report(
         actor.workspace, actor.user.id, seen, reason, ctx.clock.now()
     )
-    question = ctx.bank.by_id.get(seen.question_id)
+    question = ctx.question(seen.question_id)
     prompt = _clip(question.prompt if question else seen.question_id)
     text = m.REPORT_DONE if new else m.REPORT_UPDATED
     return [ok(text.format(qid=seen.question_id, prompt=prompt))]

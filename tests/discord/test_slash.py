@@ -29,7 +29,7 @@ from tests.discord.helpers import (
     with_buttons,
 )
 
-OPTION_TYPES = {"text": 3, "topic": 3, "choice": 3, "int": 4}
+OPTION_TYPES = {"text": 3, "topic": 3, "choice": 3, "int": 4, "file": 11}
 
 
 def expected_option(arg: Arg) -> dict[str, Any]:
@@ -320,3 +320,39 @@ async def test_report_a_question_and_list_the_reports(world: World) -> None:
     listed = await world.admin.slash(world.channel, "report list")
     assert "ss-ransac" in all_text(listed) and "LO-RANSAC" in all_text(listed)
     assert listed.ephemeral
+
+
+DECK_CSV = (
+    "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"
+    "true_false,easy,Our feature store is Feast.,,true,,,It is.\n"
+    "mcq,easy,Which queue do we use?,Kafka|RabbitMQ|SQS,B,,,We moved in 2024.\n"
+)
+
+
+async def test_deck_import_reads_the_attachment(world: World, app: App) -> None:
+    upload = ("ours.csv", DECK_CSV.encode("utf-8"))
+    result = await world.admin.slash(world.channel, "deck import", name="ours", file=upload)
+    assert result.ephemeral
+    assert texts(result) == [on_discord(m.DECK_IMPORTED.format(name="ours", fmt="csv", n=2))]
+    # The server's quiz and autocomplete now offer the deck beside the built-in topics.
+    found = await world.alice.autocomplete(world.channel, "quiz", "topic", "our")
+    assert [c["value"] for c in found] == ["ours"]
+    quiz = await world.alice.slash(world.channel, "quiz", topic="ours", count=1)
+    assert "ours" in all_text(quiz)
+    missing = await world.admin.slash(world.channel, "deck import", name="other")
+    assert texts(missing) == [on_discord(m.DECK_NO_FILE)]
+    broken = ("bad.csv", DECK_CSV.replace("B,,,", "Z,,,").encode("utf-8"))
+    rejected = await world.admin.slash(world.channel, "deck import", name="bad", file=broken)
+    assert "line 3: answer: 'Z' is neither a letter A-E nor one of the choices" in all_text(
+        rejected
+    )
+    binary = ("x.csv", b"\xff\xfe\x00")
+    assert texts(await world.admin.slash(world.channel, "deck import", name="x", file=binary)) == [
+        m.DECK_NOT_TEXT
+    ]
+    big = ("big.csv", b"x" * (1_048_576 + 1))
+    too_big = await world.admin.slash(world.channel, "deck import", name="big", file=big)
+    assert texts(too_big) == [m.DECK_TOO_BIG.format(size=1_048_577, limit=1_048_576)]
+    assert [d.name for d in await app.ctx.stores.decks.list_decks(f"discord:{world.guild.id}")] == [
+        "ours"
+    ]

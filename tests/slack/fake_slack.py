@@ -70,6 +70,8 @@ class FakeSlack:
         self.unreachable: set[str] = set()  # response_url keys whose connection drops
         self.joined: set[str] | None = None
         self.private: set[str] = set()
+        # Files shared with the bot, by id: (name, bytes); files.info points at /files/<id>.
+        self.files: dict[str, tuple[str, bytes]] = {}
         self._changed = asyncio.Condition()
         self._ts = 0
         # Messages that exist, per channel, oldest first, with their metadata (if any).
@@ -84,6 +86,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/ws", self._websocket)
+        app.router.add_get("/files/{file_id}", self._file)
         app.on_shutdown.append(self._close_sockets)
         self._server = TestServer(app)  # 127.0.0.1, a free port
         await self._server.start_server()
@@ -225,7 +228,24 @@ class FakeSlack:
             return {"ok": True, "user": user}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url("/ws", scheme="ws")}
+        if method == "files.info":
+            file_id = str(args.get("file"))
+            if file_id not in self.files:
+                return {"ok": False, "error": "file_not_found"}
+            name, data = self.files[file_id]
+            url = self.url(f"/files/{file_id}")
+            info = {"id": file_id, "name": name, "size": len(data), "url_private_download": url}
+            return {"ok": True, "file": info}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file's private URL: served only with the bot token, as Slack does."""
+        file_id = request.match_info["file_id"]
+        auth = request.headers.get("Authorization", "")
+        await self._record(Call("file_download", {"file": file_id}, auth))
+        if not auth.startswith("Bearer xoxb-") or file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id][1])
 
     async def _response_url(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]

@@ -50,7 +50,8 @@ def events_listened_to() -> set[str]:
         if isinstance(func, ast.Attribute) and func.attr == "event":
             [arg] = call.args
             assert isinstance(arg, ast.Constant)
-            found.add(str(arg.value))
+            # Bolt listens to `message`; the manifest subscribes to its DM flavour only.
+            found.add("message.im" if arg.value == "message" else str(arg.value))
     return found
 
 
@@ -77,10 +78,11 @@ def test_the_manifest_declares_the_command_events_and_modes() -> None:
     assert data["settings"]["event_subscriptions"]["bot_events"] == list(EVENTS)
     assert set(EVENTS) == events_listened_to()
     assert data["features"]["app_home"]["home_tab_enabled"] is True
-    # Fallback replies land in the Messages tab, but nothing reads DMs: nobody may type there.
+    # Fallback replies land in the Messages tab, where admins may share deck files: the one
+    # message event is the DM's, never a channel's.
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
-    assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is True
-    assert not any(e.startswith("message") for e in EVENTS)
+    assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    assert [e for e in EVENTS if e.startswith("message")] == ["message.im"]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["settings"]["socket_mode_enabled"] is True
     assert data["features"]["bot_user"]["display_name"]
