@@ -432,3 +432,32 @@ INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: ⟦quiz stop⟧ 
 
 # The built-in grader stood in for the model; {why}: timeout, rate limit, error, invalid reply.
 GRADER_FALLBACK = "model grader unavailable ({why}); graded by key phrases"
+
+# Charts (bot/charts): titles drawn in the images and their alt text, which states the key
+# numbers so the picture adds to the text and never replaces it.
+CHART_PROGRESS_TITLE = "Progress · {name}"
+CHART_POINTS_WEEK = "Points per week"
+CHART_ACCURACY_WEEK = "Accuracy per week"
+CHART_TOPICS = "Accuracy by topic"
+CHART_RETENTION = "Review retention"
+CHART_RACE_TITLE = "Team race · {label}"
+CHART_RACE_AXIS = "points per active member"
+CHART_BOARD_TITLE = "Top {n} · {scope} · {period}"
+CHART_BOARD_AXIS_USERS = "points"
+CHART_BOARD_AXIS_TEAMS = "points per active member"
+CHART_LEADER = "{name}: {value}"
+CHART_NO_DATA = "no answers yet"
+CHART_PROGRESS_ALT = (
+    "Progress chart for {name} over the last {weeks} weeks: {points} points, "
+    "{correct} of {answered} answers correct ({accuracy}); this week {week_points} points. "
+    "Accuracy by topic: {topics}."
+)
+CHART_RETENTION_ALT = " Review retention: {retention}."
+CHART_RACE_ALT = (
+    "Team race for {label}, cumulative points per active member by day. {teams}. "
+    "Leader: {leader} with {value}."
+)
+CHART_BOARD_ALT = "Leaderboard chart, {scope}, {period}: {rows}."
+CHART_NONE = "none"
+CHART_STATS_FAILED = "The chart could not be drawn this time; here are your stats as text."
+STATS_CHART_HINT = "⟦stats chart⟧ draws your progress as a chart."

@@ -20,6 +20,18 @@ class Tone(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Image:
+    """A PNG drawn for a reply; the reply's text stays complete without it (a fallback).
+
+    `alt_text` states the key numbers, for screen readers and for platforms that show the
+    description instead of the picture."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    alt_text: str
+
+
+@dataclass(frozen=True)
 class Notice:
     text: str
     tone: Tone = Tone.INFO
@@ -128,6 +140,7 @@ class LeaderboardView:
     period_label: str
     rows: tuple[BoardRow, ...]  # nobody's row is marked: the whole channel sees the board
     visibility: Visibility = Visibility.PUBLIC
+    image: Image | None = None  # `leaderboard chart`: the top 10 as bars
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,7 @@ class StatsView:
     interview_answers: int = 0
     interview_share: float = 0.0
     visibility: Visibility = Visibility.PRIVATE
+    image: Image | None = None  # `stats chart`: progress by week and accuracy by topic
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,7 @@ class WeeklyTally:
     teams: tuple[TeamTallyRow, ...]
     top_users: tuple[BoardRow, ...]
     visibility: Visibility = Visibility.PUBLIC
+    image: Image | None = None  # the team race through the week
 
 
 Reply = (
