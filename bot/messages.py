@@ -24,7 +24,9 @@ QUIZ_COUNT = "A quiz has 1 to {max} questions."
 QUIZ_STOP_ALONE = "To end your quiz, send ⟦quiz stop⟧ on its own."
 ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
 ANSWER_EMPTY = "Say what your answer is."
-BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
+BAD_BOARD_WORD = (
+    "'{word}' is not a leaderboard option; use users or teams, week, month or all, and chart."
+)
 BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."
@@ -459,5 +461,8 @@ CHART_RACE_ALT = (
 )
 CHART_BOARD_ALT = "Leaderboard chart, {scope}, {period}: {rows}."
 CHART_NONE = "none"
-CHART_STATS_FAILED = "The chart could not be drawn this time; here are your stats as text."
+CHART_FAILED = "The chart could not be drawn this time; the text version is here."
 STATS_CHART_HINT = "⟦stats chart⟧ draws your progress as a chart."
+CHART_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+CHART_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CHART_WEEK = "{day} {month}"  # a week on the progress chart, by its Monday: "16 Nov"

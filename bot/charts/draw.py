@@ -1,10 +1,12 @@
-"""The drawings: chart data in, PNG bytes out. matplotlib is imported here, lazily, and only
-its object API is used (no pyplot state), with the Agg canvas: no display, no GUI toolkit."""
+"""The drawings: chart data in, PNG bytes out, with matplotlib imported lazily."""
+
+# Only matplotlib's object API is used (no pyplot state) on the Agg canvas: no display, no GUI
+# toolkit, and nothing shared between drawings but the rc settings applied around each one.
 
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import messages as m
 from bot.charts import style
@@ -19,7 +21,8 @@ def draw(data: ChartData) -> bytes:
     """One chart as a PNG. Slow the first time in a process (matplotlib's import)."""
     import matplotlib
 
-    with matplotlib.rc_context(style.rc()):
+    settings: Any = style.rc()  # matplotlib types the keys as literals
+    with matplotlib.rc_context(settings):
         if isinstance(data, ProgressData):
             fig = _progress(data)
         elif isinstance(data, RaceData):

@@ -1,13 +1,12 @@
-"""The one chart style: Okabe-Ito colours on an opaque light card, sized for chat thumbnails.
+"""The one chart style: Okabe-Ito colours on an opaque light card, sized for chat thumbnails."""
 
-Why an opaque light card rather than a transparent image: chat clients show a transparent PNG
-on their own background, white in a light theme and near-black in a dark one, and no text
-colour reads well on both (mid-grey text is weak on each). A light card with dark text looks
-the same in both themes, like a photo, and the Okabe-Ito colours were chosen for contrast on
-light backgrounds and for the common colour-vision deficiencies. Sizes: the images are 800
-pixels wide and chat clients shrink them to about 400, so text is at least 12 points at
-100 dpi (6 pixels tall in the thumbnail) and lines are thick.
-"""
+# Why an opaque light card rather than a transparent image: chat clients show a transparent PNG
+# on their own background, white in a light theme and near-black in a dark one, and no text
+# colour reads well on both (mid-grey text is weak on each). A light card with dark text looks
+# the same in both themes, like a photo, and the Okabe-Ito colours were chosen for contrast on
+# light backgrounds and for the common colour-vision deficiencies. Sizes: the images are 800
+# pixels wide and chat clients shrink them to about 400, so text is at least 12 points at
+# 100 dpi (6 pixels tall in the thumbnail) and lines are thick.
 
 from __future__ import annotations
 

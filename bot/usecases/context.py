@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from bot import messages as m
+from bot.charts.service import Charts
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
 from bot.interview import BuiltinGrader
@@ -58,6 +59,8 @@ class Context:
     quiz_cap: int = QUIZ_DAILY_CAP
     owner: str = ""
     grader: Grader | None = None  # interview answers; the built-in grader unless configured
+    # Draws charts off the event loop and keeps the last ones (matplotlib loads on first use).
+    charts: Charts = field(default_factory=Charts)
     _tag_topics: dict[str, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
