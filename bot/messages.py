@@ -258,6 +258,7 @@ CONSOLE_HELP = (
     "question is posted), `/quit` leaves."
 )
 CONSOLE_LOG_FILE = "Logs go to {path}."
+CONSOLE_CHART = "Chart saved: {path}"
 CONSOLE_LOG_STDERR = "Logs go to standard error (warnings only): {path} cannot be written."
 TIME_POSTED = "── {when} · #{channel} ──"
 

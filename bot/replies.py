@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.questions import Difficulty, QuestionType
 
@@ -229,3 +229,17 @@ Reply = (
     | TableView
     | WeeklyTally
 )
+
+
+def image_of(reply: Reply) -> Image | None:
+    """The chart a reply carries, if any (only boards, stats and tallies carry one)."""
+    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally):
+        return reply.image
+    return None
+
+
+def without_image(reply: Reply) -> Reply:
+    """The same reply as text only: what is sent when its chart cannot be."""
+    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally) and reply.image is not None:
+        return replace(reply, image=None)
+    return reply
