@@ -29,6 +29,7 @@ class Image:
     filename: str
     data: bytes = field(repr=False)
     alt_text: str
+    title: str = ""  # what the chart is, where a platform shows a file's title
 
 
 @dataclass(frozen=True)

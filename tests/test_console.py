@@ -116,8 +116,8 @@ def test_bad_inputs_each_get_one_line_and_the_loop_continues(tmp_path: Path) -> 
         "! A quiz has 1 to 20 questions.",
         "! Say what your answer is. Usage: `answer TEXT`",
         "! You have no quiz running and this channel has no open daily question.",
-        "! 'forever' is not a leaderboard option; use users or teams, and week, month or all. "
-        "Usage: `leaderboard [users|teams] [week|month|all]`",
+        "! 'forever' is not a leaderboard option; use users or teams, week, month or all, and "
+        "chart. Usage: `leaderboard [users|teams] [week|month|all] [chart]`",
         "! Usage: /as NAME [admin]",
         "! Only an admin can create teams.",
         "! '25:00' is not a valid time of day; hours go 00-23 and minutes 00-59.",

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.charts import upload_chart, upload_private_chart
 from adapters.slack.client import make_client
 from adapters.slack.directory import UserDirectory, parse_admin_ids
 from adapters.slack.manifest import COMMAND
@@ -47,7 +48,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.bootstrap import App
 from bot.identity import Origin, Platform, PostAccess
-from bot.replies import Notice, Reply, Tone
+from bot.replies import Notice, Reply, Tone, Visibility, image_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,14 @@ class SlackAdapter:
                 await self._post_direct(user, message)
             except Exception:
                 log.exception("replying to %s in %s failed", user, channel)
+        for reply in replies:
+            image = image_of(reply)
+            if image is None:
+                continue
+            if reply.visibility is Visibility.PUBLIC and channel:
+                await upload_chart(self.client, image, channel)
+            else:
+                await upload_private_chart(self.client, image, user)
 
     @staticmethod
     async def _respond(

@@ -20,6 +20,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.history": "channels:history",
     # `config channel` asks whether the bot is in the channel (is_member) before enabling it.
     "conversations.info": "channels:read",
+    # Charts (tally, `leaderboard chart`, `stats chart`): slack_sdk's helper calls
+    # files.getUploadURLExternal, uploads, then files.completeUploadExternal into the channel.
+    "files.upload.v2": "files:write",
+    # A private chart goes to the user's DM with the app, opened by user id.
+    "conversations.open": "im:write",
 }
 # Called through the Socket Mode client with the app-level token, whose own scope
 # (connections:write) is chosen when the token is generated, not in the manifest.

@@ -65,7 +65,7 @@ class Charts:
         except Exception as exc:
             log.warning("chart %s not drawn, sending the text only: %r", filename, exc)
             return None
-        made = Image(filename, png, alt_text(data))
+        made = Image(filename, png, alt_text(data), title(data))
         self._cache[key] = made
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
@@ -75,6 +75,17 @@ class Charts:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def title(data: ChartData) -> str:
+    """The chart's title, as drawn at its top."""
+    if isinstance(data, ProgressData):
+        return m.CHART_PROGRESS_TITLE.format(name=data.name)
+    if isinstance(data, RaceData):
+        return m.CHART_RACE_TITLE.format(label=data.label)
+    return m.CHART_BOARD_TITLE.format(
+        n=len(data.bars[:10]), scope=data.scope, period=data.period_label
+    )
 
 
 def alt_text(data: ChartData) -> str:
