@@ -101,7 +101,7 @@ CATALOG: tuple[Entry, ...] = (
     Entry(
         "stats",
         "Show points, rank, accuracy and streaks.",
-        "stats [chart] [user]",
+        "stats [user] | stats chart [user]",
         args=(
             Arg("view", "chart: progress by week as an image too", kind="choice", choices=(CHART,)),
             Arg("user", "someone else's display name"),

@@ -178,11 +178,13 @@ async def test_a_failed_drawing_gives_none_and_one_warning(
 
 
 def test_the_race_draws_at_most_one_line_per_palette_colour() -> None:
-    many = RaceData(
-        "w", RACE.days, tuple(RaceLine(f"team {i}", (float(i),)) for i in range(MAX_LINES + 3))
-    )
-    assert MAX_LINES == len(PALETTE)
-    assert len(pixels(drawn(many)).shape) == 3  # drawn without repeating colours or failing
+    teams = tuple(RaceLine(f"team {i}", (float(i), float(2 * i))) for i in range(MAX_LINES + 3))
+    assert len(PALETTE) == MAX_LINES
+    # Teams past the palette would repeat a colour: they are left out, so the image is the
+    # same as without them.
+    crowded = drawn(RaceData("w", RACE.days, teams))
+    assert crowded == drawn(RaceData("w", RACE.days, teams[:MAX_LINES]))
+    assert crowded != drawn(RaceData("w", RACE.days, teams[: MAX_LINES - 1]))
 
 
 def test_starting_the_bot_does_not_import_matplotlib(tmp_path: object) -> None:
