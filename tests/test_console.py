@@ -217,3 +217,16 @@ def test_a_simulated_week_posts_reveals_and_tallies(tmp_path: Path) -> None:
     assert errors[0].startswith("! '+1x' is not a time step or date.")
     assert errors[1].startswith("! The console clock only moves forward")
     assert len(errors) == 2
+
+
+def test_charts_are_saved_beside_the_database_and_their_path_printed(tmp_path: Path) -> None:
+    script = "quiz sample-ml 1 medium\nanswer 5\nstats chart\nleaderboard chart\nstats\n"
+    out = run_console(tmp_path, script)
+    saved = [line.removeprefix("Chart saved: ") for line in out.splitlines() if "Chart saved" in line]
+    assert len(saved) == 2  # `stats` alone draws nothing
+    charts = sorted((tmp_path / "charts").iterdir())
+    assert sorted(Path(p).resolve() for p in saved) == [c.resolve() for c in charts]
+    assert [c.name.split("-")[0] for c in charts] == ["leaderboard", "progress"]
+    assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
+    # The text is all there too: the chart is an addition.
+    assert "Stats for you: 10 points (#1)" in out and "1. you 10 pts" in out
