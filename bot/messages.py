@@ -439,6 +439,7 @@ GRADER_FALLBACK = "model grader unavailable ({why}); graded by key phrases"
 # Charts (bot/charts): titles drawn in the images and their alt text, which states the key
 # numbers so the picture adds to the text and never replaces it.
 CHART_PROGRESS_TITLE = "Progress · {name}"
+CHART_BUTTON = "Chart"  # under text stats (Discord, Slack): draws the same stats
 CHART_POINTS_WEEK = "Points per week"
 CHART_ACCURACY_WEEK = "Accuracy per week"
 CHART_TOPICS = "Accuracy by topic"

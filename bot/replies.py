@@ -167,6 +167,9 @@ class StatsView:
     interview_share: float = 0.0
     visibility: Visibility = Visibility.PRIVATE
     image: Image | None = None  # `stats chart`: progress by week and accuracy by topic
+    # Whose stats these are, as `stats chart` would name them (None: the asker's own): the
+    # Chart button under text stats asks for the same person's chart.
+    subject: str | None = None
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,9 @@ def test_a_simulated_week_posts_reveals_and_tallies(tmp_path: Path) -> None:
 def test_charts_are_saved_beside_the_database_and_their_path_printed(tmp_path: Path) -> None:
     script = "quiz sample-ml 1 medium\nanswer 5\nstats chart\nleaderboard chart\nstats\n"
     out = run_console(tmp_path, script)
-    saved = [line.removeprefix("Chart saved: ") for line in out.splitlines() if "Chart saved" in line]
+    saved = [
+        line.removeprefix("Chart saved: ") for line in out.splitlines() if "Chart saved" in line
+    ]
     assert len(saved) == 2  # `stats` alone draws nothing
     charts = sorted((tmp_path / "charts").iterdir())
     assert sorted(Path(p).resolve() for p in saved) == [c.resolve() for c in charts]

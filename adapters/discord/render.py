@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.components import card_view, rating_view
+from adapters.discord.components import card_view, rating_view, stats_view
 from adapters.discord.syntax import slash
 from bot import messages as m
 from bot.commandref import render_refs
@@ -351,7 +351,8 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
             n=reply.interview_answers, share=reply.interview_share
         )
         builder.add(m.STATS_INTERVIEW, practice)
-    return builder, None
+    # Text stats offer their chart; stats that came with it need no button.
+    return builder, stats_view(reply.subject) if reply.image is None else None
 
 
 @_build.register

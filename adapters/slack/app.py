@@ -29,6 +29,7 @@ from adapters.slack.translate import (
     ANSWER_BLOCK,
     ANSWER_INPUT,
     ANSWER_VIEW,
+    CHART_ACTION,
     OPEN_ACTIONS,
     ModalContext,
     access_of,
@@ -96,6 +97,7 @@ class SlackAdapter:
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(ANSWER_ACTIONS)(self.on_answer_button)
         self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
+        self.bolt.action(CHART_ACTION)(self.on_chart_button)
         self.bolt.view(ANSWER_VIEW)(self.on_modal_submit)
         self.bolt.event("app_home_opened")(self.on_home_opened)
 
@@ -294,6 +296,25 @@ class SlackAdapter:
             user["id"],
             payload_name(user),
         )
+        replies = await self.app.dispatcher.dispatch(command, who)
+        await self.deliver(
+            replies, respond=respond, channel=channel, user=user["id"], interactive=True
+        )
+
+    async def on_chart_button(
+        self,
+        ack: AsyncAck,
+        body: Body,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        """The Chart button under text stats: `stats chart [user]`, answered privately."""
+        await ack()
+        user = body["user"]
+        channel = channel_of(body)
+        who = await self.origin(context, channel or user["id"], user["id"], payload_name(user))
+        command = c.ShowStats(str(action.get("value") or "") or None, chart=True)
         replies = await self.app.dispatcher.dispatch(command, who)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True

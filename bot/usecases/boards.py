@@ -121,6 +121,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
             *practice,
             image=image,
+            subject=None if user.id == actor.user.id else user.display_name,
         ),
         *_chart_failed(cmd.chart, image),
     ]

@@ -460,3 +460,23 @@ async def test_leaderboard_chart_over_the_wire(
     assert followup.body["embeds"][0]["image"]["url"] == "attachment://leaderboard.png"
     description = followup.body["attachments"][0]["description"]
     assert description.startswith("Leaderboard chart, users, week of ")
+
+
+async def test_the_chart_button_under_text_stats_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord
+) -> None:
+    payload = fake.interaction(2, {"id": "1", "name": "stats", "type": 1})
+    _, stats = await interact(fake, payload)
+    assert not stats.files and "image" not in stats.body["embeds"][0]
+    [row] = stats.body["components"]
+    [button] = row["components"]
+    assert button["custom_id"] == "sb:chart" and button["label"] == m.CHART_BUTTON
+    message = fake.message(fake.channel_id, {"components": stats.body["components"]})
+    click = fake.interaction(3, {"custom_id": "sb:chart", "component_type": 2}, message=message)
+    callback, chart = await interact(fake, click)
+    assert callback.body == {"type": 5, "data": {"flags": 64}}  # private, like `stats`
+    [upload] = chart.files
+    assert upload.filename == "progress.png" and upload.data.startswith(b"\x89PNG")
+    assert chart.body["embeds"][0]["image"]["url"] == "attachment://progress.png"
+    assert chart.body["attachments"][0]["description"].startswith("Progress chart for ")
+    assert "components" not in chart.body or chart.body["components"] == []  # drawn: no button

@@ -107,3 +107,29 @@ async def test_a_private_stats_chart_goes_to_the_users_dm(rig: SlackRig) -> None
     [shared] = rig.fake.shared
     assert shared["channel"] == "DUBOB" and shared["filename"] == "progress.png"
     assert shared["alt_txt"].startswith("Progress chart for bob over the last 12 weeks: 0 points")
+
+
+async def test_the_chart_button_under_text_stats_draws_them(rig: SlackRig) -> None:
+    d = rig.driver
+    [stats] = await d.command_replies("stats", "UBOB")
+    [chart] = [
+        e
+        for b in stats.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "studybot:chart"
+    ]
+    assert chart["text"]["text"] == "Chart" and "value" not in chart  # Bob's own stats
+    replies = await d.click_replies("studybot:chart", "UBOB")
+    assert replies[0].args["response_type"] == "ephemeral"
+    await rig.fake.wait_for(lambda: len(rig.fake.shared) == 1)
+    [shared] = rig.fake.shared
+    assert shared["channel"] == "DUBOB" and shared["filename"] == "progress.png"
+    # Someone else's stats: the button names them.
+    [other] = await d.command_replies("stats bob", "UCY")
+    [named] = [e for b in other.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert named["value"] == "bob"
+    await d.click_replies("studybot:chart", "UCY", value="bob")
+    await rig.fake.wait_for(lambda: len(rig.fake.shared) == 2)
+    assert rig.fake.shared[1]["channel"] == "DUCY"
+    assert rig.fake.shared[1]["alt_txt"].startswith("Progress chart for bob")
