@@ -464,7 +464,6 @@ CHART_RACE_ALT = (
 CHART_BOARD_ALT = "Leaderboard chart, {scope}, {period}: {rows}."
 CHART_NONE = "none"
 CHART_FAILED = "The chart could not be drawn this time; the text version is here."
-STATS_CHART_HINT = "⟦stats chart⟧ draws your progress as a chart."
 CHART_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CHART_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CHART_WEEK = "{day} {month}"  # a week on the progress chart, by its Monday: "16 Nov"
