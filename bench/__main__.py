@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, closes, decks, fanout, pg, startup
+from bench import answers, boards, charts, closes, decks, fanout, pg, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -75,6 +75,10 @@ TARGETS = [
     Target("startup", "ready_max_ms", "start-up to ready, worst ms", 1500),
     Target("startup", "rss_mb", "resident memory after load, MB", 150),
     Target("startup", "peak_rss_mb", "peak resident memory, MB", 150),
+    Target("charts", "first_chart_ms", "first chart after start-up, ms", float("inf")),
+    Target("charts", "progress.p99_ms", "chart: personal progress, p99 ms", 200.0),
+    Target("charts", "race.p99_ms", "chart: team race, p99 ms", 200.0),
+    Target("charts", "board.p99_ms", "chart: leaderboard, p99 ms", 200.0),
 ]
 EXACT = [("answer_latency", "exactly_once"), ("burst", "exactly_once")]
 
@@ -91,10 +95,13 @@ class Sizes:
     close_answers: int = 50_000
     command_answers: int = 5_000_000
     deck_runs: int = 3
+    chart_runs: int = 200
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
-QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000, 1)
+QUICK = Sizes(
+    5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000, deck_runs=1, chart_runs=30
+)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
@@ -113,6 +120,8 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any
         "commands": lambda url: closes.commands(
             url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers
         ),
+        # Drawing reads no database: the two columns are two runs of the same figures.
+        "charts": lambda url: charts.charts(url, runs=sizes.chart_runs),
     }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 LEVELS = ("easy", "medium", "hard")
 SCOPES = ("users", "teams")
 PERIODS = ("week", "month", "all")
+CHART = "chart"  # `leaderboard chart`, `stats chart`: the reply comes with a drawing
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUIZ_MAX = 20
 
@@ -87,20 +88,25 @@ CATALOG: tuple[Entry, ...] = (
     Entry(
         "leaderboard",
         "Show the leaderboard of users or teams.",
-        "leaderboard [users|teams] [week|month|all]",
+        "leaderboard [users|teams] [week|month|all] [chart]",
         args=(
             Arg("scope", "users or teams", kind="choice", choices=SCOPES),
             Arg("period", "week, month or all", kind="choice", choices=PERIODS),
+            Arg("view", "chart: the top 10 as an image too", kind="choice", choices=(CHART,)),
         ),
         public=True,
-        examples=("leaderboard teams month",),
+        examples=("leaderboard teams month", "leaderboard chart"),
         usecase="boards",
     ),
     Entry(
         "stats",
         "Show points, rank, accuracy and streaks.",
-        "stats [user]",
-        args=(Arg("user", "someone else's display name"),),
+        "stats [user] | stats chart [user]",
+        args=(
+            Arg("view", "chart: progress by week as an image too", kind="choice", choices=(CHART,)),
+            Arg("user", "someone else's display name"),
+        ),
+        examples=("stats", "stats chart", "stats chart Ada"),
         usecase="boards",
     ),
     Entry(

@@ -63,11 +63,13 @@ class SubmitAnswer:
 class ShowLeaderboard:
     scope: str = "users"  # users | teams
     period: str = "week"  # week | month | all
+    chart: bool = False  # `leaderboard chart`: the top 10 drawn as bars too
 
 
 @dataclass(frozen=True)
 class ShowStats:
     user_name: str | None = None
+    chart: bool = False  # `stats chart`: progress by week and accuracy by topic drawn too
 
 
 @dataclass(frozen=True)

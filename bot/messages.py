@@ -24,7 +24,9 @@ QUIZ_COUNT = "A quiz has 1 to {max} questions."
 QUIZ_STOP_ALONE = "To end your quiz, send ⟦quiz stop⟧ on its own."
 ONE_TOPIC = "Pick one topic, not both '{first}' and '{second}' (or `all`)."
 ANSWER_EMPTY = "Say what your answer is."
-BAD_BOARD_WORD = "'{word}' is not a leaderboard option; use users or teams, and week, month or all."
+BAD_BOARD_WORD = (
+    "'{word}' is not a leaderboard option; use users or teams, week, month or all, and chart."
+)
 BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."
@@ -256,6 +258,7 @@ CONSOLE_HELP = (
     "question is posted), `/quit` leaves."
 )
 CONSOLE_LOG_FILE = "Logs go to {path}."
+CONSOLE_CHART = "Chart saved: {path}"
 CONSOLE_LOG_STDERR = "Logs go to standard error (warnings only): {path} cannot be written."
 TIME_POSTED = "── {when} · #{channel} ──"
 
@@ -486,3 +489,34 @@ SLACK_DECK_DM_HINT = (
     "deck import NAME (admins). Everything else goes through /study in a channel."
 )
 DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"
+# Charts (bot/charts): titles drawn in the images and their alt text, which states the key
+# numbers so the picture adds to the text and never replaces it.
+CHART_PROGRESS_TITLE = "Progress · {name}"
+CHART_BUTTON = "Chart"  # under text stats (Discord, Slack): draws the same stats
+CHART_POINTS_WEEK = "Points per week"
+CHART_ACCURACY_WEEK = "Accuracy per week"
+CHART_TOPICS = "Accuracy by topic"
+CHART_RETENTION = "Review retention"
+CHART_RACE_TITLE = "Team race · {label}"
+CHART_RACE_AXIS = "points per active member"
+CHART_BOARD_TITLE = "Top {n} · {scope} · {period}"
+CHART_BOARD_AXIS_USERS = "points"
+CHART_BOARD_AXIS_TEAMS = "points per active member"
+CHART_LEADER = "{name}: {value}"
+CHART_NO_DATA = "no answers yet"
+CHART_PROGRESS_ALT = (
+    "Progress chart for {name} over the last {weeks} weeks: {points} points, "
+    "{correct} of {answered} answers correct ({accuracy}); this week {week_points} points. "
+    "Accuracy by topic: {topics}."
+)
+CHART_RETENTION_ALT = " Review retention: {retention}."
+CHART_RACE_ALT = (
+    "Team race for {label}, cumulative points per active member by day. {teams}. "
+    "Leader: {leader} with {value}."
+)
+CHART_BOARD_ALT = "Leaderboard chart, {scope}, {period}: {rows}."
+CHART_NONE = "none"
+CHART_FAILED = "The chart could not be drawn this time; the text version is here."
+CHART_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+CHART_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CHART_WEEK = "{day} {month}"  # a week on the progress chart, by its Monday: "16 Nov"

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 
 from bot import commands as c
 from bot import messages as m
-from bot.catalog import BY_NAME, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
+from bot.catalog import BY_NAME, CHART, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
 from bot.questions import Difficulty
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
 
@@ -123,9 +123,14 @@ def _answer(rest: str) -> Parsed:
 def _leaderboard(rest: str) -> Parsed:
     scope: str | None = None
     period: str | None = None
+    chart = False
     for word in rest.lower().split():
         given = "all" if word in ("alltime", "all-time", "ever") else word
-        if given in SCOPES:
+        if given == CHART:
+            if chart:
+                return ParseError(_board_twice(CHART, CHART, CHART, ""))
+            chart = True
+        elif given in SCOPES:
             if scope is not None:
                 return ParseError(_board_twice("kind of board", scope, given, m.BOARD_TWO_SCOPES))
             scope = given
@@ -138,7 +143,7 @@ def _leaderboard(rest: str) -> Parsed:
             return ParseError(
                 m.BAD_BOARD_WORD.format(word=m.clip(word)) + " " + usage("leaderboard")
             )
-    return c.ShowLeaderboard(scope or "users", period or "week")
+    return c.ShowLeaderboard(scope or "users", period or "week", chart)
 
 
 def _board_twice(what: str, first: str, second: str, both: str) -> str:
@@ -147,6 +152,11 @@ def _board_twice(what: str, first: str, second: str, both: str) -> str:
 
 
 def _stats(rest: str) -> Parsed:
+    # `stats chart [user]`: the first word `chart` asks for the drawing (someone named
+    # "chart" is `stats @chart`).
+    first, _, after = rest.strip().partition(" ")
+    if first.lower() == CHART:
+        return c.ShowStats(after.lstrip("@").strip() or None, chart=True)
     return c.ShowStats(rest.lstrip("@").strip() or None)
 
 

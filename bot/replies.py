@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.questions import Difficulty, QuestionType
 
@@ -17,6 +17,19 @@ class Tone(enum.Enum):
     INFO = "info"
     SUCCESS = "success"
     ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Image:
+    """A PNG drawn for a reply; the reply's text stays complete without it (a fallback).
+
+    `alt_text` states the key numbers, for screen readers and for platforms that show the
+    description instead of the picture."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    alt_text: str
+    title: str = ""  # what the chart is, where a platform shows a file's title
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ class LeaderboardView:
     period_label: str
     rows: tuple[BoardRow, ...]  # nobody's row is marked: the whole channel sees the board
     visibility: Visibility = Visibility.PUBLIC
+    image: Image | None = None  # `leaderboard chart`: the top 10 as bars
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,10 @@ class StatsView:
     interview_answers: int = 0
     interview_share: float = 0.0
     visibility: Visibility = Visibility.PRIVATE
+    image: Image | None = None  # `stats chart`: progress by week and accuracy by topic
+    # Whose stats these are, as `stats chart` would name them (None: the asker's own): the
+    # Chart button under text stats asks for the same person's chart.
+    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +217,7 @@ class WeeklyTally:
     teams: tuple[TeamTallyRow, ...]
     top_users: tuple[BoardRow, ...]
     visibility: Visibility = Visibility.PUBLIC
+    image: Image | None = None  # the team race through the week
 
 
 Reply = (
@@ -214,3 +233,17 @@ Reply = (
     | TableView
     | WeeklyTally
 )
+
+
+def image_of(reply: Reply) -> Image | None:
+    """The chart a reply carries, if any (only boards, stats and tallies carry one)."""
+    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally):
+        return reply.image
+    return None
+
+
+def without_image(reply: Reply) -> Reply:
+    """The same reply as text only: what is sent when its chart cannot be."""
+    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally) and reply.image is not None:
+        return replace(reply, image=None)
+    return reply

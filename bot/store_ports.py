@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -237,6 +237,16 @@ class BoardStore(Protocol):
         ...
 
     async def user_stats(self, user_id: int) -> UserStatsRecord: ...
+
+    async def weekly_points(self, user_id: int, since: dt.date) -> dict[str, tuple[int, int, int]]:
+        """Points, answers and correct answers per ISO week from `since` on, in one statement."""
+        ...
+
+    async def team_days(
+        self, workspace: str, week: str, team_ids: Collection[int]
+    ) -> list[tuple[int, dt.date, int, int]]:
+        """(team, day, member, points) for each member's day with answers in one week."""
+        ...
 
     async def recount(self, workspace: str) -> dict[tuple[str, str, int], int]:
         """Totals recomputed from the raw point events; tests compare it with `totals`."""

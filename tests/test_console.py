@@ -116,8 +116,8 @@ def test_bad_inputs_each_get_one_line_and_the_loop_continues(tmp_path: Path) -> 
         "! A quiz has 1 to 20 questions.",
         "! Say what your answer is. Usage: `answer TEXT`",
         "! You have no quiz running and this channel has no open daily question.",
-        "! 'forever' is not a leaderboard option; use users or teams, and week, month or all. "
-        "Usage: `leaderboard [users|teams] [week|month|all]`",
+        "! 'forever' is not a leaderboard option; use users or teams, week, month or all, and "
+        "chart. Usage: `leaderboard [users|teams] [week|month|all] [chart]`",
         "! Usage: /as NAME [admin]",
         "! Only an admin can create teams.",
         "! '25:00' is not a valid time of day; hours go 00-23 and minutes 00-59.",
@@ -217,3 +217,18 @@ def test_a_simulated_week_posts_reveals_and_tallies(tmp_path: Path) -> None:
     assert errors[0].startswith("! '+1x' is not a time step or date.")
     assert errors[1].startswith("! The console clock only moves forward")
     assert len(errors) == 2
+
+
+def test_charts_are_saved_beside_the_database_and_their_path_printed(tmp_path: Path) -> None:
+    script = "quiz sample-ml 1 medium\nanswer 5\nstats chart\nleaderboard chart\nstats\n"
+    out = run_console(tmp_path, script)
+    saved = [
+        line.removeprefix("Chart saved: ") for line in out.splitlines() if "Chart saved" in line
+    ]
+    assert len(saved) == 2  # `stats` alone draws nothing
+    charts = sorted((tmp_path / "charts").iterdir())
+    assert sorted(Path(p).resolve() for p in saved) == [c.resolve() for c in charts]
+    assert [c.name.split("-")[0] for c in charts] == ["leaderboard", "progress"]
+    assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
+    # The text is all there too: the chart is an addition.
+    assert "Stats for you: 10 points (#1)" in out and "1. you 10 pts" in out

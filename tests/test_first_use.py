@@ -211,7 +211,7 @@ async def test_team_board_says_what_is_true_after_leaving_and_deleting(
 
 
 def test_two_kinds_or_periods_of_board_are_named_as_such() -> None:
-    usage = " Usage: `leaderboard [users|teams] [week|month|all]`"
+    usage = " Usage: `leaderboard [users|teams] [week|month|all] [chart]`"
     cases = {
         "leaderboard teams users": m.BOARD_TWO_SCOPES,
         "leaderboard week month": render_refs(
@@ -220,6 +220,7 @@ def test_two_kinds_or_periods_of_board_are_named_as_such() -> None:
         "leaderboard week week": "The period was given twice.",
         "leaderboard teams teams": "The kind of board was given twice.",
         "leaderboard all ever": "The period was given twice.",
+        "leaderboard chart teams chart": "The chart was given twice.",
     }
     for line, said in cases.items():
         parsed = parse(line)

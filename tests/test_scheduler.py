@@ -160,6 +160,9 @@ async def test_weekly_tally_matches_the_answers_and_the_change(
     assert rows["Hawks"].points == hawks and rows["Hawks"].active == 2
     assert rows["Owls"].per_active == owls / 2 and rows["Owls"].change is None
     assert rows["Owls"].rank == 1 and rows["Hawks"].rank == 2
+    # The team race comes drawn with it, off the database gate; its alt text has the figures.
+    assert tally.image is not None and tally.image.filename == "team-race.png"
+    assert f"Leader: Owls with {owls / 2:.1f}".removesuffix(".0") in tally.image.alt_text
     # Ties on points go to the earlier player: Ada, Bob, Cy all scored the base points.
     assert [(r.name, r.points) for r in tally.top_users] == [
         ("Ada", p1["Ada"]),
@@ -473,3 +476,30 @@ async def test_answers_after_the_close_time_wait_for_no_tick(app: App, clock: Ma
     assert errors(await say(app, BOB, f"answer {correct_text(app, card)}")) == [
         "That daily question has closed; its answer was revealed in the channel."
     ]
+
+
+async def test_a_tally_whose_chart_cannot_be_drawn_goes_out_as_text(
+    app: App, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.charts.service import Charts
+
+    def broken(data: object) -> bytes:
+        raise RuntimeError("renderer down")
+
+    app.ctx.charts = Charts(broken)
+    pub = RecordingPublisher()
+    await enable(app, "config days mon", "config topics sample-stats")
+    await say(app, ADA, "team create Owls")
+    await say(app, ADA, "team join Owls")
+    await tick(app, clock, at(0, 9), pub)
+    card = pub.of(QuestionCard)[-1][1]
+    assert isinstance(card, QuestionCard)
+    await say(app, ADA, f"answer {correct_text(app, card)}")
+    await tick(app, clock, at(0, 17), pub)
+    with caplog.at_level(logging.WARNING, logger="bot.charts"):
+        [result] = await tick(app, clock, at(4, 17), pub)
+    assert result.kind.value == "tally" and result.status == "published"
+    tally = pub.of(WeeklyTally)[-1][1]
+    assert isinstance(tally, WeeklyTally) and tally.image is None and tally.teams
+    [warning] = [r for r in caplog.records if r.name.startswith("bot.charts")]
+    assert "renderer down" in warning.getMessage()

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
+from adapters.console.charts import show
 from bot import messages as m
 from bot.bootstrap import App, BankError, ManualClock, build_app
 from bot.commands import ImportDeck
@@ -37,6 +38,8 @@ WELCOME = (
     "Simulated time: {now}. {logs}"
 )
 AS_USAGE = "! Usage: /as NAME [admin]"
+# Charts are saved here (beside the database and the log when it is a SQLite file).
+CHARTS_DIR = Path("data") / "charts"
 # One jump may not run away with the loop; a year of days is plenty for trying things out.
 MAX_JUMP = dt.timedelta(days=366)
 _STEP = re.compile(r"^\+(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -112,9 +115,12 @@ class ConsolePublisher:
     Each post is headed by the simulated time on the channel's own clock, the same zone its
     cards use for "Closes at"."""
 
-    def __init__(self, clock: ManualClock, app: App | None = None) -> None:
+    def __init__(
+        self, clock: ManualClock, app: App | None = None, charts_dir: Path = CHARTS_DIR
+    ) -> None:
         self.clock = clock
         self.app = app
+        self.charts_dir = charts_dir
         self.outbox: list[str] = []
         self.count = 0
         self.keys: dict[str, str] = {}
@@ -135,7 +141,7 @@ class ConsolePublisher:
         self.count += 1
         when = show_time(self.clock.now(), await self.zone_of(place))
         head = m.TIME_POSTED.format(when=when, channel=place.channel)
-        self.outbox.append(f"{head}\n{render(reply)}")
+        self.outbox.append(f"{head}\n{show(reply, self.charts_dir)}")
         self.keys[key] = f"console-{self.count}"
         if isinstance(reply, QuestionCard):
             self.questions.append(reply.question_id)
@@ -168,8 +174,10 @@ class ConsoleSession:
         user: str,
         admin: bool = True,
         clock: ManualClock | None = None,
+        charts_dir: Path = CHARTS_DIR,
     ) -> None:
         self.app = app
+        self.charts_dir = charts_dir
         self.place = PlaceRef(Platform.CONSOLE, workspace, channel)
         self.user = user
         self.admin = admin
@@ -179,7 +187,7 @@ class ConsoleSession:
             shared = app.ctx.clock
             clock = shared if isinstance(shared, ManualClock) else ManualClock()
         self.clock = clock
-        self.publisher = ConsolePublisher(self.clock, app)
+        self.publisher = ConsolePublisher(self.clock, app, charts_dir)
         self.ticker = Ticker(app.work, {Platform.CONSOLE: self.publisher})
         # (user, question) pairs whose unanswered daily question already held up a jump once.
         self.held: set[tuple[str, str]] = set()
@@ -219,7 +227,7 @@ class ConsoleSession:
                 replies = await self.app.dispatcher.dispatch(read, self.origin)
         else:
             replies = await self.app.dispatcher.handle_text(text, self.origin)
-        out = [render(r) for r in replies]
+        out = [show(r, self.charts_dir) for r in replies]
         if word in ("help", "/help") and len(text.split()) == 1:
             out.append(m.CONSOLE_HELP)
         # Anything the command made due right now (enabling a channel mid-morning) is posted
@@ -453,7 +461,8 @@ async def run_console_async(
         latest = await app.dispatcher.resume_instant()
         if latest is not None and latest > clock.now():
             clock.set(latest)
-        session = ConsoleSession(app, workspace, channel, user, clock=clock)
+        charts = log_path(settings, db_url).parent / "charts"
+        session = ConsoleSession(app, workspace, channel, user, clock=clock, charts_dir=charts)
         welcome = WELCOME.format(
             workspace=workspace,
             channel=channel,

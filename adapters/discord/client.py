@@ -9,10 +9,10 @@ from typing import Any
 import discord
 
 from adapters.discord.components import DYNAMIC_ITEMS, submit_modal
-from adapters.discord.response import refuse, report_failure, run_answer
+from adapters.discord.response import refuse, report_failure, run_answer, run_command
 from adapters.discord.slash import build_tree, sync_commands
 from bot.bootstrap import App
-from bot.commands import SubmitAnswer
+from bot.commands import Command, SubmitAnswer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ class StudyBotClient(discord.AutoShardedClient):
 
     async def refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
         await refuse(interaction, text)
+
+    async def command(self, interaction: discord.Interaction[Any], command: Command) -> None:
+        await run_command(self.app, interaction, command)
 
     async def fail(
         self, interaction: discord.Interaction[Any], error: Exception, where: str

@@ -11,7 +11,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 import discord
 
 from bot import messages as m
-from bot.commands import SubmitAnswer
+from bot.commands import Command, ShowStats, SubmitAnswer
 from bot.questions import QuestionType
 from bot.replies import Flashcard, QuestionCard
 
@@ -56,6 +56,10 @@ class AnswerHost(Protocol):
 
     async def refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
         """Answer at once with a short private refusal; nothing reaches the core."""
+        ...
+
+    async def command(self, interaction: discord.Interaction[Any], command: Command) -> None:
+        """Acknowledge privately, run a command through the core, and send its replies."""
         ...
 
     async def fail(
@@ -261,6 +265,52 @@ class RatingButton(TargetButton, template=rf"sb:{_QUIZ}:r(?P<rating>got|partly|m
 ANSWER_ITEMS: tuple[type[TargetButton], ...] = (ChoiceButton, AnswerButton, RatingButton)
 
 
+class ChartButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)sb:chart(?::(?P<name>.+))?"
+):
+    """Under text stats: the same person's progress chart (`stats chart [user]`), privately.
+    The custom_id carries the name (none: the clicker's own stats), so it outlives restarts."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        custom_id = CHART_ID + (f":{name}" if name else "")
+        super().__init__(
+            discord.ui.Button(
+                label=m.CHART_BUTTON, style=discord.ButtonStyle.secondary, custom_id=custom_id
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> Self:
+        return cls(match.group("name"))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        async def respond(host: AnswerHost) -> None:
+            await host.command(interaction, ShowStats(self.name, chart=True))
+
+        await _guarded(interaction, respond, f"button {self.custom_id}")
+
+
+CHART_ID = "sb:chart"
+# A custom_id is at most 100 characters: a longer name gets no Chart button.
+CHART_NAME_MAX = 100 - len(CHART_ID) - 1
+
+
+def stats_view(name: str | None) -> AnswerView | None:
+    """The Chart button under text stats, when the name fits its custom_id."""
+    if name is not None and len(name) > CHART_NAME_MAX:
+        return None
+    view = AnswerView()
+    view.add_item(ChartButton(name))
+    return view
+
+
 class StaleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)sb:.*"):
     """Any other StudyBot button: an id of an older version, or a garbled one.
 
@@ -280,14 +330,17 @@ class StaleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s
         return cls(discord.ui.Button(label="?", custom_id=match.string))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        if any(
-            kind.__discord_ui_compiled_template__.fullmatch(self.custom_id) for kind in ANSWER_ITEMS
-        ):
+        known: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*ANSWER_ITEMS, ChartButton)
+        if any(kind.__discord_ui_compiled_template__.fullmatch(self.custom_id) for kind in known):
             return  # that button answers it
         await _guarded(interaction, None, f"button {self.custom_id}")
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*ANSWER_ITEMS, StaleButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    *ANSWER_ITEMS,
+    ChartButton,
+    StaleButton,
+)
 
 
 class AnswerModal(discord.ui.Modal):

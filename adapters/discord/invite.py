@@ -12,7 +12,8 @@ def required_permissions() -> discord.Permissions:
 
     View Channel and Send Messages post the daily question, Embed Links shows its card,
     Read Message History lets the reveal reply to the question, and Create Public Threads
-    opens the discussion thread under it.
+    opens the discussion thread under it. Attach Files uploads the weekly tally's team race
+    (without it the tally goes out as text; `config channel` does not insist on it).
     """
     return discord.Permissions(
         view_channel=True,
@@ -20,6 +21,7 @@ def required_permissions() -> discord.Permissions:
         embed_links=True,
         read_message_history=True,
         create_public_threads=True,
+        attach_files=True,
     )
 
 

@@ -87,6 +87,13 @@ PERMANENT: Final = {
 NONCE_LENGTH = 25
 
 
+def upload_refused(exc: discord.HTTPException) -> bool:
+    """A refusal that may be the attachment's alone: too large (413, or 400 with 40005),
+    a bad form (400), or Missing Permissions (403: Attach Files). A 4xx creates no message,
+    so sending the text alone after it cannot double the post."""
+    return exc.status in (400, 403, 413)
+
+
 def nonce(key: str) -> str:
     """The deterministic nonce of a piece of work: the same key always sends the same one."""
     return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()[:NONCE_LENGTH]
@@ -121,8 +128,23 @@ class DiscordPublisher:
         await self._logged_in()
         channel_id = int(place.channel)
         channel = self._channel(place, channel_id)
+        rendered = render(reply)
         try:
-            message = await self._send(channel, channel_id, render(reply), thread_ref, nonce(key))
+            try:
+                message = await self._send(channel, channel_id, rendered, thread_ref, nonce(key))
+            except discord.HTTPException as exc:
+                if rendered.image is None or not upload_refused(exc):
+                    raise
+                # The chart was refused (too large, no Attach Files permission): a 4xx made
+                # no message, so the text goes out alone under the same nonce.
+                log.warning(
+                    "chart refused in Discord channel %s (%s code %s); posting the text only",
+                    channel_id,
+                    exc.status,
+                    exc.code,
+                )
+                rendered = rendered.text_only()
+                message = await self._send(channel, channel_id, rendered, thread_ref, nonce(key))
         except discord.HTTPException as exc:
             problem = PERMANENT.get((exc.status, exc.code))
             if problem is not None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import singledispatch
 from typing import Any
 
 import discord
 
-from adapters.discord.components import card_view, rating_view
+from adapters.discord.components import card_view, rating_view, stats_view
 from adapters.discord.syntax import slash
 from bot import messages as m
 from bot.commandref import render_refs
@@ -20,6 +21,7 @@ from bot.replies import (
     BoardRow,
     Flashcard,
     HelpView,
+    Image,
     LeaderboardView,
     Notice,
     QuestionCard,
@@ -31,6 +33,7 @@ from bot.replies import (
     Tone,
     Visibility,
     WeeklyTally,
+    image_of,
 )
 
 # Discord's embed limits (characters); a send over any of them fails with 400 Bad Request.
@@ -41,6 +44,8 @@ FIELD_VALUE_MAX = 1024
 FIELDS_MAX = 25
 FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
+# An attachment's description (its alt text) is at most 1024 characters.
+ALT_TEXT_MAX = 1024
 ELLIPSIS = "…"
 # Discord rejects empty field names and values; a zero-width space renders as nothing.
 BLANK = "\u200b"
@@ -176,24 +181,42 @@ class EmbedBuilder:
 
 @dataclass(frozen=True)
 class Rendered:
-    """One Discord message: an embed, maybe a view of answer buttons, and its visibility."""
+    """One Discord message: an embed, maybe a view of answer buttons, its visibility, and
+    maybe a chart uploaded with it and shown inside the embed."""
 
     embed: discord.Embed
     view: discord.ui.View | None = None
     ephemeral: bool = True
+    image: Image | None = None
 
     def send_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `send`, `followup.send` and `response.send_message`."""
-        kwargs: dict[str, Any] = {"embed": self.embed, "allowed_mentions": NO_MENTIONS}
+        """Keyword arguments for `send`, `followup.send` and `response.send_message`; a new
+        `discord.File` each time, since a sent file's stream is spent."""
+        embed = self.embed
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         if self.view is not None:
             kwargs["view"] = self.view
+        if self.image is not None:
+            embed = embed.copy()
+            # attachment:// shows the uploaded file inside the embed instead of below it.
+            embed.set_image(url=f"attachment://{self.image.filename}")
+            kwargs["file"] = discord.File(
+                io.BytesIO(self.image.data),
+                filename=self.image.filename,
+                description=clip(self.image.alt_text, ALT_TEXT_MAX),
+            )
+        kwargs["embed"] = embed
         return kwargs
+
+    def text_only(self) -> Rendered:
+        """The same message without its chart: the fallback when the upload fails."""
+        return replace(self, image=None)
 
 
 def render(reply: Reply) -> Rendered:
     """Any neutral reply as one Discord message."""
     builder, view = _build(reply)
-    return Rendered(builder.build(), view, reply.visibility is Visibility.PRIVATE)
+    return Rendered(builder.build(), view, reply.visibility is Visibility.PRIVATE, image_of(reply))
 
 
 def render_all(replies: Iterable[Reply]) -> list[Rendered]:
@@ -328,7 +351,8 @@ def _(reply: StatsView) -> tuple[EmbedBuilder, discord.ui.View | None]:
             n=reply.interview_answers, share=reply.interview_share
         )
         builder.add(m.STATS_INTERVIEW, practice)
-    return builder, None
+    # Text stats offer their chart; stats that came with it need no button.
+    return builder, stats_view(reply.subject) if reply.image is None else None
 
 
 @_build.register

@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.publisher import upload_refused
 from adapters.discord.render import NO_MENTIONS, Rendered, render, render_all
 from adapters.discord.translate import origin_of
 from bot import messages as m
@@ -48,7 +49,23 @@ async def send_replies(
         if rendered[0].ephemeral:
             await release_public_slot(interaction)
     for item in rendered:
-        await interaction.followup.send(**item.send_kwargs(), ephemeral=item.ephemeral, wait=True)
+        try:
+            await interaction.followup.send(
+                **item.send_kwargs(), ephemeral=item.ephemeral, wait=True
+            )
+        except discord.HTTPException as exc:
+            if item.image is None or not upload_refused(exc):
+                raise
+            log.warning(
+                "chart refused for interaction %s (%s code %s); sending the text only",
+                interaction.id,
+                exc.status,
+                exc.code,
+            )
+            item = item.text_only()
+            await interaction.followup.send(
+                **item.send_kwargs(), ephemeral=item.ephemeral, wait=True
+            )
         interaction.extras.pop(PUBLIC_SLOT_OPEN, None)
 
 

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.charts import upload_chart, upload_private_chart
 from adapters.slack.client import make_client
 from adapters.slack.decks import DECK_BLOCK, DECK_VIEW, deck_modal, download, submitted
 from adapters.slack.directory import UserDirectory, parse_admin_ids
@@ -29,6 +30,7 @@ from adapters.slack.translate import (
     ANSWER_BLOCK,
     ANSWER_INPUT,
     ANSWER_VIEW,
+    CHART_ACTION,
     OPEN_ACTIONS,
     ModalContext,
     access_of,
@@ -49,7 +51,7 @@ from bot import messages as m
 from bot.bootstrap import App
 from bot.identity import Origin, Platform, PostAccess
 from bot.parsing import parse
-from bot.replies import Notice, Reply, Tone
+from bot.replies import Notice, Reply, Tone, Visibility, image_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,7 @@ class SlackAdapter:
         self.bolt.command(COMMAND)(self.on_command)
         self.bolt.action(ANSWER_ACTIONS)(self.on_answer_button)
         self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
+        self.bolt.action(CHART_ACTION)(self.on_chart_button)
         self.bolt.view(ANSWER_VIEW)(self.on_modal_submit)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.view(DECK_VIEW)(self.on_deck_submit)
@@ -194,6 +197,14 @@ class SlackAdapter:
                 await self._post_direct(user, message)
             except Exception:
                 log.exception("replying to %s in %s failed", user, channel)
+        for reply in replies:
+            image = image_of(reply)
+            if image is None:
+                continue
+            if reply.visibility is Visibility.PUBLIC and channel:
+                await upload_chart(self.client, image, channel)
+            else:
+                await upload_private_chart(self.client, image, user)
 
     @staticmethod
     async def _respond(
@@ -296,6 +307,25 @@ class SlackAdapter:
             user["id"],
             payload_name(user),
         )
+        replies = await self.app.dispatcher.dispatch(command, who)
+        await self.deliver(
+            replies, respond=respond, channel=channel, user=user["id"], interactive=True
+        )
+
+    async def on_chart_button(
+        self,
+        ack: AsyncAck,
+        body: Body,
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
+        """The Chart button under text stats: `stats chart [user]`, answered privately."""
+        await ack()
+        user = body["user"]
+        channel = channel_of(body)
+        who = await self.origin(context, channel or user["id"], user["id"], payload_name(user))
+        command = c.ShowStats(str(action.get("value") or "") or None, chart=True)
         replies = await self.app.dispatcher.dispatch(command, who)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True

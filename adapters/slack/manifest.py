@@ -23,6 +23,11 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.info": "channels:read",
     # A deck file shared in the DM: its size and private URL, then the download itself.
     "files.info": "files:read",
+    # Charts (tally, `leaderboard chart`, `stats chart`): slack_sdk's helper calls
+    # files.getUploadURLExternal, uploads, then files.completeUploadExternal into the channel.
+    "files.upload.v2": "files:write",
+    # A private chart goes to the user's DM with the app, opened by user id.
+    "conversations.open": "im:write",
 }
 # Called through the Socket Mode client with the app-level token, whose own scope
 # (connections:write) is chosen when the token is generated, not in the manifest.

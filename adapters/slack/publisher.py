@@ -10,9 +10,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.charts import upload_chart
 from bot.identity import PlaceRef
 from bot.ports import REQUEST_TIMEOUT, PublishRefused
-from bot.replies import Reply
+from bot.replies import Reply, image_of
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ class SlackPublisher:
             if first is None and isinstance(ts, str):
                 first = ts
         log.debug("posted %s to %s (ts %s)", type(reply).__name__, place.channel, first)
+        image = image_of(reply)
+        if image is not None and first is not None:
+            # After the text, never before: the text carries the work key the core looks
+            # for, and a failed upload (no files:write yet) leaves it complete on its own.
+            await upload_chart(self.client, image, place.channel, thread_ref)
         return first
 
     async def find(self, place: PlaceRef, key: str) -> str | None:

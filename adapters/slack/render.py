@@ -27,6 +27,7 @@ from adapters.slack.translate import (
     ANSWER_BLOCK,
     ANSWER_INPUT,
     ANSWER_VIEW,
+    CHART_ACTION,
     RATINGS,
     ModalContext,
     Target,
@@ -391,6 +392,9 @@ def _(reply: StatsView) -> list[Block]:
         SectionBlock(fields=[mrkdwn(clip(f, FIELD_TEXT)) for f in fields[:SECTION_FIELDS]]),
     ]
     blocks += sections(f"{as_written(t.topic)}: {t.correct}/{t.answered}" for t in reply.by_topic)
+    if reply.image is None and len(reply.subject or "") <= BUTTON_VALUE:
+        # Text stats offer their chart (uploaded after the click, see app.deliver).
+        blocks += actions([button(m.CHART_BUTTON, CHART_ACTION, reply.subject or "")])
     return blocks
 
 

@@ -20,6 +20,8 @@ from bot.replies import QuestionCard
 ANSWER_PREFIX = "studybot:ans:"
 OPEN_PREFIX = "studybot:open:"
 ANSWER_VIEW = "studybot:answer"
+# The Chart button under text stats; its value names whose stats (empty: the clicker's own).
+CHART_ACTION = "studybot:chart"
 ANSWER_BLOCK = "answer"
 ANSWER_INPUT = "text"
 ACTION_ID_MAX = 255  # Block Kit limit for action_id

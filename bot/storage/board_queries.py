@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Collection, Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.records import (
 )
 from bot.storage.tables import (
     answers,
+    point_events,
     quiz_answers,
     rounds,
     score_counts,
@@ -131,4 +133,39 @@ def stats_record(topics: Iterable[Any], streak: Any) -> UserStatsRecord:
         current_streak=(streak.current_streak or 0) if streak else 0,
         best_streak=(streak.best_streak or 0) if streak else 0,
         by_topic=by_topic,
+    )
+
+
+def weekly_points(user_id: int, since: dt.date) -> sa.Select[Any]:
+    """A player's points, answers and correct answers per ISO week from `since` on, from the
+    point events (a daily answer has one only once its round has closed: private until the
+    reveal). Reads ix_point_events_user_source_day."""
+    return (
+        sa.select(
+            point_events.c.week,
+            sa.func.sum(point_events.c.points).label("points"),
+            sa.func.count().label("answered"),
+            sa.func.sum(sa.case((point_events.c.correct, 1), else_=0)).label("correct"),
+        )
+        .where(point_events.c.user_id == user_id, point_events.c.day >= since)
+        .group_by(point_events.c.week)
+    )
+
+
+def team_days(workspace: str, week: str, team_ids: Collection[int]) -> sa.Select[Any]:
+    """Points per team, day and member in one week: the team race. A member with any event
+    that day (a wrong answer too) is active, as on the team boards."""
+    return (
+        sa.select(
+            point_events.c.team_id,
+            point_events.c.day,
+            point_events.c.user_id,
+            sa.func.sum(point_events.c.points).label("points"),
+        )
+        .where(
+            point_events.c.workspace == workspace,
+            point_events.c.week == week,
+            point_events.c.team_id.in_(sorted(team_ids)),
+        )
+        .group_by(point_events.c.team_id, point_events.c.day, point_events.c.user_id)
     )

@@ -15,6 +15,7 @@ from bot.records import (
     TeamEntry,
     UserStatsRecord,
 )
+from bot.storage.board_history import BoardHistory
 from bot.storage.board_queries import (
     rank_teams,
     standing_rank,
@@ -38,7 +39,7 @@ from bot.storage.tables import (
 )
 
 
-class SqlBoardStore:
+class SqlBoardStore(BoardHistory):
     """Reads of the running totals, the rank histogram and tally snapshots."""
 
     def __init__(self, db: Database) -> None:

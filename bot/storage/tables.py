@@ -216,6 +216,8 @@ point_events = sa.Table(
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("occurred_at", TS, nullable=False),
     sa.Index("ix_point_events_user_source_day", "user_id", "source", "day"),
+    # The team race drawn with a weekly tally: one week's events of a workspace by team.
+    sa.Index("ix_point_events_workspace_week_team", "workspace", "week", "team_id"),
 )
 
 totals = sa.Table(

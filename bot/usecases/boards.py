@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from bot import commands as c
 from bot import messages as m
+from bot.charts.data import RaceData
 from bot.identity import Origin
 from bot.records import ChannelRecord, TallySnapshotRow, TeamEntry
 from bot.replies import (
     BoardRow,
+    Image,
     LeaderboardView,
     Notice,
     Reply,
@@ -20,6 +23,7 @@ from bot.replies import (
     WeeklyTally,
 )
 from bot.schedule import local_date, period_key, period_label
+from bot.usecases.charts import RACE_FILE, board_image, progress_image, race_chart
 from bot.usecases.context import Context, UserError
 
 
@@ -49,8 +53,12 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
             standing = m.BOARD_TEAM_STANDING.format(
                 name=entry.name, rank=entry.rank, points=entry.points, detail=_team_detail(entry)
             )
+        view = LeaderboardView("teams", cmd.period, label, team_rows)
+        if cmd.chart:
+            names = [(t, r.name) for t, r in zip(table, team_rows, strict=True)]
+            view = replace(view, image=await board_image(ctx, "teams", label, teams=names))
         # The board is for the channel; the asker's own standing is told to the asker only.
-        return [LeaderboardView("teams", cmd.period, label, team_rows), Notice(standing)]
+        return [view, *_chart_failed(cmd.chart, view.image), Notice(standing)]
     top, me = await boards.user_board(actor.workspace, key, actor.user.id, 10)
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
@@ -60,7 +68,15 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         if me is None
         else m.BOARD_STANDING.format(rank=me.rank, points=me.points, correct=me.correct)
     )
-    return [LeaderboardView("users", cmd.period, label, rows), Notice(standing)]
+    view = LeaderboardView("users", cmd.period, label, rows)
+    if cmd.chart:
+        view = replace(view, image=await board_image(ctx, "users", label, users=top))
+    return [view, *_chart_failed(cmd.chart, view.image), Notice(standing)]
+
+
+def _chart_failed(asked: bool, image: Image | None) -> list[Reply]:
+    """The text went out without the chart that was asked for (logged by the renderer)."""
+    return [Notice(m.CHART_FAILED)] if asked and image is None else []
 
 
 def _team_detail(team: TeamEntry) -> str:
@@ -88,6 +104,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     practice = (0, 0.0)
     if user.id == actor.user.id:
         practice = (stats.interview_answers, stats.interview_share)
+    image = None
+    if cmd.chart:
+        today = ctx.today(actor)
+        image = await progress_image(ctx, user.display_name, user.id, today, stats)
     return [
         StatsView(
             user.display_name,
@@ -100,13 +120,32 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             team,
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
             *practice,
-        )
+            image=image,
+            subject=None if user.id == actor.user.id else user.display_name,
+        ),
+        *_chart_failed(cmd.chart, image),
     ]
 
 
 async def weekly_tally(ctx: Context, channel: ChannelRecord, at: dt.datetime) -> WeeklyTally:
+    """The weekly tally with its team race drawn (the image is None when it could not be)."""
+    tally, race = await tally_and_race(ctx, channel, at)
+    return await with_race(ctx, tally, race)
+
+
+async def with_race(ctx: Context, tally: WeeklyTally, race: RaceData | None) -> WeeklyTally:
+    """The tally with its team race drawn (off the event loop; the text alone on failure)."""
+    if race is None:
+        return tally
+    return replace(tally, image=await ctx.charts.image(race, RACE_FILE))
+
+
+async def tally_and_race(
+    ctx: Context, channel: ChannelRecord, at: dt.datetime
+) -> tuple[WeeklyTally, RaceData | None]:
     """The team board and top players of the week containing `at`, with the change since
-    the channel's previous tally; stores this tally so the next one can compare."""
+    the channel's previous tally; stores this tally so the next one can compare. The team
+    race comes as data, to be drawn outside the scheduler's database gate."""
     boards = ctx.stores.boards
     day = local_date(at, channel.schedule.timezone)
     week = period_key("week", day)
@@ -136,4 +175,6 @@ async def weekly_tally(ctx: Context, channel: ChannelRecord, at: dt.datetime) ->
     )
     top = await boards.top_users(channel.workspace, week, 3)
     players = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
-    return WeeklyTally(period_label("week", day), tuple(teams), players)
+    label = period_label("week", day)
+    race = await race_chart(ctx, channel.workspace, day, label, table, [t.name for t in teams])
+    return WeeklyTally(label, tuple(teams), players), race

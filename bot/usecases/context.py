@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from bot import messages as m
+from bot.charts.service import Charts
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
 from bot.interview import BuiltinGrader
@@ -65,6 +66,8 @@ class Context:
     _tag_topics: dict[int, tuple[QuestionBank, dict[str, str]]] = field(
         default_factory=dict, init=False, repr=False
     )
+    # Draws charts off the event loop and keeps the last ones (matplotlib loads on first use).
+    charts: Charts = field(default_factory=Charts)
 
     def __post_init__(self) -> None:
         if self.grader is None:

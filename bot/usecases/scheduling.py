@@ -9,13 +9,14 @@ import zoneinfo
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.charts.data import RaceData
 from bot.faults import fault_point
 from bot.identity import Platform
 from bot.ports import REQUEST_TIMEOUT, Publisher
 from bot.records import ChannelRecord, ClaimRecord
-from bot.replies import Reply
+from bot.replies import Reply, WeeklyTally
 from bot.schedule import DueWork, WorkKind, next_due_after, next_work_after
-from bot.usecases.boards import weekly_tally
+from bot.usecases.boards import tally_and_race, with_race
 from bot.usecases.context import Context, place_of
 from bot.usecases.daily import (
     close_daily_round,
@@ -64,6 +65,7 @@ class Ready:
     reply: Reply
     thread_ref: str | None
     record: Callable[[str], Awaitable[None]] | None = None
+    race: RaceData | None = None  # a tally's team race, drawn after the database gate
 
 
 class ScheduledWork:
@@ -254,13 +256,16 @@ class ScheduledWork:
         if isinstance(ready, WorkResult):
             return ready
         fault_point(f"{claim.kind}.stepped")
-        # The platform step runs outside the gate: a slow platform holds up no database work.
+        # Drawing and the platform step run outside the gate: neither holds up database work.
+        reply = ready.reply
+        if isinstance(reply, WeeklyTally):
+            reply = await with_race(self.ctx, reply, ready.race)
         outcome = await publish_once(
             self.ctx,
             channel,
             ready.claim,
             publisher,
-            ready.reply,
+            reply,
             ready.thread_ref,
             tries,
             ready.record,
@@ -347,7 +352,8 @@ class ScheduledWork:
         at = due.at if due is not None else _week_end(claim.period, channel.schedule.timezone)
         # Computed again on a retry rather than stored: it compares with the week before and
         # rewrites this week's snapshot, so the rows come out the same.
-        return Ready(claim, await weekly_tally(self.ctx, channel, at), None)
+        tally, race = await tally_and_race(self.ctx, channel, at)
+        return Ready(claim, tally, None, race=race)
 
 
 async def end_work(ctx: Context, claim: ClaimRecord, status: str, why: str) -> WorkResult:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 API = "/api/v10"
 HEARTBEAT_MS = 41_250  # as Discord sends; the first heartbeat comes at once anyway
@@ -35,6 +35,17 @@ class Request:
     query: dict[str, str]
     body: Any
     headers: dict[str, str]
+    # Uploaded files of a multipart request (discord.py sends a message with attachments
+    # as multipart/form-data: the JSON in `payload_json`, each file in `files[n]`).
+    files: tuple[Upload, ...] = ()
+
+
+@dataclass(frozen=True)
+class Upload:
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -361,10 +372,23 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body: Any = None
-        if request.can_read_body:
+        files: list[Upload] = []
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, BodyPartReader)
+                data = await part.read()
+                if part.name == "payload_json":
+                    body = json.loads(data)
+                else:
+                    kind = part.headers.get("Content-Type", "")
+                    files.append(Upload(part.name or "", part.filename or "", kind, bytes(data)))
+        elif request.can_read_body:
             text = await request.text()
             body = json.loads(text) if text else None
-        record = Request(request.method, path, dict(request.query), body, dict(request.headers))
+        record = Request(
+            request.method, path, dict(request.query), body, dict(request.headers), tuple(files)
+        )
         await self._record(record)
         for (method, prefix), queue in self.script.items():
             if queue and request.method == method and path.startswith(prefix):
@@ -393,13 +417,37 @@ class FakeDiscord:
         """The messages that exist in a channel, however many requests asked for them."""
         return [msg for msg in self.created if msg["channel_id"] == str(channel_id)]
 
-    def _create(self, channel: str, body: dict[str, Any]) -> web.Response:
+    def attachments(self, body: dict[str, Any], files: tuple[Upload, ...]) -> list[dict[str, Any]]:
+        """The attachments Discord lists on a message made with uploaded files: each file with
+        the description (alt text) its `attachments` entry in payload_json gave it."""
+        meta = {str(a.get("id")): a for a in body.get("attachments") or []}
+        out = []
+        for upload in files:
+            index = upload.field.removeprefix("files[").removesuffix("]")
+            url = f"https://cdn.example/attachments/{self.snowflake()}/{upload.filename}"
+            out.append(
+                {
+                    "id": str(self.snowflake()),
+                    "filename": upload.filename,
+                    "size": len(upload.data),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": upload.content_type,
+                    "description": meta.get(index, {}).get("description"),
+                }
+            )
+        return out
+
+    def _create(
+        self, channel: str, body: dict[str, Any], files: tuple[Upload, ...] = ()
+    ) -> web.Response:
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             existing = self.nonces.get((channel, str(nonce)))
             if existing is not None:
                 return _json(existing)
         message = self.message(int(channel), body)
+        message["attachments"] = self.attachments(body, files)
         if nonce is not None:
             message["nonce"] = str(nonce)
             self.nonces[(channel, str(nonce))] = message
@@ -444,11 +492,13 @@ class FakeDiscord:
             }
             return _json({"interaction": interaction})
         if parts[0] == "webhooks" and r.method in ("POST", "PATCH"):
-            return _json(self.message(self.channel_id, body))
+            made = self.message(self.channel_id, body)
+            made["attachments"] = self.attachments(body, r.files)
+            return _json(made)
         if parts[0] == "webhooks" and r.method == "DELETE":
             return web.Response(status=204)
         if r.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return self._create(parts[1], body)
+            return self._create(parts[1], body, r.files)
         if r.method == "POST" and r.path == "/users/@me/channels":
             dm = str(self.snowflake())
             self.dm_channels[dm] = str(body["recipient_id"])

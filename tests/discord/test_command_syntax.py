@@ -65,7 +65,10 @@ def check_slash_command(span: str) -> None:
         ("quiz [topic] [difficulty] [count]", "/quiz [topic] [difficulty] [count]"),
         (BY_NAME["quiz"].usage, "/quiz [topic] [difficulty] [count]"),
         (BY_NAME["team"].usage, "/team create|delete|join|leave|list"),
-        (BY_NAME["leaderboard"].usage, "/leaderboard [scope] [period]"),
+        (BY_NAME["leaderboard"].usage, "/leaderboard [scope] [period] [view]"),
+        (BY_NAME["stats"].usage, "/stats [view] [user]"),
+        ("stats chart Ada", "/stats view:chart user:Ada"),
+        ("leaderboard teams chart", "/leaderboard scope:teams view:chart"),
     ],
 )
 def test_text_grammar_lines_become_slash_commands(line: str, want: str) -> None:

@@ -217,3 +217,21 @@ def test_modal_values_are_read_in_either_layout() -> None:
     assert submitted_value(in_a_row, "answer") == "0.05"
     assert submitted_value(in_a_label, "answer") == "0.05"
     assert submitted_value([{"type": 1, "components": []}], "answer") is None
+
+
+def test_text_stats_offer_a_chart_button_naming_whose_stats() -> None:
+    from bot.replies import Image, StatsView
+
+    def stats(**extra: Any) -> StatsView:
+        return StatsView("Bob", 10, 1, 2, 1, 0, 0, None, (), **extra)
+
+    def ids(reply: StatsView) -> list[str]:
+        view = render(reply).view
+        return (
+            [] if view is None else [c["custom_id"] for c in view.to_components()[0]["components"]]
+        )
+
+    assert ids(stats()) == ["sb:chart"]
+    assert ids(stats(subject="Bob")) == ["sb:chart:Bob"]
+    assert ids(stats(subject="x" * 92)) == []  # past the 100-character custom_id
+    assert ids(stats(image=Image("progress.png", b"png", "alt"))) == []  # the chart is there

@@ -104,6 +104,7 @@ def test_invite_url_asks_for_bot_and_commands_with_minimal_permissions() -> None
     perms = discord.Permissions(int(query["permissions"][0]))
     assert perms == required_permissions()
     assert perms.send_messages and perms.embed_links and perms.create_public_threads
+    assert perms.attach_files  # the tally's chart
     assert not (perms.administrator or perms.manage_guild or perms.mention_everyone)
 
 

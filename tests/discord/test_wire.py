@@ -19,12 +19,12 @@ from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.catalog import NAMES
 from bot.commands import ShowLeaderboard
-from bot.identity import PlaceRef, Platform
-from bot.replies import RoundReveal
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.replies import RoundReveal, WeeklyTally
 from bot.settings import Settings
 from bot.storage.tables import answers
-from bot.usecases import daily
-from tests.discord.fake_discord import OP_IDENTIFY, POST_PERMISSIONS, FakeDiscord, Request
+from bot.usecases import boards, daily
+from tests.discord.fake_discord import OP_IDENTIFY, POST_PERMISSIONS, FakeDiscord, Fault, Request
 from tests.discord.helpers import on_discord
 
 TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
@@ -370,3 +370,113 @@ async def test_config_channel_over_the_wire_reads_app_permissions(
         fake, fake.interaction(2, data, guild_id=server, permissions=manage_guild)
     )
     assert accepted.body["embeds"][0]["description"] == on_discord(m.CONFIG_ENABLED)
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+async def race_tally(app: App, place: PlaceRef) -> WeeklyTally:
+    """A weekly tally with its team race drawn, from two teams' quiz answers."""
+    from tests.test_chart_commands import play  # one way of playing quizzes for every test
+
+    owner = Origin(UserRef(Platform.DISCORD, "1"), place, "Ada", True)
+    other = Origin(UserRef(Platform.DISCORD, "2"), place, "Bob", False)
+    for line in ("team create Owls", "team create Hawks", "team join Owls"):
+        await app.dispatcher.handle_text(line, owner)
+    await app.dispatcher.handle_text("team join Hawks", other)
+    await play(app, owner, "quiz sample-ml medium 1")
+    await play(app, other, "quiz sample-ml easy 1")
+    channel = await app.stores.channels.get_channel(place.workspace_key, place.channel)
+    assert channel is not None
+    tally = await boards.weekly_tally(app.ctx, channel, app.ctx.clock.now())
+    assert tally.image is not None
+    return tally
+
+
+async def test_the_tally_goes_out_with_its_chart_in_the_embed(
+    runtime: Runtime, fake: FakeDiscord, app: App
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    tally = await race_tally(app, place)
+    assert tally.image is not None
+    ref = await runtime.publisher.publish(place, tally, None, "tally:2026-W47")
+    [post] = [r for r in fake.requests if r.path == f"/channels/{fake.channel_id}/messages"]
+    # One multipart request: the embed in payload_json, the PNG as files[0].
+    assert post.headers["Content-Type"].startswith("multipart/form-data")
+    [upload] = post.files
+    assert upload.field == "files[0]" and upload.filename == "team-race.png"
+    assert upload.data == tally.image.data and upload.data.startswith(b"\x89PNG")
+    [embed] = post.body["embeds"]
+    assert embed["title"] == m.TALLY_TITLE.format(label=tally.period_label)
+    assert embed["image"]["url"] == "attachment://team-race.png"
+    assert post.body["attachments"][0]["description"] == tally.image.alt_text
+    assert post.body["nonce"] and post.body["enforce_nonce"] is True
+    [message] = fake.messages_in(fake.channel_id)
+    assert ref == message["id"]
+    assert message["attachments"][0]["description"] == tally.image.alt_text
+    assert message["attachments"][0]["size"] == len(tally.image.data)
+
+
+async def test_a_refused_chart_leaves_the_text_tally_and_one_warning(
+    runtime: Runtime, fake: FakeDiscord, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    tally = await race_tally(app, place)
+    path = f"/channels/{fake.channel_id}/messages"
+    fake.script[("POST", path)] = [
+        Fault(413, {"message": "Request entity too large", "code": 40005})
+    ]
+    with caplog.at_level(logging.WARNING, logger="adapters.discord"):
+        ref = await runtime.publisher.publish(place, tally, None, "tally:2026-W47")
+    first, second = [r for r in fake.requests if r.path == path]
+    assert first.files and not second.files
+    assert "image" not in second.body["embeds"][0]
+    assert second.body["embeds"][0]["title"] == m.TALLY_TITLE.format(label=tally.period_label)
+    assert second.body["nonce"] == first.body["nonce"]  # the same piece of work
+    [message] = fake.messages_in(fake.channel_id)
+    assert ref == message["id"] and message["attachments"] == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "posting the text only" in warnings[0].getMessage()
+
+
+async def test_leaderboard_chart_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord, app: App
+) -> None:
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    await race_tally(app, place)  # two players with points
+    payload = fake.interaction(
+        2,
+        {
+            "id": "1",
+            "name": "leaderboard",
+            "type": 1,
+            "options": [{"name": "view", "type": 3, "value": "chart"}],
+        },
+    )
+    callback, followup = await interact(fake, payload)
+    assert callback.body == {"type": 5}  # public: the board is for the channel
+    [upload] = followup.files
+    assert upload.filename == "leaderboard.png" and upload.data.startswith(b"\x89PNG")
+    assert followup.body["embeds"][0]["image"]["url"] == "attachment://leaderboard.png"
+    description = followup.body["attachments"][0]["description"]
+    assert description.startswith("Leaderboard chart, users, week of ")
+
+
+async def test_the_chart_button_under_text_stats_over_the_wire(
+    runtime: Runtime, fake: FakeDiscord
+) -> None:
+    payload = fake.interaction(2, {"id": "1", "name": "stats", "type": 1})
+    _, stats = await interact(fake, payload)
+    assert not stats.files and "image" not in stats.body["embeds"][0]
+    [row] = stats.body["components"]
+    [button] = row["components"]
+    assert button["custom_id"] == "sb:chart" and button["label"] == m.CHART_BUTTON
+    message = fake.message(fake.channel_id, {"components": stats.body["components"]})
+    click = fake.interaction(3, {"custom_id": "sb:chart", "component_type": 2}, message=message)
+    callback, chart = await interact(fake, click)
+    assert callback.body == {"type": 5, "data": {"flags": 64}}  # private, like `stats`
+    [upload] = chart.files
+    assert upload.filename == "progress.png" and upload.data.startswith(b"\x89PNG")
+    assert chart.body["embeds"][0]["image"]["url"] == "attachment://progress.png"
+    assert chart.body["attachments"][0]["description"].startswith("Progress chart for ")
+    assert "components" not in chart.body or chart.body["components"] == []  # drawn: no button

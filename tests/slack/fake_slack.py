@@ -78,6 +78,10 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self._server: TestServer | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        # files_upload_v2: files.getUploadURLExternal reserves an id and an upload URL, the
+        # bytes are POSTed there, files.completeUploadExternal shares them in a channel.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.shared: list[dict[str, Any]] = []  # files shared, with channel and thread
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -85,6 +89,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/ws", self._websocket)
         app.router.add_get("/files/{file_id}", self._file)
         app.on_shutdown.append(self._close_sockets)
@@ -226,6 +231,34 @@ class FakeSlack:
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:04d}"
+            self.uploads[file_id] = {
+                "filename": args.get("filename"),
+                "length": int(args.get("length", 0)),
+                "alt_txt": args.get("alt_txt"),
+                "data": None,
+            }
+            return {"ok": True, "file_id": file_id, "upload_url": self.url(f"/upload/{file_id}")}
+        if method == "files.completeUploadExternal":
+            done = []
+            for item in json.loads(str(args.get("files", "[]"))):
+                upload = self.uploads.get(str(item.get("id")))
+                if upload is None or upload["data"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                if upload["length"] != len(upload["data"]):
+                    return {"ok": False, "error": "file_size_mismatch"}
+                shared = upload | {
+                    "id": item["id"],
+                    "title": item.get("title"),
+                    "channel": args.get("channel_id"),
+                    "thread_ts": args.get("thread_ts"),
+                }
+                self.shared.append(shared)
+                done.append({"id": item["id"], "title": item.get("title")})
+            return {"ok": True, "files": done}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users"))}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url("/ws", scheme="ws")}
         if method == "files.info":
@@ -246,6 +279,15 @@ class FakeSlack:
         if not auth.startswith("Bearer xoxb-") or file_id not in self.files:
             return web.Response(status=404)
         return web.Response(body=self.files[file_id][1])
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL of files_upload_v2's second step: the file's bytes in the body."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        await self._record(Call("upload", {"file_id": file_id, "size": len(data)}))
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id]["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
