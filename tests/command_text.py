@@ -9,10 +9,13 @@ from typing import Any, cast
 
 from bot import commands as c
 from bot import messages as m
+from bot.bootstrap import ManualClock, SeededRng
 from bot.catalog import CATALOG
 from bot.commandref import has_refs
+from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.replies import HelpView
+from bot.usecases.context import Context
 from bot.usecases.help import show_help
 
 # What a placeholder holds when a message is filled in: names that can stand in a command.
@@ -75,9 +78,12 @@ def help_views() -> list[HelpView]:
         is_admin=False,
     )
     views: list[HelpView] = []
+    # Help reads only the bank from the context (the topics of commands that take one).
+    ctx = Context(
+        stores=cast(Any, None), bank=QuestionBank(), clock=ManualClock(), rng=SeededRng(1)
+    )
     for command in [None, *COMMAND_NAMES]:
-        # Help reads nothing from the context.
-        replies = asyncio.run(show_help(cast(Any, None), c.ShowHelp(command), origin))
+        replies = asyncio.run(show_help(ctx, c.ShowHelp(command), origin))
         views += [r for r in replies if isinstance(r, HelpView)]
     return views
 

@@ -311,6 +311,10 @@ def stats_view(name: str | None) -> AnswerView | None:
     return view
 
 
+# Every kind of StudyBot button; exactly one of them takes any id StudyBot sends.
+BUTTON_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*ANSWER_ITEMS, ChartButton)
+
+
 class StaleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)sb:.*"):
     """Any other StudyBot button: an id of an older version, or a garbled one.
 
@@ -330,17 +334,14 @@ class StaleButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s
         return cls(discord.ui.Button(label="?", custom_id=match.string))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        known: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*ANSWER_ITEMS, ChartButton)
-        if any(kind.__discord_ui_compiled_template__.fullmatch(self.custom_id) for kind in known):
+        if any(
+            kind.__discord_ui_compiled_template__.fullmatch(self.custom_id) for kind in BUTTON_ITEMS
+        ):
             return  # that button answers it
         await _guarded(interaction, None, f"button {self.custom_id}")
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    *ANSWER_ITEMS,
-    ChartButton,
-    StaleButton,
-)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (*BUTTON_ITEMS, StaleButton)
 
 
 class AnswerModal(discord.ui.Modal):

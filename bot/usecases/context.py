@@ -73,7 +73,7 @@ class Context:
         if self.grader is None:
             self.grader = BuiltinGrader(self.bank.vocabulary)
         # Names the claimant in the claims table, to tell processes apart when debugging.
-        if self.banks is None:
+        if self.banks is None and self.stores is not None:
             self.banks = WorkspaceBanks(self.bank, self.stores.decks)
         self.owner = self.owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
@@ -90,21 +90,24 @@ class Context:
 
     async def bank_for(self, workspace: str) -> QuestionBank:
         """The bank this workspace sees: built-in topics it has not disabled and its decks."""
-        assert self.banks is not None
+        if self.banks is None:  # a context without stores (pure tests): the built-in bank
+            return self.bank
         return await self.banks.bank(workspace)
 
     def question(self, question_id: str) -> Question | None:
         """A question by id, built-in or of a workspace deck this process has loaded."""
-        assert self.banks is not None
+        if self.banks is None:
+            return self.bank.by_id.get(question_id)
         return self.banks.question(question_id)
 
     def today(self, actor: Actor) -> dt.date:
         return local_date(self.clock.now(), actor.timezone)
 
-    def resolve_topic(self, word: str, bank: QuestionBank) -> str:
+    def resolve_topic(self, word: str, bank: QuestionBank | None = None) -> str:
         """Map a topic word to a deck: exact slug, a unique slug part, prefix or deck alias; else a
         refusal that names the decks it matches or plausibly means. The one resolver for
         `quiz` and `config topics`."""
+        bank = bank or self.bank
         topics = bank.topics
         low = word.strip().lower()
         if low in topics:
@@ -120,12 +123,13 @@ class Context:
             raise UserError(m.ambiguous_topic(word, matches))
         raise UserError(m.unknown_topic(word, self.topic_guesses(low, bank)))
 
-    def topic_guesses(self, low: str, bank: QuestionBank) -> list[str]:
+    def topic_guesses(self, low: str, bank: QuestionBank | None = None) -> list[str]:
         """Decks a word plausibly means: a near spelling of a slug or a slug part
         (`statistcs`), a word of a deck's title, or a question tag mostly found in one deck
         (`pca` -> unsupervised-dim-reduction). Loose partial matches suggest nothing."""
         if len(low) > 64:
             return []
+        bank = bank or self.bank
         found: dict[str, float] = {}
         for topic in bank.topics:
             parts = [topic, *topic.split("-")]

@@ -9,7 +9,9 @@ from discord import AllowedMentions, Embed
 
 from adapters.discord.components import (
     ANSWER_ITEMS,
+    BUTTON_ITEMS,
     DYNAMIC_ITEMS,
+    ChartButton,
     StaleButton,
     Target,
     submitted_value,
@@ -124,10 +126,10 @@ def assert_view_within_limits(rendered: Rendered) -> None:
         for button in row["components"]:
             assert len(button["label"]) <= 80
             assert len(button["custom_id"]) <= 100
-            # Exactly one kind of answer button takes the id (the catch-all steps aside).
+            # Exactly one kind of button takes the id (the catch-all steps aside).
             matches = [
                 item
-                for item in ANSWER_ITEMS
+                for item in BUTTON_ITEMS
                 if item.__discord_ui_compiled_template__.fullmatch(button["custom_id"])
             ]
             assert len(matches) == 1, button["custom_id"]
@@ -202,8 +204,9 @@ def test_card_buttons_carry_original_option_indexes() -> None:
 
 
 def test_every_studybot_id_has_a_registered_handler() -> None:
-    # The answer buttons, and a catch-all that refuses what none of them takes.
-    assert set(DYNAMIC_ITEMS) == {*ANSWER_ITEMS, StaleButton}
+    # The answer buttons, the Chart button, and a catch-all that refuses what none takes.
+    assert set(BUTTON_ITEMS) == {*ANSWER_ITEMS, ChartButton}
+    assert set(DYNAMIC_ITEMS) == {*BUTTON_ITEMS, StaleButton}
     catch_all = StaleButton.__discord_ui_compiled_template__
     assert catch_all.fullmatch("sb:d:1:c0") and catch_all.fullmatch("sb:odd\nid")
     assert Target(round_id=2**31 - 1).in_range and not Target(round_id=2**31).in_range
