@@ -152,6 +152,27 @@ class ListReports:
     pass
 
 
+@dataclass(frozen=True)
+class VoidRound:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class RekeyRound:
+    round_id: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class RetireQuestion:
+    question_id: str
+
+
+@dataclass(frozen=True)
+class ListAudit:
+    page: int = 1
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -171,6 +192,10 @@ Command = (
     | ForgetMe
     | ReportQuestion
     | ListReports
+    | VoidRound
+    | RekeyRound
+    | RetireQuestion
+    | ListAudit
     | StartInterview
     | ShowInterviewHistory
     | StopInterview

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.audit_ports import AuditStore
 from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
@@ -383,3 +384,4 @@ class Stores:
     reports: ReportStore
     interviews: InterviewStore
     meta: MetaStore
+    audit: AuditStore

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import logging
 import zoneinfo
+from collections.abc import Collection
 
 from bot import commands as c
 from bot import messages as m
@@ -169,11 +170,16 @@ async def answer_daily_batched(
     return None  # no_channel: nothing was written; the general path creates the channel
 
 
-def pick_daily_question(ctx: Context, channel: ChannelRecord, used: set[str]) -> Question | None:
-    """An auto-gradable question for the channel, new to it until the pool is used up."""
+def pick_daily_question(
+    ctx: Context, channel: ChannelRecord, used: set[str], retired: Collection[str] = ()
+) -> Question | None:
+    """An auto-gradable question for the channel, new to it until the pool is used up; never
+    one the workspace retired (`question retire`)."""
     level = None if channel.difficulty == "mixed" else Difficulty(channel.difficulty)
     topics = [t for t in channel.topics if t in ctx.bank.decks] or None
-    pool = ctx.bank.select(topics, level, auto_gradable_only=True)
+    pool = [
+        q for q in ctx.bank.select(topics, level, auto_gradable_only=True) if q.id not in retired
+    ]
     if not pool:
         return None
     fresh = [q for q in pool if q.id not in used] or pool
@@ -191,7 +197,8 @@ async def open_daily_round(
     day = now.astimezone(zone).date()
     if question_id is None:
         used = await ctx.stores.rounds.used_questions(channel.id)
-        question = pick_daily_question(ctx, channel, used)
+        retired = await ctx.stores.audit.retired(channel.workspace)
+        question = pick_daily_question(ctx, channel, used, retired)
         if question is None:
             log.warning("no question fits channel %s", channel.id)
             return None

@@ -58,6 +58,8 @@ async def list_reports(ctx: Context, cmd: c.ListReports, origin: Origin) -> list
     found = await ctx.stores.reports.list_reports(actor.workspace, LIST_LIMIT)
     if not found:
         return [Notice(m.REPORT_LIST_EMPTY)]
+    # The rounds that asked each question: the numbers `question void | rekey` take.
+    asked = await ctx.stores.audit.rounds_asking(actor.workspace, [r.question_id for r in found])
     rows = tuple(
         (
             r.question_id,
@@ -66,11 +68,19 @@ async def list_reports(ctx: Context, cmd: c.ListReports, origin: Origin) -> list
                 user=r.user_name,
                 given=_clip(r.given) if r.given else "-",
                 reason=_clip(r.reason) if r.reason else "-",
+                rounds=_rounds(asked.get(r.question_id, [])),
             ),
         )
         for r in found
     )
     return [TableView(m.REPORT_LIST_TITLE.format(n=len(rows)), rows)]
+
+
+def _rounds(ids: list[int], shown: int = 5) -> str:
+    if not ids:
+        return ""
+    more = "…" if len(ids) > shown else ""
+    return m.REPORT_ROUNDS.format(rounds=", ".join(map(str, ids[:shown])) + more)
 
 
 def _clip(text: str, limit: int = PROMPT_PREVIEW) -> str:
