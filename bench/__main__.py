@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, closes, fanout, pg, startup
+from bench import answers, boards, closes, fanout, pg, rescore, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -67,6 +67,9 @@ TARGETS = [
     Target("commands", "stats.p99_ms", "command: stats, p99 ms", 5.0),
     Target("commands", "tie_users_week.p99_ms", "command: tied first round, week, p99", 5.0),
     Target("commands", "tie_users_all.p99_ms", "command: tied first round, all, p99", 5.0),
+    Target("rescore", "rekey_last_ms", "rekey a 10,000-answer round, ms", 1000),
+    Target("rescore", "rekey_older_ms", "rekey an older round (later streaks), ms", 1000),
+    Target("rescore", "void_ms", "void a 10,000-answer round, ms", 1000),
     Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
@@ -74,7 +77,7 @@ TARGETS = [
     Target("startup", "rss_mb", "resident memory after load, MB", 150),
     Target("startup", "peak_rss_mb", "peak resident memory, MB", 150),
 ]
-EXACT = [("answer_latency", "exactly_once"), ("burst", "exactly_once")]
+EXACT = [("answer_latency", "exactly_once"), ("burst", "exactly_once"), ("rescore", "exact")]
 
 
 @dataclass
@@ -88,10 +91,11 @@ class Sizes:
     fanout_limit: float
     close_answers: int = 50_000
     command_answers: int = 5_000_000
+    rescore_history: int = 30  # closed rounds of 10,000 answers before the rekey
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
-QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000)
+QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000, 4)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
@@ -109,6 +113,7 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any
         "commands": lambda url: closes.commands(
             url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers
         ),
+        "rescore": lambda url: rescore.rescore(url, history=sizes.rescore_history),
     }
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
 from bot.storage.audit_tables import audit_log, private_notes
+from bot.storage.bulk import bind, many
 from bot.storage.database import Database
 from bot.storage.rescore_totals import apply_totals, drop_inactive, move_events
 from bot.storage.rows import chunks
@@ -97,7 +98,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     final = ([c for c in chain if c != rnd.id] or [None])[-1]
     old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None])
 
-    new_answers: list[dict[str, Any]] = []  # answer id -> new correct, points, streak
+    new_answers: list[tuple[bool, int, int, int]] = []  # correct, points, streak, answer id
     changed: dict[tuple[int, int], tuple[bool, int]] = {}  # (round, user) -> correct, points
     stats: list[dict[str, Any]] = []
     for user in users:
@@ -110,7 +111,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
             streak = streak + 1 if right else 0
             points = base[k] + streak_bonus(streak) if right else 0
             if a is not None and (a.correct, a.points, a.streak) != (right, points, streak):
-                new_answers.append({"aid": a.id, "ok": right, "pts": points, "stk": streak})
+                new_answers.append((right, points, streak, a.id))
                 changed[(k, user)] = (right, points)
             # From here on nothing differs: the same streak meets the same later answers.
             if k != rnd.id and streak == (a.streak if a is not None else 0):
@@ -125,15 +126,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
         conn.execute(
             answers.update().where(answers.c.round_id == rnd.id).values(points=0, streak=0)
         )
-    if new_answers:
-        conn.execute(
-            answers.update()
-            .where(answers.c.id == sa.bindparam("aid"))
-            .values(
-                correct=sa.bindparam("ok"), points=sa.bindparam("pts"), streak=sa.bindparam("stk")
-            ),
-            new_answers,
-        )
+    many(conn, "UPDATE answers SET correct = ?, points = ?, streak = ? WHERE id = ?", new_answers)
     _write_stats(conn, users, stats)
     moved, lost = move_events(conn, rnd.id if void else None, changed)
     if lost:
@@ -212,11 +205,16 @@ def _write_stats(conn: sa.Connection, users: list[int], stats: list[dict[str, An
         ) == (cur, value["best_streak"], last):
             continue
         rows.append(value)
-    if rows:
-        conn.execute(
-            user_stats.delete().where(user_stats.c.user_id.in_([r["user_id"] for r in rows]))
-        )
-        conn.execute(user_stats.insert(), rows)
+    many(conn, "DELETE FROM user_stats WHERE user_id = ?", [(r["user_id"],) for r in rows])
+    many(
+        conn,
+        "INSERT INTO user_stats (user_id, current_streak, best_streak, last_streak_round)"
+        " VALUES (?, ?, ?, ?)",
+        [
+            (r["user_id"], r["current_streak"], r["best_streak"], r["last_streak_round"])
+            for r in rows
+        ],
+    )
 
 
 def _record(
@@ -248,17 +246,13 @@ def _record(
         )
         .returning(audit_log.c.id)
     ).scalar_one()
-    if before_after:
-        conn.execute(
-            private_notes.insert(),
-            [
-                {
-                    "channel_id": channel_id,
-                    "user_id": user,
-                    "text": req.note(before, after),
-                    "created_at": req.at,
-                }
-                for user, (before, after) in sorted(before_after.items())
-            ],
-        )
+    at = bind(conn, private_notes.c.created_at, req.at)
+    many(
+        conn,
+        "INSERT INTO private_notes (channel_id, user_id, text, created_at) VALUES (?, ?, ?, ?)",
+        [
+            (channel_id, user, req.note(before, after), at)
+            for user, (before, after) in sorted(before_after.items())
+        ],
+    )
     return RescoreOutcome("done", audit_id, len(before_after), points_before, points_after)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.storage.awards import move_buckets_sync
+from bot.storage.bulk import many
 from bot.storage.database import Database
 from bot.storage.rows import chunks
 from bot.storage.tables import point_events, team_active, totals
@@ -53,7 +54,7 @@ def move_events(
     by_round: dict[int, list[int]] = {}
     for k, user in changed:
         by_round.setdefault(k, []).append(user)
-    updates: list[dict[str, Any]] = []
+    updates: list[tuple[int, bool, int]] = []
     for k, users in sorted(by_round.items()):
         for chunk in chunks(sorted(users)):
             for ev in conn.execute(
@@ -64,14 +65,8 @@ def move_events(
                 right, points = changed[(k, ev.user_id)]
                 if (ev.correct, ev.points) != (right, points):
                     move(ev, points - ev.points, int(right) - int(ev.correct), 0)
-                    updates.append({"eid": ev.id, "pts": points, "ok": right})
-    if updates:
-        conn.execute(
-            point_events.update()
-            .where(point_events.c.id == sa.bindparam("eid"))
-            .values(points=sa.bindparam("pts"), correct=sa.bindparam("ok")),
-            updates,
-        )
+                    updates.append((points, right, ev.id))
+    many(conn, "UPDATE point_events SET points = ?, correct = ? WHERE id = ?", updates)
     return moved, lost
 
 
@@ -121,66 +116,56 @@ def apply_totals(
     moved = {k: v for k, v in moved.items() if any(v)}
     if not moved:
         return {}
-    stmt = db.insert(totals)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id],
-        set_={
-            "points": totals.c.points + stmt.excluded.points,
-            "correct": totals.c.correct + stmt.excluded.correct,
-            "answered": totals.c.answered + stmt.excluded.answered,
-            "active": totals.c.active + stmt.excluded.active,
-        },
-    ).returning(
-        totals.c.period,
-        totals.c.kind,
-        totals.c.subject_id,
-        totals.c.points,
-        totals.c.correct,
-        totals.c.answered,
-    )
-    after = conn.execute(
-        stmt,
-        [
-            {
-                "workspace": workspace,
-                "period": period,
-                "kind": kind,
-                "subject_id": subject,
-                "points": change[0],
-                "correct": change[1],
-                "answered": change[2],
-                "active": change[3],
-            }
-            for (period, kind, subject), change in sorted(moved.items())
-        ],
-    ).all()
+    # Read (and on PostgreSQL lock) the rows, then write their new values: one driver-level
+    # executemany instead of an upsert per row.
+    old: dict[Key, Any] = {}
+    by_kind: dict[tuple[str, str], list[int]] = {}
+    for period, kind, subject in moved:
+        by_kind.setdefault((period, kind), []).append(subject)
+    for (period, kind), subjects in sorted(by_kind.items()):
+        for chunk in chunks(sorted(subjects)):
+            for r in conn.execute(
+                sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered)
+                .where(
+                    totals.c.workspace == workspace,
+                    totals.c.period == period,
+                    totals.c.kind == kind,
+                    totals.c.subject_id.in_(chunk),
+                )
+                .with_for_update()
+            ):
+                old[(period, kind, r.subject_id)] = r
     buckets: Counter[tuple[str, int, int]] = Counter()
-    empty: list[dict[str, Any]] = []
     result: dict[int, tuple[int, int]] = {}
-    for r in after:
-        change = moved[(r.period, r.kind, r.subject_id)]
-        if r.answered <= 0:
-            empty.append({"p": r.period, "k": r.kind, "s": r.subject_id})
-        if r.kind != "user":
+    writes: list[tuple[Any, ...]] = []
+    empty: list[tuple[Any, ...]] = []
+    for key in sorted(moved):
+        period, kind, subject = key
+        dp, dc, dn, da = moved[key]
+        was = old[key]
+        points, correct, answered = was.points + dp, was.correct + dc, was.answered + dn
+        where = (workspace, period, kind, subject)
+        if answered <= 0:
+            empty.append(where)  # from scratch this row would not exist
+        else:
+            writes.append((points, correct, answered, da, *where))
+        if kind != "user":
             continue
-        old = (r.points - change[0], r.correct - change[1])
-        if r.period == "all" and (change[0] or change[1] or change[2]):
-            result[r.subject_id] = (old[0], r.points)
-        if old == (r.points, r.correct):
+        if period == "all":
+            result[subject] = (was.points, points)
+        if (was.points, was.correct) == (points, correct):
             continue
-        if old[0] > 0:
-            buckets[(r.period, *old)] -= 1
-        if r.points > 0:
-            buckets[(r.period, r.points, r.correct)] += 1
+        if was.points > 0:
+            buckets[(period, was.points, was.correct)] -= 1
+        if points > 0:
+            buckets[(period, points, correct)] += 1
+    where_sql = "workspace = ? AND period = ? AND kind = ? AND subject_id = ?"
+    many(
+        conn,
+        "UPDATE totals SET points = ?, correct = ?, answered = ?, active = active + ? WHERE "
+        + where_sql,
+        writes,
+    )
+    many(conn, "DELETE FROM totals WHERE " + where_sql, empty)
     move_buckets_sync(db, conn, workspace, buckets)
-    if empty:
-        conn.execute(
-            totals.delete().where(
-                totals.c.workspace == workspace,
-                totals.c.period == sa.bindparam("p"),
-                totals.c.kind == sa.bindparam("k"),
-                totals.c.subject_id == sa.bindparam("s"),
-            ),
-            empty,
-        )
     return result
