@@ -96,7 +96,9 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
         who = {u for u, a in here.items() if verdict[u] != a.correct}
     users = sorted(who)
     final = ([c for c in chain if c != rnd.id] or [None])[-1]
-    old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None])
+    # This round's answers are read already; the rest of the walk and the round before it.
+    old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None and r != rnd.id])
+    old.update({(rnd.id, u): here[u] for u in users if u in here})
 
     new_answers: list[tuple[bool, int, int, int]] = []  # correct, points, streak, answer id
     changed: dict[tuple[int, int], tuple[bool, int]] = {}  # (round, user) -> correct, points
