@@ -14,6 +14,7 @@ from bot.storage.rows import chunks
 from bot.storage.tables import point_events, team_active, totals
 
 Key = tuple[str, str, int]  # (period, kind, subject id) of a totals row
+SCAN_OVER = 1_000
 
 
 def move_events(
@@ -56,12 +57,10 @@ def move_events(
         by_round.setdefault(k, []).append(user)
     updates: list[tuple[int, bool, int]] = []
     for k, users in sorted(by_round.items()):
-        for chunk in chunks(sorted(users)):
-            for ev in conn.execute(
-                sa.select(*columns).where(
-                    point_events.c.round_id == k, point_events.c.user_id.in_(chunk)
-                )
-            ):
+        # The round's events read whole by their key and filtered here (no IN list).
+        wanted = set(users)
+        for ev in conn.execute(sa.select(*columns).where(point_events.c.round_id == k)):
+            if ev.user_id in wanted:
                 right, points = changed[(k, ev.user_id)]
                 if (ev.correct, ev.points) != (right, points):
                     move(ev, points - ev.points, int(right) - int(ev.correct), 0)
@@ -123,18 +122,21 @@ def apply_totals(
     for period, kind, subject in moved:
         by_kind.setdefault((period, kind), []).append(subject)
     for (period, kind), subjects in sorted(by_kind.items()):
-        for chunk in chunks(sorted(subjects)):
-            for r in conn.execute(
-                sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered)
-                .where(
-                    totals.c.workspace == workspace,
-                    totals.c.period == period,
-                    totals.c.kind == kind,
-                    totals.c.subject_id.in_(chunk),
-                )
-                .with_for_update()
-            ):
-                old[(period, kind, r.subject_id)] = r
+        wanted = set(subjects)
+        part = sa.select(
+            totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered
+        ).where(totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == kind)
+        # Thousands of players: read the period's board whole (one index range) rather than
+        # compile IN lists of thousands; a few: look them up.
+        queries = (
+            [part]
+            if len(wanted) > SCAN_OVER
+            else [part.where(totals.c.subject_id.in_(c)) for c in chunks(sorted(wanted))]
+        )
+        for query in queries:
+            for r in conn.execute(query.with_for_update()):
+                if r.subject_id in wanted:
+                    old[(period, kind, r.subject_id)] = r
     buckets: Counter[tuple[str, int, int]] = Counter()
     result: dict[int, tuple[int, int]] = {}
     writes: list[tuple[Any, ...]] = []
