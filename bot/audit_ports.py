@@ -35,6 +35,12 @@ class AuditStore(Protocol):
         """The workspace's rounds that asked each question, newest first."""
         ...
 
+    async def actions_on(
+        self, workspace: str, question_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The audited actions (action, audit id) on each question, oldest first."""
+        ...
+
     async def take_notes(self, platforms: Sequence[str], limit: int = 200) -> list[PendingNote]:
         """Unsent notes of these platforms, marked sent as they are taken (at most once)."""
         ...

@@ -483,3 +483,4 @@ AUDIT_ROW = (
 )
 AUDIT_RETIRE_ROW = "{when} · {who} · retire {qid}"
 REPORT_ROUNDS = " · rounds: {rounds}"
+REPORT_HANDLED = " · handled: {actions}"

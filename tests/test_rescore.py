@@ -210,6 +210,11 @@ async def test_round_numbers_show_in_the_reveal_and_the_report_list(
     [table] = await say(app, ADMIN, "report list")
     assert isinstance(table, TableView)
     assert table.rows[0][1].endswith(f"reason: the key is wrong · rounds: {round_id}")
+    # Once an admin acts on the question, the report says so.
+    assert oks(await say(app, ADMIN, f"question void {round_id}"))
+    [table] = await say(app, ADMIN, "report list")
+    assert isinstance(table, TableView)
+    assert render(table).count(f"rounds: {round_id} · handled: void #1") == 1
 
 
 async def test_a_retired_question_leaves_this_workspaces_quizzes_and_daily_pool(

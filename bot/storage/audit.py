@@ -113,6 +113,28 @@ class SqlAuditStore:
             found.setdefault(r.question_id, []).append(r.id)
         return found
 
+    async def actions_on(
+        self, workspace: str, question_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The audited actions (action, audit id) on each question, oldest first."""
+        if not question_ids:
+            return {}
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(audit_log.c.id, audit_log.c.action, audit_log.c.question_id)
+                    .where(
+                        audit_log.c.workspace == workspace,
+                        audit_log.c.question_id.in_(sorted(set(question_ids))),
+                    )
+                    .order_by(audit_log.c.id)
+                )
+            ).all()
+        found: dict[str, list[tuple[str, int]]] = {}
+        for r in rows:
+            found.setdefault(r.question_id, []).append((r.action, r.id))
+        return found
+
     async def take_notes(
         self, platforms: Sequence[str], limit: int = NOTES_PER_TICK
     ) -> list[PendingNote]:
@@ -120,6 +142,13 @@ class SqlAuditStore:
         goes out at most once, whichever process takes it."""
         if not platforms:
             return []
+        # Every tick asks: a read through the index answers "none" without taking the writer.
+        async with self.db.read() as conn:
+            waiting = await conn.execute(
+                sa.select(private_notes.c.id).where(private_notes.c.sent_at.is_(None)).limit(1)
+            )
+            if waiting.first() is None:
+                return []
         async with self.db.write() as conn:
             rows = (
                 await conn.execute(
