@@ -250,3 +250,66 @@ async def test_a_retired_question_leaves_this_workspaces_quizzes_and_daily_pool(
     assert await app.stores.audit.retired(other.place.workspace_key) == set()
     [table] = await say(app, ADMIN, "audit list")
     assert isinstance(table, TableView) and table.rows[0][1].endswith("· Ada · retire sm-relu")
+
+
+async def test_the_migration_backfills_streaks_base_points_and_event_rounds(
+    app: App, clock: ManualClock
+) -> None:
+    """Rows from before 0012_audit: the backfill finds what the close now stores itself."""
+    import importlib.util
+
+    import sqlalchemy as sa
+
+    from bot.storage.tables import answers, point_events, rounds
+    from tests.conftest import ROOT
+
+    await played(app, clock, "ss-median", {"Bob": "right", "Cy": "wrong"})
+    await played(app, clock, "sm-relu", {"Bob": "right", "Cy": "right"})
+    await played(app, clock, "ss-median", {"Bob": "right", "Dee": "right"})
+    quiz_card = (await say(app, BOB, "quiz sample-stats 1"))[-1]
+    assert isinstance(quiz_card, QuestionCard)
+    await say(app, BOB, f"answer {correct_text(app, quiz_card)}")  # a quiz event: no round
+
+    def snapshot(conn: sa.Connection) -> tuple[list[tuple[object, ...]], ...]:
+        return (
+            [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(answers.c.id, answers.c.streak).order_by(answers.c.id)
+                )
+            ],
+            [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(rounds.c.id, rounds.c.base_points).order_by(rounds.c.id)
+                )
+            ],
+            [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(point_events.c.id, point_events.c.round_id).order_by(
+                        point_events.c.id
+                    )
+                )
+            ],
+        )
+
+    path = ROOT / "bot/storage/migrations/versions/0012_audit.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def forget_and_backfill(conn: sa.Connection) -> tuple[list[tuple[object, ...]], ...]:
+        before = snapshot(conn)
+        conn.execute(answers.update().values(streak=0))
+        conn.execute(rounds.update().values(base_points=None))
+        conn.execute(point_events.update().values(round_id=None))
+        migration._backfill(conn)
+        assert snapshot(conn) == before
+        return before
+
+    streaks, bases, events = await app.db.write_sync(forget_and_backfill)
+    assert [s for _, s in streaks] == [1, 0, 2, 1, 3, 1]
+    assert [b for _, b in bases] == [10, 30, 10]
+    assert [r for _, r in events][-1] is None and None not in [r for _, r in events][:-1]
