@@ -165,6 +165,16 @@ async def test_rekey_regrades_tells_each_affected_player_once_and_is_audited(
     )
 
 
+async def test_a_streak_begun_by_a_rekey_of_the_last_round_runs_on(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, card, _ = await played(app, clock, "ss-median", {"Bob": "right", "Cy": "wrong"})
+    assert oks(await say(app, ADMIN, f"question rekey {round_id} {wrong_text(app, card)}"))
+    await played(app, clock, "sm-relu", {"Bob": "right", "Cy": "right"})
+    # Cy's rekeyed answer starts the streak the next round continues: 10, then 30 + 2.
+    assert (await points(app, "Cy"), await points(app, "Bob")) == (42, 30)
+
+
 async def test_void_counts_for_nobody_and_twice_changes_nothing(
     app: App, clock: ManualClock
 ) -> None:

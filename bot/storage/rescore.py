@@ -95,7 +95,8 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
         verdict = {u: req.correct.get(u, a.correct) for u, a in here.items()}
         who = {u for u, a in here.items() if verdict[u] != a.correct}
     users = sorted(who)
-    final = ([c for c in chain if c != rnd.id] or [None])[-1]
+    # The last round that counts: a streak still running there continues at the next close.
+    final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
     # This round's answers are read already; the rest of the walk and the round before it.
     old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None and r != rnd.id])
     old.update({(rnd.id, u): here[u] for u in users if u in here})
