@@ -70,6 +70,7 @@ TARGETS = [
     Target("rescore", "rekey_last_ms", "rekey a 10,000-answer round, ms", 1000),
     Target("rescore", "rekey_older_ms", "rekey an older round (later streaks), ms", 1000),
     Target("rescore", "void_ms", "void a 10,000-answer round, ms", 1000),
+    Target("rescore", "rekey_last_cpu_ms", "rekey: bot process CPU, ms", float("inf")),
     Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
