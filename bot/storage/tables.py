@@ -107,8 +107,7 @@ rounds = sa.Table(
     sa.Column("settle_cursor", sa.Integer, nullable=True),
     sa.Column("settle_previous", sa.Integer, nullable=True),
     sa.Column("settle_points", sa.Integer, nullable=True),
-    # What a correct answer earns before its streak bonus (kept after the close, for rescoring),
-    # and when an admin voided the round (`question void`): it then counts for nobody.
+    # Points before the streak bonus (kept for rescoring); when `question void` voided it.
     sa.Column("base_points", sa.Integer, nullable=True),
     sa.Column("voided_at", TS, nullable=True),
     # One daily round per channel and local date: a second post attempt collides here.
