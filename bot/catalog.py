@@ -272,6 +272,58 @@ CATALOG: tuple[Entry, ...] = (
         default_sub="question",
     ),
     Entry(
+        "question",
+        "Fix a question after the fact: void or rekey a round, retire a question (admin).",
+        "question void ROUND | rekey ROUND ANSWER | retire QUESTION-ID",
+        subs=(
+            Sub(
+                "void",
+                "the round counts for nobody; points, streaks and boards are recomputed",
+                (Arg("round", "the round number (in the reveal and report list)", "int", True),),
+                admin=True,
+            ),
+            Sub(
+                "rekey",
+                "grade the round's answers again against the corrected key",
+                (
+                    Arg("round", "the round number (in the reveal and report list)", "int", True),
+                    Arg(
+                        "answer",
+                        "the correct answer: a letter as shown, true/false, a number or text",
+                        required=True,
+                    ),
+                ),
+                admin=True,
+            ),
+            Sub(
+                "retire",
+                "take a question out of this workspace's daily rounds and quizzes",
+                (Arg("id", "the question id", required=True),),
+                admin=True,
+            ),
+        ),
+        admin=True,
+        examples=("question rekey 12 B", "question void 12", "question retire ml-basics-007"),
+        usecase="rescore",
+    ),
+    Entry(
+        "audit",
+        "Admin actions on questions, latest first, with the points they moved (admin).",
+        "audit list [page]",
+        subs=(
+            Sub(
+                "list",
+                "the audit trail, 10 per page",
+                (Arg("page", "page number", kind="int", min_value=1),),
+                admin=True,
+            ),
+        ),
+        admin=True,
+        examples=("audit list", "audit list 2"),
+        usecase="rescore",
+        default_sub="list",
+    ),
+    Entry(
         "forgetme",
         "Delete your answers, stats and memberships in this workspace.",
         "forgetme confirm",

@@ -178,6 +178,27 @@ class DeckAction:
     name: str
 
 
+@dataclass(frozen=True)
+class VoidRound:
+    round_id: int
+
+
+@dataclass(frozen=True)
+class RekeyRound:
+    round_id: int
+    answer: str
+
+
+@dataclass(frozen=True)
+class RetireQuestion:
+    question_id: str
+
+
+@dataclass(frozen=True)
+class ListAudit:
+    page: int = 1
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -197,6 +218,10 @@ Command = (
     | ForgetMe
     | ReportQuestion
     | ListReports
+    | VoidRound
+    | RekeyRound
+    | RetireQuestion
+    | ListAudit
     | StartInterview
     | ShowInterviewHistory
     | StopInterview

@@ -25,6 +25,7 @@ from bot.usecases import (
     privacy,
     quiz,
     reports,
+    rescore,
     teams,
 )
 from bot.usecases.context import Context, UserError
@@ -53,6 +54,10 @@ HANDLERS: dict[type, Handler] = {
     c.ForgetMe: privacy.forget_me,
     c.ReportQuestion: reports.report_question,
     c.ListReports: reports.list_reports,
+    c.VoidRound: rescore.void_round,
+    c.RekeyRound: rescore.rekey_round,
+    c.RetireQuestion: rescore.retire_question,
+    c.ListAudit: rescore.list_audit,
     c.StartInterview: interview.start_interview,
     c.ShowInterviewHistory: interview.show_history,
     c.StopInterview: interview.stop_interview,

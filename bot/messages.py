@@ -306,7 +306,7 @@ QUIZ_STOPPED = "Quiz stopped."
 QUIZ_SCORE = "{correct}/{answered} correct, {points} points."
 SELF_RATED = "Self-rated: {ratings}."
 REVEAL = "Reveal"
-REVEAL_COUNTS = "{answered} answered, {correct} correct."
+REVEAL_COUNTS = "Round {round}: {answered} answered, {correct} correct."
 REVEAL_RIGHT = "Right"
 REVEAL_FIRST = "First correct"
 MORE = "… and {n} more"
@@ -402,7 +402,7 @@ REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
 REPORT_TOO_LONG = "Keep the reason under {limit} characters."
 REPORT_LIST_EMPTY = "No question reports in this workspace yet."
 REPORT_LIST_TITLE = "Question reports (newest {n})"
-REPORT_ROW = "{when} · {user} · answered: {given} · reason: {reason}"
+REPORT_ROW = "{when} · {user} · answered: {given} · reason: {reason}{rounds}"
 
 # Discord: what briefly fills the public "thinking" slot of a public command whose only reply
 # is private (it is deleted at once, and the reply follows privately).
@@ -520,3 +520,54 @@ CHART_FAILED = "The chart could not be drawn this time; the text version is here
 CHART_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CHART_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CHART_WEEK = "{day} {month}"  # a week on the progress chart, by its Monday: "16 Nov"
+# Rescoring: `question void | rekey | retire` and `audit list` (admins).
+QUESTION_ROUND = (
+    "Give the round number, e.g. ⟦question void 12⟧: it is shown in the reveal and in "
+    "⟦report list⟧."
+)
+QUESTION_REKEY_USAGE = "Give the round number and the correct answer, e.g. ⟦question rekey 12 B⟧."
+QUESTION_RETIRE_USAGE = "Give the question id, e.g. ⟦question retire ml-basics-007⟧."
+QUESTION_UNKNOWN_ROUND = "There is no round {round} in this workspace."
+QUESTION_ROUND_OPEN = "Round {round} has not closed yet: fix it after its reveal."
+QUESTION_ROUND_BUSY = "A round of this workspace is being closed right now; try again in a minute."
+QUESTION_ALREADY_VOID = "Round {round} was voided already; it counts for nobody. Nothing changed."
+QUESTION_VOIDED_REKEY = "Round {round} was voided; there is nothing to rekey."
+QUESTION_GONE = "Round {round}'s question is no longer known, so it cannot be graded again."
+QUESTION_NOT_GRADABLE = "Round {round} asked an open question; only auto-graded rounds have a key."
+QUESTION_SAME_KEY = "{answer} is already round {round}'s key. Nothing changed."
+QUESTION_BAD_KEY = {
+    "mcq": "Round {round} is multiple choice: give the letter as shown in the round (A-{last}), "
+    "its number, or an option's exact text.",
+    "true_false": "Round {round} is true/false: give true or false.",
+    "numeric": "Round {round} needs a number as its key (e.g. 0.05, 5%, 1/20).",
+    "short": "Give the correct answer as text (alternatives separated by |).",
+}
+QUESTION_VOID_DONE = (
+    "Round {round} voided: it counts for nobody. {users} players' totals changed "
+    "({before} → {after} points in all). Audit #{audit}."
+)
+QUESTION_REKEY_DONE = (
+    "Round {round} rekeyed to {answer}: {flipped} answers graded differently, {users} players' "
+    "totals changed ({before} → {after} points in all). Audit #{audit}."
+)
+QUESTION_RETIRED = "{qid} is retired in this workspace: daily rounds and quizzes skip it."
+QUESTION_RETIRED_ALREADY = "{qid} is retired in this workspace already. Nothing changed."
+QUESTION_UNKNOWN_ID = "There is no question with the id {qid}."
+NOTE_VOID = (
+    "An admin voided round {round} ({qid}, {day}): it no longer counts. "
+    "Your points: {before} → {after}."
+)
+NOTE_REKEY = (
+    "An admin corrected the key of round {round} ({qid}, {day}) to {answer}, and answers were "
+    "graded again. Your points: {before} → {after}."
+)
+AUDIT_USAGE = "⟦audit list⟧ takes an optional page number, e.g. ⟦audit list 2⟧."
+AUDIT_EMPTY = "No admin actions on questions in this workspace yet."
+AUDIT_PAGE_EMPTY = "There is no page {page} of the audit list (it has fewer entries)."
+AUDIT_TITLE = "Audit (latest first, page {page})"
+AUDIT_ROW = (
+    "{when} · {who} · {action} {target} · {detail} · {users} players, {before} → {after} points"
+)
+AUDIT_RETIRE_ROW = "{when} · {who} · retire {qid}"
+REPORT_ROUNDS = " · rounds: {rounds}"
+REPORT_HANDLED = " · handled: {actions}"

@@ -334,6 +334,47 @@ def _deck(rest: str) -> Parsed:
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="deck") + " " + usage("deck"))
     return ParseError(m.SUB_UNKNOWN.format(name="deck", sub=m.clip(sub)) + " " + usage("deck"))
+def _round_number(word: str) -> int | None:
+    value = int(word) if re.fullmatch(r"\d{1,10}", word) else 0
+    return value if 0 < value <= c.ID_MAX else None
+
+
+def _question(rest: str) -> Parsed:
+    sub, _, arg = rest.partition(" ")
+    sub, arg = sub.lower(), arg.strip()
+    if sub == "void":
+        number = _round_number(arg)
+        return c.VoidRound(number) if number is not None else ParseError(m.QUESTION_ROUND)
+    if sub == "rekey":
+        word, _, answer = arg.partition(" ")
+        number = _round_number(word)
+        if number is None:
+            return ParseError(m.QUESTION_ROUND)
+        if not answer.strip():
+            return ParseError(m.QUESTION_REKEY_USAGE)
+        if len(answer) > REPORT_REASON_MAX:
+            return ParseError(m.REPORT_TOO_LONG.format(limit=REPORT_REASON_MAX))
+        return c.RekeyRound(number, answer.strip())
+    if sub == "retire":
+        if not arg or len(arg.split()) != 1:
+            return ParseError(m.QUESTION_RETIRE_USAGE)
+        return c.RetireQuestion(arg.lower())
+    if not sub:
+        return ParseError(m.SUB_MISSING.format(name="question") + " " + usage("question"))
+    return ParseError(
+        m.SUB_UNKNOWN.format(name="question", sub=m.clip(sub)) + " " + usage("question")
+    )
+
+
+def _audit(rest: str) -> Parsed:
+    words = rest.lower().split()
+    if words[:1] == ["list"]:
+        words = words[1:]
+    if not words:
+        return c.ListAudit()
+    if len(words) == 1 and re.fullmatch(r"\d{1,6}", words[0]) and int(words[0]) > 0:
+        return c.ListAudit(int(words[0]))
+    return ParseError(m.AUDIT_USAGE)
 
 
 _PARSERS: dict[str, Callable[[str], Parsed]] = {
@@ -350,4 +391,6 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "forgetme": _forgetme,
     "report": _report,
     "interview": _interview,
+    "question": _question,
+    "audit": _audit,
 }

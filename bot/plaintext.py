@@ -95,7 +95,9 @@ def _(reply: RoundReveal, syntax: Syntax = text_line) -> str:
         f"{m.REVEAL}: {reply.prompt}",
         f"{m.THE_ANSWER}: {reply.answer}",
         reply.explanation,
-        m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count),
+        m.REVEAL_COUNTS.format(
+            round=reply.round_id, answered=reply.answered, correct=reply.correct_count
+        ),
     ]
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0

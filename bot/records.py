@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from bot.schedule import ChannelSchedule
 
@@ -99,6 +100,7 @@ class PointAward:
     source: str  # daily | quiz
     day: dt.date
     at: dt.datetime
+    round_id: int | None = None  # daily points: the round, so a rescore finds the event
 
 
 @dataclass(frozen=True)
@@ -240,3 +242,57 @@ class DeckRecord:
     created_at: dt.datetime
     items: str = ""
     source: str = ""
+
+
+@dataclass(frozen=True)
+class RescoreRequest:
+    """An admin's void or rekey of one closed round; `correct` is the new verdict per user id
+    (rekey), `note` renders one player's private note from their all-time points before and
+    after."""
+
+    round_id: int
+    workspace: str
+    action: str  # void | rekey
+    actor_ref: str
+    actor_name: str
+    detail: str
+    at: dt.datetime
+    note: Callable[[int, int], str]
+    correct: Mapping[int, bool] = field(default_factory=dict)
+    question_json: str | None = None
+
+
+@dataclass(frozen=True)
+class RescoreOutcome:
+    """done | unknown | open | voided | busy; for done, the audit row and the players whose
+    totals moved, with their all-time points before and after."""
+
+    status: str
+    audit_id: int | None = None
+    users: int = 0
+    points_before: int = 0
+    points_after: int = 0
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    actor_name: str
+    action: str
+    round_id: int | None
+    question_id: str
+    detail: str
+    users: int
+    points_before: int
+    points_after: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PendingNote:
+    """A private note to send: the place (for the platform) and the person."""
+
+    id: int
+    channel: ChannelRecord
+    user_ref: str
+    text: str

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.audit_ports import AuditStore
 from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
@@ -423,3 +424,4 @@ class Stores:
     interviews: InterviewStore
     meta: MetaStore
     decks: DeckStore
+    audit: AuditStore

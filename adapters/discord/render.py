@@ -313,7 +313,9 @@ def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
     builder.add(m.REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY)
     if reply.first_correct:
         builder.add(m.REVEAL_FIRST, as_written(reply.first_correct), inline=True)
-    builder.footer = m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count)
+    builder.footer = m.REVEAL_COUNTS.format(
+        round=reply.round_id, answered=reply.answered, correct=reply.correct_count
+    )
     return builder, None
 
 

@@ -342,7 +342,11 @@ def _(reply: RoundReveal) -> list[Block]:
             as_written(reply.explanation),
         ]
     )
-    blocks += context(m.REVEAL_COUNTS.format(answered=reply.answered, correct=reply.correct_count))
+    blocks += context(
+        m.REVEAL_COUNTS.format(
+            round=reply.round_id, answered=reply.answered, correct=reply.correct_count
+        )
+    )
     share_lines = []
     for share in reply.shares:
         pct = 100 * share.count / reply.answered if reply.answered else 0

@@ -74,6 +74,7 @@ def award_rows(
                 "month": month,
                 "day": award.day,
                 "occurred_at": award.at,
+                "round_id": award.round_id,
             }
         )
         for period in ("all", week, month):

@@ -107,11 +107,16 @@ def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
 
 def topic_counts(user_id: int) -> sa.Select[Any]:
     # A daily answer counts once its round has closed: until the reveal its result is
-    # private, on every view (stats, boards, App Home, tallies).
+    # private, on every view (stats, boards, App Home, tallies); a voided round counts for
+    # nobody (`question void`).
     daily = (
         sa.select(answers.c.topic, answers.c.correct)
         .join(rounds, rounds.c.id == answers.c.round_id)
-        .where(answers.c.user_id == user_id, rounds.c.closed_at.is_not(None))
+        .where(
+            answers.c.user_id == user_id,
+            rounds.c.closed_at.is_not(None),
+            rounds.c.voided_at.is_(None),
+        )
     )
     quiz = sa.select(quiz_answers.c.topic, quiz_answers.c.correct).where(
         quiz_answers.c.user_id == user_id, quiz_answers.c.gradable.is_(True)

@@ -116,6 +116,7 @@ class SqlQuizStore:
                 answers.c.correct.is_(True),
                 rounds.c.question_id == question_id,
                 rounds.c.closed_at.is_not(None),
+                rounds.c.voided_at.is_(None),
             )
         )
         async with self.db.read() as conn:

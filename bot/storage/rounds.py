@@ -216,6 +216,7 @@ class SqlRoundStore:
             .where(
                 rounds.c.workspace == row.workspace,
                 rounds.c.closed_at.is_not(None),
+                rounds.c.voided_at.is_(None),  # a voided round counts for nobody's streak
                 rounds.c.id != round_id,
             )
             .order_by(rounds.c.closed_at.desc(), rounds.c.id.desc())
@@ -230,6 +231,7 @@ class SqlRoundStore:
                 settle_cursor=0,
                 settle_previous=previous,
                 settle_points=base_points,
+                base_points=base_points,
             )
         )
         if closed.rowcount != 1:  # another process closed it first: help it finish

@@ -86,8 +86,10 @@ def settle_chunk(
                 }
             )
             points = base_points + streak_bonus(streak)
-            points_rows.append({"answer_id": row.id, "new_points": points})
-        awards.append(PointAward(row.user_id, points, row.correct, "daily", rnd.local_date, at))
+            points_rows.append({"answer_id": row.id, "new_points": points, "streak": streak})
+        awards.append(
+            PointAward(row.user_id, points, row.correct, "daily", rnd.local_date, at, round_id)
+        )
     if stats_rows:
         stmt = db.insert(user_stats)
         conn.execute(
@@ -105,7 +107,7 @@ def settle_chunk(
         conn.execute(
             answers.update()
             .where(answers.c.id == sa.bindparam("answer_id"))
-            .values(points=sa.bindparam("new_points")),
+            .values(points=sa.bindparam("new_points"), streak=sa.bindparam("streak")),
             points_rows,
         )
     award_rows(db, conn, rnd.workspace, awards)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.answers import SqlAnswerStore
+from bot.storage.audit import SqlAuditStore
 from bot.storage.boards import SqlBoardStore
 from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
@@ -35,4 +36,5 @@ def sql_stores(db: Database) -> Stores:
         interviews=SqlInterviewStore(db),
         meta=SqlMetaStore(db),
         decks=SqlDeckStore(db),
+        audit=SqlAuditStore(db),
     )

@@ -107,6 +107,9 @@ rounds = sa.Table(
     sa.Column("settle_cursor", sa.Integer, nullable=True),
     sa.Column("settle_previous", sa.Integer, nullable=True),
     sa.Column("settle_points", sa.Integer, nullable=True),
+    # Points before the streak bonus (kept for rescoring); when `question void` voided it.
+    sa.Column("base_points", sa.Integer, nullable=True),
+    sa.Column("voided_at", TS, nullable=True),
     # One daily round per channel and local date: a second post attempt collides here.
     sa.UniqueConstraint("channel_id", "local_date", name="uq_rounds_channel_date"),
     sa.Index("ix_rounds_workspace_closed", "workspace", "closed_at"),
@@ -132,6 +135,7 @@ answers = sa.Table(
     sa.Column("normalized", sa.String(300), nullable=False),
     sa.Column("correct", sa.Boolean, nullable=False),
     sa.Column("points", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("streak", sa.Integer, nullable=False, server_default="0"),  # at the close; 0 if wrong
     sa.Column("answered_at", TS, nullable=False),
     # One locked answer per user per round, whatever the number of clicks or processes.
     sa.UniqueConstraint("round_id", "user_id", name="uq_answers_round_user"),
@@ -215,9 +219,11 @@ point_events = sa.Table(
     sa.Column("month", sa.String(7), nullable=False),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("occurred_at", TS, nullable=False),
+    sa.Column("round_id", sa.Integer, nullable=True),  # daily events: the round (for rescoring)
     sa.Index("ix_point_events_user_source_day", "user_id", "source", "day"),
     # The team race drawn with a weekly tally: one week's events of a workspace by team.
     sa.Index("ix_point_events_workspace_week_team", "workspace", "week", "team_id"),
+    sa.Index("ix_point_events_round_user", "round_id", "user_id"),
 )
 
 totals = sa.Table(

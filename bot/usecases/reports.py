@@ -58,6 +58,11 @@ async def list_reports(ctx: Context, cmd: c.ListReports, origin: Origin) -> list
     found = await ctx.stores.reports.list_reports(actor.workspace, LIST_LIMIT)
     if not found:
         return [Notice(m.REPORT_LIST_EMPTY)]
+    # The rounds that asked each question: the numbers `question void | rekey` take.
+    ids = [r.question_id for r in found]
+    asked = await ctx.stores.audit.rounds_asking(actor.workspace, ids)
+    # What admins did about the question already (`question rekey | void | retire`).
+    handled = await ctx.stores.audit.actions_on(actor.workspace, ids)
     rows = tuple(
         (
             r.question_id,
@@ -66,11 +71,26 @@ async def list_reports(ctx: Context, cmd: c.ListReports, origin: Origin) -> list
                 user=r.user_name,
                 given=_clip(r.given) if r.given else "-",
                 reason=_clip(r.reason) if r.reason else "-",
+                rounds=_rounds(asked.get(r.question_id, []))
+                + _handled(handled.get(r.question_id, [])),
             ),
         )
         for r in found
     )
     return [TableView(m.REPORT_LIST_TITLE.format(n=len(rows)), rows)]
+
+
+def _rounds(ids: list[int], shown: int = 5) -> str:
+    if not ids:
+        return ""
+    more = "…" if len(ids) > shown else ""
+    return m.REPORT_ROUNDS.format(rounds=", ".join(map(str, ids[:shown])) + more)
+
+
+def _handled(actions: list[tuple[str, int]]) -> str:
+    if not actions:
+        return ""
+    return m.REPORT_HANDLED.format(actions=", ".join(f"{a} #{n}" for a, n in actions))
 
 
 def _clip(text: str, limit: int = PROMPT_PREVIEW) -> str:

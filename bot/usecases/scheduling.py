@@ -33,6 +33,7 @@ from bot.usecases.delivery import (
     publish_once,
 )
 from bot.usecases.due import Job, due_jobs
+from bot.usecases.notes import deliver_notes
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ class ScheduledWork:
         # the rest wait for their next post or tally instant.
         await self._advance([c for c in looked_at if clean.get(c.id, True)], now)
         await self._optimize_daily(now)
+        try:  # rescoring's private notes: a failure here never holds up the channels' work
+            await deliver_notes(self.ctx, publishers)
+        except Exception:
+            log.warning("could not send the waiting private notes", exc_info=True)
         return [result for results, _ in done for result in results]
 
     async def _advance(self, looked_at: list[ChannelRecord], now: dt.datetime) -> None:

@@ -1,0 +1,51 @@
+"""Tables of admin rescoring: the audit trail, retired questions and private notes to send."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.storage.tables import TS, metadata
+
+# One row per admin action on a question (`question void | rekey | retire`): who, when, what,
+# and the affected players' all-time points before and after.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace", sa.String(200), nullable=False),
+    sa.Column("actor_ref", sa.String(200), nullable=False),
+    sa.Column("actor_name", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),  # void | rekey | retire
+    sa.Column("round_id", sa.Integer, nullable=True),
+    sa.Column("question_id", sa.String(40), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False, server_default=""),
+    sa.Column("users", sa.Integer, nullable=False, server_default="0"),  # players affected
+    sa.Column("points_before", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("points_after", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Index("ix_audit_log_workspace_id", "workspace", "id"),
+)
+
+# Questions an admin took out of rotation in one workspace (daily pool and quizzes skip them).
+retired_questions = sa.Table(
+    "retired_questions",
+    metadata,
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("question_id", sa.String(40), primary_key=True),
+    sa.Column("retired_at", TS, nullable=False),
+)
+
+# Private notes waiting to be sent (the tick sends each once, through the platform's DM).
+private_notes = sa.Table(
+    "private_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "channel_id", sa.Integer, sa.ForeignKey("channels.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("sent_at", TS, nullable=True),
+    sa.Index("ix_private_notes_sent_at", "sent_at"),
+)

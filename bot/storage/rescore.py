@@ -1,0 +1,262 @@
+"""Rescoring a closed round (void or rekey) exactly: answers, streaks, events, totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.records import RescoreOutcome, RescoreRequest
+from bot.scoring import streak_bonus
+from bot.storage.audit_tables import audit_log, private_notes
+from bot.storage.bulk import bind, many
+from bot.storage.database import Database
+from bot.storage.rescore_totals import apply_totals, drop_inactive, move_events
+from bot.storage.rows import chunks
+from bot.storage.tables import answers, rounds, user_stats
+
+
+@dataclass
+class _Answer:
+    id: int
+    correct: bool
+    points: int
+    streak: int
+
+
+def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> RescoreOutcome:
+    """One transaction: the round's new key or void, every answer whose points or streak
+    follow from it (this round's and later rounds' of the same players), their point events,
+    streak stats and board totals, the audit row and the players' private notes."""
+    # Every round of the workspace locked (PostgreSQL; SQLite has one writer): no close
+    # starts or settles while its streaks are being recomputed.
+    in_workspace = conn.execute(
+        sa.select(
+            rounds.c.id,
+            rounds.c.channel_id,
+            rounds.c.closed_at,
+            rounds.c.settle_cursor,
+            rounds.c.voided_at,
+            rounds.c.base_points,
+        )
+        .where(rounds.c.workspace == req.workspace)
+        .order_by(rounds.c.id)
+        .with_for_update()
+    ).all()
+    rnd = next((r for r in in_workspace if r.id == req.round_id), None)
+    if rnd is None:
+        return RescoreOutcome("unknown")
+    if rnd.closed_at is None or rnd.settle_cursor is not None:
+        return RescoreOutcome("open")
+    if rnd.voided_at is not None:
+        return RescoreOutcome("voided")
+    if any(r.settle_cursor is not None for r in in_workspace):
+        return RescoreOutcome("busy")
+    # The streak chain: the workspace's closed rounds in close order, voided ones left out
+    # (the order the close itself follows; see SqlRoundStore._start_close).
+    chain_rows = sorted(
+        (r for r in in_workspace if r.closed_at is not None and r.voided_at is None),
+        key=lambda r: (r.closed_at, r.id),
+    )
+    chain = [r.id for r in chain_rows]
+    base = {r.id: r.base_points or 0 for r in chain_rows}
+    pos = chain.index(rnd.id)
+    prev = chain[pos - 1] if pos else None
+    later = chain[pos + 1 :]
+    here = {
+        r.user_id: _Answer(r.id, r.correct, r.points, r.streak)
+        for r in conn.execute(
+            sa.select(
+                answers.c.id,
+                answers.c.user_id,
+                answers.c.correct,
+                answers.c.points,
+                answers.c.streak,
+            ).where(answers.c.round_id == rnd.id)
+        )
+    }
+    void = req.action == "void"
+    if void:
+        conn.execute(rounds.update().where(rounds.c.id == rnd.id).values(voided_at=req.at))
+        walk = later
+        # Whose streak can move: this round's players, and those right in the rounds either
+        # side (the chain now runs from one straight to the other).
+        who = set(here)
+        for side in (prev, later[0] if later else None):
+            if side is not None:
+                who |= set(_correct_users(conn, side))
+        verdict: dict[int, bool] = {}
+    else:
+        conn.execute(
+            rounds.update().where(rounds.c.id == rnd.id).values(question_json=req.question_json)
+        )
+        walk = [rnd.id, *later]
+        verdict = {u: req.correct.get(u, a.correct) for u, a in here.items()}
+        who = {u for u, a in here.items() if verdict[u] != a.correct}
+    users = sorted(who)
+    # The last round that counts: a streak still running there continues at the next close.
+    final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
+    # This round's answers are read already; the rest of the walk and the round before it.
+    old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None and r != rnd.id])
+    old.update({(rnd.id, u): here[u] for u in users if u in here})
+
+    new_answers: list[tuple[bool, int, int, int]] = []  # correct, points, streak, answer id
+    changed: dict[tuple[int, int], tuple[bool, int]] = {}  # (round, user) -> correct, points
+    stats: list[dict[str, Any]] = []
+    for user in users:
+        before = old.get((prev, user)) if prev is not None else None
+        streak = before.streak if before is not None and before.correct else 0
+        settled = False
+        for k in walk:
+            a = old.get((k, user))
+            right = verdict.get(user, False) if k == rnd.id else bool(a and a.correct)
+            streak = streak + 1 if right else 0
+            points = base[k] + streak_bonus(streak) if right else 0
+            if a is not None and (a.correct, a.points, a.streak) != (right, points, streak):
+                new_answers.append((right, points, streak, a.id))
+                changed[(k, user)] = (right, points)
+            # From here on nothing differs: the same streak meets the same later answers.
+            if k != rnd.id and streak == (a.streak if a is not None else 0):
+                settled = True
+                break
+        if not settled:
+            stats.append(
+                {"uid": user, "cur": streak, "last": final if streak > 0 else None, "reset": True}
+            )
+    if void:
+        # The voided round's answers stay on record but earn nothing and carry no streak.
+        conn.execute(
+            answers.update().where(answers.c.round_id == rnd.id).values(points=0, streak=0)
+        )
+    many(conn, "UPDATE answers SET correct = ?, points = ?, streak = ? WHERE id = ?", new_answers)
+    _write_stats(conn, users, stats)
+    moved, lost = move_events(conn, rnd.id if void else None, changed)
+    if lost:
+        drop_inactive(conn, req.workspace, lost, moved)
+    before_after = apply_totals(db, conn, req.workspace, moved)
+    return _record(conn, req, rnd.channel_id, before_after)
+
+
+def _correct_users(conn: sa.Connection, round_id: int) -> list[int]:
+    return list(
+        conn.execute(
+            sa.select(answers.c.user_id).where(
+                answers.c.round_id == round_id, answers.c.correct.is_(True)
+            )
+        ).scalars()
+    )
+
+
+def _answers_of(
+    conn: sa.Connection, users: list[int], round_ids: list[int]
+) -> dict[tuple[int, int], _Answer]:
+    """The players' answers in these rounds: each round read whole by its key and filtered
+    here, cheaper than an IN list of thousands of players (a round is at most its answers)."""
+    wanted = set(users)
+    found: dict[tuple[int, int], _Answer] = {}
+    for k in round_ids:
+        for r in conn.execute(
+            sa.select(
+                answers.c.id,
+                answers.c.user_id,
+                answers.c.correct,
+                answers.c.points,
+                answers.c.streak,
+            ).where(answers.c.round_id == k)
+        ):
+            if r.user_id in wanted:
+                found[(k, r.user_id)] = _Answer(r.id, r.correct, r.points, r.streak)
+    return found
+
+
+def _write_stats(conn: sa.Connection, users: list[int], stats: list[dict[str, Any]]) -> None:
+    """Current streaks of the players whose chain changed to its end, and everyone's best
+    streak again from their answers (the best may have been anywhere in their history)."""
+    reset = {s["uid"]: s for s in stats}
+    existing: dict[int, Any] = {}
+    best: dict[int, int] = {}
+    for chunk in chunks(users):
+        existing.update(
+            {
+                r.user_id: r
+                for r in conn.execute(sa.select(user_stats).where(user_stats.c.user_id.in_(chunk)))
+            }
+        )
+        best.update(
+            {
+                r.user_id: r.best
+                for r in conn.execute(
+                    sa.select(answers.c.user_id, sa.func.max(answers.c.streak).label("best"))
+                    .where(answers.c.user_id.in_(chunk))
+                    .group_by(answers.c.user_id)
+                )
+            }
+        )
+    rows: list[dict[str, Any]] = []
+    for user in users:
+        row = existing.get(user)
+        cur = reset[user]["cur"] if user in reset else (row.current_streak if row else 0)
+        last = reset[user]["last"] if user in reset else (row.last_streak_round if row else None)
+        value = {"user_id": user, "current_streak": cur, "best_streak": best.get(user, 0) or 0}
+        value["last_streak_round"] = last
+        if row is None and not (cur or value["best_streak"]):
+            continue  # from scratch this player would hold no streak row either
+        if row is not None and (
+            row.current_streak,
+            row.best_streak,
+            row.last_streak_round,
+        ) == (cur, value["best_streak"], last):
+            continue
+        rows.append(value)
+    many(conn, "DELETE FROM user_stats WHERE user_id = ?", [(r["user_id"],) for r in rows])
+    many(
+        conn,
+        "INSERT INTO user_stats (user_id, current_streak, best_streak, last_streak_round)"
+        " VALUES (?, ?, ?, ?)",
+        [
+            (r["user_id"], r["current_streak"], r["best_streak"], r["last_streak_round"])
+            for r in rows
+        ],
+    )
+
+
+def _record(
+    conn: sa.Connection,
+    req: RescoreRequest,
+    channel_id: int,
+    before_after: dict[int, tuple[int, int]],
+) -> RescoreOutcome:
+    """The audit row, and one private note per player whose totals moved."""
+    question_id = conn.execute(
+        sa.select(rounds.c.question_id).where(rounds.c.id == req.round_id)
+    ).scalar_one()
+    points_before = sum(b for b, _ in before_after.values())
+    points_after = sum(a for _, a in before_after.values())
+    audit_id = conn.execute(
+        audit_log.insert()
+        .values(
+            workspace=req.workspace,
+            actor_ref=req.actor_ref,
+            actor_name=req.actor_name,
+            action=req.action,
+            round_id=req.round_id,
+            question_id=question_id,
+            detail=req.detail,
+            users=len(before_after),
+            points_before=points_before,
+            points_after=points_after,
+            created_at=req.at,
+        )
+        .returning(audit_log.c.id)
+    ).scalar_one()
+    at = bind(conn, private_notes.c.created_at, req.at)
+    many(
+        conn,
+        "INSERT INTO private_notes (channel_id, user_id, text, created_at) VALUES (?, ?, ?, ?)",
+        [
+            (channel_id, user, req.note(before, after), at)
+            for user, (before, after) in sorted(before_after.items())
+        ],
+    )
+    return RescoreOutcome("done", audit_id, len(before_after), points_before, points_after)

@@ -1,0 +1,222 @@
+"""Admins fix a question after the fact: void, rekey, retire; and the audit trail."""
+
+from __future__ import annotations
+
+from bot import commands as c
+from bot import messages as m
+from bot.identity import Origin
+from bot.questions import (
+    LETTERS,
+    Question,
+    QuestionType,
+    Verdict,
+    check_answer,
+    check_true_false,
+    mcq_index,
+    parse_number,
+)
+from bot.records import RescoreOutcome, RescoreRequest, RoundRecord
+from bot.replies import Notice, Reply, TableView
+from bot.usecases.cards import answer_label
+from bot.usecases.context import Actor, Context, UserError, ok, require_admin
+from bot.usecases.daily import round_question
+
+AUDIT_PAGE = 10
+
+
+async def _closed_round(ctx: Context, actor: Actor, round_id: int) -> RoundRecord:
+    rnd = await ctx.stores.rounds.get_round(round_id)
+    if rnd is None or rnd.workspace != actor.workspace:
+        raise UserError(m.QUESTION_UNKNOWN_ROUND.format(round=round_id))
+    if rnd.closed_at is None:
+        raise UserError(m.QUESTION_ROUND_OPEN.format(round=round_id))
+    return rnd
+
+
+def _refused(outcome: RescoreOutcome, round_id: int, voided: str) -> None:
+    if outcome.status == "unknown":
+        raise UserError(m.QUESTION_UNKNOWN_ROUND.format(round=round_id))
+    if outcome.status == "open":
+        raise UserError(m.QUESTION_ROUND_OPEN.format(round=round_id))
+    if outcome.status == "busy":
+        raise UserError(m.QUESTION_ROUND_BUSY)
+    if outcome.status == "voided":
+        raise UserError(voided.format(round=round_id))
+
+
+async def void_round(ctx: Context, cmd: c.VoidRound, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "void a round")
+    rnd = await _closed_round(ctx, actor, cmd.round_id)
+
+    def note(before: int, after: int) -> str:
+        return m.NOTE_VOID.format(
+            round=rnd.id, qid=rnd.question_id, day=rnd.local_date, before=before, after=after
+        )
+
+    outcome = await ctx.stores.audit.rescore(
+        RescoreRequest(
+            rnd.id,
+            actor.workspace,
+            "void",
+            actor.origin.user.user_id,
+            actor.user.display_name,
+            "voided",
+            ctx.clock.now(),
+            note,
+        )
+    )
+    _refused(outcome, rnd.id, m.QUESTION_ALREADY_VOID)
+    return [
+        ok(
+            m.QUESTION_VOID_DONE.format(
+                round=rnd.id,
+                users=outcome.users,
+                before=outcome.points_before,
+                after=outcome.points_after,
+                audit=outcome.audit_id,
+            )
+        )
+    ]
+
+
+def corrected_key(
+    question: Question, answer: str, order: tuple[int, ...], round_id: int
+) -> Question:
+    """The round's question with `answer` as its key, read the way answers to it are read
+    (MCQ letters as shown in the round); a clear refusal when it does not fit the type."""
+    bad = m.QUESTION_BAD_KEY.get(question.type.value, m.QUESTION_BAD_KEY["short"])
+    if question.type is QuestionType.MCQ:
+        index = mcq_index(question, answer, order)
+        if index is None:
+            raise UserError(bad.format(round=round_id, last=LETTERS[len(question.choices) - 1]))
+        return question.model_copy(update={"answer": index})
+    if question.type is QuestionType.TRUE_FALSE:
+        check = check_true_false(question, answer)
+        if check.verdict is Verdict.INVALID:
+            raise UserError(bad.format(round=round_id))
+        return question.model_copy(update={"answer": check.normalized == "true"})
+    if question.type is QuestionType.NUMERIC:
+        value = parse_number(answer)
+        if value is None:
+            raise UserError(bad.format(round=round_id))
+        return question.model_copy(update={"answer": value})
+    # Short answers: the first is the key, any further `|` alternatives are accepted too; the
+    # old alternatives go with the old key.
+    keys = [k.strip() for k in answer.split("|") if k.strip()]
+    if not keys:
+        raise UserError(bad.format(round=round_id))
+    return question.model_copy(update={"answer": keys[0], "accept": tuple(keys[1:])})
+
+
+async def rekey_round(ctx: Context, cmd: c.RekeyRound, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "rekey a round")
+    rnd = await _closed_round(ctx, actor, cmd.round_id)
+    question = round_question(ctx, rnd)
+    if question is None:
+        raise UserError(m.QUESTION_GONE.format(round=rnd.id))
+    if not question.auto_gradable:
+        raise UserError(m.QUESTION_NOT_GRADABLE.format(round=rnd.id))
+    corrected = corrected_key(question, cmd.answer, rnd.order, rnd.id)
+    label = answer_label(corrected, rnd.order)
+    if corrected == question:
+        raise UserError(m.QUESTION_SAME_KEY.format(answer=label, round=rnd.id))
+    # The same grading as when the answers were given: the round's option order and the
+    # bank's vocabulary; an answer that no longer reads as one of the type counts as wrong.
+    verdict: dict[int, bool] = {}
+    flipped = 0
+    for user_id, given, was in await ctx.stores.audit.regrade_inputs(rnd.id):
+        check = check_answer(corrected, given, rnd.order, vocabulary=ctx.bank.vocabulary)
+        verdict[user_id] = check.correct
+        flipped += check.correct != was
+
+    def note(before: int, after: int) -> str:
+        return m.NOTE_REKEY.format(
+            round=rnd.id,
+            qid=rnd.question_id,
+            day=rnd.local_date,
+            answer=label,
+            before=before,
+            after=after,
+        )
+
+    old = answer_label(question, rnd.order)
+    outcome = await ctx.stores.audit.rescore(
+        RescoreRequest(
+            rnd.id,
+            actor.workspace,
+            "rekey",
+            actor.origin.user.user_id,
+            actor.user.display_name,
+            f"key {old} → {label}; {flipped} answers graded differently"[:500],
+            ctx.clock.now(),
+            note,
+            verdict,
+            corrected.model_dump_json(),
+        )
+    )
+    _refused(outcome, rnd.id, m.QUESTION_VOIDED_REKEY)
+    return [
+        ok(
+            m.QUESTION_REKEY_DONE.format(
+                round=rnd.id,
+                answer=label,
+                flipped=flipped,
+                users=outcome.users,
+                before=outcome.points_before,
+                after=outcome.points_after,
+                audit=outcome.audit_id,
+            )
+        )
+    ]
+
+
+async def retire_question(ctx: Context, cmd: c.RetireQuestion, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "retire a question")
+    if cmd.question_id not in ctx.bank.by_id:
+        raise UserError(m.QUESTION_UNKNOWN_ID.format(qid=cmd.question_id))
+    new = await ctx.stores.audit.retire(
+        actor.workspace,
+        cmd.question_id,
+        actor.origin.user.user_id,
+        actor.user.display_name,
+        ctx.clock.now(),
+    )
+    if not new:
+        return [Notice(m.QUESTION_RETIRED_ALREADY.format(qid=cmd.question_id))]
+    return [ok(m.QUESTION_RETIRED.format(qid=cmd.question_id))]
+
+
+async def list_audit(ctx: Context, cmd: c.ListAudit, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "read the audit trail")
+    found = await ctx.stores.audit.list_audit(
+        actor.workspace, (cmd.page - 1) * AUDIT_PAGE, AUDIT_PAGE
+    )
+    if not found:
+        if cmd.page > 1:
+            raise UserError(m.AUDIT_PAGE_EMPTY.format(page=cmd.page))
+        return [Notice(m.AUDIT_EMPTY)]
+    rows = tuple(
+        (
+            f"#{a.id}",
+            m.AUDIT_RETIRE_ROW.format(
+                when=f"{a.created_at:%Y-%m-%d %H:%M}", who=a.actor_name, qid=a.question_id
+            )
+            if a.action == "retire"
+            else m.AUDIT_ROW.format(
+                when=f"{a.created_at:%Y-%m-%d %H:%M}",
+                who=a.actor_name,
+                action=a.action,
+                target=f"round {a.round_id} ({a.question_id})",
+                detail=a.detail,
+                users=a.users,
+                before=a.points_before,
+                after=a.points_after,
+            ),
+        )
+        for a in found
+    )
+    return [TableView(m.AUDIT_TITLE.format(page=cmd.page), rows)]
