@@ -176,7 +176,9 @@ async def test_a_retry_after_a_long_outage_adopts_the_message_instead_of_posting
     [again] = await tick(app, clock, runtime, NINE + dt.timedelta(minutes=10))
     assert again.status == "published" and again.message_ref == question["id"]
     assert len(posts(fake)) == 1 and history_reads(fake) == 1
-    assert question["embeds"][0]["footer"]["text"].endswith(work_mark(await post_key(app, NINE.date())))
+    assert question["embeds"][0]["footer"]["text"].endswith(
+        work_mark(await post_key(app, NINE.date()))
+    )
 
     [reveal] = await tick(app, clock, runtime, FIVE)
     assert reveal.status == "published"
