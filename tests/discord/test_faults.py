@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from adapters.discord.publisher import work_mark
 from adapters.runtime import Runtime
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
@@ -16,7 +17,6 @@ from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.usecases.delivery import work_key
 from bot.usecases.scheduling import WorkResult
 from tests.conftest import START
-from adapters.discord.publisher import work_mark
 from tests.discord.fake_discord import FakeDiscord, Fault, rate_limited, refusal
 from tests.discord.helpers import on_discord
 from tests.discord.test_wire import fake, runtime  # noqa: F401  (fixtures)
