@@ -20,6 +20,8 @@ from tests.faults.day import (
     ANSWER_POINTS,
     UNREACHED,
     WORK_POINTS,
+    FaultedAnswer,
+    FaultedTick,
     answer_in_process,
     answer_with_fault,
     check_day,
@@ -55,14 +57,14 @@ async def make_app(db_url: str, clock: ManualClock) -> App:
     return app
 
 
-async def faulted_tick(
+def faulted_tick(
     app: App,
     clock: ManualClock,
     pub: FilePublisher,
     point: str,
     fault: Callable[[], None],
     recover: Callable[[], None],
-) -> Callable[[dt.datetime], object]:
+) -> FaultedTick:
     """A tick with `fault` started at `point` and lasting to its end, then `recover`."""
     kind = point.split(".")[0]
 
@@ -123,8 +125,8 @@ async def test_a_write_lock_held_past_the_busy_timeout_at_each_step_of_the_work(
     app, clock, url = sqlite_app
     pub = FilePublisher(tmp_path / "platform.jsonl")
     lock = WriteLock(str(tmp_path / "studybot.db"))
-    run = await faulted_tick(app, clock, pub, point, lock.take, lock.release)
-    await day_with_fault(app, clock, pub, point, run)  # type: ignore[arg-type]
+    run = faulted_tick(app, clock, pub, point, lock.take, lock.release)
+    await day_with_fault(app, clock, pub, point, run)
     await check_day(app, clock, pub, url)
 
 
@@ -136,12 +138,12 @@ async def test_a_write_lock_held_past_the_busy_timeout_while_answering(
     app, clock, url = sqlite_app
     lock = WriteLock(str(tmp_path / "studybot.db"))
     answer = armed(app, point, clicked, lock.take, lock.release)
-    await answer_with_fault(app, clock, url, point, clicked, answer)  # type: ignore[arg-type]
+    await answer_with_fault(app, clock, url, point, clicked, answer)
 
 
 def armed(
     app: App, point: str, clicked: bool, fault: Callable[[], None], recover: Callable[[], None]
-) -> Callable[[SubmitAnswer | str], object]:
+) -> FaultedAnswer:
     async def answer(sent: SubmitAnswer | str) -> list[str] | None:
         faults.arm(point, fault)
         try:
@@ -183,8 +185,8 @@ async def test_postgresql_stopped_at_each_step_of_the_work(
 ) -> None:
     app, clock, url = pg_app
     pub = FilePublisher(tmp_path / "platform.jsonl")
-    run = await faulted_tick(app, clock, pub, point, cluster.stop, cluster.start)
-    await day_with_fault(app, clock, pub, point, run)  # type: ignore[arg-type]
+    run = faulted_tick(app, clock, pub, point, cluster.stop, cluster.start)
+    await day_with_fault(app, clock, pub, point, run)
     await check_day(app, clock, pub, url)
 
 
@@ -204,4 +206,4 @@ async def test_postgresql_stopped_while_answering(
     monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
     app, clock, url = pg_app
     answer = armed(app, point, clicked, cluster.stop, cluster.start)
-    await answer_with_fault(app, clock, url, point, clicked, answer)  # type: ignore[arg-type]
+    await answer_with_fault(app, clock, url, point, clicked, answer)
