@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -43,7 +44,8 @@ async def work_point(db_url: str, point: str, tmp: Path) -> Counts:
     """The day's work with the process doing `point`'s kind killed there, then a new
     process ticking twice (the dead one's 90 s lease runs out by the second)."""
     counts = Counts(runs=1)
-    platform = FilePublisher(tmp / f"platform-{point}.jsonl")
+    # A platform of its own per run: one shared by two databases would see the other's posts.
+    platform = FilePublisher(tmp / f"platform-{point}-{uuid.uuid4().hex[:8]}.jsonl")
     app, clock = await _app(db_url)
 
     async def killed(when: dt.datetime) -> None:

@@ -62,15 +62,12 @@ async def main(args: argparse.Namespace) -> None:
         async def sqlite_url(name: str) -> str:
             return f"sqlite+aiosqlite:///{tmp / (name.replace('.', '-') + '.db')}"
 
-        rows.append(
-            (
-                f"SQLite, {args.sqlite_kills} random kills",
-                await run_bursts(
-                    await sqlite_url("bursts"), args.sqlite_kills, args.burst, args.seed, tmp
-                ),
-            )
-        )
-        rows.append(("SQLite, every named point", await points(sqlite_url, tmp)))
+        if args.sqlite_kills:
+            url = await sqlite_url("bursts")
+            bursts = await run_bursts(url, args.sqlite_kills, args.burst, args.seed, tmp)
+            rows.append((f"SQLite, {args.sqlite_kills} random kills", bursts))
+        if not args.no_points:
+            rows.append(("SQLite, every named point", await points(sqlite_url, tmp)))
         with pg.server() as base:
             made: list[str] = []
 
@@ -80,15 +77,12 @@ async def main(args: argparse.Namespace) -> None:
                 return url
 
             try:
-                rows.append(
-                    (
-                        f"PostgreSQL, {args.pg_kills} random kills",
-                        await run_bursts(
-                            await pg_url("bursts"), args.pg_kills, args.burst, args.seed + 1, tmp
-                        ),
-                    )
-                )
-                rows.append(("PostgreSQL, every named point", await points(pg_url, tmp)))
+                if args.pg_kills:
+                    url = await pg_url("bursts")
+                    bursts = await run_bursts(url, args.pg_kills, args.burst, args.seed + 1, tmp)
+                    rows.append((f"PostgreSQL, {args.pg_kills} random kills", bursts))
+                if not args.no_points:
+                    rows.append(("PostgreSQL, every named point", await points(pg_url, tmp)))
             finally:
                 for url in made:
                     await pg.drop_database(base, url)
@@ -114,6 +108,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--pg-kills", type=int, default=None)
     parser.add_argument("--burst", type=int, default=40, help="clicks per burst")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-points", action="store_true", help="the random kills only")
     args = parser.parse_args()
     if args.sqlite_kills is None:
         args.sqlite_kills = 10 if args.quick else 100
