@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types unit content bench clean
+.PHONY: run test lint types unit content bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ unit: $(STAMP)
 # and bench/results.json. Minutes, mostly loading 5M answers; BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Random SIGKILLs during bursts of signed Slack clicks (100 on SQLite, 20 on PostgreSQL) and a
+# kill at every named fault point; one table of losses, doublings and stuck rounds (about
+# 20 minutes). FAULTS_ARGS=--quick for a smoke run.
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults $(FAULTS_ARGS)
 
 content: $(STAMP)
 	$(BIN)/studybot content check

@@ -179,6 +179,10 @@ PUBLISH_FIXES = {
         "invite the bot to #{channel}: it may post there but not read the history it needs to "
         "check whether a failed post arrived, so that post is not sent again"
     ),
+    "no_history": (
+        "grant the bot Read Message History in #{channel}: it needs it to check whether a "
+        "failed post arrived, so that post is not sent again"
+    ),
     "no_access": "grant the bot View Channel in #{channel}",
     "no_permission": "grant the bot Send Messages and Embed Links in #{channel}",
     "unknown_channel": (
@@ -341,6 +345,10 @@ DISCORD_REVEAL_TITLE = "Reveal · daily question"
 DISCORD_REVEAL_SHARES = "Answers"
 DISCORD_NOBODY = "nobody yet"
 DISCORD_THREAD_NAME = "Discuss: {prompt}"
+# A scheduled post's footer ends with a short reference to its piece of work, so a retry long
+# after an ambiguous failure can find the message in the channel's history and not post twice.
+DISCORD_WORK_MARK = "{footer} · {mark}"
+DISCORD_WORK_MARK_ALONE = "ref {mark}"
 DISCORD_STATS_TOPICS = "By topic"
 DISCORD_TOPIC_ALL = "all topics"
 DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import discord
 
-from adapters.discord.render import Rendered, clip, render
+from adapters.discord.render import EMBED_TOTAL_MAX, FOOTER_MAX, Rendered, clip, render
 from bot import messages as m
 from bot.identity import PlaceRef
 from bot.ports import REQUEST_TIMEOUT, PublishRefused
@@ -85,6 +85,12 @@ PERMANENT: Final = {
 }
 # Discord accepts a nonce of at most 25 characters.
 NONCE_LENGTH = 25
+# The work reference in a scheduled post's footer: enough hex digits that two pieces of work
+# in one channel's recent history never share one.
+MARK_LENGTH = 12
+# How far back a retry looks for its message: scheduled posts are few, and other people's
+# messages in between are what pushes ours back.
+HISTORY_LIMIT = 100
 
 
 def upload_refused(exc: discord.HTTPException) -> bool:
@@ -97,6 +103,31 @@ def upload_refused(exc: discord.HTTPException) -> bool:
 def nonce(key: str) -> str:
     """The deterministic nonce of a piece of work: the same key always sends the same one."""
     return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()[:NONCE_LENGTH]
+
+
+def work_mark(key: str) -> str:
+    """The footer reference of a piece of work: Discord keeps a nonce for a few minutes
+    only and never shows it in the history, so the message itself must say which work it is."""
+    return m.DISCORD_WORK_MARK_ALONE.format(mark=nonce(key)[:MARK_LENGTH])
+
+
+def marked(embed: discord.Embed, key: str) -> discord.Embed:
+    """`embed` with the work's reference at the end of its footer, clipping what comes
+    before it (the footer, then the description) so the whole stays within Discord's limits."""
+    mark = work_mark(key)
+    footer = embed.footer.text or ""
+    over = len(embed) + len(mark) + 3 - EMBED_TOTAL_MAX  # " · " and the mark are added
+    if over > 0 and embed.description:
+        embed.description = clip(embed.description, max(1, len(embed.description) - over))
+    room = FOOTER_MAX - len(mark) - 3
+    text = m.DISCORD_WORK_MARK.format(footer=clip(footer, room), mark=mark) if footer else mark
+    return embed.set_footer(text=text)
+
+
+def carries(message: discord.Message, key: str) -> bool:
+    """Whether `message` is the published message of the work named `key`."""
+    mark = work_mark(key)
+    return any((e.footer.text or "").endswith(mark) for e in message.embeds)
 
 
 class NotLoggedIn(RuntimeError):
@@ -129,6 +160,7 @@ class DiscordPublisher:
         channel_id = int(place.channel)
         channel = self._channel(place, channel_id)
         rendered = render(reply)
+        marked(rendered.embed, key)  # a fresh embed: marking it in place touches nothing else
         try:
             try:
                 message = await self._send(channel, channel_id, rendered, thread_ref, nonce(key))
@@ -156,8 +188,28 @@ class DiscordPublisher:
         return str(message.id)
 
     async def find(self, place: PlaceRef, key: str) -> str | None:
-        # Discord has no look-up by nonce; a repeated send carries the same nonce with
-        # enforce_nonce, and Discord answers it with the message it already created.
+        """The bot's own message of this work among the channel's recent messages. A repeated
+        send's nonce covers a retry within Discord's few minutes of nonce memory; this covers
+        one after a long outage, when the nonce is forgotten and would post a second copy."""
+        await self._logged_in()
+        channel_id = int(place.channel)
+        channel = self._channel(place, channel_id)
+        me = self.client.user.id if self.client.user is not None else None
+        await self.limiter.acquire()
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                async for message in channel.history(limit=HISTORY_LIMIT):
+                    if message.author.id == me and carries(message, key):
+                        return str(message.id)
+        except discord.HTTPException as exc:
+            problem = PERMANENT.get((exc.status, exc.code))
+            if exc.status == 403:
+                # Missing Access on the history is Read Message History missing: an
+                # unverifiable post is never sent a second time blindly.
+                problem = "no_history"
+            if problem is not None:
+                raise PublishRefused(problem, f"Discord {exc.status} code {exc.code}") from exc
+            raise
         return None
 
     async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:

@@ -438,6 +438,19 @@ class FakeDiscord:
             )
         return out
 
+    def forget_nonces(self) -> None:
+        """Let Discord's few minutes of nonce memory pass: a repeated nonce creates anew."""
+        self.nonces.clear()
+
+    def _history(self, channel: str, query: dict[str, str]) -> web.Response:
+        # Newest first, as Discord lists a channel's messages; no nonce (Discord keeps it
+        # only in the answer to the create and in the gateway event).
+        limit = int(query.get("limit", "50"))
+        found = [dict(msg) for msg in reversed(self.messages_in(int(channel)))][:limit]
+        for msg in found:
+            msg.pop("nonce", None)
+        return _json(found)
+
     def _create(
         self, channel: str, body: dict[str, Any], files: tuple[Upload, ...] = ()
     ) -> web.Response:
@@ -499,6 +512,8 @@ class FakeDiscord:
             return web.Response(status=204)
         if r.method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             return self._create(parts[1], body, r.files)
+        if r.method == "GET" and parts[0] == "channels" and parts[-1] == "messages":
+            return self._history(parts[1], r.query)
         if r.method == "POST" and r.path == "/users/@me/channels":
             dm = str(self.snowflake())
             self.dm_channels[dm] = str(body["recipient_id"])

@@ -88,7 +88,10 @@ async def test_daily_round_end_to_end(
     assert [t.id for t in world.channel.threads] == [card.id]
     [embed] = revealed.embeds
     fields = {f.name: f.value for f in embed.fields}
-    assert re.fullmatch(r"Round \d+: 3 answered, 2 correct\.", embed.footer.text or "")
+    # The counts, then the reference a retry uses to find this message in the history.
+    assert re.fullmatch(
+        r"Round \d+: 3 answered, 2 correct\. · ref [0-9a-f]{12}", embed.footer.text or ""
+    )
     assert re.search(r"^[A-D]\) Median: 2 \(67%\) ✓$", fields["Answers"] or "", re.M)
     # Names are shown, never pinged: escaped markdown, a defused @everyone, no mentions.
     assert fields["Right"] == "Alice, Cy \\*the\\* \\@everyone"

@@ -13,6 +13,8 @@ from adapters.discord.publisher import (
     DiscordPublisher,
     NotLoggedIn,
     RateLimiter,
+    marked,
+    work_mark,
 )
 from bot.bootstrap import App
 from bot.identity import PlaceRef, Platform
@@ -114,3 +116,21 @@ async def test_publishing_before_login_fails_the_attempt_for_the_core_to_retry(a
     with pytest.raises(NotLoggedIn):
         await publisher.publish(PlaceRef(Platform.DISCORD, "1", "2"), Notice("early"), None, "k")
     await client.close()
+
+
+def test_the_work_reference_survives_a_full_embed_and_a_long_footer() -> None:
+    key = "studybot:7:close:2026-11-16"
+    embed = discord.Embed(title="t" * 256, description="d" * 4096)
+    for i in range(6):
+        embed.add_field(name=f"f{i}", value="v" * 250)
+    embed.set_footer(text="x" * 200)
+    assert len(embed) > 6000 - len(work_mark(key))  # no room left for the reference as is
+    marked(embed, key)
+    assert len(embed) <= 6000  # Discord's total limit
+    assert (embed.footer.text or "").endswith(" · " + work_mark(key))
+    assert embed.title == "t" * 256  # the description gave way, not the title
+    long = discord.Embed(title="x").set_footer(text="y" * 2048)
+    assert len(marked(long, key).footer.text or "") <= 2048
+    assert (long.footer.text or "").endswith(work_mark(key))
+    bare = marked(discord.Embed(title="x"), key)
+    assert bare.footer.text == work_mark(key)

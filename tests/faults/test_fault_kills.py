@@ -1,4 +1,5 @@
-"""A scheduler process killed (SIGKILL) at each step of post and close, then restarted."""
+"""A process SIGKILLed at each named fault point of post, close, tally and an answer: after
+recovery every piece of work is out once and every answer is stored once."""
 
 from __future__ import annotations
 
@@ -14,30 +15,32 @@ import pytest
 
 from bot import faults
 from bot.bootstrap import App, ManualClock
-from bot.scoring import daily_points
-from bot.usecases.daily import round_card, round_question
+from bot.commands import SubmitAnswer
 from tests.conftest import ROOT
-from tests.faults.test_fault_points import integrity
+from tests.faults.day import (
+    ANSWER_POINTS,
+    UNREACHED,
+    WORK_POINTS,
+    answer_with_fault,
+    check_day,
+    day_with_fault,
+)
 from tests.faults.ticker_process import FilePublisher
-from tests.helpers import correct_text, errors, say
-from tests.test_scheduler import ADA, BOB, MONDAY, at, channel_id, enable, tick
-
-KILL_POINTS = [f"{kind}.{step}" for kind in ("post", "close") for step in faults.WORK_STEPS]
 
 
-def ticker(
-    db_url: str, platform: Path, *instants: dt.datetime, fault: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the scheduler in its own process for the given ticks, optionally armed to die."""
+def child_env(fault: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != faults.ENV}
     env["PYTHONPATH"] = str(ROOT)
     if fault is not None:
         env[faults.ENV] = f"{fault}:kill"
-    command = [sys.executable, "-m", "tests.faults.ticker_process", db_url, str(platform)]
+    return env
+
+
+def run_child(module: str, *args: str, fault: str | None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*command, *(i.isoformat() for i in instants)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
-        env=env,
+        env=child_env(fault),
         capture_output=True,
         text=True,
         check=False,
@@ -45,52 +48,57 @@ def ticker(
     )
 
 
-@pytest.mark.parametrize("point", KILL_POINTS)
-async def test_a_process_killed_at_each_step_posts_and_reveals_once_after_restart(
+def ticker(
+    db_url: str, platform: Path, *instants: dt.datetime, fault: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the scheduler in its own process for the given ticks, optionally armed to die."""
+    return run_child(
+        "tests.faults.ticker_process",
+        db_url,
+        str(platform),
+        *(i.isoformat() for i in instants),
+        fault=fault,
+    )
+
+
+@pytest.mark.parametrize("point", WORK_POINTS)
+async def test_a_process_killed_at_each_step_of_the_work_leaves_everything_out_once(
     app: App, clock: ManualClock, db_url: str, tmp_path: Path, point: str
 ) -> None:
-    kind = point.split(".")[0]
     platform = FilePublisher(tmp_path / "platform.jsonl")
-    await enable(app)
 
-    async def answer() -> None:
-        rnd = await app.stores.rounds.round_on(await channel_id(app), MONDAY)
-        assert rnd is not None
-        question = round_question(app.ctx, rnd)
-        assert question is not None
-        card = round_card(app.ctx, rnd, "UTC", question)
-        assert errors(await say(app, BOB, f"answer {correct_text(app, card)}")) == []
+    async def killed(when: dt.datetime) -> None:
+        # The work is done by a scheduler process that dies at `point`; this app, another
+        # process on the same database, takes it over once the dead one's lease runs out.
+        died = ticker(db_url, platform.path, when, fault=point)
+        assert died.returncode == -signal.SIGKILL, died.stderr
+        assert died.stdout == ""  # it died before it could report anything
 
-    if kind == "close":
-        await tick(app, clock, at(0, 9), platform)
-        await answer()
-    when = at(0, 9) if kind == "post" else at(0, 17)
-    killed = ticker(db_url, platform.path, when, fault=point)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    # Restarted: the dead process's lease (90 s) runs out by the second tick.
-    restarted = ticker(db_url, platform.path, *(when + dt.timedelta(minutes=m) for m in (1, 2)))
-    assert restarted.returncode == 0, restarted.stderr
-    done = [json.loads(line) for line in restarted.stdout.splitlines()]
-    expected = [] if point.endswith(".recorded") else [[kind, "published"]]
-    assert [[k, s] for _, k, s in done] == expected
-    if kind == "post":
-        await answer()
-        [closed] = await tick(app, clock, at(0, 17), platform)
-        assert closed.status == "published"
+    await day_with_fault(app, clock, platform, point, killed)
+    await check_day(app, clock, platform, db_url)
 
-    # Counted at the platform: one question, one reveal threaded under it.
-    card, reveal = platform.sent()
-    assert [card["type"], reveal["type"]] == ["QuestionCard", "RoundReveal"]
-    assert reveal["thread"] == card["ref"]
-    rnd = await app.stores.rounds.round_on(await channel_id(app), MONDAY)
-    assert rnd is not None and rnd.closed_at is not None and rnd.post_ref == card["ref"]
-    base = daily_points(app.bank.by_id[rnd.question_id].difficulty)
-    answers = await app.stores.answers.round_answers(rnd.id)
-    assert [(a.display_name, a.points) for a in answers] == [("Bob", base)]
-    workspace = ADA.place.workspace_key
-    assert await app.stores.boards.counter_drift(workspace) == {}
-    assert await app.stores.boards.stored_totals(workspace) == await app.stores.boards.recount(
-        workspace
-    )
-    if db_url.startswith("sqlite"):
-        assert integrity(db_url) == "ok"
+
+@pytest.mark.parametrize("clicked", [True, False], ids=["click", "typed"])
+@pytest.mark.parametrize("point", ANSWER_POINTS)
+async def test_a_process_killed_while_answering_loses_and_doubles_nothing(
+    app: App, clock: ManualClock, db_url: str, point: str, clicked: bool
+) -> None:
+    reached: list[bool] = []
+
+    async def killed(answer: SubmitAnswer | str) -> list[str] | None:
+        if isinstance(answer, SubmitAnswer):
+            line = f"click:{answer.round_id}:{answer.choice}:{answer.delivery_id}"
+        else:
+            line = answer
+        done = run_child(
+            "tests.faults.answer_process", db_url, clock.now().isoformat(), line, fault=point
+        )
+        reached.append(done.returncode == -signal.SIGKILL)
+        if done.returncode == -signal.SIGKILL:
+            return None  # the user saw no reply
+        assert done.returncode == 0, done.stderr
+        texts: list[str] = json.loads(done.stdout)
+        return texts
+
+    await answer_with_fault(app, clock, db_url, point, clicked, killed)
+    assert reached == [(point, clicked) not in UNREACHED]

@@ -1,0 +1,318 @@
+"""Random SIGKILLs of `studybot run --slack-http` during bursts of signed Slack clicks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from adapters.slack.client import make_client
+from adapters.slack.publisher import SlackPublisher
+from bot import messages as m
+from bot.bootstrap import ManualClock, SystemClock, build_app
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.settings import Settings
+from bot.storage.tables import answers, users
+from tests.conftest import FIXTURE_CONTENT, ROOT
+from tests.helpers import errors
+from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
+from tests.slack.fake_slack import TEAM, FakeSlack
+
+ADMIN = Origin(
+    UserRef(Platform.SLACK, "UADMIN"), PlaceRef(Platform.SLACK, TEAM, CHANNEL), "Ada", True
+)
+LOCKED = m.DAILY_LOCKED.split("(")[0].strip()  # "Your answer is locked in. The answer ..."
+READY_WAIT = 90.0
+
+
+COLUMNS = (
+    "runs",
+    "lost",
+    "doubled",
+    "posts_doubled",
+    "stuck",
+    "unprocessed",
+    "unthreaded",
+    "integrity",
+)
+
+
+@dataclass
+class Counts:
+    """One row of the table: what a set of runs lost, doubled or left behind."""
+
+    runs: int = 0
+    lost: int = 0  # answers the user was told are locked in, then missing
+    doubled: int = 0  # a user's answer stored more than once
+    posts_doubled: int = 0  # a piece of work on the platform more than once
+    stuck: int = 0  # rounds not closed and revealed once (or work never out)
+    unprocessed: int = 0  # acknowledged (HTTP 200), then no reply and nothing stored
+    unthreaded: int = 0  # a reveal not in its question's thread
+    integrity: int = 0  # PRAGMA integrity_check not ok
+    acked: int = 0  # acknowledged clicks, for scale
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, other: Counts) -> None:
+        for name in (*COLUMNS, "acked"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.notes += other.notes
+
+
+@dataclass(frozen=True)
+class Click:
+    user: str
+    key: str  # the response_url key its replies go to
+    status: int  # HTTP status; 0 when the connection failed (the process was dead or died)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def noon_zone(now: dt.datetime) -> str:
+    """A fixed-offset zone where `now` is around midday, so the round never crosses midnight."""
+    offset = 12 - now.hour
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def integrity_ok(db_url: str) -> bool:
+    if not db_url.startswith("sqlite"):
+        return True
+    with sqlite3.connect(make_url(db_url).database or "") as conn:
+        return bool(conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+
+class BotProcess:
+    """`studybot run --slack-http PORT` as a real process, its log in a file."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], n: int) -> None:
+        self.port = free_port()
+        self.log_path = tmp / f"bot-{n}.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "run", "--slack-http", str(self.port)],
+            cwd=tmp,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    async def wait_ready(self, session: aiohttp.ClientSession) -> None:
+        async with asyncio.timeout(READY_WAIT):
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"bot exited: {self.log_path.read_text()[-2000:]}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    health = f"http://127.0.0.1:{self.port}/healthz"
+                    async with session.get(health) as response:
+                        if response.status == 200 and "tick at" in self.log_path.read_text():
+                            return
+                await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+async def open_channel(db_url: str) -> tuple[str, str]:
+    """Enable the daily question with the post due a minute ago and the close in two hours;
+    returns the channel's zone and close time."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=SystemClock())
+    try:
+        zone = noon_zone(dt.datetime.now(dt.UTC))
+        local = dt.datetime.now(dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+        post = (local - dt.timedelta(minutes=1)).strftime("%H:%M")
+        close = (local + dt.timedelta(hours=2)).strftime("%H:%M")
+        for line in (
+            "config channel",
+            f"config timezone {zone}",
+            "config days daily",
+            "config topics sample-stats",
+            "config difficulty easy",  # the median MCQ: buttons to click
+            f"config close {close}",
+            f"config time {post}",
+        ):
+            assert errors(await app.dispatcher.handle_text(line, ADMIN)) == [], line
+    finally:
+        await app.close()
+    return zone, close
+
+
+def card_buttons(call: Any) -> list[dict[str, Any]]:
+    return [e for b in call.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def burst(
+    driver: SlackDriver,
+    buttons: list[dict[str, Any]],
+    first_user: int,
+    size: int,
+    rng: random.Random,
+    bot: BotProcess,
+) -> list[Click]:
+    """`size` new users click within about half a second; the bot is SIGKILLed at a random
+    instant inside the burst."""
+
+    async def one(n: int) -> Click:
+        await asyncio.sleep(rng.uniform(0, 0.5))
+        user = f"U{n:06d}"
+        button = rng.choice(buttons)
+        payload, key = driver.click_payload(button["action_id"], user, value=button["value"])
+        try:
+            status, _ = await driver.interact(payload)
+        except (aiohttp.ClientError, OSError):
+            status = 0
+        return Click(user, key, status)
+
+    async def killer() -> None:
+        await asyncio.sleep(rng.uniform(0.05, 0.6))
+        bot.kill()
+
+    clicks = asyncio.gather(*(one(first_user + i) for i in range(size)))
+    await asyncio.gather(clicks, killer())
+    return list(clicks.result())
+
+
+async def stored_answers(db_url: str) -> Counter[str]:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT)
+    try:
+        async with app.db.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.select(users.c.external_id).select_from(
+                    answers.join(users, users.c.id == answers.c.user_id)
+                )
+            )
+            return Counter(str(r[0]) for r in rows)
+    finally:
+        await app.close()
+
+
+async def close_and_count(db_url: str, fake: FakeSlack) -> tuple[int, int, int]:
+    """Close the round at its closing instant as the scheduler would; (rounds stuck, posts
+    doubled, reveals unthreaded), counted at the fake Slack."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+    )
+    clock = ManualClock(dt.datetime.now(dt.UTC))
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock)
+    try:
+        [channel] = await app.stores.channels.enabled_channels()
+        rnd = await app.stores.rounds.open_round(channel.id)
+        if rnd is None:
+            return 1, 0, 0
+        publisher = SlackPublisher(make_client(settings))
+        for minute in (0, 1, 2):  # the close is due; two more ticks at most to recover
+            when = rnd.closes_at + dt.timedelta(minutes=minute)
+            clock.set(when)
+            await app.work.run_due(when, {Platform.SLACK: publisher})
+        closed = await app.stores.rounds.get_round(rnd.id)
+    finally:
+        await app.close()
+    mine = [
+        (str(msg["metadata"]["event_payload"]["key"]), msg)
+        for msg in fake.messages.get(CHANNEL, [])
+        if isinstance(msg.get("metadata"), dict)
+    ]
+    keys = Counter(key for key, _ in mine)
+    posts = [msg["ts"] for key, msg in mine if ":post:" in key]
+    reveals = [msg for key, msg in mine if ":close:" in key]
+    stuck = int(closed is None or closed.closed_at is None or len(reveals) != 1)
+    unthreaded = sum(1 for msg in reveals if msg.get("thread_ts") not in posts)
+    return stuck, sum(n - 1 for n in keys.values()), unthreaded
+
+
+async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: Path) -> Counts:
+    """`kills` runs: start the bot, click, SIGKILL it mid-burst; then count."""
+    rng = random.Random(seed)
+    fake = FakeSlack()
+    fake.users = {k: dict(v) for k, v in USERS.items()}
+    await fake.start()
+    counts = Counts()
+    try:
+        await open_channel(db_url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+        env.update(
+            PYTHONPATH=str(ROOT),
+            STUDYBOT_CONTENT_DIR=str(FIXTURE_CONTENT),
+            STUDYBOT_LOG_LEVEL="DEBUG",
+            STUDYBOT_DATABASE_URL=db_url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.api_url,
+            SLACK_HTTP_HOST="127.0.0.1",
+        )
+        env.pop("STUDYBOT_FAULT", None)
+        clicks: list[Click] = []
+        ids = itertools.count(1)
+        async with aiohttp.ClientSession() as session:
+            for n in range(kills):
+                bot = BotProcess(tmp, env, n)
+                await bot.wait_ready(session)
+                posts = [c for c in fake.of("chat.postMessage") if c.args.get("blocks")]
+                buttons = card_buttons(posts[0])
+                # One id sequence across runs: every click is a new delivery (action_ts).
+                driver = SlackDriver(bot.url, fake, session, _ids=ids)
+                clicks += await burst(driver, buttons, n * burst_size, burst_size, rng, bot)
+                counts.runs += 1
+            # A last clean start and stop: what it finds at start it may still process.
+            final = BotProcess(tmp, env, kills)
+            await final.wait_ready(session)
+            await asyncio.sleep(2.0)
+            final.stop()
+        stored = await stored_answers(db_url)
+        for click in clicks:
+            replies = [c for c in fake.calls if c.key == click.key]
+            texts = " ".join(str(c.args.get("text", "")) for c in replies)
+            acked = click.status == 200
+            counts.acked += acked
+            if LOCKED in texts and stored[click.user] == 0:
+                counts.lost += 1
+            if acked and not replies and stored[click.user] == 0:
+                counts.unprocessed += 1
+        counts.doubled = sum(n - 1 for n in stored.values() if n > 1)
+        counts.stuck, counts.posts_doubled, counts.unthreaded = await close_and_count(db_url, fake)
+        counts.integrity = int(not integrity_ok(db_url))
+    finally:
+        await fake.stop()
+    return counts
