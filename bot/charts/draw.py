@@ -83,6 +83,7 @@ def _percent_axis(ax: Axes) -> None:
     from matplotlib.ticker import PercentFormatter
 
     ax.set_ylim(0, 1.05)
+    ax.set_yticks([0, 0.5, 1.0])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
@@ -135,6 +136,7 @@ def _topics(ax: Axes, data: ProgressData) -> None:
     from matplotlib.ticker import PercentFormatter
 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xticks([0, 0.5, 1.0])  # few ticks: each is several objects to lay out and draw
     for row, topic in zip(rows, data.topics, strict=True):
         ax.text(
             topic.accuracy + 0.01,
@@ -234,6 +236,9 @@ def _board(data: BoardData) -> Figure:
     ax.grid(axis="y", visible=False)
     top = max((b.value for b in bars), default=1.0) or 1.0
     ax.set_xlim(0, top * 1.15)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
     ax.set_xlabel(m.CHART_BOARD_AXIS_TEAMS if data.scope == "teams" else m.CHART_BOARD_AXIS_USERS)
     for row, bar in zip(rows, bars, strict=True):
         ax.text(
