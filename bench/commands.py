@@ -224,7 +224,9 @@ async def commands(
         }
         chosen = cases(random.Random(5), users_count, tie)
         out.update(await time_cases(app, chosen, runs, repeats, red_s))
-        out["red_ratio_min"] = min(v["red_ratio"] for v in out.values() if "red_ratio" in v)
+        out["red_ratio_min"] = min(
+            v["red_ratio"] for v in out.values() if isinstance(v, dict) and "red_ratio" in v
+        )
         out["load_after"] = load()
     finally:
         await app.close()

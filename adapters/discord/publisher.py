@@ -91,11 +91,12 @@ class RateLimiter:
         """Wait while `burst` calls went out in the WINDOW before `at`, then count this one."""
         sent = self._sent
         while True:
-            while sent and at - sent[0] >= WINDOW:
+            # (A hair of slack: slots exactly 1/rate apart must not trip over rounding.)
+            while sent and at - sent[0] >= WINDOW - 1e-9:
                 sent.popleft()
             if len(sent) < self.burst:
                 break
-            until = sent[0] + WINDOW
+            until = sent.popleft() + WINDOW  # when the oldest call leaves the window
             await self._sleep(until - self._now())
             at = max(self._now(), until)
         sent.append(at)
