@@ -105,7 +105,7 @@ async def rounds(app: App, clock: ManualClock, built: Built, answers: int, seed:
     target = built.answers + answers
     mcq = [q for q in app.bank.by_id.values() if q.type is QuestionType.MCQ and q.auto_gradable]
     through_dispatcher = target <= DISPATCH_LIMIT
-    days = weekdays(FIRST_DAY, built.rounds + max(1, answers // per_round))[built.rounds :]
+    days = weekdays(FIRST_DAY, built.rounds + max(1, -(-answers // per_round)))[built.rounds :]
     for day in days:
         if built.answers >= target:
             break
