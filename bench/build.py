@@ -38,7 +38,8 @@ def origin(user: int, admin: bool = False) -> Origin:
 
 
 def weekdays(first: dt.date, count: int) -> list[dt.date]:
-    days, day = [], first
+    days: list[dt.date] = []
+    day = first
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
