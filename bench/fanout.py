@@ -134,7 +134,9 @@ class FakeDiscordRest:
             return _json(
                 {"message": "You are being rate limited.", "retry_after": wait, "global": True},
                 429,
-                {"X-RateLimit-Global": "true", "Retry-After": f"{wait:.3f}"},
+                # Discord's 429s come through its proxy (Via); discord.py takes a 429 without
+                # one for a Cloudflare ban and gives up instead of waiting and retrying.
+                {"X-RateLimit-Global": "true", "Retry-After": f"{wait:.3f}", "Via": "1.1 google"},
             )
         self.accepted += 1
         tail = request.match_info["tail"]
