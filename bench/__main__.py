@@ -43,6 +43,13 @@ class Target:
             result = result[part]
         return result
 
+    def present(self, result: dict[str, Any]) -> bool:
+        try:
+            self.value(result)
+        except KeyError:
+            return False
+        return True
+
     def met(self, value: float) -> bool:
         return value >= self.limit if self.more_is_better else value <= self.limit
 
@@ -219,6 +226,8 @@ def table(results: dict[str, Any]) -> str:
     for t in TARGETS:
         if t.scenario not in results:
             continue
+        if not all(t.present(results[t.scenario][b]) for b in BACKENDS):
+            continue  # e.g. a round-trip time this run left out
         cells, ok = [], True
         for backend in BACKENDS:
             value = t.value(results[t.scenario][backend])
@@ -322,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     with pg.server() as base_pg, tempfile.TemporaryDirectory(prefix="studybot-bench-") as tmp:
         info = meta(sizes, base_pg)
         results = asyncio.run(run(sizes, sections, base_pg, Path(tmp), args.repeats))
+    # The figures are kept before anything can fail in printing them.
+    Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     report = table(results)
     print(report)
     if "fanout" in results:
@@ -336,7 +347,6 @@ def main(argv: list[str] | None = None) -> int:
                     )
     print(f"load average (1, 5, 15 min) at the end: {[round(x, 2) for x in os.getloadavg()]}")
     print(f"\n{info['fanout_note']}; sizes: {json.dumps(sizes.__dict__)}")
-    Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     print(f"written: {args.out}")
     return 0
 
