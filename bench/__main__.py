@@ -1,4 +1,9 @@
-"""`python -m bench`: each figure on SQLite (file, WAL) and PostgreSQL, as a table and JSON."""
+"""`python -m bench`: each figure on SQLite (file, WAL) and PostgreSQL, as a table and JSON.
+
+Each section is run `repeats` times (three unless it repeats its own timing inside, as the
+sections that build a big workspace do) and reported as the median of its runs, with the
+machine's load average after each run. A new section is one `SECTIONS` entry (and its rows in
+TARGETS)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import json
 import os
 import platform
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, charts, closes, decks, fanout, pg, rescore, startup
+from bench import answers, boards, charts, closes, commands, decks, fanout, pg, rescore, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -36,6 +42,13 @@ class Target:
         for part in self.key.split("."):
             result = result[part]
         return result
+
+    def present(self, result: dict[str, Any]) -> bool:
+        try:
+            self.value(result)
+        except KeyError:
+            return False
+        return True
 
     def met(self, value: float) -> bool:
         return value >= self.limit if self.more_is_better else value <= self.limit
@@ -71,7 +84,13 @@ TARGETS = [
     Target("rescore", "rekey_older_ms", "rekey an older round (later streaks), ms", 1000),
     Target("rescore", "void_ms", "void a 10,000-answer round, ms", 1000),
     Target("rescore", "rekey_last_cpu_ms", "rekey: bot process CPU, ms", float("inf")),
-    Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
+    Target("commands", "red_ratio_min", "Red-style board / slowest board p99", 100, True),
+    Target("fanout", "rtt_50ms.posts.ratio_to_floor", "fan-out posts, 50 ms RTT / floor", 1.1),
+    Target("fanout", "rtt_100ms.posts.ratio_to_floor", "fan-out posts, 100 ms RTT / floor", 1.1),
+    Target("fanout", "rtt_200ms.posts.ratio_to_floor", "fan-out posts, 200 ms RTT / floor", 1.1),
+    Target("fanout", "rtt_50ms.reveals.ratio_to_floor", "reveals, 50 ms RTT / floor", 1.1),
+    Target("fanout", "rtt_100ms.reveals.ratio_to_floor", "reveals, 100 ms RTT / floor", 1.1),
+    Target("fanout", "rtt_200ms.reveals.ratio_to_floor", "reveals, 200 ms RTT / floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("deck_import", "import_s", "import a 5,000-question CSV, worst s", 2.0),
     Target("deck_import", "first_bank_s", "workspace bank after it, worst s", float("inf")),
@@ -102,6 +121,9 @@ class Sizes:
     fanout_limit: float
     close_answers: int = 50_000
     command_answers: int = 5_000_000
+    tie: int = 30_000
+    fanout_rtts: tuple[float, ...] = (0.05, 0.1, 0.2)
+    growth: tuple[int, ...] = commands.GROWTH
     deck_runs: int = 3
     chart_runs: int = 200
     rescore_history: int = 30  # closed rounds of 10,000 answers before the rekey
@@ -109,53 +131,117 @@ class Sizes:
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
 QUICK = Sizes(
-    5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000,
-    deck_runs=1, chart_runs=30, rescore_history=4,
+    5.0,
+    2_000,
+    10_000,
+    100,
+    500_000,
+    500,
+    50.0,
+    10_000,
+    100_000,
+    3_000,
+    growth=commands.GROWTH_QUICK,
+    deck_runs=1,
+    chart_runs=30,
+    rescore_history=4,
+)
+
+Scenario = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One figure's scenario and how often it runs (the report is the median of the runs)."""
+
+    make: Callable[[Sizes], Scenario]
+    repeats: int = 3
+
+
+# The sections of a default run, in order; `--growth` adds GROWTH_SECTION.
+SECTIONS: dict[str, Section] = {
+    "answer_latency": Section(lambda z: lambda url: answers.latency(url, seconds=z.latency_s)),
+    "burst": Section(lambda z: lambda url: answers.burst(url, users=z.burst_users)),
+    "leaderboards": Section(
+        lambda z: lambda url: boards.boards(url, users=z.users, teams=z.teams, answers=z.answers),
+        repeats=1,  # repeats its timing over one load
+    ),
+    "fanout": Section(
+        lambda z: (
+            lambda url: fanout.fanout_rtts(url, z.fanout_channels, z.fanout_limit, z.fanout_rtts)
+        )
+    ),
+    "startup": Section(lambda z: lambda url: asyncio.to_thread(startup.startup, url)),
+    "close_stall": Section(
+        lambda z: lambda url: closes.close_stall(url, round_answers=z.close_answers)
+    ),
+    "commands": Section(
+        lambda z: (
+            lambda url: commands.commands(
+                url, users_count=z.users, teams=z.teams, answer_count=z.command_answers, tie=z.tie
+            )
+        ),
+        repeats=1,  # builds once, then the median of three timing passes
+    ),
+    # Each repeats its own timing: the median is over its runs inside one build.
+    "deck_import": Section(lambda z: lambda url: decks.deck_import(url, runs=z.deck_runs), 1),
+    # Drawing reads no database: the two columns are two runs of the same figures.
+    "charts": Section(lambda z: lambda url: charts.charts(url, runs=z.chart_runs), 1),
+    "rescore": Section(lambda z: lambda url: rescore.rescore(url, history=z.rescore_history), 1),
+}
+GROWTH_SECTION = Section(
+    lambda z: lambda url: commands.growth(url, z.growth, users_count=z.users, teams=z.teams),
+    repeats=1,
 )
 
 
-def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
-    return {
-        "answer_latency": lambda url: answers.latency(url, seconds=sizes.latency_s),
-        "burst": lambda url: answers.burst(url, users=sizes.burst_users),
-        "leaderboards": lambda url: boards.boards(
-            url, users=sizes.users, teams=sizes.teams, answers=sizes.answers
-        ),
-        "fanout": lambda url: fanout.fanout(
-            url, count=sizes.fanout_channels, limit=sizes.fanout_limit
-        ),
-        "startup": lambda url: asyncio.to_thread(startup.startup, url),
-        "deck_import": lambda url: decks.deck_import(url, runs=sizes.deck_runs),
-        "close_stall": lambda url: closes.close_stall(url, round_answers=sizes.close_answers),
-        "commands": lambda url: closes.commands(
-            url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers
-        ),
-        # Drawing reads no database: the two columns are two runs of the same figures.
-        "charts": lambda url: charts.charts(url, runs=sizes.chart_runs),
-        "rescore": lambda url: rescore.rescore(url, history=sizes.rescore_history),
-    }
+def scenarios(sizes: Sizes) -> dict[str, Scenario]:
+    return {name: section.make(sizes) for name, section in SECTIONS.items()}
 
 
-async def run(sizes: Sizes, only: list[str], base_pg: str, scratch: Path) -> dict[str, Any]:
+def median_of(runs: list[Any]) -> Any:
+    """The runs' median, leaf by leaf (numbers); anything else as the first run has it."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {k: median_of([r[k] for r in runs]) for k in first}
+    if isinstance(first, bool) or not isinstance(first, int | float):
+        return first if all(r == first for r in runs) else runs
+    return statistics.median(runs)
+
+
+async def run(
+    sizes: Sizes,
+    sections: dict[str, Section],
+    base_pg: str,
+    scratch: Path,
+    repeats: int | None = None,
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for name, scenario in scenarios(sizes).items():
-        if only and name not in only:
-            continue
+    for name, section in sections.items():
+        scenario = section.make(sizes)
         results[name] = {}
         for backend in BACKENDS:
-            if backend == "sqlite":
-                url = f"sqlite+aiosqlite:///{scratch / f'{name}.db'}"
-            else:
-                url = await pg.fresh_database(base_pg, name)
-            print(f"… {name} on {backend}", file=sys.stderr, flush=True)
-            began = time.perf_counter()
-            try:
-                results[name][backend] = await scenario(url)
-            finally:
-                if backend == "postgres":
-                    await pg.drop_database(base_pg, url)
-            took = time.perf_counter() - began
-            print(f"  done in {took:.0f} s: {json.dumps(results[name][backend])}", file=sys.stderr)
+            runs = []
+            for n in range(repeats or section.repeats):
+                if backend == "sqlite":
+                    url = f"sqlite+aiosqlite:///{scratch / f'{name}-{n}.db'}"
+                else:
+                    url = await pg.fresh_database(base_pg, name)
+                print(f"… {name} on {backend}, run {n + 1}", file=sys.stderr, flush=True)
+                began = time.perf_counter()
+                try:
+                    result = await scenario(url)
+                finally:
+                    if backend == "postgres":
+                        await pg.drop_database(base_pg, url)
+                took = time.perf_counter() - began
+                print(f"  done in {took:.0f} s: {json.dumps(result)}", file=sys.stderr)
+                runs.append({**result, "load_1min": round(os.getloadavg()[0], 2)})
+            results[name][backend] = {
+                **median_of(runs),
+                "runs": len(runs),
+                "loads": [r["load_1min"] for r in runs],
+            }
     return results
 
 
@@ -165,6 +251,8 @@ def table(results: dict[str, Any]) -> str:
     for t in TARGETS:
         if t.scenario not in results:
             continue
+        if not all(t.present(results[t.scenario][b]) for b in BACKENDS):
+            continue  # e.g. a round-trip time this run left out
         cells, ok = [], True
         for backend in BACKENDS:
             value = t.value(results[t.scenario][backend])
@@ -179,6 +267,24 @@ def table(results: dict[str, Any]) -> str:
         if scenario in results:
             cells = [str(results[scenario][b][key]) for b in BACKENDS]
             lines.append(f"{scenario + ': ' + label:40} {cells[0]:>12} {cells[1]:>12}")
+    for scenario in results:
+        cells = [str(results[scenario][b]["loads"]) for b in BACKENDS]
+        lines.append(f"{scenario + ': runs, load (1 min)':40} {cells[0]:>12} {cells[1]:>12}")
+    if "growth" in results:
+        lines.append(growth_table(results["growth"]))
+    return "\n".join(lines)
+
+
+def growth_table(growth: dict[str, Any]) -> str:
+    lines = ["", f"{'growth: answers':>16} {'backend':>9} {'answers/s':>10} {'worst p99 ms':>13}"]
+    lines += [f"{'':>16} {'':>9} {'':>10} {'(every board, stats)':>13}"]
+    for backend in BACKENDS:
+        for row in growth[backend].values():
+            if isinstance(row, dict) and "answers" in row:
+                lines.append(
+                    f"{row['answers']:>16,} {backend:>9} {row['answers_per_s']:>10,.0f}"
+                    f" {row['worst_p99_ms']:>13.2f}  ({row['path']}, load {row['load'][0]})"
+                )
     return "\n".join(lines)
 
 
@@ -209,8 +315,10 @@ def meta(sizes: Sizes, base_pg: str) -> dict[str, Any]:
         "sizes": sizes.__dict__,
         "fanout_note": (
             f"fan-out: {sizes.fanout_channels} channels against a fake with a global limit of "
-            f"{sizes.fanout_limit:g} requests/s "
-            f"(floor {sizes.fanout_channels / sizes.fanout_limit:g} s)"
+            f"{sizes.fanout_limit:g} requests/s, round trips of "
+            f"{', '.join(f'{r * 1000:g}' for r in sizes.fanout_rtts)} ms "
+            f"(floor {sizes.fanout_channels / sizes.fanout_limit:g} s for the posts, twice that "
+            "for the reveals: a reply and a thread each)"
         ),
     }
 
@@ -224,21 +332,46 @@ def main(argv: list[str] | None = None) -> int:
         "--command-answers", type=int, help="answers loaded for the commands figure"
     )
     parser.add_argument("--close-answers", type=int, help="answers in the round that closes")
+    parser.add_argument(
+        "--rtt", default="", help="fan-out round-trip times in ms, comma-separated (50,100,200)"
+    )
+    parser.add_argument("--repeats", type=int, help="runs per section (default: its own)")
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="answers/s and command p99 as one workspace grows (10k, 100k, 1M, 5M answers)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.command_answers:
         sizes.command_answers = args.command_answers
     if args.close_answers:
         sizes.close_answers = args.close_answers
+    if args.rtt:
+        sizes.fanout_rtts = tuple(float(ms) / 1000 for ms in args.rtt.split(","))
     only = [s for s in args.only.split(",") if s]
+    sections = {k: v for k, v in SECTIONS.items() if (not only or k in only)}
+    if args.growth:
+        sections = {k: v for k, v in sections.items() if only} | {"growth": GROWTH_SECTION}
     with pg.server() as base_pg, tempfile.TemporaryDirectory(prefix="studybot-bench-") as tmp:
         info = meta(sizes, base_pg)
-        results = asyncio.run(run(sizes, only, base_pg, Path(tmp)))
+        results = asyncio.run(run(sizes, sections, base_pg, Path(tmp), args.repeats))
+    # The figures are kept before anything can fail in printing them.
+    Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     report = table(results)
     print(report)
+    if "fanout" in results:
+        for backend in BACKENDS:
+            for key, row in results["fanout"][backend].items():
+                if key.startswith("rtt_"):
+                    print(
+                        f"fan-out {backend} {key}: posts {row['posts']['ratio_to_floor']}x, "
+                        f"reveals {row['reveals']['ratio_to_floor']}x the floor "
+                        f"(most in flight {row['posts']['max_in_flight']}, "
+                        f"{row['reveals']['max_in_flight']})"
+                    )
     print(f"load average (1, 5, 15 min) at the end: {[round(x, 2) for x in os.getloadavg()]}")
     print(f"\n{info['fanout_note']}; sizes: {json.dumps(sizes.__dict__)}")
-    Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     print(f"written: {args.out}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Answers while a big round closes elsewhere, and every board and stats command end to end."""
+"""Answers while a big round closes in another workspace, timed from their scheduled send time."""
 
 from __future__ import annotations
 
@@ -6,22 +6,16 @@ import asyncio
 import datetime as dt
 import os
 import random
-import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bench.answers import acknowledged, click, daily_round
-from bench.boards import WORKSPACE, Plan, _app, _load_postgres, _load_sqlite
 from bench.stats import percentile, summary
 from bot import commands as c
-from bot.identity import Origin, PlaceRef, Platform, UserRef
-from bot.schedule import month_key, week_key
-from bot.storage.database import is_sqlite
-from bot.storage.tables import answers, channels, rounds, score_counts, totals, users
+from bot.identity import Origin
+from bot.storage.tables import answers, channels, rounds, users
 from bot.usecases import daily
 
 CLOSING = "discord:closing"
@@ -163,138 +157,3 @@ async def close_stall(
         "all_acknowledged": ok,
         "load": load(),
     }
-
-
-def _origin(workspace: str, user: int, channel: str = "general") -> Origin:
-    platform, guild = workspace.split(":", 1)
-    return Origin(
-        UserRef(Platform(platform), f"u{user}"),
-        PlaceRef(Platform(platform), guild, channel),
-        f"Player {user}",
-        False,
-    )
-
-
-async def _tie(app: Any, players: int, day: dt.date) -> None:
-    """A board's first round: `players` all on 20 points and 1 correct, in every period."""
-    at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    async with app.db.write() as conn:
-        await conn.execute(
-            channels.insert().values(
-                platform="discord", workspace=TIE, external_id="general", updated_at=at
-            )
-        )
-        ids = (
-            await conn.execute(
-                users.insert().returning(users.c.id, users.c.external_id),
-                [
-                    {
-                        "workspace": TIE,
-                        "external_id": f"u{i}",
-                        "display_name": f"Player {i}",
-                        "name_key": f"player {i}",
-                        "created_at": at,
-                    }
-                    for i in range(1, players + 1)
-                ],
-            )
-        ).all()
-        periods = ("all", week_key(day), month_key(day))
-        await conn.execute(
-            totals.insert(),
-            [
-                {
-                    "workspace": TIE,
-                    "period": period,
-                    "kind": "user",
-                    "subject_id": user_id,
-                    "points": 20,
-                    "correct": 1,
-                    "answered": 1,
-                }
-                for user_id, _ in ids
-                for period in periods
-            ],
-        )
-        await conn.execute(
-            score_counts.insert(),
-            [
-                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
-                for p in periods
-            ],
-        )
-
-
-async def commands(
-    db_url: str,
-    users_count: int = 100_000,
-    teams: int = 1_000,
-    answer_count: int = 5_000_000,
-    tie: int = 30_000,
-    runs: int = 200,
-    repeats: int = 3,
-) -> dict[str, Any]:
-    """Every leaderboard and the stats command through the dispatcher (actor look-up, store,
-    reply), `runs` times each for random askers; the median over `repeats` passes."""
-    plan = Plan(users_count, teams, answer_count)
-    app = await _app(db_url)  # the schema, through the migrations
-    await app.close()
-    began = time.perf_counter()
-    if is_sqlite(db_url):
-        path = make_url(db_url).database
-        assert path is not None
-        await asyncio.to_thread(_load_sqlite, path, plan)
-    else:
-        await _load_postgres(db_url, plan)
-    load_s = time.perf_counter() - began
-    app = await _app(db_url)
-    try:
-        await _tie(app, tie, app.ctx.clock.now().date())
-        await app.db.optimize()
-        rng = random.Random(5)
-        cases: dict[str, tuple[c.Command, Callable[[], Origin]]] = {}
-        for period in ("week", "month", "all"):
-            cases[f"users_{period}"] = (
-                c.ShowLeaderboard("users", period),
-                lambda: _origin(WORKSPACE, rng.randint(1, users_count)),
-            )
-            cases[f"teams_{period}"] = (
-                c.ShowLeaderboard("teams", period),
-                lambda: _origin(WORKSPACE, rng.randint(1, users_count)),
-            )
-        cases["stats"] = (c.ShowStats(), lambda: _origin(WORKSPACE, rng.randint(1, users_count)))
-        for period in ("week", "all"):
-            cases[f"tie_users_{period}"] = (
-                c.ShowLeaderboard("users", period),
-                lambda: _origin(TIE, rng.randint(1, tie)),
-            )
-        dispatch = app.dispatcher.dispatch
-        out: dict[str, Any] = {
-            "users": users_count,
-            "answers": plan.answer_count,
-            "tie": tie,
-            "load_s": round(load_s, 1),
-            "load_before": load(),
-        }
-        for name, (command, asker) in cases.items():
-            p99s, p50s = [], []
-            for _ in range(repeats):
-                for _ in range(5):
-                    await dispatch(command, asker())
-                samples = []
-                for _ in range(runs):
-                    who = asker()
-                    start = time.perf_counter()
-                    await dispatch(command, who)
-                    samples.append(time.perf_counter() - start)
-                p99s.append(percentile(samples, 99))
-                p50s.append(percentile(samples, 50))
-            out[name] = {
-                "p50_ms": round(statistics.median(p50s), 2),
-                "p99_ms": round(statistics.median(p99s), 2),
-                "p99_each_ms": [round(p, 2) for p in p99s],
-            }
-        out["load_after"] = load()
-    finally:
-        await app.close()
-    return out

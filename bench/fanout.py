@@ -1,13 +1,16 @@
-"""Daily-question fan-out: the scheduler's tick posts to N Discord channels through the real
-DiscordPublisher and discord.py, against a local fake REST API with Discord's global limit."""
+"""Fan-out: the scheduler's ticks post, then reveal (a reply and a thread), in N Discord channels
+through the real DiscordPublisher and discord.py, against a local fake REST API with Discord's
+global limit and a simulated round-trip time."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import itertools
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 MONDAY_9 = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)  # the default post time, a weekday
+MONDAY_17 = MONDAY_9.replace(hour=17)  # the default close time: the reveals
 GUILDS = 100
 FIRST_CHANNEL = 900_000_000_000_000_000
 TIMESTAMP = "2026-11-16T09:00:00.000000+00:00"
@@ -42,10 +46,16 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 class FakeDiscordRest:
     """The REST calls a daily post makes, refusing with 429 (global) whatever goes beyond
-    `limit` requests in any sliding one-second window: stricter than Discord's own count."""
+    `limit` requests in any sliding one-second window: stricter than Discord's own count.
+    Every answer leaves `rtt` seconds after its request arrived (the network's round trip,
+    all of it on the way back: admission counts from the arrival)."""
 
-    def __init__(self, limit: float) -> None:
+    def __init__(self, limit: float, rtt: float = 0.0) -> None:
         self.limit = limit
+        self.rtt = rtt
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.threads = 0
         self.accepted = 0
         self.rejected = 0
         self.posted: collections.Counter[str] = collections.Counter()
@@ -69,6 +79,29 @@ class FakeDiscordRest:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def start_in_thread(self) -> None:
+        """Serve from a thread with its own event loop, as a remote server would: the bot's
+        busy loop then delays its own requests only, not the server's clock of arrivals."""
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start())
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._serving = threading.Thread(target=serve, name="fake-discord", daemon=True)
+        self._serving.start()
+        ready.wait()
+        self._loop = loop
+
+    def stop_thread(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._serving.join()
+
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
@@ -84,13 +117,26 @@ class FakeDiscordRest:
         return 0.0
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            answer = await self._answer(request)
+            if self.rtt:
+                await asyncio.sleep(self.rtt)
+            return answer
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         wait = self._admit()
         if wait > 0:
             self.rejected += 1
             return _json(
                 {"message": "You are being rate limited.", "retry_after": wait, "global": True},
                 429,
-                {"X-RateLimit-Global": "true", "Retry-After": f"{wait:.3f}"},
+                # Discord's 429s come through its proxy (Via); discord.py takes a 429 without
+                # one for a Cloudflare ban and gives up instead of waiting and retrying.
+                {"X-RateLimit-Global": "true", "Retry-After": f"{wait:.3f}", "Via": "1.1 google"},
             )
         self.accepted += 1
         tail = request.match_info["tail"]
@@ -115,6 +161,10 @@ class FakeDiscordRest:
             body = await request.json()
             self.posted[parts[1]] += 1
             return _json(self._message(parts[1], body))
+        if request.method == "POST" and len(parts) == 5 and parts[4] == "threads":
+            body = await request.json()
+            self.threads += 1
+            return _json(self._thread(parts[1], parts[3], body))
         log.warning("fake Discord: no route for %s /%s", request.method, tail)
         return _json({"message": "Unknown route", "code": 0}, 404)
 
@@ -126,6 +176,26 @@ class FakeDiscordRest:
             "discriminator": "0",
             "avatar": None,
             "bot": True,
+        }
+
+    def _thread(self, channel_id: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": message_id,
+            "type": 11,
+            "guild_id": "1000",
+            "parent_id": channel_id,
+            "owner_id": "4242",
+            "name": body.get("name", ""),
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                "archive_timestamp": TIMESTAMP,
+                "locked": False,
+            },
         }
 
     def _message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -149,58 +219,93 @@ class FakeDiscordRest:
         }
 
 
-async def fanout(db_url: str, count: int = 10_000, limit: float = 50.0) -> dict[str, Any]:
-    """One scheduler tick at the post time of `count` enabled channels; the publisher paces
-    itself at its default rate scaled by limit/50 (48/s for Discord's 50/s)."""
+async def fanout(
+    db_url: str, count: int = 10_000, limit: float = 50.0, rtt: float = 0.2, run: int = 0
+) -> dict[str, Any]:
+    """The post tick of `count` enabled channels, then the reveal tick (a reply and a thread
+    each), against a fake answering after `rtt` seconds; the publisher paces itself at its
+    default rate scaled by limit/50 (48/s for Discord's 50/s). The floor is what the limit
+    allows: count/limit seconds for the posts, 2*count/limit for the reveals."""
     from adapters.discord.publisher import DEFAULT_RATE, GLOBAL_RATE, DiscordPublisher
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("bot.usecases.scheduling").setLevel(logging.WARNING)  # one INFO line per post
-    fake = FakeDiscordRest(limit)
-    await fake.start()
+    logging.getLogger("bot.usecases.scheduling").setLevel(logging.WARNING)  # one line per post
+    logging.getLogger("bot.usecases.delivery").setLevel(logging.WARNING)
+    fake = FakeDiscordRest(limit, rtt)
+    fake.start_in_thread()
     saved_base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.base  # type: ignore[misc]
     client = discord.Client(intents=discord.Intents.none())
+    clock = ManualClock(MONDAY_9)
     app = await build_app(
         Settings(_env_file=None),  # type: ignore[call-arg]
         db_url=db_url,
         content_dir=ROOT / "content",
-        clock=ManualClock(MONDAY_9),
+        clock=clock,
         rng=SeededRng(1),
     )
+    phases: dict[str, dict[str, Any]] = {}
     try:
         await client.login("bench-token")
         rate = DEFAULT_RATE * limit / GLOBAL_RATE
         publisher = DiscordPublisher(client, rate=rate)
-        await _enable_channels(app.db, count)
-        start = time.perf_counter()
+        await _enable_channels(app.db, count, FIRST_CHANNEL + run * count)
         # One tick that runs to the end: the bench measures pacing over the whole fan-out.
         # In service a tick stops at its budget and the next ticks resume the rest.
         app.work.tick_budget = float("inf")
-        results = await app.work.run_due(MONDAY_9, {Platform.DISCORD: publisher})
-        elapsed = time.perf_counter() - start
+        for phase, at, kind, per_channel in (
+            ("posts", MONDAY_9, "post", 1),
+            ("reveals", MONDAY_17, "close", 2),
+        ):
+            clock.set(at)
+            before = fake.accepted
+            fake.max_in_flight = 0
+            start = time.perf_counter()
+            results = await app.work.run_due(at, {Platform.DISCORD: publisher})
+            elapsed = time.perf_counter() - start
+            floor = count * per_channel / limit
+            phases[phase] = {
+                "seconds": round(elapsed, 2),
+                "floor_s": round(floor, 2),
+                "ratio_to_floor": round(elapsed / floor, 3),
+                "published": sum(
+                    1 for r in results if r.status == "published" and r.kind.value == kind
+                ),
+                "requests": fake.accepted - before,
+                "max_in_flight": fake.max_in_flight,
+            }
     finally:
         await client.close()
         await app.close()
         discord.http.Route.BASE = saved_base  # type: ignore[misc]
-        await fake.stop()
-    published = sum(1 for r in results if r.status == "published" and r.kind.value == "post")
-    floor = count / limit
+        fake.stop_thread()
     return {
         "channels": count,
         "limit_per_s": limit,
+        "rtt_ms": round(rtt * 1000),
         "publisher_rate_per_s": round(rate, 2),
-        "seconds": round(elapsed, 2),
-        "floor_s": round(floor, 2),
-        "ratio_to_floor": round(elapsed / floor, 3),
-        "published": published,
-        "channels_posted_once": sum(1 for n in fake.posted.values() if n == 1),
+        **phases,
+        "ratio_to_floor": max(p["ratio_to_floor"] for p in phases.values()),
+        # A post and its reveal: two messages in every channel, none twice.
+        "channels_posted_once": sum(1 for n in fake.posted.values() if n == 2),
+        "threads": fake.threads,
         "http_429": fake.rejected,
-        "requests": fake.accepted,
     }
 
 
-async def _enable_channels(db: Any, count: int) -> None:
+async def fanout_rtts(
+    db_url: str, count: int, limit: float, rtts: tuple[float, ...] = (0.05, 0.1, 0.2)
+) -> dict[str, Any]:
+    """The fan-out at each round-trip time, on fresh databases named after `db_url`."""
+    out: dict[str, Any] = {}
+    for run, rtt in enumerate(rtts):
+        # One database: each run has channels of its own, and earlier ones are not due again.
+        out[f"rtt_{round(rtt * 1000)}ms"] = await fanout(db_url, count, limit, rtt, run)
+    worst = max(r["ratio_to_floor"] for r in out.values())
+    return {**out, "ratio_to_floor": worst, "http_429": sum(r["http_429"] for r in out.values())}
+
+
+async def _enable_channels(db: Any, count: int, first: int = FIRST_CHANNEL) -> None:
     """`count` Discord channels with the default schedule, enabled as `config channel` does
     it: last week's tally, due before they were enabled, is recorded as forgone."""
     stamp = MONDAY_9 - dt.timedelta(days=1)
@@ -209,7 +314,7 @@ async def _enable_channels(db: Any, count: int) -> None:
         {
             "platform": "discord",
             "workspace": f"discord:{1000 + i % GUILDS}",
-            "external_id": str(FIRST_CHANNEL + i),
+            "external_id": str(first + i),
             "enabled": True,
             "updated_at": stamp,
             "next_due_at": stamp,  # as enabling does: looked at on the next tick
@@ -218,7 +323,13 @@ async def _enable_channels(db: Any, count: int) -> None:
     ]
     async with db.write() as conn:
         await conn.execute(channels.insert(), rows)
-        ids = (await conn.execute(channels.select().with_only_columns(channels.c.id))).scalars()
+        ids = (
+            await conn.execute(
+                channels.select()
+                .with_only_columns(channels.c.id)
+                .where(channels.c.external_id.in_([r["external_id"] for r in rows]))
+            )
+        ).scalars()
         await conn.execute(
             claims.insert(),
             [

@@ -1,4 +1,5 @@
-"""Start-up: a fresh interpreter builds the app on the full bank; time to ready and memory."""
+"""Start-up: a fresh interpreter loads both platform runtimes (Discord and Slack, as a process
+serving both does) and builds the app on the full bank; time to ready and memory."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ CHILD = """
 import asyncio, json, logging, sys
 from pathlib import Path
 logging.disable(logging.INFO)
+# What `studybot run` imports to serve both platforms: discord.py, slack-bolt and our adapters.
+import adapters.discord.runtime, adapters.slack.runtime
 from bot.bootstrap import build_app
 from bot.settings import Settings
 
@@ -76,6 +79,7 @@ def startup(db_url: str, runs: int = 7) -> dict[str, Any]:
         "peak_rss_mb": round(max(peak) / 1024, 1),
         "questions": facts["questions"],
         "runs": runs,
+        "adapters": "discord + slack runtimes imported",
     }
 
 

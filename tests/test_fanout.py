@@ -6,7 +6,7 @@ import asyncio
 
 from bot.bootstrap import App, ManualClock
 from bot.identity import PlaceRef, Platform
-from bot.replies import QuestionCard, Reply
+from bot.replies import QuestionCard, Reply, RoundReveal
 from tests.conftest import START, origin
 from tests.helpers import errors, say
 
@@ -63,3 +63,55 @@ async def test_a_channel_waiting_to_retry_holds_up_no_other(app: App, clock: Man
     results = await tick
     # Results keep the channels' order; the failing one is left for the next tick to retry.
     assert [(r.status) for r in results] == ["retrying", "published", "published", "published"]
+
+
+class GatheringPublisher:
+    """Holds every request until `expected` are in flight at once, and counts the most seen:
+    a fan-out that waits for one round trip before starting the next never fills it."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.in_flight = 0
+        self.most = 0
+        self.full = asyncio.Event()
+        self.replies: list[Reply] = []
+
+    async def publish(
+        self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
+    ) -> str | None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.expected:
+            self.full.set()
+        try:
+            await self.full.wait()  # the "round trip" ends only once all are out
+        finally:
+            self.in_flight -= 1
+        self.replies.append(reply)
+        return f"msg-{place.channel}-{len(self.replies)}"
+
+    async def find(self, place: PlaceRef, key: str) -> str | None:
+        return None
+
+    async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
+        raise AssertionError("no refusal here")
+
+
+async def test_posts_and_reveals_of_every_channel_are_in_flight_together(
+    app: App, clock: ManualClock
+) -> None:
+    # More channels than the database gate lets through at once: the round trips of all of
+    # them overlap, so the platform's pacing, not the round trip, sets the pace.
+    rooms = [f"room-{i}" for i in range(12)]
+    for room in rooms:
+        assert (
+            errors(await say(app, origin("Ada", admin=True, channel=room), "config channel")) == []
+        )
+    for at, kind in ((MONDAY_9, QuestionCard), (MONDAY_9.replace(hour=17), RoundReveal)):
+        pub = GatheringPublisher(expected=len(rooms))
+        clock.set(at)
+        async with asyncio.timeout(10):  # a capped fan-out would wait here for ever
+            results = await app.work.run_due(at, {Platform.CONSOLE: pub})
+        assert pub.most == len(rooms)
+        assert [r.status for r in results] == ["published"] * len(rooms)
+        assert all(isinstance(r, kind) for r in pub.replies)

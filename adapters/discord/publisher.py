@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 # room for transit jitter, so a burst over thousands of channels never meets a 429.
 GLOBAL_RATE = 50.0
 DEFAULT_RATE = 48.0
+# The span the platform counts its limit over: no WINDOW ever holds more than `rate` calls.
+WINDOW = 1.0
 THREAD_NAME_MAX = 100
 # A scheduler tick may come before the client has logged in; wait this long, then fail the
 # attempt (the core retries) rather than hold the tick forever.
@@ -36,6 +39,10 @@ class RateLimiter:
 
     Each caller reserves the next free slot before it sleeps, so concurrent callers queue
     in order and no second holds more than `rate` calls, however the calls are grouped.
+    A caller holds its slot only until its call starts, never for the round trip: calls
+    overlap freely, so the rate, not the network's latency, sets the pace of a fan-out.
+    Calls actually let through are counted too: callers woken late (a busy event loop)
+    never go out together with the ones on time and crowd a second past `rate`.
     """
 
     def __init__(
@@ -54,6 +61,9 @@ class RateLimiter:
         self._next = 0.0
         self._waiting = 0
         self._granted = float("-inf")
+        # The instants of the last calls let through, at most `burst` within any WINDOW.
+        self.burst = max(1, int(rate * WINDOW))
+        self._sent: collections.deque[float] = collections.deque()
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -75,6 +85,21 @@ class RateLimiter:
                 raise
             self._waiting -= 1
         self._granted = slot
+        await self._admit(max(self._now(), slot))
+
+    async def _admit(self, at: float) -> None:
+        """Wait while `burst` calls went out in the WINDOW before `at`, then count this one."""
+        sent = self._sent
+        while True:
+            # (A hair of slack: slots exactly 1/rate apart must not trip over rounding.)
+            while sent and at - sent[0] >= WINDOW - 1e-9:
+                sent.popleft()
+            if len(sent) < self.burst:
+                break
+            until = sent.popleft() + WINDOW  # when the oldest call leaves the window
+            await self._sleep(until - self._now())
+            at = max(self._now(), until)
+        sent.append(at)
 
 
 # Refusals no retry can cure, by (HTTP status, Discord error code), as the core names them.

@@ -207,22 +207,51 @@ class ScheduledWork:
         now: dt.datetime,
         tries: Attempts,
     ) -> WorkResult | None:
-        claims = self.ctx.stores.claims
         if job.due is not None and job.due.stale:
             await self._skip(channel, job.due, now)
             return None
+        # A channel's database steps run in one turn of the gate, so channels come out ready
+        # one after another at the database's pace and publishing starts with the first
+        # (queueing twice would claim every channel before any could be published).
         async with self._db_gate:
-            claim = await claims.claim(
-                channel.id,
-                job.kind.value,
-                job.period,
-                now,
-                self.ctx.owner,
-                step=FIRST_STEP[job.kind],
-                lease=LEASE,
-                # An open round reopens a close that failed or was skipped under older rules.
-                reopen=job.round_due is not None,
-            )
+            ready = await self._prepare(channel, job, now)
+        if ready is None or isinstance(ready, WorkResult):
+            return ready
+        claim = ready.claim
+        fault_point(f"{claim.kind}.stepped")
+        # Drawing and the platform step run outside the gate: neither holds up database work.
+        reply = ready.reply
+        if isinstance(reply, WeeklyTally):
+            reply = await with_race(self.ctx, reply, ready.race)
+        outcome = await publish_once(
+            self.ctx,
+            channel,
+            claim,
+            publisher,
+            reply,
+            ready.thread_ref,
+            tries,
+            ready.record,
+        )
+        return WorkResult(
+            channel.id, WorkKind(claim.kind), claim.period, outcome.status, outcome.message_ref
+        )
+
+    async def _prepare(
+        self, channel: ChannelRecord, job: Job, now: dt.datetime
+    ) -> Ready | WorkResult | None:
+        """Claim the work and run its database steps: what to publish, or how it ended."""
+        claim = await self.ctx.stores.claims.claim(
+            channel.id,
+            job.kind.value,
+            job.period,
+            now,
+            self.ctx.owner,
+            step=FIRST_STEP[job.kind],
+            lease=LEASE,
+            # An open round reopens a close that failed or was skipped under older rules.
+            reopen=job.round_due is not None,
+        )
         if claim is None:
             if job.round_due is not None:
                 await self._close_unclaimed(channel, job)
@@ -251,33 +280,11 @@ class ScheduledWork:
             return await end_work(
                 self.ctx, claim, "failed", f"gave up after 24 hours: {claim.error}"
             )
-        async with self._db_gate:
-            if job.kind is WorkKind.POST:
-                ready = await self._post(channel, claim, now)
-            elif job.kind is WorkKind.CLOSE:
-                ready = await self._close(channel, claim, now)
-            else:
-                ready = await self._tally(channel, claim, job.due)
-        if isinstance(ready, WorkResult):
-            return ready
-        fault_point(f"{claim.kind}.stepped")
-        # Drawing and the platform step run outside the gate: neither holds up database work.
-        reply = ready.reply
-        if isinstance(reply, WeeklyTally):
-            reply = await with_race(self.ctx, reply, ready.race)
-        outcome = await publish_once(
-            self.ctx,
-            channel,
-            ready.claim,
-            publisher,
-            reply,
-            ready.thread_ref,
-            tries,
-            ready.record,
-        )
-        return WorkResult(
-            channel.id, WorkKind(claim.kind), claim.period, outcome.status, outcome.message_ref
-        )
+        if job.kind is WorkKind.POST:
+            return await self._post(channel, claim, now)
+        if job.kind is WorkKind.CLOSE:
+            return await self._close(channel, claim, now)
+        return await self._tally(channel, claim, job.due)
 
     async def _close_unclaimed(self, channel: ChannelRecord, job: Job) -> None:
         # A finished claim never stops a round from closing (its reveal is out already).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import discord
 import pytest
@@ -18,7 +19,7 @@ from adapters.discord.publisher import (
 )
 from bot.bootstrap import App
 from bot.identity import PlaceRef, Platform
-from bot.replies import Notice
+from bot.replies import Notice, RoundReveal
 from tests.discord.conftest import World
 
 
@@ -134,3 +135,84 @@ def test_the_work_reference_survives_a_full_embed_and_a_long_footer() -> None:
     assert (long.footer.text or "").endswith(work_mark(key))
     bare = marked(discord.Embed(title="x"), key)
     assert bare.footer.text == work_mark(key)
+class LateClock:
+    """A clock whose sleeps all end late, at `stall_until` or after: a busy event loop."""
+
+    def __init__(self, stall_until: float) -> None:
+        self.now = 0.0
+        self.stall_until = stall_until
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.now = max(self.now + delay, self.stall_until)
+
+
+async def test_waiters_woken_late_never_crowd_a_second() -> None:
+    clock = LateClock(stall_until=1.9)
+    limiter = RateLimiter(5, clock=clock.time, sleep=clock.sleep)
+    granted = []
+    for _ in range(20):
+        await limiter.acquire()
+        granted.append(clock.now)
+    # Slots 0.2 .. 1.8 were missed: the late callers go out as the rate allows, not at once.
+    assert all(granted[i + 5] - granted[i] >= 1.0 for i in range(len(granted) - 5))
+
+
+class RoundTrips:
+    """A fake Discord REST side whose every request waits until `expected` are in flight
+    at once: a publisher that holds anything across a round trip never gets there."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.in_flight = 0
+        self.most = 0
+        self.full = asyncio.Event()
+        self.user = object()  # logged in
+        self.http = self
+        self.threads: list[int] = []
+
+    async def trip(self) -> None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.expected:
+            self.full.set()
+        try:
+            await self.full.wait()
+        finally:
+            self.in_flight -= 1
+
+    def get_channel(self, channel_id: int) -> None:
+        return None  # nothing cached: the publisher goes by REST with the id only
+
+    def get_partial_messageable(self, channel_id: int, guild_id: int | None = None) -> Any:
+        trips = self
+
+        class Channel:
+            async def send(self, **kwargs: Any) -> Any:
+                await trips.trip()
+                return discord.Object(channel_id * 10)
+
+        return Channel()
+
+    async def start_thread_with_message(self, channel_id: int, message_id: int, **kw: Any) -> None:
+        await self.trip()
+        self.threads.append(channel_id)
+
+
+async def test_reveals_of_many_channels_overlap_their_round_trips() -> None:
+    channels = range(1, 13)
+    trips = RoundTrips(expected=len(channels))
+    publisher = DiscordPublisher(cast(discord.Client, trips), limiter=RateLimiter(10_000))
+    reveal = RoundReveal(1, "q", "Which?", "B", "Because.", 1, 1, (), (), None)
+    async with asyncio.timeout(10):  # one request at a time would wait here for ever
+        refs = await asyncio.gather(
+            *(
+                publisher.publish(PlaceRef(Platform.DISCORD, "7", str(c)), reveal, "99", f"k{c}")
+                for c in channels
+            )
+        )
+    assert refs == [str(c * 10) for c in channels]
+    assert sorted(trips.threads) == list(channels)  # a thread each, also all in flight
+    assert trips.most == len(channels)

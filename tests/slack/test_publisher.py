@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import cast
+
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_client
 from adapters.slack.publisher import SlackPublisher
@@ -100,3 +104,39 @@ async def test_a_persistent_rate_limit_gives_up(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError):
         await publisher(fake, sleeps).publish(PLACE, REVEAL, None, "k1")
     assert len(sleeps) == 2 and len(fake.of("chat.postMessage")) == 3
+
+
+class SlowWebApi:
+    """chat.postMessage answering only once `expected` posts are in flight at once."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.in_flight = 0
+        self.most = 0
+        self.full = asyncio.Event()
+
+    async def chat_postMessage(self, **kwargs: object) -> dict[str, str]:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.expected:
+            self.full.set()
+        try:
+            await self.full.wait()
+        finally:
+            self.in_flight -= 1
+        return {"ts": f"{kwargs['channel']}.1"}
+
+
+async def test_posts_to_many_channels_overlap_their_round_trips(fake: FakeSlack) -> None:
+    api = SlowWebApi(expected=12)
+    pub = publisher(fake, [])
+    pub.client = cast(AsyncWebClient, api)
+    async with asyncio.timeout(10):  # one post at a time would wait here for ever
+        refs = await asyncio.gather(
+            *(
+                pub.publish(PlaceRef(Platform.SLACK, "T1", f"C{i}"), REVEAL, "1.0", f"k{i}")
+                for i in range(12)
+            )
+        )
+    assert refs == [f"C{i}.1" for i in range(12)]
+    assert api.most == 12

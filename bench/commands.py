@@ -1,0 +1,276 @@
+"""Every board and stats command through the dispatcher, on a workspace built through the core,
+beside a Red-style board over the same players; and how both grow with the answers."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench import build
+from bench.boards import _app
+from bench.stats import percentile
+from bot import commands as c
+from bot.bootstrap import App, ManualClock
+from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.schedule import month_key, week_key
+from bot.storage.tables import channels, score_counts, totals, users
+
+TIE = "discord:tie"
+# Red-DiscordBot's trivia leaderboard orders by these keys, the first the most significant.
+RED_KEYS = ("wins", "average_score", "total_score", "games")
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def red_style_top(members: dict[int, dict[str, float]], top: int = 10) -> list[Any]:
+    """A top 10 as Red-DiscordBot's trivia cog builds one in Python: every member's stats
+    copied out of its config, an average computed per member, the whole list sorted once per
+    key (stable sorts, least significant key first)."""
+    data = copy.deepcopy(members)  # Config.all_members() hands out a copy of every member
+    for stats in data.values():
+        games = stats["games"]
+        stats["average_score"] = stats["total_score"] / games if games else 0.0
+    items = list(data.items())
+    for key in reversed(RED_KEYS):
+        items.sort(key=lambda item, k=key: item[1][k], reverse=True)  # type: ignore[misc]
+    return items[:top]
+
+
+async def red_members(app: App, workspace: str) -> dict[int, dict[str, float]]:
+    """Every player's all-time stats, as Red would keep them per member."""
+    query = sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered)
+    query = query.where(
+        totals.c.workspace == workspace, totals.c.period == "all", totals.c.kind == "user"
+    )
+    async with app.db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return {
+        r.subject_id: {"wins": r.correct, "games": r.answered, "total_score": r.points}
+        for r in rows
+    }
+
+
+def time_red(members: dict[int, dict[str, float]], runs: int = 5) -> float:
+    """Median seconds of a Red-style top 10 over `members`."""
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        red_style_top(members)
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples)
+
+
+def _origin(workspace: str, user: int) -> Origin:
+    platform, guild = workspace.split(":", 1)
+    return Origin(
+        UserRef(Platform(platform), f"u{user}"),
+        PlaceRef(Platform(platform), guild, "general"),
+        f"Player {user}",
+        False,
+    )
+
+
+async def _tie(app: Any, players: int, day: dt.date) -> None:
+    """A board's first round: `players` all on 20 points and 1 correct, in every period.
+    Written by SQL (rows as a first round's close leaves them), not through the core."""
+    at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    async with app.db.write() as conn:
+        await conn.execute(
+            channels.insert().values(
+                platform="discord", workspace=TIE, external_id="general", updated_at=at
+            )
+        )
+        ids = (
+            (
+                await conn.execute(
+                    users.insert().returning(users.c.id),
+                    [
+                        {
+                            "workspace": TIE,
+                            "external_id": f"u{i}",
+                            "display_name": f"Player {i}",
+                            "name_key": f"player {i}",
+                            "created_at": at,
+                        }
+                        for i in range(1, players + 1)
+                    ],
+                )
+            )
+            .scalars()
+            .all()
+        )
+        periods = ("all", week_key(day), month_key(day))
+        await conn.execute(
+            totals.insert(),
+            [
+                {
+                    "workspace": TIE,
+                    "period": period,
+                    "kind": "user",
+                    "subject_id": user_id,
+                    "points": 20,
+                    "correct": 1,
+                    "answered": 1,
+                }
+                for user_id in ids
+                for period in periods
+            ],
+        )
+        await conn.execute(
+            score_counts.insert(),
+            [
+                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
+                for p in periods
+            ],
+        )
+
+
+Case = tuple[c.Command, Callable[[], Origin]]
+
+
+def cases(rng: random.Random, users_count: int, tie: int) -> dict[str, Case]:
+    def asker() -> Origin:
+        return _origin(build.WORKSPACE, rng.randint(1, users_count))
+
+    out: dict[str, Case] = {}
+    for period in ("week", "month", "all"):
+        out[f"users_{period}"] = (c.ShowLeaderboard("users", period), asker)
+        out[f"teams_{period}"] = (c.ShowLeaderboard("teams", period), asker)
+    out["stats"] = (c.ShowStats(), asker)
+    if tie:
+        for period in ("week", "all"):
+            out[f"tie_users_{period}"] = (
+                c.ShowLeaderboard("users", period),
+                lambda: _origin(TIE, rng.randint(1, tie)),
+            )
+    return out
+
+
+async def time_cases(
+    app: App, chosen: dict[str, Case], runs: int, repeats: int, red_s: float
+) -> dict[str, Any]:
+    """p50/p99 of each command (the median over `repeats` passes of `runs` calls) and, for
+    the boards, how many times faster than the Red-style board they are."""
+    dispatch = app.dispatcher.dispatch
+    out: dict[str, Any] = {}
+    for name, (command, asker) in chosen.items():
+        p99s, p50s = [], []
+        for _ in range(repeats):
+            for _ in range(5):
+                await dispatch(command, asker())
+            samples = []
+            for _ in range(runs):
+                who = asker()
+                start = time.perf_counter()
+                await dispatch(command, who)
+                samples.append(time.perf_counter() - start)
+            p99s.append(percentile(samples, 99))
+            p50s.append(percentile(samples, 50))
+        p99 = statistics.median(p99s)
+        out[name] = {
+            "p50_ms": round(statistics.median(p50s), 2),
+            "p99_ms": round(p99, 2),
+            "p99_each_ms": [round(p, 2) for p in p99s],
+        }
+        if isinstance(command, c.ShowLeaderboard) and not name.startswith("tie"):
+            out[name]["red_ratio"] = round(red_s * 1000 / p99, 1)
+    return out
+
+
+def _settle_clock(clock: ManualClock, built: build.Built) -> None:
+    """The evening of the last round: its week and month are the current boards."""
+    clock.set(dt.datetime.combine(built.days[-1], dt.time(18), dt.UTC))
+
+
+async def commands(
+    db_url: str,
+    users_count: int = 100_000,
+    teams: int = 1_000,
+    answer_count: int = 5_000_000,
+    tie: int = 30_000,
+    runs: int = 200,
+    repeats: int = 3,
+) -> dict[str, Any]:
+    """Every leaderboard and the stats command through the dispatcher (actor look-up, store,
+    reply), `runs` times each for random askers; the median over `repeats` passes."""
+    app = await _app(db_url)
+    clock = app.ctx.clock
+    assert isinstance(clock, ManualClock)
+    try:
+        began = time.perf_counter()
+        built = await build.teams(app, clock, users_count, teams)
+        built = await build.rounds(app, clock, built, answer_count)
+        build_s = time.perf_counter() - began
+        _settle_clock(clock, built)
+        await _tie(app, tie, clock.now().date())
+        await app.db.optimize()
+        red_s = time_red(await red_members(app, build.WORKSPACE))
+        out: dict[str, Any] = {
+            **built.facts(),
+            "tie": tie,
+            "build_s": round(build_s, 1),
+            "red_style_top10_ms": round(red_s * 1000, 1),
+            "load_before": load(),
+        }
+        chosen = cases(random.Random(5), users_count, tie)
+        out.update(await time_cases(app, chosen, runs, repeats, red_s))
+        out["red_ratio_min"] = min(
+            v["red_ratio"] for v in out.values() if isinstance(v, dict) and "red_ratio" in v
+        )
+        out["load_after"] = load()
+    finally:
+        await app.close()
+    return out
+
+
+GROWTH = (10_000, 100_000, 1_000_000, 5_000_000)
+GROWTH_QUICK = (10_000, 30_000, 100_000)
+
+
+async def growth(
+    db_url: str,
+    steps: tuple[int, ...] = GROWTH,
+    users_count: int = 100_000,
+    teams: int = 1_000,
+    runs: int = 100,
+) -> dict[str, Any]:
+    """One workspace grown through the core to each size in turn; at each, the rate its
+    answers went in at and every board's and stats' p99 through the dispatcher."""
+    app = await _app(db_url)
+    clock = app.ctx.clock
+    assert isinstance(clock, ManualClock)
+    out: dict[str, Any] = {"users": users_count, "teams": teams}
+    try:
+        built = await build.teams(app, clock, users_count, teams)
+        for size in steps:
+            answered, spent = built.answers, built.answer_s
+            built = await build.rounds(app, clock, built, size - built.answers)
+            rate = (built.answers - answered) / max(built.answer_s - spent, 1e-9)
+            _settle_clock(clock, built)
+            await app.db.optimize()
+            red_s = time_red(await red_members(app, build.WORKSPACE))
+            timed = await time_cases(
+                app, cases(random.Random(size), users_count, 0), runs, 1, red_s
+            )
+            out[f"{size}"] = {
+                "answers": built.answers,
+                "answers_per_s": round(rate, 1),
+                "path": "dispatcher" if built.answers <= build.DISPATCH_LIMIT else "store batch",
+                "worst_p99_ms": max(v["p99_ms"] for v in timed.values()),
+                **{k: v["p99_ms"] for k, v in timed.items()},
+                "red_style_top10_ms": round(red_s * 1000, 1),
+                "load": load(),
+            }
+    finally:
+        await app.close()
+    return out

@@ -1,0 +1,31 @@
+"""The bench's own arithmetic: the Red-style baseline ranks as Red does, runs reduce to medians."""
+
+from __future__ import annotations
+
+from bench.__main__ import median_of
+from bench.commands import red_style_top
+
+
+def test_red_style_board_orders_by_wins_then_average_then_total_then_games() -> None:
+    members = {
+        1: {"wins": 3, "games": 6, "total_score": 60},  # average 10
+        2: {"wins": 3, "games": 3, "total_score": 60},  # same wins, average 20: ahead of 1
+        3: {"wins": 5, "games": 10, "total_score": 10},  # most wins: first
+        4: {"wins": 3, "games": 3, "total_score": 60},  # ties 2 on every key: stays after it
+        5: {"wins": 0, "games": 0, "total_score": 0},  # no games: average 0, last
+    }
+    top = red_style_top(members, top=4)
+    assert [member for member, _ in top] == [3, 2, 4, 1]
+    assert top[1][1]["average_score"] == 20
+    assert "average_score" not in members[2]  # works on a copy, as Red's config hands out
+
+
+def test_runs_reduce_to_the_median_of_each_number() -> None:
+    runs = [
+        {"p99_ms": 3.0, "nested": {"n": 10}, "ok": True, "kind": "a"},
+        {"p99_ms": 9.0, "nested": {"n": 30}, "ok": True, "kind": "a"},
+        {"p99_ms": 4.0, "nested": {"n": 20}, "ok": True, "kind": "a"},
+    ]
+    assert median_of(runs) == {"p99_ms": 4.0, "nested": {"n": 20}, "ok": True, "kind": "a"}
+    # Flags that differ between runs are kept as the list, never silently picked.
+    assert median_of([{"ok": True}, {"ok": False}, {"ok": True}]) == {"ok": [True, False, True]}
