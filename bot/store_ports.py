@@ -11,11 +11,14 @@ from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
+    CardRecord,
+    CardReview,
     ChannelRecord,
     ClaimRecord,
     DailyAnswer,
     DailyAnswerOutcome,
     InterviewAnswerRecord,
+    LearnerRecord,
     PointAward,
     QuizRecord,
     QuizTally,
@@ -28,6 +31,7 @@ from bot.records import (
     UserRecord,
     UserStatsRecord,
 )
+from bot.review import ReviewPolicy
 
 
 class UserStore(Protocol):
@@ -199,8 +203,10 @@ class QuizStore(Protocol):
         rating: str | None,
         award: PointAward | None,
         now: dt.datetime,
+        card: CardReview | None = None,
     ) -> bool:
-        """Record the answer to the quiz's current question and move on; False if stale."""
+        """Record the answer to the quiz's current question and move on; False if stale;
+        `card` updates the user's review card in the same transaction."""
         ...
 
     async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None: ...
@@ -350,7 +356,12 @@ class InterviewStore(Protocol):
     """Graded interview answers: scores always, the user's words only when kept."""
 
     async def record_interview_answer(
-        self, quiz: QuizRecord, answer: InterviewAnswerRecord, now: dt.datetime
+        self,
+        quiz: QuizRecord,
+        answer: InterviewAnswerRecord,
+        now: dt.datetime,
+        workspace: str = "",
+        card: CardReview | None = None,
     ) -> bool:
         """Record the graded answer to the session's current question and move on; False if
         the session moved on already (a double submit)."""
@@ -365,6 +376,38 @@ class InterviewStore(Protocol):
         ...
 
     async def seen_interview_questions(self, user_id: int) -> set[str]: ...
+
+
+class CardStore(Protocol):
+    """Review cards (FSRS), the study streak, reminders and a workspace's review settings.
+    Answers update cards inside the stores that record them (quizzes, interviews, the
+    round's close); this store reads them and keeps the rest."""
+
+    async def review(self, workspace: str, reviews: Sequence[CardReview]) -> None: ...
+
+    async def due_cards(
+        self, user_id: int, before: dt.datetime, limit: int = 200
+    ) -> list[CardRecord]:
+        """The user's cards due before `before`, most overdue first."""
+        ...
+
+    async def next_due(self, user_id: int, after: dt.datetime) -> CardRecord | None: ...
+
+    async def user_cards(self, user_id: int) -> list[CardRecord]: ...
+
+    async def get_card(self, user_id: int, question_id: str) -> CardRecord | None: ...
+
+    async def learner(self, user_id: int) -> LearnerRecord | None: ...
+
+    async def policy(self, workspace: str) -> ReviewPolicy: ...
+
+    async def set_policy(
+        self,
+        workspace: str,
+        now: dt.datetime,
+        retention: float | None = None,
+        maximum_interval: int | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -383,3 +426,4 @@ class Stores:
     reports: ReportStore
     interviews: InterviewStore
     meta: MetaStore
+    cards: CardStore

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.storage.answers import SqlAnswerStore
 from bot.storage.boards import SqlBoardStore
+from bot.storage.cards import SqlCardStore
 from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
@@ -33,4 +34,5 @@ def sql_stores(db: Database) -> Stores:
         reports=SqlReportStore(db),
         interviews=SqlInterviewStore(db),
         meta=SqlMetaStore(db),
+        cards=SqlCardStore(db),
     )

@@ -392,3 +392,6 @@ meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )
+
+# The spaced-repetition tables live beside these, on the same metadata (this file's size).
+import bot.storage.review_tables  # noqa: E402, F401

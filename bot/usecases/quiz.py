@@ -6,8 +6,9 @@ from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
 from bot.questions import QuestionType, Verdict, check_answer
-from bot.records import PointAward, QuizRecord
+from bot.records import CardReview, PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
+from bot.review import SELF_RATING, rating_for_answer
 from bot.scoring import quiz_base_points, quiz_points
 from bot.usecases.cards import answer_label, card_for, chosen, invalid, reshow_running
 from bot.usecases.context import Actor, Context, UserError
@@ -117,6 +118,7 @@ async def answer_quiz(
         check = check_answer(question, text, vocabulary=ctx.bank.vocabulary)
         if check.verdict is Verdict.INVALID:
             raise UserError(m.OPEN_BAD_RATING)
+        card = _card(ctx, actor, quiz, question.id, question.topic, SELF_RATING[check.normalized])
         if not await quizzes.record_quiz_answer(
             quiz,
             actor.workspace,
@@ -128,6 +130,7 @@ async def answer_quiz(
             check.normalized,
             None,
             now,
+            card,
         ):
             raise UserError(m.QUIZ_STALE)
         rating = m.RATING_WORDS.get(check.normalized, check.normalized)
@@ -137,7 +140,8 @@ async def answer_quiz(
         raise invalid(question, check)
     day = ctx.today(actor)
     points, note = 0, ""
-    if check.correct:
+    practice = quiz.kind == "review"  # a review earns no board points
+    if check.correct and not practice:
         before = await quizzes.correct_before(actor.user.id, qid)
         earned = await quizzes.quiz_points_on(actor.user.id, day)
         points = quiz_points(
@@ -150,9 +154,20 @@ async def answer_quiz(
             note = m.QUIZ_CAPPED.format(cap=ctx.quiz_cap)
         elif points < full:
             note = m.QUIZ_CAP_TRIMMED.format(cap=ctx.quiz_cap, points=points, full=full)
-    award = PointAward(actor.user.id, points, check.correct, "quiz", day, now)
+    award = None if practice else PointAward(actor.user.id, points, check.correct, "quiz", day, now)
+    card = _card(ctx, actor, quiz, question.id, question.topic, rating_for_answer(check.correct))
     if not await quizzes.record_quiz_answer(
-        quiz, actor.workspace, qid, question.topic, True, text, check.correct, None, award, now
+        quiz,
+        actor.workspace,
+        qid,
+        question.topic,
+        True,
+        text,
+        check.correct,
+        None,
+        award,
+        now,
+        card,
     ):
         raise UserError(m.QUIZ_STALE)
     feedback = AnswerFeedback(
@@ -165,6 +180,14 @@ async def answer_quiz(
         note,
     )
     return await _after_answer(ctx, quiz, [feedback])
+
+
+def _card(
+    ctx: Context, actor: Actor, quiz: QuizRecord, qid: str, topic: str, rating: str
+) -> CardReview:
+    """The review card update an answer makes; a `review` answer also keeps the study streak."""
+    day = ctx.today(actor) if quiz.kind == "review" else None
+    return CardReview(actor.user.id, qid, topic, rating, ctx.clock.now(), day)
 
 
 async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) -> list[Reply]:

@@ -1,0 +1,216 @@
+"""Review cards: FSRS updates inside an answer's transaction, due reads, streaks, reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.records import CardRecord, CardReview, LearnerRecord
+from bot.review import ReviewPolicy, reviewed
+from bot.storage.database import Database
+from bot.storage.review_tables import cards, learners, review_settings
+from bot.storage.rows import chunks, utc
+
+_CARD_COLUMNS = (
+    "topic",
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+)
+
+
+def card_record(row: Any) -> CardRecord:
+    return CardRecord(
+        user_id=row.user_id,
+        question_id=row.question_id,
+        topic=row.topic,
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=utc(row.due),
+        last_review=utc(row.last_review) if row.last_review else None,
+        reps=row.reps,
+        lapses=row.lapses,
+    )
+
+
+def learner_record(row: Any) -> LearnerRecord:
+    return LearnerRecord(
+        user_id=row.user_id,
+        streak=row.streak,
+        best_streak=row.best_streak,
+        last_study_day=row.last_study_day,
+        remind_time=row.remind_time,
+        remind_zone=row.remind_zone,
+        remind_next_at=utc(row.remind_next_at) if row.remind_next_at else None,
+        remind_channel_id=row.remind_channel_id,
+    )
+
+
+def policy_of(conn: sa.Connection, workspace: str) -> ReviewPolicy:
+    row = conn.execute(
+        sa.select(review_settings).where(review_settings.c.workspace == workspace)
+    ).first()
+    default = ReviewPolicy()
+    if row is None:
+        return default
+    return ReviewPolicy(
+        row.retention if row.retention is not None else default.retention,
+        row.maximum_interval if row.maximum_interval is not None else default.maximum_interval,
+    )
+
+
+def apply_reviews(
+    db: Database, conn: sa.Connection, workspace: str, reviews: Sequence[CardReview]
+) -> None:
+    """Schedule each reviewed card anew with FSRS, inside the caller's transaction (the one
+    that records the answers), and keep the study streak of `review` answers."""
+    if not reviews:
+        return
+    policy = policy_of(conn, workspace)
+    ordered = sorted(reviews, key=lambda r: (r.user_id, r.question_id, r.at))
+    current: dict[tuple[int, str], CardRecord] = {}
+    for qid in sorted({r.question_id for r in ordered}):
+        users = sorted({r.user_id for r in ordered if r.question_id == qid})
+        for chunk in chunks(users):
+            found = conn.execute(
+                sa.select(cards).where(cards.c.question_id == qid, cards.c.user_id.in_(chunk))
+            )
+            current.update({(r.user_id, r.question_id): card_record(r) for r in found})
+    for r in ordered:
+        key = (r.user_id, r.question_id)
+        current[key] = reviewed(
+            current.get(key), r.user_id, r.question_id, r.topic, r.rating, r.at, policy
+        )
+    rows = [
+        {
+            "user_id": c.user_id,
+            "question_id": c.question_id,
+            **{k: getattr(c, k) for k in _CARD_COLUMNS},
+        }
+        for c in (current[k] for k in sorted({(r.user_id, r.question_id) for r in ordered}))
+    ]
+    stmt = db.insert(cards)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cards.c.user_id, cards.c.question_id],
+            set_={k: stmt.excluded[k] for k in _CARD_COLUMNS},
+        ),
+        rows,
+    )
+    for r in ordered:
+        if r.study_day is not None:
+            _keep_streak(db, conn, r.user_id, r.study_day)
+
+
+def _keep_streak(db: Database, conn: sa.Connection, user_id: int, day: dt.date) -> None:
+    """A day with at least one review extends the streak; a day missed starts it again."""
+    row = conn.execute(sa.select(learners).where(learners.c.user_id == user_id)).first()
+    if row is not None and row.last_study_day == day:
+        return
+    yesterday = day - dt.timedelta(days=1)
+    streak = row.streak + 1 if row is not None and row.last_study_day == yesterday else 1
+    best = max(streak, row.best_streak if row is not None else 0)
+    stmt = db.insert(learners).values(
+        user_id=user_id, streak=streak, best_streak=best, last_study_day=day
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[learners.c.user_id],
+            set_={"streak": streak, "best_streak": best, "last_study_day": day},
+        )
+    )
+
+
+class SqlCardStore:
+    """Review cards, the study streak, reminders and the workspace's review settings."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def review(self, workspace: str, reviews: Sequence[CardReview]) -> None:
+        """Apply reviews in a transaction of their own (tests, imports)."""
+        await self.db.write_sync(lambda conn: apply_reviews(self.db, conn, workspace, reviews))
+
+    async def due_cards(
+        self, user_id: int, before: dt.datetime, limit: int = 200
+    ) -> list[CardRecord]:
+        """The user's cards due before `before`, most overdue first."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                sa.select(cards)
+                .where(cards.c.user_id == user_id, cards.c.due < before)
+                .order_by(cards.c.due, cards.c.question_id)
+                .limit(limit)
+            )
+            return [card_record(r) for r in rows]
+
+    async def next_due(self, user_id: int, after: dt.datetime) -> CardRecord | None:
+        """The user's first card due at or after `after`: one probe of (user_id, due)."""
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(cards)
+                    .where(cards.c.user_id == user_id, cards.c.due >= after)
+                    .order_by(cards.c.due)
+                    .limit(1)
+                )
+            ).first()
+        return card_record(row) if row else None
+
+    async def user_cards(self, user_id: int) -> list[CardRecord]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(sa.select(cards).where(cards.c.user_id == user_id))
+            return [card_record(r) for r in rows]
+
+    async def get_card(self, user_id: int, question_id: str) -> CardRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(cards).where(
+                        cards.c.user_id == user_id, cards.c.question_id == question_id
+                    )
+                )
+            ).first()
+        return card_record(row) if row else None
+
+    async def learner(self, user_id: int) -> LearnerRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(sa.select(learners).where(learners.c.user_id == user_id))
+            ).first()
+        return learner_record(row) if row else None
+
+    async def policy(self, workspace: str) -> ReviewPolicy:
+        async with self.db.read() as conn:
+            return await conn.run_sync(lambda c: policy_of(c, workspace))
+
+    async def set_policy(
+        self,
+        workspace: str,
+        now: dt.datetime,
+        retention: float | None = None,
+        maximum_interval: int | None = None,
+    ) -> None:
+        """Change one setting of the workspace, keeping the other."""
+        values: dict[str, Any] = {"updated_at": now}
+        if retention is not None:
+            values["retention"] = retention
+        if maximum_interval is not None:
+            values["maximum_interval"] = maximum_interval
+        stmt = self.db.insert(review_settings).values(workspace=workspace, **values)
+        async with self.db.write() as conn:
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[review_settings.c.workspace], set_=values
+                )
+            )
