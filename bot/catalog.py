@@ -209,6 +209,17 @@ CATALOG: tuple[Entry, ...] = (
         usecase="interview",
     ),
     Entry(
+        "review",
+        "Review your due cards (every question you answered comes back before you forget it).",
+        "review [topic] [count 1-20] | review stop",
+        args=(
+            Arg("topic", "a topic, or all", kind="topic"),
+            Arg("count", "number of cards", kind="int", min_value=1, max_value=QUIZ_MAX),
+        ),
+        examples=("review", "review statistics-probability 5", "review stop"),
+        usecase="review",
+    ),
+    Entry(
         "report",
         "Report a wrong or unclear question; admins list the reports.",
         "report [QUESTION-ID] [reason] | report list",

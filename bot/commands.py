@@ -152,6 +152,14 @@ class ListReports:
     pass
 
 
+@dataclass(frozen=True)
+class StartReview:
+    """A private session over the user's due review cards, most overdue first."""
+
+    topic: str | None = None
+    count: int = 10
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -174,4 +182,5 @@ Command = (
     | StartInterview
     | ShowInterviewHistory
     | StopInterview
+    | StartReview
 )

@@ -24,6 +24,7 @@ from bot.usecases import (
     privacy,
     quiz,
     reports,
+    review,
     teams,
 )
 from bot.usecases.context import Context, UserError
@@ -55,6 +56,7 @@ HANDLERS: dict[type, Handler] = {
     c.StartInterview: interview.start_interview,
     c.ShowInterviewHistory: interview.show_history,
     c.StopInterview: interview.stop_interview,
+    c.StartReview: review.start_review,
 }
 
 

@@ -75,7 +75,7 @@ DAILY_WHILE_RUNNING = (
     "not to this daily one (where this card has buttons, they answer it). Finish the {kind}, "
     "or end it with {stop}, to answer the daily question by typing."
 )
-STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧"}
+STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧", "review": "⟦review stop⟧"}
 QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
@@ -340,7 +340,7 @@ DISCORD_NOBODY = "nobody yet"
 DISCORD_THREAD_NAME = "Discuss: {prompt}"
 DISCORD_STATS_TOPICS = "By topic"
 DISCORD_TOPIC_ALL = "all topics"
-DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"
+DISCORD_TOPIC_STOP = "stop: end my running quiz, review or interview"
 DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
 
 # Generic
@@ -432,3 +432,31 @@ INTERVIEW_IS_QUIZ = "What runs now is a quiz, not an interview: ⟦quiz stop⟧ 
 
 # The built-in grader stood in for the model; {why}: timeout, rate limit, error, invalid reply.
 GRADER_FALLBACK = "model grader unavailable ({why}); graded by key phrases"
+
+# Reviews (spaced repetition, bot/review.py)
+REVIEW_COUNT = "A review has 1 to {max} cards."
+REVIEW_INTRO = (
+    "Review: {n} of your {due} due card(s), most overdue first. No points: this is practice, "
+    "and it keeps your study streak. ⟦review stop⟧ ends it."
+)
+REVIEW_NOTHING = "Nothing to review{what} right now."
+REVIEW_NEXT = "Your next card is due {when}."
+REVIEW_NO_CARDS = (
+    "You have no review cards yet: every question you answer (daily, quiz or interview) "
+    "becomes one, and a miss comes back the next day."
+)
+REVIEW_OFFER = "Meanwhile, practise your weakest topic: ⟦quiz {topic}⟧."
+REVIEW_OFFER_ANY = "Meanwhile, a quiz makes new cards: ⟦quiz⟧."
+REVIEW_TOMORROW = "tomorrow"
+REVIEW_ON = "on {day:%a %d %b}"
+REVIEW_DONE = "Review done: {correct} of {answered} right."
+REVIEW_STOPPED = "Review stopped: {correct} of {answered} right."
+REVIEW_STREAK = "Study streak: {streak} day(s) (best {best})."
+STATS_REVIEW_TITLE = "Review cards"
+STATS_DUE_NOW = "due now"
+STATS_DUE_WEEK = "due within 7 days"
+STATS_RETENTION = "retention (recall odds now)"
+STATS_WEAKEST = "weakest topic"
+STATS_STUDY_STREAK = "study streak"
+STATS_STREAK_DAYS = "{streak} day(s), best {best}"
+STATS_REVIEW_FOOTER = "Review the due ones with ⟦review⟧."

@@ -288,6 +288,30 @@ def _interview(rest: str) -> Parsed:
     )
 
 
+def _review(rest: str) -> Parsed:
+    words = [w.lower() for w in rest.split()]
+    if words == ["stop"]:
+        return c.StopQuiz()
+    topic: str | None = None
+    count: int | None = None
+    for word in words:
+        if re.fullmatch(r"[+-]?\d+", word):
+            if count is not None:
+                return ParseError(m.GIVEN_TWICE.format(what="count") + " " + usage("review"))
+            count = int(word)
+            if not 1 <= count <= QUIZ_MAX:
+                return ParseError(m.REVIEW_COUNT.format(max=QUIZ_MAX))
+        elif word == "stop":
+            return ParseError(m.SUB_ALONE.format(sub="review stop"))
+        elif topic is not None:
+            return ParseError(
+                m.ONE_TOPIC.format(first=m.clip(topic), second=m.clip(word)) + " " + usage("review")
+            )
+        else:
+            topic = word
+    return c.StartReview(topic=None if topic == "all" else topic, count=count or 10)
+
+
 def _report(rest: str) -> Parsed:
     head, _, tail = rest.partition(" ")
     if head.lower() == "list":
@@ -314,4 +338,5 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "forgetme": _forgetme,
     "report": _report,
     "interview": _interview,
+    "review": _review,
 }

@@ -21,6 +21,7 @@ from bot.replies import (
 )
 from bot.schedule import local_date, period_key, period_label
 from bot.usecases.context import Context, UserError
+from bot.usecases.review import review_stats
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
@@ -86,8 +87,12 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     stats, rank, team = await ctx.stores.boards.stats_card(actor.workspace, user.id)
     # Interview practice is private: shown on your own stats only, never on anyone else's.
     practice = (0, 0.0)
+    extra: list[Reply] = []
     if user.id == actor.user.id:
         practice = (stats.interview_answers, stats.interview_share)
+        # Review cards are private too: what is due and how well it is remembered.
+        cards = await review_stats(ctx, actor)
+        extra = [cards] if cards else []
     return [
         StatsView(
             user.display_name,
@@ -100,7 +105,8 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             team,
             tuple(TopicAccuracy(t, n, ok) for t, n, ok in stats.by_topic),
             *practice,
-        )
+        ),
+        *extra,
     ]
 
 

@@ -11,7 +11,7 @@ from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSum
 from bot.review import SELF_RATING, rating_for_answer
 from bot.scoring import quiz_base_points, quiz_points
 from bot.usecases.cards import answer_label, card_for, chosen, invalid, reshow_running
-from bot.usecases.context import Actor, Context, UserError
+from bot.usecases.context import Actor, Context, UserError, ok
 from bot.usecases.interview import interview_summary
 
 
@@ -75,6 +75,8 @@ async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply
     await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
     if quiz.kind == "interview":
         return [await interview_summary(ctx, quiz, stopped=True)]
+    if quiz.kind == "review":
+        return await review_summary(ctx, quiz, stopped=True)
     return [await summary(ctx, quiz, stopped=True)]
 
 
@@ -195,4 +197,21 @@ async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) ->
     assert fresh is not None
     if fresh.active:
         return [*replies, quiz_card(ctx, fresh)]
+    if fresh.kind == "review":
+        return [*replies, *await review_summary(ctx, fresh)]
     return [*replies, await summary(ctx, fresh)]
+
+
+async def review_summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> list[Reply]:
+    """A review's end: how many were right, no points, and the study streak it kept."""
+    tally = await ctx.stores.quizzes.quiz_tally(quiz.id)
+    got = tally.correct + tally.rated.get("got", 0)
+    answered = tally.answered + sum(tally.rated.values())
+    text = m.REVIEW_STOPPED if stopped else m.REVIEW_DONE
+    replies: list[Reply] = [ok(text.format(correct=got, answered=answered))]
+    learner = await ctx.stores.cards.learner(quiz.user_id)
+    if learner is not None and learner.streak:
+        replies.append(
+            Notice(m.REVIEW_STREAK.format(streak=learner.streak, best=learner.best_streak))
+        )
+    return replies
