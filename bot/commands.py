@@ -160,6 +160,11 @@ class StartReview:
     count: int = 10
 
 
+@dataclass(frozen=True)
+class StopReview:
+    pass
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -183,4 +188,5 @@ Command = (
     | ShowInterviewHistory
     | StopInterview
     | StartReview
+    | StopReview
 )

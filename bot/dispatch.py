@@ -57,6 +57,7 @@ HANDLERS: dict[type, Handler] = {
     c.ShowInterviewHistory: interview.show_history,
     c.StopInterview: interview.stop_interview,
     c.StartReview: review.start_review,
+    c.StopReview: review.stop_review,
 }
 
 

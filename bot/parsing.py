@@ -291,7 +291,7 @@ def _interview(rest: str) -> Parsed:
 def _review(rest: str) -> Parsed:
     words = [w.lower() for w in rest.split()]
     if words == ["stop"]:
-        return c.StopQuiz()
+        return c.StopReview()
     topic: str | None = None
     count: int | None = None
     for word in words:

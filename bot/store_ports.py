@@ -11,14 +11,12 @@ from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
-    CardRecord,
     CardReview,
     ChannelRecord,
     ClaimRecord,
     DailyAnswer,
     DailyAnswerOutcome,
     InterviewAnswerRecord,
-    LearnerRecord,
     PointAward,
     QuizRecord,
     QuizTally,
@@ -31,7 +29,7 @@ from bot.records import (
     UserRecord,
     UserStatsRecord,
 )
-from bot.review import ReviewPolicy
+from bot.review_ports import CardStore
 
 
 class UserStore(Protocol):
@@ -376,38 +374,6 @@ class InterviewStore(Protocol):
         ...
 
     async def seen_interview_questions(self, user_id: int) -> set[str]: ...
-
-
-class CardStore(Protocol):
-    """Review cards (FSRS), the study streak, reminders and a workspace's review settings.
-    Answers update cards inside the stores that record them (quizzes, interviews, the
-    round's close); this store reads them and keeps the rest."""
-
-    async def review(self, workspace: str, reviews: Sequence[CardReview]) -> None: ...
-
-    async def due_cards(
-        self, user_id: int, before: dt.datetime, limit: int = 200
-    ) -> list[CardRecord]:
-        """The user's cards due before `before`, most overdue first."""
-        ...
-
-    async def next_due(self, user_id: int, after: dt.datetime) -> CardRecord | None: ...
-
-    async def user_cards(self, user_id: int) -> list[CardRecord]: ...
-
-    async def get_card(self, user_id: int, question_id: str) -> CardRecord | None: ...
-
-    async def learner(self, user_id: int) -> LearnerRecord | None: ...
-
-    async def policy(self, workspace: str) -> ReviewPolicy: ...
-
-    async def set_policy(
-        self,
-        workspace: str,
-        now: dt.datetime,
-        retention: float | None = None,
-        maximum_interval: int | None = None,
-    ) -> None: ...
 
 
 @dataclass(frozen=True)

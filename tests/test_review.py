@@ -168,7 +168,14 @@ async def test_review_most_overdue_first_topic_and_count(app: App, clock: Manual
     await say(app, BOB, "review stop")
     only_ml = (await say(app, BOB, "review sample-ml"))[-1]
     assert isinstance(only_ml, QuestionCard) and only_ml.question_id == "sm-relu"
-    await say(app, BOB, "quiz stop")
+    assert (
+        "a quiz, not a review"
+        in errors(await say(app, CY, "quiz sample-ml 1") + await say(app, CY, "review stop"))[0]
+    )
+    assert errors(await say(app, ADMIN, "review stop")) == [
+        "You have no review running. Start one with `review [topic]`."
+    ]
+    assert "Review stopped: 0 of 0 right" in await text(app, BOB, "review stop")
     # The dormant card (its question left the bank) is skipped, never served or counted.
     [table] = [r for r in await say(app, BOB, "stats") if isinstance(r, TableView)]
     assert dict(table.rows)["due now"] == "2"

@@ -14,7 +14,7 @@ from bot.replies import Notice, Reply, TableView
 from bot.review import ReviewPolicy, end_of_day, retrievability
 from bot.usecases.cards import reshow_running
 from bot.usecases.context import Actor, Context, UserError
-from bot.usecases.quiz import quiz_card
+from bot.usecases.quiz import quiz_card, review_summary
 
 # Due cards read per start: enough to fill a review after skipping dormant ones (questions
 # that left the bank) and other topics.
@@ -56,6 +56,18 @@ async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list
     return [Notice(m.REVIEW_INTRO.format(n=len(picked), due=len(due))), quiz_card(ctx, quiz)]
 
 
+async def stop_review(ctx: Context, cmd: c.StopReview, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if quiz is None:
+        raise UserError(m.REVIEW_NOT_RUNNING)
+    if quiz.kind != "review":
+        kind = quiz.kind if quiz.kind in m.STOP_REF else "quiz"
+        raise UserError(m.REVIEW_IS_OTHER.format(kind=kind, stop=m.STOP_REF[kind]))
+    await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
+    return await review_summary(ctx, quiz, stopped=True)
+
+
 def _live(ctx: Context, card: CardRecord, topic: str | None) -> bool:
     """A card whose question is still in the bank (others stay dormant), of the topic asked."""
     question = ctx.bank.by_id.get(card.question_id)
@@ -83,7 +95,11 @@ async def nothing_due(
 def _when(ctx: Context, actor: Actor, due: dt.datetime) -> str:
     zone = zoneinfo.ZoneInfo(actor.timezone)
     days = (due.astimezone(zone).date() - ctx.today(actor)).days
-    return m.REVIEW_TOMORROW if days <= 1 else m.REVIEW_ON.format(day=due.astimezone(zone))
+    return (
+        m.REVIEW_TOMORROW
+        if days <= 1
+        else m.REVIEW_ON.format(day=f"{due.astimezone(zone):%a %d %b}")
+    )
 
 
 def retention_by_topic(
