@@ -94,6 +94,10 @@ class Dispatcher:
             return [Notice(parsed.message, Tone.ERROR)]
         return await self.dispatch(parsed, origin)
 
+    async def cards_due(self, origin: Origin) -> int:
+        """How many review cards the user has due today (the Slack App Home shows it)."""
+        return await review.due_now(self.ctx, origin)
+
     async def channel_timezone(self, place: PlaceRef) -> str:
         """The channel's time zone (UTC for a channel never seen), for adapters that show
         times on the channel's wall clock."""

@@ -363,6 +363,9 @@ SLACK_MODAL_HINT = {
     "open": "Your answer in a few sentences; the model answer comes next.",
 }
 SLACK_HOME_TITLE = "StudyBot"
+SLACK_HOME_DUE = "*{n}* review card(s) due now."
+SLACK_HOME_NONE_DUE = "No review cards due now."
+SLACK_REVIEW_BUTTON = "Review"
 SLACK_HOME_INTRO = (
     "Daily questions, private quizzes and team leaderboards. Type `/study help` in any channel."
 )

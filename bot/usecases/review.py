@@ -68,6 +68,14 @@ async def stop_review(ctx: Context, cmd: c.StopReview, origin: Origin) -> list[R
     return await review_summary(ctx, quiz, stopped=True)
 
 
+async def due_now(ctx: Context, origin: Origin) -> int:
+    """The user's live cards due today, most overdue first (at most REVIEW_SCAN)."""
+    actor = await ctx.actor(origin)
+    before = end_of_day(ctx.clock.now(), actor.timezone)
+    due = await ctx.stores.cards.due_cards(actor.user.id, before, REVIEW_SCAN)
+    return sum(1 for card in due if _live(ctx, card, None))
+
+
 def _live(ctx: Context, card: CardRecord, topic: str | None) -> bool:
     """A card whose question is still in the bank (others stay dormant), of the topic asked."""
     question = ctx.bank.by_id.get(card.question_id)
