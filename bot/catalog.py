@@ -220,6 +220,17 @@ CATALOG: tuple[Entry, ...] = (
         usecase="review",
     ),
     Entry(
+        "remind",
+        "A private reminder once a day when review cards are due; ⟦remind off⟧ stops it.",
+        "remind HH:MM [time zone] | remind off | remind",
+        args=(
+            Arg("time", "HH:MM (24-hour), or off"),
+            Arg("zone", "an IANA time zone such as Europe/Berlin (default: the channel's)"),
+        ),
+        examples=("remind 08:30", "remind 19:00 America/New_York", "remind off"),
+        usecase="reminders",
+    ),
+    Entry(
         "report",
         "Report a wrong or unclear question; admins list the reports.",
         "report [QUESTION-ID] [reason] | report list",

@@ -165,6 +165,15 @@ class StopReview:
     pass
 
 
+@dataclass(frozen=True)
+class SetReminder:
+    """`remind HH:MM [ZONE]`, `remind off`; neither (`remind`) shows the current setting."""
+
+    time: dt.time | None = None
+    zone: str | None = None
+    off: bool = False
+
+
 Command = (
     ShowHelp
     | ShowTopics
@@ -189,4 +198,5 @@ Command = (
     | StopInterview
     | StartReview
     | StopReview
+    | SetReminder
 )

@@ -23,6 +23,7 @@ from bot.usecases import (
     interview,
     privacy,
     quiz,
+    reminders,
     reports,
     review,
     teams,
@@ -58,6 +59,7 @@ HANDLERS: dict[type, Handler] = {
     c.StopInterview: interview.stop_interview,
     c.StartReview: review.start_review,
     c.StopReview: review.stop_review,
+    c.SetReminder: reminders.set_reminder,
 }
 
 

@@ -465,3 +465,15 @@ STATS_STREAK_DAYS = "{streak} day(s), best {best}"
 STATS_REVIEW_FOOTER = "Review the due ones with ⟦review⟧."
 REVIEW_NOT_RUNNING = "You have no review running. Start one with ⟦review [topic]⟧."
 REVIEW_IS_OTHER = "What runs now is a {kind}, not a review: {stop} ends it."
+
+# Reminders (bot/usecases/reminders.py)
+REMIND_USAGE = "Use ⟦remind HH:MM⟧, ⟦remind HH:MM Europe/Berlin⟧ or ⟦remind off⟧."
+REMIND_SET = (
+    "I will remind you privately at {time} ({zone}) on days when review cards are due; "
+    "⟦remind off⟧ stops it."
+)
+REMIND_OFF = "Reminders are off."
+REMIND_WAS_OFF = "You had no reminder; nothing changed."
+REMIND_NONE = "You get no reminders. ⟦remind HH:MM⟧ sends one a day when cards are due."
+REMIND_SHOW = "You are reminded at {time} ({zone}) on days when review cards are due."
+REMIND_DUE = "{n} review card(s) due today. ⟦review⟧ takes a few minutes; ⟦remind off⟧ stops these."

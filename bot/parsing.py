@@ -312,6 +312,21 @@ def _review(rest: str) -> Parsed:
     return c.StartReview(topic=None if topic == "all" else topic, count=count or 10)
 
 
+def _remind(rest: str) -> Parsed:
+    words = rest.split()
+    if not words:
+        return c.SetReminder()
+    if [w.lower() for w in words] == ["off"]:
+        return c.SetReminder(off=True)
+    if len(words) > 2:
+        return ParseError(m.REMIND_USAGE)
+    try:
+        zone = resolve_timezone(words[1]) if len(words) == 2 else None
+        return c.SetReminder(time=parse_hhmm(words[0]), zone=zone)
+    except ScheduleError as exc:
+        return ParseError(f"{exc} {m.REMIND_USAGE}")
+
+
 def _report(rest: str) -> Parsed:
     head, _, tail = rest.partition(" ")
     if head.lower() == "list":
@@ -339,4 +354,5 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "report": _report,
     "interview": _interview,
     "review": _review,
+    "remind": _remind,
 }

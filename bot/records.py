@@ -266,3 +266,17 @@ class LearnerRecord:
     remind_zone: str | None
     remind_next_at: dt.datetime | None
     remind_channel_id: int | None = None  # where `remind` was set: its platform and workspace
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    """A reminder that has fallen due: whom to tell, on which platform, and when it was due."""
+
+    user_id: int
+    user_ref: str  # the platform's user id
+    platform: str
+    workspace: str  # the channel's workspace key ("slack:T123")
+    channel: str  # the channel's platform id, where `remind` was set
+    remind_time: str
+    remind_zone: str
+    next_at: dt.datetime

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.records import CardRecord, CardReview, LearnerRecord
+from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
 from bot.review import ReviewPolicy
 
 
@@ -40,3 +40,28 @@ class CardStore(Protocol):
         retention: float | None = None,
         maximum_interval: int | None = None,
     ) -> None: ...
+
+    async def set_reminder(
+        self,
+        user_id: int,
+        remind_time: str | None,
+        zone: str | None,
+        channel_id: int | None,
+        next_at: dt.datetime | None,
+    ) -> bool:
+        """Set (or with None, clear) the user's daily reminder; False when clearing found none."""
+        ...
+
+    async def due_reminders(
+        self, now: dt.datetime, platforms: Sequence[str], limit: int = 500
+    ) -> list[ReminderRecord]:
+        """Reminders on `platforms` whose stored next instant is at or before `now` (indexed)."""
+        ...
+
+    async def take_reminder(
+        self, user_id: int, expected: dt.datetime, next_at: dt.datetime
+    ) -> bool:
+        """Compare-and-set the reminder's next instant: True for the one caller that moved it."""
+        ...
+
+    async def next_reminder_at(self, after: dt.datetime) -> dt.datetime | None: ...

@@ -8,11 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.records import CardRecord, CardReview, LearnerRecord
+from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
 from bot.review import ReviewPolicy, reviewed
 from bot.storage.database import Database
 from bot.storage.review_tables import cards, learners, review_settings
 from bot.storage.rows import chunks, utc
+from bot.storage.tables import channels, users
 
 _CARD_COLUMNS = (
     "topic",
@@ -214,3 +215,93 @@ class SqlCardStore:
                     index_elements=[review_settings.c.workspace], set_=values
                 )
             )
+
+    async def set_reminder(
+        self,
+        user_id: int,
+        remind_time: str | None,
+        zone: str | None,
+        channel_id: int | None,
+        next_at: dt.datetime | None,
+    ) -> bool:
+        """Set (or with None, clear) the user's daily reminder; False when clearing found none."""
+        values = {
+            "remind_time": remind_time,
+            "remind_zone": zone,
+            "remind_channel_id": channel_id,
+            "remind_next_at": next_at,
+        }
+        async with self.db.write() as conn:
+            if remind_time is None:
+                cleared = await conn.execute(
+                    learners.update()
+                    .where(learners.c.user_id == user_id, learners.c.remind_time.is_not(None))
+                    .values(**values)
+                )
+                return bool(cleared.rowcount == 1)
+            stmt = self.db.insert(learners).values(user_id=user_id, **values)
+            await conn.execute(
+                stmt.on_conflict_do_update(index_elements=[learners.c.user_id], set_=values)
+            )
+        return True
+
+    async def due_reminders(
+        self, now: dt.datetime, platforms: Sequence[str], limit: int = 500
+    ) -> list[ReminderRecord]:
+        """Reminders on `platforms` whose next instant has come (the index on remind_next_at)."""
+        query = (
+            sa.select(
+                learners.c.user_id,
+                learners.c.remind_time,
+                learners.c.remind_zone,
+                learners.c.remind_next_at,
+                users.c.external_id,
+                channels.c.platform,
+                channels.c.workspace,
+                channels.c.external_id.label("channel"),
+            )
+            .join(users, users.c.id == learners.c.user_id)
+            .join(channels, channels.c.id == learners.c.remind_channel_id)
+            .where(learners.c.remind_next_at <= now, channels.c.platform.in_(list(platforms)))
+            .order_by(learners.c.remind_next_at, learners.c.user_id)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            ReminderRecord(
+                r.user_id,
+                r.external_id,
+                r.platform,
+                r.workspace,
+                r.channel,
+                r.remind_time,
+                r.remind_zone,
+                utc(r.remind_next_at),
+            )
+            for r in rows
+        ]
+
+    async def take_reminder(
+        self, user_id: int, expected: dt.datetime, next_at: dt.datetime
+    ) -> bool:
+        """Move the user's reminder from `expected` to `next_at`; True for the one caller (in
+        any process) that moved it, which then sends today's reminder."""
+        async with self.db.write() as conn:
+            moved = await conn.execute(
+                learners.update()
+                .where(learners.c.user_id == user_id, learners.c.remind_next_at == expected)
+                .values(remind_next_at=next_at)
+            )
+        return bool(moved.rowcount == 1)
+
+    async def next_reminder_at(self, after: dt.datetime) -> dt.datetime | None:
+        async with self.db.read() as conn:
+            found = (
+                await conn.execute(
+                    sa.select(sa.func.min(learners.c.remind_next_at)).where(
+                        learners.c.remind_next_at > after
+                    )
+                )
+            ).scalar_one_or_none()
+        return utc(found) if found is not None else None

@@ -32,6 +32,7 @@ from bot.usecases.delivery import (
     publish_once,
 )
 from bot.usecases.due import Job, due_jobs
+from bot.usecases.reminders import send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class ScheduledWork:
         # A channel whose work hit an error or the tick's end is looked at again next tick;
         # the rest wait for their next post or tally instant.
         await self._advance([c for c in looked_at if clean.get(c.id, True)], now)
+        await send_reminders(self.ctx, now, publishers)
         await self._optimize_daily(now)
         return [result for results, _ in done for result in results]
 
@@ -145,8 +147,8 @@ class ScheduledWork:
             if at is not None:
                 found.append(at)
         close = await self.ctx.stores.rounds.next_round_close(after)
-        if close is not None:
-            found.append(close)
+        reminder = await self.ctx.stores.cards.next_reminder_at(after)
+        found += [at for at in (close, reminder) if at is not None]
         return min(found) if found else None
 
     async def _channel(
