@@ -188,6 +188,27 @@ CATALOG: tuple[Entry, ...] = (
                 ),
                 admin=True,
             ),
+            Sub(
+                "retention",
+                "review cards: the recall odds to schedule for (workspace-wide)",
+                (Arg("value", "0.70 to 0.97, or 70% to 97%; default 0.9", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "interval",
+                "review cards: the longest gap between reviews (workspace-wide)",
+                (
+                    Arg(
+                        "days",
+                        "days, 7 to 36500; default 365",
+                        kind="int",
+                        required=True,
+                        min_value=7,
+                        max_value=36500,
+                    ),
+                ),
+                admin=True,
+            ),
             Sub("pause", "pause the daily question", admin=True),
             Sub("resume", "resume the daily question", admin=True),
         ),

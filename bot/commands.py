@@ -166,6 +166,14 @@ class StopReview:
 
 
 @dataclass(frozen=True)
+class SetReviewPolicy:
+    """`config retention 0.85` or `config interval 365`: the workspace's review scheduling."""
+
+    retention: float | None = None
+    maximum_interval: int | None = None
+
+
+@dataclass(frozen=True)
 class SetReminder:
     """`remind HH:MM [ZONE]`, `remind off`; neither (`remind`) shows the current setting."""
 
@@ -199,4 +207,5 @@ Command = (
     | StartReview
     | StopReview
     | SetReminder
+    | SetReviewPolicy
 )

@@ -51,6 +51,7 @@ HANDLERS: dict[type, Handler] = {
     c.ListTeams: teams.list_teams,
     c.ShowConfig: channel_config.show_config,
     c.UpdateConfig: channel_config.update_config,
+    c.SetReviewPolicy: channel_config.set_review_policy,
     c.ForgetMe: privacy.forget_me,
     c.ReportQuestion: reports.report_question,
     c.ListReports: reports.list_reports,

@@ -477,3 +477,15 @@ REMIND_WAS_OFF = "You had no reminder; nothing changed."
 REMIND_NONE = "You get no reminders. ⟦remind HH:MM⟧ sends one a day when cards are due."
 REMIND_SHOW = "You are reminded at {time} ({zone}) on days when review cards are due."
 REMIND_DUE = "{n} review card(s) due today. ⟦review⟧ takes a few minutes; ⟦remind off⟧ stops these."
+
+# Review settings (`config retention`, `config interval`)
+CONFIG_RETENTION = (
+    "'{value}' is not a usable retention: give the recall odds reviews aim for, from {low} to "
+    "{high} (0.9 means a card comes back when you would still recall it 9 times in 10)."
+)
+CONFIG_INTERVAL = "'{value}' is not a usable interval: give whole days from {low} to {high}."
+CONFIG_RETENTION_SET = (
+    "Review cards in this workspace now aim for {value:.0%} recall; each card's next review "
+    "follows from it."
+)
+CONFIG_INTERVAL_SET = "Review cards in this workspace now come back within {days} days at most."

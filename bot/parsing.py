@@ -13,6 +13,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
 from bot.questions import Difficulty
+from bot.review import MAX_INTERVAL_RANGE, RETENTION_RANGE
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
 
 TEAM_NAME_MAX = 32
@@ -205,6 +206,8 @@ def parse_config(sub: str, arg: str) -> Parsed:
             return fixed[sub]
         if not arg and sub in _CONFIG_SUBS:
             return ParseError(m.CONFIG_VALUE_MISSING.format(sub=sub) + " " + usage("config"))
+        if sub in ("retention", "interval"):
+            return _review_policy(sub, arg)
         if sub == "time":
             return c.UpdateConfig(post_time=parse_hhmm(arg))
         if sub == "close":
@@ -237,7 +240,37 @@ def parse_config(sub: str, arg: str) -> Parsed:
     return ParseError(m.SUB_UNKNOWN.format(name="config", sub=m.clip(sub)) + " " + usage("config"))
 
 
-_CONFIG_SUBS = ("time", "close", "timezone", "tz", "days", "topics", "difficulty", "weekly")
+_CONFIG_SUBS = (
+    "time",
+    "close",
+    "timezone",
+    "tz",
+    "days",
+    "topics",
+    "difficulty",
+    "weekly",
+    "retention",
+    "interval",
+)
+
+
+def _review_policy(sub: str, arg: str) -> Parsed:
+    """`config retention 0.85` (or 85%) and `config interval 365` (days), range-checked."""
+    if sub == "retention":
+        low, high = RETENTION_RANGE
+        text = arg.rstrip("%").strip()
+        try:
+            value = float(text) / (100 if arg.endswith("%") else 1)
+        except ValueError:
+            value = -1.0
+        if not low <= value <= high:
+            return ParseError(m.CONFIG_RETENTION.format(value=m.clip(arg), low=low, high=high))
+        return c.SetReviewPolicy(retention=value)
+    low_days, high_days = MAX_INTERVAL_RANGE
+    days = arg.lower().removesuffix("days").removesuffix("d").strip()
+    if not days.isdigit() or not low_days <= int(days) <= high_days:
+        return ParseError(m.CONFIG_INTERVAL.format(value=m.clip(arg), low=low_days, high=high_days))
+    return c.SetReviewPolicy(maximum_interval=int(days))
 
 
 def _config(rest: str) -> Parsed:

@@ -272,3 +272,51 @@ async def test_stats_show_due_retention_and_weakest_topic(app: App, clock: Manua
     assert rows["  sample-ml"] < rows["  sample-stats"]
     # Someone else's stats never show your cards.
     assert not [r for r in await say(app, CY, "stats Bob") if isinstance(r, TableView)]
+
+
+async def test_config_retention_and_interval_shape_the_schedule(
+    app: App, clock: ManualClock
+) -> None:
+    assert (
+        "Only an admin can change how review cards are scheduled"
+        in (errors(await say(app, BOB, "config retention 0.85"))[0])
+    )
+    for bad in ("0.5", "0.99", "lots", "120%"):
+        [message] = errors(await say(app, ADMIN, f"config retention {bad}"))
+        assert f"'{bad}' is not a usable retention" in message and "0.7 to 0.97" in message
+    [message] = errors(await say(app, ADMIN, "config interval 3"))
+    assert message == "'3' is not a usable interval: give whole days from 7 to 36500."
+    shown = await text(app, ADMIN, "config show")
+    assert "review retention" in shown and "0.90" in shown and "365 days" in shown
+
+    async def interval_after_two_goods(who: object) -> dt.timedelta:
+        uid = await _user_id(app, who)
+        store = app.ctx.stores.cards
+        at = clock.now()
+        await store.review("console:acme", [CardReview(uid, "sm-kfold", "sample-ml", GOOD, at)])
+        first = await store.get_card(uid, "sm-kfold")
+        assert first is not None
+        review = CardReview(uid, "sm-kfold", "sample-ml", GOOD, first.due)
+        await store.review("console:acme", [review])
+        second = await store.get_card(uid, "sm-kfold")
+        assert second is not None
+        return second.due - first.due
+
+    default = await interval_after_two_goods(BOB)
+    assert "aim for 97% recall" in await text(app, ADMIN, "config retention 97%")
+    strict = await interval_after_two_goods(CY)
+    assert strict < default  # higher retention: sooner reviews
+    assert "within 7 days at most" in await text(app, ADMIN, "config interval 7")
+    assert "0.97" in await text(app, ADMIN, "config show")
+    # A card always known reaches the maximum interval and stays there.
+    await say(app, ADMIN, "config retention 0.7")
+    dee = await _user_id(app, origin("Dee"))
+    store = app.ctx.stores.cards
+    at, gaps = clock.now(), []
+    for _ in range(8):
+        await store.review("console:acme", [CardReview(dee, "sm-kfold", "sample-ml", GOOD, at)])
+        card = await store.get_card(dee, "sm-kfold")
+        assert card is not None
+        gaps.append(card.due - at)
+        at = card.due
+    assert max(gaps) == gaps[-1] == dt.timedelta(days=7)
