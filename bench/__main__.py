@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, closes, fanout, pg, startup
+from bench import answers, boards, cards, closes, fanout, pg, startup
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -67,6 +67,8 @@ TARGETS = [
     Target("commands", "stats.p99_ms", "command: stats, p99 ms", 5.0),
     Target("commands", "tie_users_week.p99_ms", "command: tied first round, week, p99", 5.0),
     Target("commands", "tie_users_all.p99_ms", "command: tied first round, all, p99", 5.0),
+    Target("review_cards", "next_due.p99_ms", "next due card of one user, p99 ms", 5.0),
+    Target("review_cards", "due_ten.p99_ms", "a review's 10 due cards, p99 ms", 5.0),
     Target("fanout", "ratio_to_floor", "fan-out time / rate-limit floor", 1.1),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
@@ -88,10 +90,12 @@ class Sizes:
     fanout_limit: float
     close_answers: int = 50_000
     command_answers: int = 5_000_000
+    card_users: int = 10_000  # x cards_per_user review cards (5M rows at full size)
+    cards_per_user: int = 500
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
-QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000)
+QUICK = Sizes(5.0, 2_000, 10_000, 1_000, 500_000, 1_000, 50.0, 10_000, 500_000, 1_000, 100)
 
 
 def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any]]]]:
@@ -106,6 +110,9 @@ def scenarios(sizes: Sizes) -> dict[str, Callable[[str], Awaitable[dict[str, Any
         ),
         "startup": lambda url: asyncio.to_thread(startup.startup, url),
         "close_stall": lambda url: closes.close_stall(url, round_answers=sizes.close_answers),
+        "review_cards": lambda url: cards.next_due(
+            url, users=sizes.card_users, per_user=sizes.cards_per_user
+        ),
         "commands": lambda url: closes.commands(
             url, users_count=sizes.users, teams=sizes.teams, answer_count=sizes.command_answers
         ),

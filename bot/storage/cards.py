@@ -145,28 +145,30 @@ class SqlCardStore:
     async def due_cards(
         self, user_id: int, before: dt.datetime, limit: int = 200
     ) -> list[CardRecord]:
-        """The user's cards due before `before`, most overdue first."""
-        async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(cards)
-                .where(cards.c.user_id == user_id, cards.c.due < before)
-                .order_by(cards.c.due, cards.c.question_id)
-                .limit(limit)
-            )
-            return [card_record(r) for r in rows]
+        """The user's cards due before `before`, most overdue first (a hot read: one hop to
+        a reader thread on SQLite)."""
+        query = (
+            sa.select(cards)
+            .where(cards.c.user_id == user_id, cards.c.due < before)
+            .order_by(cards.c.due, cards.c.question_id)
+            .limit(limit)
+        )
+        return await self.db.read_sync(lambda conn: [card_record(r) for r in conn.execute(query)])
 
     async def next_due(self, user_id: int, after: dt.datetime) -> CardRecord | None:
         """The user's first card due at or after `after`: one probe of (user_id, due)."""
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(cards)
-                    .where(cards.c.user_id == user_id, cards.c.due >= after)
-                    .order_by(cards.c.due)
-                    .limit(1)
-                )
-            ).first()
-        return card_record(row) if row else None
+        query = (
+            sa.select(cards)
+            .where(cards.c.user_id == user_id, cards.c.due >= after)
+            .order_by(cards.c.due)
+            .limit(1)
+        )
+
+        def read(conn: sa.Connection) -> CardRecord | None:
+            row = conn.execute(query).first()
+            return card_record(row) if row else None
+
+        return await self.db.read_sync(read)
 
     async def user_cards(self, user_id: int) -> list[CardRecord]:
         async with self.db.read() as conn:
