@@ -53,3 +53,24 @@ def test_three_misses_come_back_the_next_day(tmp_path: Path) -> None:
     assert "Review done: 0 of 3 right." in after
     assert "Study streak: 1 day(s) (best 1)." in after
     assert "0 points" in after  # a review earns no board points
+
+
+def test_a_reminder_is_a_line_in_the_console_on_days_with_cards_due(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/time 2026-12-07T08:00",
+            "quiz sample-ml 1 medium",
+            "answer 99",  # wrong: due Tuesday 08:00
+            "remind 09:00",
+            "/time +1d",  # Monday 09:00 passes with nothing due: no line
+            "/time +1d",  # Tuesday 09:00: one line
+            "/time +1d",  # Wednesday 09:00: still due, one more
+            "remind off",
+            "/time +3d",
+            "/quit",
+        ]
+    )
+    out = run_console(tmp_path, script)
+    line = "(to you) 1 review card(s) due today. `review` takes a few minutes"
+    steps = out.split("you> /time +")
+    assert [line in step for step in steps[1:]] == [False, True, True, False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -87,10 +88,18 @@ def apply_reviews(
                 sa.select(cards).where(cards.c.question_id == qid, cards.c.user_id.in_(chunk))
             )
             current.update({(r.user_id, r.question_id): card_record(r) for r in found})
+    # A close reviews many cards alike (new, same rating, same instant): FSRS runs once per
+    # distinct schedule, which keeps a chunk's transaction short.
+    alike: dict[tuple[Any, ...], CardRecord] = {}
     for r in ordered:
         key = (r.user_id, r.question_id)
-        current[key] = reviewed(
-            current.get(key), r.user_id, r.question_id, r.topic, r.rating, r.at, policy
+        card = current.get(key)
+        state = None if card is None else dataclasses.replace(card, user_id=0, question_id="")
+        memo = (state, r.topic, r.rating, r.at)
+        if memo not in alike:
+            alike[memo] = reviewed(state, 0, "", r.topic, r.rating, r.at, policy)
+        current[key] = dataclasses.replace(
+            alike[memo], user_id=r.user_id, question_id=r.question_id
         )
     rows = [
         {
