@@ -168,6 +168,9 @@ async def test_review_most_overdue_first_topic_and_count(app: App, clock: Manual
     await say(app, BOB, "review stop")
     only_ml = (await say(app, BOB, "review sample-ml"))[-1]
     assert isinstance(only_ml, QuestionCard) and only_ml.question_id == "sm-relu"
+    running = await text(app, BOB, "quiz")
+    assert "Your review is still running (question 1 of 1)" in running
+    assert "`review stop`" in running and "The new quiz you asked for was not started" in running
     assert (
         "a quiz, not a review"
         in errors(await say(app, CY, "quiz sample-ml 1") + await say(app, CY, "review stop"))[0]

@@ -20,7 +20,7 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
     running = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if running is not None:
         # A bare `quiz` asks for the running one; anything else asked for a new one.
-        asked = cmd != c.StartQuiz() or running.kind == "interview"
+        asked = cmd != c.StartQuiz() or running.kind != "quiz"
         return reshow_running(ctx, running, "quiz" if asked else None)
     topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     pool = ctx.bank.select([topic] if topic else None, cmd.difficulty)
