@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -176,6 +177,48 @@ class SqlCardStore:
         def read(conn: sa.Connection) -> CardRecord | None:
             row = conn.execute(query).first()
             return card_record(row) if row else None
+
+        return await self.db.read_sync(read)
+
+    async def study_card(
+        self, user_id: int
+    ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
+        """The user's cards, streak and workspace settings for `stats`, in one statement."""
+        query = (
+            sa.select(
+                users.c.id.label("uid"),
+                *cards.c,
+                *(c.label(f"l_{c.name}") for c in learners.c),
+                review_settings.c.retention.label("s_retention"),
+                review_settings.c.maximum_interval.label("s_maximum_interval"),
+            )
+            .select_from(users)
+            .outerjoin(cards, cards.c.user_id == users.c.id)
+            .outerjoin(learners, learners.c.user_id == users.c.id)
+            .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
+            .where(users.c.id == user_id)
+        )
+
+        def read(
+            conn: sa.Connection,
+        ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
+            rows = conn.execute(query).all()
+            found = [card_record(r) for r in rows if r.question_id is not None]
+            first = rows[0] if rows else None
+            learner = None
+            if first is not None and first.l_user_id is not None:
+                columns = {c.name: getattr(first, f"l_{c.name}") for c in learners.c}
+                learner = learner_record(SimpleNamespace(**columns))
+            default = ReviewPolicy()
+            policy = default
+            if first is not None:
+                policy = ReviewPolicy(
+                    first.s_retention if first.s_retention is not None else default.retention,
+                    first.s_maximum_interval
+                    if first.s_maximum_interval is not None
+                    else default.maximum_interval,
+                )
+            return found, learner, policy
 
         return await self.db.read_sync(read)
 

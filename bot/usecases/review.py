@@ -128,12 +128,12 @@ def weakest_topic(cards: list[CardRecord], now: dt.datetime, policy: ReviewPolic
 async def review_stats(ctx: Context, actor: Actor) -> TableView | None:
     """The asker's cards for `stats`: due now and this week, retention overall and per topic,
     the weakest topic and the study streak; None without any card."""
-    cards = [c for c in await ctx.stores.cards.user_cards(actor.user.id) if _live(ctx, c, None)]
+    found, learner, policy = await ctx.stores.cards.study_card(actor.user.id)
+    cards = [c for c in found if _live(ctx, c, None)]
     if not cards:
         return None
     now = ctx.clock.now()
     before = end_of_day(now, actor.timezone)
-    policy = await ctx.stores.cards.policy(actor.workspace)
     by_topic = retention_by_topic(cards, now, policy)
     overall = sum(retrievability(c, now, policy) for c in cards) / len(cards)
     rows: list[tuple[str, str]] = [
@@ -143,7 +143,6 @@ async def review_stats(ctx: Context, actor: Actor) -> TableView | None:
         *((f"  {t}", f"{by_topic[t]:.0%}") for t in sorted(by_topic)),
         (m.STATS_WEAKEST, min(by_topic, key=lambda t: (by_topic[t], t))),
     ]
-    learner = await ctx.stores.cards.learner(actor.user.id)
     if learner is not None and learner.streak:
         yesterday = ctx.today(actor) - dt.timedelta(days=1)
         alive = learner.last_study_day is not None and learner.last_study_day >= yesterday
