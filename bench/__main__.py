@@ -24,7 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import answers, boards, charts, closes, commands, decks, fanout, pg, rescore, startup
+from bench import (
+    answers,
+    boards,
+    cards,
+    charts,
+    closes,
+    commands,
+    decks,
+    fanout,
+    pg,
+    rescore,
+    startup,
+)
 
 HERE = Path(__file__).resolve().parent
 BACKENDS = ("sqlite", "postgres")
@@ -91,6 +103,8 @@ TARGETS = [
     Target("fanout", "rtt_50ms.reveals.ratio_to_floor", "reveals, 50 ms RTT / floor", 1.1),
     Target("fanout", "rtt_100ms.reveals.ratio_to_floor", "reveals, 100 ms RTT / floor", 1.1),
     Target("fanout", "rtt_200ms.reveals.ratio_to_floor", "reveals, 200 ms RTT / floor", 1.1),
+    Target("review_cards", "next_due.p99_ms", "next due card of one user, p99 ms", 5.0),
+    Target("review_cards", "due_ten.p99_ms", "a review's 10 due cards, p99 ms", 5.0),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
     Target("deck_import", "import_s", "import a 5,000-question CSV, worst s", 2.0),
     Target("deck_import", "first_bank_s", "workspace bank after it, worst s", float("inf")),
@@ -127,6 +141,8 @@ class Sizes:
     deck_runs: int = 3
     chart_runs: int = 200
     rescore_history: int = 30  # closed rounds of 10,000 answers before the rekey
+    card_users: int = 10_000  # x cards_per_user review cards (5M rows at full size)
+    cards_per_user: int = 500
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
@@ -145,6 +161,8 @@ QUICK = Sizes(
     deck_runs=1,
     chart_runs=30,
     rescore_history=4,
+    card_users=1_000,
+    cards_per_user=100,
 )
 
 Scenario = Callable[[str], Awaitable[dict[str, Any]]]
@@ -187,6 +205,9 @@ SECTIONS: dict[str, Section] = {
     "deck_import": Section(lambda z: lambda url: decks.deck_import(url, runs=z.deck_runs), 1),
     # Drawing reads no database: the two columns are two runs of the same figures.
     "charts": Section(lambda z: lambda url: charts.charts(url, runs=z.chart_runs), 1),
+    "review_cards": Section(
+        lambda z: lambda url: cards.next_due(url, users=z.card_users, per_user=z.cards_per_user), 1
+    ),
     "rescore": Section(lambda z: lambda url: rescore.rescore(url, history=z.rescore_history), 1),
 }
 GROWTH_SECTION = Section(

@@ -194,6 +194,27 @@ CATALOG: tuple[Entry, ...] = (
                 ),
                 admin=True,
             ),
+            Sub(
+                "retention",
+                "review cards: the recall odds to schedule for (workspace-wide)",
+                (Arg("value", "0.70 to 0.97, or 70% to 97%; default 0.9", required=True),),
+                admin=True,
+            ),
+            Sub(
+                "interval",
+                "review cards: the longest gap between reviews (workspace-wide)",
+                (
+                    Arg(
+                        "days",
+                        "days, 7 to 36500; default 365",
+                        kind="int",
+                        required=True,
+                        min_value=7,
+                        max_value=36500,
+                    ),
+                ),
+                admin=True,
+            ),
             Sub("pause", "pause the daily question", admin=True),
             Sub("resume", "resume the daily question", admin=True),
         ),
@@ -254,6 +275,28 @@ CATALOG: tuple[Entry, ...] = (
         ),
         examples=("interview transformers-llm 2", "interview history", "interview stop"),
         usecase="interview",
+    ),
+    Entry(
+        "review",
+        "Review your due cards (every question you answered comes back before you forget it).",
+        "review [topic] [count 1-20] | review stop",
+        args=(
+            Arg("topic", "a topic, or all", kind="topic"),
+            Arg("count", "number of cards", kind="int", min_value=1, max_value=QUIZ_MAX),
+        ),
+        examples=("review", "review statistics-probability 5", "review stop"),
+        usecase="review",
+    ),
+    Entry(
+        "remind",
+        "A private reminder once a day when review cards are due; ⟦remind off⟧ stops it.",
+        "remind HH:MM [time zone] | remind off | remind",
+        args=(
+            Arg("time", "HH:MM (24-hour), or off"),
+            Arg("zone", "an IANA time zone such as Europe/Berlin (default: the channel's)"),
+        ),
+        examples=("remind 08:30", "remind 19:00 America/New_York", "remind off"),
+        usecase="reminders",
     ),
     Entry(
         "report",

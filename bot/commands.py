@@ -171,6 +171,19 @@ class ListDecks:
 
 
 @dataclass(frozen=True)
+class StartReview:
+    """A private session over the user's due review cards, most overdue first."""
+
+    topic: str | None = None
+    count: int = 10
+
+
+@dataclass(frozen=True)
+class StopReview:
+    pass
+
+
+@dataclass(frozen=True)
 class DeckAction:
     """`deck show|export|enable|disable|delete NAME`."""
 
@@ -197,6 +210,23 @@ class RetireQuestion:
 @dataclass(frozen=True)
 class ListAudit:
     page: int = 1
+
+
+@dataclass(frozen=True)
+class SetReviewPolicy:
+    """`config retention 0.85` or `config interval 365`: the workspace's review scheduling."""
+
+    retention: float | None = None
+    maximum_interval: int | None = None
+
+
+@dataclass(frozen=True)
+class SetReminder:
+    """`remind HH:MM [ZONE]`, `remind off`; neither (`remind`) shows the current setting."""
+
+    time: dt.time | None = None
+    zone: str | None = None
+    off: bool = False
 
 
 Command = (
@@ -228,4 +258,8 @@ Command = (
     | ImportDeck
     | ListDecks
     | DeckAction
+    | StartReview
+    | StopReview
+    | SetReminder
+    | SetReviewPolicy
 )

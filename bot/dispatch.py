@@ -24,8 +24,10 @@ from bot.usecases import (
     interview,
     privacy,
     quiz,
+    reminders,
     reports,
     rescore,
+    review,
     teams,
 )
 from bot.usecases.context import Context, UserError
@@ -51,6 +53,7 @@ HANDLERS: dict[type, Handler] = {
     c.ListTeams: teams.list_teams,
     c.ShowConfig: channel_config.show_config,
     c.UpdateConfig: channel_config.update_config,
+    c.SetReviewPolicy: channel_config.set_review_policy,
     c.ForgetMe: privacy.forget_me,
     c.ReportQuestion: reports.report_question,
     c.ListReports: reports.list_reports,
@@ -64,6 +67,9 @@ HANDLERS: dict[type, Handler] = {
     c.ImportDeck: decks.import_deck,
     c.ListDecks: decks.list_decks,
     c.DeckAction: decks.deck_action,
+    c.StartReview: review.start_review,
+    c.StopReview: review.stop_review,
+    c.SetReminder: reminders.set_reminder,
 }
 
 
@@ -99,6 +105,10 @@ class Dispatcher:
                 return await self.dispatch(c.SubmitAnswer(text=line.strip()), origin)
             return [Notice(parsed.message, Tone.ERROR)]
         return await self.dispatch(parsed, origin)
+
+    async def cards_due(self, origin: Origin) -> int:
+        """How many review cards the user has due today (the Slack App Home shows it)."""
+        return await review.due_now(self.ctx, origin)
 
     async def channel_timezone(self, place: PlaceRef) -> str:
         """The channel's time zone (UTC for a channel never seen), for adapters that show

@@ -77,7 +77,7 @@ DAILY_WHILE_RUNNING = (
     "not to this daily one (where this card has buttons, they answer it). Finish the {kind}, "
     "or end it with {stop}, to answer the daily question by typing."
 )
-STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧"}
+STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧", "review": "⟦review stop⟧"}
 QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
@@ -351,7 +351,7 @@ DISCORD_WORK_MARK = "{footer} · {mark}"
 DISCORD_WORK_MARK_ALONE = "ref {mark}"
 DISCORD_STATS_TOPICS = "By topic"
 DISCORD_TOPIC_ALL = "all topics"
-DISCORD_TOPIC_STOP = "stop: end my running quiz or interview"
+DISCORD_TOPIC_STOP = "stop: end my running quiz, review or interview"
 DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
 
 # Generic
@@ -375,6 +375,9 @@ SLACK_MODAL_HINT = {
     "open": "Your answer in a few sentences; the model answer comes next.",
 }
 SLACK_HOME_TITLE = "StudyBot"
+SLACK_HOME_DUE = "*{n}* review card(s) due now."
+SLACK_HOME_NONE_DUE = "No review cards due now."
+SLACK_REVIEW_BUTTON = "Review"
 SLACK_HOME_INTRO = (
     "Daily questions, private quizzes and team leaderboards. Type `/study help` in any channel."
 )
@@ -579,3 +582,56 @@ AUDIT_ROW = (
 AUDIT_RETIRE_ROW = "{when} · {who} · retire {qid}"
 REPORT_ROUNDS = " · rounds: {rounds}"
 REPORT_HANDLED = " · handled: {actions}"
+# Reviews (spaced repetition, bot/review.py)
+REVIEW_COUNT = "A review has 1 to {max} cards."
+REVIEW_INTRO = (
+    "Review: {n} of your {due} due card(s), most overdue first. No points: this is practice, "
+    "and it keeps your study streak. ⟦review stop⟧ ends it."
+)
+REVIEW_NOTHING = "Nothing to review{what} right now."
+REVIEW_NEXT = "Your next card is due {when}."
+REVIEW_NO_CARDS = (
+    "You have no review cards yet: every question you answer (daily, quiz or interview) "
+    "becomes one, and a miss comes back the next day."
+)
+REVIEW_OFFER = "Meanwhile, practise your weakest topic: ⟦quiz {topic}⟧."
+REVIEW_OFFER_ANY = "Meanwhile, a quiz makes new cards: ⟦quiz⟧."
+REVIEW_TOMORROW = "tomorrow"
+REVIEW_ON = "on {day}"
+REVIEW_DONE = "Review done: {correct} of {answered} right."
+REVIEW_STOPPED = "Review stopped: {correct} of {answered} right."
+REVIEW_STREAK = "Study streak: {streak} day(s) (best {best})."
+STATS_REVIEW_TITLE = "Review cards"
+STATS_DUE_NOW = "due now"
+STATS_DUE_WEEK = "due within 7 days"
+STATS_RETENTION = "retention (recall odds now)"
+STATS_WEAKEST = "weakest topic"
+STATS_STUDY_STREAK = "study streak"
+STATS_STREAK_DAYS = "{streak} day(s), best {best}"
+STATS_REVIEW_FOOTER = "Review the due ones with ⟦review⟧."
+REVIEW_NOT_RUNNING = "You have no review running. Start one with ⟦review [topic]⟧."
+REVIEW_IS_OTHER = "What runs now is a {kind}, not a review: {stop} ends it."
+
+# Reminders (bot/usecases/reminders.py)
+REMIND_USAGE = "Use ⟦remind HH:MM⟧, ⟦remind HH:MM Europe/Berlin⟧ or ⟦remind off⟧."
+REMIND_SET = (
+    "I will remind you privately at {time} ({zone}) on days when review cards are due; "
+    "⟦remind off⟧ stops it."
+)
+REMIND_OFF = "Reminders are off."
+REMIND_WAS_OFF = "You had no reminder; nothing changed."
+REMIND_NONE = "You get no reminders. ⟦remind HH:MM⟧ sends one a day when cards are due."
+REMIND_SHOW = "You are reminded at {time} ({zone}) on days when review cards are due."
+REMIND_DUE = "{n} review card(s) due today. ⟦review⟧ takes a few minutes; ⟦remind off⟧ stops these."
+
+# Review settings (`config retention`, `config interval`)
+CONFIG_RETENTION = (
+    "'{value}' is not a usable retention: give the recall odds reviews aim for, from {low} to "
+    "{high} (0.9 means a card comes back when you would still recall it 9 times in 10)."
+)
+CONFIG_INTERVAL = "'{value}' is not a usable interval: give whole days from {low} to {high}."
+CONFIG_RETENTION_SET = (
+    "Review cards in this workspace now aim for {value:.0%} recall; each card's next review "
+    "follows from it."
+)
+CONFIG_INTERVAL_SET = "Review cards in this workspace now come back within {days} days at most."

@@ -13,6 +13,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, CHART, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
 from bot.questions import Difficulty
+from bot.review import MAX_INTERVAL_RANGE, RETENTION_RANGE
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
 
 TEAM_NAME_MAX = 32
@@ -215,6 +216,8 @@ def parse_config(sub: str, arg: str) -> Parsed:
             return fixed[sub]
         if not arg and sub in _CONFIG_SUBS:
             return ParseError(m.CONFIG_VALUE_MISSING.format(sub=sub) + " " + usage("config"))
+        if sub in ("retention", "interval"):
+            return _review_policy(sub, arg)
         if sub == "time":
             return c.UpdateConfig(post_time=parse_hhmm(arg))
         if sub == "close":
@@ -247,7 +250,37 @@ def parse_config(sub: str, arg: str) -> Parsed:
     return ParseError(m.SUB_UNKNOWN.format(name="config", sub=m.clip(sub)) + " " + usage("config"))
 
 
-_CONFIG_SUBS = ("time", "close", "timezone", "tz", "days", "topics", "difficulty", "weekly")
+_CONFIG_SUBS = (
+    "time",
+    "close",
+    "timezone",
+    "tz",
+    "days",
+    "topics",
+    "difficulty",
+    "weekly",
+    "retention",
+    "interval",
+)
+
+
+def _review_policy(sub: str, arg: str) -> Parsed:
+    """`config retention 0.85` (or 85%) and `config interval 365` (days), range-checked."""
+    if sub == "retention":
+        low, high = RETENTION_RANGE
+        text = arg.rstrip("%").strip()
+        try:
+            value = float(text) / (100 if arg.endswith("%") else 1)
+        except ValueError:
+            value = -1.0
+        if not low <= value <= high:
+            return ParseError(m.CONFIG_RETENTION.format(value=m.clip(arg), low=low, high=high))
+        return c.SetReviewPolicy(retention=value)
+    low_days, high_days = MAX_INTERVAL_RANGE
+    days = arg.lower().removesuffix("days").removesuffix("d").strip()
+    if not days.isdigit() or not low_days <= int(days) <= high_days:
+        return ParseError(m.CONFIG_INTERVAL.format(value=m.clip(arg), low=low_days, high=high_days))
+    return c.SetReviewPolicy(maximum_interval=int(days))
 
 
 def _config(rest: str) -> Parsed:
@@ -296,6 +329,45 @@ def _interview(rest: str) -> Parsed:
     return c.StartInterview(
         topic=None if topic == "all" else topic, count=count if count is not None else 3, keep=keep
     )
+
+
+def _review(rest: str) -> Parsed:
+    words = [w.lower() for w in rest.split()]
+    if words == ["stop"]:
+        return c.StopReview()
+    topic: str | None = None
+    count: int | None = None
+    for word in words:
+        if re.fullmatch(r"[+-]?\d+", word):
+            if count is not None:
+                return ParseError(m.GIVEN_TWICE.format(what="count") + " " + usage("review"))
+            count = int(word)
+            if not 1 <= count <= QUIZ_MAX:
+                return ParseError(m.REVIEW_COUNT.format(max=QUIZ_MAX))
+        elif word == "stop":
+            return ParseError(m.SUB_ALONE.format(sub="review stop"))
+        elif topic is not None:
+            return ParseError(
+                m.ONE_TOPIC.format(first=m.clip(topic), second=m.clip(word)) + " " + usage("review")
+            )
+        else:
+            topic = word
+    return c.StartReview(topic=None if topic == "all" else topic, count=count or 10)
+
+
+def _remind(rest: str) -> Parsed:
+    words = rest.split()
+    if not words:
+        return c.SetReminder()
+    if [w.lower() for w in words] == ["off"]:
+        return c.SetReminder(off=True)
+    if len(words) > 2:
+        return ParseError(m.REMIND_USAGE)
+    try:
+        zone = resolve_timezone(words[1]) if len(words) == 2 else None
+        return c.SetReminder(time=parse_hhmm(words[0]), zone=zone)
+    except ScheduleError as exc:
+        return ParseError(f"{exc} {m.REMIND_USAGE}")
 
 
 def _report(rest: str) -> Parsed:
@@ -393,4 +465,6 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "interview": _interview,
     "question": _question,
     "audit": _audit,
+    "review": _review,
+    "remind": _remind,
 }

@@ -73,5 +73,6 @@ class Publisher(Protocol):
         ...
 
     async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
-        """Tell one person in private (the admin who enabled the channel) about a problem."""
+        """Tell one person in private: the admin who enabled the channel about a problem, or a
+        learner that review cards are due (a DM on Discord and Slack, a line in the console)."""
         ...

@@ -296,3 +296,60 @@ class PendingNote:
     channel: ChannelRecord
     user_ref: str
     text: str
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """A user's review card for one question, as FSRS last scheduled it."""
+
+    user_id: int
+    question_id: str
+    topic: str
+    state: int  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: dt.datetime
+    last_review: dt.datetime | None
+    reps: int
+    lapses: int
+
+
+@dataclass(frozen=True)
+class CardReview:
+    """One graded answer to apply to the user's card, in the transaction that records it."""
+
+    user_id: int
+    question_id: str
+    topic: str
+    rating: str  # again | hard | good (bot/review.py)
+    at: dt.datetime
+    study_day: dt.date | None = None  # a `review` answer: the local day it keeps the streak of
+
+
+@dataclass(frozen=True)
+class LearnerRecord:
+    """A user's study streak (days with a review) and daily reminder."""
+
+    user_id: int
+    streak: int
+    best_streak: int
+    last_study_day: dt.date | None
+    remind_time: str | None  # HH:MM in remind_zone; None: no reminders
+    remind_zone: str | None
+    remind_next_at: dt.datetime | None
+    remind_channel_id: int | None = None  # where `remind` was set: its platform and workspace
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    """A reminder that has fallen due: whom to tell, on which platform, and when it was due."""
+
+    user_id: int
+    user_ref: str  # the platform's user id
+    platform: str
+    workspace: str  # the channel's workspace key ("slack:T123")
+    channel: str  # the channel's platform id, where `remind` was set
+    remind_time: str
+    remind_zone: str
+    next_at: dt.datetime

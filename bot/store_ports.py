@@ -12,6 +12,7 @@ from bot.deployment import MetaStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
+    CardReview,
     ChannelRecord,
     ClaimRecord,
     DailyAnswer,
@@ -30,6 +31,7 @@ from bot.records import (
     UserRecord,
     UserStatsRecord,
 )
+from bot.review_ports import CardStore
 
 
 class UserStore(Protocol):
@@ -201,8 +203,10 @@ class QuizStore(Protocol):
         rating: str | None,
         award: PointAward | None,
         now: dt.datetime,
+        card: CardReview | None = None,
     ) -> bool:
-        """Record the answer to the quiz's current question and move on; False if stale."""
+        """Record the answer to the quiz's current question and move on; False if stale;
+        `card` updates the user's review card in the same transaction."""
         ...
 
     async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None: ...
@@ -362,7 +366,12 @@ class InterviewStore(Protocol):
     """Graded interview answers: scores always, the user's words only when kept."""
 
     async def record_interview_answer(
-        self, quiz: QuizRecord, answer: InterviewAnswerRecord, now: dt.datetime
+        self,
+        quiz: QuizRecord,
+        answer: InterviewAnswerRecord,
+        now: dt.datetime,
+        workspace: str = "",
+        card: CardReview | None = None,
     ) -> bool:
         """Record the graded answer to the session's current question and move on; False if
         the session moved on already (a double submit)."""
@@ -425,3 +434,4 @@ class Stores:
     meta: MetaStore
     decks: DeckStore
     audit: AuditStore
+    cards: CardStore

@@ -122,7 +122,7 @@ def _callback(app: App, entry: Entry, sub: Sub | None, args: tuple[Arg, ...]) ->
     if choices:
         callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
     extra: tuple[tuple[str, str], ...] = (("all", m.DISCORD_TOPIC_ALL),)
-    if entry.name in ("quiz", "interview"):
+    if entry.name in ("quiz", "interview", "review"):
         extra += (("stop", m.DISCORD_TOPIC_STOP),)
     if entry.name == "interview":
         extra += (("history", m.DISCORD_TOPIC_HISTORY),)

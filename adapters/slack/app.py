@@ -100,6 +100,7 @@ class SlackAdapter:
         self.bolt.action(ANSWER_ACTIONS)(self.on_answer_button)
         self.bolt.action(OPEN_ACTIONS)(self.on_open_modal)
         self.bolt.action(CHART_ACTION)(self.on_chart_button)
+        self.bolt.action(render.REVIEW_ACTION)(self.on_review_button)
         self.bolt.view(ANSWER_VIEW)(self.on_modal_submit)
         self.bolt.event("app_home_opened")(self.on_home_opened)
         self.bolt.view(DECK_VIEW)(self.on_deck_submit)
@@ -473,7 +474,16 @@ class SlackAdapter:
             *await dispatch(c.ShowLeaderboard("teams", "week"), who),
             *await dispatch(c.ShowLeaderboard("users", "week"), who),
         ]
-        await client.views_publish(user_id=user_id, view=render.home_view(replies))
+        due = await self.app.dispatcher.cards_due(who)
+        await client.views_publish(user_id=user_id, view=render.home_view(replies, due))
+
+    async def on_review_button(self, ack: AsyncAck, body: Body, context: AsyncBoltContext) -> None:
+        """The App Home's Review button: a review, answered in the user's DM with StudyBot."""
+        await ack()
+        user = body["user"]
+        who = await self.origin(context, user["id"], user["id"], payload_name(user))
+        replies = await self.app.dispatcher.dispatch(c.StartReview(), who)
+        await self.deliver(replies, respond=None, channel=None, user=user["id"], interactive=True)
 
 
 def _single_refusal(replies: Sequence[Reply]) -> Notice | None:

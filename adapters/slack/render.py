@@ -475,8 +475,19 @@ def elsewhere_note(channel: str) -> Message:
     return Message(text, context(text), public=False)
 
 
-def home_view(replies: Sequence[Reply]) -> View:
+# The App Home's Review button: starts `review` for whoever clicks it.
+REVIEW_ACTION = "study_review"
+
+
+def home_view(replies: Sequence[Reply], due: int = 0) -> View:
     blocks: list[Block] = [header(m.SLACK_HOME_TITLE), *context(m.SLACK_HOME_INTRO)]
+    if due:
+        blocks += [
+            *sections([m.SLACK_HOME_DUE.format(n=due)]),
+            *actions([button(m.SLACK_REVIEW_BUTTON, REVIEW_ACTION, style="primary")]),
+        ]
+    else:
+        blocks += sections([m.SLACK_HOME_NONE_DUE])
     for reply in replies:
         blocks += [DividerBlock(), *blocks_for(reply)]
     return View(type="home", blocks=fit(blocks, VIEW_BLOCKS))

@@ -6,7 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from bot.records import InterviewAnswerRecord, QuizRecord
+from bot.records import CardReview, InterviewAnswerRecord, QuizRecord
+from bot.storage.cards import apply_reviews
 from bot.storage.database import Database
 from bot.storage.quizzes import advance_session
 from bot.storage.rows import utc
@@ -20,7 +21,12 @@ class SqlInterviewStore:
         self.db = db
 
     async def record_interview_answer(
-        self, quiz: QuizRecord, answer: InterviewAnswerRecord, now: dt.datetime
+        self,
+        quiz: QuizRecord,
+        answer: InterviewAnswerRecord,
+        now: dt.datetime,
+        workspace: str = "",
+        card: CardReview | None = None,
     ) -> bool:
         """Record the graded answer to the session's current question and move on; False if
         the session moved on already (a double submit)."""
@@ -41,6 +47,8 @@ class SqlInterviewStore:
                     answered_at=now,
                 )
             )
+            if card is not None:  # the review card, in the answer's transaction
+                await conn.run_sync(lambda c: apply_reviews(self.db, c, workspace, [card]))
         return True
 
     async def interview_history(self, user_id: int, limit: int = 20) -> list[InterviewAnswerRecord]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from bot.storage.awards import move_buckets
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
+from bot.storage.review_tables import cards, learners
 from bot.storage.rows import forgotten_key
 from bot.storage.tables import (
     answers,
@@ -128,6 +129,8 @@ class SqlPrivacyStore:
                 user_stats,
                 reports,
                 interview_answers,
+                cards,
+                learners,
             ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))

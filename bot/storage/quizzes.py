@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.records import (
+    CardReview,
     PointAward,
     QuizRecord,
     QuizTally,
 )
 from bot.storage.awards import award_many
+from bot.storage.cards import apply_reviews
 from bot.storage.database import Database
 from bot.storage.rows import (
     order_text,
@@ -162,8 +164,10 @@ class SqlQuizStore:
         rating: str | None,
         award: PointAward | None,
         now: dt.datetime,
+        card: CardReview | None = None,
     ) -> bool:
-        """Record the answer to the quiz's current question and move on; False if stale."""
+        """Record the answer to the quiz's current question and move on; False if stale.
+        The user's review card for the question is scheduled anew in the same transaction."""
         async with self.db.write() as conn:
             if not await advance_session(conn, quiz, now):
                 return False
@@ -183,6 +187,8 @@ class SqlQuizStore:
             )
             if award is not None:
                 await award_many(self.db, conn, workspace, [award])
+            if card is not None:
+                await conn.run_sync(lambda c: apply_reviews(self.db, c, workspace, [card]))
         return True
 
     async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None:

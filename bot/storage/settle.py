@@ -6,9 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.records import PointAward
+from bot.records import CardReview, PointAward
+from bot.review import rating_for_answer
 from bot.scoring import streak_bonus
 from bot.storage.awards import award_rows
+from bot.storage.cards import apply_reviews
 from bot.storage.database import Database
 from bot.storage.rows import chunks, utc
 from bot.storage.tables import answers, rounds, user_stats, users
@@ -40,6 +42,7 @@ def settle_chunk(
             rounds.c.closed_at,
             rounds.c.settle_previous,
             rounds.c.settle_points,
+            rounds.c.question_id,
         ).where(rounds.c.id == round_id)
     ).one()
     previous, base_points, at = rnd.settle_previous, rnd.settle_points or 0, utc(rnd.closed_at)
@@ -55,7 +58,7 @@ def settle_chunk(
     upto = since + RESET_SPAN if nth is None else min(nth, since + RESET_SPAN)
     in_range = sa.and_(answers.c.user_id > since, answers.c.user_id <= upto)
     rows = conn.execute(
-        sa.select(answers.c.id, answers.c.user_id, answers.c.correct)
+        sa.select(answers.c.id, answers.c.user_id, answers.c.correct, answers.c.topic)
         .where(answers.c.round_id == round_id, in_range)
         .order_by(answers.c.id)
     ).all()
@@ -111,6 +114,17 @@ def settle_chunk(
             points_rows,
         )
     award_rows(db, conn, rnd.workspace, awards)
+    # The reveal is when a daily answer's result becomes the user's: their review cards
+    # are scheduled here, in the chunk that awards the same answers.
+    apply_reviews(
+        db,
+        conn,
+        rnd.workspace,
+        [
+            CardReview(r.user_id, rnd.question_id, r.topic, rating_for_answer(r.correct), at)
+            for r in rows
+        ],
+    )
     # Everyone else of the workspace in this id range loses their streak: they missed
     # this round.
     right_here = sa.select(answers.c.user_id).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage.answers import SqlAnswerStore
 from bot.storage.audit import SqlAuditStore
 from bot.storage.boards import SqlBoardStore
+from bot.storage.cards import SqlCardStore
 from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
@@ -37,4 +38,5 @@ def sql_stores(db: Database) -> Stores:
         meta=SqlMetaStore(db),
         decks=SqlDeckStore(db),
         audit=SqlAuditStore(db),
+        cards=SqlCardStore(db),
     )

@@ -401,6 +401,8 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks live in their own module (this one is near its size limit); importing it
-# here registers its tables on `metadata` for Alembic and the schema checks.
+# Workspace decks and the spaced-repetition tables live in their own modules (this one is near
+# its size limit); importing them here registers their tables on `metadata` for Alembic and
+# the schema checks.
+import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402

@@ -25,6 +25,7 @@ from bot.replies import (
 from bot.schedule import local_date, period_key, period_label
 from bot.usecases.charts import RACE_FILE, board_image, progress_image, race_chart
 from bot.usecases.context import Context, UserError
+from bot.usecases.review import review_stats
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
@@ -102,12 +103,17 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     stats, rank, team = await ctx.stores.boards.stats_card(actor.workspace, user.id)
     # Interview practice is private: shown on your own stats only, never on anyone else's.
     practice = (0, 0.0)
+    extra: list[Reply] = []
     if user.id == actor.user.id:
         practice = (stats.interview_answers, stats.interview_share)
     image = None
     if cmd.chart:
         today = ctx.today(actor)
         image = await progress_image(ctx, user.display_name, user.id, today, stats)
+    if user.id == actor.user.id:
+        # Review cards are private too: what is due and how well it is remembered.
+        cards = await review_stats(ctx, actor)
+        extra = [cards] if cards else []
     return [
         StatsView(
             user.display_name,
@@ -124,6 +130,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
             subject=None if user.id == actor.user.id else user.display_name,
         ),
         *_chart_failed(cmd.chart, image),
+        *extra,
     ]
 
 

@@ -82,7 +82,7 @@ def reshow_running(ctx: Context, quiz: QuizRecord, not_started: str | None) -> l
 
 def running_text(template: str, quiz: QuizRecord) -> str:
     """`template` filled in for a running quiz or interview: its kind, place and stop command."""
-    kind = "interview" if quiz.kind == "interview" else "quiz"
+    kind = quiz.kind if quiz.kind in m.STOP_REF else "quiz"
     return template.format(
         kind=kind,
         position=quiz.position + 1,

@@ -9,6 +9,7 @@ from bot import messages as m
 from bot.identity import Origin, PlaceRef
 from bot.records import ChannelRecord
 from bot.replies import Notice, Reply, TableView, Tone
+from bot.review import ReviewPolicy
 from bot.schedule import (
     ChannelSchedule,
     ScheduleError,
@@ -36,9 +37,9 @@ SCHEDULE_KEYS = frozenset(
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def config_view(channel: ChannelRecord) -> TableView:
+def config_view(channel: ChannelRecord, policy: ReviewPolicy | None = None) -> TableView:
     s = channel.schedule
-    rows = (
+    rows: tuple[tuple[str, str], ...] = (
         ("daily question", ("paused" if s.paused else "on") if channel.enabled else "off"),
         ("post time", f"{s.post_time:%H:%M}"),
         ("close and reveal", f"{s.close_time:%H:%M}"),
@@ -48,6 +49,11 @@ def config_view(channel: ChannelRecord) -> TableView:
         ("difficulty", channel.difficulty),
         ("weekly tally", f"{WEEKDAYS[s.weekly_day]} {s.weekly_time:%H:%M}"),
     )
+    if policy is not None:  # workspace-wide, shown beside the channel's own settings
+        rows += (
+            ("review retention", f"{policy.retention:.2f}"),
+            ("review max interval", f"{policy.maximum_interval} days"),
+        )
     return TableView("Channel settings", rows)
 
 
@@ -65,7 +71,7 @@ async def resume_instant(ctx: Context) -> dt.datetime | None:
 async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     require_admin(actor, "see or change the channel settings")
-    view = config_view(actor.channel)
+    view = config_view(actor.channel, await ctx.stores.cards.policy(actor.workspace))
     if not actor.channel.enabled:
         return [Notice(m.CONFIG_NOT_ENABLED), view]
     trouble = await channel_trouble(ctx, actor.channel.id)
@@ -73,6 +79,16 @@ async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[R
         # Which piece of scheduled work failed here, and why (e.g. the bot lost access).
         return [view, Notice("\n".join((m.CONFIG_WORK_TROUBLE, *trouble)), Tone.ERROR)]
     return [view]
+
+
+async def set_review_policy(ctx: Context, cmd: c.SetReviewPolicy, origin: Origin) -> list[Reply]:
+    actor = await ctx.actor(origin)
+    require_admin(actor, "change how review cards are scheduled")
+    now = ctx.clock.now()
+    await ctx.stores.cards.set_policy(actor.workspace, now, cmd.retention, cmd.maximum_interval)
+    if cmd.retention is not None:
+        return [ok(m.CONFIG_RETENTION_SET.format(value=cmd.retention))]
+    return [ok(m.CONFIG_INTERVAL_SET.format(days=cmd.maximum_interval))]
 
 
 async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> list[Reply]:

@@ -7,8 +7,9 @@ from bot import messages as m
 from bot.identity import Origin
 from bot.interview import ANSWER_MAX, InterviewGrade
 from bot.questions import QuestionType
-from bot.records import InterviewAnswerRecord, QuizRecord
+from bot.records import CardReview, InterviewAnswerRecord, QuizRecord
 from bot.replies import Notice, QuestionCard, Reply, TableView
+from bot.review import rating_for_interview
 from bot.usecases.cards import card_for, reshow_running
 from bot.usecases.context import Actor, Context, UserError, ok
 
@@ -98,7 +99,12 @@ async def answer_interview(ctx: Context, actor: Actor, quiz: QuizRecord, text: s
         answer,
         now,
     )
-    if not await ctx.stores.interviews.record_interview_answer(quiz, record, now):
+    card = CardReview(
+        actor.user.id, question.id, question.topic, rating_for_interview(grade.rating), now
+    )
+    if not await ctx.stores.interviews.record_interview_answer(
+        quiz, record, now, actor.workspace, card
+    ):
         raise UserError(m.QUIZ_STALE)
     return await _after_answer(ctx, quiz, feedback(grade, question.model_answer))
 

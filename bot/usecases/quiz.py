@@ -6,8 +6,9 @@ from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
 from bot.questions import QuestionType, Verdict, check_answer
-from bot.records import PointAward, QuizRecord
+from bot.records import CardReview, PointAward, QuizRecord
 from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
+from bot.review import SELF_RATING, rating_for_answer
 from bot.scoring import quiz_base_points, quiz_points
 from bot.usecases.cards import (
     answer_label,
@@ -17,7 +18,7 @@ from bot.usecases.cards import (
     invalid,
     reshow_running,
 )
-from bot.usecases.context import Actor, Context, UserError
+from bot.usecases.context import Actor, Context, UserError, ok
 from bot.usecases.interview import interview_summary
 
 
@@ -26,7 +27,7 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
     running = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if running is not None:
         # A bare `quiz` asks for the running one; anything else asked for a new one.
-        asked = cmd != c.StartQuiz() or running.kind == "interview"
+        asked = cmd != c.StartQuiz() or running.kind != "quiz"
         return reshow_running(ctx, running, "quiz" if asked else None)
     topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
     retired = await ctx.stores.audit.retired(actor.workspace)  # `question retire`
@@ -88,6 +89,8 @@ async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply
     await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
     if quiz.kind == "interview":
         return [await interview_summary(ctx, quiz, stopped=True)]
+    if quiz.kind == "review":
+        return await review_summary(ctx, quiz, stopped=True)
     return [await summary(ctx, quiz, stopped=True)]
 
 
@@ -131,6 +134,7 @@ async def answer_quiz(
         check = check_answer(question, text, vocabulary=ctx.bank.vocabulary)
         if check.verdict is Verdict.INVALID:
             raise UserError(m.OPEN_BAD_RATING)
+        card = _card(ctx, actor, quiz, question.id, question.topic, SELF_RATING[check.normalized])
         if not await quizzes.record_quiz_answer(
             quiz,
             actor.workspace,
@@ -142,6 +146,7 @@ async def answer_quiz(
             check.normalized,
             None,
             now,
+            card,
         ):
             raise UserError(m.QUIZ_STALE)
         rating = m.RATING_WORDS.get(check.normalized, check.normalized)
@@ -151,7 +156,8 @@ async def answer_quiz(
         raise invalid(question, check)
     day = ctx.today(actor)
     points, note = 0, ""
-    if check.correct:
+    practice = quiz.kind == "review"  # a review earns no board points
+    if check.correct and not practice:
         before = await quizzes.correct_before(actor.user.id, qid)
         earned = await quizzes.quiz_points_on(actor.user.id, day)
         points = quiz_points(
@@ -164,9 +170,20 @@ async def answer_quiz(
             note = m.QUIZ_CAPPED.format(cap=ctx.quiz_cap)
         elif points < full:
             note = m.QUIZ_CAP_TRIMMED.format(cap=ctx.quiz_cap, points=points, full=full)
-    award = PointAward(actor.user.id, points, check.correct, "quiz", day, now)
+    award = None if practice else PointAward(actor.user.id, points, check.correct, "quiz", day, now)
+    card = _card(ctx, actor, quiz, question.id, question.topic, rating_for_answer(check.correct))
     if not await quizzes.record_quiz_answer(
-        quiz, actor.workspace, qid, question.topic, True, text, check.correct, None, award, now
+        quiz,
+        actor.workspace,
+        qid,
+        question.topic,
+        True,
+        text,
+        check.correct,
+        None,
+        award,
+        now,
+        card,
     ):
         raise UserError(m.QUIZ_STALE)
     feedback = AnswerFeedback(
@@ -181,6 +198,14 @@ async def answer_quiz(
     return await _after_answer(ctx, quiz, [feedback])
 
 
+def _card(
+    ctx: Context, actor: Actor, quiz: QuizRecord, qid: str, topic: str, rating: str
+) -> CardReview:
+    """The review card update an answer makes; a `review` answer also keeps the study streak."""
+    day = ctx.today(actor) if quiz.kind == "review" else None
+    return CardReview(actor.user.id, qid, topic, rating, ctx.clock.now(), day)
+
+
 async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) -> list[Reply]:
     fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
     assert fresh is not None
@@ -188,4 +213,21 @@ async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) ->
         shown = current_question(ctx, fresh)
         # Its deck was deleted meanwhile: say so; the next answer skips the question.
         return [*replies, *(shown or [Notice(m.QUIZ_NEXT_GONE)])]
+    if fresh.kind == "review":
+        return [*replies, *await review_summary(ctx, fresh)]
     return [*replies, await summary(ctx, fresh)]
+
+
+async def review_summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> list[Reply]:
+    """A review's end: how many were right, no points, and the study streak it kept."""
+    tally = await ctx.stores.quizzes.quiz_tally(quiz.id)
+    got = tally.correct + tally.rated.get("got", 0)
+    answered = tally.answered + sum(tally.rated.values())
+    text = m.REVIEW_STOPPED if stopped else m.REVIEW_DONE
+    replies: list[Reply] = [ok(text.format(correct=got, answered=answered))]
+    learner = await ctx.stores.cards.learner(quiz.user_id)
+    if learner is not None and learner.streak:
+        replies.append(
+            Notice(m.REVIEW_STREAK.format(streak=learner.streak, best=learner.best_streak))
+        )
+    return replies

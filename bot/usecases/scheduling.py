@@ -34,6 +34,7 @@ from bot.usecases.delivery import (
 )
 from bot.usecases.due import Job, due_jobs
 from bot.usecases.notes import deliver_notes
+from bot.usecases.reminders import send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class ScheduledWork:
         # A channel whose work hit an error or the tick's end is looked at again next tick;
         # the rest wait for their next post or tally instant.
         await self._advance([c for c in looked_at if clean.get(c.id, True)], now)
+        await send_reminders(self.ctx, now, publishers)
         await self._optimize_daily(now)
         try:  # rescoring's private notes: a failure here never holds up the channels' work
             await deliver_notes(self.ctx, publishers)
@@ -152,8 +154,8 @@ class ScheduledWork:
             if at is not None:
                 found.append(at)
         close = await self.ctx.stores.rounds.next_round_close(after)
-        if close is not None:
-            found.append(close)
+        reminder = await self.ctx.stores.cards.next_reminder_at(after)
+        found += [at for at in (close, reminder) if at is not None]
         return min(found) if found else None
 
     async def _channel(
