@@ -75,3 +75,16 @@ class Publisher(Protocol):
     async def notify_admin(self, place: PlaceRef, user_ref: str, reply: Reply) -> None:
         """Tell one person in private (the admin who enabled the channel) about a problem."""
         ...
+
+
+class LateReplier(Protocol):
+    """Delivers the replies of an interaction processed late (its process died between the
+    ack and the reply, and a restart or another process replayed it from the inbox)."""
+
+    async def deliver_late(
+        self, route: str | None, user_ref: str, replies: Sequence[Reply]
+    ) -> None:
+        """`route` is what the adapter stored with the interaction (a Slack response_url, a
+        Discord interaction token), still valid; None once it has expired: reply in private
+        (a DM) instead."""
+        ...

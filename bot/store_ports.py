@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.deployment import MetaStore
+from bot.inbox import InboxStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
@@ -259,7 +260,7 @@ class BoardStore(Protocol):
 
 
 class ClaimStore(Protocol):
-    """Claims (leases with a step) that make scheduled work and deliveries happen once."""
+    """Claims (leases with a step) that make scheduled work happen once."""
 
     async def claim(
         self,
@@ -309,10 +310,6 @@ class ClaimStore(Protocol):
 
     async def take_alert(self, channel_id: int, now: dt.datetime) -> str | None:
         """The admin to tell about a refusal in the channel, once per UTC day; else None."""
-        ...
-
-    async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
-        """True the first time a platform delivery id is seen, False for every retry."""
         ...
 
     async def latest_instant(self) -> dt.datetime | None:
@@ -383,3 +380,4 @@ class Stores:
     reports: ReportStore
     interviews: InterviewStore
     meta: MetaStore
+    inbox: InboxStore

@@ -7,6 +7,7 @@ from bot.storage.boards import SqlBoardStore
 from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
+from bot.storage.inbox import SqlInboxStore
 from bot.storage.interviews import SqlInterviewStore
 from bot.storage.meta import SqlMetaStore
 from bot.storage.privacy import SqlPrivacyStore
@@ -33,4 +34,5 @@ def sql_stores(db: Database) -> Stores:
         reports=SqlReportStore(db),
         interviews=SqlInterviewStore(db),
         meta=SqlMetaStore(db),
+        inbox=SqlInboxStore(db),
     )
