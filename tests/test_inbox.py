@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 
+from adapters.host import replay_inbox
 from bot import commands as c
 from bot import faults
 from bot import messages as m
@@ -178,3 +180,20 @@ async def test_requests_and_replies_survive_the_wire(app: App) -> None:
         replies += await say(app, ADA, line)
     assert len({type(r) for r in replies}) >= 5
     assert load_replies(dump_replies(replies)) == replies
+
+
+async def test_the_host_replays_the_inbox_at_start(app: App, clock: ManualClock) -> None:
+    # A row left by a process killed after the ack, its lease long run out by the restart.
+    await app.dispatcher.receive(Interaction("killed", BOB, c.ShowTopics(), route="r"))
+    clock.advance(LEASE)
+    recorder = Recorder()
+    replaying = asyncio.ensure_future(replay_inbox(app, {Platform.CONSOLE: recorder}, every=60))
+    try:
+        async with asyncio.timeout(10):
+            while not recorder.sent:
+                await asyncio.sleep(0.01)
+    finally:
+        replaying.cancel()
+    [(route, user, replies)] = recorder.sent
+    assert (route, user) == ("r", "bob") and replies
+    assert [r.state for r in await inbox_rows(app)] == ["done"]
