@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.commandref import render_refs
-from bot import messages as m
 from bot.commands import SubmitAnswer
 from bot.identity import Platform
 from bot.plaintext import render
