@@ -61,8 +61,6 @@ log = logging.getLogger(__name__)
 # for the core's verdict so a refusal can be shown in the modal itself; anything slower is
 # acknowledged (closing the modal) and the verdict follows as a private message.
 ANSWER_BUDGET = 2.0
-# chat.postMessage/postEphemeral errors that mean "not here": the bot is not a member (or the
-# channel is private to it, or archived), or the user has left. The reply goes by DM instead.
 # A response_url takes replies for 30 minutes; a late reply after that goes by DM.
 RESPONSE_URL_TTL = dt.timedelta(minutes=30)
 # What the App Home tab shows: the user's stats and this week's boards.
@@ -71,6 +69,8 @@ HOME_REQUEST = (
     c.ShowLeaderboard("teams", "week"),
     c.ShowLeaderboard("users", "week"),
 )
+# chat.postMessage/postEphemeral errors that mean "not here": the bot is not a member (or the
+# channel is private to it, or archived), or the user has left. The reply goes by DM instead.
 NOT_POSTABLE = frozenset(
     {"not_in_channel", "channel_not_found", "user_not_in_channel", "is_archived"}
 )
@@ -394,6 +394,8 @@ class SlackAdapter:
         interaction, ticket = await self.receive(
             event_delivery_id(event_id), who, HOME_REQUEST, {"home": user_id}
         )
+        if ticket.verdict == "refused":  # the inbox could not be written (logged there)
+            return
         if ticket.verdict != "new":
             # Slack redelivers an event it thinks was not acknowledged in time, and Bolt
             # does not dedupe: the inbox does, even across processes.
