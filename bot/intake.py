@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot import messages as m
 from bot.identity import Origin, Platform
 from bot.inbox import LEASE, InboxEntry, InboxRecord, Verdict
-from bot.ports import LateReplier
+from bot.ports import LateReplier, StorageFull
 from bot.replies import Notice, Reply, Tone, Visibility
 from bot.usecases.context import Context
 from bot.wire import Request, WireError, dump_replies, dump_request, load_replies, load_request
@@ -76,8 +76,12 @@ class Intake:
         )
         try:
             admission = await self.ctx.stores.inbox.admit(entry, LEASE)
+        except StorageFull:
+            # The database logged the outage once; a click adds no traceback of its own.
+            log.debug("inbox: database full, %s %s refused", entry.platform, entry.key)
+            return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         except Exception:
-            # Not written, so not acknowledged as taken: the user is told to try again.
+            # Not written, so nothing runs: the user is told to try again, truly.
             log.exception("inbox: could not record %s %s", entry.platform, entry.key)
             return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         record = admission.record
