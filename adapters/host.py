@@ -13,7 +13,7 @@ from adapters.console.app import run_console
 from adapters.runtime import Adapter, Runtime
 from bot.bootstrap import App, build_app
 from bot.identity import Platform
-from bot.ports import Publisher
+from bot.ports import LateReplier, Publisher
 from bot.settings import Settings
 from scheduler.ticker import Ticker
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # before Docker's SIGKILL: a publish in progress gets this long, adapters and the database
 # take well under a second after it.
 PUBLISH_GRACE_S = 6.0
+# How often the inbox is checked for interactions a dead process left unanswered (and once at
+# start-up); a row is replayed once its holder's lease (bot.inbox.LEASE) has run out.
+REPLAY_EVERY_S = 30.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -32,6 +35,7 @@ async def serve(
     adapters: Sequence[Adapter],
     publishers: Mapping[Platform, Publisher],
     stop: asyncio.Event | None = None,
+    repliers: Mapping[Platform, LateReplier] | None = None,
 ) -> None:
     """Run the adapters with the scheduler beside them until one ends, `stop` is set or the
     task is cancelled; the scheduler stops cleanly either way, letting a publish in progress
@@ -39,6 +43,7 @@ async def serve(
     ticker = Ticker(app.work, publishers)
     ticker.start()
     tasks = [asyncio.ensure_future(adapter()) for adapter in adapters]
+    replaying = asyncio.ensure_future(replay_inbox(app, repliers or {}))
     stopping = asyncio.ensure_future((stop or asyncio.Event()).wait())
     try:
         if tasks:
@@ -48,12 +53,29 @@ async def serve(
                     log.error("adapter stopped", exc_info=task.exception())
     finally:
         stopping.cancel()
+        replaying.cancel()
+        await asyncio.gather(replaying, return_exceptions=True)
         # The scheduler stops first, so a publish in progress finishes while the platform
         # connections it publishes through are still open.
         await ticker.stop(grace=PUBLISH_GRACE_S)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def replay_inbox(
+    app: App, repliers: Mapping[Platform, LateReplier], every: float = REPLAY_EVERY_S
+) -> None:
+    """At start-up and then regularly: process the interactions acknowledged by a process
+    that died before answering them, and deliver their replies late."""
+    if not repliers:
+        return
+    while True:
+        try:
+            await app.dispatcher.replay(repliers)
+        except Exception:
+            log.exception("replaying the inbox failed; trying again in %.0f s", every)
+        await asyncio.sleep(every)
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -93,6 +115,7 @@ async def _serve_platforms(settings: Settings, slack_http_port: int | None) -> N
                 [r.serve for r in runtimes],
                 {r.platform: r.publisher for r in runtimes},
                 stop,
+                {r.platform: r.late for r in runtimes if r.late is not None},
             )
     finally:
         # Answers still queued are written, the WAL is folded into the file, connections close.

@@ -119,6 +119,7 @@ class App:
 
     async def close(self) -> None:
         await self.stores.answers.flush()
+        await self.stores.inbox.flush()
         await self.db.dispose()
         self.ctx.charts.close()  # the drawing thread, if a chart was ever drawn
         gc.unfreeze()  # what start-up built may be collected again (tests build many apps)

@@ -44,7 +44,8 @@ class SubmitAnswer:
     """An answer typed as text, or chosen by a button that names its round or quiz.
 
     `round_id`/`quiz_id` pin the target so a late click never lands on a newer question;
-    `delivery_id` lets a platform's retried delivery be recognised and ignored.
+    `delivery_id` names the platform's delivery (click, submission); adapters key the inbox
+    by it, which is where a retried delivery is recognised.
     """
 
     text: str

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot import commands as c
 from bot import messages as m
 from bot.catalog import NAMES
 from bot.identity import Origin, PlaceRef, Platform
+from bot.intake import Intake, Interaction, Ticket
 from bot.parsing import Parsed, ParseError, parse
-from bot.ports import StorageFull
+from bot.ports import LateReplier, StorageFull
 from bot.replies import Notice, Reply, Tone
 from bot.usecases import (
     answers,
@@ -31,6 +32,7 @@ from bot.usecases import (
     teams,
 )
 from bot.usecases.context import Context, UserError
+from bot.wire import Request
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +81,75 @@ class Dispatcher:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.handlers = dict(HANDLERS)  # per dispatcher, so a test may swap one
+        self.intake = Intake(ctx, self.run)
 
     async def dispatch(self, command: c.Command, origin: Origin) -> list[Reply]:
+        replies, _ = await self.attempt(command, origin)
+        return replies
+
+    async def attempt(self, command: c.Command, origin: Origin) -> tuple[list[Reply], bool]:
+        """The replies, and whether the command failed on our side (so its inbox row is left
+        open to a retry rather than recorded as handled)."""
         handler = self.handlers[type(command)]
         try:
-            return await handler(self.ctx, command, origin)
+            return await handler(self.ctx, command, origin), False
         except UserError as exc:
-            return [Notice(str(exc), Tone.ERROR)]
+            return [Notice(str(exc), Tone.ERROR)], False
         except StorageFull:
             # Nothing was written and a retry succeeds once space is freed; the database has
             # logged the outage once, so a click does not add a traceback of its own.
             log.debug("command %r refused: the database is full", command)
-            return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+            return [Notice(m.INTERNAL_ERROR, Tone.ERROR)], True
         except Exception:
             # Never a silent failure: the user hears about it, the log has the context.
             log.exception("command %r from %s in %s failed", command, origin.user, origin.place)
-            return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+            return [Notice(m.INTERNAL_ERROR, Tone.ERROR)], True
 
     async def handle_text(self, line: str, origin: Origin) -> list[Reply]:
+        replies, _ = await self.attempt_text(line, origin)
+        return replies
+
+    async def attempt_text(self, line: str, origin: Origin) -> tuple[list[Reply], bool]:
         parsed: Parsed = parse(line)
         if isinstance(parsed, ParseError):
             # While an interview question waits, a line that names no command is the answer.
             head = line.strip().lstrip("/").split(maxsplit=1)[:1]
             if head and head[0].lower() not in NAMES and await interview.waiting(self.ctx, origin):
-                return await self.dispatch(c.SubmitAnswer(text=line.strip()), origin)
-            return [Notice(parsed.message, Tone.ERROR)]
-        return await self.dispatch(parsed, origin)
+                return await self.attempt(c.SubmitAnswer(text=line.strip()), origin)
+            return [Notice(parsed.message, Tone.ERROR)], False
+        return await self.attempt(parsed, origin)
+
+    async def run(self, request: Request, origin: Origin) -> tuple[list[Reply], bool]:
+        """A request as the inbox keeps it: a line of text, a command, or several."""
+        if isinstance(request, str):
+            return await self.attempt_text(request, origin)
+        replies: list[Reply] = []
+        failed = False
+        for command in request if isinstance(request, tuple) else (request,):
+            more, broke = await self.attempt(command, origin)
+            replies += more
+            failed = failed or broke
+        return replies, failed
+
+    # -- the inbox: every platform interaction goes through it ---------------------------------
+
+    async def receive(self, interaction: Interaction) -> Ticket:
+        """Write the interaction to the inbox (one short transaction) before it is
+        acknowledged; a repeat is recognised here and never runs again."""
+        return await self.intake.admit(interaction)
+
+    async def process(self, ticket: Ticket, interaction: Interaction) -> list[Reply]:
+        """Run an admitted interaction and record its outcome; for a repeat, what to show."""
+        return await self.intake.process(ticket, interaction)
+
+    async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:
+        """Record an admitted interaction as answered without running it (the adapter
+        refused it after the ack, e.g. an upload it could not read)."""
+        await self.intake.settle(ticket, replies)
+
+    async def replay(self, repliers: Mapping[Platform, LateReplier]) -> int:
+        """Process interactions left unfinished by a process that died, replying late."""
+        return await self.intake.replay(repliers)
 
     async def cards_due(self, origin: Origin) -> int:
         """How many review cards the user has due today (the Slack App Home shows it)."""
@@ -122,8 +167,3 @@ class Dispatcher:
     async def resume_instant(self) -> dt.datetime | None:
         """The latest instant the database has seen, for a simulated clock to resume from."""
         return await channel_config.resume_instant(self.ctx)
-
-    async def first_delivery(self, platform: Platform, delivery_id: str) -> bool:
-        """True the first time a platform delivery is seen; adapters ask before acting on a
-        delivery that carries no command (an App Home open, a retried event)."""
-        return await answers.first_delivery(self.ctx, platform, delivery_id)

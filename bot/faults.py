@@ -14,7 +14,8 @@ from collections.abc import Callable
 #                     claim records it yet
 #   <kind>.recorded   the claim is marked published (and the round keeps its reference)
 # A daily answer passes:
-#   answer.claimed    the platform delivery is claimed (general path); nothing is written yet
+#   answer.claimed    the general path has begun (the inbox holds the delivery); nothing
+#                     is written yet
 #   answer.written    the answer is stored; the reply has not gone back yet
 KINDS = ("post", "close", "tally")
 WORK_STEPS = ("claimed", "stepped", "published", "recorded")

@@ -119,11 +119,16 @@ NO_DAILY = "There is no open daily question in this channel right now."
 # left the deck: the counts are known, the text is not.
 REVEAL_QUESTION_GONE = "(This question has since been removed from the deck.)"
 DAILY_LOCKED = "Your answer is locked in. The answer and results come at the reveal ({closes})."
-DAILY_ALREADY = "You already answered today's question ({given}); your first answer stands."
+DAILY_ALREADY = (
+    "You already answered today's question ({given}); your first answer stands, locked in. "
+    "The answer and results come at the reveal ({closes})."
+)
 DAILY_STATUS_ANSWERED = "You answered: {given}. The reveal comes at {closes}."
 DAILY_CLOSED = "That daily question has closed; its answer was revealed in the channel."
 NOTHING_TO_ANSWER = "You have no quiz running and this channel has no open daily question."
 DUPLICATE_DELIVERY = "Already handled."
+# A repeat of a request still being processed (a double click, a redelivery).
+INBOX_BUSY = "Already on it: the reply to that request is on its way."
 DAILY_FORGOTTEN = (
     "You answered this daily question before ⟦forgetme⟧; that answer was deleted and earns "
     "nothing, and this round stays locked for you. The next daily question is yours to answer."
@@ -355,7 +360,12 @@ DISCORD_TOPIC_STOP = "stop: end my running quiz, review or interview"
 DISCORD_TOPIC_HISTORY = "history: my graded interview answers"
 
 # Generic
-INTERNAL_ERROR = "Something went wrong on our side; nothing was recorded. Please try again."
+# Honest whatever step failed: what was stored stays stored (an answer may well be), and a
+# retry confirms it with the normal reply; nothing is ever counted twice.
+INTERNAL_ERROR = (
+    "Something went wrong on our side. Please try again: anything already recorded is kept, "
+    "and nothing is counted twice."
+)
 HELP_TITLE = "StudyBot commands"
 TOPICS_TITLE = "Topics"
 TOPICS_ROW = "{title}: {questions} questions ({auto} auto-graded)"

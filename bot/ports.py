@@ -76,3 +76,16 @@ class Publisher(Protocol):
         """Tell one person in private: the admin who enabled the channel about a problem, or a
         learner that review cards are due (a DM on Discord and Slack, a line in the console)."""
         ...
+
+
+class LateReplier(Protocol):
+    """Delivers the replies of an interaction processed late (its process died between the
+    ack and the reply, and a restart or another process replayed it from the inbox)."""
+
+    async def deliver_late(
+        self, route: str | None, user_ref: str, replies: Sequence[Reply]
+    ) -> None:
+        """`route` is what the adapter stored with the interaction (a Slack response_url, a
+        Discord interaction token), still valid; None once it has expired: reply in private
+        (a DM) instead."""
+        ...

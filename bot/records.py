@@ -170,7 +170,6 @@ class DailyAnswer:
     """A daily-round answer that passed every check the core makes without the database."""
 
     platform: str
-    delivery_id: str | None
     workspace: str
     external_id: str
     display_name: str
@@ -185,7 +184,7 @@ class DailyAnswer:
 
 @dataclass(frozen=True)
 class DailyAnswerOutcome:
-    """What became of a DailyAnswer: stored | already | closed | duplicate | no_channel |
+    """What became of a DailyAnswer: stored | already | closed | no_channel |
     forgotten (answered, then `forgetme`: the round stays locked; nothing was written)."""
 
     status: str

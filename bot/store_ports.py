@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from bot.audit_ports import AuditStore
 from bot.deployment import MetaStore
+from bot.inbox import InboxStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
@@ -275,7 +276,7 @@ class BoardStore(Protocol):
 
 
 class ClaimStore(Protocol):
-    """Claims (leases with a step) that make scheduled work and deliveries happen once."""
+    """Claims (leases with a step) that make scheduled work happen once."""
 
     async def claim(
         self,
@@ -325,10 +326,6 @@ class ClaimStore(Protocol):
 
     async def take_alert(self, channel_id: int, now: dt.datetime) -> str | None:
         """The admin to tell about a refusal in the channel, once per UTC day; else None."""
-        ...
-
-    async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
-        """True the first time a platform delivery id is seen, False for every retry."""
         ...
 
     async def latest_instant(self) -> dt.datetime | None:
@@ -435,3 +432,4 @@ class Stores:
     decks: DeckStore
     audit: AuditStore
     cards: CardStore
+    inbox: InboxStore

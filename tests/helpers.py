@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
+
 from bot.bootstrap import App
 from bot.commandref import render_refs
+from bot.commands import Command
 from bot.identity import Origin
+from bot.intake import Interaction
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
+from bot.storage.tables import inbox
 
 
 async def say(app: App, who: Origin, line: str) -> list[Reply]:
@@ -40,3 +47,16 @@ def wrong_text(app: App, card: QuestionCard) -> str:
     if q.type.value == "true_false":
         return "false" if q.answer else "true"
     return "12345" if q.type.value == "numeric" else "something else entirely"
+
+
+async def inbox_rows(app: App) -> list[Any]:
+    """Every inbox row, oldest first."""
+    async with app.db.engine.connect() as conn:
+        return list(await conn.execute(sa.select(inbox).order_by(inbox.c.id)))
+
+
+async def via_inbox(app: App, who: Origin, command: Command, key: str) -> list[Reply]:
+    """Send a command as an adapter does: admitted to the inbox under `key`, then processed."""
+    interaction = Interaction(key, who, command)
+    ticket = await app.dispatcher.receive(interaction)
+    return await app.dispatcher.process(ticket, interaction)

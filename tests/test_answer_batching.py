@@ -17,10 +17,10 @@ from bot.replies import Notice, Reply, Tone
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
-from bot.storage.tables import answers, deliveries, rounds, users
+from bot.storage.tables import answers, meta, rounds, users
 from bot.usecases import daily
 from tests.conftest import origin
-from tests.helpers import errors
+from tests.helpers import errors, inbox_rows, via_inbox
 
 ADA = origin("Ada", admin=True)
 MEDIAN = "ss-median"  # MCQ: Mean, Median, Range, Standard deviation; Median is right
@@ -65,22 +65,27 @@ async def test_a_burst_of_clicks_locks_in_exactly_one_answer_per_user(
             work.append(("second", who, click(round_id, (i + 1) % 4, f"click-{i}-b")))
         elif i % 6 == 4:  # the platform delivers the same interaction again
             work.append(("again", who, click(round_id, i % 4, f"click-{i}")))
-    replies = await asyncio.gather(*(app.dispatcher.dispatch(cmd, who) for _, who, cmd in work))
+    replies = await asyncio.gather(
+        *(via_inbox(app, who, cmd, str(cmd.delivery_id)) for _, who, cmd in work)
+    )
 
     stored = await stored_answers(app, round_id)
     assert sorted(stored) == sorted(p.user.user_id for p in players)
     by_user: dict[str, list[list[Reply]]] = {}
     for (kind, who, _), got in zip(work, replies, strict=True):
-        by_user.setdefault(who.user.user_id, []).append(got)
-        if kind == "again":
-            assert got == [Notice(m.DUPLICATE_DELIVERY)] or locked_in(got)
+        if kind == "again":  # the inbox: still being handled, or its stored reply again
+            assert got == [Notice(m.INBOX_BUSY)] or locked_in(got), got
+        else:
+            by_user.setdefault(who.user.user_id, []).append(got)
     for user, got in by_user.items():
         # One click per user is locked in; a second one is told which answer stands.
         assert sum(locked_in(r) for r in got) == 1, user
         refusals = [e for r in got for e in errors(r)]
-        assert refusals in ([], [m.DAILY_ALREADY.format(given=stored[user])]), user
-    handled = [r for r in replies if r == [Notice(m.DUPLICATE_DELIVERY)]]
-    assert len(handled) == sum(kind == "again" for kind, _, _ in work)
+        already = m.DAILY_ALREADY.split("(")[0] + f"({stored[user]})"
+        assert refusals == [] or (len(refusals) == 1 and refusals[0].startswith(already)), user
+    rows = await inbox_rows(app)
+    assert len(rows) == len(work) - sum(kind == "again" for kind, _, _ in work)
+    assert {r.state for r in rows} == {"done"}
 
     reveal = await daily.close_daily_round(app.ctx, round_id, clock.now())
     assert reveal is not None and reveal.answered == 60
@@ -102,9 +107,11 @@ async def test_a_click_on_a_round_closed_by_another_process_is_refused(
     got = await app.dispatcher.dispatch(click(round_id, 1, "c-1"), cy)
     assert errors(got) == [m.DAILY_CLOSED]
     assert list(await stored_answers(app, round_id)) == ["bob"]
-    # As on the general path, the delivery was taken before the round was found closed.
-    assert await app.dispatcher.dispatch(click(round_id, 1, "c-1"), cy) == [
-        Notice(m.DUPLICATE_DELIVERY)
+    # A refusal is an outcome like any other: the same delivery again is told the same.
+    assert errors(await via_inbox(app, cy, click(round_id, 1, "c-1"), "c-1")) == [m.DAILY_CLOSED]
+    assert errors(await via_inbox(app, cy, click(round_id, 1, "c-1"), "c-1")) == [m.DAILY_CLOSED]
+    assert [(r.dedupe_key, r.state, r.attempts) for r in await inbox_rows(app)] == [
+        ("c-1", "done", 1)
     ]
 
 
@@ -144,11 +151,7 @@ async def test_one_failing_request_fails_alone(db_url: str) -> None:
         for name in names:
             if name == "bad":
                 raise ValueError("refused")
-            conn.execute(
-                deliveries.insert().values(
-                    platform="test", delivery_id=name, received_at=sa.func.now()
-                )
-            )
+            conn.execute(meta.insert().values(key=name, value="x", updated_at=sa.func.now()))
         return [f"ok:{name}" for name in names]
 
     batcher: WriteBatcher[str, str] = WriteBatcher(db, write)
@@ -157,7 +160,7 @@ async def test_one_failing_request_fails_alone(db_url: str) -> None:
     assert [str(r) for r in results] == ["ok:a", "ok:b", "refused", "ok:c", "ok:d"]
     assert isinstance(results[2], ValueError)
     async with db.read() as conn:
-        kept = (await conn.execute(sa.select(deliveries.c.delivery_id))).scalars().all()
+        kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
     assert sorted(kept) == ["a", "b", "c", "d"]
     await db.dispose()
 

@@ -270,9 +270,7 @@ async def test_answers_during_a_close_are_refused(
         await paused.wait()
         assert not await store.answers.add_answer(rnd.id, late.id, "t", "x", "x", True, NOW)
         outcome = await store.answers.submit_daily_answer(
-            DailyAnswer(
-                "console", "d1", WS, "late", "Late", "general", rnd.id, "t", "x", "x", True, NOW
-            )
+            DailyAnswer("console", WS, "late", "Late", "general", rnd.id, "t", "x", "x", True, NOW)
         )
         assert outcome.status == "closed"
         resume.set()

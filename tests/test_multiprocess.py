@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
+from bot import messages as m
 from bot.bootstrap import SystemClock, build_app
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.settings import Settings
@@ -182,7 +183,10 @@ async def test_two_processes_post_once_and_record_every_answer_once(
     finally:
         codes = [bot.stop() for bot in bots]
     assert all("locked in" in replies[0].args["text"] for replies in acks)
-    assert [c.args["text"] for c in acks[2]][1] == "Already handled."
+    # The inbox (shared by both processes) ran it once: the other delivery is shown the
+    # stored reply again, or told it is being handled if it came while the first ran.
+    first, second = [c.args["text"] for c in acks[2]][:2]
+    assert second == first or m.INBOX_BUSY in second
     assert codes == [0, 0], [b.log() for b in bots]
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]

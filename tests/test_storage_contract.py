@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
+from bot.inbox import KEEP_ANY, KEEP_DONE, LEASE, InboxEntry
 from bot.records import PointAward
 from bot.storage import database
 from bot.storage.database import Database
@@ -20,6 +21,7 @@ from tests.conftest import fresh_pg_database, require_pg
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 WS = "console:acme"
+MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -133,10 +135,55 @@ async def test_one_running_quiz_per_user(store: Stores) -> None:
     assert await store.quizzes.quiz_points_on(user.id, NOW.date()) == 5
 
 
-async def test_deliveries_are_claimed_once(store: Stores) -> None:
-    assert await store.claims.claim_delivery("slack", "Ev1", NOW)
-    assert not await store.claims.claim_delivery("slack", "Ev1", NOW)
-    assert await store.claims.claim_delivery("discord", "Ev1", NOW)
+def entry(platform: str, key: str, at: dt.datetime = NOW) -> InboxEntry:
+    return InboxEntry(platform, key, WS, "u1", "{}", '{"url":"x"}', at + MINUTE * 30, at)
+
+
+async def test_the_inbox_admits_each_key_once(store: Stores) -> None:
+    inbox = store.inbox
+    first = await inbox.admit(entry("slack", "Ev1"), LEASE)
+    assert (first.verdict, first.record.state, first.record.attempts) == ("new", "received", 1)
+    assert (await inbox.admit(entry("slack", "Ev1"), LEASE)).verdict == "busy"
+    assert (await inbox.admit(entry("discord", "Ev1"), LEASE)).verdict == "new"  # per platform
+    await inbox.finish(first.record.id, "done", '["r"]', NOW)
+    again = await inbox.admit(entry("slack", "Ev1", NOW + MINUTE), LEASE)
+    assert (again.verdict, again.record.reply) == ("done", '["r"]')
+
+
+async def test_a_failed_or_abandoned_inbox_row_is_taken_over(store: Stores) -> None:
+    inbox = store.inbox
+    failed = await inbox.admit(entry("slack", "A"), LEASE)
+    await inbox.finish(failed.record.id, "failed", None, NOW)
+    retried = await inbox.admit(entry("slack", "A", NOW + MINUTE), LEASE)
+    assert (retried.verdict, retried.record.state, retried.record.attempts) == (
+        "new",
+        "processing",
+        2,
+    )
+    abandoned = await inbox.admit(entry("slack", "B"), LEASE)
+    assert await inbox.take_due(["slack"], NOW + LEASE / 2, LEASE, 10) == []  # still held
+    assert await inbox.take_due(["discord"], NOW + LEASE, LEASE, 10) == []  # not this platform
+    [taken] = await inbox.take_due(["slack"], NOW + LEASE, LEASE, 10)
+    assert (taken.id, taken.state, taken.attempts) == (abandoned.record.id, "processing", 2)
+    assert await inbox.take_due(["slack"], NOW + LEASE, LEASE, 10) == []  # held again
+    assert taken.route_expires_at == NOW + MINUTE * 30
+
+
+async def test_old_inbox_rows_are_pruned(store: Stores) -> None:
+    inbox = store.inbox
+    done = await inbox.admit(entry("slack", "old-done"), LEASE)
+    await inbox.finish(done.record.id, "done", "[]", NOW)
+    await inbox.admit(entry("slack", "old-open"), LEASE)
+    later = NOW + KEEP_DONE + MINUTE
+    recent = await inbox.admit(entry("slack", "recent", later), LEASE)
+    await inbox.finish(recent.record.id, "done", "[]", later)
+    assert await inbox.prune(later) == 1  # only the day-old done row
+    assert await inbox.get("slack", "old-done") is None
+    assert await inbox.get("slack", "old-open") is not None
+    assert await inbox.get("slack", "recent") is not None
+    # After a week the unfinished row goes too (and the other is a day old by then).
+    assert await inbox.prune(NOW + KEEP_ANY + MINUTE) == 2
+    assert await inbox.get("slack", "old-open") is None
 
 
 async def test_forget_user_takes_points_off_team_totals(store: Stores) -> None:

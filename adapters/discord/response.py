@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -14,11 +16,16 @@ from adapters.discord.render import NO_MENTIONS, Rendered, render, render_all
 from adapters.discord.translate import origin_of
 from bot import messages as m
 from bot.bootstrap import App
-from bot.commands import SubmitAnswer
+from bot.commands import Command, SubmitAnswer
+from bot.identity import Origin
+from bot.intake import Interaction, Ticket
 from bot.parsing import Parsed, ParseError
 from bot.replies import Notice, Reply, Tone
 
 log = logging.getLogger(__name__)
+
+# An interaction's token takes follow-ups for 15 minutes; a late reply after that goes by DM.
+INTERACTION_TTL = dt.timedelta(minutes=15)
 
 
 def _error(text: str) -> Rendered:
@@ -107,19 +114,26 @@ async def run_command(
     if origin is None:
         await refuse_outside_guild(interaction)
         return
+    refusal: list[Reply] = []
+    if isinstance(parsed, ParseError):  # a misspelt command runs nothing: no inbox row
+        refusal = [Notice(parsed.message, Tone.ERROR)]
+    else:
+        if isinstance(parsed, SubmitAnswer):
+            parsed = replace(parsed, delivery_id=str(interaction.id))
+        inbox, ticket = await receive(app, interaction, origin, parsed, public=public)
     await interaction.response.defer(ephemeral=not public, thinking=True)
     if public:
         interaction.extras[PUBLIC_SLOT_OPEN] = True
-    if prepare is not None:
-        parsed = await prepare(parsed)
-    replies: list[Reply]
-    if isinstance(parsed, ParseError):
-        replies = [Notice(parsed.message, Tone.ERROR)]
-    else:
-        if isinstance(parsed, SubmitAnswer):
-            # `/answer` too: a duplicated delivery of the same interaction counts once.
-            parsed = replace(parsed, delivery_id=str(interaction.id))
-        replies = await app.dispatcher.dispatch(parsed, origin)
+    if prepare is not None and not refusal:
+        # Read after the defer (an upload takes a while); the inbox row keeps the command
+        # without the file, so a replay asks for the file again rather than guessing.
+        prepared = await prepare(parsed)
+        if isinstance(prepared, ParseError):
+            refusal = [Notice(prepared.message, Tone.ERROR)]
+            await app.dispatcher.settle(ticket, refusal)
+        else:
+            inbox = replace(inbox, request=prepared)
+    replies = refusal or await app.dispatcher.process(ticket, inbox)
     await send_replies(interaction, replies, public=public)
 
 
@@ -135,9 +149,32 @@ async def run_answer(
     if origin is None:
         await refuse_outside_guild(interaction)
         return
+    inbox, ticket = await receive(app, interaction, origin, command, public=False)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    replies = await app.dispatcher.dispatch(command, origin)
+    replies = await app.dispatcher.process(ticket, inbox)
     await send_replies(interaction, replies)
+
+
+async def receive(
+    app: App,
+    interaction: discord.Interaction[Any],
+    origin: Origin,
+    request: Command,
+    *,
+    public: bool,
+) -> tuple[Interaction, Ticket]:
+    """Write the interaction to the inbox before it is acknowledged (deferred): keyed by its
+    id, so a duplicated delivery counts once; its token lets a restarted process send the
+    reply late as a follow-up (see late.py)."""
+    route = {"app": str(interaction.application_id), "token": interaction.token, "public": public}
+    inbox = Interaction(
+        str(interaction.id),
+        origin,
+        request,
+        route=json.dumps(route, separators=(",", ":")),
+        route_ttl=INTERACTION_TTL,
+    )
+    return inbox, await app.dispatcher.receive(inbox)
 
 
 async def report_failure(

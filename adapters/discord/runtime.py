@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from adapters.discord.client import StudyBotClient
+from adapters.discord.late import DiscordLateReplies
 from adapters.discord.publisher import DEFAULT_RATE, DiscordPublisher
 from adapters.runtime import Runtime
 from bot.bootstrap import App
@@ -86,4 +87,9 @@ def build_discord(app: App, settings: Settings) -> Runtime:
                 await client.close()
             log.info("Discord client closed")
 
-    return Runtime(Platform.DISCORD, serve, DiscordPublisher(client, rate=rate))
+    return Runtime(
+        Platform.DISCORD,
+        serve,
+        DiscordPublisher(client, rate=rate),
+        late=DiscordLateReplies(client),
+    )

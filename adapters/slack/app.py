@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -49,10 +52,12 @@ from adapters.slack.translate import (
 from bot import commands as c
 from bot import messages as m
 from bot.bootstrap import App
-from bot.identity import Origin, Platform, PostAccess
+from bot.identity import Origin, PostAccess
+from bot.intake import Interaction, Ticket
 from bot.parsing import parse
 from bot.replies import Notice, Reply, Tone, Visibility, image_of
 from bot.settings import Settings
+from bot.wire import Request
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,14 @@ log = logging.getLogger(__name__)
 # for the core's verdict so a refusal can be shown in the modal itself; anything slower is
 # acknowledged (closing the modal) and the verdict follows as a private message.
 ANSWER_BUDGET = 2.0
+# A response_url takes replies for 30 minutes; a late reply after that goes by DM.
+RESPONSE_URL_TTL = dt.timedelta(minutes=30)
+# What the App Home tab shows: the user's stats and this week's boards.
+HOME_REQUEST = (
+    c.ShowStats(),
+    c.ShowLeaderboard("teams", "week"),
+    c.ShowLeaderboard("users", "week"),
+)
 # chat.postMessage/postEphemeral errors that mean "not here": the bot is not a member (or the
 # channel is private to it, or archived), or the user has left. The reply goes by DM instead.
 NOT_POSTABLE = frozenset(
@@ -156,20 +169,20 @@ class SlackAdapter:
         info = response.get("channel")
         return access_of(info if isinstance(info, dict) else {})
 
-    async def first_event_delivery(self, body: Body, request: AsyncBoltRequest) -> bool:
-        """Slack redelivers an event it thinks was not acknowledged in time (X-Slack-Retry-Num)
-        and Bolt does not dedupe. The first delivery of each event id claims it in the
-        database, so a retry, even one reaching another process, is dropped. Bolt acknowledges
-        an event before its listener runs, so the claim never delays the ack."""
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str):
-            return True
-        if await self.app.dispatcher.first_delivery(Platform.SLACK, event_delivery_id(event_id)):
-            return True
-        retry = request.headers.get("x-slack-retry-num", ["?"])[0]
-        reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
-        log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
-        return False
+    async def receive(
+        self, key: str, who: Origin, request: Request, route: dict[str, Any]
+    ) -> tuple[Interaction, Ticket]:
+        """Write the interaction to the inbox before it is acknowledged: the one place that
+        recognises a redelivery or a replayed request. `route` is how a late reply finds the
+        user if this process dies before it answers (see late.py)."""
+        interaction = Interaction(
+            key,
+            who,
+            request,
+            route=json.dumps(route, separators=(",", ":")),
+            route_ttl=RESPONSE_URL_TTL if route.get("url") else None,
+        )
+        return interaction, await self.app.dispatcher.receive(interaction)
 
     async def deliver(
         self,
@@ -258,32 +271,59 @@ class SlackAdapter:
     # -- /study ------------------------------------------------------------------------------
 
     async def on_command(
-        self, ack: AsyncAck, body: Body, respond: AsyncRespond, context: AsyncBoltContext
+        self,
+        ack: AsyncAck,
+        body: Body,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+        request: AsyncBoltRequest,
     ) -> None:
-        await ack()
         text = str(body.get("text") or "")
+        channel = str(body.get("channel_id", ""))
+        if isinstance(parse(text), c.ImportDeck) and body.get("trigger_id"):
+            await self.open_deck_form(ack, body, context, respond, text)
+            return
+        # Nothing that waits on Slack before the ack: the admin flag and the channel access
+        # are looked up after it, for the processing.
+        who = await self.origin(context, channel, body["user_id"], body.get("user_name"))
+        route = {"url": body.get("response_url"), "channel": channel, "user": body["user_id"]}
+        interaction, ticket = await self.receive(command_key(request), who, text, route)
+        await ack()
+        if ticket.verdict == "new":
+            if needs_admin(text):
+                who = await self.origin(
+                    context, channel, body["user_id"], body.get("user_name"), admin_command=True
+                )
+            if enables_channel(text):
+                # `config channel` refuses a channel the bot could not post in, naming the fix.
+                who = dataclasses.replace(who, can_post=await self.post_access(channel))
+            interaction = dataclasses.replace(interaction, origin=who)
+        # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
+        replies = await self.app.dispatcher.process(ticket, interaction)
+        await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
+
+    async def open_deck_form(
+        self,
+        ack: AsyncAck,
+        body: Body,
+        context: AsyncBoltContext,
+        respond: AsyncRespond,
+        text: str,
+    ) -> None:
+        """`/study deck import NAME`: a form to paste the deck into (a file goes by DM).
+        Opening a form changes nothing, so it takes no inbox row; its submission imports."""
+        await ack()
+        channel = str(body.get("channel_id", ""))
         who = await self.origin(
-            context,
-            str(body.get("channel_id", "")),
-            body["user_id"],
-            body.get("user_name"),
-            admin_command=needs_admin(text),
+            context, channel, body["user_id"], body.get("user_name"), admin_command=True
         )
-        if enables_channel(text):
-            # `config channel` refuses a channel the bot could not post in, naming the fix.
-            access = await self.post_access(who.place.channel)
-            who = dataclasses.replace(who, can_post=access)
         parsed = parse(text)
-        if isinstance(parsed, c.ImportDeck) and who.is_admin and body.get("trigger_id"):
-            # `/study deck import NAME`: a modal to paste the deck into (a file goes by DM).
-            view = deck_modal(parsed.name, who.place.channel, body.get("response_url"))
+        if who.is_admin and isinstance(parsed, c.ImportDeck):
+            view = deck_modal(parsed.name, channel, body.get("response_url"))
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
-        replies = await self.app.dispatcher.handle_text(text, who)
-        await self.deliver(
-            replies, respond=respond, channel=who.place.channel, user=body["user_id"]
-        )
+        replies = await self.app.dispatcher.handle_text(text, who)  # the core refuses
+        await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
 
     # -- buttons -----------------------------------------------------------------------------
 
@@ -295,10 +335,11 @@ class SlackAdapter:
         respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        await ack()
         user = body["user"]
-        command = answer_command(action["action_id"], action_delivery_id(user["id"], action))
+        key = action_delivery_id(user["id"], action)
+        command = answer_command(action["action_id"], key)
         if command is None:
+            await ack()
             log.warning("unknown answer action %r", action.get("action_id"))
             return
         channel = channel_of(body)
@@ -308,7 +349,10 @@ class SlackAdapter:
             user["id"],
             payload_name(user),
         )
-        replies = await self.app.dispatcher.dispatch(command, who)
+        route = {"url": body.get("response_url"), "channel": channel, "user": user["id"], "i": 1}
+        interaction, ticket = await self.receive(key, who, command, route)
+        await ack()
+        replies = await self.app.dispatcher.process(ticket, interaction)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True
         )
@@ -366,13 +410,12 @@ class SlackAdapter:
             await ack(response_action="errors", errors={ANSWER_BLOCK: m.ANSWER_EMPTY})
             return
         user = body["user"]
-        command = modal.command(text, view_delivery_id(body, view, text))
-
-        async def answer() -> list[Reply]:
-            who = await self.origin(context, modal.channel, user["id"], payload_name(user))
-            return await self.app.dispatcher.dispatch(command, who)
-
-        work = asyncio.ensure_future(answer())
+        key = view_delivery_id(body, view, text)
+        command = modal.command(text, key)
+        who = await self.origin(context, modal.channel, user["id"], payload_name(user))
+        route = {"url": modal.response_url, "channel": modal.channel, "user": user["id"], "i": 1}
+        interaction, ticket = await self.receive(key, who, command, route)
+        work = asyncio.ensure_future(self.app.dispatcher.process(ticket, interaction))
         # asyncio.wait, not wait_for: the answer must never be cancelled half-way.
         done, _ = await asyncio.wait({work}, timeout=self.answer_budget)
         if done:
@@ -427,27 +470,35 @@ class SlackAdapter:
             return
         if event.get("subtype") not in (None, "file_share"):
             return
-        if not await self.first_event_delivery(body, request):
-            return
         user = str(event["user"])
-        parsed = parse(str(event.get("text") or ""))
+        text = str(event.get("text") or "")
+        parsed = parse(text)
         files = event.get("files") or []
-        if not isinstance(parsed, c.ImportDeck) or not files:
-            await self._post_direct(user, render.messages([Notice(m.SLACK_DECK_DM_HINT)])[0])
+        who = await self.origin(context, str(event.get("channel") or user), user, None)
+        # Slack redelivers an event it thinks was not acknowledged; the inbox sees it once.
+        key = event_delivery_id(str(body.get("event_id") or ""))
+        interaction, ticket = await self.receive(key, who, text, {"user": user})
+        if ticket.verdict != "new":
             return
-        who = await self.origin(
-            context, str(event.get("channel") or user), user, None, admin_command=True
-        )
-        if not who.is_admin:
-            replies = await self.app.dispatcher.dispatch(parsed, who)  # the core's refusal
+        if not isinstance(parsed, c.ImportDeck) or not files:
+            replies: list[Reply] = [Notice(m.SLACK_DECK_DM_HINT)]
+            await self.app.dispatcher.settle(ticket, replies)
         else:
-            fetched = await download(self.client, str(files[0].get("id")))
+            who = await self.origin(
+                context, str(event.get("channel") or user), user, None, admin_command=True
+            )
+            fetched = await download(self.client, str(files[0].get("id"))) if who.is_admin else None
             if isinstance(fetched, str):
                 replies = [Notice(fetched, Tone.ERROR)]
+                await self.app.dispatcher.settle(ticket, replies)
             else:
-                name, text = fetched
-                command = dataclasses.replace(parsed, filename=name, text=text, path=None)
-                replies = await self.app.dispatcher.dispatch(command, who)
+                command = parsed  # not an admin: the core's refusal
+                if fetched is not None:
+                    name, body_text = fetched
+                    command = dataclasses.replace(parsed, filename=name, text=body_text, path=None)
+                # The row keeps the comment, not the file: a replay asks for the file again.
+                interaction = dataclasses.replace(interaction, origin=who, request=command)
+                replies = await self.app.dispatcher.process(ticket, interaction)
         for message in render.messages(replies):
             await self._post_direct(user, message)
 
@@ -461,29 +512,47 @@ class SlackAdapter:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        if event.get("tab") != "home" or not await self.first_event_delivery(body, request):
+        event_id = body.get("event_id")
+        if event.get("tab") != "home" or not isinstance(event_id, str):
             return
         user_id = str(event["user"])
         # app_home_opened carries no name: the one request besides admin commands that asks
         # users.info (cached), so the core keeps calling the person by their Slack name.
+        # Bolt acknowledges an event before its listener runs, so none of this delays the ack.
         person = await self.directory.person(user_id)
         who = await self.origin(context, str(event.get("channel") or user_id), user_id, person.name)
-        dispatch = self.app.dispatcher.dispatch
-        replies = [
-            *await dispatch(c.ShowStats(), who),
-            *await dispatch(c.ShowLeaderboard("teams", "week"), who),
-            *await dispatch(c.ShowLeaderboard("users", "week"), who),
-        ]
+        interaction, ticket = await self.receive(
+            event_delivery_id(event_id), who, HOME_REQUEST, {"home": user_id}
+        )
+        if ticket.verdict == "refused":  # the inbox could not be written (logged there)
+            return
+        if ticket.verdict != "new":
+            # Slack redelivers an event it thinks was not acknowledged in time, and Bolt
+            # does not dedupe: the inbox does, even across processes.
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
+            log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
+            return
+        replies = await self.app.dispatcher.process(ticket, interaction)
         due = await self.app.dispatcher.cards_due(who)
         await client.views_publish(user_id=user_id, view=render.home_view(replies, due))
 
     async def on_review_button(self, ack: AsyncAck, body: Body, context: AsyncBoltContext) -> None:
-        """The App Home's Review button: a review, answered in the user's DM with StudyBot."""
+        """The App Home's Review button: a review, answered in the user's DM with StudyBot.
+        A second click re-shows the running review, so it needs no inbox row."""
         await ack()
         user = body["user"]
         who = await self.origin(context, user["id"], user["id"], payload_name(user))
         replies = await self.app.dispatcher.dispatch(c.StartReview(), who)
         await self.deliver(replies, respond=None, channel=None, user=user["id"], interactive=True)
+
+
+def command_key(request: AsyncBoltRequest) -> str:
+    """A slash command carries no id of its own: its signed body and timestamp name it, so a
+    replay of the same signed request (accepted for five minutes) is recognised."""
+    stamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
+    digest = hashlib.sha256(f"{stamp}:{request.raw_body}".encode()).hexdigest()
+    return f"command:{digest}"
 
 
 def _single_refusal(replies: Sequence[Reply]) -> Notice | None:

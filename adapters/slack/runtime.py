@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.runtime import Runtime
 from adapters.slack import edge
 from adapters.slack.app import SlackAdapter
+from adapters.slack.late import SlackLateReplies
 from adapters.slack.publisher import SlackPublisher
 from bot import messages as m
 from bot.bootstrap import App
@@ -203,4 +204,6 @@ def build_slack(app: App, settings: Settings, http_port: int | None = None) -> R
         serve = functools.partial(serve_http, adapter.bolt, http_port, settings.slack_http_host)
     else:
         serve = functools.partial(serve_socket, adapter.bolt, _secret(settings.slack_app_token))
-    return Runtime(Platform.SLACK, serve, SlackPublisher(adapter.client))
+    return Runtime(
+        Platform.SLACK, serve, SlackPublisher(adapter.client), late=SlackLateReplies(adapter)
+    )

@@ -17,7 +17,6 @@ from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.rows import (
     CLOSED,
-    DUPLICATE,
     FORGOTTEN,
     NO_CHANNEL,
     forgotten_key,
@@ -27,7 +26,6 @@ from bot.storage.rows import (
 from bot.storage.tables import (
     answers,
     channels,
-    deliveries,
     forgotten_answers,
     rounds,
     users,
@@ -144,7 +142,7 @@ class SqlAnswerStore:
         return row is not None
 
     async def submit_daily_answer(self, answer: DailyAnswer) -> DailyAnswerOutcome:
-        """Claim the delivery, upsert the user and lock the answer in, as one write shared with
+        """Upsert the user and lock the answer in, as one write shared with
         every answer arriving meanwhile (group commit). `no_channel` writes nothing."""
         return await self._daily_answers.submit(answer)
 
@@ -190,41 +188,8 @@ class SqlAnswerStore:
             else:
                 out[i] = NO_CHANNEL  # the caller takes the general path, which creates it
 
-        # Answered, then forgotten: the round stays locked for them. Left before the delivery
-        # is claimed, so the general path, which explains it, can still take the delivery.
+        # Answered, then forgotten: the round stays locked for them; the general path says so.
         live = _drop_forgotten(conn, batch, live, out)
-
-        # A redelivered event or repeated click id is answered "duplicate" and does nothing else.
-        first_delivery: dict[tuple[str, str], int] = {}
-        for i in live:
-            a = batch[i]
-            if a.delivery_id is not None:
-                first_delivery.setdefault((a.platform, a.delivery_id), i)
-        if first_delivery:
-            claimed = {
-                (r.platform, r.delivery_id)
-                for r in conn.execute(
-                    self.db.insert(deliveries)
-                    .on_conflict_do_nothing()
-                    .returning(deliveries.c.platform, deliveries.c.delivery_id),
-                    [
-                        {"platform": p, "delivery_id": d, "received_at": batch[i].at}
-                        for (p, d), i in sorted(first_delivery.items())
-                    ],
-                )
-            }
-            kept = []
-            for i in live:
-                a = batch[i]
-                if a.delivery_id is None:
-                    kept.append(i)
-                    continue
-                delivery = (a.platform, a.delivery_id)
-                if first_delivery[delivery] == i and delivery in claimed:
-                    kept.append(i)
-                else:
-                    out[i] = DUPLICATE
-            live = kept
 
         user_ids = self._ensure_users(conn, [batch[i] for i in live])
         first_answer: dict[tuple[int, int], int] = {}

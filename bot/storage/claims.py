@@ -1,4 +1,4 @@
-"""Claims on scheduled work (leases with a step) and on platform deliveries: first caller wins."""
+"""Claims on scheduled work (leases with a step): first caller wins."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bot.records import ClaimRecord
 from bot.storage.database import Database
 from bot.storage.rows import claim_record, utc
-from bot.storage.tables import answers, channel_admins, claims, deliveries, quiz_answers, rounds
+from bot.storage.tables import answers, channel_admins, claims, quiz_answers, rounds
 
 # Columns a claim's holder may change while it works.
 _UPDATABLE = frozenset({"status", "step", "attempts", "message_ref", "error", "lease_until"})
@@ -24,7 +24,7 @@ def _key(channel_id: int, kind: str, period: str) -> sa.ColumnElement[bool]:
 
 
 class SqlClaimStore:
-    """Claims that make scheduled work and platform deliveries happen once."""
+    """Claims that make scheduled work happen once."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -195,17 +195,6 @@ class SqlClaimStore:
                 )
             ).first()
         return str(row.user_ref) if row is not None else None
-
-    async def claim_delivery(self, platform: str, delivery_id: str, now: dt.datetime) -> bool:
-        """True the first time a platform delivery id is seen, False for every retry."""
-        stmt = (
-            self.db.insert(deliveries)
-            .values(platform=platform, delivery_id=delivery_id, received_at=now)
-            .on_conflict_do_nothing()
-            .returning(deliveries.c.delivery_id)
-        )
-        async with self.db.write() as conn:
-            return (await conn.execute(stmt)).scalar_one_or_none() is not None
 
     async def latest_instant(self) -> dt.datetime | None:
         """The latest instant stored work or an answer carries (None for a new database):

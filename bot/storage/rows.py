@@ -115,6 +115,5 @@ def chunks(values: Sequence[int], size: int = IN_CHUNK) -> Iterable[Sequence[int
 
 
 NO_CHANNEL = DailyAnswerOutcome("no_channel")
-DUPLICATE = DailyAnswerOutcome("duplicate")
 CLOSED = DailyAnswerOutcome("closed")
 FORGOTTEN = DailyAnswerOutcome("forgotten")

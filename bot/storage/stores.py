@@ -10,6 +10,7 @@ from bot.storage.channels import SqlChannelStore
 from bot.storage.claims import SqlClaimStore
 from bot.storage.database import Database
 from bot.storage.decks import SqlDeckStore
+from bot.storage.inbox import SqlInboxStore
 from bot.storage.interviews import SqlInterviewStore
 from bot.storage.meta import SqlMetaStore
 from bot.storage.privacy import SqlPrivacyStore
@@ -39,4 +40,5 @@ def sql_stores(db: Database) -> Stores:
         decks=SqlDeckStore(db),
         audit=SqlAuditStore(db),
         cards=SqlCardStore(db),
+        inbox=SqlInboxStore(db),
     )

@@ -5,19 +5,13 @@ from __future__ import annotations
 from bot import commands as c
 from bot import messages as m
 from bot.faults import fault_point
-from bot.identity import Origin, Platform
+from bot.identity import Origin
 from bot.records import RoundRecord
-from bot.replies import Notice, Reply
+from bot.replies import Reply
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.daily import answer_daily, answer_daily_batched
 from bot.usecases.interview import answer_interview
 from bot.usecases.quiz import answer_quiz
-
-
-async def first_delivery(ctx: Context, platform: Platform, delivery_id: str) -> bool:
-    """True the first time a platform delivery (event id, action id) is seen, False for a
-    retry or repeat; adapters ask before acting on deliveries that have no SubmitAnswer."""
-    return await ctx.stores.claims.claim_delivery(platform.value, delivery_id, ctx.clock.now())
 
 
 async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
@@ -28,11 +22,8 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
         if fast is not None:
             fault_point("answer.written")
             return fast
-    now = ctx.clock.now()
-    if cmd.delivery_id and not await ctx.stores.claims.claim_delivery(
-        origin.place.platform.value, cmd.delivery_id, now
-    ):
-        return [Notice(m.DUPLICATE_DELIVERY)]
+    # No claim of its own: the inbox admitted this delivery once, before the ack, and a
+    # failure from here on leaves its row retryable.
     fault_point("answer.claimed")
     actor = await ctx.actor(origin)
     if cmd.round_id is not None:

@@ -99,7 +99,7 @@ async def answer_daily(
     answers = ctx.stores.answers
     existing = await answers.get_answer(rnd.id, actor.user.id)
     if existing is not None:
-        raise UserError(m.DAILY_ALREADY.format(given=existing.given))
+        return already(existing.given, text, closes)
     check = check_answer(question, text, rnd.order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         raise invalid(question, check)
@@ -116,15 +116,24 @@ async def answer_daily(
         again = await answers.get_answer(rnd.id, actor.user.id)
         if again is None:
             raise UserError(m.DAILY_CLOSED)
-        raise UserError(m.DAILY_ALREADY.format(given=again.given))
+        return already(again.given, text, closes)
     return [ok(m.DAILY_LOCKED.format(closes=closes))]
+
+
+def already(given: str, text: str, closes: str) -> list[Reply]:
+    """A second answer to a round. The same answer again is the retry of one stored but never
+    confirmed (a fault after the write, a lost reply): it gets the normal confirmation. A
+    different one is refused, saying what stands; never the refusal alone."""
+    if given == text.strip()[:300]:
+        return [ok(m.DAILY_LOCKED.format(closes=closes))]
+    raise UserError(m.DAILY_ALREADY.format(given=given, closes=closes))
 
 
 async def answer_daily_batched(
     ctx: Context, cmd: c.SubmitAnswer, round_id: int, origin: Origin
 ) -> list[Reply] | None:
     """A click on a daily card, the burst path: every check that needs no database runs
-    here, then one grouped write claims the delivery, ensures the user and locks the
+    here, then one grouped write ensures the user and locks the
     answer in. Anything unusual returns None and takes the general path, so refusals
     read exactly as they always have."""
     rnd = await ctx.stores.rounds.round_snapshot(round_id)
@@ -147,7 +156,6 @@ async def answer_daily_batched(
     outcome = await ctx.stores.answers.submit_daily_answer(
         DailyAnswer(
             platform=place.platform.value,
-            delivery_id=cmd.delivery_id,
             workspace=place.workspace_key,
             external_id=origin.user.user_id,
             display_name=origin.display_name,
@@ -162,10 +170,8 @@ async def answer_daily_batched(
     )
     if outcome.status == "stored":
         return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, outcome.timezone)))]
-    if outcome.status == "duplicate":
-        return [Notice(m.DUPLICATE_DELIVERY)]
     if outcome.status == "already":
-        raise UserError(m.DAILY_ALREADY.format(given=outcome.given))
+        return already(outcome.given, text, closes_label(rnd, outcome.timezone))
     if outcome.status == "closed":
         raise UserError(m.DAILY_CLOSED)
     return None  # no_channel: nothing was written; the general path creates the channel

@@ -183,7 +183,7 @@ async def test_a_failing_handler_tells_the_user_and_logs(
     async def broken(*args: object) -> list[object]:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(app.dispatcher, "dispatch", broken)
+    monkeypatch.setattr(app.dispatcher, "process", broken)
     with caplog.at_level(logging.ERROR, logger="adapters.discord.response"):
         result = await world.alice.click(card, custom_id=answer_button(app, card))
     assert texts(result) == [m.INTERNAL_ERROR] and result.ephemeral
@@ -198,7 +198,7 @@ async def test_a_failing_command_tells_the_user_and_logs(
     async def broken(*args: object) -> list[object]:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(app.dispatcher, "dispatch", broken)
+    monkeypatch.setattr(app.dispatcher, "process", broken)
     with caplog.at_level(logging.ERROR, logger="adapters.discord.response"):
         result = await world.alice.slash(world.channel, "topics")
     assert texts(result) == [m.INTERNAL_ERROR] and result.ephemeral
@@ -218,7 +218,7 @@ async def test_a_failing_modal_submit_tells_the_user_and_logs(
     async def broken(*args: object) -> list[object]:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(app.dispatcher, "dispatch", broken)
+    monkeypatch.setattr(app.dispatcher, "process", broken)
     with caplog.at_level(logging.ERROR, logger="adapters.discord.response"):
         result = await world.alice.submit_modal(shown, {"answer": "dropout"})
     assert texts(result) == [m.INTERNAL_ERROR] and result.ephemeral

@@ -27,6 +27,7 @@ class StubInteraction:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.guild_id, self.channel_id, self.id = 7, 8, 99
+        self.application_id, self.token = 5, "interaction-token"  # the inbox keeps the route
         self.guild = None
         self.user = SimpleNamespace(id=42, display_name="Alice")
         self.permissions = SimpleNamespace(manage_guild=False)

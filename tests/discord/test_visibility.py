@@ -10,6 +10,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.bootstrap import App
 from bot.identity import Origin
+from bot.intake import Interaction, Ticket
 from bot.replies import Notice, Reply, Tone
 from tests.discord.conftest import World
 from tests.discord.helpers import all_text, answer_button, sent, text_of, texts, with_buttons
@@ -53,10 +54,10 @@ async def test_a_refused_public_command_is_private(
 async def test_a_crash_after_a_public_deferral_is_reported_privately(
     world: World, app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def crash(command: c.Command, origin: Origin) -> list[Reply]:
+    async def crash(ticket: Ticket, interaction: Interaction) -> list[Reply]:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(app.dispatcher, "dispatch", crash)
+    monkeypatch.setattr(app.dispatcher, "process", crash)
     result = await world.alice.slash(world.channel, "leaderboard")
     [error] = world.env.errors  # reached the tree's error handler (and is acknowledged here)
     assert "bug" in str(error.__cause__)

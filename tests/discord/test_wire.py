@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.discord.render import render
+from adapters.discord.response import INTERACTION_TTL
 from adapters.discord.runtime import build_discord
 from adapters.runtime import Runtime
 from bot import messages as m
@@ -20,15 +22,19 @@ from bot.bootstrap import App, ManualClock
 from bot.catalog import NAMES
 from bot.commands import ShowLeaderboard
 from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.inbox import LEASE
+from bot.intake import Interaction, Ticket
 from bot.replies import RoundReveal, WeeklyTally
 from bot.settings import Settings
 from bot.storage.tables import answers
 from bot.usecases import boards, daily
 from tests.discord.fake_discord import OP_IDENTIFY, POST_PERMISSIONS, FakeDiscord, Fault, Request
 from tests.discord.helpers import on_discord
+from tests.helpers import inbox_rows
 
 TOKEN = "fake.bot-token.never-real"  # a token-shaped secret the logs must never show
 WAIT = 10.0  # seconds; bounds a hang, never asserts speed
+RESPONSE_WINDOW = INTERACTION_TTL
 
 
 @pytest.fixture
@@ -130,7 +136,8 @@ async def test_a_duplicated_click_delivery_is_answered_once(
     _, first = await interact(fake, click)
     _, second = await interact(fake, click)
     assert first.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
-    assert second.body["embeds"][0]["description"] == m.DUPLICATE_DELIVERY
+    # The inbox knows the interaction id: its stored reply again, and nothing else runs.
+    assert second.body["embeds"][0]["description"] == first.body["embeds"][0]["description"]
     assert first.body["flags"] == second.body["flags"] == 64
     # One initial response per delivery: the catch-all for unknown ids stayed out of it.
     callbacks = [r for r in fake.requests if r.path.startswith(f"/interactions/{click['id']}/")]
@@ -480,3 +487,65 @@ async def test_the_chart_button_under_text_stats_over_the_wire(
     assert chart.body["embeds"][0]["image"]["url"] == "attachment://progress.png"
     assert chart.body["attachments"][0]["description"].startswith("Progress chart for ")
     assert "components" not in chart.body or chart.body["components"] == []  # drawn: no button
+
+
+async def open_click(fake: FakeDiscord, app: App, clock: ManualClock) -> dict[str, Any]:
+    """A click on the first option of a fresh daily round in the fake's channel."""
+    place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
+    opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
+    assert opened is not None
+    view = render(opened[1]).view
+    assert view is not None
+    message = fake.message(fake.channel_id, {"components": view.to_components()})
+    custom_id = view.to_components()[0]["components"][0]["custom_id"]
+    return fake.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
+
+
+@pytest.mark.parametrize("late_by", [LEASE, dt.timedelta(minutes=20)])
+async def test_a_click_acknowledged_then_never_processed_is_replayed(
+    runtime: Runtime,
+    fake: FakeDiscord,
+    app: App,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    late_by: dt.timedelta,
+) -> None:
+    click = await open_click(fake, app, clock)
+    stuck = asyncio.Event()
+
+    async def dies(ticket: Ticket, interaction: Interaction) -> list[Any]:
+        stuck.set()
+        await asyncio.Event().wait()  # the process is gone: nothing after the ack happens
+        return []
+
+    monkeypatch.setattr(app.dispatcher, "process", dies)
+    after = len(fake.requests)
+    await fake.dispatch("INTERACTION_CREATE", click)
+    async with asyncio.timeout(WAIT):
+        callback = await fake.request("POST", f"/interactions/{click['id']}/", after)
+        await stuck.wait()
+    assert callback.body == {"type": 5, "data": {"flags": 64}}  # acknowledged (deferred)
+    monkeypatch.delattr(app.dispatcher, "process")  # the method again, for the replay
+    [row] = await inbox_rows(app)
+    assert (row.dedupe_key, row.state) == (click["id"], "received")
+    # Another process (or this one, restarted) replays it once the lease has run out.
+    assert runtime.late is not None
+    clock.advance(late_by)
+    before = len(fake.requests)
+    assert await app.dispatcher.replay({Platform.DISCORD: runtime.late}) == 1
+    sent = [r for r in fake.requests[before:] if r.method == "POST"]
+    locked = m.DAILY_LOCKED.format(closes="17:00 UTC")
+    if late_by < RESPONSE_WINDOW:  # the interaction's token is still good: a follow-up
+        [late] = sent
+        assert late.path == f"/webhooks/{fake.app_id}/{click['token']}"
+        assert late.body["flags"] == 64  # private, as the reply always is
+    else:  # after 15 minutes the token is dead: a DM
+        dm, late = sent
+        assert dm.path == "/users/@me/channels"
+        assert late.path.startswith("/channels/") and late.path.endswith("/messages")
+    assert late.body["embeds"][0]["description"] == locked
+    assert [(r.state, r.attempts) for r in await inbox_rows(app)] == [("done", 2)]
+    assert await app.dispatcher.replay({Platform.DISCORD: runtime.late}) == 0  # once
+    async with app.db.engine.connect() as conn:
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar()
+    assert count == 1

@@ -17,6 +17,7 @@ from bot.identity import Origin, PlaceRef, Platform
 from bot.replies import Notice, Reply, Tone
 from bot.storage.tables import answers
 from bot.usecases import daily
+from tests.helpers import inbox_rows
 from tests.slack.conftest import CHANNEL, SlackRig
 from tests.slack.fake_slack import TEAM, Call
 
@@ -165,8 +166,12 @@ async def test_a_redelivered_click_is_handled_once(rig: SlackRig, tf_card: Call)
     [first] = await d.click_replies(true["action_id"], "UCY", action_ts="1700000300.000001")
     assert "locked in" in first.args["text"]
     [again] = await d.click_replies(true["action_id"], "UCY", action_ts="1700000300.000001")
-    assert again.args["text"] == "Already handled."
+    # The inbox recognises the redelivery and shows its stored reply again, privately.
+    assert again.args["text"] == first.args["text"]
+    assert again.args["response_type"] == "ephemeral"
     assert await answer_count(rig) == 1
+    [row] = [r for r in await inbox_rows(rig.app) if r.dedupe_key.startswith("action:UCY")]
+    assert (row.state, row.attempts) == ("done", 1)
 
 
 async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualClock) -> None:
@@ -193,19 +198,17 @@ async def test_a_refusal_in_the_form_does_not_use_up_the_submission(
 ) -> None:
     d = rig.driver
     view = await open_round_modal(rig, clock, "ss-pvalue", "UBOB")
-    dispatch = rig.app.dispatcher.dispatch
+    attempt = rig.app.dispatcher.attempt
     seen: list[c.Command] = []
 
-    async def hiccup_once(command: c.Command, origin: Origin) -> list[Reply]:
+    async def hiccup_once(command: c.Command, origin: Origin) -> tuple[list[Reply], bool]:
         seen.append(command)
         if len(seen) > 1:
-            return await dispatch(command, origin)
-        # The core took the delivery, then failed in passing (a database hiccup, say).
-        assert isinstance(command, c.SubmitAnswer) and command.delivery_id
-        assert await rig.app.dispatcher.first_delivery(Platform.SLACK, command.delivery_id)
-        return [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+            return await attempt(command, origin)
+        # The inbox took the delivery, then the core failed in passing (a database hiccup).
+        return [Notice(m.INTERNAL_ERROR, Tone.ERROR)], True
 
-    monkeypatch.setattr(rig.app.dispatcher, "dispatch", hiccup_once)
+    monkeypatch.setattr(rig.app.dispatcher, "attempt", hiccup_once)
     same = {"view_id": "V88", "view_hash": "1700000200.h88"}
     status, body = await d.submit(view, "UBOB", "0.05", **same)
     assert status == 200 and json.loads(body)["response_action"] == "errors"
@@ -224,7 +227,7 @@ async def test_a_redelivered_submission_is_handled_once(rig: SlackRig, clock: Ma
     assert (await rig.driver.interact(submission)) == (200, "")  # the very same request
     first, again = await rig.fake.wait_for_key(response_url_key(view), 2)
     assert "locked in" in first.args["text"]
-    assert again.args["text"] == m.DUPLICATE_DELIVERY
+    assert again.args["text"] == first.args["text"]  # the stored reply, shown again
     assert await answer_count(rig) == 1
 
 

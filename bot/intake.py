@@ -1,0 +1,179 @@
+"""Interactions through the inbox: written before the ack, processed once, replayed late."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot import messages as m
+from bot.identity import Origin, Platform
+from bot.inbox import LEASE, InboxEntry, InboxRecord, Verdict
+from bot.ports import LateReplier, StorageFull
+from bot.replies import Notice, Reply, Tone, Visibility
+from bot.usecases.context import Context
+from bot.wire import Request, WireError, dump_replies, dump_request, load_replies, load_request
+
+log = logging.getLogger(__name__)
+
+# Runs a request; True when it failed on our side (the user was told to try again).
+Run = Callable[[Request, Origin], Awaitable[tuple[list[Reply], bool]]]
+# Rows replayed per pass; the rest wait for the next pass (every minute, and at start-up).
+REPLAY_BATCH = 50
+PRUNE_EVERY = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """What an adapter received, before it acknowledges it."""
+
+    key: str  # the platform's id for it, or a digest of the signed request
+    origin: Origin
+    request: Request
+    route: str | None = None  # the adapter's way to reply late; opaque to the core
+    route_ttl: dt.timedelta | None = None  # how long the platform honours `route`
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The inbox's answer. `new`: process it (then `replies` is empty). `done`: handled
+    before, `replies` shows its stored reply again, privately. `busy`: being handled now.
+    `refused`: the inbox could not be written; `replies` asks the user to try again."""
+
+    verdict: Verdict | str
+    entry_id: int | None
+    replies: list[Reply]
+
+
+def _private(reply: Reply) -> Reply:
+    # Shown again to the one who repeated the request, never posted to the channel twice.
+    return dataclasses.replace(reply, visibility=Visibility.PRIVATE)
+
+
+class Intake:
+    """The one place interactions are deduplicated, and where they are replayed from."""
+
+    def __init__(self, ctx: Context, run: Run) -> None:
+        self.ctx = ctx
+        self.run = run
+        self._pruned: dt.datetime | None = None
+
+    async def admit(self, interaction: Interaction) -> Ticket:
+        now = self.ctx.clock.now()
+        origin = interaction.origin
+        ttl = interaction.route_ttl
+        entry = InboxEntry(
+            platform=origin.place.platform.value,
+            key=interaction.key[:200],
+            workspace=origin.place.workspace_key,
+            user_ref=origin.user.user_id,
+            payload=dump_request(origin, interaction.request),
+            route=interaction.route,
+            route_expires_at=now + ttl if ttl is not None and interaction.route else None,
+            received_at=now,
+        )
+        try:
+            admission = await self.ctx.stores.inbox.admit(entry, LEASE)
+        except StorageFull:
+            # The database logged the outage once; a click adds no traceback of its own.
+            log.debug("inbox: database full, %s %s refused", entry.platform, entry.key)
+            return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
+        except Exception:
+            # Not written, so nothing runs: the user is told to try again, truly.
+            log.exception("inbox: could not record %s %s", entry.platform, entry.key)
+            return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
+        record = admission.record
+        if admission.verdict == "new":
+            return Ticket("new", record.id, [])
+        log.info(
+            "inbox: %s %s repeated (%s, attempt %d)",
+            record.platform,
+            record.key,
+            record.state,
+            record.attempts,
+        )
+        if admission.verdict == "busy":
+            return Ticket("busy", record.id, [Notice(m.INBOX_BUSY)])
+        return Ticket("done", record.id, self._stored(record))
+
+    @staticmethod
+    def _stored(record: InboxRecord) -> list[Reply]:
+        try:
+            shown = [_private(r) for r in load_replies(record.reply or "[]")]
+        except WireError:
+            shown = []
+        return shown or [Notice(m.DUPLICATE_DELIVERY)]
+
+    async def process(self, ticket: Ticket, interaction: Interaction) -> list[Reply]:
+        """Run an admitted interaction and record its outcome; the replies to send."""
+        if ticket.verdict != "new" or ticket.entry_id is None:
+            return ticket.replies
+        return await self._run(ticket.entry_id, interaction.request, interaction.origin)
+
+    async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:
+        """Close an admitted row with `replies` as its answer, running nothing."""
+        if ticket.verdict != "new" or ticket.entry_id is None:
+            return
+        now = self.ctx.clock.now()
+        await self.ctx.stores.inbox.finish(ticket.entry_id, "done", dump_replies(replies), now)
+
+    async def _run(self, entry_id: int, request: Request, origin: Origin) -> list[Reply]:
+        replies, failed = await self.run(request, origin)
+        try:
+            # Recorded before the reply goes out: a crash after this loses one reply, never
+            # runs the request twice; a failed row stays open to a retry.
+            await self.ctx.stores.inbox.finish(
+                entry_id,
+                "failed" if failed else "done",
+                dump_replies(replies),
+                self.ctx.clock.now(),
+            )
+        except Exception:
+            # The row's lease runs out and it is replayed; requests are safe to run again.
+            log.exception("inbox: could not record the outcome of row %d", entry_id)
+        return replies
+
+    async def replay(self, repliers: Mapping[Platform, LateReplier]) -> int:
+        """Process rows whose process died between the ack and the reply, and deliver their
+        replies late. Returns how many were replayed."""
+        now = self.ctx.clock.now()
+        platforms = [p.value for p in repliers]
+        if not platforms:
+            return 0
+        await self._prune(now)
+        rows = await self.ctx.stores.inbox.take_due(platforms, now, LEASE, REPLAY_BATCH)
+        for row in rows:
+            try:
+                origin, request = load_request(row.payload)
+            except WireError as exc:
+                log.error(
+                    "inbox: row %d (%s %s) unreadable: %s", row.id, row.platform, row.key, exc
+                )
+                await self.ctx.stores.inbox.finish(row.id, "failed", None, now)
+                continue
+            log.info("inbox: replaying %s %s (attempt %d)", row.platform, row.key, row.attempts)
+            replies = await self._run(row.id, request, origin)
+            expired = (
+                row.route_expires_at is not None and self.ctx.clock.now() >= row.route_expires_at
+            )
+            try:
+                await repliers[Platform(row.platform)].deliver_late(
+                    None if expired else row.route, row.user_ref, replies
+                )
+            except Exception:
+                log.exception("inbox: late reply for %s %s failed", row.platform, row.key)
+        return len(rows)
+
+    async def _prune(self, now: dt.datetime) -> None:
+        if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
+            return
+        self._pruned = now
+        try:
+            gone = await self.ctx.stores.inbox.prune(now)
+        except Exception:
+            log.exception("inbox: pruning failed")
+            return
+        if gone:
+            log.info("inbox: pruned %d old rows", gone)

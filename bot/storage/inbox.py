@@ -1,0 +1,177 @@
+"""The interaction inbox: written before every ack, one short transaction per batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.inbox import KEEP_ANY, KEEP_DONE, MAX_ATTEMPTS, Admission, InboxEntry, InboxRecord, State
+from bot.storage.batch import WriteBatcher
+from bot.storage.database import Database
+from bot.storage.rows import utc
+from bot.storage.tables import inbox
+
+Finish = tuple[int, State, str | None, dt.datetime]
+# Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
+UNFINISHED = ("received", "processing")
+
+
+def _record(row: Any) -> InboxRecord:
+    expires = row.route_expires_at
+    return InboxRecord(
+        id=row.id,
+        platform=row.platform,
+        key=row.dedupe_key,
+        workspace=row.workspace,
+        user_ref=row.user_ref,
+        payload=row.payload,
+        route=row.route,
+        route_expires_at=utc(expires) if expires is not None else None,
+        state=row.state,
+        attempts=row.attempts,
+        received_at=utc(row.received_at),
+        reply=row.reply,
+    )
+
+
+class SqlInboxStore:
+    """Bursts of clicks share one write for their inbox rows and one for their outcomes
+    (group commit), like the answers they carry."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._admits = WriteBatcher(db, self._write_admits)
+        self._finishes = WriteBatcher(db, self._write_finishes)
+
+    async def flush(self) -> None:
+        await self._admits.idle()
+        await self._finishes.idle()
+
+    async def admit(self, entry: InboxEntry, lease: dt.timedelta) -> Admission:
+        return await self._admits.submit((entry, lease))
+
+    def _write_admits(
+        self, conn: sa.Connection, batch: Sequence[tuple[InboxEntry, dt.timedelta]]
+    ) -> list[Admission]:
+        # Key order, so two PostgreSQL processes admitting overlapping keys cannot deadlock.
+        order = sorted(range(len(batch)), key=lambda i: (batch[i][0].platform, batch[i][0].key))
+        out: list[Admission | None] = [None] * len(batch)
+        for i in order:
+            out[i] = self._admit_one(conn, *batch[i])
+        return [a for a in out if a is not None]
+
+    def _admit_one(self, conn: sa.Connection, e: InboxEntry, lease: dt.timedelta) -> Admission:
+        now = e.received_at
+        inserted = conn.execute(
+            self.db.insert(inbox)
+            .values(
+                platform=e.platform,
+                dedupe_key=e.key,
+                workspace=e.workspace,
+                user_ref=e.user_ref,
+                payload=e.payload,
+                route=e.route,
+                route_expires_at=e.route_expires_at,
+                state="received",
+                attempts=1,
+                received_at=now,
+                lease_until=now + lease,
+            )
+            .on_conflict_do_nothing()
+            .returning(*inbox.c)
+        ).first()
+        if inserted is not None:
+            return Admission("new", _record(inserted))
+        # Seen before. A failed row, or one whose holder died (lease expired), is taken over
+        # by this delivery: that is what makes "Please try again" true.
+        taken = conn.execute(
+            sa.update(inbox)
+            .where(
+                inbox.c.platform == e.platform,
+                inbox.c.dedupe_key == e.key,
+                sa.or_(
+                    inbox.c.state == "failed",
+                    sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
+                ),
+            )
+            .values(state="processing", attempts=inbox.c.attempts + 1, lease_until=now + lease)
+            .returning(*inbox.c)
+        ).first()
+        if taken is not None:
+            return Admission("new", _record(taken))
+        row = conn.execute(
+            sa.select(inbox).where(inbox.c.platform == e.platform, inbox.c.dedupe_key == e.key)
+        ).one()
+        return Admission("done" if row.state == "done" else "busy", _record(row))
+
+    async def finish(
+        self, entry_id: int, state: State, reply: str | None, now: dt.datetime
+    ) -> None:
+        await self._finishes.submit((entry_id, state, reply, now))
+
+    def _write_finishes(self, conn: sa.Connection, batch: Sequence[Finish]) -> list[None]:
+        for entry_id, state, reply, now in sorted(batch, key=lambda f: f[0]):
+            conn.execute(
+                sa.update(inbox)
+                .where(inbox.c.id == entry_id)
+                # A failed row is free at once: a redelivery or a retry may take it.
+                .values(state=state, reply=reply, finished_at=now, lease_until=now)
+            )
+        return [None] * len(batch)
+
+    async def take_due(
+        self, platforms: Sequence[str], now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> list[InboxRecord]:
+        due = (
+            sa.select(inbox.c.id)
+            .where(
+                inbox.c.state.in_(UNFINISHED),
+                inbox.c.lease_until <= now,
+                inbox.c.platform.in_(list(platforms)),
+            )
+            .order_by(inbox.c.received_at, inbox.c.id)
+            .limit(limit)
+        )
+        async with self.db.write() as conn:
+            # Guarded again in the update: another process may have taken a row meanwhile.
+            taken = await conn.execute(
+                sa.update(inbox)
+                .where(
+                    inbox.c.id.in_(due.scalar_subquery()),
+                    inbox.c.state.in_(UNFINISHED),
+                    inbox.c.lease_until <= now,
+                )
+                .values(
+                    state=sa.case((inbox.c.attempts >= MAX_ATTEMPTS, "failed"), else_="processing"),
+                    attempts=inbox.c.attempts + 1,
+                    lease_until=now + lease,
+                )
+                .returning(*inbox.c)
+            )
+            rows = [_record(r) for r in taken]
+        # A row that failed MAX_ATTEMPTS times is set aside (state failed), not replayed.
+        return sorted((r for r in rows if r.state == "processing"), key=lambda r: r.id)
+
+    async def prune(self, now: dt.datetime) -> int:
+        async with self.db.write() as conn:
+            gone = await conn.execute(
+                sa.delete(inbox).where(
+                    sa.or_(
+                        sa.and_(inbox.c.state == "done", inbox.c.received_at < now - KEEP_DONE),
+                        inbox.c.received_at < now - KEEP_ANY,
+                    )
+                )
+            )
+        return int(gone.rowcount or 0)
+
+    async def get(self, platform: str, key: str) -> InboxRecord | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(inbox).where(inbox.c.platform == platform, inbox.c.dedupe_key == key)
+                )
+            ).first()
+        return _record(row) if row is not None else None

@@ -1,0 +1,207 @@
+"""The interaction inbox in the core: processed once, retryable after a failure, replayed late."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.host import replay_inbox
+from bot import commands as c
+from bot import faults
+from bot import messages as m
+from bot.bootstrap import App, ManualClock
+from bot.identity import Platform
+from bot.inbox import LEASE, MAX_ATTEMPTS
+from bot.intake import Interaction
+from bot.replies import Notice, Reply, Tone, Visibility
+from bot.storage.tables import inbox
+from bot.usecases.daily import open_daily_round
+from bot.wire import dump_replies, dump_request, load_replies, load_request
+from tests.conftest import origin
+from tests.helpers import correct_text, inbox_rows, say, via_inbox
+
+ADA = origin("Ada", admin=True)
+BOB = origin("Bob")
+MEDIAN = "ss-median"
+TTL = dt.timedelta(minutes=30)
+
+
+@dataclass
+class Recorder:
+    """A platform's late replies, as the core hands them over."""
+
+    sent: list[tuple[str | None, str, list[Reply]]] = field(default_factory=list)
+
+    async def deliver_late(
+        self, route: str | None, user_ref: str, replies: Sequence[Reply]
+    ) -> None:
+        self.sent.append((route, user_ref, list(replies)))
+
+
+@pytest.fixture(autouse=True)
+def _disarmed() -> Iterator[None]:
+    yield
+    faults.disarm()
+
+
+async def open_round(app: App, clock: ManualClock) -> str:
+    await say(app, ADA, "config channel")
+    opened = await open_daily_round(app.ctx, ADA.place, clock.now(), MEDIAN)
+    assert opened is not None
+    return correct_text(app, opened[1])
+
+
+def texts(replies: Sequence[Reply]) -> list[str]:
+    return [r.text for r in replies if isinstance(r, Notice)]
+
+
+LOCKED = m.DAILY_LOCKED.split("{")[0]
+
+
+async def test_a_fault_after_the_write_is_honest_and_the_retry_confirms(
+    app: App, clock: ManualClock
+) -> None:
+    typed = await open_round(app, clock)
+    faults.arm("answer.written")
+    failed = await via_inbox(app, BOB, f"answer {typed}", "cmd-1")  # type: ignore[arg-type]
+    # The answer is stored; the message does not claim otherwise, and asks for a retry.
+    assert texts(failed) == [m.INTERNAL_ERROR]
+    assert "nothing was recorded" not in m.INTERNAL_ERROR
+    [row] = await inbox_rows(app)
+    assert (row.state, row.attempts) == ("failed", 1)  # retryable, not "handled"
+    # The same request again (a redelivery) takes the failed row and confirms normally.
+    again = await via_inbox(app, BOB, f"answer {typed}", "cmd-1")  # type: ignore[arg-type]
+    assert len(texts(again)) == 1 and texts(again)[0].startswith(LOCKED)
+    # A new request with the same answer is confirmed too, never a bare "already answered".
+    new = await via_inbox(app, BOB, f"answer {typed}", "cmd-2")  # type: ignore[arg-type]
+    assert texts(new) == texts(again)
+    assert [(r.state, r.attempts) for r in await inbox_rows(app)] == [("done", 2), ("done", 1)]
+    rnd = await app.stores.rounds.open_round((await app.ctx.actor(BOB)).channel.id)
+    assert rnd is not None and len(await app.stores.answers.round_answers(rnd.id)) == 1
+
+
+async def test_an_unprocessed_row_is_replayed_once_and_a_failed_one_is_not(
+    app: App, clock: ManualClock
+) -> None:
+    typed = await open_round(app, clock)
+    dying = Interaction("click-1", BOB, f"answer {typed}", route='{"to":"here"}', route_ttl=TTL)
+    assert (await app.dispatcher.receive(dying)).verdict == "new"  # then the process dies
+    faults.arm("answer.claimed")
+    assert texts(await via_inbox(app, origin("Cy"), "answer B", "click-2")) == [m.INTERNAL_ERROR]
+    recorder = Recorder()
+    platforms = {Platform.CONSOLE: recorder}
+    assert await app.dispatcher.replay(platforms) == 0  # the holder's lease still runs
+    clock.advance(LEASE)
+    assert await app.dispatcher.replay(platforms) == 1
+    # Only the row nobody answered: Cy was told to try again, and will.
+    [(route, user, replies)] = recorder.sent
+    assert (route, user) == ('{"to":"here"}', "bob")
+    assert len(texts(replies)) == 1 and texts(replies)[0].startswith(LOCKED)
+    assert await app.dispatcher.replay(platforms) == 0
+    assert [r.state for r in await inbox_rows(app)] == ["done", "failed"]
+
+
+async def test_a_late_reply_past_the_route_window_goes_without_the_route(
+    app: App, clock: ManualClock
+) -> None:
+    await open_round(app, clock)
+    dying = Interaction("cmd-1", BOB, c.ShowDaily(), route='{"to":"here"}', route_ttl=TTL)
+    await app.dispatcher.receive(dying)
+    clock.advance(TTL + dt.timedelta(minutes=1))
+    recorder = Recorder()
+    assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 1
+    [(route, user, replies)] = recorder.sent
+    assert (route, user) == (None, "bob")  # the adapter replies by DM
+    assert replies  # today's question, as `daily` shows it
+    # Another platform's replayer never takes this platform's rows.
+    assert await app.dispatcher.replay({Platform.SLACK: Recorder()}) == 0
+
+
+async def test_a_row_that_keeps_dying_is_set_aside(app: App, clock: ManualClock) -> None:
+    await app.dispatcher.receive(Interaction("poison", BOB, c.ShowTopics()))
+    for _ in range(MAX_ATTEMPTS - 1):  # each replay "dies" before finishing
+        clock.advance(LEASE)
+        assert len(await app.stores.inbox.take_due(["console"], clock.now(), LEASE, 10)) == 1
+    clock.advance(LEASE)
+    assert await app.stores.inbox.take_due(["console"], clock.now(), LEASE, 10) == []
+    [row] = await inbox_rows(app)
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS + 1)
+
+
+async def test_a_repeat_of_a_done_request_shows_its_reply_privately(app: App) -> None:
+    first = await via_inbox(app, BOB, c.ShowLeaderboard(), "cmd-1")
+    assert first[0].visibility is Visibility.PUBLIC  # the board is for the channel
+    again = await via_inbox(app, BOB, c.ShowLeaderboard(), "cmd-1")
+    assert again == [type(first[0])(**{**vars(first[0]), "visibility": Visibility.PRIVATE})]
+
+
+async def test_an_inbox_that_cannot_be_written_runs_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(*args: object) -> None:
+        raise RuntimeError("database restarting")
+
+    monkeypatch.setattr(app.stores.inbox, "admit", down)
+    replies = await via_inbox(app, BOB, c.CreateTeam("Owls"), "cmd-1")
+    assert replies == [Notice(m.INTERNAL_ERROR, Tone.ERROR)]
+    monkeypatch.undo()
+    assert texts(await say(app, BOB, "team list")) != []  # no team was created
+    assert "Owls" not in str(await say(app, BOB, "team list"))
+
+
+async def test_an_unreadable_row_is_set_aside(app: App, clock: ManualClock) -> None:
+    await app.dispatcher.receive(Interaction("old", BOB, c.ShowTopics()))
+    async with app.db.engine.begin() as conn:
+        await conn.execute(sa.update(inbox).values(payload='{"origin": 1}'))
+    clock.advance(LEASE)
+    recorder = Recorder()
+    assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 1
+    assert recorder.sent == []
+    assert [r.state for r in await inbox_rows(app)] == ["failed"]
+
+
+async def test_requests_and_replies_survive_the_wire(app: App) -> None:
+    requests: list[object] = [
+        "team join Owls",
+        c.UpdateConfig(days=frozenset({0, 4}), post_time=dt.time(9, 30)),
+        c.UpdateConfig(topics=("sample-stats",)),
+        c.SubmitAnswer("", round_id=3, choice=1, delivery_id="x"),
+        (c.ShowStats(), c.ShowLeaderboard("teams", "week")),
+    ]
+    for request in requests:
+        assert load_request(dump_request(ADA, request)) == (ADA, request)  # type: ignore[arg-type]
+    replies: list[Reply] = []
+    for line in ("help", "topics", "quiz sample-stats 2", "stats", "leaderboard", "daily"):
+        replies += await say(app, ADA, line)
+    assert len({type(r) for r in replies}) >= 5
+    assert load_replies(dump_replies(replies)) == replies
+
+
+async def test_the_host_replays_the_inbox_at_start(app: App, clock: ManualClock) -> None:
+    # A row left by a process killed after the ack, its lease long run out by the restart.
+    await app.dispatcher.receive(Interaction("killed", BOB, c.ShowTopics(), route="r"))
+    clock.advance(LEASE)
+    recorder = Recorder()
+    replaying = asyncio.ensure_future(replay_inbox(app, {Platform.CONSOLE: recorder}, every=60))
+    try:
+        async with asyncio.timeout(10):
+            while not recorder.sent:
+                await asyncio.sleep(0.01)
+    finally:
+        replaying.cancel()
+    [(route, user, replies)] = recorder.sent
+    assert (route, user) == ("r", "bob") and replies
+    assert [r.state for r in await inbox_rows(app)] == ["done"]
+
+
+async def test_a_reply_with_a_chart_is_stored_as_its_text(app: App) -> None:
+    [board, *_] = await say(app, ADA, "stats chart")
+    assert getattr(board, "image", None) is not None  # a PNG, bytes no JSON text can hold
+    [stored] = load_replies(dump_replies([board]))
+    assert stored == dataclasses.replace(board, image=None)  # type: ignore[type-var]
