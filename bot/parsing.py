@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, CHART, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
+from bot.grammar import Parsed as Parsed
+from bot.grammar import ParseError as ParseError
+from bot.grammar import usage as usage
+from bot.parsing_admin import parse_audit, parse_deck, parse_question, parse_report
 from bot.questions import Difficulty
 from bot.review import MAX_INTERVAL_RANGE, RETENTION_RANGE
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
@@ -20,16 +23,6 @@ TEAM_NAME_MAX = 32
 TEAM_NAME_MARKS = " .'-"
 # "Did you mean": a plain edit similarity this high, or the start of exactly one command.
 SUGGEST_CUTOFF = 70
-
-
-@dataclass(frozen=True)
-class ParseError:
-    """Why a line is not a command; shown privately, nothing is recorded."""
-
-    message: str
-
-
-Parsed = c.Command | ParseError
 
 
 def closest_command(word: str) -> str | None:
@@ -41,10 +34,6 @@ def closest_command(word: str) -> str | None:
         return str(found[0])
     starts = [n for n in NAMES if len(low) >= 3 and n.startswith(low)]
     return starts[0] if len(starts) == 1 else None
-
-
-def usage(name: str) -> str:
-    return m.USAGE.format(usage=BY_NAME[name].usage)
 
 
 def parse(line: str) -> Parsed:
@@ -296,7 +285,6 @@ def _forgetme(rest: str) -> Parsed:
     return ParseError(m.FORGET_CONFIRM_WORD)
 
 
-REPORT_REASON_MAX = 500
 INTERVIEW_MAX = 10
 
 
@@ -370,87 +358,8 @@ def _remind(rest: str) -> Parsed:
         return ParseError(f"{exc} {m.REMIND_USAGE}")
 
 
-def _report(rest: str) -> Parsed:
-    head, _, tail = rest.partition(" ")
-    if head.lower() == "list":
-        if tail.strip():
-            return ParseError(m.NO_ARGUMENTS.format(name="report list") + " " + usage("report"))
-        return c.ListReports()
-    if head.lower() == "question":
-        rest = tail.strip()
-    if len(rest) > REPORT_REASON_MAX:
-        return ParseError(m.REPORT_TOO_LONG.format(limit=REPORT_REASON_MAX))
-    return c.ReportQuestion(rest)
-
-
-DECK_ACTIONS = ("show", "export", "enable", "disable", "delete")
-
-
-def _deck(rest: str) -> Parsed:
-    sub, _, arg = rest.partition(" ")
-    sub = sub.lower()
-    words = arg.split(maxsplit=1)
-    if sub == "list":
-        if words:
-            return ParseError(m.NO_ARGUMENTS.format(name="deck list") + " " + usage("deck"))
-        return c.ListDecks()
-    if sub == "import":
-        if not words:
-            return ParseError(m.DECK_NAME_MISSING.format(sub=sub))
-        path = words[1].strip() if len(words) > 1 else None
-        return c.ImportDeck(name=words[0].lower(), filename=path or "", path=path)
-    if sub in DECK_ACTIONS:
-        if len(words) != 1:
-            return ParseError(m.DECK_NAME_MISSING.format(sub=sub))
-        return c.DeckAction(sub, words[0].lower())
-    if not sub:
-        return ParseError(m.SUB_MISSING.format(name="deck") + " " + usage("deck"))
-    return ParseError(m.SUB_UNKNOWN.format(name="deck", sub=m.clip(sub)) + " " + usage("deck"))
-def _round_number(word: str) -> int | None:
-    value = int(word) if re.fullmatch(r"\d{1,10}", word) else 0
-    return value if 0 < value <= c.ID_MAX else None
-
-
-def _question(rest: str) -> Parsed:
-    sub, _, arg = rest.partition(" ")
-    sub, arg = sub.lower(), arg.strip()
-    if sub == "void":
-        number = _round_number(arg)
-        return c.VoidRound(number) if number is not None else ParseError(m.QUESTION_ROUND)
-    if sub == "rekey":
-        word, _, answer = arg.partition(" ")
-        number = _round_number(word)
-        if number is None:
-            return ParseError(m.QUESTION_ROUND)
-        if not answer.strip():
-            return ParseError(m.QUESTION_REKEY_USAGE)
-        if len(answer) > REPORT_REASON_MAX:
-            return ParseError(m.REPORT_TOO_LONG.format(limit=REPORT_REASON_MAX))
-        return c.RekeyRound(number, answer.strip())
-    if sub == "retire":
-        if not arg or len(arg.split()) != 1:
-            return ParseError(m.QUESTION_RETIRE_USAGE)
-        return c.RetireQuestion(arg.lower())
-    if not sub:
-        return ParseError(m.SUB_MISSING.format(name="question") + " " + usage("question"))
-    return ParseError(
-        m.SUB_UNKNOWN.format(name="question", sub=m.clip(sub)) + " " + usage("question")
-    )
-
-
-def _audit(rest: str) -> Parsed:
-    words = rest.lower().split()
-    if words[:1] == ["list"]:
-        words = words[1:]
-    if not words:
-        return c.ListAudit()
-    if len(words) == 1 and re.fullmatch(r"\d{1,6}", words[0]) and int(words[0]) > 0:
-        return c.ListAudit(int(words[0]))
-    return ParseError(m.AUDIT_USAGE)
-
-
 _PARSERS: dict[str, Callable[[str], Parsed]] = {
-    "deck": _deck,
+    "deck": parse_deck,
     "help": _help,
     "topics": _no_args("topics", c.ShowTopics()),
     "quiz": _quiz,
@@ -461,10 +370,10 @@ _PARSERS: dict[str, Callable[[str], Parsed]] = {
     "team": _team,
     "config": _config,
     "forgetme": _forgetme,
-    "report": _report,
+    "report": parse_report,
     "interview": _interview,
-    "question": _question,
-    "audit": _audit,
+    "question": parse_question,
+    "audit": parse_audit,
     "review": _review,
     "remind": _remind,
 }

@@ -9,9 +9,9 @@ from pathlib import Path
 from bot.content import Deck, QuestionBank
 from bot.deck_import import WORKSPACE_ID_PREFIX
 from bot.deck_import import WORKSPACE_ID_PREFIX as PREFIX
+from bot.deck_ports import DeckStore
 from bot.questions import Question
 from bot.records import DeckRecord
-from bot.store_ports import DeckStore
 
 TOPIC = "topic"  # the kind of a disabled built-in topic in the store
 

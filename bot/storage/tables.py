@@ -288,30 +288,6 @@ user_stats = sa.Table(
     sa.Column("last_streak_round", sa.Integer, nullable=True),
 )
 
-inbox = sa.Table(
-    "inbox",
-    metadata,
-    # Every interaction a platform sends, written before it is acknowledged: the one place
-    # that dedupes redeliveries, double clicks and replayed slash commands (the unique key),
-    # and what a restart replays when a process died between the ack and the reply.
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("platform", sa.String(20), nullable=False),
-    sa.Column("dedupe_key", sa.String(200), nullable=False),
-    sa.Column("workspace", sa.String(200), nullable=False),
-    sa.Column("user_ref", sa.String(200), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),  # the neutral request and who sent it (JSON)
-    sa.Column("route", sa.Text, nullable=True),  # opaque to the core: the adapter's reply path
-    sa.Column("route_expires_at", TS, nullable=True),
-    sa.Column("state", sa.String(12), nullable=False),  # received|processing|done|failed
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("received_at", TS, nullable=False),
-    sa.Column("lease_until", TS, nullable=False),
-    sa.Column("finished_at", TS, nullable=True),
-    sa.Column("reply", sa.Text, nullable=True),  # the replies sent (JSON), shown again on a repeat
-    sa.UniqueConstraint("platform", "dedupe_key", name="uq_inbox_platform_key"),
-    sa.Index("ix_inbox_state_lease", "state", "lease_until"),
-)
-
 claims = sa.Table(
     "claims",
     metadata,
@@ -416,8 +392,9 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks and the spaced-repetition tables live in their own modules (this one is near
-# its size limit); importing them here registers their tables on `metadata` for Alembic and
-# the schema checks.
+# Workspace decks, the interaction inbox and the spaced-repetition tables live in their own
+# modules (this one is at its size limit); importing them here registers their tables on
+# `metadata` for Alembic and the schema checks.
 import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402
+from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
