@@ -25,6 +25,12 @@ class CardStore(Protocol):
 
     async def next_due(self, user_id: int, after: dt.datetime) -> CardRecord | None: ...
 
+    async def review_answers(
+        self, user_id: int, since: dt.datetime
+    ) -> list[tuple[dt.datetime, bool]]:
+        """Answers in `review` sessions since `since`: when, and whether recalled."""
+        ...
+
     async def user_cards(self, user_id: int) -> list[CardRecord]: ...
 
     async def study_card(

@@ -189,3 +189,24 @@ def test_the_race_is_cumulative_points_per_active_member_by_day() -> None:
         ("Owls", (30.0, 30.0, 35.0, 35.0)),  # (30 + 10 + 30) / 2 members from Wednesday
         ("Hawks", (0.0, 15.0, 15.0, 15.0)),
     ]
+
+
+async def test_your_progress_chart_shows_review_recall_and_nobody_elses_does(
+    app: App, clock: ManualClock
+) -> None:
+    def chart(replies: list[Reply]) -> StatsView:
+        view = one(replies, StatsView)
+        assert isinstance(view, StatsView) and view.image is not None
+        return view
+
+    await play(app, BOB, "quiz sample-ml medium 1", right=False)  # a miss: a card due tomorrow
+    assert "Review retention" not in chart(await say(app, BOB, "stats chart")).image.alt_text
+    clock.advance(dt.timedelta(days=1))
+    feedback = await play(app, BOB, "review")
+    assert [f.correct for f in feedback] == [True]
+    mine = chart(await say(app, BOB, "stats chart")).image.alt_text
+    assert "Review retention: " in mine and "100% of 1." in mine
+    # Recall is as private as the cards: Cy looking at Bob's chart sees no review panel.
+    await say(app, CY, "topics")
+    theirs = chart(await say(app, CY, "stats chart Bob")).image.alt_text
+    assert "Review retention" not in theirs

@@ -15,7 +15,7 @@ from bot.review import ReviewPolicy, reviewed
 from bot.storage.database import Database
 from bot.storage.review_tables import cards, learners, review_settings
 from bot.storage.rows import chunks, utc
-from bot.storage.tables import channels, users
+from bot.storage.tables import channels, quiz_answers, quizzes, users
 
 _CARD_COLUMNS = (
     "topic",
@@ -147,6 +147,26 @@ class SqlCardStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def review_answers(
+        self, user_id: int, since: dt.datetime
+    ) -> list[tuple[dt.datetime, bool]]:
+        """The user's answers in `review` sessions since `since`, oldest first: when, and
+        whether the card was recalled (right, or a flashcard rated got it or partly)."""
+        recalled = sa.or_(quiz_answers.c.correct, quiz_answers.c.rating.in_(("got", "partly")))
+        query = (
+            sa.select(quiz_answers.c.answered_at, recalled)
+            .select_from(quiz_answers.join(quizzes, quizzes.c.id == quiz_answers.c.quiz_id))
+            .where(
+                quiz_answers.c.user_id == user_id,
+                quizzes.c.kind == "review",
+                quiz_answers.c.answered_at >= since,
+            )
+            .order_by(quiz_answers.c.answered_at)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [(utc(at), bool(ok)) for at, ok in rows]
 
     async def review(self, workspace: str, reviews: Sequence[CardReview]) -> None:
         """Apply reviews in a transaction of their own (tests, imports)."""

@@ -23,7 +23,13 @@ from bot.replies import (
     WeeklyTally,
 )
 from bot.schedule import local_date, period_key, period_label
-from bot.usecases.charts import RACE_FILE, board_image, progress_image, race_chart
+from bot.usecases.charts import (
+    RACE_FILE,
+    board_image,
+    progress_image,
+    race_chart,
+    review_retention,
+)
 from bot.usecases.context import Context, UserError
 from bot.usecases.review import review_stats
 
@@ -109,7 +115,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     image = None
     if cmd.chart:
         today = ctx.today(actor)
-        image = await progress_image(ctx, user.display_name, user.id, today, stats)
+        # Review recall is private, like the cards: drawn on your own chart only.
+        own = user.id == actor.user.id
+        retention = await review_retention(ctx, user.id, today) if own else None
+        image = await progress_image(ctx, user.display_name, user.id, today, stats, retention)
     if user.id == actor.user.id:
         # Review cards are private too: what is due and how well it is remembered.
         cards = await review_stats(ctx, actor)

@@ -49,6 +49,34 @@ def progress_data(
     return ProgressData(name, tuple(weeks), topics, retention)
 
 
+def retention_weeks(
+    today: dt.date, answers: Sequence[tuple[dt.datetime, bool]]
+) -> tuple[RetentionPoint, ...] | None:
+    """Review recall per week over the progress chart's twelve weeks (by the UTC day of each
+    answer); None without a review in them, so the chart draws no empty panel."""
+    this_monday = today - dt.timedelta(days=today.weekday())
+    counts: dict[dt.date, list[int]] = {}
+    for at, recalled in answers:
+        day = at.astimezone(dt.UTC).date()
+        tally = counts.setdefault(day - dt.timedelta(days=day.weekday()), [0, 0])
+        tally[0] += 1
+        tally[1] += int(recalled)
+    if not counts:
+        return None
+    mondays = [this_monday - dt.timedelta(weeks=b) for b in range(PROGRESS_WEEKS - 1, -1, -1)]
+    return tuple(RetentionPoint(week_label(d), *counts.get(d, [0, 0])) for d in mondays)
+
+
+async def review_retention(
+    ctx: Context, user_id: int, today: dt.date
+) -> tuple[RetentionPoint, ...] | None:
+    """The retention panel's data: the user's review answers of the chart's weeks."""
+    this_monday = today - dt.timedelta(days=today.weekday())
+    since = this_monday - dt.timedelta(weeks=PROGRESS_WEEKS - 1)
+    start = dt.datetime.combine(since, dt.time(), dt.UTC)
+    return retention_weeks(today, await ctx.stores.cards.review_answers(user_id, start))
+
+
 async def progress_image(
     ctx: Context,
     name: str,
