@@ -1,15 +1,17 @@
-"""Private notes (e.g. what a rescore changed for a player): sent by the tick, each once."""
+"""Private messages the tick sends: rescoring notes (each once) and daily review reminders."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.identity import Platform
 from bot.ports import REQUEST_TIMEOUT, Publisher
 from bot.replies import Notice
 from bot.usecases.context import Context, place_of
+from bot.usecases.reminders import send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +33,19 @@ async def deliver_notes(ctx: Context, publishers: Mapping[Platform, Publisher]) 
         except Exception:
             log.warning("could not send note %s to %s", note.id, note.user_ref, exc_info=True)
     return sent
+
+
+async def side_work(
+    ctx: Context, now: dt.datetime, publishers: Mapping[Platform, Publisher]
+) -> None:
+    """Reminders and rescoring's private notes wait in the database: a failure here (an
+    outage) is logged and they go out on a later tick; it never fails the channels' work."""
+    sides: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("daily reminders", lambda: send_reminders(ctx, now, publishers)),
+        ("waiting private notes", lambda: deliver_notes(ctx, publishers)),
+    ]
+    for what, side in sides:
+        try:
+            await side()
+        except Exception:
+            log.warning("could not send the %s", what, exc_info=True)

@@ -33,8 +33,7 @@ from bot.usecases.delivery import (
     publish_once,
 )
 from bot.usecases.due import Job, due_jobs
-from bot.usecases.notes import deliver_notes
-from bot.usecases.reminders import send_reminders
+from bot.usecases.notes import side_work
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +111,8 @@ class ScheduledWork:
         # A channel whose work hit an error or the tick's end is looked at again next tick;
         # the rest wait for their next post or tally instant.
         await self._advance([c for c in looked_at if clean.get(c.id, True)], now)
-        await send_reminders(self.ctx, now, publishers)
         await self._optimize_daily(now)
-        try:  # rescoring's private notes: a failure here never holds up the channels' work
-            await deliver_notes(self.ctx, publishers)
-        except Exception:
-            log.warning("could not send the waiting private notes", exc_info=True)
+        await side_work(self.ctx, now, publishers)
         return [result for results, _ in done for result in results]
 
     async def _advance(self, looked_at: list[ChannelRecord], now: dt.datetime) -> None:
