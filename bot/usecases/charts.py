@@ -27,6 +27,12 @@ from bot.usecases.context import Context
 PROGRESS_WEEKS = 12
 
 
+def chart_mondays(today: dt.date) -> list[dt.date]:
+    """The Mondays of the progress chart's weeks, oldest first, ending with today's week."""
+    this_monday = today - dt.timedelta(days=today.weekday())
+    return [this_monday - dt.timedelta(weeks=back) for back in range(PROGRESS_WEEKS - 1, -1, -1)]
+
+
 def week_label(monday: dt.date) -> str:
     return m.CHART_WEEK.format(day=monday.day, month=m.CHART_MONTHS[monday.month - 1])
 
@@ -39,10 +45,8 @@ def progress_data(
     retention: tuple[RetentionPoint, ...] | None = None,
 ) -> ProgressData:
     """Twelve weeks ending with today's, oldest first; weeks without answers are zeros."""
-    this_monday = today - dt.timedelta(days=today.weekday())
     weeks = []
-    for back in range(PROGRESS_WEEKS - 1, -1, -1):
-        monday = this_monday - dt.timedelta(weeks=back)
+    for monday in chart_mondays(today):
         points, answered, correct = weekly.get(week_key(monday), (0, 0, 0))
         weeks.append(WeekPoint(week_label(monday), points, answered, correct))
     topics = tuple(TopicPoint(t, n, ok) for t, n, ok in stats.by_topic)
@@ -54,7 +58,6 @@ def retention_weeks(
 ) -> tuple[RetentionPoint, ...] | None:
     """Review recall per week over the progress chart's twelve weeks (by the UTC day of each
     answer); None without a review in them, so the chart draws no empty panel."""
-    this_monday = today - dt.timedelta(days=today.weekday())
     counts: dict[dt.date, list[int]] = {}
     for at, recalled in answers:
         day = at.astimezone(dt.UTC).date()
@@ -63,17 +66,16 @@ def retention_weeks(
         tally[1] += int(recalled)
     if not counts:
         return None
-    mondays = [this_monday - dt.timedelta(weeks=b) for b in range(PROGRESS_WEEKS - 1, -1, -1)]
-    return tuple(RetentionPoint(week_label(d), *counts.get(d, [0, 0])) for d in mondays)
+    return tuple(
+        RetentionPoint(week_label(d), *counts.get(d, [0, 0])) for d in chart_mondays(today)
+    )
 
 
 async def review_retention(
     ctx: Context, user_id: int, today: dt.date
 ) -> tuple[RetentionPoint, ...] | None:
     """The retention panel's data: the user's review answers of the chart's weeks."""
-    this_monday = today - dt.timedelta(days=today.weekday())
-    since = this_monday - dt.timedelta(weeks=PROGRESS_WEEKS - 1)
-    start = dt.datetime.combine(since, dt.time(), dt.UTC)
+    start = dt.datetime.combine(chart_mondays(today)[0], dt.time(), dt.UTC)
     return retention_weeks(today, await ctx.stores.cards.review_answers(user_id, start))
 
 
@@ -87,9 +89,7 @@ async def progress_image(
 ) -> Image | None:
     """The personal progress chart (one more read: points by week). `retention`: review
     cards' recall by week, when the player has cards (None draws no retention panel)."""
-    this_monday = today - dt.timedelta(days=today.weekday())
-    since = this_monday - dt.timedelta(weeks=PROGRESS_WEEKS - 1)
-    weekly = await ctx.stores.boards.weekly_points(user_id, since)
+    weekly = await ctx.stores.boards.weekly_points(user_id, chart_mondays(today)[0])
     data = progress_data(name, today, weekly, stats, retention)
     return await ctx.charts.image(data, "progress.png")
 
