@@ -9,11 +9,9 @@ import itertools
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,18 +24,15 @@ from sqlalchemy.engine import make_url
 from adapters.slack.client import make_client
 from adapters.slack.publisher import SlackPublisher
 from bot import messages as m
-from bot.bootstrap import ManualClock, SystemClock, build_app
-from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.bootstrap import ManualClock, build_app
+from bot.identity import Platform
 from bot.settings import Settings
 from bot.storage.tables import answers, users
 from tests.conftest import FIXTURE_CONTENT, ROOT
-from tests.helpers import errors
+from tests.processes import free_port, open_channel
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
-from tests.slack.fake_slack import TEAM, FakeSlack
+from tests.slack.fake_slack import FakeSlack
 
-ADMIN = Origin(
-    UserRef(Platform.SLACK, "UADMIN"), PlaceRef(Platform.SLACK, TEAM, CHANNEL), "Ada", True
-)
 LOCKED = m.DAILY_LOCKED.split("(")[0].strip()  # "Your answer is locked in. The answer ..."
 READY_WAIT = 90.0
 
@@ -80,18 +75,6 @@ class Click:
     user: str
     key: str  # the response_url key its replies go to
     status: int  # HTTP status; 0 when the connection failed (the process was dead or died)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def noon_zone(now: dt.datetime) -> str:
-    """A fixed-offset zone where `now` is around midday, so the round never crosses midnight."""
-    offset = 12 - now.hour
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def integrity_ok(db_url: str) -> bool:
@@ -148,31 +131,6 @@ class BotProcess:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
-
-
-async def open_channel(db_url: str) -> tuple[str, str]:
-    """Enable the daily question with the post due a minute ago and the close in two hours;
-    returns the channel's zone and close time."""
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=SystemClock())
-    try:
-        zone = noon_zone(dt.datetime.now(dt.UTC))
-        local = dt.datetime.now(dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
-        post = (local - dt.timedelta(minutes=1)).strftime("%H:%M")
-        close = (local + dt.timedelta(hours=2)).strftime("%H:%M")
-        for line in (
-            "config channel",
-            f"config timezone {zone}",
-            "config days daily",
-            "config topics sample-stats",
-            "config difficulty easy",  # the median MCQ: buttons to click
-            f"config close {close}",
-            f"config time {post}",
-        ):
-            assert errors(await app.dispatcher.handle_text(line, ADMIN)) == [], line
-    finally:
-        await app.close()
-    return zone, close
 
 
 def card_buttons(call: Any) -> list[dict[str, Any]]:
@@ -270,7 +228,7 @@ async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: P
     await fake.start()
     counts = Counts()
     try:
-        await open_channel(db_url)
+        await open_channel(db_url, dt.timedelta(hours=2))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
         env.update(
             PYTHONPATH=str(ROOT),

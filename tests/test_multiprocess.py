@@ -7,10 +7,8 @@ import contextlib
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
-import zoneinfo
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,57 +18,16 @@ import pytest
 import sqlalchemy as sa
 
 from bot import messages as m
-from bot.bootstrap import SystemClock, build_app
-from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.bootstrap import build_app
 from bot.settings import Settings
 from bot.storage.tables import answers, claims
 from tests.conftest import FIXTURE_CONTENT, ROOT, fresh_pg_database, require_pg
-from tests.helpers import errors
+from tests.processes import free_port, open_channel
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
-from tests.slack.fake_slack import TEAM, FakeSlack
+from tests.slack.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.postgres
 
-ADMIN = Origin(
-    UserRef(Platform.SLACK, "UADMIN"), PlaceRef(Platform.SLACK, TEAM, CHANNEL), "Ada", True
-)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def noon_zone(now: dt.datetime) -> str:
-    """A fixed-offset zone where `now` is around midday, so a round opened a minute ago and
-    closing in half an hour never straddles a local midnight, whatever hour the test runs."""
-    offset = 12 - now.hour  # hours east of UTC; Etc/GMT-N is N hours east (POSIX sign)
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
-async def open_channel(db_url: str) -> None:
-    """Enable the daily question with a post due a minute ago, so each process's start-up
-    tick finds it due and both race for the claim."""
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=SystemClock())
-    try:
-        zone = noon_zone(dt.datetime.now(dt.UTC))
-        local = dt.datetime.now(dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
-        post = (local - dt.timedelta(minutes=1)).strftime("%H:%M")
-        close = (local + dt.timedelta(minutes=30)).strftime("%H:%M")
-        for line in (
-            "config channel",
-            f"config timezone {zone}",
-            "config days daily",
-            "config topics sample-stats",
-            "config difficulty easy",  # the median MCQ: buttons to click
-            f"config close {close}",
-            f"config time {post}",
-        ):
-            assert errors(await app.dispatcher.handle_text(line, ADMIN)) == [], line
-    finally:
-        await app.close()
 
 
 class BotProcess:
@@ -152,7 +109,7 @@ async def test_two_processes_post_once_and_record_every_answer_once(
     fake: FakeSlack, bot_env: dict[str, str], tmp_path: Path
 ) -> None:
     db_url = await fresh_pg_database(require_pg())
-    await open_channel(db_url)
+    await open_channel(db_url, dt.timedelta(minutes=30))
     env = {**bot_env, "STUDYBOT_DATABASE_URL": db_url}
     bots = [BotProcess(name, tmp_path, env) for name in ("a", "b")]
     try:

@@ -17,9 +17,9 @@ import pytest
 from bot.bootstrap import SystemClock
 from scheduler.ticker import Ticker
 from tests.conftest import FIXTURE_CONTENT, ROOT
+from tests.processes import free_port
 from tests.slack.conftest import BOT_TOKEN, SECRET
 from tests.slack.fake_slack import FakeSlack
-from tests.test_multiprocess import free_port
 
 # As PID 1 the kernel drops every signal the process has no handler for, as in a container
 # (`exec studybot run`); an unprivileged user namespace makes this work without root, and
