@@ -19,9 +19,11 @@ from bench.stats import summary
 from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.commands import SubmitAnswer
 from bot.identity import Origin, PlaceRef, Platform, UserRef
+from bot.intake import Interaction
 from bot.questions import QuestionType
 from bot.replies import Notice, Reply, Tone
 from bot.settings import Settings
+from bot.storage.inbox_tables import inbox
 from bot.storage.tables import answers
 from bot.usecases import daily
 
@@ -51,14 +53,29 @@ async def daily_round(db_url: str) -> AsyncIterator[tuple[App, int, int]]:
         await app.close()
 
 
-def click(round_id: int, options: int, user: int, delivery: str) -> tuple[SubmitAnswer, Origin]:
-    """A button click on the daily card by user number `user` (a platform interaction)."""
+def click(round_id: int, options: int, user: int, delivery: str) -> Interaction:
+    """A button click on the daily card by user number `user`: the interaction an adapter
+    hands to the inbox, its key the platform's interaction id (`delivery`)."""
     command = SubmitAnswer("", round_id=round_id, choice=user % options, delivery_id=delivery)
     who = Origin(UserRef(Platform.DISCORD, f"user-{user}"), PLACE, f"Player {user}", False)
-    return command, who
+    route = '{"token":"bench"}'
+    return Interaction(delivery, who, command, route=route, route_ttl=dt.timedelta(minutes=15))
+
+
+def handler(app: App) -> Callable[[Interaction], Awaitable[list[Reply]]]:
+    """What an adapter does with a click: write it to the inbox (the ack), then process it."""
+    dispatcher = app.dispatcher
+
+    async def handle(interaction: Interaction) -> list[Reply]:
+        ticket = await dispatcher.receive(interaction)
+        return await dispatcher.process(ticket, interaction)
+
+    return handle
 
 
 def acknowledged(replies: list[Reply]) -> bool:
+    """The reply to a first click ("locked in"); a redelivery is shown the same reply again,
+    privately, from the inbox, so it counts too and `exactly_once` compares the two."""
     return len(replies) == 1 and isinstance(replies[0], Notice) and replies[0].tone is Tone.SUCCESS
 
 
@@ -82,10 +99,10 @@ async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> di
     each timed from its scheduled send time (not from when its task first ran)."""
     count = int(rate * seconds)
     async with daily_round(db_url) as (app, round_id, options):
-        dispatch = app.dispatcher.dispatch
+        handle = handler(app)
         # Warm-up (connections, statement caches) on users outside the measured range.
         for i in range(50):
-            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+            await handle(click(round_id, options, 10_000_000 + i, f"warm-{i}"))
         loop = asyncio.get_running_loop()
         tasks = []
         start = loop.time()
@@ -94,8 +111,7 @@ async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> di
             delay = scheduled - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            command, who = click(round_id, options, i, f"lat-{i}")
-            call = partial(dispatch, command, who)
+            call = partial(handle, click(round_id, options, i, f"lat-{i}"))
             tasks.append(asyncio.create_task(timed(call, scheduled)))
         results = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
@@ -111,46 +127,60 @@ async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> di
     }
 
 
+async def inbox_runs(app: App) -> tuple[int, int]:
+    """How many inbox rows were processed to the end, and the most attempts any one took."""
+    async with app.db.read() as conn:
+        query = sa.select(sa.func.count(), sa.func.max(inbox.c.attempts)).where(
+            inbox.c.state == "done"
+        )
+        done, attempts = (await conn.execute(query)).one()
+    return int(done), int(attempts or 0)
+
+
 async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str, Any]:
     """`users` distinct users, in random order, all click at the same instant, plus 5% double
-    clicks (a second interaction) and 5% redelivered events (the same delivery id)
+    clicks (a second interaction) and 5% redelivered events (the same interaction id)
     interleaved; at most `window` are handled at once (the platform's connections), and each
     is timed from the burst's start, so the wait in that queue counts. Every user must end
-    with exactly one recorded answer."""
+    with exactly one recorded answer, and every interaction id must run exactly once."""
     async with daily_round(db_url) as (app, round_id, options):
-        dispatch = app.dispatcher.dispatch
+        handle = handler(app)
         for i in range(50):
-            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
-        work: list[tuple[str, SubmitAnswer, Origin]] = []
+            await handle(click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+        work: list[tuple[int, str, Interaction]] = []
         for i in range(users):
-            work.append(("first", *click(round_id, options, i, f"burst-{i}")))
+            work.append((i, "first", click(round_id, options, i, f"burst-{i}")))
             if i % 20 == 7:
-                work.append(("double", *click(round_id, options, i, f"burst-{i}-again")))
+                work.append((i, "double", click(round_id, options, i, f"burst-{i}-again")))
             elif i % 20 == 13:
-                work.append(("redelivery", *click(round_id, options, i, f"burst-{i}")))
+                work.append((i, "redelivery", click(round_id, options, i, f"burst-{i}")))
         random.Random(8).shuffle(work)  # users arrive in no particular order
         gate = asyncio.Semaphore(window)
-        outcomes: list[tuple[str, float, list[Reply]]] = []
+        outcomes: list[tuple[int, str, float, list[Reply]]] = []
 
         loop = asyncio.get_running_loop()
 
-        async def one(kind: str, command: SubmitAnswer, who: Origin, since: float) -> None:
+        async def one(user: int, kind: str, interaction: Interaction, since: float) -> None:
             async with gate:
-                took, replies = await timed(partial(dispatch, command, who), since)
-            outcomes.append((kind, took, replies))
+                took, replies = await timed(partial(handle, interaction), since)
+            outcomes.append((user, kind, took, replies))
 
         start = loop.time()
         await asyncio.gather(*(one(*item, start) for item in work))
         elapsed = loop.time() - start
         rows = await count_answers(app, round_id) - 50
+        done, attempts = await inbox_runs(app)
         # The reveal: points, streaks and running totals for every answer, one transaction.
         start = time.perf_counter()
         reveal = await daily.close_daily_round(app.ctx, round_id, NOW + dt.timedelta(hours=7))
         close_s = time.perf_counter() - start
         assert reveal is not None and reveal.answered == users + 50
-    ok = sum(acknowledged(r) for _, _, r in outcomes)
+    # A click and its redelivery share one id: one runs, the other is shown the stored reply
+    # (or "already on it"), so each user needs at least one acknowledgement of the two.
+    acked = {user for user, kind, _, r in outcomes if kind != "double" and acknowledged(r)}
+    keys = len({interaction.key for _, _, interaction in work}) + 50
     return {
-        **summary([t for _, t, _ in outcomes]),
+        **summary([t for _, _, t, _ in outcomes]),
         "users": users,
         "requests": len(work),
         "window": window,
@@ -158,8 +188,10 @@ async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str
         "seconds": round(elapsed, 3),
         "answers_per_s": round(users / elapsed, 1),
         "requests_per_s": round(len(work) / elapsed, 1),
-        "acknowledged": ok,
+        "acknowledged": len(acked),
         "rows": rows,
-        "exactly_once": ok == users == rows,
+        "inbox_runs": done,
+        # One answer per user, every user told so, every interaction id run once to the end.
+        "exactly_once": len(acked) == users == rows and done == keys and attempts == 1,
         "close_ms": round(close_s * 1000, 1),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -162,6 +162,38 @@ async def test_one_failing_request_fails_alone(db_url: str) -> None:
     async with db.read() as conn:
         kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
     assert sorted(kept) == ["a", "b", "c", "d"]
+    await db.dispose()
+
+
+async def test_kinds_share_a_turn_and_a_failing_one_fails_alone(db_url: str) -> None:
+    # Inbox rows, answers and outcomes queued together are written in one transaction; one
+    # kind's bad request must not take the other kinds' requests down with it.
+    db = Database(db_url)
+    await upgrade(db.engine)
+    turns: list[list[str]] = []
+
+    def writer(prefix: str) -> Callable[[sa.Connection, Sequence[str]], list[str]]:
+        def write(conn: sa.Connection, names: Sequence[str]) -> list[str]:
+            turns.append([f"{prefix}{n}" for n in names])
+            for name in names:
+                if name == "bad":
+                    raise ValueError("refused")
+                key = f"{prefix}{name}"
+                conn.execute(meta.insert().values(key=key, value="x", updated_at=sa.func.now()))
+            return [f"{prefix}ok:{name}" for name in names]
+
+        return write
+
+    first: WriteBatcher[str, str] = WriteBatcher(db, writer("a-"))
+    second: WriteBatcher[str, str] = WriteBatcher(db, writer("b-"))
+    calls = [first.submit("1"), second.submit("1"), second.submit("bad"), first.submit("2")]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert [str(r) for r in results] == ["a-ok:1", "b-ok:1", "refused", "a-ok:2"]
+    # One transaction for both kinds, rolled back; then each request alone.
+    assert turns == [["a-1", "a-2"], ["b-1", "b-bad"], ["a-1"], ["a-2"], ["b-1"], ["b-bad"]]
+    async with db.read() as conn:
+        kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
+    assert sorted(kept) == ["a-1", "a-2", "b-1"]
     await db.dispose()
 
 

@@ -205,3 +205,20 @@ async def test_a_reply_with_a_chart_is_stored_as_its_text(app: App) -> None:
     assert getattr(board, "image", None) is not None  # a PNG, bytes no JSON text can hold
     [stored] = load_replies(dump_replies([board]))
     assert stored == dataclasses.replace(board, image=None)  # type: ignore[type-var]
+
+
+async def test_deliveries_admitted_together_run_each_key_once(app: App) -> None:
+    # A burst's admissions share one write; a key delivered twice within it (a redelivery
+    # racing its original) is held by one delivery, the other hears "already on it".
+    teams = [Interaction(f"team-{i}", BOB, c.CreateTeam(f"Owls {i}")) for i in range(3)]
+    tickets = await asyncio.gather(
+        *(app.dispatcher.receive(i) for i in [teams[0], teams[1], teams[0], teams[2]])
+    )
+    assert [t.verdict for t in tickets] == ["new", "new", "busy", "new"]
+    assert texts(tickets[2].replies) == [m.INBOX_BUSY]
+    assert len({t.entry_id for t in tickets}) == 3
+    for ticket, interaction in zip([tickets[0], tickets[1], tickets[3]], teams[:2] + teams[2:]):
+        await app.dispatcher.process(ticket, interaction)
+    again = await asyncio.gather(*(app.dispatcher.receive(i) for i in teams))
+    assert [t.verdict for t in again] == ["done", "done", "done"]
+    assert all(row.attempts == 1 and row.state == "done" for row in await inbox_rows(app))

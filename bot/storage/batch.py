@@ -1,11 +1,12 @@
-"""Group commit: concurrent write requests of one kind share a transaction of the one writer."""
+"""Group commit: concurrent write requests share one transaction of the database's one writer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -16,10 +17,12 @@ log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Run = Callable[[sa.Connection, Sequence[Item]], Sequence[Result]]
+# One batcher's share of a writer turn: its items and their futures.
+Share = tuple["WriteBatcher[Any, Any]", list[tuple[Any, "asyncio.Future[Any]"]]]
 
 
 class WriteBatcher(Generic[Item, Result]):
-    """Queues requests and writes them in batches, one transaction per batch.
+    """Queues requests of one kind; the database's WriteGroup writes them in batches.
 
     Nothing waits on purpose: a request that finds the writer idle goes alone, and whatever
     arrives while a batch commits forms the next one. So a quiet bot answers with one small
@@ -30,61 +33,113 @@ class WriteBatcher(Generic[Item, Result]):
     """
 
     def __init__(self, db: Database, run: Run[Item, Result], max_batch: int = 500) -> None:
-        self.db = db
         self.run = run
         self.max_batch = max_batch
+        self.group = WriteGroup.of(db)
+        self.group.join(self)
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._task: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+        self.group.wake()
         return await future
 
     async def idle(self) -> None:
         """Wait until every queued request is written (used before the engine is closed)."""
+        await self.group.idle()
+
+    def take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
+        batch = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        return batch
+
+    def fail_all(self, error: BaseException) -> None:
+        for _, future in self._pending:
+            _fail(future, error)
+        self._pending.clear()
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._pending)
+
+
+class WriteGroup:
+    """Every batcher of one database drains through here: each writer turn takes what all of
+    them have queued (an interaction's inbox row, another's answer, a third's outcome) and
+    writes it in one transaction, so a burst pays one commit per turn, not one per kind."""
+
+    _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._members: list[WriteBatcher[Any, Any]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, db: Database) -> WriteGroup:
+        group = cls._groups.get(db)
+        if group is None:
+            group = cls._groups[db] = cls(db)
+        return group
+
+    def join(self, batcher: WriteBatcher[Any, Any]) -> None:
+        self._members.append(batcher)
+
+    def wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def idle(self) -> None:
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
     async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
+        while any(b.waiting for b in self._members):
+            turn: list[Share] = [(b, b.take()) for b in self._members if b.waiting]
             try:
-                await self._write(batch)
+                await self._write(turn)
             except BaseException:
                 # Cancelled (shutdown): nobody may wait forever on a request never written.
                 stopped = RuntimeError("the writer stopped before this request was written")
-                for _, future in [*batch, *self._pending]:
-                    _fail(future, stopped)
-                self._pending.clear()
+                for _, batch in turn:
+                    for _, future in batch:
+                        _fail(future, stopped)
+                for b in self._members:
+                    b.fail_all(stopped)
                 raise
 
-    def _body(self, items: Sequence[Item]) -> Callable[[sa.Connection], Sequence[Result]]:
-        return lambda conn: self.run(conn, items)
+    async def _write(self, turn: list[Share]) -> None:
+        def body(conn: sa.Connection) -> list[Sequence[Any]]:
+            return [b.run(conn, [item for item, _ in batch]) for b, batch in turn]
 
-    async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
-        items = [item for item, _ in batch]
         try:
-            results = await self.db.write_sync(self._body(items))
+            results = await self.db.write_sync(body)
         except Exception as exc:
-            if len(batch) == 1:
-                _fail(batch[0][1], exc)
+            if len(turn) == 1 and len(turn[0][1]) == 1:
+                _fail(turn[0][1][0][1], exc)
                 return
             # One bad request must not fail its neighbours: write each alone, so only the
             # request that caused the error receives it.
-            log.debug("batch of %d failed (%r); writing one by one", len(batch), exc)
-            for item, future in batch:
-                try:
-                    [result] = await self.db.write_sync(self._body([item]))
-                except Exception as single:
-                    _fail(future, single)
-                else:
-                    _resolve(future, result)
+            log.debug("write turn of %d kinds failed (%r); writing one by one", len(turn), exc)
+            for b, batch in turn:
+                for item, future in batch:
+                    await self._write_one(b, item, future)
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, batch), outcome in zip(turn, results, strict=True):
+            for (_, future), result in zip(batch, outcome, strict=True):
+                _resolve(future, result)
+
+    async def _write_one(
+        self, batcher: WriteBatcher[Any, Any], item: Any, future: asyncio.Future[Any]
+    ) -> None:
+        try:
+            [result] = await self.db.write_sync(lambda conn: batcher.run(conn, [item]))
+        except Exception as single:
+            _fail(future, single)
+        else:
             _resolve(future, result)
 
 

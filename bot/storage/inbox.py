@@ -17,6 +17,33 @@ from bot.storage.tables import inbox
 Finish = tuple[int, State, str | None, dt.datetime]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
+# A failed row is free at once (lease_until = now): a redelivery or a retry may take it.
+FINISH = (
+    sa.update(inbox)
+    .where(inbox.c.id == sa.bindparam("entry"))
+    .values(
+        state=sa.bindparam("outcome"),
+        reply=sa.bindparam("answer"),
+        finished_at=sa.bindparam("at"),
+        lease_until=sa.bindparam("at"),
+    )
+)
+
+
+def _new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
+    return {
+        "platform": e.platform,
+        "dedupe_key": e.key,
+        "workspace": e.workspace,
+        "user_ref": e.user_ref,
+        "payload": e.payload,
+        "route": e.route,
+        "route_expires_at": e.route_expires_at,
+        "state": "received",
+        "attempts": 1,
+        "received_at": e.received_at,
+        "lease_until": e.received_at + lease,
+    }
 
 
 def _record(row: Any) -> InboxRecord:
@@ -56,42 +83,55 @@ class SqlInboxStore:
     def _write_admits(
         self, conn: sa.Connection, batch: Sequence[tuple[InboxEntry, dt.timedelta]]
     ) -> list[Admission]:
-        # Key order, so two PostgreSQL processes admitting overlapping keys cannot deadlock.
-        order = sorted(range(len(batch)), key=lambda i: (batch[i][0].platform, batch[i][0].key))
-        out: list[Admission | None] = [None] * len(batch)
-        for i in order:
-            out[i] = self._admit_one(conn, *batch[i])
-        return [a for a in out if a is not None]
-
-    def _admit_one(self, conn: sa.Connection, e: InboxEntry, lease: dt.timedelta) -> Admission:
-        now = e.received_at
+        # Set-based: one insert for the batch, and for keys seen before one takeover and one
+        # look-up, whatever the batch's size. Keys in order, so two PostgreSQL processes
+        # admitting overlapping keys cannot deadlock.
+        firsts: dict[tuple[str, str], tuple[InboxEntry, dt.timedelta]] = {}
+        for entry, lease in batch:
+            firsts.setdefault((entry.platform, entry.key), (entry, lease))
+        keys = sorted(firsts)
         inserted = conn.execute(
-            self.db.insert(inbox)
-            .values(
-                platform=e.platform,
-                dedupe_key=e.key,
-                workspace=e.workspace,
-                user_ref=e.user_ref,
-                payload=e.payload,
-                route=e.route,
-                route_expires_at=e.route_expires_at,
-                state="received",
-                attempts=1,
-                received_at=now,
-                lease_until=now + lease,
-            )
-            .on_conflict_do_nothing()
-            .returning(*inbox.c)
-        ).first()
-        if inserted is not None:
-            return Admission("new", _record(inserted))
-        # Seen before. A failed row, or one whose holder died (lease expired), is taken over
-        # by this delivery: that is what makes "Please try again" true.
+            self.db.insert(inbox).on_conflict_do_nothing().returning(*inbox.c),
+            [_new_row(*firsts[k]) for k in keys],
+        )
+        held = {(r.platform, r.dedupe_key): _record(r) for r in inserted}
+        seen = [k for k in keys if k not in held]
+        if seen:
+            held.update(self._take_over(conn, seen, batch))
+        rest = [k for k in seen if k not in held]
+        found: dict[tuple[str, str], InboxRecord] = {}
+        if rest:
+            for row in conn.execute(
+                sa.select(inbox).where(sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(rest))
+            ):
+                found[(row.platform, row.dedupe_key)] = _record(row)
+        out: list[Admission] = []
+        for entry, _ in batch:
+            key = (entry.platform, entry.key)
+            mine = held.pop(key, None)  # the batch's first delivery of a key holds the row
+            if mine is not None:
+                out.append(Admission("new", mine))
+                found[key] = mine
+            else:
+                # Seen before (or twice in this batch): its stored reply, or still running.
+                record = found[key]
+                out.append(Admission("done" if record.state == "done" else "busy", record))
+        return out
+
+    @staticmethod
+    def _take_over(
+        conn: sa.Connection,
+        keys: Sequence[tuple[str, str]],
+        batch: Sequence[tuple[InboxEntry, dt.timedelta]],
+    ) -> dict[tuple[str, str], InboxRecord]:
+        """Rows seen before that this batch may hold again: a failed row, or one whose holder
+        died (lease expired). That is what makes "Please try again" true."""
+        now = max(entry.received_at for entry, _ in batch)
+        lease = max(lease for _, lease in batch)
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                inbox.c.platform == e.platform,
-                inbox.c.dedupe_key == e.key,
+                sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(list(keys)),
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
@@ -99,13 +139,8 @@ class SqlInboxStore:
             )
             .values(state="processing", attempts=inbox.c.attempts + 1, lease_until=now + lease)
             .returning(*inbox.c)
-        ).first()
-        if taken is not None:
-            return Admission("new", _record(taken))
-        row = conn.execute(
-            sa.select(inbox).where(inbox.c.platform == e.platform, inbox.c.dedupe_key == e.key)
-        ).one()
-        return Admission("done" if row.state == "done" else "busy", _record(row))
+        )
+        return {(r.platform, r.dedupe_key): _record(r) for r in taken}
 
     async def finish(
         self, entry_id: int, state: State, reply: str | None, now: dt.datetime
@@ -113,13 +148,14 @@ class SqlInboxStore:
         await self._finishes.submit((entry_id, state, reply, now))
 
     def _write_finishes(self, conn: sa.Connection, batch: Sequence[Finish]) -> list[None]:
-        for entry_id, state, reply, now in sorted(batch, key=lambda f: f[0]):
-            conn.execute(
-                sa.update(inbox)
-                .where(inbox.c.id == entry_id)
-                # A failed row is free at once: a redelivery or a retry may take it.
-                .values(state=state, reply=reply, finished_at=now, lease_until=now)
-            )
+        # One statement compiled once and run for the whole batch, in id order.
+        conn.execute(
+            FINISH,
+            [
+                {"entry": entry_id, "outcome": state, "answer": reply, "at": now}
+                for entry_id, state, reply, now in sorted(batch, key=lambda f: f[0])
+            ],
+        )
         return [None] * len(batch)
 
     async def take_due(
