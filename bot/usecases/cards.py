@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import zoneinfo
 from typing import Any
 
@@ -101,7 +103,13 @@ def answer_label(question: Question, order: tuple[int, ...]) -> str:
 
 
 def closes_label(rnd: RoundRecord, zone: str) -> str:
-    return rnd.closes_at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M %Z")
+    return _wall_clock(rnd.closes_at, zone)
+
+
+@functools.lru_cache(maxsize=1024)
+def _wall_clock(at: dt.datetime, zone: str) -> str:
+    # Every answer to a round repeats its closing time; a burst asks for the same few labels.
+    return at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M %Z")
 
 
 def chosen(question: Question, order: tuple[int, ...], text: str, choice: int | None) -> str:
