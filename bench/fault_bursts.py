@@ -27,7 +27,7 @@ from bot import messages as m
 from bot.bootstrap import ManualClock, build_app
 from bot.identity import Platform
 from bot.settings import Settings
-from bot.storage.tables import answers, users
+from bot.storage.tables import answers, inbox, users
 from tests.conftest import FIXTURE_CONTENT, ROOT
 from tests.processes import free_port, open_channel
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
@@ -35,6 +35,11 @@ from tests.slack.fake_slack import FakeSlack
 
 LOCKED = m.DAILY_LOCKED.split("(")[0].strip()  # "Your answer is locked in. The answer ..."
 READY_WAIT = 90.0
+# The inbox lease of the bench's processes (STUDYBOT_INBOX_LEASE): shorter than a restart takes,
+# so each new process finds the dead one's acknowledged clicks due and replays them at start.
+LEASE_S = "2"
+# How long the last clean process may take to replay what the last kill left.
+DRAIN_WAIT = 90.0
 
 
 COLUMNS = (
@@ -168,6 +173,24 @@ async def burst(
     return list(clicks.result())
 
 
+async def drained(db_url: str) -> int:
+    """Wait until no inbox row is unfinished (a process replays them once their lease has
+    run out); how many still are after DRAIN_WAIT."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT)
+    count = sa.select(sa.func.count()).where(inbox.c.state.in_(("received", "processing")))
+    try:
+        deadline = asyncio.get_running_loop().time() + DRAIN_WAIT
+        while True:
+            async with app.db.engine.connect() as conn:
+                left = int((await conn.execute(count)).scalar_one())
+            if left == 0 or asyncio.get_running_loop().time() > deadline:
+                return left
+            await asyncio.sleep(0.5)
+    finally:
+        await app.close()
+
+
 async def stored_answers(db_url: str) -> Counter[str]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT)
@@ -235,6 +258,7 @@ async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: P
             STUDYBOT_CONTENT_DIR=str(FIXTURE_CONTENT),
             STUDYBOT_LOG_LEVEL="DEBUG",
             STUDYBOT_DATABASE_URL=db_url,
+            STUDYBOT_INBOX_LEASE=LEASE_S,
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=fake.api_url,
@@ -253,12 +277,15 @@ async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: P
                 driver = SlackDriver(bot.url, fake, session, _ids=ids)
                 clicks += await burst(driver, buttons, n * burst_size, burst_size, rng, bot)
                 counts.runs += 1
-            # A last clean start and stop: what it finds at start it may still process.
+            # A last clean start; it replays what the last kill left, then stops cleanly.
             final = BotProcess(tmp, env, kills)
             await final.wait_ready(session)
-            await asyncio.sleep(2.0)
+            left = await drained(db_url)
             final.stop()
+            if left:
+                counts.notes.append(f"{left} inbox rows still unfinished after {DRAIN_WAIT:.0f} s")
         stored = await stored_answers(db_url)
+        silent = 0  # stored, but the reply was lost (killed between recording and replying)
         for click in clicks:
             replies = [c for c in fake.calls if c.key == click.key]
             texts = " ".join(str(c.args.get("text", "")) for c in replies)
@@ -268,6 +295,10 @@ async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: P
                 counts.lost += 1
             if acked and not replies and stored[click.user] == 0:
                 counts.unprocessed += 1
+            elif acked and not replies:
+                silent += 1
+        if silent:
+            counts.notes.append(f"{silent} acknowledged clicks stored but never replied to")
         counts.doubled = sum(n - 1 for n in stored.values() if n > 1)
         counts.stuck, counts.posts_doubled, counts.unthreaded = await close_and_count(db_url, fake)
         counts.integrity = int(not integrity_ok(db_url))

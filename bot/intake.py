@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot import messages as m
 from bot.identity import Origin, Platform
-from bot.inbox import LEASE, InboxEntry, InboxRecord, Verdict
+from bot.inbox import InboxEntry, InboxRecord, Verdict
 from bot.ports import LateReplier, StorageFull
 from bot.replies import Notice, Reply, Tone, Visibility
 from bot.usecases.context import Context
@@ -75,7 +75,7 @@ class Intake:
             received_at=now,
         )
         try:
-            admission = await self.ctx.stores.inbox.admit(entry, LEASE)
+            admission = await self.ctx.stores.inbox.admit(entry, self.ctx.inbox_lease)
         except StorageFull:
             # The database logged the outage once; a click adds no traceback of its own.
             log.debug("inbox: database full, %s %s refused", entry.platform, entry.key)
@@ -143,7 +143,9 @@ class Intake:
         if not platforms:
             return 0
         await self._prune(now)
-        rows = await self.ctx.stores.inbox.take_due(platforms, now, LEASE, REPLAY_BATCH)
+        rows = await self.ctx.stores.inbox.take_due(
+            platforms, now, self.ctx.inbox_lease, REPLAY_BATCH
+        )
         for row in rows:
             try:
                 origin, request = load_request(row.payload)
