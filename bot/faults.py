@@ -13,7 +13,7 @@ from collections.abc import Callable
 #   <kind>.published  the platform took the message; neither the round's reference nor the
 #                     claim records it yet
 #   <kind>.recorded   the claim is marked published (and the round keeps its reference)
-# A daily answer passes:
+# A daily answer (and a quiz answer) passes:
 #   answer.claimed    the general path has begun (the inbox holds the delivery); nothing
 #                     is written yet
 #   answer.written    the answer is stored; the reply has not gone back yet
