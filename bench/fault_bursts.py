@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +23,12 @@ from bot.bootstrap import ManualClock, build_app
 from bot.identity import Platform
 from bot.settings import Settings
 from bot.storage.tables import answers, inbox, users
-from tests.conftest import FIXTURE_CONTENT, ROOT
-from tests.processes import free_port, open_channel
+from tests.conftest import FIXTURE_CONTENT
+from tests.processes import BotProcess, bot_env, open_channel
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
 from tests.slack.fake_slack import FakeSlack
 
 LOCKED = m.DAILY_LOCKED.split("(")[0].strip()  # "Your answer is locked in. The answer ..."
-READY_WAIT = 90.0
 # The inbox lease of the bench's processes (STUDYBOT_INBOX_LEASE): shorter than a restart takes,
 # so each new process finds the dead one's acknowledged clicks due and replays them at start.
 LEASE_S = "2"
@@ -87,55 +81,6 @@ def integrity_ok(db_url: str) -> bool:
         return True
     with sqlite3.connect(make_url(db_url).database or "") as conn:
         return bool(conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
-
-
-class BotProcess:
-    """`studybot run --slack-http PORT` as a real process, its log in a file."""
-
-    def __init__(self, tmp: Path, env: dict[str, str], n: int) -> None:
-        self.port = free_port()
-        self.log_path = tmp / f"bot-{n}.log"
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "run", "--slack-http", str(self.port)],
-            cwd=tmp,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/slack/events"
-
-    async def wait_ready(self, session: aiohttp.ClientSession) -> None:
-        async with asyncio.timeout(READY_WAIT):
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"bot exited: {self.log_path.read_text()[-2000:]}")
-                with contextlib.suppress(aiohttp.ClientError):
-                    health = f"http://127.0.0.1:{self.port}/healthz"
-                    async with session.get(health) as response:
-                        if response.status == 200 and "tick at" in self.log_path.read_text():
-                            return
-                await asyncio.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self._log.close()
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
 
 
 def card_buttons(call: Any) -> list[dict[str, Any]]:
@@ -252,19 +197,7 @@ async def run_bursts(db_url: str, kills: int, burst_size: int, seed: int, tmp: P
     counts = Counts()
     try:
         await open_channel(db_url, dt.timedelta(hours=2))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-        env.update(
-            PYTHONPATH=str(ROOT),
-            STUDYBOT_CONTENT_DIR=str(FIXTURE_CONTENT),
-            STUDYBOT_LOG_LEVEL="DEBUG",
-            STUDYBOT_DATABASE_URL=db_url,
-            STUDYBOT_INBOX_LEASE=LEASE_S,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake.api_url,
-            SLACK_HTTP_HOST="127.0.0.1",
-        )
-        env.pop("STUDYBOT_FAULT", None)
+        env = bot_env(db_url, fake.api_url, STUDYBOT_INBOX_LEASE=LEASE_S)
         clicks: list[Click] = []
         ids = itertools.count(1)
         async with aiohttp.ClientSession() as session:

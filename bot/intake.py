@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot import messages as m
+from bot.faults import fault_point_after_ack
 from bot.identity import Origin, Platform
 from bot.inbox import InboxEntry, InboxRecord, Verdict
 from bot.ports import LateReplier, StorageFull
@@ -110,6 +111,7 @@ class Intake:
         """Run an admitted interaction and record its outcome; the replies to send."""
         if ticket.verdict != "new" or ticket.entry_id is None:
             return ticket.replies
+        await fault_point_after_ack("inbox.admitted")
         return await self._run(ticket.entry_id, interaction.request, interaction.origin)
 
     async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:

@@ -24,7 +24,7 @@ from tests.test_scheduler import ADA, BOB, CY, MONDAY, at, channel_id, enable
 
 log = logging.getLogger(__name__)
 
-WORK_POINTS = sorted(p for p in faults.POINTS if not p.startswith("answer."))
+WORK_POINTS = sorted(p for p in faults.POINTS if p.split(".")[0] in faults.KINDS)
 ANSWER_POINTS = sorted(p for p in faults.POINTS if p.startswith("answer."))
 # When each kind of work falls due with `config days mon` (the tally: Friday 17:00 UTC).
 DUE = {"post": at(0, 9), "close": at(0, 17), "tally": at(4, 17)}
