@@ -13,6 +13,7 @@ from adapters.console.app import run_console
 from adapters.runtime import Adapter, Runtime
 from bot.bootstrap import App, build_app
 from bot.identity import Platform
+from bot.intake import REPLAY_BATCH
 from bot.ports import LateReplier, Publisher
 from bot.settings import Settings
 from scheduler.ticker import Ticker
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 # take well under a second after it.
 PUBLISH_GRACE_S = 6.0
 # How often the inbox is checked for interactions a dead process left unanswered (and once at
-# start-up); a row is replayed once its holder's lease (bot.inbox.LEASE) has run out.
+# start-up); a row is replayed once its holder's lease (STUDYBOT_INBOX_LEASE) has run out.
 REPLAY_EVERY_S = 30.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -72,9 +73,15 @@ async def replay_inbox(
         return
     while True:
         try:
-            await app.dispatcher.replay(repliers)
+            replayed = await app.dispatcher.replay(repliers)
         except Exception:
             log.exception("replaying the inbox failed; trying again in %.0f s", every)
+            replayed = 0
+        if replayed >= REPLAY_BATCH:
+            # A full batch: more may wait (a burst of clicks the dead process acknowledged),
+            # and each of those users is waiting for a reply. Every row taken counts an
+            # attempt and none is taken twice per lease, so this ends.
+            continue
         await asyncio.sleep(every)
 
 

@@ -147,6 +147,7 @@ async def build_app(
         rng or SeededRng(),
         quiz_cap=settings.quiz_daily_cap,
         grader=build_grader(settings, bank),
+        inbox_lease=dt.timedelta(seconds=settings.inbox_lease),
     )
     log.info("loaded %d questions in %d decks", len(bank), len(bank.decks))
     app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx, db.optimize))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Callable
@@ -13,16 +14,21 @@ from collections.abc import Callable
 #   <kind>.published  the platform took the message; neither the round's reference nor the
 #                     claim records it yet
 #   <kind>.recorded   the claim is marked published (and the round keeps its reference)
-# A daily answer passes:
+# A daily answer (and a quiz answer) passes:
 #   answer.claimed    the general path has begun (the inbox holds the delivery); nothing
 #                     is written yet
 #   answer.written    the answer is stored; the reply has not gone back yet
+# An interaction from a platform passes:
+#   inbox.admitted    its inbox row is written and the adapter has acknowledged it; nothing is
+#                     processed yet. Armed, it fires after ACK_PAUSE_S, so that the ack (which
+#                     an HTTP adapter sends while the core goes on) has reached the platform.
 KINDS = ("post", "close", "tally")
 WORK_STEPS = ("claimed", "stepped", "published", "recorded")
 POINTS = frozenset(
     [f"{kind}.{step}" for kind in KINDS for step in WORK_STEPS]
-    + ["answer.claimed", "answer.written"]
+    + ["answer.claimed", "answer.written", "inbox.admitted"]
 )
+ACK_PAUSE_S = 0.5
 # STUDYBOT_FAULT=<point>:kill (or :raise) arms a point in a process started by a test.
 ENV = "STUDYBOT_FAULT"
 
@@ -38,6 +44,14 @@ def fault_point(name: str) -> None:
     action = _armed.get(name)
     if action is not None:
         action()
+
+
+async def fault_point_after_ack(name: str) -> None:
+    """`fault_point` for a point reached right after an adapter's ack: armed, it waits for
+    the ack to go out first (an HTTP response is written only once this task yields)."""
+    if name in _armed:
+        await asyncio.sleep(ACK_PAUSE_S)
+        fault_point(name)
 
 
 def arm(name: str, action: Callable[[], None] | None = None, times: int = 1) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-# Whoever wrote a row (or took it over) holds it this long; a row still unfinished after
-# that belonged to a process that died (or hung) and is replayed by any running process.
-# Longer than any answer takes, the model grader's timeout included.
+# Whoever wrote a row (or took it over) holds it this long by default (STUDYBOT_INBOX_LEASE
+# sets it); a row still unfinished after that belonged to a process that died (or hung) and
+# is replayed by any running process. Longer than any answer takes, the model grader's
+# timeout included.
 LEASE = dt.timedelta(minutes=2)
 # Done rows are kept this long, so a repeat (Slack retries events for about an hour; a
 # signed slash command can be replayed for 5 minutes) still finds them, then pruned.

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot import messages as m
+from bot.faults import fault_point_after_ack
 from bot.identity import Origin, Platform
-from bot.inbox import LEASE, InboxEntry, InboxRecord, Verdict
+from bot.inbox import InboxEntry, InboxRecord, Verdict
 from bot.ports import LateReplier, StorageFull
 from bot.replies import Notice, Reply, Tone, Visibility
 from bot.usecases.context import Context
@@ -75,7 +76,7 @@ class Intake:
             received_at=now,
         )
         try:
-            admission = await self.ctx.stores.inbox.admit(entry, LEASE)
+            admission = await self.ctx.stores.inbox.admit(entry, self.ctx.inbox_lease)
         except StorageFull:
             # The database logged the outage once; a click adds no traceback of its own.
             log.debug("inbox: database full, %s %s refused", entry.platform, entry.key)
@@ -110,6 +111,7 @@ class Intake:
         """Run an admitted interaction and record its outcome; the replies to send."""
         if ticket.verdict != "new" or ticket.entry_id is None:
             return ticket.replies
+        await fault_point_after_ack("inbox.admitted")
         return await self._run(ticket.entry_id, interaction.request, interaction.origin)
 
     async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:
@@ -143,7 +145,9 @@ class Intake:
         if not platforms:
             return 0
         await self._prune(now)
-        rows = await self.ctx.stores.inbox.take_due(platforms, now, LEASE, REPLAY_BATCH)
+        rows = await self.ctx.stores.inbox.take_due(
+            platforms, now, self.ctx.inbox_lease, REPLAY_BATCH
+        )
         for row in rows:
             try:
                 origin, request = load_request(row.payload)

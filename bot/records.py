@@ -83,6 +83,17 @@ class QuizRecord:
 
 
 @dataclass(frozen=True)
+class QuizAnswer:
+    """One stored answer of a quiz: what a repeat of its delivery is confirmed from."""
+
+    user_id: int
+    given: str
+    correct: bool
+    rating: str | None  # open items: got / partly / missed
+    points: int
+
+
+@dataclass(frozen=True)
 class QuizTally:
     answered: int
     correct: int

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.inbox import LEASE
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///./data/studybot.db"
 DB_URL_EXPECTED = (
@@ -28,6 +30,7 @@ EXPECTED = {
     "DISCORD_SHARD_COUNT": "a whole number, 1 or more",
     "STUDYBOT_GRADER_URL": "an OpenAI-compatible API root, e.g. http://localhost:11434/v1",
     "STUDYBOT_GRADER_TIMEOUT": "seconds, more than 0",
+    "STUDYBOT_INBOX_LEASE": "seconds, from 1 to 1800",
 }
 # Never echoed back in an error message.
 _SECRET = {
@@ -95,6 +98,12 @@ class Settings(BaseSettings):
     grader_model: str = Field("llama3.1", validation_alias="STUDYBOT_GRADER_MODEL")
     grader_api_key: SecretStr | None = Field(None, validation_alias="STUDYBOT_GRADER_API_KEY")
     grader_timeout: float = Field(20.0, validation_alias="STUDYBOT_GRADER_TIMEOUT", gt=0)
+    # How long an interaction's inbox row belongs to the process that acknowledged it; a row
+    # still unfinished after that is replayed (its process died). At most 30 minutes: Slack's
+    # response_url lives that long, and a user waits no longer for a late reply.
+    inbox_lease: float = Field(
+        LEASE.total_seconds(), validation_alias="STUDYBOT_INBOX_LEASE", ge=1, le=1800
+    )
 
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_dev_guild_id: int | None = Field(None, validation_alias="DISCORD_DEV_GUILD_ID")
@@ -127,6 +136,19 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"https?://[^/\s]+", value):
             raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("inbox_lease")
+    @classmethod
+    def _outlasts_grading(cls, value: float, info: ValidationInfo) -> float:
+        # A lease shorter than a model grading would replay an interview answer while the
+        # process that took it is still waiting for the model: graded twice.
+        timeout = info.data.get("grader_timeout")
+        if info.data.get("grader_url") and isinstance(timeout, float) and value <= timeout:
+            raise ValueError(
+                f"must be longer than STUDYBOT_GRADER_TIMEOUT ({timeout:g} s), or a slow "
+                "grading is replayed while it runs"
+            )
         return value
 
     @field_validator("log_level")

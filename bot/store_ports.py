@@ -21,6 +21,7 @@ from bot.records import (
     DailyAnswerOutcome,
     InterviewAnswerRecord,
     PointAward,
+    QuizAnswer,
     QuizRecord,
     QuizTally,
     ReportRecord,
@@ -213,6 +214,8 @@ class QuizStore(Protocol):
     async def stop_quiz(self, quiz_id: int, now: dt.datetime) -> None: ...
 
     async def quiz_tally(self, quiz_id: int) -> QuizTally: ...
+
+    async def quiz_answer(self, quiz_id: int, question_id: str) -> QuizAnswer | None: ...
 
 
 class BoardStore(Protocol):

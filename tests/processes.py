@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import os
+import signal
 import socket
+import subprocess
+import sys
 import zoneinfo
+from pathlib import Path
 
+import aiohttp
+
+from bot import faults
 from bot.bootstrap import SystemClock, build_app
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.settings import Settings
-from tests.conftest import FIXTURE_CONTENT
+from tests.conftest import FIXTURE_CONTENT, ROOT
 from tests.helpers import errors
-from tests.slack.conftest import CHANNEL
+from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET
 from tests.slack.fake_slack import TEAM
+
+READY_WAIT = 90.0
 
 ADMIN = Origin(
     UserRef(Platform.SLACK, "UADMIN"), PlaceRef(Platform.SLACK, TEAM, CHANNEL), "Ada", True
@@ -55,3 +67,71 @@ async def open_channel(db_url: str, close_in: dt.timedelta) -> tuple[str, str]:
     finally:
         await app.close()
     return zone, close
+
+
+def bot_env(db_url: str, api_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a bot process in Slack HTTP mode on `db_url`, talking to the fake
+    Slack at `api_url`; `extra` adds settings (STUDYBOT_FAULT, STUDYBOT_INBOX_LEASE, ...)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.pop(faults.ENV, None)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        STUDYBOT_CONTENT_DIR=str(FIXTURE_CONTENT),
+        STUDYBOT_LOG_LEVEL="DEBUG",
+        STUDYBOT_DATABASE_URL=db_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        SLACK_HTTP_HOST="127.0.0.1",
+        **extra,
+    )
+    return env
+
+
+class BotProcess:
+    """`studybot run --slack-http PORT` as a real process, its log in a file."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], n: int) -> None:
+        self.port = free_port()
+        self.log_path = tmp / f"bot-{n}.log"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "run", "--slack-http", str(self.port)],
+            cwd=tmp,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/slack/events"
+
+    async def wait_ready(self, session: aiohttp.ClientSession) -> None:
+        async with asyncio.timeout(READY_WAIT):
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"bot exited: {self.log_path.read_text()[-2000:]}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    health = f"http://127.0.0.1:{self.port}/healthz"
+                    async with session.get(health) as response:
+                        if response.status == 200 and "tick at" in self.log_path.read_text():
+                            return
+                await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode

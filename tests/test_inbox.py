@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,15 +16,16 @@ from adapters.host import replay_inbox
 from bot import commands as c
 from bot import faults
 from bot import messages as m
-from bot.bootstrap import App, ManualClock
+from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.identity import Platform
 from bot.inbox import LEASE, MAX_ATTEMPTS
 from bot.intake import Interaction
 from bot.replies import Notice, Reply, Tone, Visibility
+from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.tables import inbox
 from bot.usecases.daily import open_daily_round
 from bot.wire import dump_replies, dump_request, load_replies, load_request
-from tests.conftest import origin
+from tests.conftest import FIXTURE_CONTENT, origin
 from tests.helpers import correct_text, inbox_rows, say, via_inbox
 
 ADA = origin("Ada", admin=True)
@@ -217,8 +219,71 @@ async def test_deliveries_admitted_together_run_each_key_once(app: App) -> None:
     assert [t.verdict for t in tickets] == ["new", "new", "busy", "new"]
     assert texts(tickets[2].replies) == [m.INBOX_BUSY]
     assert len({t.entry_id for t in tickets}) == 3
-    for ticket, interaction in zip([tickets[0], tickets[1], tickets[3]], teams[:2] + teams[2:]):
+    for ticket, interaction in zip([tickets[0], tickets[1], tickets[3]], teams, strict=True):
         await app.dispatcher.process(ticket, interaction)
     again = await asyncio.gather(*(app.dispatcher.receive(i) for i in teams))
     assert [t.verdict for t in again] == ["done", "done", "done"]
     assert all(row.attempts == 1 and row.state == "done" for row in await inbox_rows(app))
+
+
+async def test_the_lease_is_a_setting(db_url: str, clock: ManualClock) -> None:
+    settings = Settings(_env_file=None, STUDYBOT_INBOX_LEASE="5")  # type: ignore[call-arg]
+    app = await build_app(
+        settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock, rng=SeededRng(7)
+    )
+    try:
+        await app.dispatcher.receive(Interaction("killed", BOB, c.ShowTopics(), route="r"))
+        recorder = Recorder()
+        clock.advance(dt.timedelta(seconds=4))
+        assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 0  # still held
+        clock.advance(dt.timedelta(seconds=1))
+        assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 1
+        [(route, user, replies)] = recorder.sent
+        assert (route, user) == ("r", "bob") and replies
+        [row] = await inbox_rows(app)
+        # The replaying process holds the row for the configured lease too.
+        assert (row.state, row.attempts) == ("done", 2)
+    finally:
+        await app.close()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"STUDYBOT_INBOX_LEASE": "soon"}, "STUDYBOT_INBOX_LEASE='soon' (environment or .env): "),
+        ({"STUDYBOT_INBOX_LEASE": "0.5"}, "greater than or equal to 1"),
+        ({"STUDYBOT_INBOX_LEASE": "3600"}, "less than or equal to 1800"),
+        (
+            {
+                "STUDYBOT_INBOX_LEASE": "15",
+                "STUDYBOT_GRADER_URL": "http://127.0.0.1:9/v1",
+                "STUDYBOT_GRADER_TIMEOUT": "20",
+            },
+            "must be longer than STUDYBOT_GRADER_TIMEOUT (20 s), or a slow grading is replayed",
+        ),
+    ],
+    ids=["not-a-number", "too-short", "too-long", "shorter-than-grading"],
+)
+def test_a_bad_lease_is_refused_in_one_line(
+    env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    message = str(refused.value)
+    assert message.startswith("setting STUDYBOT_INBOX_LEASE=") and "\n" not in message
+    assert expected in message
+    assert message.endswith("expected seconds, from 1 to 1800.")
+
+
+def test_a_lease_within_bounds_is_taken(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().inbox_lease == LEASE.total_seconds()  # unset: two minutes
+    monkeypatch.setenv("STUDYBOT_INBOX_LEASE", "2.5")
+    assert load_settings().inbox_lease == 2.5
+    # With a model grader, a lease longer than its timeout is fine.
+    monkeypatch.setenv("STUDYBOT_GRADER_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("STUDYBOT_INBOX_LEASE", "30")
+    assert load_settings().inbox_lease == 30

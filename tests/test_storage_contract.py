@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections import Counter
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from bot.inbox import KEEP_ANY, KEEP_DONE, LEASE, InboxEntry
 from bot.records import PointAward
-from bot.storage import database
+from bot.storage import pg_pool
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
@@ -291,9 +292,49 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced(
         async with other.read() as conn:  # the server restarts, or a proxy times it out
             await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         await other.dispose()
-        monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)  # as if idle for long
+        monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 0.0)  # as if idle for long
         async with db.read() as conn:
             now = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
         assert now != pid
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_transaction_on_a_connection_found_dead_runs_once_more(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = await fresh_pg_database(require_pg())
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+        other = Database(url)
+        async with other.read() as conn:
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.dispose()
+        # Neither the local check nor a ping finds it: the first statement does.
+        monkeypatch.setattr(pg_pool, "_closed", lambda _connection: False)
+        monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 3600.0)
+        tries: list[int] = []
+
+        def body(conn: sa.Connection) -> int:
+            tries.append(1)
+            return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+        with caplog.at_level(logging.INFO, logger="bot.storage.pg_pool"):
+            now = await db.write_sync(body)
+        assert now != pid and len(tries) == 2
+        assert "running the transaction again" in caplog.text
+        # A body that fails for another reason is not run again.
+        tries.clear()
+
+        def broken(conn: sa.Connection) -> int:
+            tries.append(1)
+            return int(conn.execute(sa.text("SELECT no_such_column FROM pg_class")).scalar_one())
+
+        with pytest.raises(sa.exc.ProgrammingError):
+            await db.write_sync(broken)
+        assert len(tries) == 1
     finally:
         await db.dispose()

@@ -445,15 +445,25 @@ class SlackAdapter:
             await ack()
             return
         command, channel, response_url = found
-        if not (command.text or "").strip():
+        text = command.text or ""
+        if not text.strip():
             await ack(response_action="errors", errors={DECK_BLOCK: m.SLACK_DECK_EMPTY})
             return
-        await ack()  # an import may take longer than Slack's three seconds
         user = body["user"]
-        who = await self.origin(
-            context, channel, user["id"], payload_name(user), admin_command=True
-        )
-        replies = await self.app.dispatcher.dispatch(command, who)
+        # Written to the inbox before the ack like every interaction: a redelivered or double
+        # submission imports once, and one acknowledged by a process that died is replayed.
+        # The admin flag from memory first (the form opened only after users.info said so).
+        who = await self.origin(context, channel, user["id"], payload_name(user))
+        route = {"url": response_url, "channel": channel, "user": user["id"]}
+        key = view_delivery_id(body, view, text)
+        interaction, ticket = await self.receive(key, who, command, route)
+        await ack()  # an import may take longer than Slack's three seconds
+        if ticket.verdict == "new":
+            who = await self.origin(
+                context, channel, user["id"], payload_name(user), admin_command=True
+            )
+            interaction = dataclasses.replace(interaction, origin=who)
+        replies = await self.app.dispatcher.process(ticket, interaction)
         respond = AsyncRespond(response_url=response_url) if response_url else None
         await self.deliver(replies, respond=respond, channel=channel, user=user["id"])
 
@@ -537,13 +547,19 @@ class SlackAdapter:
         due = await self.app.dispatcher.cards_due(who)
         await client.views_publish(user_id=user_id, view=render.home_view(replies, due))
 
-    async def on_review_button(self, ack: AsyncAck, body: Body, context: AsyncBoltContext) -> None:
+    async def on_review_button(
+        self, ack: AsyncAck, body: Body, action: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         """The App Home's Review button: a review, answered in the user's DM with StudyBot.
-        A second click re-shows the running review, so it needs no inbox row."""
-        await ack()
+        Through the inbox like every interaction: a redelivered click starts nothing twice,
+        and one a dead process acknowledged is replayed (its reply by DM: the App Home gives
+        no response_url)."""
         user = body["user"]
         who = await self.origin(context, user["id"], user["id"], payload_name(user))
-        replies = await self.app.dispatcher.dispatch(c.StartReview(), who)
+        key = action_delivery_id(user["id"], action)
+        interaction, ticket = await self.receive(key, who, c.StartReview(), {"user": user["id"]})
+        await ack()
+        replies = await self.app.dispatcher.process(ticket, interaction)
         await self.deliver(replies, respond=None, channel=None, user=user["id"], interactive=True)
 
 

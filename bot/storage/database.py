@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from bot.ports import StorageFull
+from bot.storage.pg_pool import keep_healthy, run_once_more_if_cut
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,6 @@ AUTOCHECKPOINT_PAGES = 2000
 CHECKPOINT_BUSY_MS = 2_000
 SQLITE_FULL = 13
 PG_DISK_FULL = "53100"
-# A PostgreSQL connection idle this long may have been dropped (a server restart, a proxy's idle
-# timeout) and is pinged before use; a busy one is not (asyncpg's ping is three round trips).
-PING_AFTER_IDLE_S = 5.0
 # Threads that run synchronous read bodies on SQLite (see Database.read_sync).
 READER_THREADS = 2
 # Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
@@ -98,32 +96,10 @@ def _sqlite_session(engine: sa.Engine, memory: bool) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _ping_when_idle(engine: sa.Engine) -> None:
-    """pool_pre_ping, for idle connections only: a failed ping makes the pool replace the
-    connection (DisconnectionError) instead of handing a dead one to the caller."""
-
-    @event.listens_for(engine, "connect")
-    def _fresh(_dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkin")
-    def _idle(_dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_S:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            raise sa.exc.DisconnectionError(f"idle connection failed its ping: {exc}") from exc
-
-
 def create_engine(url: str) -> AsyncEngine:
     if not is_sqlite(url):
         engine = create_async_engine(url, pool_size=10, max_overflow=10)
-        _ping_when_idle(engine.sync_engine)
+        keep_healthy(engine.sync_engine)
         return engine
     _prepare_sqlite_path(url)
     memory = _is_memory(url)
@@ -224,8 +200,7 @@ class Database:
                     loop = asyncio.get_running_loop()
                     result = await loop.run_in_executor(self._writer_thread, transact)
                 else:
-                    async with self.engine.begin() as conn:
-                        result = await conn.run_sync(body)
+                    result = await run_once_more_if_cut(self.engine.begin, body)
             except sa.exc.DBAPIError as exc:
                 self._raise_if_full(exc)
                 raise
@@ -245,8 +220,7 @@ class Database:
                     return body(conn)
 
             return await asyncio.get_running_loop().run_in_executor(self._reader_threads, run)
-        async with self.read() as conn:
-            return await conn.run_sync(body)
+        return await run_once_more_if_cut(self.read, body)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.records import (
     CardReview,
     PointAward,
+    QuizAnswer,
     QuizRecord,
     QuizTally,
 )
@@ -212,6 +213,20 @@ class SqlQuizStore:
             sum(r.points for r in rows),
             dict(rated),
         )
+
+    async def quiz_answer(self, quiz_id: int, question_id: str) -> QuizAnswer | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(quiz_answers).where(
+                        quiz_answers.c.quiz_id == quiz_id,
+                        quiz_answers.c.question_id == question_id,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return QuizAnswer(row.user_id, row.given, row.correct, row.rating, row.points)
 
 
 async def advance_session(conn: AsyncConnection, quiz: QuizRecord, now: dt.datetime) -> bool:

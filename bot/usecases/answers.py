@@ -9,9 +9,9 @@ from bot.identity import Origin
 from bot.records import RoundRecord
 from bot.replies import Reply
 from bot.usecases.context import Actor, Context, UserError
-from bot.usecases.daily import answer_daily, answer_daily_batched
+from bot.usecases.daily import answer_daily, answer_daily_batched, stored_before_close
 from bot.usecases.interview import answer_interview
-from bot.usecases.quiz import answer_quiz
+from bot.usecases.quiz import answer_quiz, repeated_answer
 
 
 async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:
@@ -37,14 +37,27 @@ async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> li
         or quiz.id != cmd.quiz_id
         or (cmd.question_id is not None and quiz.current != cmd.question_id)
     ):
-        raise UserError(m.QUIZ_STALE)
+        # Stale, or this very answer processed before (a replay, a retried delivery): the
+        # latter gets the feedback it would have got, not a refusal.
+        repeated = await repeated_answer(ctx, actor, cmd)
+        if repeated is None:
+            raise UserError(m.QUIZ_STALE)
+        return repeated
     if quiz is not None and quiz.kind == "interview":
         return await answer_interview(ctx, actor, quiz, cmd.text)
     if quiz is not None:
-        return await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
+        replies = await answer_quiz(ctx, actor, quiz, cmd.text, cmd.choice)
+        fault_point("answer.written")
+        return replies
     rnd = await ctx.stores.rounds.open_round(actor.channel.id)
     if rnd is None:
-        raise UserError(m.NOTHING_TO_ANSWER)
+        # A typed answer names no round: one stored in today's round before it closed and
+        # run again after (a replay) is confirmed, not refused.
+        today = await ctx.stores.rounds.round_on(actor.channel.id, ctx.today(actor))
+        late = await stored_before_close(ctx, actor, today, cmd.text, None) if today else None
+        if late is None:
+            raise UserError(m.NOTHING_TO_ANSWER)
+        return late
     return await _answer_round(ctx, actor, rnd, cmd.text, cmd.choice)
 
 

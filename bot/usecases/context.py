@@ -15,6 +15,7 @@ from bot import messages as m
 from bot.charts.service import Charts
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef, Platform
+from bot.inbox import LEASE
 from bot.interview import BuiltinGrader
 from bot.ports import Clock, Grader, Rng
 from bot.questions import Question
@@ -63,6 +64,8 @@ class Context:
     owner: str = ""
     grader: Grader | None = None  # interview answers; the built-in grader unless configured
     banks: WorkspaceBanks | None = None
+    # How long an inbox row is its process's before a replay takes it (STUDYBOT_INBOX_LEASE).
+    inbox_lease: dt.timedelta = LEASE
     _tag_topics: dict[int, tuple[QuestionBank, dict[str, str]]] = field(
         default_factory=dict, init=False, repr=False
     )

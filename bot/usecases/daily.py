@@ -88,15 +88,20 @@ async def answer_daily(
     ctx: Context, actor: Actor, rnd: RoundRecord, text: str, choice: int | None = None
 ) -> list[Reply]:
     """Lock in the actor's one answer to the round; the result stays private until the reveal."""
+    answers = ctx.stores.answers
+    closes = closes_label(rnd, actor.timezone)
     # The close time is exact even though the scheduler closes the round on its next tick.
     if rnd.closed_at is not None or ctx.clock.now() >= rnd.closes_at:
+        # An answer stored before the close and confirmed only now (a replay after a crash
+        # between the write and the reply) still gets its confirmation.
+        confirmed = await stored_before_close(ctx, actor, rnd, text, choice)
+        if confirmed is not None:
+            return confirmed
         raise UserError(m.DAILY_CLOSED)
     question = round_question(ctx, rnd)
     if question is None:
         raise UserError(m.NO_DAILY)
     text = chosen(question, rnd.order, text, choice)
-    closes = closes_label(rnd, actor.timezone)
-    answers = ctx.stores.answers
     existing = await answers.get_answer(rnd.id, actor.user.id)
     if existing is not None:
         return already(existing.given, text, closes)
@@ -118,6 +123,24 @@ async def answer_daily(
             raise UserError(m.DAILY_CLOSED)
         return already(again.given, text, closes)
     return [ok(m.DAILY_LOCKED.format(closes=closes))]
+
+
+async def stored_before_close(
+    ctx: Context, actor: Actor, rnd: RoundRecord, text: str, choice: int | None
+) -> list[Reply] | None:
+    """The confirmation of this very answer if the actor's stored answer to the (now closed)
+    round is it: the same delivery run again after the close. None otherwise."""
+    question = round_question(ctx, rnd)
+    existing = await ctx.stores.answers.get_answer(rnd.id, actor.user.id)
+    if question is None or existing is None:
+        return None
+    try:
+        given = chosen(question, rnd.order, text, choice)
+    except UserError:
+        return None
+    if existing.given != given.strip()[:300]:
+        return None
+    return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, actor.timezone)))]
 
 
 def already(given: str, text: str, closes: str) -> list[Reply]:

@@ -198,6 +198,59 @@ async def answer_quiz(
     return await _after_answer(ctx, quiz, [feedback])
 
 
+async def repeated_answer(ctx: Context, actor: Actor, cmd: c.SubmitAnswer) -> list[Reply] | None:
+    """The reply to a click on a quiz question whose answer is stored already: the same
+    delivery run again (replayed after a crash between the write and the reply, or retried
+    after a lost reply). It gets the feedback it got the first time, then where the quiz
+    stands; None when the stored answer is not this one (a genuinely stale click)."""
+    quizzes = ctx.stores.quizzes
+    qid = cmd.question_id
+    quiz = await quizzes.get_quiz(cmd.quiz_id) if cmd.quiz_id is not None else None
+    if quiz is None or qid is None or quiz.user_id != actor.user.id or quiz.kind == "interview":
+        return None
+    if qid not in quiz.question_ids:
+        return None
+    stored = await quizzes.quiz_answer(quiz.id, qid)
+    question = ctx.question(qid)
+    if stored is None or stored.user_id != actor.user.id or question is None:
+        return None
+    position = quiz.question_ids.index(qid)
+    order = quiz.orders[position] if position < len(quiz.orders) else ()
+    try:
+        text = chosen(question, order, cmd.text, cmd.choice)
+    except UserError:
+        return None
+    if question.type is QuestionType.OPEN:
+        rating = check_answer(question, text, vocabulary=ctx.bank.vocabulary).normalized
+        if stored.rating is None or stored.rating != rating:
+            return None
+        noted = Notice(m.OPEN_NOTED.format(rating=m.RATING_WORDS.get(rating, rating)))
+        return await _after_answer(ctx, quiz, [noted])
+    if stored.given != text[:300]:
+        return None
+    note = ""
+    full = quiz_base_points(question.difficulty)
+    if stored.correct and quiz.kind != "review" and stored.points < full:
+        # The points stored tell trimmed from none; none is a repeat or the cap, and the cap
+        # is the one still visible in today's total.
+        if stored.points:
+            note = m.QUIZ_CAP_TRIMMED.format(cap=ctx.quiz_cap, points=stored.points, full=full)
+        elif await quizzes.quiz_points_on(actor.user.id, ctx.today(actor)) >= ctx.quiz_cap:
+            note = m.QUIZ_CAPPED.format(cap=ctx.quiz_cap)
+        else:
+            note = m.QUIZ_REPEAT
+    feedback = AnswerFeedback(
+        question.id,
+        stored.correct,
+        m.clip(text, m.ANSWER_ECHO_MAX),
+        answer_label(question, order),
+        question.explanation,
+        stored.points,
+        note,
+    )
+    return await _after_answer(ctx, quiz, [feedback])
+
+
 def _card(
     ctx: Context, actor: Actor, quiz: QuizRecord, qid: str, topic: str, rating: str
 ) -> CardReview:

@@ -167,9 +167,14 @@ async def test_a_stale_quiz_button_is_refused(world: World, app: App) -> None:
         world.channel, "quiz", topic="sample-ml", difficulty="hard", count=1
     )
     card = with_buttons(started)
-    await world.alice.click(card, custom_id=answer_button(app, card))
-    stale = await world.alice.click(card, custom_id=answer_button(app, card))
+    first = await world.alice.click(card, custom_id=answer_button(app, card))
+    # A different answer to the answered question: the button is stale.
+    stale = await world.alice.click(card, custom_id=answer_button(app, card, right=False))
     assert texts(stale) == [m.QUIZ_STALE] and stale.ephemeral
+    # The same answer again (its reply lost, or a replay) is shown the result it got, once
+    # more: nothing is counted twice.
+    again = await world.alice.click(card, custom_id=answer_button(app, card))
+    assert texts(again) == texts(first) and again.ephemeral
 
 
 async def test_a_failing_handler_tells_the_user_and_logs(
@@ -294,5 +299,5 @@ async def test_a_lost_quiz_card_comes_back_with_working_buttons(world: World, ap
     result = await world.alice.click(card, custom_id=answer_button(app, card))
     assert "Correct" in all_text(result) and "Quiz complete!" in all_text(result)
     # The first card's buttons belonged to the same question, now answered.
-    stale = await world.alice.click(first, custom_id=answer_button(app, first))
+    stale = await world.alice.click(first, custom_id=answer_button(app, first, right=False))
     assert texts(stale) == [m.QUIZ_STALE]

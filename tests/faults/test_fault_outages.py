@@ -3,6 +3,7 @@ the bot's busy timeout, at each named fault point: after recovery everything is 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,7 +15,7 @@ from bot import faults
 from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.commands import SubmitAnswer
 from bot.settings import Settings
-from bot.storage import database
+from bot.storage import database, pg_pool
 from tests.conftest import FIXTURE_CONTENT, START
 from tests.faults.day import (
     ANSWER_POINTS,
@@ -24,12 +25,17 @@ from tests.faults.day import (
     FaultedTick,
     answer_in_process,
     answer_with_fault,
+    bob_answer,
     check_day,
     day_with_fault,
+    locked_in,
+    open_round,
     tick,
 )
 from tests.faults.pg_cluster import PgCluster
 from tests.faults.ticker_process import FilePublisher
+from tests.helpers import errors, say
+from tests.test_scheduler import ADA, BOB, CY
 
 # Scaled down from SQLite's 10 s so the suite stays short; the lock outlasts it all the same.
 BUSY_MS = 250
@@ -203,7 +209,40 @@ async def test_postgresql_stopped_while_answering(
     # A pooled connection the restart cut is found by the ping it gets after PING_AFTER_IDLE_S
     # idle; the next answer here comes at once, where a real user's comes seconds later. (Within
     # those seconds the first statement fails once: docs/reliability.md.)
-    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 0.0)
     app, clock, url = pg_app
     answer = armed(app, point, clicked, cluster.stop, cluster.start)
     await answer_with_fault(app, clock, url, point, clicked, answer)
+
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("clicked", [True, False], ids=["click", "typed"])
+async def test_an_answer_right_after_a_postgresql_restart_succeeds_first_time(
+    pg_app: tuple[App, ManualClock, str],
+    cluster: PgCluster,
+    tmp_path: Path,
+    clicked: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No idle ping at all: the connections the restart cut must be found without one.
+    monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 3600.0)
+    app, clock, _ = pg_app
+    round_id, typed = await open_round(app, clock)
+    # A pool in use, as in a running bot: several connections, all back in it, all cut below.
+    await asyncio.gather(*(say(app, who, "daily") for who in (ADA, BOB, CY)))
+    assert errors(await say(app, CY, f"answer {typed}")) == []
+    # The restart takes its seconds with the bot's event loop running, as in a deployment.
+    await asyncio.to_thread(cluster.stop)
+    await asyncio.to_thread(cluster.start)
+    first = await answer_in_process(app, bob_answer(round_id, typed, clicked, "bob-1"))
+    assert locked_in(first), first  # at the first try, not "Something went wrong"
+    bob = [a for a in await app.stores.answers.round_answers(round_id) if a.display_name == "Bob"]
+    assert len(bob) == 1 and bob[0].correct
+    # Scheduled work straight after a restart goes through at its first tick too.
+    await asyncio.to_thread(cluster.stop)
+    await asyncio.to_thread(cluster.start)
+    rnd = await app.stores.rounds.get_round(round_id)
+    assert rnd is not None
+    done = await tick(app, clock, rnd.closes_at, FilePublisher(tmp_path / "platform.jsonl"))
+    assert done == ["close:published"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
 from typing import Any
 
@@ -12,15 +13,17 @@ import sqlalchemy as sa
 
 from adapters.slack.app import RESPONSE_URL_TTL
 from adapters.slack.late import SlackLateReplies
+from adapters.slack.render import REVIEW_ACTION
 from bot import messages as m
 from bot.bootstrap import ManualClock
 from bot.identity import Platform
 from bot.inbox import LEASE
 from bot.intake import Interaction, Ticket
-from bot.storage.tables import memberships
+from bot.storage.tables import memberships, users
 from tests.helpers import inbox_rows
 from tests.slack.conftest import SlackRig
 from tests.slack.test_daily_round import answer_count, buttons, publish_round
+from tests.slack.test_decks import CSV, WORKSPACE
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -137,3 +140,109 @@ async def test_a_command_being_processed_is_not_run_twice(
     _, joined = await rig.fake.wait_for_key(key, 2)
     assert m.TEAM_JOINED.format(name="Owls") in joined.args["text"]
     assert await member_count(rig) == 1
+
+
+# -- the paste form's submission and the App Home's Review button go through the inbox too --
+
+
+async def open_deck_form(rig: SlackRig) -> tuple[dict[str, Any], str]:
+    """An admin's `/study deck import pasted`: the form, and the response_url key replies use."""
+    key = await rig.driver.command("deck import pasted", "UADMIN")
+    [opened] = await rig.fake.wait_calls("views.open")
+    view = opened.args["view"]
+    return (view if isinstance(view, dict) else json.loads(view)), key
+
+
+def pasted(rig: SlackRig, view: dict[str, Any]) -> dict[str, Any]:
+    payload = rig.driver.submission(view, "UADMIN", "")
+    payload["view"]["state"] = {"values": {"deck": {"text": {"value": CSV}}}}
+    return payload
+
+
+async def test_a_deck_submission_delivered_twice_imports_once(rig: SlackRig) -> None:
+    view, key = await open_deck_form(rig)
+    payload = pasted(rig, view)
+    assert (await rig.driver.interact(payload))[0] == 200
+    [reply] = await rig.fake.wait_for_key(key)
+    assert "Imported deck 'pasted' (csv): 2 questions" in reply.args["text"]
+    # Slack sends the very same submission again (it missed the ack): answered as before,
+    # privately, and nothing is imported a second time.
+    assert (await rig.driver.interact(payload))[0] == 200
+    _, again = await rig.fake.wait_for_key(key, 2)
+    assert again.args["text"] == reply.args["text"]
+    assert [(r.state, r.attempts) for r in await inbox_rows(rig.app)][-1] == ("done", 1)
+    assert [d.name for d in await rig.app.ctx.stores.decks.list_decks(WORKSPACE)] == ["pasted"]
+
+
+async def test_a_deck_submission_acknowledged_then_never_processed_is_replayed(
+    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view, key = await open_deck_form(rig)
+    reached = stall(rig, monkeypatch)
+    assert (await rig.driver.interact(pasted(rig, view)))[0] == 200  # the form closed
+    await asyncio.wait_for(reached.wait(), 10)
+    monkeypatch.delattr(rig.app.dispatcher, "process")
+    assert await rig.app.ctx.stores.decks.list_decks(WORKSPACE) == []
+    clock.advance(LEASE)
+    assert await rig.app.dispatcher.replay({Platform.SLACK: SlackLateReplies(rig.adapter)}) == 1
+    [reply] = [c for c in rig.fake.calls if c.key == key]
+    assert "Imported deck 'pasted' (csv): 2 questions" in reply.args["text"]
+    assert [d.name for d in await rig.app.ctx.stores.decks.list_decks(WORKSPACE)] == ["pasted"]
+
+
+def review_click(rig: SlackRig) -> dict[str, Any]:
+    """A click on the App Home's Review button: no channel, no response_url."""
+    payload, _ = rig.driver.click_payload(REVIEW_ACTION, "UBOB")
+    payload.pop("channel")
+    payload.pop("response_url")
+    payload["container"] = {"type": "view", "view_id": "V1"}
+    return payload
+
+
+async def card_due(rig: SlackRig, clock: ManualClock) -> None:
+    """Bob answered a quiz question wrongly yesterday: one review card due."""
+    await rig.driver.command_replies("quiz sample-ml medium 1", "UBOB")
+    assert "Quiz complete!" in str(await rig.driver.command_replies("answer 99", "UBOB"))
+    clock.advance(dt.timedelta(days=1))
+
+
+async def test_a_review_click_delivered_twice_starts_one_review(
+    rig: SlackRig, clock: ManualClock
+) -> None:
+    await card_due(rig, clock)
+    click = review_click(rig)
+    assert (await rig.driver.interact(click))[0] == 200
+    [first] = await rig.fake.wait_calls_to("UBOB", 1)
+    assert "Review: 1 of your 1 due card(s)" in first.args["text"] + json.dumps(
+        first.args.get("blocks", [])
+    )
+    rows = await inbox_rows(rig.app)
+    assert (await rig.driver.interact(click))[0] == 200  # the same delivery again
+    await rig.fake.wait_calls_to("UBOB", 2)
+    assert len(await inbox_rows(rig.app)) == len(rows)  # recognised, not a new request
+    assert rows[-1].dedupe_key.startswith("action:UBOB:")
+
+
+async def test_a_review_click_acknowledged_then_never_processed_is_replayed_by_dm(
+    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await card_due(rig, clock)
+    reached = stall(rig, monkeypatch)
+    assert (await rig.driver.interact(review_click(rig)))[0] == 200
+    await asyncio.wait_for(reached.wait(), 10)
+    monkeypatch.delattr(rig.app.dispatcher, "process")
+    assert [c for c in rig.fake.of("chat.postMessage") if c.args.get("channel") == "UBOB"] == []
+    clock.advance(LEASE)
+    assert await rig.app.dispatcher.replay({Platform.SLACK: SlackLateReplies(rig.adapter)}) == 1
+    sent = await rig.fake.wait_calls_to("UBOB", 1)
+    text = " ".join(c.args["text"] + json.dumps(c.args.get("blocks", [])) for c in sent)
+    assert "Review: 1 of your 1 due card(s)" in text
+    assert (await rig.app.ctx.stores.quizzes.active_quiz(await bob_id(rig))) is not None
+
+
+async def bob_id(rig: SlackRig) -> int:
+    async with rig.app.db.engine.connect() as conn:
+        return int(
+            (await conn.execute(sa.select(users.c.id).where(users.c.external_id == "UBOB")))
+            .scalar_one()
+        )

@@ -30,9 +30,15 @@ async def test_mcq_quiz_answered_by_button(rig: SlackRig) -> None:
     text = shown(replies)
     assert "Correct!* +5 points" in text and "Quiz complete!" in text
     assert all(r.args["response_type"] == "ephemeral" for r in replies)
-    # The card is stale now: a late click is refused privately and changes nothing.
-    [late] = await d.click_replies(median["action_id"], "UBOB")
+    # The card is stale now: a late click on another option is refused privately and
+    # changes nothing.
+    mean = next(b for b in buttons(card) if b["text"]["text"].endswith("Mean"))
+    [late] = await d.click_replies(mean["action_id"], "UBOB")
     assert "already answered or left" in late.args["text"]
+    # The same answer again (its reply lost, or replayed) gets the result it got, once more.
+    again = await d.click_replies(median["action_id"], "UBOB")
+    assert shown(again) == text and all(r.args["response_type"] == "ephemeral" for r in again)
+    assert "5 points" in shown(again)  # still 5: nothing counted twice
 
 
 async def test_typed_answers_and_a_flashcard_rating(rig: SlackRig) -> None:

@@ -1,0 +1,119 @@
+"""A real bot process acknowledges a signed Slack click (or slash command), is SIGKILLed
+before processing it, and the restarted process replays it exactly once: the answer is stored
+once and the late reply reaches the click's response_url."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot import messages as m
+from bot.bootstrap import build_app
+from bot.settings import Settings
+from bot.storage.tables import answers, inbox, users
+from tests.conftest import FIXTURE_CONTENT
+from tests.processes import BotProcess, bot_env, open_channel
+from tests.slack.conftest import USERS, SlackDriver
+from tests.slack.fake_slack import FakeSlack
+
+LOCKED = m.DAILY_LOCKED.split("(")[0].strip()
+BOB = "UBOB"
+LEASE_S = "1"  # the dead process's rows are due by the time a new one has started
+REPLY_WAIT = 60.0
+
+
+async def inbox_and_answers(db_url: str) -> tuple[list[Any], list[str]]:
+    """The inbox rows, and whose answers are stored (Slack user ids)."""
+    app = await build_app(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        db_url=db_url,
+        content_dir=FIXTURE_CONTENT,
+    )
+    try:
+        async with app.db.engine.connect() as conn:
+            rows = list(await conn.execute(sa.select(inbox).order_by(inbox.c.id)))
+            stored = await conn.execute(
+                sa.select(users.c.external_id).select_from(
+                    answers.join(users, users.c.id == answers.c.user_id)
+                )
+            )
+            return rows, [str(r[0]) for r in stored]
+    finally:
+        await app.close()
+
+
+async def send(driver: SlackDriver, fake: FakeSlack, how: str) -> tuple[int, str]:
+    """Bob's right answer to the posted daily question; the HTTP status and the key of the
+    response_url its reply goes to."""
+    if how == "command":
+        body, key = driver.command_body("answer Median", BOB)
+        status, _ = await driver.post(body, "application/x-www-form-urlencoded")
+        return status, key
+    [card] = [c for c in fake.of("chat.postMessage") if c.args.get("blocks")]
+    buttons = [e for b in card.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    [right] = [b for b in buttons if b["action_id"].endswith(":c1")]  # Median
+    payload, key = driver.click_payload(right["action_id"], BOB, value=right.get("value", ""))
+    status, _ = await driver.interact(payload)
+    return status, key
+
+
+@pytest.mark.parametrize("how", ["click", "command"])
+async def test_an_acknowledged_interaction_killed_before_processing_is_replayed_once(
+    db_url: str, tmp_path: Path, how: str
+) -> None:
+    fake = FakeSlack()
+    fake.users = {k: dict(v) for k, v in USERS.items()}
+    await fake.start()
+    try:
+        await open_channel(db_url, dt.timedelta(hours=2))
+        async with aiohttp.ClientSession() as session:
+            armed = bot_env(
+                db_url,
+                fake.api_url,
+                STUDYBOT_FAULT="inbox.admitted:kill",
+                STUDYBOT_INBOX_LEASE=LEASE_S,
+            )
+            dying = BotProcess(tmp_path, armed, 1)
+            try:
+                await dying.wait_ready(session)
+                driver = SlackDriver(dying.url, fake, session)
+                status, key = await send(driver, fake, how)
+                # Acknowledged: Slack got its 200 and will never send this again.
+                assert status == 200
+                async with asyncio.timeout(30):
+                    while dying.proc.poll() is None:
+                        await asyncio.sleep(0.05)
+            finally:
+                dying.kill()
+            assert dying.proc.returncode == -signal.SIGKILL, dying.log_path.read_text()[-2000:]
+            [row], stored = await inbox_and_answers(db_url)
+            assert (row.state, row.attempts) == ("received", 1) and stored == []
+            assert not [c for c in fake.calls if c.key == key]  # no reply yet
+
+            restarted = BotProcess(
+                tmp_path, bot_env(db_url, fake.api_url, STUDYBOT_INBOX_LEASE=LEASE_S), 2
+            )
+            try:
+                await restarted.wait_ready(session)
+                async with asyncio.timeout(REPLY_WAIT):
+                    await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
+                await asyncio.sleep(1.0)  # time for a second reply, were there one
+            finally:
+                assert restarted.stop() == 0
+        log = restarted.log_path.read_text()
+        assert "inbox: replaying slack" in log, log[-2000:]
+        replies = [c for c in fake.calls if c.key == key]
+        assert len(replies) == 1, replies
+        assert LOCKED in str(replies[0].args.get("text", ""))
+        [row], stored = await inbox_and_answers(db_url)
+        assert (row.state, row.attempts) == ("done", 2)
+        assert stored == [BOB]  # once
+    finally:
+        await fake.stop()
