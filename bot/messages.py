@@ -571,7 +571,9 @@ QUESTION_REKEY_DONE = (
     "Round {round} rekeyed to {answer}: {flipped} answers graded differently, {users} players' "
     "totals changed ({before} → {after} points in all). Audit #{audit}."
 )
-QUESTION_RETIRED = "{qid} is retired in this workspace: daily rounds and quizzes skip it."
+QUESTION_RETIRED = (
+    "{qid} is retired in this workspace: daily rounds, quizzes, interviews and reviews skip it."
+)
 QUESTION_RETIRED_ALREADY = "{qid} is retired in this workspace already. Nothing changed."
 QUESTION_UNKNOWN_ID = "There is no question with the id {qid}."
 NOTE_VOID = (

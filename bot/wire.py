@@ -80,9 +80,7 @@ def _without_image(reply: r.Reply) -> r.Reply:
 
 
 def dump_replies(replies: list[r.Reply]) -> str:
-    return json.dumps(
-        [_tagged(_without_image(reply)) for reply in replies], separators=(",", ":")
-    )
+    return json.dumps([_tagged(_without_image(reply)) for reply in replies], separators=(",", ":"))
 
 
 def load_replies(text: str) -> list[r.Reply]:
