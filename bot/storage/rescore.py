@@ -84,31 +84,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     users = sorted(who)
     # The last round that counts: a streak still running there continues at the next close.
     final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
-    # This round's answers are read already; the rest of the walk and the round before it.
-    old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None and r != rnd.id])
-    old.update({(rnd.id, u): here[u] for u in users if u in here})
-
-    changes: list[Change] = []
-    streaks: list[Player] = []
-    for user in users:
-        before = old.get((prev, user)) if prev is not None else None
-        streak = before.streak if before is not None and before.correct else 0
-        settled = False
-        for k in walk:
-            a = old.get((k, user))
-            right = verdict.get(user, False) if k == rnd.id else bool(a and a.correct)
-            streak = streak + 1 if right else 0
-            points = base[k] + streak_bonus(streak) if right else 0
-            if a is not None and (a.correct, a.points, a.streak) != (right, points, streak):
-                changes.append((a.id, k, user, right, points, streak))
-            # From here on nothing differs: the same streak meets the same later answers.
-            if k != rnd.id and streak == (a.streak if a is not None else 0):
-                settled = True
-                break
-        if settled:
-            streaks.append((user, False, None, None))
-        else:
-            streaks.append((user, True, streak, final if streak > 0 else None))
+    changes, streaks = _walk(conn, rnd.id, prev, walk, users, here, verdict, base, final)
     before_after = apply_changes(
         db, conn, req.workspace, rnd.id if void else None, changes, streaks
     )
@@ -125,16 +101,51 @@ def _correct_users(conn: sa.Connection, round_id: int) -> list[int]:
     )
 
 
-def _answers_of(
-    conn: sa.Connection, users: list[int], round_ids: list[int]
-) -> dict[tuple[int, int], _Answer]:
-    """The players' answers in these rounds: each round read whole by its key and filtered
-    here, cheaper than an IN list of thousands of players (a round is at most its answers)."""
-    wanted = set(users)
-    found: dict[tuple[int, int], _Answer] = {}
-    for k in round_ids:
-        found.update(((k, user), a) for user, a in _round_answers(conn, k) if user in wanted)
-    return found
+def _walk(
+    conn: sa.Connection,
+    target: int,
+    prev: int | None,
+    walk: list[int],
+    users: list[int],
+    here: dict[int, _Answer],
+    verdict: dict[int, bool],
+    base: dict[int, int],
+    final: int | None,
+) -> tuple[list[Change], list[Player]]:
+    """Score the players again round by round along the chain: each answer whose verdict,
+    points or streak differs, and each player's streak at the end. A player leaves the walk
+    once their new streak meets the old one (the same streak meets the same later answers),
+    and the walk stops reading rounds when nobody is left: a rekey of an old round reads as
+    many later rounds as its longest changed streak, not the whole history."""
+    before = dict(_round_answers(conn, prev)) if prev is not None else {}
+    streak: dict[int, int] = {}
+    for user in users:
+        a = before.get(user)
+        streak[user] = a.streak if a is not None and a.correct else 0
+    walking = set(users)
+    changes: list[Change] = []
+    for k in walk:
+        if not walking:
+            break
+        found = here if k == target else dict(_round_answers(conn, k))
+        for user in sorted(walking):
+            a = found.get(user)
+            right = verdict.get(user, False) if k == target else bool(a and a.correct)
+            now = streak[user] + 1 if right else 0
+            points = base[k] + streak_bonus(now) if right else 0
+            if a is not None and (a.correct, a.points, a.streak) != (right, points, now):
+                changes.append((a.id, k, user, right, points, now))
+            streak[user] = now
+            if k != target and now == (a.streak if a is not None else 0):
+                walking.discard(user)
+    # Those still walking at the end hold a new current streak; the others' stays as it is.
+    streaks: list[Player] = [
+        (u, True, streak[u], final if streak[u] > 0 else None)
+        if u in walking
+        else (u, False, None, None)
+        for u in users
+    ]
+    return changes, streaks
 
 
 def _round_answers(conn: sa.Connection, round_id: int) -> list[tuple[int, _Answer]]:

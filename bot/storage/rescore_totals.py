@@ -56,9 +56,10 @@ gone = sa.Table(  # (period, team, member) no longer active once the voided even
     sa.Column("user_id", sa.Integer, primary_key=True),
     prefixes=_TEMP,
 )
-moved = sa.Table(  # the net change per totals row
+moved = sa.Table(  # the net change per totals row (its whole key: looked up, not scanned)
     "rescore_moved",
     _staging,
+    sa.Column("workspace", sa.String(200), primary_key=True),
     sa.Column("period", sa.String(8), primary_key=True),
     sa.Column("kind", sa.String(4), primary_key=True),
     sa.Column("subject_id", sa.Integer, primary_key=True),
@@ -66,6 +67,10 @@ moved = sa.Table(  # the net change per totals row
     sa.Column("dc", sa.Integer, nullable=False),
     sa.Column("dn", sa.Integer, nullable=False),
     sa.Column("da", sa.Integer, nullable=False),
+    # The row's values once the change is in (read back after the update).
+    sa.Column("points", sa.Integer, nullable=True),
+    sa.Column("correct", sa.Integer, nullable=True),
+    sa.Column("answered", sa.Integer, nullable=True),
     prefixes=_TEMP,
 )
 _ORDER = (stage, players, events, gone, moved)
@@ -99,10 +104,12 @@ def apply_changes(
             conn.execute(
                 answers.update().where(answers.c.round_id == voided).values(points=0, streak=0)
             )
-        conn.execute(
-            answers.update()
-            .where(answers.c.id == stage.c.answer_id)
-            .values(correct=stage.c.correct, points=stage.c.points, streak=stage.c.streak)
+        _update_from(
+            db,
+            conn,
+            answers,
+            [(answers.c.id, stage.c.answer_id)],
+            {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
         )
         _move_events(conn, voided)
         if voided is not None:
@@ -113,6 +120,33 @@ def apply_changes(
     finally:
         for table in reversed(_ORDER):
             table.drop(conn)
+
+
+def _update_from(
+    db: Database,
+    conn: sa.Connection,
+    target: sa.Table,
+    on: list[tuple[sa.Column[Any], sa.Column[Any]]],
+    values: dict[str, Any],
+) -> None:
+    """UPDATE `target` from the staged rows matched by `on` (target column, staged column);
+    `values` are expressions over both. PostgreSQL joins (UPDATE ... FROM). SQLite's
+    UPDATE ... FROM walks the whole target table and probes the staged rows, so there the
+    rows are found by an IN over the staged keys (one index lookup each) and each value is
+    read back from its staged row by key."""
+    match = [column == staged for column, staged in on]
+    if not db.sqlite:
+        conn.execute(target.update().where(*match).values(values))
+        return
+    keys = sa.select(*(staged for _, staged in on))
+    found = (
+        on[0][0].in_(keys) if len(on) == 1 else sa.tuple_(*(column for column, _ in on)).in_(keys)
+    )
+    conn.execute(
+        target.update()
+        .where(found)
+        .values({name: sa.select(v).where(*match).scalar_subquery() for name, v in values.items()})
+    )
 
 
 def _move_events(conn: sa.Connection, voided: int | None) -> None:
@@ -217,63 +251,73 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
     sums = [sa.func.sum(every.c[name]) for name in ("dp", "dc", "dn", "da")]
     conn.execute(
         moved.insert().from_select(
-            ["period", "kind", "subject_id", "dp", "dc", "dn", "da"],
-            sa.select(every.c.period, every.c.kind, every.c.subject_id, *sums)
+            ["workspace", "period", "kind", "subject_id", "dp", "dc", "dn", "da"],
+            sa.select(
+                sa.literal(workspace), every.c.period, every.c.kind, every.c.subject_id, *sums
+            )
             .group_by(every.c.period, every.c.kind, every.c.subject_id)
             .having(sa.or_(*(s != 0 for s in sums))),
         )
     )
     t = totals
     row = (
-        t.c.workspace == workspace,
+        t.c.workspace == moved.c.workspace,
         t.c.period == moved.c.period,
         t.c.kind == moved.c.kind,
         t.c.subject_id == moved.c.subject_id,
     )
+    key = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
+    _update_from(
+        db,
+        conn,
+        t,
+        list(zip((t.c.workspace, t.c.period, t.c.kind, t.c.subject_id), key, strict=True)),
+        {
+            "points": t.c.points + moved.c.dp,
+            "correct": t.c.correct + moved.c.dc,
+            "answered": t.c.answered + moved.c.dn,
+            "active": t.c.active + moved.c.da,
+        },
+    )
+    # The rows are written (and on PostgreSQL locked) now: their new values, read back into
+    # the staged rows by key, give the value before as new - change, with no join to scan.
     conn.execute(
-        t.update()
-        .where(*row)
-        .values(
-            points=t.c.points + moved.c.dp,
-            correct=t.c.correct + moved.c.dc,
-            answered=t.c.answered + moved.c.dn,
-            active=t.c.active + moved.c.da,
+        moved.update().values(
+            {
+                name: sa.select(t.c[name]).where(*row).scalar_subquery()
+                for name in ("points", "correct", "answered")
+            }
         )
     )
-    # The rows are written (and on PostgreSQL locked) now: their value before is after - change.
     result = {
         r.subject_id: (r.points - r.dp, r.points)
         for r in conn.execute(
-            sa.select(t.c.subject_id, t.c.points, moved.c.dp).where(
-                *row, moved.c.period == "all", moved.c.kind == "user"
+            sa.select(moved.c.subject_id, moved.c.points, moved.c.dp).where(
+                moved.c.period == "all", moved.c.kind == "user"
             )
         )
     }
-    _move_buckets(db, conn, workspace, row)
+    _move_buckets(db, conn, workspace)
+    empty = sa.select(*key).where(moved.c.answered <= 0)  # from scratch these would not exist
     conn.execute(
-        t.delete().where(
-            t.c.workspace == workspace,
-            t.c.answered <= 0,  # from scratch this row would not exist
-            sa.exists().where(*row[1:]),
-        )
+        t.delete().where(sa.tuple_(t.c.workspace, t.c.period, t.c.kind, t.c.subject_id).in_(empty))
     )
     return result
 
 
-def _move_buckets(db: Database, conn: sa.Connection, workspace: str, row: Any) -> None:
+def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
     """One player fewer in the (points, correct) bucket each moved player left, one more in
     the one they reached (players on no points are in none)."""
-    t = totals
-    shifted = (moved.c.dp != 0) | (moved.c.dc != 0)
-    mine = (*row, t.c.kind == "user", shifted)
+    mine = (moved.c.kind == "user", (moved.c.dp != 0) | (moved.c.dc != 0))
+    was = (moved.c.points - moved.c.dp, moved.c.correct - moved.c.dc)
     left = sa.select(
-        t.c.period,
-        (t.c.points - moved.c.dp).label("points"),
-        (t.c.correct - moved.c.dc).label("correct"),
+        moved.c.period,
+        was[0].label("points"),
+        was[1].label("correct"),
         sa.literal(-1).label("n"),
-    ).where(*mine, t.c.points - moved.c.dp > 0)
-    reached = sa.select(t.c.period, t.c.points, t.c.correct, sa.literal(1)).where(
-        *mine, t.c.points > 0
+    ).where(*mine, was[0] > 0)
+    reached = sa.select(moved.c.period, moved.c.points, moved.c.correct, sa.literal(1)).where(
+        *mine, moved.c.points > 0
     )
     both = sa.union_all(left, reached).subquery()
     net = (
@@ -310,14 +354,14 @@ def _write_stats(db: Database, conn: sa.Connection) -> None:
     """Current streaks of the players whose chain changed to its end, and everyone's best
     streak again from their answers (the best may have been anywhere in their history)."""
     s, p = user_stats, players
+    # Each player's answers by the user index (a join would walk every answer).
     best = (
-        sa.select(answers.c.user_id, sa.func.max(answers.c.streak).label("best"))
-        .select_from(answers.join(p, p.c.user_id == answers.c.user_id))
-        .group_by(answers.c.user_id)
-        .subquery()
+        sa.select(sa.func.max(answers.c.streak))
+        .where(answers.c.user_id == p.c.user_id)
+        .scalar_subquery()
     )
     cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
-    top = sa.func.coalesce(best.c.best, 0)
+    top = sa.func.coalesce(best, 0)
     stmt = db.insert(s)
     conn.execute(
         stmt.from_select(
@@ -328,11 +372,7 @@ def _write_stats(db: Database, conn: sa.Connection) -> None:
                 top,
                 sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round),
             )
-            .select_from(
-                p.outerjoin(s, s.c.user_id == p.c.user_id).outerjoin(
-                    best, best.c.user_id == p.c.user_id
-                )
-            )
+            .select_from(p.outerjoin(s, s.c.user_id == p.c.user_id))
             # From scratch a player with no streak ever would hold no row either.
             .where(s.c.user_id.is_not(None) | (cur > 0) | (top > 0)),
         ).on_conflict_do_update(
