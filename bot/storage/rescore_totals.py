@@ -9,71 +9,11 @@ import sqlalchemy as sa
 
 from bot.storage.bulk import many
 from bot.storage.database import Database
+from bot.storage.rescore_tables import ORDER, events, gone, moved, players, stage
 from bot.storage.tables import answers, point_events, score_counts, team_active, totals, user_stats
 
-# Staging tables, private to the transaction's connection (TEMPORARY on both databases) and
-# dropped before it commits: the Python walk writes its results here once, then each real
-# table takes one statement (UPDATE ... FROM, INSERT ... SELECT) instead of one per row.
-_staging = sa.MetaData()
-_TEMP = ["TEMPORARY"]
-stage = sa.Table(  # the answers whose verdict, points or streak change
-    "rescore_stage",
-    _staging,
-    sa.Column("answer_id", sa.Integer, primary_key=True),
-    sa.Column("round_id", sa.Integer, nullable=False),
-    sa.Column("user_id", sa.Integer, nullable=False),
-    sa.Column("correct", sa.Boolean, nullable=False),
-    sa.Column("points", sa.Integer, nullable=False),
-    sa.Column("streak", sa.Integer, nullable=False),
-    prefixes=_TEMP,
-)
-players = sa.Table(  # whose streak stats are written again; `reset`: the chain's end moved
-    "rescore_players",
-    _staging,
-    sa.Column("user_id", sa.Integer, primary_key=True),
-    sa.Column("reset", sa.Boolean, nullable=False),
-    sa.Column("cur", sa.Integer, nullable=True),
-    sa.Column("last", sa.Integer, nullable=True),
-    prefixes=_TEMP,
-)
-events = sa.Table(  # the change of each point event (a voided round's: all of it, negated)
-    "rescore_events",
-    _staging,
-    sa.Column("user_id", sa.Integer, nullable=False),
-    sa.Column("team_id", sa.Integer, nullable=True),
-    sa.Column("week", sa.String(8), nullable=False),
-    sa.Column("month", sa.String(7), nullable=False),
-    sa.Column("dp", sa.Integer, nullable=False),
-    sa.Column("dc", sa.Integer, nullable=False),
-    sa.Column("dn", sa.Integer, nullable=False),
-    prefixes=_TEMP,
-)
-gone = sa.Table(  # (period, team, member) no longer active once the voided events go
-    "rescore_gone",
-    _staging,
-    sa.Column("period", sa.String(8), primary_key=True),
-    sa.Column("team_id", sa.Integer, primary_key=True),
-    sa.Column("user_id", sa.Integer, primary_key=True),
-    prefixes=_TEMP,
-)
-moved = sa.Table(  # the net change per totals row (its whole key: looked up, not scanned)
-    "rescore_moved",
-    _staging,
-    sa.Column("workspace", sa.String(200), primary_key=True),
-    sa.Column("period", sa.String(8), primary_key=True),
-    sa.Column("kind", sa.String(4), primary_key=True),
-    sa.Column("subject_id", sa.Integer, primary_key=True),
-    sa.Column("dp", sa.Integer, nullable=False),
-    sa.Column("dc", sa.Integer, nullable=False),
-    sa.Column("dn", sa.Integer, nullable=False),
-    sa.Column("da", sa.Integer, nullable=False),
-    # The row's values once the change is in (read back after the update).
-    sa.Column("points", sa.Integer, nullable=True),
-    sa.Column("correct", sa.Integer, nullable=True),
-    sa.Column("answered", sa.Integer, nullable=True),
-    prefixes=_TEMP,
-)
-_ORDER = (stage, players, events, gone, moved)
+_KEY = (totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id)
+_MOVED_KEY = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
 
 Change = tuple[int, int, int, bool, int, int]  # answer id, round, user, correct, points, streak
 Player = tuple[int, bool, int | None, int | None]  # user, reset, current streak, last round
@@ -94,11 +34,12 @@ def apply_changes(
     """Write the walk's results: the answers, their point events (the voided round's
     deleted), team activity, totals and rank buckets, and the players' streak stats.
     Returns each moved player's all-time points before and after."""
-    for table in _ORDER:
+    for table in ORDER:
         table.create(conn)
     try:
         many(conn, "INSERT INTO rescore_stage VALUES (?, ?, ?, ?, ?, ?)", changes)
         many(conn, "INSERT INTO rescore_players VALUES (?, ?, ?, ?)", streaks)
+        _analyze(db, conn, stage, players)
         if voided is not None:
             # The voided round's answers stay on record but earn nothing and carry no streak.
             conn.execute(
@@ -111,15 +52,22 @@ def apply_changes(
             [(answers.c.id, stage.c.answer_id)],
             {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
         )
-        _move_events(conn, voided)
+        _move_events(db, conn, voided)
         if voided is not None:
             _drop_inactive(conn, workspace)
         result = _apply_totals(db, conn, workspace)
         _write_stats(db, conn)
         return result
     finally:
-        for table in reversed(_ORDER):
+        for table in reversed(ORDER):
             table.drop(conn)
+
+
+def _analyze(db: Database, conn: sa.Connection, *tables: sa.Table) -> None:
+    """On PostgreSQL, the staged tables' sizes for the planner (a temporary table is never
+    analyzed by autovacuum); SQLite plans by its indexes."""
+    if not db.sqlite:
+        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))
 
 
 def _update_from(
@@ -149,7 +97,7 @@ def _update_from(
     )
 
 
-def _move_events(conn: sa.Connection, voided: int | None) -> None:
+def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
     """Stage each event's change, then rewrite the changed events and delete the voided ones."""
     e = point_events
     on_stage = (e.c.round_id == stage.c.round_id) & (e.c.user_id == stage.c.user_id)
@@ -183,6 +131,7 @@ def _move_events(conn: sa.Connection, voided: int | None) -> None:
             ["user_id", "team_id", "week", "month", "dp", "dc", "dn"], sa.union_all(*parts)
         )
     )
+    _analyze(db, conn, events)
     conn.execute(e.update().where(on_stage).values(points=stage.c.points, correct=stage.c.correct))
     if voided is not None:
         conn.execute(e.delete().where(e.c.round_id == voided))
@@ -259,36 +208,8 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
             .having(sa.or_(*(s != 0 for s in sums))),
         )
     )
-    t = totals
-    row = (
-        t.c.workspace == moved.c.workspace,
-        t.c.period == moved.c.period,
-        t.c.kind == moved.c.kind,
-        t.c.subject_id == moved.c.subject_id,
-    )
-    key = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
-    _update_from(
-        db,
-        conn,
-        t,
-        list(zip((t.c.workspace, t.c.period, t.c.kind, t.c.subject_id), key, strict=True)),
-        {
-            "points": t.c.points + moved.c.dp,
-            "correct": t.c.correct + moved.c.dc,
-            "answered": t.c.answered + moved.c.dn,
-            "active": t.c.active + moved.c.da,
-        },
-    )
-    # The rows are written (and on PostgreSQL locked) now: their new values, read back into
-    # the staged rows by key, give the value before as new - change, with no join to scan.
-    conn.execute(
-        moved.update().values(
-            {
-                name: sa.select(t.c[name]).where(*row).scalar_subquery()
-                for name in ("points", "correct", "answered")
-            }
-        )
-    )
+    _analyze(db, conn, moved)
+    _add_to_totals(db, conn)
     result = {
         r.subject_id: (r.points - r.dp, r.points)
         for r in conn.execute(
@@ -298,11 +219,50 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
         )
     }
     _move_buckets(db, conn, workspace)
-    empty = sa.select(*key).where(moved.c.answered <= 0)  # from scratch these would not exist
-    conn.execute(
-        t.delete().where(sa.tuple_(t.c.workspace, t.c.period, t.c.kind, t.c.subject_id).in_(empty))
-    )
+    empty = sa.select(*_MOVED_KEY).where(moved.c.answered <= 0)  # from scratch: no such row
+    conn.execute(totals.delete().where(sa.tuple_(*_KEY).in_(empty)))
     return result
+
+
+def _add_to_totals(db: Database, conn: sa.Connection) -> None:
+    """Add each staged change to its totals row, then read the row's new values back into
+    the staged row (the rows are written, and on PostgreSQL locked, by then)."""
+    t = totals
+    if not db.sqlite:
+        # Joins: the planner hashes or loops as the sizes say (the staged tables are
+        # analyzed); a subquery per row would trust the totals table's statistics, which
+        # a table written heavily since its last analyze makes misleading.
+        row = [c == k for c, k in zip(_KEY, _MOVED_KEY, strict=True)]
+        change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
+        conn.execute(
+            t.update().where(*row).values({n: t.c[n] + moved.c[d] for n, d in change.items()})
+        )
+        back = {n: t.c[n] for n in ("points", "correct", "answered")}
+        conn.execute(moved.update().where(*row).values(back))
+        return
+    # SQLite's UPDATE ... FROM walks every board row of the workspace: an upsert driven by
+    # the staged rows finds each totals row by its primary key instead. The rows exist
+    # (every change is of an event they counted), so nothing is inserted.
+    stmt = db.insert(t)
+    conn.execute(
+        stmt.from_select(
+            [*(c.name for c in _KEY), "points", "correct", "answered", "active"],
+            # The WHERE keeps SQLite from reading ON CONFLICT as a join's ON.
+            sa.select(*_MOVED_KEY, moved.c.dp, moved.c.dc, moved.c.dn, moved.c.da).where(sa.true()),
+        ).on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={
+                name: t.c[name] + stmt.excluded[name]
+                for name in ("points", "correct", "answered", "active")
+            },
+        )
+    )
+    conn.exec_driver_sql(
+        "UPDATE rescore_moved SET (points, correct, answered) = ("
+        "SELECT t.points, t.correct, t.answered FROM totals t"
+        " WHERE t.workspace = rescore_moved.workspace AND t.period = rescore_moved.period"
+        " AND t.kind = rescore_moved.kind AND t.subject_id = rescore_moved.subject_id)"
+    )
 
 
 def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
