@@ -1,5 +1,4 @@
-"""The console's files: each chart saved as a PNG, each export as its document; the path
-printed under the text."""
+"""The console's files (a chart's PNG, an export's document) saved, their path printed."""
 
 from __future__ import annotations
 

@@ -166,13 +166,12 @@ def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
         )
     )
     t = team_active
+    # By their keys, not a walk over the workspace's every membership row.
     conn.execute(
         t.delete().where(
             t.c.workspace == workspace,
-            sa.exists().where(
-                gone.c.period == t.c.period,
-                gone.c.team_id == t.c.team_id,
-                gone.c.user_id == t.c.user_id,
+            sa.tuple_(t.c.period, t.c.team_id, t.c.user_id).in_(
+                sa.select(gone.c.period, gone.c.team_id, gone.c.user_id)
             ),
         )
     )
