@@ -1,4 +1,5 @@
-"""retired questions move into the workspace bank (workspace_disabled, kind question)"""
+"""retired questions move into the workspace bank (workspace_disabled, kind question);
+answers indexed by user and streak (a player's best streak is one index probe)"""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def upgrade() -> None:
         """
     )
     op.drop_table('retired_questions')
+    # Replaces the index on user_id alone, which it serves too.
+    op.create_index('ix_answers_user_streak', 'answers', ['user_id', 'streak'], unique=False)
+    op.drop_index('ix_answers_user', table_name='answers')
 
 
 def downgrade() -> None:
@@ -61,3 +65,5 @@ def downgrade() -> None:
         """
     )
     op.execute("DELETE FROM workspace_disabled WHERE kind = 'question'")
+    op.create_index('ix_answers_user', 'answers', ['user_id'], unique=False)
+    op.drop_index('ix_answers_user_streak', table_name='answers')
