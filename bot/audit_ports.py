@@ -20,10 +20,9 @@ class AuditStore(Protocol):
     async def retire(
         self, workspace: str, question_id: str, actor_ref: str, actor_name: str, at: dt.datetime
     ) -> bool:
-        """Take the question out of the workspace's rotation; False if it was out already."""
+        """Take the question out of the workspace's rotation (its bank: the version moves),
+        with the audit row; False if it was out already."""
         ...
-
-    async def retired(self, workspace: str) -> set[str]: ...
 
     async def list_audit(self, workspace: str, offset: int, limit: int) -> list[AuditRecord]:
         """The workspace's audit rows, latest first."""

@@ -49,6 +49,9 @@ class QuestionBank:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # The curated terms it was built with, so a workspace's bank can be built from this one.
     terms: tuple[str, ...] = ()
+    # Questions the workspace retired: out of every deck (no pool offers them) yet still
+    # findable by id, for a running quiz, an open report or a rekey of an old round.
+    retired: frozenset[str] = frozenset()
 
     @classmethod
     def from_decks(cls, decks: Iterable[Deck], terms: Iterable[str] = ()) -> QuestionBank:
@@ -70,6 +73,10 @@ class QuestionBank:
 
     def get(self, question_id: str) -> Question | None:
         return self.by_id.get(question_id)
+
+    def in_rotation(self, question_id: str) -> Question | None:
+        """The question, unless this workspace retired it (what review asks of a card)."""
+        return None if question_id in self.retired else self.by_id.get(question_id)
 
     def select(
         self,

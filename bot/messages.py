@@ -268,6 +268,7 @@ CONSOLE_HELP = (
 )
 CONSOLE_LOG_FILE = "Logs go to {path}."
 CONSOLE_CHART = "Chart saved: {path}"
+CONSOLE_FILE = "File saved: {path}"
 CONSOLE_LOG_STDERR = "Logs go to standard error (warnings only): {path} cannot be written."
 TIME_POSTED = "── {when} · #{channel} ──"
 
@@ -509,7 +510,11 @@ SLACK_DECK_DM_HINT = (
     "StudyBot reads one thing in this DM: a deck file shared with the comment "
     "deck import NAME (admins). Everything else goes through /study in a channel."
 )
-DECK_EXPORT = "Deck '{name}' in the native TOML format ({n} questions):"
+DECK_EXPORT = (
+    "Deck '{name}' exported in the native TOML format: {n} questions ({counts}), {kb} KB;"
+    " ⟦deck import⟧ reads the file back."
+)
+DECK_EXPORT_ALT = "Deck '{name}' ({title}): {n} questions in StudyBot's TOML deck format."
 # Charts (bot/charts): titles drawn in the images and their alt text, which states the key
 # numbers so the picture adds to the text and never replaces it.
 CHART_PROGRESS_TITLE = "Progress · {name}"
@@ -571,7 +576,9 @@ QUESTION_REKEY_DONE = (
     "Round {round} rekeyed to {answer}: {flipped} answers graded differently, {users} players' "
     "totals changed ({before} → {after} points in all). Audit #{audit}."
 )
-QUESTION_RETIRED = "{qid} is retired in this workspace: daily rounds and quizzes skip it."
+QUESTION_RETIRED = (
+    "{qid} is retired in this workspace: daily rounds, quizzes, interviews and reviews skip it."
+)
 QUESTION_RETIRED_ALREADY = "{qid} is retired in this workspace already. Nothing changed."
 QUESTION_UNKNOWN_ID = "There is no question with the id {qid}."
 NOTE_VOID = (

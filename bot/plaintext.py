@@ -9,6 +9,7 @@ from bot.commandref import Syntax, render_refs, text_line
 from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
+    FileView,
     Flashcard,
     HelpView,
     LeaderboardView,
@@ -21,6 +22,7 @@ from bot.replies import (
     TableView,
     Tone,
     WeeklyTally,
+    file_text,
 )
 
 
@@ -180,3 +182,8 @@ def _(reply: WeeklyTally, syntax: Syntax = text_line) -> str:
         "  " + m.TALLY_NONE
     ]
     return "\n".join(lines)
+
+
+@render.register
+def _(reply: FileView, syntax: Syntax = text_line) -> str:
+    return render(file_text(reply), syntax)

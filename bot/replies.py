@@ -21,10 +21,11 @@ class Tone(enum.Enum):
 
 @dataclass(frozen=True)
 class Image:
-    """A PNG drawn for a reply; the reply's text stays complete without it (a fallback).
+    """A file a reply carries: a PNG drawn for it (a chart), or a document to keep (an
+    exported deck); the reply's text stays complete without it (a fallback).
 
-    `alt_text` states the key numbers, for screen readers and for platforms that show the
-    description instead of the picture."""
+    `alt_text` states the key numbers (or what the document holds), for screen readers and
+    for platforms that show the description instead of the file."""
 
     filename: str
     data: bytes = field(repr=False)
@@ -220,6 +221,34 @@ class WeeklyTally:
     image: Image | None = None  # the team race through the week
 
 
+@dataclass(frozen=True)
+class FileView:
+    """A short text and a file to keep (`deck export`). Adapters attach or upload the file
+    where they can; without it (`image` None: an upload refused, a reply replayed from the
+    inbox) the file's content goes as text instead, `fallback`."""
+
+    text: str
+    image: Image | None
+    fallback: str
+    tone: Tone = Tone.SUCCESS
+    visibility: Visibility = Visibility.PRIVATE
+
+
+def file_text(reply: FileView) -> Notice:
+    """What a file reply says as text: the short text, and the file's content when the
+    file itself does not go."""
+    text = reply.text if reply.image is not None else f"{reply.text}\n\n{reply.fallback}"
+    return Notice(text, reply.tone, reply.visibility)
+
+
+def file_fallback(reply: Reply) -> Notice | None:
+    """The content of a file reply as a text message, for when its upload failed after its
+    short text went out (None for a chart: the text said everything already)."""
+    if isinstance(reply, FileView):
+        return Notice(reply.fallback, Tone.INFO, reply.visibility)
+    return None
+
+
 Reply = (
     Notice
     | QuestionCard
@@ -232,18 +261,23 @@ Reply = (
     | HelpView
     | TableView
     | WeeklyTally
+    | FileView
 )
 
 
 def image_of(reply: Reply) -> Image | None:
-    """The chart a reply carries, if any (only boards, stats and tallies carry one)."""
-    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally):
+    """The file a reply carries, if any (boards, stats and tallies a chart; an export its
+    document)."""
+    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally | FileView):
         return reply.image
     return None
 
 
 def without_image(reply: Reply) -> Reply:
-    """The same reply as text only: what is sent when its chart cannot be."""
-    if isinstance(reply, LeaderboardView | StatsView | WeeklyTally) and reply.image is not None:
+    """The same reply as text only: what is sent when its file cannot be."""
+    if (
+        isinstance(reply, LeaderboardView | StatsView | WeeklyTally | FileView)
+        and reply.image is not None
+    ):
         return replace(reply, image=None)
     return reply

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from bot.questions import Question
 from bot.records import DeckRecord
 
 TOPIC = "topic"  # the kind of a disabled built-in topic in the store
+QUESTION = "question"  # the kind of a retired question (`question retire`)
 
 
 def global_id(deck_id: int, local_id: str) -> str:
@@ -43,11 +46,15 @@ def items_json(questions: tuple[Question, ...]) -> str:
 
 
 def build_bank(
-    builtin: QuestionBank, decks: list[DeckRecord], disabled_topics: set[str]
+    builtin: QuestionBank,
+    decks: list[DeckRecord],
+    disabled_topics: Collection[str],
+    retired: Collection[str] = (),
 ) -> QuestionBank:
-    """Built-in decks not disabled, then the enabled workspace decks. Every question of the
-    workspace stays findable by id (a running quiz or an open report may name it) unless its
-    deck was deleted."""
+    """Built-in decks not disabled, then the enabled workspace decks, each without the
+    questions the workspace retired: every pool (quiz, daily, interview, flashcards) reads
+    the decks, so none offers them. Every question of the workspace stays findable by id (a
+    running quiz or an open report may name it) unless its deck was deleted."""
     own = [(d, deck_questions(d)) for d in decks]
     kept = [deck for topic, deck in builtin.decks.items() if topic not in disabled_topics]
     added = [
@@ -57,6 +64,16 @@ def build_bank(
     ]
     bank = QuestionBank.from_decks([*kept, *added], builtin.terms)
     bank.by_id = {**builtin.by_id, **{q.id: q for _, qs in own for q in qs}, **bank.by_id}
+    if retired:
+        # After the vocabulary is built: retiring a question leaves other answers' grading.
+        out = frozenset(retired)
+        bank.retired = out
+        bank.decks = {
+            topic: dataclasses.replace(
+                deck, questions=tuple(q for q in deck.questions if q.id not in out)
+            )
+            for topic, deck in bank.decks.items()
+        }
     return bank
 
 
@@ -88,7 +105,9 @@ class WorkspaceBanks:
         if cached is not None and cached[0] == version:
             return cached[1]
         version, decks, disabled = await self.store.bank_parts(workspace)
-        bank = build_bank(self.builtin, decks, disabled.get(TOPIC, set()))
+        bank = build_bank(
+            self.builtin, decks, disabled.get(TOPIC, set()), disabled.get(QUESTION, set())
+        )
         old = self._cache.get(workspace)
         for qid in old[1].by_id.keys() - self.builtin.by_id.keys() if old else ():
             self.questions.pop(qid, None)  # a deleted deck's items leave with it

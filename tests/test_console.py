@@ -232,3 +232,28 @@ def test_charts_are_saved_beside_the_database_and_their_path_printed(tmp_path: P
     assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
     # The text is all there too: the chart is an addition.
     assert "Stats for you: 10 points (#1)" in out and "1. you 10 pts" in out
+
+
+def test_deck_export_is_saved_beside_the_database_and_its_path_printed(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"
+        "true_false,easy,Our feature store is Feast.,,true,,,It is.\n"
+    )
+    script = f"deck import ours {source}\ndeck export ours\n"
+    out = run_console(tmp_path, script)
+    assert "✓ Deck 'ours' exported in the native TOML format: 1 questions (1 true_false)" in out
+    [saved] = [
+        line.removeprefix("File saved: ") for line in out.splitlines() if "File saved" in line
+    ]
+    file = tmp_path / "exports" / "ours.toml"
+    assert Path(saved).resolve() == file.resolve()
+    assert file.read_text().startswith('[deck]\ntopic = "ours"')
+    assert "Our feature store is Feast." not in out  # the content is in the file, not printed
+    # Where the file cannot be written, the content is printed instead.
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "exports").write_text("not a folder")
+    out = run_console(blocked, script)
+    assert "File saved" not in out
+    assert '[deck]\ntopic = "ours"' in out and "Our feature store is Feast." in out

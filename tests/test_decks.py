@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from bot.bootstrap import App, ManualClock, build_app
 from bot.commands import ImportDeck, StartQuiz, SubmitAnswer
 from bot.plaintext import render
-from bot.replies import Notice, QuestionCard, TableView, Tone
+from bot.replies import FileView, Notice, QuestionCard, TableView, Tone, without_image
 from bot.settings import Settings
 from bot.storage.deck_tables import workspace_decks
 from bot.usecases import daily
@@ -216,3 +217,32 @@ async def test_console_reads_a_path(app: App, tmp_path: Path) -> None:
         assert (
             await conn.execute(sa.select(sa.func.count()).select_from(workspace_decks))
         ).scalar() == 1
+
+
+async def test_export_is_a_toml_file_that_imports_back_the_same_items(app: App) -> None:
+    await import_csv(app)
+    [reply] = await say(app, ADA, "deck export our-stack")
+    assert isinstance(reply, FileView) and reply.image is not None
+    assert reply.image.filename == "our-stack.toml"
+    assert render(reply) == (
+        "✓ Deck 'our-stack' exported in the native TOML format: 3 questions"
+        " (1 mcq, 1 numeric, 1 true_false), 1 KB; `deck import` reads the file back."
+    )
+    assert reply.image.alt_text.startswith("Deck 'our-stack'")
+    toml = reply.image.data.decode()
+    assert toml == reply.fallback and toml.startswith("[deck]")
+    # Where the file cannot go, its content follows the short text.
+    assert render(without_image(reply)).endswith("\n\n" + toml)
+    back = await app.dispatcher.dispatch(ImportDeck("again", reply.image.filename, toml), ADA)
+    assert [render(r) for r in back] == [
+        "✓ Imported deck 'again' (toml): 3 questions, topic 'again'. `quiz again` plays it."
+    ]
+    ours, again = [
+        await app.stores.decks.get_deck(ADA.place.workspace_key, n) for n in ("our-stack", "again")
+    ]
+    assert ours is not None and again is not None
+    same = [{**item, "topic": "our-stack"} for item in json.loads(again.items)]
+    assert same == json.loads(ours.items)  # every field of every item, ids too
+    assert errors(await say(app, BOB, "deck export our-stack")) == [
+        "Only an admin can export a deck."
+    ]

@@ -156,3 +156,56 @@ async def test_upgrading_leaves_interrupted_claims_to_be_resumed_at_their_publis
     assert close.lease_until is None
     assert [c.kind for c in await claims.resumable(at)] == ["close"]
     await db.dispose()
+
+
+async def test_upgrading_moves_retired_questions_into_the_workspace_bank(db_url: str) -> None:
+    """0017: a retirement from before becomes a disabled item of kind `question` (by the
+    admin the audit log names), the bank version moves, and the old table goes."""
+    import sqlalchemy as sa
+
+    from bot.storage.deck_tables import workspace_bank_versions, workspace_disabled
+    from bot.storage.decks import SqlDeckStore
+
+    db = Database(db_url)
+    await upgrade(db.engine, "0016_inbox")
+    at = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
+    async with db.engine.begin() as conn:
+        for sql, params in (
+            (
+                "INSERT INTO retired_questions (workspace, question_id, retired_at)"
+                " VALUES (:w, :q, :at)",
+                [{"w": "w1", "q": "sm-relu", "at": at}, {"w": "w2", "q": "ss-median", "at": at}],
+            ),
+            (
+                "INSERT INTO audit_log (workspace, actor_ref, actor_name, action, question_id,"
+                " created_at) VALUES ('w1', 'console:ada', 'Ada', 'retire', 'sm-relu', :at)",
+                [{"at": at}],
+            ),
+            ("INSERT INTO workspace_bank_versions VALUES ('w1', 4)", [{}]),
+        ):
+            await conn.execute(sa.text(sql), params)
+    await upgrade(db.engine)
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(
+                    workspace_disabled.c.workspace,
+                    workspace_disabled.c.kind,
+                    workspace_disabled.c.item,
+                    workspace_disabled.c.created_by,
+                ).order_by(workspace_disabled.c.workspace)
+            )
+        ).all()
+        versions = {
+            r.workspace: r.version for r in await conn.execute(sa.select(workspace_bank_versions))
+        }
+        tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+    assert [tuple(r) for r in rows] == [
+        ("w1", "question", "sm-relu", "console:ada"),
+        ("w2", "question", "ss-median", ""),
+    ]
+    assert versions == {"w1": 5, "w2": 1}
+    assert "retired_questions" not in tables
+    _, _, disabled = await SqlDeckStore(db).bank_parts("w1")
+    assert disabled == {"question": {"sm-relu"}}
+    await db.dispose()

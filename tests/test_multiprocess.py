@@ -29,7 +29,6 @@ from tests.slack.fake_slack import FakeSlack
 pytestmark = pytest.mark.postgres
 
 
-
 class BotProcess:
     """`studybot run --slack-http PORT` as a real subprocess, its log in a file."""
 

@@ -11,6 +11,7 @@ from bot.replies import Notice, QuestionCard, RoundReveal, TableView, Tone
 from bot.usecases import daily
 from tests.conftest import origin
 from tests.helpers import correct_text, errors, say, wrong_text
+from tests.test_review import _quiz_miss
 from tests.test_scheduler import RecordingPublisher
 
 ADMIN = origin("Ada", admin=True)
@@ -231,7 +232,8 @@ async def test_a_retired_question_leaves_this_workspaces_quizzes_and_daily_pool(
     app: App, clock: ManualClock
 ) -> None:
     assert oks(await say(app, ADMIN, "question retire sm-relu")) == [
-        "sm-relu is retired in this workspace: daily rounds and quizzes skip it."
+        "sm-relu is retired in this workspace: daily rounds, quizzes, interviews and reviews"
+        " skip it."
     ]
     [again] = await say(app, ADMIN, "question retire sm-relu")
     assert isinstance(again, Notice) and "already" in again.text
@@ -254,12 +256,49 @@ async def test_a_retired_question_leaves_this_workspaces_quizzes_and_daily_pool(
     channel = await app.stores.channels.ensure_channel(
         "console", BOB.place.workspace_key, "x", clock.now()
     )
-    for _ in range(10):
-        picked = daily.pick_daily_question(app.ctx, app.ctx.bank, channel, set(), {"sm-relu"})
-        assert picked is not None and picked.id != "sm-relu"
-    assert await app.stores.audit.retired(other.place.workspace_key) == set()
+    bank = await app.ctx.bank_for(BOB.place.workspace_key)
+    picks = {daily.pick_daily_question(app.ctx, bank, channel, set()) for _ in range(30)}
+    assert "sm-relu" not in {q.id for q in picks if q is not None}
+    assert "sm-relu" in bank.by_id  # still found by id: an old round or report names it
+    theirs_bank = await app.ctx.bank_for(other.place.workspace_key)
+    assert "sm-relu" in {q.id for q in theirs_bank.select()}
+    # The daily round itself, picked by the bot, over a channel that only has that topic.
+    assert oks(await say(app, ADMIN, "config topics sample-ml"))
+    for _ in range(5):
+        clock.advance(dt.timedelta(days=1))
+        opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now())
+        assert opened is not None and opened[0].question_id != "sm-relu"
+        await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
     [table] = await say(app, ADMIN, "audit list")
     assert isinstance(table, TableView) and table.rows[0][1].endswith("· Ada · retire sm-relu")
+
+
+async def test_a_retired_question_leaves_interviews_and_reviews(
+    app: App, clock: ManualClock
+) -> None:
+    """Retirement lives in the workspace bank: the review of a card already due skips it
+    too, and the interview pool loses its only open question of the topic."""
+    missed = await _quiz_miss(app, BOB, "sample-ml", 3)
+    assert "sm-relu" in missed
+    assert oks(await say(app, ADMIN, "question retire sm-relu"))
+    assert oks(await say(app, ADMIN, "question retire ss-bias-variance"))
+    assert errors(await say(app, BOB, "interview sample-stats 1")) == [
+        "No interview questions match sample-stats."
+    ]
+    clock.advance(dt.timedelta(days=1))
+    replies = await say(app, BOB, "review")
+    assert "Review: 2 of your 2 due card(s)" in render(replies[0])
+    served = []
+    for _ in range(2):
+        card = replies[-1]
+        assert isinstance(card, QuestionCard)
+        served.append(card.question_id)
+        replies = await say(app, BOB, f"answer {correct_text(app, card)}")
+    assert sorted(served) == sorted(q for q in missed if q != "sm-relu")
+    # Another workspace still interviews on it.
+    other = origin("Ola", workspace="elsewhere")
+    card = (await say(app, other, "interview sample-stats 1"))[-1]
+    assert isinstance(card, QuestionCard) and card.question_id == "ss-bias-variance"
 
 
 async def test_the_migration_backfills_streaks_base_points_and_event_rounds(

@@ -8,7 +8,6 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 from bot.bootstrap import App, ManualClock
 from bot.identity import PlaceRef, Platform
 from bot.replies import Notice, QuestionCard, Tone
-from bot.storage import rescore_totals
 from bot.storage.tables import totals
 from bot.usecases import daily
 from tests.conftest import origin
@@ -177,13 +175,11 @@ async def stored(app: App, ws: str) -> dict[tuple[str, str, int], tuple[int, int
 )
 @given(s=scenarios())
 async def test_rescoring_equals_a_recomputation_from_scratch(
-    app: App, clock: ManualClock, backend: str, s: Scenario, monkeypatch: pytest.MonkeyPatch
+    app: App, clock: ManualClock, backend: str, s: Scenario
 ) -> None:
     _runs[backend] += 1
     if backend == "postgres" and _runs[backend] > PG_EXAMPLES:
         return  # each PostgreSQL example costs a second: a few of them, the rest on SQLite
-    # Both ways of reading the totals rows to move: whole boards (big rescores) and lookups.
-    monkeypatch.setattr(rescore_totals, "SCAN_OVER", 0 if _runs[backend] % 2 else 1_000)
     ws = f"prop{_runs[backend]}"
     admin = origin("Admin", admin=True, channel="c1", workspace=ws)
     names = [f"p{i}" for i in range(s.players)]

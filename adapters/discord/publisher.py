@@ -195,7 +195,7 @@ class DiscordPublisher:
                 # The chart was refused (too large, no Attach Files permission): a 4xx made
                 # no message, so the text goes out alone under the same nonce.
                 log.warning(
-                    "chart refused in Discord channel %s (%s code %s); posting the text only",
+                    "file refused in Discord channel %s (%s code %s); posting the text only",
                     channel_id,
                     exc.status,
                     exc.code,

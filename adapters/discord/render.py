@@ -19,6 +19,7 @@ from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
     BoardRow,
+    FileView,
     Flashcard,
     HelpView,
     Image,
@@ -33,7 +34,9 @@ from bot.replies import (
     Tone,
     Visibility,
     WeeklyTally,
+    file_text,
     image_of,
+    without_image,
 )
 
 # Discord's embed limits (characters); a send over any of them fails with 400 Bad Request.
@@ -182,12 +185,15 @@ class EmbedBuilder:
 @dataclass(frozen=True)
 class Rendered:
     """One Discord message: an embed, maybe a view of answer buttons, its visibility, and
-    maybe a chart uploaded with it and shown inside the embed."""
+    maybe a file uploaded with it: a chart shown inside the embed, or a document attached
+    below it (`inside` False) whose text, `fallback`, replaces the embed when it is refused."""
 
     embed: discord.Embed
     view: discord.ui.View | None = None
     ephemeral: bool = True
     image: Image | None = None
+    inside: bool = True
+    fallback: discord.Embed | None = None
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `send`, `followup.send` and `response.send_message`; a new
@@ -197,9 +203,10 @@ class Rendered:
         if self.view is not None:
             kwargs["view"] = self.view
         if self.image is not None:
-            embed = embed.copy()
-            # attachment:// shows the uploaded file inside the embed instead of below it.
-            embed.set_image(url=f"attachment://{self.image.filename}")
+            if self.inside:
+                embed = embed.copy()
+                # attachment:// shows the uploaded file inside the embed instead of below it.
+                embed.set_image(url=f"attachment://{self.image.filename}")
             kwargs["file"] = discord.File(
                 io.BytesIO(self.image.data),
                 filename=self.image.filename,
@@ -209,14 +216,19 @@ class Rendered:
         return kwargs
 
     def text_only(self) -> Rendered:
-        """The same message without its chart: the fallback when the upload fails."""
-        return replace(self, image=None)
+        """The same message without its file: the fallback when the upload fails."""
+        return replace(self, image=None, embed=self.fallback or self.embed, fallback=None)
 
 
 def render(reply: Reply) -> Rendered:
     """Any neutral reply as one Discord message."""
     builder, view = _build(reply)
-    return Rendered(builder.build(), view, reply.visibility is Visibility.PRIVATE, image_of(reply))
+    private = reply.visibility is Visibility.PRIVATE
+    image = image_of(reply)
+    if isinstance(reply, FileView) and image is not None:
+        text, _ = _build(without_image(reply))
+        return Rendered(builder.build(), view, private, image, False, text.build())
+    return Rendered(builder.build(), view, private, image)
 
 
 def render_all(replies: Iterable[Reply]) -> list[Rendered]:
@@ -395,3 +407,8 @@ def _(reply: WeeklyTally) -> tuple[EmbedBuilder, discord.ui.View | None]:
     builder.add(m.TALLY_TEAMS.rstrip(":"), within(teams, FIELD_VALUE_MAX) or m.TALLY_NONE)
     builder.add(m.TALLY_PLAYERS.rstrip(":"), within(players, FIELD_VALUE_MAX) or m.TALLY_NONE)
     return builder, None
+
+
+@_build.register
+def _(reply: FileView) -> tuple[EmbedBuilder, discord.ui.View | None]:
+    return _build(file_text(reply))

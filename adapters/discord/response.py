@@ -64,7 +64,7 @@ async def send_replies(
             if item.image is None or not upload_refused(exc):
                 raise
             log.warning(
-                "chart refused for interaction %s (%s code %s); sending the text only",
+                "file refused for interaction %s (%s code %s); sending the text only",
                 interaction.id,
                 exc.status,
                 exc.code,

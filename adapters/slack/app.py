@@ -55,7 +55,7 @@ from bot.bootstrap import App
 from bot.identity import Origin, PostAccess
 from bot.intake import Interaction, Ticket
 from bot.parsing import parse
-from bot.replies import Notice, Reply, Tone, Visibility, image_of
+from bot.replies import Notice, Reply, Tone, Visibility, file_fallback, image_of
 from bot.settings import Settings
 from bot.wire import Request
 
@@ -197,7 +197,30 @@ class SlackAdapter:
         even where the bot is not a member; it expires (30 minutes, 5 uses), so the Web API is
         the fallback, and the only way when there is no response_url. chat.postEphemeral needs
         the bot in the channel (chat:write.public covers chat.postMessage only), so where it
-        is not, the reply goes to the user's DM with StudyBot, saying why."""
+        is not, the reply goes to the user's DM with StudyBot, saying why. Files (charts, an
+        exported deck) are uploaded after the text; a document whose upload fails (no
+        files:write yet) follows as text."""
+        await self._send(replies, respond, channel, user, interactive)
+        for reply in replies:
+            image = image_of(reply)
+            if image is None:
+                continue
+            if reply.visibility is Visibility.PUBLIC and channel:
+                sent = await upload_chart(self.client, image, channel)
+            else:
+                sent = await upload_private_chart(self.client, image, user)
+            instead = file_fallback(reply)
+            if not sent and instead is not None:
+                await self._send([instead], respond, channel, user, interactive)
+
+    async def _send(
+        self,
+        replies: Sequence[Reply],
+        respond: AsyncRespond | None,
+        channel: str | None,
+        user: str,
+        interactive: bool,
+    ) -> None:
         explained = False
         for message in render.messages(replies):
             try:
@@ -211,14 +234,6 @@ class SlackAdapter:
                 await self._post_direct(user, message)
             except Exception:
                 log.exception("replying to %s in %s failed", user, channel)
-        for reply in replies:
-            image = image_of(reply)
-            if image is None:
-                continue
-            if reply.visibility is Visibility.PUBLIC and channel:
-                await upload_chart(self.client, image, channel)
-            else:
-                await upload_private_chart(self.client, image, user)
 
     @staticmethod
     async def _respond(

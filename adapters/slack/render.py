@@ -42,6 +42,7 @@ from bot.questions import QuestionType
 from bot.replies import (
     AnswerFeedback,
     BoardRow,
+    FileView,
     Flashcard,
     HelpView,
     LeaderboardView,
@@ -55,6 +56,7 @@ from bot.replies import (
     Tone,
     Visibility,
     WeeklyTally,
+    file_text,
 )
 
 # Slack's Block Kit limits (docs.slack.dev/reference/block-kit). Exceeding any of them makes
@@ -523,3 +525,8 @@ def answer_modal(modal: ModalContext, prompt: str) -> View:
 def field_error(text: str) -> str:
     """A refusal shown under the modal's input (plain text there, so no escaping)."""
     return clip(refs(text), ERROR_TEXT)
+
+
+@blocks_for.register
+def _(reply: FileView) -> list[Block]:
+    return blocks_for(file_text(reply))

@@ -1,4 +1,4 @@
-"""Admin rescoring: void and rekey, retired questions, the audit trail, private notes."""
+"""Admin rescoring: void and rekey, retiring questions, the audit trail, private notes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from functools import partial
 import sqlalchemy as sa
 
 from bot.records import AuditRecord, PendingNote, RescoreOutcome, RescoreRequest
-from bot.storage.audit_tables import audit_log, private_notes, retired_questions
+from bot.storage.audit_tables import audit_log, private_notes
 from bot.storage.database import Database
+from bot.storage.deck_tables import workspace_disabled
+from bot.storage.decks import bump_version
 from bot.storage.rescore import rescore_round
 from bot.storage.rows import channel_record, utc
 from bot.storage.tables import answers, channels, rounds, users
+from bot.workspace_bank import QUESTION
 
 NOTES_PER_TICK = 200
 
@@ -30,18 +33,27 @@ class SqlAuditStore:
     async def retire(
         self, workspace: str, question_id: str, actor_ref: str, actor_name: str, at: dt.datetime
     ) -> bool:
-        """Take the question out of the workspace's rotation; False if it was out already."""
+        """Take the question out of the workspace's bank (a row of kind `question` among
+        what it disabled, and a new bank version, so every process rebuilds its bank on the
+        next command); False if it was out already."""
         async with self.db.write() as conn:
             landed = (
                 await conn.execute(
-                    self.db.insert(retired_questions)
-                    .values(workspace=workspace, question_id=question_id, retired_at=at)
+                    self.db.insert(workspace_disabled)
+                    .values(
+                        workspace=workspace,
+                        kind=QUESTION,
+                        item=question_id,
+                        created_by=actor_ref,
+                        created_at=at,
+                    )
                     .on_conflict_do_nothing()
-                    .returning(retired_questions.c.question_id)
+                    .returning(workspace_disabled.c.item)
                 )
             ).scalar_one_or_none()
             if landed is None:
                 return False
+            await bump_version(self.db, conn, workspace)
             await conn.execute(
                 audit_log.insert().values(
                     workspace=workspace,
@@ -53,15 +65,6 @@ class SqlAuditStore:
                 )
             )
         return True
-
-    async def retired(self, workspace: str) -> set[str]:
-        async with self.db.read() as conn:
-            found = await conn.execute(
-                sa.select(retired_questions.c.question_id).where(
-                    retired_questions.c.workspace == workspace
-                )
-            )
-            return set(found.scalars())
 
     async def list_audit(self, workspace: str, offset: int, limit: int) -> list[AuditRecord]:
         """The workspace's audit rows, latest first."""

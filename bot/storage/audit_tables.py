@@ -1,4 +1,4 @@
-"""Tables of admin rescoring: the audit trail, retired questions and private notes to send."""
+"""Tables of admin rescoring: the audit trail and the private notes to send."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ audit_log = sa.Table(
     sa.Column("points_after", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", TS, nullable=False),
     sa.Index("ix_audit_log_workspace_id", "workspace", "id"),
-)
-
-# Questions an admin took out of rotation in one workspace (daily pool and quizzes skip them).
-retired_questions = sa.Table(
-    "retired_questions",
-    metadata,
-    sa.Column("workspace", sa.String(200), primary_key=True),
-    sa.Column("question_id", sa.String(40), primary_key=True),
-    sa.Column("retired_at", TS, nullable=False),
 )
 
 # Private notes waiting to be sent (the tick sends each once, through the platform's DM).

@@ -1,4 +1,4 @@
-"""Driver-level executemany for the big writes of a rescore (no per-row SQLAlchemy work)."""
+"""Driver-level reads and writes for the big statements of a rescore (no per-row ORM work)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,23 @@ def many(conn: sa.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None
     (or already passed through the column's bind processor)."""
     if not rows:
         return
+    conn.exec_driver_sql(_native(conn, sql), list(rows))
+
+
+def fetch(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows of a read written with `?` placeholders, as the driver's plain tuples: for
+    reads of tens of thousands of rows whose values need no type processing."""
+    return [tuple(r) for r in conn.exec_driver_sql(_native(conn, sql), params)]
+
+
+def _native(conn: sa.Connection, sql: str) -> str:
     style = conn.dialect.paramstyle
     if style == "numeric_dollar":
         numbers = itertools.count(1)
-        sql = _MARK.sub(lambda _: f"${next(numbers)}", sql)
-    elif style in ("format", "pyformat"):
-        sql = sql.replace("?", "%s")
-    conn.exec_driver_sql(sql, list(rows))
+        return _MARK.sub(lambda _: f"${next(numbers)}", sql)
+    if style in ("format", "pyformat"):
+        return sql.replace("?", "%s")
+    return sql
 
 
 def bind(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:

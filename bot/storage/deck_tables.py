@@ -25,8 +25,8 @@ workspace_decks = sa.Table(
     sa.UniqueConstraint("workspace", "name", name="uq_workspace_decks_workspace_name"),
 )
 
-# What a workspace has taken out of rotation, by kind: `topic` (a built-in topic); the kind
-# column leaves room for single questions later.
+# What a workspace has taken out of rotation, by kind: `topic` (a built-in topic) or
+# `question` (one question, `question retire`; the action itself is in the audit log).
 workspace_disabled = sa.Table(
     "workspace_disabled",
     metadata,

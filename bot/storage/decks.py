@@ -112,7 +112,7 @@ class SqlDeckStore:
                     .returning(workspace_decks.c.id)
                 )
                 deck_id = int(inserted.scalar_one())
-            await _bump(self.db, conn, deck.workspace)
+            await bump_version(self.db, conn, deck.workspace)
         return dataclasses.replace(deck, id=deck_id), found is not None
 
     async def set_deck_enabled(self, workspace: str, name: str, enabled: bool) -> bool:
@@ -123,7 +123,7 @@ class SqlDeckStore:
                 .values(enabled=enabled)
             )
             if changed.rowcount:
-                await _bump(self.db, conn, workspace)
+                await bump_version(self.db, conn, workspace)
             return bool(changed.rowcount)
 
     async def delete_deck(self, workspace: str, name: str) -> bool:
@@ -134,7 +134,7 @@ class SqlDeckStore:
                 )
             )
             if gone.rowcount:
-                await _bump(self.db, conn, workspace)
+                await bump_version(self.db, conn, workspace)
             return bool(gone.rowcount)
 
     async def set_disabled(
@@ -157,7 +157,7 @@ class SqlDeckStore:
             else:
                 done = await conn.execute(workspace_disabled.delete().where(*key))
             if done.rowcount:
-                await _bump(self.db, conn, workspace)
+                await bump_version(self.db, conn, workspace)
             return bool(done.rowcount)
 
 
@@ -170,7 +170,7 @@ async def _version(conn: AsyncConnection, workspace: str) -> int:
     return int(found.scalar_one_or_none() or 0)
 
 
-async def _bump(db: Database, conn: AsyncConnection, workspace: str) -> None:
+async def bump_version(db: Database, conn: AsyncConnection, workspace: str) -> None:
     # One upsert, so two processes bumping a new workspace at once both count.
     table = workspace_bank_versions
     await conn.execute(

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
 from bot.storage.audit_tables import audit_log, private_notes
-from bot.storage.bulk import bind, many
+from bot.storage.bulk import bind, fetch, many
 from bot.storage.database import Database
-from bot.storage.rescore_totals import apply_totals, drop_inactive, move_events
-from bot.storage.rows import chunks
-from bot.storage.tables import answers, rounds, user_stats
+from bot.storage.rescore_totals import Change, Player, apply_changes
+from bot.storage.tables import answers, rounds
 
 
 @dataclass
@@ -64,18 +62,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     pos = chain.index(rnd.id)
     prev = chain[pos - 1] if pos else None
     later = chain[pos + 1 :]
-    here = {
-        r.user_id: _Answer(r.id, r.correct, r.points, r.streak)
-        for r in conn.execute(
-            sa.select(
-                answers.c.id,
-                answers.c.user_id,
-                answers.c.correct,
-                answers.c.points,
-                answers.c.streak,
-            ).where(answers.c.round_id == rnd.id)
-        )
-    }
+    here = {user: a for user, a in _round_answers(conn, rnd.id)}
     void = req.action == "void"
     if void:
         conn.execute(rounds.update().where(rounds.c.id == rnd.id).values(voided_at=req.at))
@@ -97,44 +84,10 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     users = sorted(who)
     # The last round that counts: a streak still running there continues at the next close.
     final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
-    # This round's answers are read already; the rest of the walk and the round before it.
-    old = _answers_of(conn, users, [r for r in (prev, *walk) if r is not None and r != rnd.id])
-    old.update({(rnd.id, u): here[u] for u in users if u in here})
-
-    new_answers: list[tuple[bool, int, int, int]] = []  # correct, points, streak, answer id
-    changed: dict[tuple[int, int], tuple[bool, int]] = {}  # (round, user) -> correct, points
-    stats: list[dict[str, Any]] = []
-    for user in users:
-        before = old.get((prev, user)) if prev is not None else None
-        streak = before.streak if before is not None and before.correct else 0
-        settled = False
-        for k in walk:
-            a = old.get((k, user))
-            right = verdict.get(user, False) if k == rnd.id else bool(a and a.correct)
-            streak = streak + 1 if right else 0
-            points = base[k] + streak_bonus(streak) if right else 0
-            if a is not None and (a.correct, a.points, a.streak) != (right, points, streak):
-                new_answers.append((right, points, streak, a.id))
-                changed[(k, user)] = (right, points)
-            # From here on nothing differs: the same streak meets the same later answers.
-            if k != rnd.id and streak == (a.streak if a is not None else 0):
-                settled = True
-                break
-        if not settled:
-            stats.append(
-                {"uid": user, "cur": streak, "last": final if streak > 0 else None, "reset": True}
-            )
-    if void:
-        # The voided round's answers stay on record but earn nothing and carry no streak.
-        conn.execute(
-            answers.update().where(answers.c.round_id == rnd.id).values(points=0, streak=0)
-        )
-    many(conn, "UPDATE answers SET correct = ?, points = ?, streak = ? WHERE id = ?", new_answers)
-    _write_stats(conn, users, stats)
-    moved, lost = move_events(conn, rnd.id if void else None, changed)
-    if lost:
-        drop_inactive(conn, req.workspace, lost, moved)
-    before_after = apply_totals(db, conn, req.workspace, moved)
+    changes, streaks = _walk(conn, rnd.id, prev, walk, users, here, verdict, base, final)
+    before_after = apply_changes(
+        db, conn, req.workspace, rnd.id if void else None, changes, streaks
+    )
     return _record(conn, req, rnd.channel_id, before_after)
 
 
@@ -148,77 +101,63 @@ def _correct_users(conn: sa.Connection, round_id: int) -> list[int]:
     )
 
 
-def _answers_of(
-    conn: sa.Connection, users: list[int], round_ids: list[int]
-) -> dict[tuple[int, int], _Answer]:
-    """The players' answers in these rounds: each round read whole by its key and filtered
-    here, cheaper than an IN list of thousands of players (a round is at most its answers)."""
-    wanted = set(users)
-    found: dict[tuple[int, int], _Answer] = {}
-    for k in round_ids:
-        for r in conn.execute(
-            sa.select(
-                answers.c.id,
-                answers.c.user_id,
-                answers.c.correct,
-                answers.c.points,
-                answers.c.streak,
-            ).where(answers.c.round_id == k)
-        ):
-            if r.user_id in wanted:
-                found[(k, r.user_id)] = _Answer(r.id, r.correct, r.points, r.streak)
-    return found
-
-
-def _write_stats(conn: sa.Connection, users: list[int], stats: list[dict[str, Any]]) -> None:
-    """Current streaks of the players whose chain changed to its end, and everyone's best
-    streak again from their answers (the best may have been anywhere in their history)."""
-    reset = {s["uid"]: s for s in stats}
-    existing: dict[int, Any] = {}
-    best: dict[int, int] = {}
-    for chunk in chunks(users):
-        existing.update(
-            {
-                r.user_id: r
-                for r in conn.execute(sa.select(user_stats).where(user_stats.c.user_id.in_(chunk)))
-            }
-        )
-        best.update(
-            {
-                r.user_id: r.best
-                for r in conn.execute(
-                    sa.select(answers.c.user_id, sa.func.max(answers.c.streak).label("best"))
-                    .where(answers.c.user_id.in_(chunk))
-                    .group_by(answers.c.user_id)
-                )
-            }
-        )
-    rows: list[dict[str, Any]] = []
+def _walk(
+    conn: sa.Connection,
+    target: int,
+    prev: int | None,
+    walk: list[int],
+    users: list[int],
+    here: dict[int, _Answer],
+    verdict: dict[int, bool],
+    base: dict[int, int],
+    final: int | None,
+) -> tuple[list[Change], list[Player]]:
+    """Score the players again round by round along the chain: each answer whose verdict,
+    points or streak differs, and each player's streak at the end. A player leaves the walk
+    once their new streak meets the old one (the same streak meets the same later answers),
+    and the walk stops reading rounds when nobody is left: a rekey of an old round reads as
+    many later rounds as its longest changed streak, not the whole history."""
+    before = dict(_round_answers(conn, prev)) if prev is not None else {}
+    streak: dict[int, int] = {}
     for user in users:
-        row = existing.get(user)
-        cur = reset[user]["cur"] if user in reset else (row.current_streak if row else 0)
-        last = reset[user]["last"] if user in reset else (row.last_streak_round if row else None)
-        value = {"user_id": user, "current_streak": cur, "best_streak": best.get(user, 0) or 0}
-        value["last_streak_round"] = last
-        if row is None and not (cur or value["best_streak"]):
-            continue  # from scratch this player would hold no streak row either
-        if row is not None and (
-            row.current_streak,
-            row.best_streak,
-            row.last_streak_round,
-        ) == (cur, value["best_streak"], last):
-            continue
-        rows.append(value)
-    many(conn, "DELETE FROM user_stats WHERE user_id = ?", [(r["user_id"],) for r in rows])
-    many(
-        conn,
-        "INSERT INTO user_stats (user_id, current_streak, best_streak, last_streak_round)"
-        " VALUES (?, ?, ?, ?)",
-        [
-            (r["user_id"], r["current_streak"], r["best_streak"], r["last_streak_round"])
-            for r in rows
-        ],
-    )
+        a = before.get(user)
+        streak[user] = a.streak if a is not None and a.correct else 0
+    walking = set(users)
+    changes: list[Change] = []
+    for k in walk:
+        if not walking:
+            break
+        found = here if k == target else dict(_round_answers(conn, k))
+        for user in sorted(walking):
+            a = found.get(user)
+            right = verdict.get(user, False) if k == target else bool(a and a.correct)
+            now = streak[user] + 1 if right else 0
+            points = base[k] + streak_bonus(now) if right else 0
+            if a is not None and (a.correct, a.points, a.streak) != (right, points, now):
+                changes.append((a.id, k, user, right, points, now))
+            streak[user] = now
+            if k != target and now == (a.streak if a is not None else 0):
+                walking.discard(user)
+    # Those still walking at the end hold a new current streak; the others' stays as it is.
+    streaks: list[Player] = [
+        (u, True, streak[u], final if streak[u] > 0 else None)
+        if u in walking
+        else (u, False, None, None)
+        for u in users
+    ]
+    return changes, streaks
+
+
+def _round_answers(conn: sa.Connection, round_id: int) -> list[tuple[int, _Answer]]:
+    """A round's answers by player, read through the driver (thousands of rows)."""
+    return [
+        (user, _Answer(answer_id, bool(correct), points, streak))
+        for answer_id, user, correct, points, streak in fetch(
+            conn,
+            "SELECT id, user_id, correct, points, streak FROM answers WHERE round_id = ?",
+            (round_id,),
+        )
+    ]
 
 
 def _record(

@@ -1,173 +1,345 @@
-"""A rescore's point events and the running totals they move (boards, ranks, team activity)."""
+"""A rescore's writes as set-based statements over staged changes: answers, events, totals."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.storage.awards import move_buckets_sync
 from bot.storage.bulk import many
 from bot.storage.database import Database
-from bot.storage.rows import chunks
-from bot.storage.tables import point_events, team_active, totals
+from bot.storage.rescore_tables import ORDER, events, gone, moved, players, stage
+from bot.storage.tables import answers, point_events, score_counts, team_active, totals, user_stats
 
-Key = tuple[str, str, int]  # (period, kind, subject id) of a totals row
-SCAN_OVER = 1_000
+_KEY = (totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id)
+_MOVED_KEY = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
 
-
-def move_events(
-    conn: sa.Connection, voided: int | None, changed: dict[tuple[int, int], tuple[bool, int]]
-) -> tuple[dict[Key, list[int]], set[tuple[str, int, int]]]:
-    """Rewrite (or, for the voided round, delete) the point events; the change per totals
-    row (points, correct, answered, active) and the (period, team, user) that lost an event."""
-    moved: dict[Key, list[int]] = {}
-    lost: set[tuple[str, int, int]] = set()
-
-    def move(ev: Any, points: int, correct: int, answered: int) -> None:
-        for period in ("all", ev.week, ev.month):
-            subjects = [("user", ev.user_id)]
-            if ev.team_id is not None:
-                subjects.append(("team", ev.team_id))
-                if answered:
-                    lost.add((period, ev.team_id, ev.user_id))
-            for kind, subject in subjects:
-                row = moved.setdefault((period, kind, subject), [0, 0, 0, 0])
-                row[0] += points
-                row[1] += correct
-                row[2] += answered
-
-    columns = (
-        point_events.c.id,
-        point_events.c.round_id,
-        point_events.c.user_id,
-        point_events.c.team_id,
-        point_events.c.points,
-        point_events.c.correct,
-        point_events.c.week,
-        point_events.c.month,
-    )
-    if voided is not None:
-        for ev in conn.execute(sa.select(*columns).where(point_events.c.round_id == voided)):
-            move(ev, -ev.points, -int(ev.correct), -1)
-        conn.execute(point_events.delete().where(point_events.c.round_id == voided))
-    by_round: dict[int, list[int]] = {}
-    for k, user in changed:
-        by_round.setdefault(k, []).append(user)
-    updates: list[tuple[int, bool, int]] = []
-    for k, users in sorted(by_round.items()):
-        # The round's events read whole by their key and filtered here (no IN list).
-        wanted = set(users)
-        for ev in conn.execute(sa.select(*columns).where(point_events.c.round_id == k)):
-            if ev.user_id in wanted:
-                right, points = changed[(k, ev.user_id)]
-                if (ev.correct, ev.points) != (right, points):
-                    move(ev, points - ev.points, int(right) - int(ev.correct), 0)
-                    updates.append((points, right, ev.id))
-    many(conn, "UPDATE point_events SET points = ?, correct = ? WHERE id = ?", updates)
-    return moved, lost
+Change = tuple[int, int, int, bool, int, int]  # answer id, round, user, correct, points, streak
+Player = tuple[int, bool, int | None, int | None]  # user, reset, current streak, last round
 
 
-def drop_inactive(
+def _int(column: Any) -> Any:
+    return sa.cast(column, sa.Integer)
+
+
+def apply_changes(
+    db: Database,
     conn: sa.Connection,
     workspace: str,
-    lost: set[tuple[str, int, int]],
-    moved: dict[Key, list[int]],
-) -> None:
-    """A team member whose only event of a period was voided is no longer active in it."""
-    still: set[tuple[str, int, int]] = set()
-    for chunk in chunks(sorted({u for _, _, u in lost})):
-        for ev in conn.execute(
-            sa.select(
-                point_events.c.user_id,
-                point_events.c.team_id,
-                point_events.c.week,
-                point_events.c.month,
-            )
-            .where(point_events.c.user_id.in_(chunk), point_events.c.team_id.is_not(None))
-            .distinct()
-        ):
-            for period in ("all", ev.week, ev.month):
-                still.add((period, ev.team_id, ev.user_id))
-    gone = sorted(lost - still)
-    if not gone:
-        return
-    conn.execute(
-        team_active.delete().where(
-            team_active.c.workspace == workspace,
-            team_active.c.period == sa.bindparam("p"),
-            team_active.c.team_id == sa.bindparam("t"),
-            team_active.c.user_id == sa.bindparam("u"),
-        ),
-        [{"p": p, "t": t, "u": u} for p, t, u in gone],
-    )
-    for period, team, _ in gone:
-        moved.setdefault((period, "team", team), [0, 0, 0, 0])[3] -= 1
-
-
-def apply_totals(
-    db: Database, conn: sa.Connection, workspace: str, moved: dict[Key, list[int]]
+    voided: int | None,
+    changes: Sequence[Change],
+    streaks: Sequence[Player],
 ) -> dict[int, tuple[int, int]]:
-    """Add the changes to the totals rows (they exist: every change is of an event they
-    counted), move the players' score histogram buckets, and drop rows left with no event.
+    """Write the walk's results: the answers, their point events (the voided round's
+    deleted), team activity, totals and rank buckets, and the players' streak stats.
     Returns each moved player's all-time points before and after."""
-    moved = {k: v for k, v in moved.items() if any(v)}
-    if not moved:
-        return {}
-    # Read (and on PostgreSQL lock) the rows, then write their new values: one driver-level
-    # executemany instead of an upsert per row.
-    old: dict[Key, Any] = {}
-    by_kind: dict[tuple[str, str], list[int]] = {}
-    for period, kind, subject in moved:
-        by_kind.setdefault((period, kind), []).append(subject)
-    for (period, kind), subjects in sorted(by_kind.items()):
-        wanted = set(subjects)
-        part = sa.select(
-            totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered
-        ).where(totals.c.workspace == workspace, totals.c.period == period, totals.c.kind == kind)
-        # Thousands of players: read the period's board whole (one index range) rather than
-        # compile IN lists of thousands; a few: look them up.
-        queries = (
-            [part]
-            if len(wanted) > SCAN_OVER
-            else [part.where(totals.c.subject_id.in_(c)) for c in chunks(sorted(wanted))]
+    for table in ORDER:
+        table.create(conn)
+    try:
+        many(conn, "INSERT INTO rescore_stage VALUES (?, ?, ?, ?, ?, ?)", changes)
+        many(conn, "INSERT INTO rescore_players VALUES (?, ?, ?, ?)", streaks)
+        _analyze(db, conn, stage, players)
+        if voided is not None:
+            # The voided round's answers stay on record but earn nothing and carry no streak.
+            conn.execute(
+                answers.update().where(answers.c.round_id == voided).values(points=0, streak=0)
+            )
+        _update_from(
+            db,
+            conn,
+            answers,
+            [(answers.c.id, stage.c.answer_id)],
+            {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
         )
-        for query in queries:
-            for r in conn.execute(query.with_for_update()):
-                if r.subject_id in wanted:
-                    old[(period, kind, r.subject_id)] = r
-    buckets: Counter[tuple[str, int, int]] = Counter()
-    result: dict[int, tuple[int, int]] = {}
-    writes: list[tuple[Any, ...]] = []
-    empty: list[tuple[Any, ...]] = []
-    for key in sorted(moved):
-        period, kind, subject = key
-        dp, dc, dn, da = moved[key]
-        was = old[key]
-        points, correct, answered = was.points + dp, was.correct + dc, was.answered + dn
-        where = (workspace, period, kind, subject)
-        if answered <= 0:
-            empty.append(where)  # from scratch this row would not exist
-        else:
-            writes.append((points, correct, answered, da, *where))
-        if kind != "user":
-            continue
-        if period == "all":
-            result[subject] = (was.points, points)
-        if (was.points, was.correct) == (points, correct):
-            continue
-        if was.points > 0:
-            buckets[(period, was.points, was.correct)] -= 1
-        if points > 0:
-            buckets[(period, points, correct)] += 1
-    where_sql = "workspace = ? AND period = ? AND kind = ? AND subject_id = ?"
-    many(
-        conn,
-        "UPDATE totals SET points = ?, correct = ?, answered = ?, active = active + ? WHERE "
-        + where_sql,
-        writes,
+        _move_events(db, conn, voided)
+        if voided is not None:
+            _drop_inactive(conn, workspace)
+        result = _apply_totals(db, conn, workspace)
+        _write_stats(db, conn)
+        return result
+    finally:
+        for table in reversed(ORDER):
+            table.drop(conn)
+
+
+def _analyze(db: Database, conn: sa.Connection, *tables: sa.Table) -> None:
+    """On PostgreSQL, the staged tables' sizes for the planner (a temporary table is never
+    analyzed by autovacuum); SQLite plans by its indexes."""
+    if not db.sqlite:
+        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))
+
+
+def _update_from(
+    db: Database,
+    conn: sa.Connection,
+    target: sa.Table,
+    on: list[tuple[sa.Column[Any], sa.Column[Any]]],
+    values: dict[str, Any],
+) -> None:
+    """UPDATE `target` from the staged rows matched by `on` (target column, staged column);
+    `values` are expressions over both. PostgreSQL joins (UPDATE ... FROM). SQLite's
+    UPDATE ... FROM walks the whole target table and probes the staged rows, so there the
+    rows are found by an IN over the staged keys (one index lookup each) and each value is
+    read back from its staged row by key."""
+    match = [column == staged for column, staged in on]
+    if not db.sqlite:
+        conn.execute(target.update().where(*match).values(values))
+        return
+    keys = sa.select(*(staged for _, staged in on))
+    found = (
+        on[0][0].in_(keys) if len(on) == 1 else sa.tuple_(*(column for column, _ in on)).in_(keys)
     )
-    many(conn, "DELETE FROM totals WHERE " + where_sql, empty)
-    move_buckets_sync(db, conn, workspace, buckets)
+    conn.execute(
+        target.update()
+        .where(found)
+        .values({name: sa.select(v).where(*match).scalar_subquery() for name, v in values.items()})
+    )
+
+
+def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
+    """Stage each event's change, then rewrite the changed events and delete the voided ones."""
+    e = point_events
+    on_stage = (e.c.round_id == stage.c.round_id) & (e.c.user_id == stage.c.user_id)
+    parts = [
+        sa.select(
+            e.c.user_id,
+            e.c.team_id,
+            e.c.week,
+            e.c.month,
+            (stage.c.points - e.c.points).label("dp"),
+            (_int(stage.c.correct) - _int(e.c.correct)).label("dc"),
+            sa.literal(0).label("dn"),
+        )
+        .select_from(e.join(stage, on_stage))
+        .where((e.c.points != stage.c.points) | (e.c.correct != stage.c.correct))
+    ]
+    if voided is not None:
+        parts.append(
+            sa.select(
+                e.c.user_id,
+                e.c.team_id,
+                e.c.week,
+                e.c.month,
+                (-e.c.points).label("dp"),
+                (-_int(e.c.correct)).label("dc"),
+                sa.literal(-1).label("dn"),
+            ).where(e.c.round_id == voided)
+        )
+    conn.execute(
+        events.insert().from_select(
+            ["user_id", "team_id", "week", "month", "dp", "dc", "dn"], sa.union_all(*parts)
+        )
+    )
+    _analyze(db, conn, events)
+    conn.execute(e.update().where(on_stage).values(points=stage.c.points, correct=stage.c.correct))
+    if voided is not None:
+        conn.execute(e.delete().where(e.c.round_id == voided))
+
+
+def _periods(*columns: Any) -> list[Any]:
+    """The staged events once per period they count in: all time, their week, their month."""
+    return [
+        sa.select(period.label("period"), *columns)
+        for period in (sa.literal("all"), events.c.week, events.c.month)
+    ]
+
+
+def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
+    """A team member whose only event of a period was voided is no longer active in it."""
+    lost = sa.union(
+        *(
+            q.where(events.c.dn < 0, events.c.team_id.is_not(None))
+            for q in _periods(events.c.team_id, events.c.user_id)
+        )
+    ).subquery()
+    e = point_events
+    still = sa.exists().where(
+        e.c.user_id == lost.c.user_id,
+        e.c.team_id == lost.c.team_id,
+        (lost.c.period == "all") | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
+    )
+    conn.execute(
+        gone.insert().from_select(
+            ["period", "team_id", "user_id"],
+            sa.select(lost.c.period, lost.c.team_id, lost.c.user_id).where(~still),
+        )
+    )
+    t = team_active
+    # By their keys, not a walk over the workspace's every membership row.
+    conn.execute(
+        t.delete().where(
+            t.c.workspace == workspace,
+            sa.tuple_(t.c.period, t.c.team_id, t.c.user_id).in_(
+                sa.select(gone.c.period, gone.c.team_id, gone.c.user_id)
+            ),
+        )
+    )
+
+
+def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int, tuple[int, int]]:
+    """Sum the staged changes per totals row, add them (the rows exist: every change is of an
+    event they counted), move the players' rank buckets, and drop rows left with no event."""
+    d = (events.c.dp, events.c.dc, events.c.dn, sa.literal(0).label("da"))
+    users = _periods(sa.literal("user").label("kind"), events.c.user_id.label("subject_id"), *d)
+    teams = [
+        q.where(events.c.team_id.is_not(None))
+        for q in _periods(sa.literal("team").label("kind"), events.c.team_id, *d)
+    ]
+    left = sa.select(
+        gone.c.period,
+        sa.literal("team").label("kind"),
+        gone.c.team_id,
+        sa.literal(0),
+        sa.literal(0),
+        sa.literal(0),
+        sa.literal(-1),
+    )
+    every = sa.union_all(*users, *teams, left).subquery()
+    sums = [sa.func.sum(every.c[name]) for name in ("dp", "dc", "dn", "da")]
+    conn.execute(
+        moved.insert().from_select(
+            ["workspace", "period", "kind", "subject_id", "dp", "dc", "dn", "da"],
+            sa.select(
+                sa.literal(workspace), every.c.period, every.c.kind, every.c.subject_id, *sums
+            )
+            .group_by(every.c.period, every.c.kind, every.c.subject_id)
+            .having(sa.or_(*(s != 0 for s in sums))),
+        )
+    )
+    _analyze(db, conn, moved)
+    _add_to_totals(db, conn)
+    result = {
+        r.subject_id: (r.points - r.dp, r.points)
+        for r in conn.execute(
+            sa.select(moved.c.subject_id, moved.c.points, moved.c.dp).where(
+                moved.c.period == "all", moved.c.kind == "user"
+            )
+        )
+    }
+    _move_buckets(db, conn, workspace)
+    empty = sa.select(*_MOVED_KEY).where(moved.c.answered <= 0)  # from scratch: no such row
+    conn.execute(totals.delete().where(sa.tuple_(*_KEY).in_(empty)))
     return result
+
+
+def _add_to_totals(db: Database, conn: sa.Connection) -> None:
+    """Add each staged change to its totals row, then read the row's new values back into
+    the staged row (the rows are written, and on PostgreSQL locked, by then)."""
+    t = totals
+    if not db.sqlite:
+        # Joins: the planner hashes or loops as the sizes say (the staged tables are
+        # analyzed); a subquery per row would trust the totals table's statistics, which
+        # a table written heavily since its last analyze makes misleading.
+        row = [c == k for c, k in zip(_KEY, _MOVED_KEY, strict=True)]
+        change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
+        conn.execute(
+            t.update().where(*row).values({n: t.c[n] + moved.c[d] for n, d in change.items()})
+        )
+        back = {n: t.c[n] for n in ("points", "correct", "answered")}
+        conn.execute(moved.update().where(*row).values(back))
+        return
+    # SQLite's UPDATE ... FROM walks every board row of the workspace: an upsert driven by
+    # the staged rows finds each totals row by its primary key instead. The rows exist
+    # (every change is of an event they counted), so nothing is inserted.
+    stmt = db.insert(t)
+    conn.execute(
+        stmt.from_select(
+            [*(c.name for c in _KEY), "points", "correct", "answered", "active"],
+            # The WHERE keeps SQLite from reading ON CONFLICT as a join's ON.
+            sa.select(*_MOVED_KEY, moved.c.dp, moved.c.dc, moved.c.dn, moved.c.da).where(sa.true()),
+        ).on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={
+                name: t.c[name] + stmt.excluded[name]
+                for name in ("points", "correct", "answered", "active")
+            },
+        )
+    )
+    conn.exec_driver_sql(
+        "UPDATE rescore_moved SET (points, correct, answered) = ("
+        "SELECT t.points, t.correct, t.answered FROM totals t"
+        " WHERE t.workspace = rescore_moved.workspace AND t.period = rescore_moved.period"
+        " AND t.kind = rescore_moved.kind AND t.subject_id = rescore_moved.subject_id)"
+    )
+
+
+def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
+    """One player fewer in the (points, correct) bucket each moved player left, one more in
+    the one they reached (players on no points are in none)."""
+    mine = (moved.c.kind == "user", (moved.c.dp != 0) | (moved.c.dc != 0))
+    was = (moved.c.points - moved.c.dp, moved.c.correct - moved.c.dc)
+    left = sa.select(
+        moved.c.period,
+        was[0].label("points"),
+        was[1].label("correct"),
+        sa.literal(-1).label("n"),
+    ).where(*mine, was[0] > 0)
+    reached = sa.select(moved.c.period, moved.c.points, moved.c.correct, sa.literal(1)).where(
+        *mine, moved.c.points > 0
+    )
+    both = sa.union_all(left, reached).subquery()
+    net = (
+        sa.select(
+            both.c.period,
+            both.c.points,
+            both.c.correct,
+            sa.func.sum(both.c.n).label("users"),
+        )
+        .group_by(both.c.period, both.c.points, both.c.correct)
+        .subquery()
+    )
+    stmt = db.insert(score_counts)
+    conn.execute(
+        stmt.from_select(
+            ["workspace", "period", "points", "correct", "users"],
+            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            sa.select(
+                sa.literal(workspace), net.c.period, net.c.points, net.c.correct, net.c.users
+            ).where(net.c.users != 0),
+        ).on_conflict_do_update(
+            index_elements=[
+                score_counts.c.workspace,
+                score_counts.c.period,
+                score_counts.c.points,
+                score_counts.c.correct,
+            ],
+            set_={"users": score_counts.c.users + stmt.excluded.users},
+        )
+    )
+
+
+def _write_stats(db: Database, conn: sa.Connection) -> None:
+    """Current streaks of the players whose chain changed to its end, and everyone's best
+    streak again from their answers (the best may have been anywhere in their history)."""
+    s, p = user_stats, players
+    # Each player's answers by the user index (a join would walk every answer).
+    best = (
+        sa.select(sa.func.max(answers.c.streak))
+        .where(answers.c.user_id == p.c.user_id)
+        .scalar_subquery()
+    )
+    cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
+    top = sa.func.coalesce(best, 0)
+    stmt = db.insert(s)
+    conn.execute(
+        stmt.from_select(
+            ["user_id", "current_streak", "best_streak", "last_streak_round"],
+            sa.select(
+                p.c.user_id,
+                cur,
+                top,
+                sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round),
+            )
+            .select_from(p.outerjoin(s, s.c.user_id == p.c.user_id))
+            # From scratch a player with no streak ever would hold no row either.
+            .where(s.c.user_id.is_not(None) | (cur > 0) | (top > 0)),
+        ).on_conflict_do_update(
+            index_elements=[s.c.user_id],
+            set_={
+                "current_streak": stmt.excluded.current_streak,
+                "best_streak": stmt.excluded.best_streak,
+                "last_streak_round": stmt.excluded.last_streak_round,
+            },
+        )
+    )

@@ -139,7 +139,9 @@ answers = sa.Table(
     sa.Column("answered_at", TS, nullable=False),
     # One locked answer per user per round, whatever the number of clicks or processes.
     sa.UniqueConstraint("round_id", "user_id", name="uq_answers_round_user"),
-    sa.Index("ix_answers_user", "user_id"),
+    # A player's answers; with the streak, their best streak is one index probe (a rescore
+    # writes it again for every player it touched).
+    sa.Index("ix_answers_user_streak", "user_id", "streak"),
 )
 
 forgotten_answers = sa.Table(

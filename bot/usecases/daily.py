@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import logging
 import zoneinfo
-from collections.abc import Collection
 
 from bot import commands as c
 from bot import messages as m
@@ -205,13 +204,12 @@ def pick_daily_question(
     bank: QuestionBank,
     channel: ChannelRecord,
     used: set[str],
-    retired: Collection[str] = (),
 ) -> Question | None:
-    """An auto-gradable question for the channel from its workspace's bank, new to it until
-    the pool is used up; never one the workspace retired (`question retire`)."""
+    """An auto-gradable question for the channel from its workspace's bank (retired ones are
+    in none of its decks), new to it until the pool is used up."""
     level = None if channel.difficulty == "mixed" else Difficulty(channel.difficulty)
     topics = [t for t in channel.topics if t in bank.decks] or None
-    pool = [q for q in bank.select(topics, level, auto_gradable_only=True) if q.id not in retired]
+    pool = bank.select(topics, level, auto_gradable_only=True)
     if not pool:
         return None
     fresh = [q for q in pool if q.id not in used] or pool
@@ -230,8 +228,7 @@ async def open_daily_round(
     if question_id is None:
         used = await ctx.stores.rounds.used_questions(channel.id)
         bank = await ctx.bank_for(channel.workspace)
-        retired = await ctx.stores.audit.retired(channel.workspace)
-        question = pick_daily_question(ctx, bank, channel, used, retired)
+        question = pick_daily_question(ctx, bank, channel, used)
         if question is None:
             log.warning("no question fits channel %s", channel.id)
             return None

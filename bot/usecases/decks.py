@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bot import commands as c
 from bot import messages as m
 from bot.deck_import import (
@@ -14,7 +16,7 @@ from bot.deck_import import (
 )
 from bot.identity import Origin, Platform
 from bot.records import DeckRecord
-from bot.replies import Notice, Reply, TableView, Tone
+from bot.replies import FileView, Image, Notice, Reply, TableView, Tone
 from bot.usecases.context import Actor, Context, UserError, ok, require_admin
 from bot.workspace_bank import TOPIC, deck_questions, items_json, local_id
 
@@ -133,7 +135,19 @@ async def deck_action(ctx: Context, cmd: c.DeckAction, origin: Origin) -> list[R
     if cmd.action == "export":
         local = tuple(q.model_copy(update={"id": local_id(q.id)}) for q in questions)
         text = export_toml(record.name, record.title, local)
-        return [Notice(m.DECK_EXPORT.format(name=record.name, n=len(questions))), Notice(text)]
+        data = text.encode()
+        kinds = Counter(q.type.value for q in questions)
+        summary = m.DECK_EXPORT.format(
+            name=record.name,
+            n=len(questions),
+            counts=", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
+            kb=max(1, round(len(data) / 1024)),
+        )
+        alt = m.DECK_EXPORT_ALT.format(name=record.name, title=record.title, n=len(questions))
+        # A file where the platform takes one (one long message is hard to copy whole);
+        # its text goes instead where the file cannot.
+        document = Image(f"{record.name}.toml", data, alt, record.title)
+        return [FileView(summary, document, text)]
     rows = tuple(
         (q.id, f"{q.type.value} · {q.difficulty.value} · {m.clip(q.prompt, 80)}")
         for q in questions[:SHOW_MAX]

@@ -30,12 +30,7 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
         asked = cmd != c.StartQuiz() or running.kind != "quiz"
         return reshow_running(ctx, running, "quiz" if asked else None)
     topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
-    retired = await ctx.stores.audit.retired(actor.workspace)  # `question retire`
-    pool = [
-        q
-        for q in actor.bank.select([topic] if topic else None, cmd.difficulty)
-        if q.id not in retired
-    ]
+    pool = actor.bank.select([topic] if topic else None, cmd.difficulty)
     if not pool:
         what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))
         raise UserError(m.NO_QUESTIONS.format(what=what or "that selection"))

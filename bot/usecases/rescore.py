@@ -175,7 +175,7 @@ async def rekey_round(ctx: Context, cmd: c.RekeyRound, origin: Origin) -> list[R
 async def retire_question(ctx: Context, cmd: c.RetireQuestion, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     require_admin(actor, "retire a question")
-    if cmd.question_id not in ctx.bank.by_id:
+    if cmd.question_id not in actor.bank.by_id:
         raise UserError(m.QUESTION_UNKNOWN_ID.format(qid=cmd.question_id))
     new = await ctx.stores.audit.retire(
         actor.workspace,

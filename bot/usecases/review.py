@@ -34,7 +34,7 @@ async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list
     due = [
         card
         for card in await ctx.stores.cards.due_cards(actor.user.id, before, REVIEW_SCAN)
-        if _live(ctx, card, topic)
+        if _live(actor, card, topic)
     ]
     if not due:
         return await nothing_due(ctx, actor, topic, before)
@@ -42,7 +42,7 @@ async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list
     orders = [
         tuple(
             ctx.rng.shuffle(
-                list(range(len(ctx.bank.by_id[q].choices))),
+                list(range(len(actor.bank.by_id[q].choices))),
                 f"{actor.user.id}:{now.isoformat()}:{q}",
             )
         )
@@ -73,12 +73,13 @@ async def due_now(ctx: Context, origin: Origin) -> int:
     actor = await ctx.actor(origin)
     before = end_of_day(ctx.clock.now(), actor.timezone)
     due = await ctx.stores.cards.due_cards(actor.user.id, before, REVIEW_SCAN)
-    return sum(1 for card in due if _live(ctx, card, None))
+    return sum(1 for card in due if _live(actor, card, None))
 
 
-def _live(ctx: Context, card: CardRecord, topic: str | None) -> bool:
-    """A card whose question is still in the bank (others stay dormant), of the topic asked."""
-    question = ctx.bank.by_id.get(card.question_id)
+def _live(actor: Actor, card: CardRecord, topic: str | None) -> bool:
+    """A card whose question is still in the user's workspace bank and not retired there
+    (others stay dormant), of the topic asked."""
+    question = actor.bank.in_rotation(card.question_id)
     return question is not None and (topic is None or question.topic == topic)
 
 
@@ -87,10 +88,10 @@ async def nothing_due(
 ) -> list[Reply]:
     """When the next card is due, and a quiz on the user's weakest topic meanwhile."""
     what = f" in {topic}" if topic else ""
-    cards = [c for c in await ctx.stores.cards.user_cards(actor.user.id) if _live(ctx, c, None)]
+    cards = [c for c in await ctx.stores.cards.user_cards(actor.user.id) if _live(actor, c, None)]
     if not cards:
         return [Notice(m.REVIEW_NOTHING.format(what=what) + " " + m.REVIEW_NO_CARDS)]
-    coming = sorted(c.due for c in cards if c.due >= before and _live(ctx, c, topic))
+    coming = sorted(c.due for c in cards if c.due >= before and _live(actor, c, topic))
     lines = [m.REVIEW_NOTHING.format(what=what)]
     if coming:
         lines.append(m.REVIEW_NEXT.format(when=_when(ctx, actor, coming[0])))
@@ -129,7 +130,7 @@ async def review_stats(ctx: Context, actor: Actor) -> TableView | None:
     """The asker's cards for `stats`: due now and this week, retention overall and per topic,
     the weakest topic and the study streak; None without any card."""
     found, learner, policy = await ctx.stores.cards.study_card(actor.user.id)
-    cards = [c for c in found if _live(ctx, c, None)]
+    cards = [c for c in found if _live(actor, c, None)]
     if not cards:
         return None
     now = ctx.clock.now()

@@ -135,6 +135,8 @@ def test_the_work_reference_survives_a_full_embed_and_a_long_footer() -> None:
     assert (long.footer.text or "").endswith(work_mark(key))
     bare = marked(discord.Embed(title="x"), key)
     assert bare.footer.text == work_mark(key)
+
+
 class LateClock:
     """A clock whose sleeps all end late, at `stall_until` or after: a busy event loop."""
 

@@ -21,6 +21,7 @@ from bot.questions import Difficulty, QuestionType
 from bot.replies import (
     AnswerFeedback,
     BoardRow,
+    FileView,
     Flashcard,
     HelpLine,
     HelpView,
@@ -101,6 +102,8 @@ OVERSIZE: list[Reply] = [
         tuple(TeamTallyRow(i, NASTY * 5, 100, 12.5, 3, 9, -4, 2) for i in range(1, 300)),
         tuple(BoardRow(i, NASTY * 5, 10) for i in range(1, 300)),
     ),
+    # An export whose file was refused: its whole content as text.
+    FileView(HUGE, None, NASTY * 2000),
 ]
 
 

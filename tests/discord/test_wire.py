@@ -28,7 +28,14 @@ from bot.replies import RoundReveal, WeeklyTally
 from bot.settings import Settings
 from bot.storage.tables import answers
 from bot.usecases import boards, daily
-from tests.discord.fake_discord import OP_IDENTIFY, POST_PERMISSIONS, FakeDiscord, Fault, Request
+from tests.discord.fake_discord import (
+    OP_IDENTIFY,
+    POST_PERMISSIONS,
+    FakeDiscord,
+    Fault,
+    Request,
+    refusal,
+)
 from tests.discord.helpers import on_discord
 from tests.helpers import inbox_rows
 
@@ -549,3 +556,63 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     async with app.db.engine.connect() as conn:
         count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar()
     assert count == 1
+
+
+async def exported(app: App, fake: FakeDiscord) -> dict[str, Any]:
+    """A deck imported into the fake's server, and the `/deck export` payload for it."""
+    from bot.commands import ImportDeck
+
+    admin = Origin(
+        UserRef(Platform.DISCORD, "900000000000000500"),
+        PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id)),
+        "alice",
+        True,
+    )
+    body = "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"
+    body += "true_false,easy,Our feature store is Feast.,,true,,,It is.\n"
+    await app.dispatcher.dispatch(ImportDeck("ours", "ours.csv", body), admin)
+    export = {
+        "name": "export",
+        "type": 1,
+        "options": [{"name": "name", "type": 3, "value": "ours"}],
+    }
+    data = {"id": "1", "name": "deck", "type": 1, "options": [export]}
+    return fake.interaction(2, data, user_id=900_000_000_000_000_999)  # the server's owner
+
+
+async def test_deck_export_is_an_attachment_below_a_short_text(
+    runtime: Runtime, fake: FakeDiscord, app: App
+) -> None:
+    _, followup = await interact(fake, await exported(app, fake))
+    assert followup.body["flags"] == 64  # an admin's file, for the admin
+    [upload] = followup.files
+    assert upload.filename == "ours.toml"
+    assert upload.data.decode().startswith('[deck]\ntopic = "ours"')
+    [embed] = followup.body["embeds"]
+    assert "image" not in embed  # a document: attached below, not drawn inside
+    assert embed["description"].startswith("Deck 'ours' exported in the native TOML format")
+    assert "Feast" not in embed["description"]
+    assert followup.body["attachments"][0]["description"].startswith("Deck 'ours'")
+
+
+async def test_a_refused_export_file_sends_its_text_instead(
+    runtime: Runtime, fake: FakeDiscord, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = await exported(app, fake)
+    hook = f"/webhooks/{fake.app_id}/{payload['token']}"
+    fake.script[("POST", hook)] = [refusal(403, 50013, "Missing Permissions")]
+    with caplog.at_level(logging.WARNING, logger="adapters.discord"):
+        await interact(fake, payload)
+        async with asyncio.timeout(WAIT):
+            await fake.wait_for(
+                lambda: (
+                    len([r for r in fake.requests if r.method == "POST" and r.path == hook]) == 2
+                )
+            )
+    first, second = [r for r in fake.requests if r.method == "POST" and r.path == hook]
+    assert first.files and not second.files
+    text = second.body["embeds"][0]["description"]
+    assert text.startswith("Deck 'ours' exported") and '[deck]\ntopic = "ours"' in text
+    assert "Our feature store is Feast." in text
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "file refused" in warning.getMessage()

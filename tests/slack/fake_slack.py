@@ -279,6 +279,7 @@ class FakeSlack:
         if not auth.startswith("Bearer xoxb-") or file_id not in self.files:
             return web.Response(status=404)
         return web.Response(body=self.files[file_id][1])
+
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL of files_upload_v2's second step: the file's bytes in the body."""
         file_id = request.match_info["file_id"]

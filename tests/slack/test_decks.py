@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import messages as m
 from tests.slack.conftest import SlackRig
-from tests.slack.fake_slack import TEAM
+from tests.slack.fake_slack import TEAM, Failure
 
 CSV = (
     "type,difficulty,prompt,choices,answer,accept,tolerance,explanation\n"
@@ -101,3 +101,45 @@ async def test_the_paste_modal_round_trip(rig: SlackRig) -> None:
     replies = await d.command_replies("deck import theirs", "UBOB")
     assert replies[0].args["text"] == "! " + m.NOT_ADMIN.format(what="import a deck")
     assert len(fake.of("views.open")) == 1
+
+
+async def pasted(rig: SlackRig, name: str) -> None:
+    """The admin imports CSV as `name` through the paste modal."""
+    key = await rig.driver.command(f"deck import {name}", "UADMIN")
+    [opened] = await rig.fake.wait_calls("views.open")
+    view = opened.args["view"]
+    view = view if isinstance(view, dict) else json.loads(view)
+    payload = rig.driver.submission(view, "UADMIN", "")
+    payload["view"]["state"] = {"values": {"deck": {"text": {"value": CSV}}}}
+    await rig.driver.interact(payload)
+    [done] = await rig.fake.wait_for_key(key)
+    assert f"Imported deck '{name}'" in done.args["text"]
+
+
+async def test_deck_export_goes_to_the_admins_dm_as_a_file(rig: SlackRig) -> None:
+    fake, d = rig.fake, rig.driver
+    await pasted(rig, "ours")
+    key = await d.command("deck export ours", "UADMIN")
+    [reply] = await fake.wait_for_key(key)
+    assert reply.args["response_type"] == "ephemeral"
+    assert "Deck 'ours' exported in the native TOML format: 2 questions" in reply.args["text"]
+    assert "Feast" not in reply.args["text"]  # the content is in the file
+    await fake.wait_for(lambda: len(fake.shared) == 1)
+    [shared] = fake.shared
+    assert shared["channel"] == "DUADMIN" and shared["filename"] == "ours.toml"
+    assert shared["data"].decode().startswith('[deck]\ntopic = "ours"')
+    assert shared["alt_txt"].startswith("Deck 'ours'")
+
+
+async def test_without_files_write_the_export_follows_as_text(rig: SlackRig) -> None:
+    fake, d = rig.fake, rig.driver
+    await pasted(rig, "ours")
+    fake.failures["files.getUploadURLExternal"] = [
+        Failure(200, body={"ok": False, "error": "missing_scope"})
+    ]
+    key = await d.command("deck export ours", "UADMIN")
+    short, content = await fake.wait_for_key(key, 2)
+    assert "Deck 'ours' exported" in short.args["text"]
+    assert content.args["response_type"] == "ephemeral"
+    assert "Our feature store is Feast." in content.args["text"]
+    assert fake.shared == []

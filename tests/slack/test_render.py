@@ -22,6 +22,7 @@ from bot.questions import Difficulty, QuestionType
 from bot.replies import (
     AnswerFeedback,
     BoardRow,
+    FileView,
     Flashcard,
     HelpLine,
     HelpView,
@@ -103,6 +104,7 @@ def oversize() -> list[Reply]:
             tuple(TeamTallyRow(i, NAME * 30, 5, 1.5, 1, 2, 3, -1) for i in range(300)),
             tuple(BoardRow(i, HUGE, i) for i in range(300)),
         ),
+        FileView(HUGE, None, NAME * 5000),  # an export as text: its file could not go
     ]
 
 

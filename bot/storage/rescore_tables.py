@@ -1,0 +1,69 @@
+"""The temporary tables a rescore stages its changes in, before one statement per real table."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+# Staging tables, private to the transaction's connection (TEMPORARY on both databases) and
+# dropped before it commits: the Python walk writes its results here once, then each real
+# table takes one statement (UPDATE ... FROM, INSERT ... SELECT) instead of one per row.
+_staging = sa.MetaData()
+_TEMP = ["TEMPORARY"]
+stage = sa.Table(  # the answers whose verdict, points or streak change
+    "rescore_stage",
+    _staging,
+    sa.Column("answer_id", sa.Integer, primary_key=True),
+    sa.Column("round_id", sa.Integer, nullable=False),
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("streak", sa.Integer, nullable=False),
+    prefixes=_TEMP,
+)
+players = sa.Table(  # whose streak stats are written again; `reset`: the chain's end moved
+    "rescore_players",
+    _staging,
+    sa.Column("user_id", sa.Integer, primary_key=True),
+    sa.Column("reset", sa.Boolean, nullable=False),
+    sa.Column("cur", sa.Integer, nullable=True),
+    sa.Column("last", sa.Integer, nullable=True),
+    prefixes=_TEMP,
+)
+events = sa.Table(  # the change of each point event (a voided round's: all of it, negated)
+    "rescore_events",
+    _staging,
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("team_id", sa.Integer, nullable=True),
+    sa.Column("week", sa.String(8), nullable=False),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("dp", sa.Integer, nullable=False),
+    sa.Column("dc", sa.Integer, nullable=False),
+    sa.Column("dn", sa.Integer, nullable=False),
+    prefixes=_TEMP,
+)
+gone = sa.Table(  # (period, team, member) no longer active once the voided events go
+    "rescore_gone",
+    _staging,
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("team_id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, primary_key=True),
+    prefixes=_TEMP,
+)
+moved = sa.Table(  # the net change per totals row (its whole key: looked up, not scanned)
+    "rescore_moved",
+    _staging,
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("kind", sa.String(4), primary_key=True),
+    sa.Column("subject_id", sa.Integer, primary_key=True),
+    sa.Column("dp", sa.Integer, nullable=False),
+    sa.Column("dc", sa.Integer, nullable=False),
+    sa.Column("dn", sa.Integer, nullable=False),
+    sa.Column("da", sa.Integer, nullable=False),
+    # The row's values once the change is in (read back after the update).
+    sa.Column("points", sa.Integer, nullable=True),
+    sa.Column("correct", sa.Integer, nullable=True),
+    sa.Column("answered", sa.Integer, nullable=True),
+    prefixes=_TEMP,
+)
+ORDER = (stage, players, events, gone, moved)
