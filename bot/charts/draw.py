@@ -74,14 +74,16 @@ def _build(kind: str) -> Progress | Race | Board:
 
 def _settle() -> None:
     """After a figure's first drawing: collect once, then freeze what is alive (matplotlib's
-    modules, font caches, the kept figures and the bot's own long-lived objects) out of the
-    collector's sight, so later full collections no longer walk it."""
-    # Why: a drawing allocates thousands of container objects, which sets off collections;
-    # every tenth or so is a full one, and a full collection walks every tracked object in
-    # the process (matplotlib alone brings a few hundred thousand), tens of milliseconds in
-    # the middle of a drawing, or of whatever the event loop is doing then. Frozen objects
-    # are never collected: whatever of them later becomes cyclic garbage stays (reference
-    # counting still frees the rest), a price paid once per kind of chart.
+    modules and font caches, the kept figure) out of the collector's sight, as
+    bot/bootstrap.py does for the app once it is built."""
+    # Why: matplotlib comes after that first freeze (imported with the first chart) and
+    # brings about 60,000 tracked objects. A drawing allocates enough to set off
+    # collections now and then, and a full one walks every tracked object that is not
+    # frozen, in the middle of a drawing or of whatever the event loop is doing then: with
+    # the collector off, the p99 of the drawings fell by half (docs/scaling.md). Frozen
+    # objects are never collected: whatever of them later becomes cyclic garbage stays
+    # (reference counting still frees the rest); collecting first keeps that to objects
+    # really in use.
     gc.collect()
     gc.freeze()
 
