@@ -89,15 +89,18 @@ def _settle() -> None:
 
 
 def _png(fig: Figure) -> bytes:
+    from PIL import Image  # a matplotlib dependency: imported with it, when drawing
+
+    # The canvas's raw pixels (no bbox_inches="tight": exactly the figure's size), encoded
+    # here as RGB rather than matplotlib's RGBA: the card is opaque, and that is a quarter
+    # less data to filter and compress. Light compression: a tenth of the encoding time of
+    # the default, and the file stays far under 1 MB.
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=style.DPI)
+    size = (round(fig.bbox.width), round(fig.bbox.height))
     out = io.BytesIO()
-    # No bbox_inches="tight": the image keeps exactly the figure's size in pixels.
-    # Light compression: a tenth of the encoding time, and the file stays far under 1 MB.
-    fig.savefig(
-        out,
-        format="png",
-        dpi=style.DPI,
-        metadata={"Software": None},
-        pil_kwargs={"compress_level": 1},
+    Image.frombuffer("RGBA", size, raw.getvalue(), "raw", "RGBA", 0, 1).convert("RGB").save(
+        out, format="png", compress_level=1
     )
     return out.getvalue()
 
