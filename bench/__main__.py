@@ -119,6 +119,11 @@ TARGETS = [
     Target("charts", "progress.p99_ms", "chart: personal progress, p99 ms", 200.0),
     Target("charts", "race.p99_ms", "chart: team race, p99 ms", 200.0),
     Target("charts", "board.p99_ms", "chart: leaderboard, p99 ms", 200.0),
+    # CPU time per drawing: what the wall-clock p99 comes to on a quiet machine (wall time on a
+    # shared one mostly measures the other work); kept well under the 200 ms so the target holds.
+    Target("charts", "progress.cpu_p99_ms", "chart: personal progress, CPU p99 ms", 150.0),
+    Target("charts", "race.cpu_p99_ms", "chart: team race, CPU p99 ms", 150.0),
+    Target("charts", "board.cpu_p99_ms", "chart: leaderboard, CPU p99 ms", 150.0),
 ]
 EXACT = [
     ("answer_latency", "exactly_once", "exactly once"),

@@ -2,12 +2,17 @@
 
 `python -m bench.charts` prints the figures; `python -m bench.charts --examples [DIR]` writes
 one example of each chart (default docs/images/). `make bench` runs the figures as `charts`.
+Each drawing is timed twice: wall clock (what a user waits) and CPU time of the process (what
+the drawing itself costs, much less disturbed by other work on a shared machine); the load
+average and the full garbage collections during the drawings are printed beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import random
 import subprocess
 import sys
@@ -131,19 +136,48 @@ def figures(runs: int) -> dict[str, Any]:
     from bot.charts.draw import draw
 
     out: dict[str, Any] = {"first_chart_ms": cold_ms()}
+    full = _FullCollections()
     for kind, make in KINDS.items():
         rng = random.Random(kind)
         inputs: list[ChartData] = [make(rng) for _ in range(runs + 3)]
         sizes = []
         for data in inputs[:3]:
-            draw(data)  # warm: fonts and glyph caches
-        samples = []
-        for data in inputs[3:]:
-            began = time.perf_counter()
-            sizes.append(len(draw(data)))
-            samples.append(time.perf_counter() - began)
-        out[kind] = {**summary(samples), "png_kb_max": round(max(sizes) / 1024, 1)}
+            draw(data)  # warm: the kept figure, fonts and glyph caches
+        wall, cpu = [], []
+        with full:
+            for data in inputs[3:]:
+                began, began_cpu = time.perf_counter(), time.process_time()
+                sizes.append(len(draw(data)))
+                cpu.append(time.process_time() - began_cpu)
+                wall.append(time.perf_counter() - began)
+        times = summary(wall)
+        out[kind] = {
+            **times,
+            "cpu_p50_ms": summary(cpu)["p50_ms"],
+            "cpu_p99_ms": summary(cpu)["p99_ms"],
+            "png_kb_max": round(max(sizes) / 1024, 1),
+            "full_collections": full.count,
+        }
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+class _FullCollections:
+    """Counts the collector's full (oldest generation) passes while the block runs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            self.count += 1
+
+    def __enter__(self) -> None:
+        self.count = 0
+        gc.callbacks.append(self._seen)
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._seen)
 
 
 async def charts(db_url: str, runs: int) -> dict[str, Any]:
