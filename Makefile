@@ -25,8 +25,12 @@ types: $(STAMP)
 
 # Both databases: the given STUDYBOT_TEST_PG_URL, else a throwaway local cluster, else SQLite
 # only with a loud note (the PostgreSQL variants are then listed as deselected, never skipped).
+# One pytest-xdist worker per core (TEST_WORKERS=0: one process, e.g. for pdb). worksteal: an
+# idle worker takes queued tests from a busy one, so the slow process tests do not pile up at
+# the end on one core. Every test is safe beside any other (README, Tests and CI).
+TEST_WORKERS ?= auto
 unit: $(STAMP)
-	.ci/with-pg $(BIN)/pytest -q
+	.ci/with-pg $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # Figures on SQLite and PostgreSQL (a throwaway cluster, or STUDYBOT_BENCH_PG_URL): a table
 # and bench/results.json. Minutes, mostly loading 5M answers; BENCH_ARGS=--quick for a smoke run.

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.identity import Origin, PlaceRef, Platform, UserRef
@@ -29,6 +33,9 @@ BACKENDS = ["sqlite", POSTGRES]
 
 _DESELECTED = pytest.StashKey[int]()
 _NO_SHARED = pytest.StashKey[int]()
+# Under pytest-xdist the workers collect and deselect; they send these counts to the
+# controller, whose terminal summary prints the red lines.
+_COUNTS = {"no_shared": _NO_SHARED, "deselected": _DESELECTED}
 SHARED_ENV = "STUDYBOT_SHARED_DIR"
 
 
@@ -56,6 +63,12 @@ def pg_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
+def worker() -> str:
+    """This pytest-xdist worker's id ("gw0", "gw1", ...), or "main" without xdist: a tag in
+    the names of the databases this process creates, so a leftover one says whose it was."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def require_pg() -> str:
     """The test server's URL. Without it the PostgreSQL variants are deselected before they
     run (see pytest_collection_modifyitems), so reaching here means CI lacks the server."""
@@ -80,6 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             config.hook.pytest_deselected(items=needs)
             items[:] = [item for item in items if not item.get_closest_marker("shared")]
             config.stash[_NO_SHARED] = len(needs)
+            _to_controller(config, "no_shared", len(needs))
     # No PostgreSQL on a laptop: deselect (never skip) its variants and say so loudly at the
     # end. In CI a missing server is an error, so the variants stay and fail in require_pg.
     if pg_url() or os.environ.get("CI"):
@@ -89,6 +103,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if not item.get_closest_marker("postgres")]
         config.stash[_DESELECTED] = len(dropped)
+        _to_controller(config, "deselected", len(dropped))
+
+
+def _to_controller(config: pytest.Config, key: str, count: int) -> None:
+    output = getattr(config, "workeroutput", None)  # set on pytest-xdist workers only
+    if output is not None:
+        output[key] = count
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: called on the controller
+def pytest_testnodedown(node: object, error: object) -> None:
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    output: dict[str, object] = getattr(node, "workeroutput", {})
+    for key, stash_key in _COUNTS.items():
+        count = output.get(key)
+        if isinstance(count, int):  # every worker collects every test: the counts agree
+            config.stash[stash_key] = max(count, config.stash.get(stash_key, 0))
 
 
 def pytest_terminal_summary(
@@ -120,27 +151,37 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _created_databases.clear()
 
 
-async def fresh_pg_database(base_url: str) -> str:
-    """A new empty database on the test server, so every test starts clean."""
+async def fresh_pg_database(base_url: str, template: str | None = None) -> str:
+    """A new database on the test server, so every test starts clean: empty, or a copy of
+    `template` (a database of this process with no one connected)."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    # uuid: unique across workers and runs; the worker tag only says whose a leftover is.
+    name = f"t_{worker()}_{uuid.uuid4().hex[:12]}"
     engine = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
-        try:
-            # A linguistic collation, like the postgres image's default en_US.utf8 (the test
-            # cluster's is C): any ORDER BY on text that differs from SQLite shows up here.
-            await conn.execute(
-                sa.text(
-                    f'CREATE DATABASE "{name}" TEMPLATE template0 '
-                    "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
-                )
-            )
-        except sa.exc.DBAPIError:  # a server built without ICU
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        if template is not None:
+            # The copy keeps the template's collation (ICU en-US when the server has ICU).
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        else:
+            await _create_empty(conn, name)
     await engine.dispose()
     _created_databases.append(name)
     return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def _create_empty(conn: AsyncConnection, name: str) -> None:
+    try:
+        # A linguistic collation, like the postgres image's default en_US.utf8 (the test
+        # cluster's is C): any ORDER BY on text that differs from SQLite shows up here.
+        await conn.execute(
+            sa.text(
+                f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
+            )
+        )
+    except sa.exc.DBAPIError:  # a server built without ICU
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
 
 
 async def _drop_databases(base_url: str, names: list[str]) -> None:
@@ -164,19 +205,61 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("migrated")
+
+
+# backend -> the URL of this process's migrated template database (made at first use).
+_templates: dict[str, str] = {}
+
+
+async def migrated_template(backend: str, directory: Path) -> str:
+    """A database that `build_app` has migrated to head and closed, once per process (each
+    xdist worker has its own, so no copy ever meets a connection to its template)."""
+    if backend not in _templates:
+        if backend == "postgres":
+            url = await fresh_pg_database(require_pg())
+        else:
+            url = f"sqlite+aiosqlite:///{directory / 'template.db'}"
+        await (await _build(url, ManualClock(START))).close()
+        if backend == "sqlite":
+            # Everything into the main file, so a copy of that file alone is the database.
+            with closing(sqlite3.connect(directory / "template.db")) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        _templates[backend] = url
+    return _templates[backend]
+
+
 @pytest.fixture
-async def db_url(backend: str, tmp_path: Path) -> str:
+async def db_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, template_dir: Path
+) -> str:
+    # A test that builds the shared `app` gets a copy of a database already migrated to head
+    # (build_app's upgrade then finds it there): the migrations from empty cost ~0.2 s a test
+    # and are run by the template and tests/test_migrations.py. Tests that use db_url without
+    # `app` (migrations, processes starting on a new database) get an empty one, as before.
+    migrated = "app" in request.fixturenames
+    template = await migrated_template(backend, template_dir) if migrated else None
     if backend == "postgres":
-        return await fresh_pg_database(require_pg())
-    return f"sqlite+aiosqlite:///{tmp_path / 'studybot.db'}"
+        name = template.rsplit("/", 1)[1] if template else None
+        return await fresh_pg_database(require_pg(), name)
+    path = tmp_path / "studybot.db"
+    if template:
+        shutil.copyfile(template_dir / "template.db", path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _build(db_url: str, clock: ManualClock) -> App:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    return await build_app(
+        settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock, rng=SeededRng(7)
+    )
 
 
 @pytest.fixture
 async def app(db_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    application = await build_app(
-        settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock, rng=SeededRng(7)
-    )
+    application = await _build(db_url, clock)
     yield application
     await application.close()
 

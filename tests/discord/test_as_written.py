@@ -12,7 +12,16 @@ from adapters.discord.components import clip_label
 from adapters.discord.render import Rendered, as_written, render
 from bot.questions import QuestionType
 from bot.replies import Notice, Reply
-from tests.bank_text import BANK_CODE, CODE, PLAIN, BankItem, Styled, bank_items, shows
+from tests.bank_text import (
+    BANK_CODE,
+    CODE,
+    PLAIN,
+    BankItem,
+    Shown,
+    Styled,
+    bank_items,
+    shows,
+)
 from tests.discord.markdown import plain, visible
 
 
@@ -31,11 +40,9 @@ def parts(rendered: Rendered) -> Iterator[Styled]:
 
 def unshown(item: BankItem) -> list[str]:
     """The fields of one bank question that no rendered reply shows as written."""
-    shown = [part for reply in item.replies for part in parts(render(reply))]
+    shown = Shown([part for reply in item.replies for part in parts(render(reply))])
     return [
-        f"{item.question.id} {field}: {text!r}"
-        for field, text in item.texts
-        if not any(shows(part, text) for part in shown)
+        f"{item.question.id} {field}: {text!r}" for field, text in item.texts if not shown.has(text)
     ]
 
 

@@ -13,7 +13,16 @@ from adapters.slack.render import answer_modal, as_written, blocks_for
 from adapters.slack.translate import ModalContext, Target
 from bot.questions import QuestionType
 from bot.replies import Notice
-from tests.bank_text import BANK_CODE, CODE, PLAIN, BankItem, Styled, bank_items, shows
+from tests.bank_text import (
+    BANK_CODE,
+    CODE,
+    PLAIN,
+    BankItem,
+    Shown,
+    Styled,
+    bank_items,
+    shows,
+)
 from tests.slack.mrkdwn import plain, visible
 
 READINGS = pytest.mark.parametrize(
@@ -43,12 +52,8 @@ def unshown(item: BankItem, zwsp_is_space: bool) -> list[str]:
     if q.type in (QuestionType.SHORT, QuestionType.NUMERIC, QuestionType.OPEN):
         modal = ModalContext(Target(quiz_id=1, question_id=q.id), q.type.value, "C1")
         trees.append(answer_modal(modal, q.prompt).to_dict())
-    shown = [part for tree in trees for part in texts(tree, zwsp_is_space)]
-    return [
-        f"{q.id} {field}: {text!r}"
-        for field, text in item.texts
-        if not any(shows(part, text) for part in shown)
-    ]
+    shown = Shown([part for tree in trees for part in texts(tree, zwsp_is_space)])
+    return [f"{q.id} {field}: {text!r}" for field, text in item.texts if not shown.has(text)]
 
 
 @READINGS
