@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -194,6 +196,40 @@ async def test_kinds_share_a_turn_and_a_failing_one_fails_alone(db_url: str) -> 
     async with db.read() as conn:
         kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
     assert sorted(kept) == ["a-1", "a-2", "b-1"]
+    await db.dispose()
+
+
+async def test_a_batch_waiting_for_another_process_never_blocks_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    # SQLite: a short batch runs on the event loop only when the write lock is free at once;
+    # while another process holds it, the batch waits in the writer thread and the loop
+    # (every other click, the ticker) keeps running.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"
+    db = Database(url)
+    await upgrade(db.engine)
+
+    def write(conn: sa.Connection, names: Sequence[str]) -> list[str]:
+        for name in names:
+            conn.execute(meta.insert().values(key=name, value="x", updated_at=sa.func.now()))
+        return list(names)
+
+    batcher: WriteBatcher[str, str] = WriteBatcher(db, write)
+    assert await batcher.submit("free") == "free"  # the lock was free: written at once
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing
+    pending = asyncio.create_task(batcher.submit("queued"))
+    ticks = 0
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 20 and not pending.done()  # the loop ran; the write waits its turn
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(pending, 10) == "queued"
+    async with db.read() as conn:
+        kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
+    assert sorted(kept) == ["free", "queued"]
     await db.dispose()
 
 

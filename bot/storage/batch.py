@@ -116,7 +116,7 @@ class WriteGroup:
             return [b.run(conn, [item for item, _ in batch]) for b, batch in turn]
 
         try:
-            results = await self.db.write_sync(body)
+            results = await self.db.write_sync(body, short=True)
         except Exception as exc:
             if len(turn) == 1 and len(turn[0][1]) == 1:
                 _fail(turn[0][1][0][1], exc)
@@ -136,7 +136,7 @@ class WriteGroup:
         self, batcher: WriteBatcher[Any, Any], item: Any, future: asyncio.Future[Any]
     ) -> None:
         try:
-            [result] = await self.db.write_sync(lambda conn: batcher.run(conn, [item]))
+            [result] = await self.db.write_sync(lambda conn: batcher.run(conn, [item]), short=True)
         except Exception as single:
             _fail(future, single)
         else:
