@@ -35,7 +35,9 @@ class WriteBatcher(Generic[Item, Result]):
     def __init__(self, db: Database, run: Run[Item, Result], max_batch: int = 500) -> None:
         self.run = run
         self.max_batch = max_batch
-        self.group = WriteGroup.of(db)
+        # SQLite has one writer per file, so every kind shares its turns; PostgreSQL takes
+        # row locks itself, and each kind drains on its own connection, side by side.
+        self.group = WriteGroup.of(db) if db.sqlite else WriteGroup(db)
         self.group.join(self)
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
 
