@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -35,6 +36,9 @@ from bot.usecases.context import Context, UserError
 from bot.wire import Request
 
 log = logging.getLogger(__name__)
+
+# "B", "b)", " C. ": an option letter typed alone.
+BARE_LETTER = re.compile(r"\s*[A-Ha-h][).]?\s*")
 
 Handler = Callable[[Context, Any, Origin], Awaitable[list[Reply]]]
 
@@ -112,10 +116,17 @@ class Dispatcher:
     async def attempt_text(self, line: str, origin: Origin) -> tuple[list[Reply], bool]:
         parsed: Parsed = parse(line)
         if isinstance(parsed, ParseError):
-            # While an interview question waits, a line that names no command is the answer.
+            # While an interview question waits, a line that names no command is the answer;
+            # while a quiz or review question waits, a bare letter is (a mistyped command is
+            # never graded as a short answer: it gets the parser's message).
             head = line.strip().lstrip("/").split(maxsplit=1)[:1]
-            if head and head[0].lower() not in NAMES and await interview.waiting(self.ctx, origin):
-                return await self.attempt(c.SubmitAnswer(text=line.strip()), origin)
+            if head and head[0].lower() not in NAMES:
+                kind = await interview.waiting(self.ctx, origin)
+                if kind == "interview":
+                    return await self.attempt(c.SubmitAnswer(text=line.strip()), origin)
+                if kind is not None and BARE_LETTER.fullmatch(line):
+                    letter = line.strip().rstrip(").")
+                    return await self.attempt(c.SubmitAnswer(text=letter), origin)
             return [Notice(parsed.message, Tone.ERROR)], False
         return await self.attempt(parsed, origin)
 

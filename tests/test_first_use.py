@@ -471,3 +471,18 @@ async def test_a_long_quiz_answer_is_shown_back_clipped(app: App) -> None:
         await say(app, BOB, "quiz stop")
     feedback = one(await say(app, BOB, "answer " + "w" * 5000), AnswerFeedback)
     assert not feedback.correct and len(feedback.given) == m.ANSWER_ECHO_MAX
+
+
+async def test_a_bare_letter_answers_the_waiting_quiz_question(app: App) -> None:
+    # Typed alone ("b", "B)", "c.") a letter is the answer to the quiz or review question
+    # waiting; a mistyped command is never graded as an answer, and without a question
+    # waiting a letter is an unknown command as before.
+    assert errors(await say(app, BOB, "B"))[0].startswith("Unknown command 'B'")
+    [card] = await say(app, BOB, "quiz sample-stats easy 1")
+    assert isinstance(card, QuestionCard) and card.question_id == "ss-median"
+    [typo] = errors(await say(app, BOB, "leaderbord"))
+    assert typo.startswith("Unknown command 'leaderbord'")
+    letter = correct_text(app, card)  # the letter shown for "Median"
+    replies = await say(app, BOB, f" {letter.lower()}) ")
+    feedback = one(replies, AnswerFeedback)
+    assert feedback.correct and feedback.question_id == "ss-median"

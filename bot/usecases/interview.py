@@ -168,8 +168,8 @@ def _clip(text: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1].rstrip() + "…"
 
 
-async def waiting(ctx: Context, origin: Origin) -> bool:
-    """True when the user has an interview question waiting for an answer."""
+async def waiting(ctx: Context, origin: Origin) -> str | None:
+    """The kind of session (quiz, review, interview) waiting for the user's answer, if any."""
     actor = await ctx.actor(origin)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    return quiz is not None and quiz.kind == "interview"
+    return quiz.kind if quiz is not None else None
