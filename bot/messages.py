@@ -493,6 +493,13 @@ DECK_SHOW_TITLE = "Deck {name}: {title}"
 DECK_SHOW_FOOTER = (
     "{n} questions, imported as {fmt} by {by} on {on}. ⟦deck export {name}⟧ gives the TOML."
 )
+DECK_SHOW_BUILTIN = (
+    "{n} questions, built in. ⟦deck export {name}⟧ gives the TOML, a start for a deck of your own."
+)
+DECK_BUILTIN_DELETE = (
+    "{name} is a built-in topic and cannot be deleted; ⟦deck disable {name}⟧ takes it out of"
+    " rotation in this workspace."
+)
 QUIZ_NEXT_GONE = (
     "The next question of your quiz was removed with its deck; your next answer skips it, "
     "or send ⟦quiz stop⟧."

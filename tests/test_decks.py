@@ -246,3 +246,22 @@ async def test_export_is_a_toml_file_that_imports_back_the_same_items(app: App) 
     assert errors(await say(app, BOB, "deck export our-stack")) == [
         "Only an admin can export a deck."
     ]
+
+
+async def test_builtin_topics_show_and_export_but_never_delete(app: App) -> None:
+    # `deck list` names the built-in topics, so `deck show` and `deck export` take them too;
+    # the export is a file an admin can edit and import as a deck of their own.
+    [shown] = await say(app, ADA, "deck show sample-stats")
+    assert isinstance(shown, TableView) and shown.title == "Deck sample-stats: Sample statistics"
+    assert "ss-median" in dict(shown.rows) and "built in" in (shown.footer or "")
+    [exported] = await say(app, ADA, "deck export sample-stats")
+    assert isinstance(exported, FileView) and exported.image is not None
+    document = exported.image.data.decode()
+    assert exported.image.filename == "sample-stats.toml" and 'id = "ss-median"' in document
+    [own] = await app.dispatcher.dispatch(ImportDeck("my-stats", "my-stats.toml", document), ADA)
+    assert isinstance(own, Notice) and own.tone is Tone.SUCCESS, own
+    assert await text(app, ADA, "deck delete sample-stats") == (
+        "! sample-stats is a built-in topic and cannot be deleted; `deck disable sample-stats`"
+        " takes it out of rotation in this workspace."
+    )
+    assert "sample-stats" in await text(app, BOB, "topics")

@@ -124,42 +124,52 @@ async def deck_action(ctx: Context, cmd: c.DeckAction, origin: Origin) -> list[R
             state = "in rotation" if on else "out of rotation"
             return [Notice(m.DECK_ALREADY.format(name=cmd.name, state=state))]
         return [ok((m.DECK_ENABLED if on else m.DECK_DISABLED).format(name=cmd.name))]
+    builtin = ctx.bank.decks.get(cmd.name)
     if cmd.action == "delete":
+        if builtin is not None:
+            raise UserError(m.DECK_BUILTIN_DELETE.format(name=cmd.name))
         if not await decks.delete_deck(actor.workspace, cmd.name):
             raise UserError(m.DECK_UNKNOWN_DECK.format(name=m.clip(cmd.name)))
         return [ok(m.DECK_DELETED.format(name=cmd.name))]
-    record = await decks.get_deck(actor.workspace, cmd.name)
-    if record is None:
-        raise UserError(m.DECK_UNKNOWN_DECK.format(name=m.clip(cmd.name)))
-    questions = deck_questions(record)
+    if builtin is not None:
+        # A built-in topic shows and exports like an imported deck: its TOML is the best
+        # start for a deck of one's own.
+        name, title, questions = builtin.topic, builtin.title, builtin.questions
+        own_ids = questions  # built-in ids carry no workspace prefix
+        footer = m.DECK_SHOW_BUILTIN.format(n=len(questions), name=name)
+    else:
+        record = await decks.get_deck(actor.workspace, cmd.name)
+        if record is None:
+            raise UserError(m.DECK_UNKNOWN_DECK.format(name=m.clip(cmd.name)))
+        name, title, questions = record.name, record.title, deck_questions(record)
+        own_ids = tuple(q.model_copy(update={"id": local_id(q.id)}) for q in questions)
+        footer = m.DECK_SHOW_FOOTER.format(
+            n=len(questions),
+            fmt=record.format,
+            by=record.created_by,
+            on=f"{record.created_at:%Y-%m-%d}",
+            name=name,
+        )
     if cmd.action == "export":
-        local = tuple(q.model_copy(update={"id": local_id(q.id)}) for q in questions)
-        text = export_toml(record.name, record.title, local)
+        text = export_toml(name, title, own_ids)
         data = text.encode()
         kinds = Counter(q.type.value for q in questions)
         summary = m.DECK_EXPORT.format(
-            name=record.name,
+            name=name,
             n=len(questions),
             counts=", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
             kb=max(1, round(len(data) / 1024)),
         )
-        alt = m.DECK_EXPORT_ALT.format(name=record.name, title=record.title, n=len(questions))
+        alt = m.DECK_EXPORT_ALT.format(name=name, title=title, n=len(questions))
         # A file where the platform takes one (one long message is hard to copy whole);
         # its text goes instead where the file cannot.
-        document = Image(f"{record.name}.toml", data, alt, record.title)
+        document = Image(f"{name}.toml", data, alt, title)
         return [FileView(summary, document, text)]
     rows = tuple(
         (q.id, f"{q.type.value} · {q.difficulty.value} · {m.clip(q.prompt, 80)}")
         for q in questions[:SHOW_MAX]
     )
-    footer = m.DECK_SHOW_FOOTER.format(
-        n=len(questions),
-        fmt=record.format,
-        by=record.created_by,
-        on=f"{record.created_at:%Y-%m-%d}",
-        name=record.name,
-    )
-    return [TableView(m.DECK_SHOW_TITLE.format(name=record.name, title=record.title), rows, footer)]
+    return [TableView(m.DECK_SHOW_TITLE.format(name=name, title=title), rows, footer)]
 
 
 async def _admin(ctx: Context, origin: Origin, what: str) -> Actor:
