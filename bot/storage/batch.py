@@ -67,9 +67,10 @@ class WriteBatcher(Generic[Item, Result]):
 
 
 class WriteGroup:
-    """Every batcher of one database drains through here: each writer turn takes what all of
-    them have queued (an interaction's inbox row, another's answer, a third's outcome) and
-    writes it in one transaction, so a burst pays one commit per turn, not one per kind."""
+    """Batchers drain through here. On SQLite every batcher of the database shares one group:
+    each writer turn takes what all of them have queued (an interaction's inbox row, another's
+    answer, a third's outcome) and writes it in one transaction, so a burst pays one commit
+    per turn, not one per kind. On PostgreSQL each batcher has a group of its own."""
 
     _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = (
         weakref.WeakKeyDictionary()
