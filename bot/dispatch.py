@@ -85,7 +85,7 @@ class Dispatcher:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.handlers = dict(HANDLERS)  # per dispatcher, so a test may swap one
-        self.intake = Intake(ctx, self.run)
+        self.intake = Intake(ctx, self.run, self.pin)
 
     async def dispatch(self, command: c.Command, origin: Origin) -> list[Reply]:
         replies, _ = await self.attempt(command, origin)
@@ -114,21 +114,40 @@ class Dispatcher:
         return replies
 
     async def attempt_text(self, line: str, origin: Origin) -> tuple[list[Reply], bool]:
+        command = await self._command_of(line, origin)
+        if isinstance(command, ParseError):
+            return [Notice(command.message, Tone.ERROR)], False
+        return await self.attempt(command, origin)
+
+    async def _command_of(self, line: str, origin: Origin) -> c.Command | ParseError:
         parsed: Parsed = parse(line)
-        if isinstance(parsed, ParseError):
-            # While an interview question waits, a line that names no command is the answer;
-            # while a quiz or review question waits, a bare letter is (a mistyped command is
-            # never graded as a short answer: it gets the parser's message).
-            head = line.strip().lstrip("/").split(maxsplit=1)[:1]
-            if head and head[0].lower() not in NAMES:
-                kind = await interview.waiting(self.ctx, origin)
-                if kind == "interview":
-                    return await self.attempt(c.SubmitAnswer(text=line.strip()), origin)
-                if kind is not None and BARE_LETTER.fullmatch(line):
-                    letter = line.strip().rstrip(").")
-                    return await self.attempt(c.SubmitAnswer(text=letter), origin)
-            return [Notice(parsed.message, Tone.ERROR)], False
-        return await self.attempt(parsed, origin)
+        if not isinstance(parsed, ParseError):
+            return parsed
+        # While an interview question waits, a line that names no command is the answer;
+        # while a quiz or review question waits, a bare letter is (a mistyped command is
+        # never graded as a short answer: it gets the parser's message).
+        head = line.strip().lstrip("/").split(maxsplit=1)[:1]
+        if head and head[0].lower() not in NAMES:
+            kind = await interview.waiting(self.ctx, origin)
+            if kind == "interview":
+                return c.SubmitAnswer(text=line.strip())
+            if kind is not None and BARE_LETTER.fullmatch(line):
+                return c.SubmitAnswer(text=line.strip().rstrip(")."))
+        return parsed
+
+    async def pin(self, request: Request, origin: Origin) -> Request:
+        """The request as the inbox should keep it. A typed quiz answer names no question,
+        so it is pinned to the one waiting when it arrived: run again after a crash (the
+        quiz has moved on by then), it gets its own feedback, never grades the next question
+        with the same words."""
+        if not isinstance(request, str):
+            return request
+        command = await self._command_of(request, origin)
+        if isinstance(command, c.SubmitAnswer):
+            pinned = await answers.pinned(self.ctx, command, origin)
+            if pinned is not command:
+                return pinned
+        return request
 
     async def run(self, request: Request, origin: Origin) -> tuple[list[Reply], bool]:
         """A request as the inbox keeps it: a line of text, a command, or several."""

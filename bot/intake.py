@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Runs a request; True when it failed on our side (the user was told to try again).
 Run = Callable[[Request, Origin], Awaitable[tuple[list[Reply], bool]]]
+# The request as the inbox keeps it (a typed answer pinned to its question).
+Pin = Callable[[Request, Origin], Awaitable[Request]]
 # Rows replayed per pass; the rest wait for the next pass (every minute, and at start-up).
 REPLAY_BATCH = 50
 PRUNE_EVERY = dt.timedelta(hours=1)
@@ -46,6 +48,7 @@ class Ticket:
     verdict: Verdict | str
     entry_id: int | None
     replies: list[Reply]
+    request: Request | None = None  # what `new` runs, as written to the inbox
 
 
 def _private(reply: Reply) -> Reply:
@@ -56,21 +59,29 @@ def _private(reply: Reply) -> Reply:
 class Intake:
     """The one place interactions are deduplicated, and where they are replayed from."""
 
-    def __init__(self, ctx: Context, run: Run) -> None:
+    def __init__(self, ctx: Context, run: Run, pin: Pin | None = None) -> None:
         self.ctx = ctx
         self.run = run
+        self.pin = pin
         self._pruned: dt.datetime | None = None
 
     async def admit(self, interaction: Interaction) -> Ticket:
         now = self.ctx.clock.now()
         origin = interaction.origin
         ttl = interaction.route_ttl
+        request = interaction.request
+        if self.pin is not None:
+            try:
+                request = await self.pin(request, origin)
+            except Exception:
+                # Kept as it came: only a replay after a crash could then misplace it.
+                log.exception("inbox: could not pin %s %s", origin.place.platform, interaction.key)
         entry = InboxEntry(
             platform=origin.place.platform.value,
             key=interaction.key[:200],
             workspace=origin.place.workspace_key,
             user_ref=origin.user.user_id,
-            payload=dump_request(origin, interaction.request),
+            payload=dump_request(origin, request),
             route=interaction.route,
             route_expires_at=now + ttl if ttl is not None and interaction.route else None,
             received_at=now,
@@ -87,7 +98,7 @@ class Intake:
             return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         record = admission.record
         if admission.verdict == "new":
-            return Ticket("new", record.id, [])
+            return Ticket("new", record.id, [], request)
         log.info(
             "inbox: %s %s repeated (%s, attempt %d)",
             record.platform,
@@ -112,7 +123,8 @@ class Intake:
         if ticket.verdict != "new" or ticket.entry_id is None:
             return ticket.replies
         await fault_point_after_ack("inbox.admitted")
-        return await self._run(ticket.entry_id, interaction.request, interaction.origin)
+        request = interaction.request if ticket.request is None else ticket.request
+        return await self._run(ticket.entry_id, request, interaction.origin)
 
     async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:
         """Close an admitted row with `replies` as its answer, running nothing."""

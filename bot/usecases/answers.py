@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import commands as c
 from bot import messages as m
 from bot.faults import fault_point
@@ -12,6 +14,19 @@ from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.daily import answer_daily, answer_daily_batched, stored_before_close
 from bot.usecases.interview import answer_interview
 from bot.usecases.quiz import answer_quiz, repeated_answer
+
+
+async def pinned(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> c.SubmitAnswer:
+    """A typed answer tied to the quiz question waiting for it now (`cmd` itself when it
+    names its question already or no quiz is running: a daily answer names its round when
+    it is run)."""
+    if cmd.round_id is not None or cmd.quiz_id is not None:
+        return cmd
+    actor = await ctx.actor(origin)
+    quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
+    if quiz is None or quiz.current is None:
+        return cmd
+    return dataclasses.replace(cmd, quiz_id=quiz.id, question_id=quiz.current)
 
 
 async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:

@@ -162,3 +162,39 @@ async def test_a_different_second_daily_answer_is_still_refused(
     assert refusal.text.startswith(m.DAILY_ALREADY.split("{")[0])
     assert typed in refusal.text  # it names the answer that stands
     assert len(await app.stores.answers.round_answers(round_id)) == 1
+
+
+async def two_question_quiz_opening_with_the_mcq(app: App) -> QuestionCard:
+    for _ in range(40):  # the order is drawn at random; the deck has one MCQ
+        card = (await say(app, BOB, "quiz sample-stats 2"))[-1]
+        assert isinstance(card, QuestionCard) and card.quiz_id is not None
+        if app.bank.by_id[card.question_id].type.value == "mcq":
+            return card
+        await say(app, BOB, "quiz stop")
+    raise AssertionError("no quiz opened with the MCQ")
+
+
+@pytest.mark.parametrize("line", ["answer {letter}", "{letter}"], ids=["command", "bare"])
+async def test_a_typed_quiz_answer_replayed_after_the_quiz_moved_on_keeps_its_question(
+    app: App, clock: ManualClock, line: str
+) -> None:
+    # A typed answer names no question: the inbox keeps it pinned to the one waiting when it
+    # arrived, so its replay never grades the next question with the same letter.
+    card = await two_question_quiz_opening_with_the_mcq(app)
+    letter = next(o.label for o in card.options if o.index == feedback_choice(app, card))
+    faults.arm("answer.written", die)
+    sent = Interaction("typed-1", BOB, line.format(letter=letter), route="r")
+    ticket = await app.dispatcher.receive(sent)
+    with pytest.raises(Killed):
+        await app.dispatcher.process(ticket, sent)
+    faults.disarm()
+    quiz = await app.stores.quizzes.active_quiz(1)
+    assert quiz is not None and quiz.current != card.question_id  # moved on to question 2
+    clock.advance(app.ctx.inbox_lease)
+    recorder = Recorder()
+    assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 1
+    [(_, _, replies)] = recorder.sent
+    feedback = next(r for r in replies if isinstance(r, AnswerFeedback))
+    assert feedback.correct and feedback.question_id == card.question_id
+    answered, _ = await quiz_points(app, card.quiz_id)
+    assert answered == 1  # question 2 still waits for its own answer
