@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.ports import StorageFull
 from bot.storage.pg_pool import keep_healthy, run_once_more_if_cut
+from bot.storage.sqlite_now import NO_WAIT, try_now
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ AUTOCHECKPOINT_PAGES = 2000
 # The checkpoint connection waits this long for a lock before trying again later.
 CHECKPOINT_BUSY_MS = 2_000
 SQLITE_FULL = 13
-SQLITE_BUSY = 5
-SQLITE_LOCKED = 6
-# Execution option: BEGIN IMMEDIATE only if the write lock is free now (see write_sync).
-NO_WAIT = "studybot_no_wait"
 PG_DISK_FULL = "53100"
 # Threads that run synchronous read bodies on SQLite (see Database.read_sync).
 READER_THREADS = 2
@@ -107,29 +104,6 @@ def _sqlite_session(engine: sa.Engine, memory: bool) -> None:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _try_now(engine: sa.Engine, body: Callable[[sa.Connection], T]) -> tuple[bool, T | None]:
-    """Run `body` as a write transaction right here if the write lock is free; (False, None)
-    when another process holds it (nothing ran)."""
-    with engine.connect() as conn:
-        conn.execution_options(**{NO_WAIT: True})
-        try:
-            transaction = conn.begin()
-        except sa.exc.OperationalError as exc:
-            if _is_busy(exc):
-                return False, None
-            raise
-        with transaction:
-            return True, body(conn)
-
-
-def _is_busy(exc: sa.exc.OperationalError) -> bool:
-    orig = exc.orig
-    return isinstance(orig, sqlite3.Error) and (
-        getattr(orig, "sqlite_errorcode", None) in (SQLITE_BUSY, SQLITE_LOCKED)
-        or "locked" in str(orig)
-    )
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -234,7 +208,7 @@ class Database:
                 if self._sync_engine is not None and self._writer_thread is not None:
                     engine = self._sync_engine
                     if short:
-                        ran, inline = _try_now(engine, body)
+                        ran, inline = try_now(engine, body)
                         if ran:
                             self._written()
                             return cast(T, inline)
