@@ -48,7 +48,7 @@ class Ticket:
     verdict: Verdict | str
     entry_id: int | None
     replies: list[Reply]
-    request: Request | None = None  # what `new` runs, as written to the inbox
+    request: Request | None = None  # a typed answer pinned to its question: run this
 
 
 def _private(reply: Reply) -> Reply:
@@ -98,7 +98,10 @@ class Intake:
             return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         record = admission.record
         if admission.verdict == "new":
-            return Ticket("new", record.id, [], request)
+            # Only a pinned request replaces what the adapter hands to `process` (which may
+            # carry more than the row keeps: a deck import's file).
+            pinned = request if request is not interaction.request else None
+            return Ticket("new", record.id, [], pinned)
         log.info(
             "inbox: %s %s repeated (%s, attempt %d)",
             record.platform,
