@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,56 +17,11 @@ from bot.bootstrap import build_app
 from bot.settings import Settings
 from bot.storage.tables import answers, claims
 from tests.conftest import FIXTURE_CONTENT, ROOT, fresh_pg_database, require_pg
-from tests.processes import free_port, open_channel
+from tests.processes import BotProcess, open_channel
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SECRET, USERS, SlackDriver
 from tests.slack.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.postgres
-
-
-class BotProcess:
-    """`studybot run --slack-http PORT` as a real subprocess, its log in a file."""
-
-    def __init__(self, name: str, tmp: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.log_path = tmp / f"{name}.log"
-        self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "run", "--slack-http", str(self.port)],
-            cwd=tmp,  # no developer .env is read
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    async def wait_ready(self, session: aiohttp.ClientSession) -> None:
-        """Up when /healthz answers and the start-up tick has run."""
-        async with asyncio.timeout(60):
-            while True:
-                assert self.proc.poll() is None, self.log()
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200 and "tick at" in self.log():
-                            return
-                await asyncio.sleep(0.1)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # what Ctrl-C or `docker stop` sends
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
 
 
 @pytest.fixture
@@ -110,20 +60,20 @@ async def test_two_processes_post_once_and_record_every_answer_once(
     db_url = await fresh_pg_database(require_pg())
     await open_channel(db_url, dt.timedelta(minutes=30))
     env = {**bot_env, "STUDYBOT_DATABASE_URL": db_url}
-    bots = [BotProcess(name, tmp_path, env) for name in ("a", "b")]
+    bots = [BotProcess(tmp_path, env, n) for n in (1, 2)]
     try:
         async with aiohttp.ClientSession() as session:
             for bot in bots:
                 await bot.wait_ready(session)
             # Both processes ticked at start with the post due; the claim let one publish.
             posts = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == CHANNEL]
-            assert len(posts) == 1, [b.log() for b in bots]
+            assert len(posts) == 1, [b.log_path.read_text() for b in bots]
             buttons = card_buttons(posts[0])
             right, wrong = buttons["Median"], buttons["Mean"]
 
             # Answers arrive at either process, as behind a load balancer; one click is
             # delivered to both (a retry that the balancer routed elsewhere).
-            drivers = [SlackDriver(f"{b.url}/slack/events", fake, session) for b in bots]
+            drivers = [SlackDriver(b.url, fake, session) for b in bots]
             acks = [
                 await drivers[0].click_replies(right["action_id"], "UBOB", value=right["value"]),
                 await drivers[1].click_replies(wrong["action_id"], "UCY", value=wrong["value"]),
@@ -143,7 +93,7 @@ async def test_two_processes_post_once_and_record_every_answer_once(
     # stored reply again, or told it is being handled if it came while the first ran.
     first, second = [c.args["text"] for c in acks[2]][:2]
     assert second == first or m.INBOX_BUSY in second
-    assert codes == [0, 0], [b.log() for b in bots]
+    assert codes == [0, 0], [b.log_path.read_text() for b in bots]
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     app = await build_app(settings, db_url=db_url, content_dir=FIXTURE_CONTENT)
