@@ -124,14 +124,14 @@ class Dispatcher:
         if not isinstance(parsed, ParseError):
             return parsed
         # While an interview question waits, a line that names no command is the answer;
-        # while a quiz or review question waits, a bare letter is (a mistyped command is
-        # never graded as a short answer: it gets the parser's message).
+        # while a quiz or review question with options waits, a bare letter is (a mistyped
+        # command or a stray letter is never graded as a short answer).
         head = line.strip().lstrip("/").split(maxsplit=1)[:1]
         if head and head[0].lower() not in NAMES:
             kind = await interview.waiting(self.ctx, origin)
             if kind == "interview":
                 return c.SubmitAnswer(text=line.strip())
-            if kind is not None and BARE_LETTER.fullmatch(line):
+            if kind == "choice" and BARE_LETTER.fullmatch(line):
                 return c.SubmitAnswer(text=line.strip().rstrip(")."))
         return parsed
 

@@ -486,3 +486,7 @@ async def test_a_bare_letter_answers_the_waiting_quiz_question(app: App) -> None
     replies = await say(app, BOB, f" {letter.lower()}) ")
     feedback = one(replies, AnswerFeedback)
     assert feedback.correct and feedback.question_id == "ss-median"
+    # A question without options is never answered by a stray letter.
+    [card] = await say(app, BOB, "quiz sample-stats hard 1")
+    assert isinstance(card, QuestionCard) and not card.options
+    assert errors(await say(app, BOB, "b"))[0].startswith("Unknown command 'b'")

@@ -169,7 +169,13 @@ def _clip(text: str) -> str:
 
 
 async def waiting(ctx: Context, origin: Origin) -> str | None:
-    """The kind of session (quiz, review, interview) waiting for the user's answer, if any."""
+    """What waits for the user's answer: "interview", "choice" (a quiz or review question
+    with options) or "other" (one without), or None."""
     actor = await ctx.actor(origin)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    return quiz.kind if quiz is not None else None
+    if quiz is None:
+        return None
+    if quiz.kind == "interview":
+        return "interview"
+    question = actor.bank.by_id.get(quiz.current) if quiz.current else None
+    return "choice" if question is not None and question.type is QuestionType.MCQ else "other"
