@@ -11,10 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.answers import acknowledged, click, daily_round
+from bench.answers import acknowledged, click, daily_round, handler
 from bench.stats import percentile, summary
-from bot import commands as c
-from bot.identity import Origin
+from bot.intake import Interaction
 from bot.storage.tables import answers, channels, rounds, users
 from bot.usecases import daily
 
@@ -95,9 +94,9 @@ async def close_stall(
         now = app.ctx.clock.now()
         big = await _big_round(app, round_answers, now)
         await app.db.optimize()
-        dispatch = app.dispatcher.dispatch
+        handle = handler(app)  # as the adapters do: through the inbox
         for i in range(50):
-            await dispatch(*click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+            await handle(click(round_id, options, 10_000_000 + i, f"warm-{i}"))
         # The writer's hold per chunk: the body's time in its transaction (commit aside).
         rounds_store: Any = app.stores.rounds
         real = rounds_store._settle_chunk
@@ -115,8 +114,8 @@ async def close_stall(
         results: list[tuple[float, float, bool]] = []  # scheduled, latency, acknowledged
         closing: dict[str, float] = {}
 
-        async def one(scheduled: float, command: c.SubmitAnswer, who: Origin) -> None:
-            replies = await dispatch(command, who)
+        async def one(scheduled: float, interaction: Interaction) -> None:
+            replies = await handle(interaction)
             results.append((scheduled, loop.time() - scheduled, acknowledged(replies)))
 
         async def close() -> None:
@@ -136,8 +135,8 @@ async def close_stall(
             delay = scheduled - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            command, who = click(round_id, options, i, f"stall-{i}")
-            tasks.append(asyncio.create_task(one(scheduled, command, who)))
+            interaction = click(round_id, options, i, f"stall-{i}")
+            tasks.append(asyncio.create_task(one(scheduled, interaction)))
             i += 1
         await closer
         await asyncio.gather(*tasks)
