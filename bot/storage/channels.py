@@ -35,8 +35,8 @@ class SqlChannelStore:
         query = sa.select(channels).where(
             channels.c.workspace == workspace, channels.c.external_id == external_id
         )
-        # Every command reads its channel: one hop (read_sync), not aiosqlite's several.
-        row = await self.db.read_sync(lambda conn: conn.execute(query).first())
+        # Every command reads its channel: a key look-up, run where it is cheapest (read_sync).
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return channel_record(row) if row else None
 
     async def get_channel_by_id(self, channel_id: int) -> ChannelRecord | None:

@@ -127,8 +127,9 @@ def _create_sync_sqlite_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(
         make_url(url).set(drivername="sqlite"),
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        # The writer thread's connection and one per reader thread (checkpoints bring their own).
-        pool_size=1 + READER_THREADS,
+        # The writer thread's connection, one per reader thread and one for the event loop's
+        # own short reads and writes, so no checkout ever waits (checkpoints bring their own).
+        pool_size=2 + READER_THREADS,
         max_overflow=0,
     )
     _sqlite_session(engine, memory=False)
@@ -227,11 +228,19 @@ class Database:
         self._written()
         return result
 
-    async def read_sync(self, body: Callable[[sa.Connection], T]) -> T:
+    async def read_sync(self, body: Callable[[sa.Connection], T], *, short: bool = False) -> T:
         """Run a synchronous body as one read (a deferred transaction): on SQLite in one hop
         to a reader thread, where aiosqlite hops several times per statement; elsewhere
-        through the async driver. For the hot reads (boards, stats)."""
+        through the async driver. For the hot reads (boards, stats).
+
+        `short`: a look-up by key (the user, the channel, the bank's version: every command
+        makes three). On SQLite it runs on the event loop itself, as a reader in WAL mode
+        never waits for a writer, and the hop to a thread and back costs more than it."""
         engine = self._sync_engine
+        if engine is not None and short:
+            with engine.connect() as conn:
+                conn.execution_options(**{READ_ONLY: True})
+                return body(conn)
         if engine is not None and self._reader_threads is not None:
 
             def run() -> T:

@@ -41,8 +41,12 @@ class SqlDeckStore:
         self.db = db
 
     async def bank_version(self, workspace: str) -> int:
-        async with self.db.read() as conn:
-            return await _version(conn, workspace)
+        # Read by every command (is the workspace's bank still current?): a key look-up.
+        query = sa.select(workspace_bank_versions.c.version).where(
+            workspace_bank_versions.c.workspace == workspace
+        )
+        found = await self.db.read_sync(lambda conn: conn.execute(query).scalar(), short=True)
+        return int(found or 0)
 
     async def bank_parts(self, workspace: str) -> tuple[int, list[DeckRecord], dict[str, set[str]]]:
         async with self.db.read() as conn:

@@ -30,8 +30,8 @@ class SqlUserStore:
         query = sa.select(users).where(
             users.c.workspace == workspace, users.c.external_id == external_id
         )
-        # Every command reads its user: one hop (read_sync), not aiosqlite's several.
-        row = await self.db.read_sync(lambda conn: conn.execute(query).first())
+        # Every command reads its user: a key look-up, run where it is cheapest (read_sync).
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         if row is not None and row.display_name == display_name:
             return UserRecord(row.id, workspace, external_id, display_name)
         stmt = self.db.insert(users).values(
