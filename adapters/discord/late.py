@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 
 from adapters.discord.render import render_all
+from adapters.routes import load_route
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -34,13 +33,7 @@ class DiscordLateReplies:
         rendered = render_all(replies)
         if not rendered:
             return
-        where: dict[str, Any] = {}
-        if route:
-            try:
-                loaded = json.loads(route)
-                where = loaded if isinstance(loaded, dict) else {}
-            except ValueError:
-                log.warning("inbox route for %s unreadable; replying by DM", user_ref)
+        where = load_route(route, user_ref)
         await self._logged_in()
         public = bool(where.get("public"))
         if public:

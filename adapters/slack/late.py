@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
 
+from adapters.routes import load_route
 from adapters.slack import render
 from adapters.slack.app import SlackAdapter
 from bot.replies import Reply
@@ -27,13 +26,7 @@ class SlackLateReplies:
     async def deliver_late(
         self, route: str | None, user_ref: str, replies: Sequence[Reply]
     ) -> None:
-        where: dict[str, Any] = {}
-        if route:
-            try:
-                loaded = json.loads(route)
-                where = loaded if isinstance(loaded, dict) else {}
-            except ValueError:
-                log.warning("inbox route for %s unreadable; replying by DM", user_ref)
+        where = load_route(route, user_ref)
         home = where.get("home")
         if isinstance(home, str):
             view = render.home_view(replies)
