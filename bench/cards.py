@@ -16,10 +16,15 @@ from sqlalchemy.engine import make_url
 
 from bench.boards import WORKSPACE, _app, _time
 from bot.review import end_of_day
+from bot.storage.cards import CARD_COLUMNS
 from bot.storage.database import is_sqlite
 
 NOW = dt.datetime(2026, 11, 20, 18, tzinfo=dt.UTC)
 CHUNK = 50_000
+
+
+# The columns each generated card fills, in the order `_cards` yields them.
+LOADED = ("user_id", "question_id", *CARD_COLUMNS)
 
 
 def _cards(users: int, per_user: int) -> Iterator[tuple[Any, ...]]:
@@ -51,9 +56,8 @@ def _load_sqlite(path: str, users: int, per_user: int) -> None:
     while chunk := list(itertools.islice(rows, CHUNK)):
         with conn:
             conn.executemany(
-                "INSERT INTO cards (user_id, question_id, topic, state, step, stability,"
-                " difficulty, due, last_review, reps, lapses)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO cards ({', '.join(LOADED)})"
+                f" VALUES ({', '.join('?' * len(LOADED))})",
                 ((*r[:7], text(r[7]), text(r[8]), *r[9:]) for r in chunk),
             )
     conn.execute("ANALYZE")
@@ -70,19 +74,7 @@ async def _load_postgres(url: str, users: int, per_user: int) -> None:
             columns=["id", "workspace", "external_id", "display_name", "name_key", "created_at"],
             records=[(u, WORKSPACE, f"u{u}", f"P{u}", f"p{u}", stamp) for u in range(1, users + 1)],
         )
-        columns = [
-            "user_id",
-            "question_id",
-            "topic",
-            "state",
-            "step",
-            "stability",
-            "difficulty",
-            "due",
-            "last_review",
-            "reps",
-            "lapses",
-        ]
+        columns = list(LOADED)
         rows = _cards(users, per_user)
         while chunk := list(itertools.islice(rows, CHUNK)):
             await conn.copy_records_to_table("cards", columns=columns, records=chunk)

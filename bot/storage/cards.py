@@ -17,7 +17,7 @@ from bot.storage.review_tables import cards, learners, review_settings
 from bot.storage.rows import chunks, utc
 from bot.storage.tables import channels, quiz_answers, quizzes, users
 
-_CARD_COLUMNS = (
+CARD_COLUMNS = (
     "topic",
     "state",
     "step",
@@ -106,7 +106,7 @@ def apply_reviews(
         {
             "user_id": c.user_id,
             "question_id": c.question_id,
-            **{k: getattr(c, k) for k in _CARD_COLUMNS},
+            **{k: getattr(c, k) for k in CARD_COLUMNS},
         }
         for c in (current[k] for k in sorted({(r.user_id, r.question_id) for r in ordered}))
     ]
@@ -114,7 +114,7 @@ def apply_reviews(
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[cards.c.user_id, cards.c.question_id],
-            set_={k: stmt.excluded[k] for k in _CARD_COLUMNS},
+            set_={k: stmt.excluded[k] for k in CARD_COLUMNS},
         ),
         rows,
     )
