@@ -12,16 +12,17 @@ import pytest
 import sqlalchemy as sa
 
 from bot import messages as m
-from bot.bootstrap import App, ManualClock
+from bot.bootstrap import App, ManualClock, build_app
 from bot.commands import SubmitAnswer
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
+from bot.settings import Settings
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.tables import answers, meta, rounds, users
 from bot.usecases import daily
-from tests.conftest import origin
+from tests.conftest import FIXTURE_CONTENT, SeededRng, origin
 from tests.helpers import errors, inbox_rows, via_inbox
 
 ADA = origin("Ada", admin=True)
@@ -236,6 +237,35 @@ async def test_a_batch_waiting_for_another_process_never_blocks_the_event_loop(
         kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
     assert sorted(kept) == ["free", "queued"]
     await db.dispose()
+
+
+async def test_a_command_reads_while_another_process_holds_the_write_lock(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # SQLite: the look-ups every command makes (user, channel, bank version) run on the event
+    # loop; a WAL reader never waits for a writer, so another process's open write does not
+    # hold the command (nor the loop) up.
+    path = tmp_path / "reads.db"
+    app = await build_app(
+        Settings(_env_file=None),  # type: ignore[call-arg]
+        db_url=f"sqlite+aiosqlite:///{path}",
+        content_dir=FIXTURE_CONTENT,
+        clock=clock,
+        rng=SeededRng(7),
+    )
+    try:
+        await app.dispatcher.handle_text("leaderboard", ADA)  # Ada and the channel exist now
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process writing, not yet committed
+        other.execute("INSERT INTO meta (key, value, updated_at) VALUES ('x', 'y', '2026')")
+        try:
+            replies = await asyncio.wait_for(app.dispatcher.handle_text("leaderboard", ADA), 2)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert replies and not errors(replies)
+    finally:
+        await app.close()
 
 
 @pytest.mark.parametrize("how", ["click", "typed"])
