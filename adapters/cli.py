@@ -20,6 +20,7 @@ from bot.settings import (
     database_url_problem,
     hide_password,
     load_settings,
+    with_async_driver,
 )
 
 # Code that only runs while a database is opened or used; an error raised through it is a
@@ -292,7 +293,9 @@ def _database_source(args: argparse.Namespace, settings: Settings) -> tuple[str,
     """The database this command uses and where it was named: `--db` or the setting."""
     given = getattr(args, "db", None)
     if given:
-        return "--db", given
+        # Every command reads args.db from here on, so it gets the driver filled in once.
+        args.db = with_async_driver(given)
+        return "--db", args.db
     return "STUDYBOT_DATABASE_URL", settings.database_url
 
 

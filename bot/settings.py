@@ -19,6 +19,8 @@ DB_URL_EXPECTED = (
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# Names other tools write for the same backend (Heroku-style `postgres://`).
+_ALIASES = {"postgres": "postgresql"}
 # What each setting should look like, for the one-line error a bad value gets.
 EXPECTED = {
     "STUDYBOT_DATABASE_URL": DB_URL_EXPECTED,
@@ -52,6 +54,23 @@ def hide_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def with_async_driver(url: str) -> str:
+    """`url` with StudyBot's async driver filled in when it names none: `sqlite:///x.db`,
+    `postgresql://...` and `postgres://...` are what most guides and hosts hand out, and
+    there is only one driver each could mean. An explicit other driver is left for
+    database_url_problem to refuse."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url
+    backend = _ALIASES.get(parsed.drivername, parsed.drivername)
+    if "+" in parsed.drivername or backend not in _DRIVERS:
+        return url
+    return parsed.set(drivername=f"{backend}+{_DRIVERS[backend]}").render_as_string(
+        hide_password=False
+    )
 
 
 def database_url_problem(url: str) -> str | None:
@@ -126,6 +145,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _usable_url(cls, value: str) -> str:
+        value = with_async_driver(value)
         problem = database_url_problem(value)
         if problem:
             raise ValueError(problem)

@@ -16,6 +16,7 @@ import tomllib
 import zoneinfo
 from pathlib import Path
 
+from bot.settings import with_async_driver
 from tests.conftest import FIXTURE_CONTENT, ROOT
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -299,9 +300,9 @@ def test_a_bad_setting_is_named_in_one_line(tmp_path: Path) -> None:
     assert line.endswith("expected a whole number, 0 or more (points per person per day).")
     line = _one_line_refusal(studybot(tmp_path, "", env={"STUDYBOT_LOG_LEVEL": "loud"}))
     assert "STUDYBOT_LOG_LEVEL='loud'" in line and "expected DEBUG, INFO, WARNING" in line
-    bad_url = {"STUDYBOT_DATABASE_URL": "postgresql://me:hunter2@db/x"}
+    bad_url = {"STUDYBOT_DATABASE_URL": "postgresql+psycopg2://me:hunter2@db/x"}
     line = _one_line_refusal(studybot(tmp_path, "", env=bad_url, command="run"))
-    assert "STUDYBOT_DATABASE_URL='postgresql://me:***@db/x'" in line
+    assert "STUDYBOT_DATABASE_URL='postgresql+psycopg2://me:***@db/x'" in line
     assert "postgresql needs the asyncpg driver" in line and "hunter2" not in line
 
 
@@ -436,3 +437,21 @@ def test_a_restarted_console_resumes_the_simulated_clock(tmp_path: Path) -> None
     # And no weeks of "skipped" work replayed from before the channel existed.
     after = log.read_text() if log.exists() else ""
     assert "skipped" not in after[len(before) :]
+
+
+def test_a_url_without_a_driver_gets_the_async_one(tmp_path: Path) -> None:
+    # What guides and hosts hand out (`sqlite:///x.db`, `postgres://...`) names no driver;
+    # there is one StudyBot can use for each, so the URL works as given.
+    assert with_async_driver("sqlite:///data/x.db") == "sqlite+aiosqlite:///data/x.db"
+    assert (
+        with_async_driver("postgres://me:hunter2@db:5433/x")
+        == "postgresql+asyncpg://me:hunter2@db:5433/x"
+    )
+    assert with_async_driver("postgresql://db/x") == "postgresql+asyncpg://db/x"
+    # An explicit driver is kept, so the refusal names the one that was asked for.
+    assert with_async_driver("postgresql+psycopg2://db/x") == "postgresql+psycopg2://db/x"
+    assert with_async_driver("mysql://db/x") == "mysql://db/x"
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    out = chat(tmp_path, "team create Alpha\n", "--db", plain)
+    assert "Team Alpha is created" in out
+    assert (tmp_path / "plain.db").exists()
