@@ -97,12 +97,10 @@ def _(reply: RoundReveal, syntax: Syntax = text_line) -> str:
         f"{m.REVEAL}: {reply.prompt}",
         f"{m.THE_ANSWER}: {reply.answer}",
         reply.explanation,
-        m.REVEAL_COUNTS.format(
-            round=reply.round_id, answered=reply.answered, correct=reply.correct_count
-        ),
+        reply.counts,
     ]
-    for share in reply.shares:
-        pct = 100 * share.count / reply.answered if reply.answered else 0
+    for share in reply.shown_shares:
+        pct = 100 * share.count / reply.answered
         mark = " ✓" if share.correct else ""
         label = f"{share.label}) " if share.label else ""
         lines.append(f"  {label}{share.text}: {share.count} ({pct:.0f}%){mark}")

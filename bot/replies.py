@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from bot import messages as m
 from bot.questions import Difficulty, QuestionType
 
 
@@ -125,6 +126,20 @@ class RoundReveal:
     winners: tuple[str, ...]  # display names, never mentions
     first_correct: str | None
     visibility: Visibility = Visibility.PUBLIC
+
+    @property
+    def counts(self) -> str:
+        """The round's tally line; a round nobody answered says so (its share table, all
+        zeros, is left out by every renderer)."""
+        if not self.answered:
+            return m.REVEAL_NOBODY.format(round=self.round_id)
+        return m.REVEAL_COUNTS.format(
+            round=self.round_id, answered=self.answered, correct=self.correct_count
+        )
+
+    @property
+    def shown_shares(self) -> tuple[OptionShare, ...]:
+        return self.shares if self.answered else ()
 
 
 @dataclass(frozen=True)

@@ -316,18 +316,17 @@ def _(reply: RoundReveal) -> tuple[EmbedBuilder, discord.ui.View | None]:
     )
     builder = EmbedBuilder(m.DISCORD_REVEAL_TITLE, body, REVEAL_COLOUR)
     shares = []
-    for share in reply.shares:
-        pct = 100 * share.count / reply.answered if reply.answered else 0
+    for share in reply.shown_shares:
+        pct = 100 * share.count / reply.answered
         mark = " ✓" if share.correct else ""
         label = f"{as_written(share.label)}) " if share.label else ""
         shares.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")
-    builder.add(m.DISCORD_REVEAL_SHARES, within(shares, FIELD_VALUE_MAX))
+    if shares:
+        builder.add(m.DISCORD_REVEAL_SHARES, within(shares, FIELD_VALUE_MAX))
     builder.add(m.REVEAL_RIGHT, _names(reply.winners) if reply.winners else m.DISCORD_NOBODY)
     if reply.first_correct:
         builder.add(m.REVEAL_FIRST, as_written(reply.first_correct), inline=True)
-    builder.footer = m.REVEAL_COUNTS.format(
-        round=reply.round_id, answered=reply.answered, correct=reply.correct_count
-    )
+    builder.footer = reply.counts
     return builder, None
 
 

@@ -344,14 +344,10 @@ def _(reply: RoundReveal) -> list[Block]:
             as_written(reply.explanation),
         ]
     )
-    blocks += context(
-        m.REVEAL_COUNTS.format(
-            round=reply.round_id, answered=reply.answered, correct=reply.correct_count
-        )
-    )
+    blocks += context(reply.counts)
     share_lines = []
-    for share in reply.shares:
-        pct = 100 * share.count / reply.answered if reply.answered else 0
+    for share in reply.shown_shares:
+        pct = 100 * share.count / reply.answered
         label = f"*{as_written(share.label)})* " if share.label else ""
         mark = " :white_check_mark:" if share.correct else ""
         share_lines.append(f"{label}{as_written(share.text)}: {share.count} ({pct:.0f}%){mark}")

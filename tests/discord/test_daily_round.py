@@ -163,5 +163,5 @@ async def test_reveal_when_the_bot_cannot_reply_falls_back_to_a_plain_post(
     )
     revealed, logged = await reveal(world, app, clock, simcord_bot, caplog)
     assert revealed.reference is None
-    assert "0 answered, 0 correct." in text_of(revealed)
+    assert "nobody answered this one." in text_of(revealed)
     assert "posting the reveal unthreaded" in logged
