@@ -228,7 +228,7 @@ def parse_config(sub: str, arg: str) -> Parsed:
                 return ParseError(m.CONFIG_LEVEL.format(level=m.clip(arg)))
             return c.UpdateConfig(difficulty=Difficulty(level))
         if sub == "weekly":
-            parts = arg.split()
+            parts = _glued(arg.split())
             if len(parts) != 2:
                 return ParseError(m.CONFIG_WEEKLY)
             return c.UpdateConfig(weekly_day=parse_day(parts[0]), weekly_time=parse_hhmm(parts[1]))
@@ -343,8 +343,19 @@ def _review(rest: str) -> Parsed:
     return c.StartReview(topic=None if topic == "all" else topic, count=count or 10)
 
 
+def _glued(words: list[str]) -> list[str]:
+    """`7:30 pm` typed as two words made one, so the am/pm is never read as a time zone."""
+    out: list[str] = []
+    for word in words:
+        if out and word.lower().replace(".", "") in ("am", "pm") and out[-1][-1:].isdigit():
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
+
+
 def _remind(rest: str) -> Parsed:
-    words = rest.split()
+    words = _glued(rest.split())
     if not words:
         return c.SetReminder()
     if [w.lower() for w in words] == ["off"]:

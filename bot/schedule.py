@@ -17,6 +17,8 @@ from bot.messages import clip
 WEEKDAYS = frozenset(range(5))
 EVERY_DAY = frozenset(range(7))
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+# "7pm", "7:30pm", "12am", "9.30a.m.": people type the 12-hour clock too.
+_AMPM = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?m\.?$", re.IGNORECASE)
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -25,10 +27,15 @@ class ScheduleError(ValueError):
 
 
 def parse_hhmm(text: str) -> dt.time:
+    """A time of day: 24-hour HH:MM, or the 12-hour clock with am/pm."""
+    twelve = _AMPM.match(text.strip())
+    if twelve:
+        return _twelve_hour(text, twelve)
     match = _HHMM.match(text.strip())
     if not match:
         raise ScheduleError(
-            f"'{clip(text)}' is not a time; use 24-hour HH:MM, for example 09:30 or 17:00."
+            f"'{clip(text)}' is not a time; use 24-hour HH:MM, for example 09:30 or 17:00 "
+            "(7pm works too)."
         )
     hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
@@ -36,6 +43,17 @@ def parse_hhmm(text: str) -> dt.time:
             f"'{clip(text)}' is not a valid time of day; hours go 00-23 and minutes 00-59."
         )
     return dt.time(hour, minute)
+
+
+def _twelve_hour(text: str, match: re.Match[str]) -> dt.time:
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if not 1 <= hour <= 12 or minute > 59:
+        raise ScheduleError(
+            f"'{clip(text)}' is not a valid time of day; with am/pm, hours go 1-12 and "
+            "minutes 00-59."
+        )
+    # 12am is midnight and 12pm noon.
+    return dt.time(hour % 12 + (12 if match.group(3).lower() == "p" else 0), minute)
 
 
 @functools.cache

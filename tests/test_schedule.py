@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -10,10 +11,12 @@ from bot.bootstrap import App
 from bot.schedule import (
     EVERY_DAY,
     ChannelSchedule,
+    ScheduleError,
     WorkKind,
     close_at,
     due_work,
     next_due_after,
+    parse_hhmm,
     post_at,
 )
 from tests.conftest import origin
@@ -182,3 +185,33 @@ async def test_close_before_post_is_rejected_by_config(app: App) -> None:
     ]
     assert errors(await say(app, ada, "config time 08:00")) == []
     assert errors(await say(app, ada, "config close 08:30")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("09:30", dt.time(9, 30)),
+        ("7pm", dt.time(19, 0)),
+        ("7:30 PM", dt.time(19, 30)),
+        ("9.15a.m.", dt.time(9, 15)),
+        ("12am", dt.time(0, 0)),
+        ("12pm", dt.time(12, 0)),
+    ],
+)
+def test_times_of_day_in_24_and_12_hour_forms(text: str, expected: dt.time) -> None:
+    assert parse_hhmm(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("13pm", "with am/pm, hours go 1-12 and minutes 00-59"),
+        ("0am", "with am/pm, hours go 1-12"),
+        ("7:75pm", "with am/pm, hours go 1-12 and minutes 00-59"),
+        ("25:00", "hours go 00-23 and minutes 00-59"),
+        ("noon", "is not a time; use 24-hour HH:MM, for example 09:30 or 17:00 (7pm works too)"),
+    ],
+)
+def test_a_bad_time_of_day_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ScheduleError, match=re.escape(message)):
+        parse_hhmm(text)
