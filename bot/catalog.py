@@ -146,7 +146,7 @@ CATALOG: tuple[Entry, ...] = (
         subs=(
             Sub("show", "show this channel's settings", admin=True),
             Sub("channel", "post the daily question in this channel", admin=True),
-            Sub("time", "post time", (Arg("time", "HH:MM, 24-hour", required=True),), admin=True),
+            Sub("time", "post time", (Arg("time", "HH:MM (24-hour) or 7pm", required=True),), admin=True),
             Sub(
                 "timezone",
                 "time zone",
@@ -162,7 +162,7 @@ CATALOG: tuple[Entry, ...] = (
             Sub(
                 "close",
                 "close and reveal time",
-                (Arg("time", "HH:MM, 24-hour", required=True),),
+                (Arg("time", "HH:MM (24-hour) or 7pm", required=True),),
                 admin=True,
             ),
             Sub(
@@ -190,7 +190,7 @@ CATALOG: tuple[Entry, ...] = (
                 "weekly team tally",
                 (
                     Arg("day", "mon..sun", kind="choice", required=True, choices=DAY_NAMES),
-                    Arg("time", "HH:MM, 24-hour", required=True),
+                    Arg("time", "HH:MM (24-hour) or 7pm", required=True),
                 ),
                 admin=True,
             ),
@@ -292,7 +292,7 @@ CATALOG: tuple[Entry, ...] = (
         "A private reminder once a day when review cards are due; ⟦remind off⟧ stops it.",
         "remind HH:MM [time zone] | remind off | remind",
         args=(
-            Arg("time", "HH:MM (24-hour), or off"),
+            Arg("time", "HH:MM (24-hour) or 7pm, or off"),
             Arg("zone", "an IANA time zone such as Europe/Berlin (default: the channel's)"),
         ),
         examples=("remind 08:30", "remind 19:00 America/New_York", "remind off"),
