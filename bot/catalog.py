@@ -146,7 +146,12 @@ CATALOG: tuple[Entry, ...] = (
         subs=(
             Sub("show", "show this channel's settings", admin=True),
             Sub("channel", "post the daily question in this channel", admin=True),
-            Sub("time", "post time", (Arg("time", "HH:MM (24-hour) or 7pm", required=True),), admin=True),
+            Sub(
+                "time",
+                "post time",
+                (Arg("time", "HH:MM (24-hour) or 7pm", required=True),),
+                admin=True,
+            ),
             Sub(
                 "timezone",
                 "time zone",
