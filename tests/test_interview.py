@@ -195,10 +195,10 @@ async def test_interview_stop_with_nothing_or_a_quiz_running(app: App) -> None:
 
 
 OPEN_DECK = "".join(
-    '[[questions]]\nid = "why-{n}"\ntype = "open"\ndifficulty = "hard"\n'
-    'prompt = "Why do we cache features ({n})?"\nmodel_answer = "Latency and cost."\n'
+    f'[[questions]]\nid = "why-{n}"\ntype = "open"\ndifficulty = "hard"\n'
+    f'prompt = "Why do we cache features ({n})?"\nmodel_answer = "Latency and cost."\n'
     'key_points = ["latency matters", "cost matters", "freshness matters"]\n'
-    'explanation = "Trade-offs."\n'.format(n=n)
+    'explanation = "Trade-offs."\n'
     for n in (1, 2)
 )
 
