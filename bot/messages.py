@@ -501,9 +501,10 @@ DECK_BUILTIN_DELETE = (
     "{name} is a built-in topic and cannot be deleted; ⟦deck disable {name}⟧ takes it out of"
     " rotation in this workspace."
 )
+# {kind}, {stop}: as RUNNING_RESHOWN.
 QUIZ_NEXT_GONE = (
-    "The next question of your quiz was removed with its deck; your next answer skips it, "
-    "or send ⟦quiz stop⟧."
+    "The next question of your {kind} was removed with its deck; your next answer skips it, "
+    "or send {stop}."
 )
 DECK_NOT_TEXT = (
     "The file is not UTF-8 text; save it as UTF-8 (CSV, TOML, YAML or JSON) and import again."

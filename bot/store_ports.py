@@ -45,6 +45,9 @@ class UserStore(Protocol):
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None: ...
 
+    # An existing user's new name (never creates one); True when it changed.
+    async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool: ...
+
 
 class TeamStore(Protocol):
     """Teams and their members; a membership change recounts its teams."""

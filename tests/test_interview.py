@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.bootstrap import App
+from bot.commands import ImportDeck
 from bot.interview import ANSWER_MAX, grade_builtin, is_prose, sentences
 from bot.plaintext import render
 from bot.questions import Difficulty, Question, QuestionType
@@ -191,3 +192,31 @@ async def test_interview_stop_with_nothing_or_a_quiz_running(app: App) -> None:
     assert errors(await say(app, BOB, "interview stop")) == [
         "What runs now is a quiz, not an interview: `quiz stop` ends it."
     ]
+
+
+OPEN_DECK = "".join(
+    f'[[questions]]\nid = "why-{n}"\ntype = "open"\ndifficulty = "hard"\n'
+    f'prompt = "Why do we cache features ({n})?"\nmodel_answer = "Latency and cost."\n'
+    'key_points = ["latency matters", "cost matters", "freshness matters"]\n'
+    'explanation = "Trade-offs."\n'
+    for n in (1, 2)
+)
+
+
+async def test_an_interview_whose_next_question_left_with_its_deck_goes_on(app: App) -> None:
+    admin = origin("Ada", admin=True)
+    await app.dispatcher.dispatch(ImportDeck("ours", "ours.toml", OPEN_DECK), admin)
+    started = await say(app, BOB, "interview ours 2")
+    assert isinstance(started[-1], QuestionCard) and started[-1].interview
+    assert (await say(app, admin, "deck delete ours"))[0]
+    # The answered question was still in this process's memory; the next one is gone:
+    # the session says so (in an interview's words) rather than failing.
+    replies = await say(app, BOB, "answer latency matters because cost matters")
+    shown = "\n".join(render(r) for r in replies)
+    assert not errors(replies)
+    assert "The next question of your interview was removed with its deck" in shown
+    assert "`interview stop`" in shown
+    # The next answer skips it, and the session ends with its summary.
+    last = await say(app, BOB, "answer anything")
+    assert not errors(last)
+    assert "interview" in "\n".join(render(r) for r in last).lower()

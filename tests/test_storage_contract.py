@@ -43,6 +43,18 @@ async def test_users_are_upserted_per_workspace(store: Stores) -> None:
     assert found is not None and found.id == a.id
 
 
+async def test_a_user_is_renamed_but_never_created_by_a_rename(store: Stores) -> None:
+    user = await store.users.ensure_user(WS, "u1", "ada", NOW)
+    assert await store.users.rename_user(WS, "u1", "Ada Lovelace")
+    assert not await store.users.rename_user(WS, "u1", "Ada Lovelace")  # unchanged
+    found = await store.users.find_user(WS, "ada lovelace")
+    assert found is not None and (found.id, found.display_name) == (user.id, "Ada Lovelace")
+    assert await store.users.find_user(WS, "ada") is None  # the old name no longer finds her
+    assert not await store.users.rename_user(WS, "nobody", "Ghost")
+    assert await store.users.find_user(WS, "nobody") is None
+    assert not await store.users.rename_user("slack:T1", "u1", "Elsewhere")  # other workspace
+
+
 async def test_one_round_per_channel_and_day_and_one_answer_per_user(store: Stores) -> None:
     ch = await store.channels.ensure_channel("console", WS, "general", NOW)
     rnd = await store.rounds.create_round(

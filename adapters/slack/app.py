@@ -57,6 +57,7 @@ from bot.intake import Interaction, Ticket
 from bot.parsing import parse
 from bot.replies import Notice, Reply, Tone, Visibility, file_fallback, image_of
 from bot.settings import Settings
+from bot.usecases.registration import record_display_name
 from bot.wire import Request
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class SlackAdapter:
             name="studybot",
         )
         self.directory = directory or UserDirectory(
-            self.client, parse_admin_ids(settings.slack_admin_users)
+            self.client, parse_admin_ids(settings.slack_admin_users), on_name=self.store_name
         )
         self.answer_budget = answer_budget
         self.bolt.command(COMMAND)(self.on_command)
@@ -131,19 +132,37 @@ class SlackAdapter:
         *,
         admin_command: bool = False,
     ) -> Origin:
-        """Who acts where. The name comes from the payload; users.info (rate-limited) is asked
-        only for an admin command. Every other request, answers above all, takes the admin
-        flag from memory and never waits for the Web API."""
+        """Who acts where, named as Slack shows them (display name, else real name, else the
+        payload's handle). users.info (rate-limited) is waited for only by an admin command.
+        Every other request, answers above all, takes the name and admin flag from memory and
+        never waits for the Web API; a user not known yet is looked up after the request
+        (`processed`), and a better name reaches the core then (`store_name`)."""
         workspace = workspace_of(
             context.team_id, context.enterprise_id, bool(context.is_enterprise_install)
         )
         if admin_command:
             person = await self.directory.person(user_id, name)
-            return origin(workspace, channel_id, user_id, name or person.name, person.is_admin)
+            return origin(workspace, channel_id, user_id, person.name, person.is_admin)
         known = self.directory.known(user_id)
         is_admin = known.is_admin if known else self.directory.listed(user_id)
-        fallback = known.name if known else user_id
-        return origin(workspace, channel_id, user_id, name or fallback, is_admin)
+        who = origin(workspace, channel_id, user_id, name or user_id, is_admin)
+        # Keyed as the core keys the user (platform and workspace), for `store_name`.
+        display = self.directory.display_name(user_id, who.place.workspace_key, name)
+        return dataclasses.replace(who, display_name=display)
+
+    async def process(self, ticket: Ticket, interaction: Interaction) -> list[Reply]:
+        try:
+            return await self.app.dispatcher.process(ticket, interaction)
+        finally:
+            self.processed()
+
+    def processed(self) -> None:
+        # After the request stored its user (under the name it carried), so the name the
+        # warm-up learns is written after it, never overwritten by it.
+        self.directory.warm_up()
+
+    async def store_name(self, workspace: str, user_id: str, name: str) -> None:
+        await record_display_name(self.app.ctx, workspace, user_id, name)
 
     async def post_access(self, channel: str) -> PostAccess | None:
         """Whether the bot can post the daily question in `channel` (conversations.info), or
@@ -314,7 +333,7 @@ class SlackAdapter:
                 who = dataclasses.replace(who, can_post=await self.post_access(channel))
             interaction = dataclasses.replace(interaction, origin=who)
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
-        replies = await self.app.dispatcher.process(ticket, interaction)
+        replies = await self.process(ticket, interaction)
         await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
 
     async def open_deck_form(
@@ -338,6 +357,7 @@ class SlackAdapter:
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         replies = await self.app.dispatcher.handle_text(text, who)  # the core refuses
+        self.processed()
         await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
 
     # -- buttons -----------------------------------------------------------------------------
@@ -367,7 +387,7 @@ class SlackAdapter:
         route = {"url": body.get("response_url"), "channel": channel, "user": user["id"], "i": 1}
         interaction, ticket = await self.receive(key, who, command, route)
         await ack()
-        replies = await self.app.dispatcher.process(ticket, interaction)
+        replies = await self.process(ticket, interaction)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True
         )
@@ -387,6 +407,7 @@ class SlackAdapter:
         who = await self.origin(context, channel or user["id"], user["id"], payload_name(user))
         command = c.ShowStats(str(action.get("value") or "") or None, chart=True)
         replies = await self.app.dispatcher.dispatch(command, who)
+        self.processed()
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True
         )
@@ -430,7 +451,7 @@ class SlackAdapter:
         who = await self.origin(context, modal.channel, user["id"], payload_name(user))
         route = {"url": modal.response_url, "channel": modal.channel, "user": user["id"], "i": 1}
         interaction, ticket = await self.receive(key, who, command, route)
-        work = asyncio.ensure_future(self.app.dispatcher.process(ticket, interaction))
+        work = asyncio.ensure_future(self.process(ticket, interaction))
         # asyncio.wait, not wait_for: the answer must never be cancelled half-way.
         done, _ = await asyncio.wait({work}, timeout=self.answer_budget)
         if done:
@@ -478,7 +499,7 @@ class SlackAdapter:
                 context, channel, user["id"], payload_name(user), admin_command=True
             )
             interaction = dataclasses.replace(interaction, origin=who)
-        replies = await self.app.dispatcher.process(ticket, interaction)
+        replies = await self.process(ticket, interaction)
         respond = AsyncRespond(response_url=response_url) if response_url else None
         await self.deliver(replies, respond=respond, channel=channel, user=user["id"])
 
@@ -523,7 +544,7 @@ class SlackAdapter:
                     command = dataclasses.replace(parsed, filename=name, text=body_text, path=None)
                 # The row keeps the comment, not the file: a replay asks for the file again.
                 interaction = dataclasses.replace(interaction, origin=who, request=command)
-                replies = await self.app.dispatcher.process(ticket, interaction)
+                replies = await self.process(ticket, interaction)
         for message in render.messages(replies):
             await self._post_direct(user, message)
 
@@ -558,7 +579,7 @@ class SlackAdapter:
             reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
             log.info("event %s seen before (retry %s, %s); skipped", event_id, retry, reason)
             return
-        replies = await self.app.dispatcher.process(ticket, interaction)
+        replies = await self.process(ticket, interaction)
         due = await self.app.dispatcher.cards_due(who)
         await client.views_publish(user_id=user_id, view=render.home_view(replies, due))
 
@@ -574,7 +595,7 @@ class SlackAdapter:
         key = action_delivery_id(user["id"], action)
         interaction, ticket = await self.receive(key, who, c.StartReview(), {"user": user["id"]})
         await ack()
-        replies = await self.app.dispatcher.process(ticket, interaction)
+        replies = await self.process(ticket, interaction)
         await self.deliver(replies, respond=None, channel=None, user=user["id"], interactive=True)
 
 

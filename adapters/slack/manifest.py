@@ -14,7 +14,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "views.open": None,  # authorised by the interaction's trigger_id
     "views.publish": None,  # the App Home of a user who opened it
-    "users.info": "users:read",  # is_admin/is_owner for admin commands; the App Home's name
+    "users.info": "users:read",  # is_admin/is_owner for admin commands; display names
     "auth.test": None,  # the bot token checked at start (Bolt also calls it for the bot id)
     # Before a scheduled post is retried, the channel's recent history is read for the
     # message (marked with metadata), so an ambiguous failure never doubles it.

@@ -168,16 +168,18 @@ def move_buckets_sync(
         if n
     ]
     if rows:
-        stmt = db.insert(score_counts)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    score_counts.c.workspace,
-                    score_counts.c.period,
-                    score_counts.c.points,
-                    score_counts.c.correct,
-                ],
-                set_={"users": score_counts.c.users + stmt.excluded.users},
-            ),
-            rows,
-        )
+        conn.execute(adding_to_counts(db.insert(score_counts)), rows)
+
+
+def adding_to_counts(stmt: Any) -> Any:
+    """A dialect insert into score_counts whose rows add their users to a bucket that
+    exists (a user moved in or out of it), for awards and rescoring alike."""
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            score_counts.c.workspace,
+            score_counts.c.period,
+            score_counts.c.points,
+            score_counts.c.correct,
+        ],
+        set_={"users": score_counts.c.users + stmt.excluded.users},
+    )

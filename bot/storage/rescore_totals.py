@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.storage.awards import adding_to_counts
 from bot.storage.bulk import many
 from bot.storage.database import Database
 from bot.storage.rescore_tables import ORDER, events, gone, moved, players, stage
@@ -289,24 +290,14 @@ def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
         .group_by(both.c.period, both.c.points, both.c.correct)
         .subquery()
     )
-    stmt = db.insert(score_counts)
-    conn.execute(
-        stmt.from_select(
-            ["workspace", "period", "points", "correct", "users"],
-            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-            sa.select(
-                sa.literal(workspace), net.c.period, net.c.points, net.c.correct, net.c.users
-            ).where(net.c.users != 0),
-        ).on_conflict_do_update(
-            index_elements=[
-                score_counts.c.workspace,
-                score_counts.c.period,
-                score_counts.c.points,
-                score_counts.c.correct,
-            ],
-            set_={"users": score_counts.c.users + stmt.excluded.users},
-        )
+    stmt = db.insert(score_counts).from_select(
+        ["workspace", "period", "points", "correct", "users"],
+        # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+        sa.select(
+            sa.literal(workspace), net.c.period, net.c.points, net.c.correct, net.c.users
+        ).where(net.c.users != 0),
     )
+    conn.execute(adding_to_counts(stmt))
 
 
 def _write_stats(db: Database, conn: sa.Connection) -> None:

@@ -1,4 +1,4 @@
-"""Users of each workspace: upserted on first sight, found by name."""
+"""Users of each workspace: upserted on first sight, renamed, found by name."""
 
 from __future__ import annotations
 
@@ -48,6 +48,19 @@ class SqlUserStore:
         async with self.db.write() as conn:
             user_id = (await conn.execute(stmt)).scalar_one()
         return UserRecord(user_id, workspace, external_id, display_name)
+
+    async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool:
+        stmt = (
+            sa.update(users)
+            .where(
+                users.c.workspace == workspace,
+                users.c.external_id == external_id,
+                users.c.display_name != display_name,
+            )
+            .values(display_name=display_name, name_key=name_key(display_name))
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).rowcount > 0
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None:
         key = name_key(name)

@@ -53,18 +53,30 @@ def current_question(ctx: Context, quiz: QuizRecord) -> list[Reply]:
             Flashcard(question.id, quiz.id, question.model_answer, question.key_points),
             Notice(m.OPEN_RATE),
         ]
+    return [_session_card(question, quiz)]
+
+
+def session_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
+    """The card of a session's current question (quiz, review or interview), which must
+    still be in the bank: a session just started, or checked by `current_question`."""
+    qid = quiz.current
+    question = ctx.question(qid) if qid is not None else None
+    assert question is not None, qid
+    return _session_card(question, quiz)
+
+
+def _session_card(question: Question, quiz: QuizRecord) -> QuestionCard:
+    # The same shuffled options and ids as when it was first asked, so its buttons answer.
     interview = quiz.kind == "interview"
     order = quiz.orders[quiz.position] if quiz.position < len(quiz.orders) else ()
-    return [
-        card_for(
-            question,
-            () if interview else order,
-            quiz_id=quiz.id,
-            position=quiz.position + 1,
-            total=len(quiz.question_ids),
-            interview=interview,
-        )
-    ]
+    return card_for(
+        question,
+        () if interview else order,
+        quiz_id=quiz.id,
+        position=quiz.position + 1,
+        total=len(quiz.question_ids),
+        interview=interview,
+    )
 
 
 def reshow_running(ctx: Context, quiz: QuizRecord, not_started: str | None) -> list[Reply]:

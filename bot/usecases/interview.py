@@ -8,21 +8,20 @@ from bot.identity import Origin
 from bot.interview import ANSWER_MAX, InterviewGrade
 from bot.questions import QuestionType
 from bot.records import CardReview, InterviewAnswerRecord, QuizRecord
-from bot.replies import Notice, QuestionCard, Reply, TableView
+from bot.replies import Notice, Reply, TableView
 from bot.review import rating_for_interview
-from bot.usecases.cards import card_for, reshow_running
+from bot.usecases.cards import session_card
 from bot.usecases.context import Actor, Context, UserError, ok
+from bot.usecases.session import after_answer, draw, open_session, running_session
 
 PREVIEW = 80
 
 
 async def start_interview(ctx: Context, cmd: c.StartInterview, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
-    running = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    if running is not None:
-        # A bare `interview` asks for the running one; anything else asked for a new one.
-        asked = cmd != c.StartInterview() or running.kind != "interview"
-        return reshow_running(ctx, running, "interview" if asked else None)
+    shown = await running_session(ctx, actor, "interview", bare=cmd == c.StartInterview())
+    if shown is not None:
+        return shown
     topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
     pool = [
         q
@@ -32,44 +31,12 @@ async def start_interview(ctx: Context, cmd: c.StartInterview, origin: Origin) -
     if not pool:
         raise UserError(m.INTERVIEW_NONE.format(what=topic or "the bank"))
     seen = await ctx.stores.interviews.seen_interview_questions(actor.user.id)
-    fresh = [q.id for q in pool if q.id not in seen]
-    picked = ctx.rng.sample(fresh, min(cmd.count, len(fresh)))
-    notes: list[Reply] = []
-    # Once every question of the selection has been rehearsed, rehearsed ones come back.
-    again = [q.id for q in pool if q.id not in picked]
-    reused = ctx.rng.sample(again, min(cmd.count - len(picked), len(again)))
-    if reused:
-        notes.append(Notice(m.QUIZ_POOL_RESET))
-    picked += reused
-    quiz = await ctx.stores.quizzes.start_quiz(
-        actor.user.id,
-        actor.channel.id,
-        picked,
-        [() for _ in picked],
-        ctx.clock.now(),
-        kind="interview",
-        keep=cmd.keep,
-    )
-    if quiz is None:  # a concurrent start won the race
-        raise UserError(m.QUIZ_ALREADY.format(position=1, total=len(picked)))
+    picked, notes = draw(ctx, [q.id for q in pool], seen, cmd.count)
+    # Open questions have no options: their orders are empty.
+    quiz = await open_session(ctx, actor, picked, ctx.clock.now(), kind="interview", keep=cmd.keep)
     keep = m.INTERVIEW_KEEP if cmd.keep else m.INTERVIEW_NOT_KEPT
     intro = Notice(f"{m.INTERVIEW_INTRO.format(n=len(picked))} {keep}")
-    return [*notes, intro, interview_card(ctx, quiz)]
-
-
-def interview_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
-    qid = quiz.current
-    assert qid is not None
-    question = ctx.question(qid)
-    assert question is not None, qid
-    return card_for(
-        question,
-        (),
-        quiz_id=quiz.id,
-        position=quiz.position + 1,
-        total=len(quiz.question_ids),
-        interview=True,
-    )
+    return [*notes, intro, session_card(ctx, quiz)]
 
 
 async def answer_interview(ctx: Context, actor: Actor, quiz: QuizRecord, text: str) -> list[Reply]:
@@ -120,11 +87,11 @@ def feedback(grade: InterviewGrade, model_answer: str) -> list[Reply]:
 
 
 async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) -> list[Reply]:
-    fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
-    assert fresh is not None
-    if fresh.active:
-        return [*replies, interview_card(ctx, fresh)]
-    return [*replies, await interview_summary(ctx, fresh)]
+    return await after_answer(ctx, quiz, replies, _finish)
+
+
+async def _finish(ctx: Context, quiz: QuizRecord) -> list[Reply]:
+    return [await interview_summary(ctx, quiz)]
 
 
 async def interview_summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> Notice:

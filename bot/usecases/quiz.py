@@ -7,73 +7,36 @@ from bot import messages as m
 from bot.identity import Origin
 from bot.questions import QuestionType, Verdict, check_answer
 from bot.records import CardReview, PointAward, QuizRecord
-from bot.replies import AnswerFeedback, Flashcard, Notice, QuestionCard, QuizSummary, Reply
+from bot.replies import AnswerFeedback, Flashcard, Notice, QuizSummary, Reply
 from bot.review import SELF_RATING, rating_for_answer
 from bot.scoring import quiz_base_points, quiz_points
 from bot.usecases.cards import (
     answer_label,
-    card_for,
     chosen,
-    current_question,
     invalid,
-    reshow_running,
+    session_card,
 )
 from bot.usecases.context import Actor, Context, UserError, ok
 from bot.usecases.interview import interview_summary
+from bot.usecases.session import after_answer, draw, open_session, running_session
 
 
 async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
-    running = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    if running is not None:
-        # A bare `quiz` asks for the running one; anything else asked for a new one.
-        asked = cmd != c.StartQuiz() or running.kind != "quiz"
-        return reshow_running(ctx, running, "quiz" if asked else None)
+    shown = await running_session(ctx, actor, "quiz", bare=cmd == c.StartQuiz())
+    if shown is not None:
+        return shown
     topic = ctx.resolve_topic(cmd.topic, actor.bank) if cmd.topic else None
     pool = actor.bank.select([topic] if topic else None, cmd.difficulty)
     if not pool:
         what = " ".join(filter(None, [topic, cmd.difficulty.value if cmd.difficulty else None]))
         raise UserError(m.NO_QUESTIONS.format(what=what or "that selection"))
     seen = await ctx.stores.quizzes.seen_quiz_questions(actor.user.id)
-    fresh = [q.id for q in pool if q.id not in seen]
-    notes: list[Reply] = []
-    picked = ctx.rng.sample(fresh, min(cmd.count, len(fresh)))
-    # Once every question of the selection has been seen, seen ones come back.
-    seen_again = [q.id for q in pool if q.id not in picked]
-    reused = ctx.rng.sample(seen_again, min(cmd.count - len(picked), len(seen_again)))
-    if reused:
-        notes.append(Notice(m.QUIZ_POOL_RESET))
-    picked += reused
+    picked, notes = draw(ctx, [q.id for q in pool], seen, cmd.count)
     if len(picked) < cmd.count:
         notes.append(Notice(m.QUIZ_SHORT.format(n=len(picked), asked=cmd.count)))
-    now = ctx.clock.now()
-    orders = [
-        tuple(
-            ctx.rng.shuffle(
-                list(range(len(actor.bank.by_id[q].choices))),
-                f"{actor.user.id}:{now.isoformat()}:{q}",
-            )
-        )
-        for q in picked
-    ]
-    quiz = await ctx.stores.quizzes.start_quiz(actor.user.id, actor.channel.id, picked, orders, now)
-    if quiz is None:  # a concurrent start won the race
-        raise UserError(m.QUIZ_ALREADY.format(position=1, total=cmd.count))
-    return [*notes, quiz_card(ctx, quiz)]
-
-
-def quiz_card(ctx: Context, quiz: QuizRecord) -> QuestionCard:
-    qid = quiz.current
-    assert qid is not None
-    question = ctx.question(qid)
-    assert question is not None, qid
-    return card_for(
-        question,
-        quiz.orders[quiz.position],
-        quiz_id=quiz.id,
-        position=quiz.position + 1,
-        total=len(quiz.question_ids),
-    )
+    quiz = await open_session(ctx, actor, picked, ctx.clock.now())
+    return [*notes, session_card(ctx, quiz)]
 
 
 async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply]:
@@ -255,15 +218,13 @@ def _card(
 
 
 async def _after_answer(ctx: Context, quiz: QuizRecord, replies: list[Reply]) -> list[Reply]:
-    fresh = await ctx.stores.quizzes.get_quiz(quiz.id)
-    assert fresh is not None
-    if fresh.active:
-        shown = current_question(ctx, fresh)
-        # Its deck was deleted meanwhile: say so; the next answer skips the question.
-        return [*replies, *(shown or [Notice(m.QUIZ_NEXT_GONE)])]
-    if fresh.kind == "review":
-        return [*replies, *await review_summary(ctx, fresh)]
-    return [*replies, await summary(ctx, fresh)]
+    return await after_answer(ctx, quiz, replies, _finish)
+
+
+async def _finish(ctx: Context, quiz: QuizRecord) -> list[Reply]:
+    if quiz.kind == "review":
+        return await review_summary(ctx, quiz)
+    return [await summary(ctx, quiz)]
 
 
 async def review_summary(ctx: Context, quiz: QuizRecord, stopped: bool = False) -> list[Reply]:

@@ -1,8 +1,11 @@
-"""What a platform was last given of the bot's commands, so an unchanged set is not re-sent."""
+"""What a platform tells the core outside commands: its synced command set, people's names."""
 
 from __future__ import annotations
 
 from bot.usecases.context import Context
+
+# The users table's display_name column.
+NAME_LIMIT = 200
 
 
 async def synced_digest(ctx: Context, key: str) -> str | None:
@@ -12,3 +15,14 @@ async def synced_digest(ctx: Context, key: str) -> str | None:
 
 async def record_synced_digest(ctx: Context, key: str, digest: str) -> None:
     await ctx.stores.meta.set_value(key, digest, ctx.clock.now())
+
+
+async def record_display_name(ctx: Context, workspace: str, external_id: str, name: str) -> bool:
+    """A better name the platform learned after a request (Slack's profile display name where
+    the request carried the handle): boards, reveals and `stats NAME` use it from now on.
+    Only a user the bot already has is renamed, so a look-up that ends after `forgetme`
+    brings nobody back. True when a row changed."""
+    name = name.strip()[:NAME_LIMIT]
+    if not name:
+        return False
+    return await ctx.stores.users.rename_user(workspace, external_id, name)

@@ -12,9 +12,10 @@ from bot.identity import Origin
 from bot.records import CardRecord
 from bot.replies import Notice, Reply, TableView
 from bot.review import ReviewPolicy, end_of_day, retrievability
-from bot.usecases.cards import reshow_running
+from bot.usecases.cards import session_card
 from bot.usecases.context import Actor, Context, UserError
-from bot.usecases.quiz import quiz_card, review_summary
+from bot.usecases.quiz import review_summary
+from bot.usecases.session import open_session, running_session
 
 # Due cards read per start: enough to fill a review after skipping dormant ones (questions
 # that left the bank) and other topics.
@@ -24,10 +25,9 @@ WEEK = dt.timedelta(days=7)
 
 async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
-    running = await ctx.stores.quizzes.active_quiz(actor.user.id)
-    if running is not None:
-        asked = cmd != c.StartReview() or running.kind != "review"
-        return reshow_running(ctx, running, "review" if asked else None)
+    shown = await running_session(ctx, actor, "review", bare=cmd == c.StartReview())
+    if shown is not None:
+        return shown
     topic = ctx.resolve_topic(cmd.topic) if cmd.topic else None
     now = ctx.clock.now()
     before = end_of_day(now, actor.timezone)
@@ -39,21 +39,8 @@ async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list
     if not due:
         return await nothing_due(ctx, actor, topic, before)
     picked = [card.question_id for card in due[: cmd.count]]
-    orders = [
-        tuple(
-            ctx.rng.shuffle(
-                list(range(len(actor.bank.by_id[q].choices))),
-                f"{actor.user.id}:{now.isoformat()}:{q}",
-            )
-        )
-        for q in picked
-    ]
-    quiz = await ctx.stores.quizzes.start_quiz(
-        actor.user.id, actor.channel.id, picked, orders, now, kind="review"
-    )
-    if quiz is None:  # a concurrent start won the race
-        raise UserError(m.QUIZ_ALREADY.format(position=1, total=len(picked)))
-    return [Notice(m.REVIEW_INTRO.format(n=len(picked), due=len(due))), quiz_card(ctx, quiz)]
+    quiz = await open_session(ctx, actor, picked, now, kind="review")
+    return [Notice(m.REVIEW_INTRO.format(n=len(picked), due=len(due))), session_card(ctx, quiz)]
 
 
 async def stop_review(ctx: Context, cmd: c.StopReview, origin: Origin) -> list[Reply]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -32,19 +33,35 @@ CHANNEL = "C1"
 LISTED_ADMIN = "ULISTED"
 EVE = "eve <!here> & <@UADMIN> *x*"
 
-# users.info answers; `name` is also what payloads carry. Eve's tries to ping and inject markup.
+# users.info answers, as Slack's: `name` is the handle, the one payloads carry; what Slack
+# shows is the profile's display name, else its real name. Eve's display name tries to ping
+# and inject markup.
 USERS: dict[str, dict[str, Any]] = {
-    "UADMIN": {"id": "UADMIN", "name": "ada", "is_admin": True, "profile": {"display_name": "Ada"}},
-    "UOWNER": {"id": "UOWNER", "name": "olu", "is_owner": True, "profile": {"real_name": "Olu"}},
-    "UBOB": {"id": "UBOB", "name": "bob", "profile": {"display_name": "Bob"}},
-    "UCY": {"id": "UCY", "name": "cy", "profile": {"display_name": "Cy"}},
-    "UEVE": {"id": "UEVE", "name": EVE, "profile": {"display_name": "Eve"}},
-    LISTED_ADMIN: {"id": LISTED_ADMIN, "name": "lee", "profile": {"display_name": "Lee"}},
+    "UADMIN": {
+        "id": "UADMIN",
+        "name": "ada",
+        "is_admin": True,
+        "profile": {"display_name": "Ada L", "real_name": "Ada Lovelace"},
+    },
+    "UOWNER": {
+        "id": "UOWNER",
+        "name": "olu",
+        "is_owner": True,
+        "profile": {"display_name": "", "real_name": "Olu Okafor"},
+    },
+    "UBOB": {
+        "id": "UBOB",
+        "name": "bob",
+        "profile": {"display_name": "Bobby", "real_name": "Robert Brown"},
+    },
+    "UCY": {"id": "UCY", "name": "cy", "profile": {"display_name": "Cyrus", "real_name": "Cy"}},
+    "UEVE": {"id": "UEVE", "name": "eve", "profile": {"display_name": EVE, "real_name": "Eve"}},
+    LISTED_ADMIN: {"id": LISTED_ADMIN, "name": "lee", "profile": {"real_name": "Lee Park"}},
 }
 
 
 def payload_name(user: str) -> str:
-    """The name Slack puts in an interaction payload for `user` (users.info's `name`)."""
+    """The handle Slack puts in an interaction payload for `user` (users.info's `name`)."""
     return str(USERS.get(user, {}).get("name", user.lower()))
 
 
@@ -80,6 +97,8 @@ class SlackDriver:
     fake: FakeSlack
     session: aiohttp.ClientSession
     sleeps: list[float] = field(default_factory=list)
+    # Waits for the adapter's background users.info warm-up, so a step's names are settled.
+    names: Callable[[], Awaitable[None]] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -132,7 +151,12 @@ class SlackDriver:
     async def command_replies(self, text: str, user: str, channel: str = CHANNEL) -> list[Call]:
         key = await self.command(text, user, channel)
         await self.fake.wait_for(lambda: any(c.key == key for c in self.fake.calls))
+        await self.settled()
         return [c for c in self.fake.calls if c.key == key]
+
+    async def settled(self) -> None:
+        if self.names is not None:
+            await self.names()
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         body = urlencode({"payload": json.dumps(payload)})
@@ -190,6 +214,7 @@ class SlackDriver:
     async def click_replies(self, action_id: str, user: str, **options: Any) -> list[Call]:
         key = await self.click(action_id, user, **options)
         await self.fake.wait_for(lambda: any(c.key == key for c in self.fake.calls))
+        await self.settled()
         return [c for c in self.fake.calls if c.key == key]
 
     def submission(
@@ -270,7 +295,7 @@ class SlackRig:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     server = FakeSlack()
-    server.users = {k: dict(v) for k, v in USERS.items()}
+    server.users = copy.deepcopy(USERS)  # a test may rename someone (their profile too)
     await server.start()
     yield server
     await server.stop()
@@ -289,6 +314,9 @@ async def rig(app: App, fake: FakeSlack) -> AsyncIterator[SlackRig]:
     server = SlackHttpServer(adapter.bolt, 0, host="127.0.0.1")
     port = await server.start()
     async with aiohttp.ClientSession() as session:
-        driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", fake, session, sleeps)
+        driver = SlackDriver(
+            f"http://127.0.0.1:{port}/slack/events", fake, session, sleeps, adapter.directory.idle
+        )
         yield SlackRig(app, fake, adapter, SlackPublisher(client), driver)
     await server.stop()
+    await adapter.directory.close()

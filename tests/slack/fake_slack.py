@@ -47,7 +47,8 @@ def _truthy(value: Any) -> bool:
 class FakeSlack:
     """Serves /api/<method>, /response/<key> and /ws on 127.0.0.1 and records every call.
 
-    `users` answers users.info; `failures[method]` queues error responses (e.g. a 429) served
+    `users` answers users.info (the handle as `name`, display and real name in `profile`);
+    `failures[method]` queues error responses (e.g. a 429) served
     before the normal answer; `rate_limited[method]` answers every call with 429 and that many
     seconds of Retry-After, as Slack does for a method over its tier's limit; `socket_frames`
     are sent after `hello` to each websocket client, whose messages land in `socket_received`.
@@ -230,7 +231,9 @@ class FakeSlack:
             user = self.users.get(str(args.get("user")))
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": user}
+            # As Slack's: every user has a profile, its names empty when never set.
+            profile = {"display_name": "", "real_name": "", **(user.get("profile") or {})}
+            return {"ok": True, "user": {**user, "profile": profile}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{len(self.uploads) + 1:04d}"
             self.uploads[file_id] = {

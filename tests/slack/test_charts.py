@@ -94,7 +94,7 @@ async def test_leaderboard_chart_is_shared_in_the_channel(rig: SlackRig) -> None
     [shared] = rig.fake.shared
     assert shared["channel"] == CHANNEL and shared["filename"] == "leaderboard.png"
     assert shared["alt_txt"].startswith("Leaderboard chart, users, week of ")
-    assert shared["alt_txt"].endswith(": 1. bob 10.")  # the name the command came with
+    assert shared["alt_txt"].endswith(": 1. Bobby 10.")  # Slack's display name, not the handle
 
 
 async def test_a_private_stats_chart_goes_to_the_users_dm(rig: SlackRig) -> None:
@@ -106,6 +106,7 @@ async def test_a_private_stats_chart_goes_to_the_users_dm(rig: SlackRig) -> None
     assert opened.args["users"] == "UBOB"
     [shared] = rig.fake.shared
     assert shared["channel"] == "DUBOB" and shared["filename"] == "progress.png"
+    # Bob's first request: drawn before users.info answered, under the payload's handle.
     assert shared["alt_txt"].startswith("Progress chart for bob over the last 12 weeks: 0 points")
 
 
@@ -126,10 +127,10 @@ async def test_the_chart_button_under_text_stats_draws_them(rig: SlackRig) -> No
     [shared] = rig.fake.shared
     assert shared["channel"] == "DUBOB" and shared["filename"] == "progress.png"
     # Someone else's stats: the button names them.
-    [other] = await d.command_replies("stats bob", "UCY")
+    [other] = await d.command_replies("stats Bobby", "UCY")
     [named] = [e for b in other.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert named["value"] == "bob"
-    await d.click_replies("studybot:chart", "UCY", value="bob")
+    assert named["value"] == "Bobby"
+    await d.click_replies("studybot:chart", "UCY", value="Bobby")
     await rig.fake.wait_for(lambda: len(rig.fake.shared) == 2)
     assert rig.fake.shared[1]["channel"] == "DUCY"
-    assert rig.fake.shared[1]["alt_txt"].startswith("Progress chart for bob")
+    assert rig.fake.shared[1]["alt_txt"].startswith("Progress chart for Bobby")

@@ -66,11 +66,14 @@ async def test_bad_input_gets_one_private_error(rig: SlackRig) -> None:
     assert "Did you mean `/study quiz`?" in reply.args["text"]
 
 
-async def test_the_name_comes_from_the_payload_without_users_info(rig: SlackRig) -> None:
-    await rig.driver.command_replies("team list", "UCY")
+async def test_the_display_name_is_looked_up_after_the_first_request(rig: SlackRig) -> None:
+    # The first request is answered at once under the payload's handle; users.info is asked
+    # after it, once, and from then on the user is called what Slack shows.
+    [first] = await rig.driver.command_replies("stats", "UCY")
+    assert "Stats for cy:" in texts([first])
     [reply] = await rig.driver.command_replies("stats", "UCY")
-    assert "Stats for cy" in texts([reply])
-    assert rig.fake.of("users.info") == []  # no admin command, no lookup
+    assert "Stats for Cyrus:" in texts([reply])
+    assert [c.args["user"] for c in rig.fake.of("users.info")] == ["UCY"]
 
 
 async def test_an_admin_command_looks_the_user_up_once(rig: SlackRig) -> None:
@@ -107,7 +110,7 @@ async def test_app_home_shows_stats_team_standing_and_leaderboard(rig: SlackRig)
     view = published.args["view"]
     assert view["type"] == "home"
     shown = str(view["blocks"])
-    assert "Stats for bob" in shown and "Owls" in shown
+    assert "Stats for Bobby" in shown and "Owls" in shown
     assert "No points yet" in shown  # the boards say so rather than staying blank
     assert len(view["blocks"]) <= 100
 
@@ -142,7 +145,7 @@ async def test_replies_never_ping(rig: SlackRig) -> None:
     await d.command_replies("team join Owls", "UEVE")
     [reply] = await d.command_replies("team list", "UEVE")
     shown = texts([reply])
-    assert "eve &lt;!here&gt; &amp; &lt;@UADMIN&gt;" in shown
+    assert "eve &lt;!here&gt; &amp; &lt;@UADMIN&gt; *x*" in shown  # the display name, escaped
     assert "<!here>" not in shown and "<@" not in shown
     assert CHANNEL  # the channel id is only a place, never rendered
 

@@ -132,7 +132,8 @@ async def test_a_public_board_marks_nobody_and_the_asker_learns_their_standing_p
     board, standing = await rig.fake.wait_for_key(await d.command("leaderboard", "UCY"), 2)
     assert board.args["response_type"] == "in_channel"
     rows = "\n".join(b["text"]["text"] for b in board.args["blocks"] if b["type"] == "section")
-    assert rows == "1. bob · 5 pts (1 correct)\n2. cy · 5 pts (1 correct)"
+    # As Slack shows them (profile display names), not the handles the clicks carried.
+    assert rows == "1. Bobby · 5 pts (1 correct)\n2. Cyrus · 5 pts (1 correct)"
     # Nobody's row is marked in the message the whole channel sees (nor in its fallback text).
     assert "you" not in shown([board]).lower() and "←" not in board.args["text"]
     assert standing.args["response_type"] == "ephemeral"
