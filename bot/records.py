@@ -18,6 +18,16 @@ class UserRecord:
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """What a command finds stored about its asker, in one read: the user (None before the
+    first command), the channel (None before its first command) and the bank's version."""
+
+    user: UserRecord | None
+    channel: ChannelRecord | None
+    bank_version: int
+
+
+@dataclass(frozen=True)
 class TeamRecord:
     id: int
     name: str

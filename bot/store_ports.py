@@ -27,6 +27,7 @@ from bot.records import (
     ReportRecord,
     RoundRecord,
     SeenQuestion,
+    Sighting,
     TallySnapshotRow,
     TeamEntry,
     TeamRecord,
@@ -44,6 +45,9 @@ class UserStore(Protocol):
     ) -> UserRecord: ...
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None: ...
+
+    async def sighting(self, workspace: str, external_id: str, channel: str) -> Sighting:
+        """The user, the channel and the bank version a command needs, in one statement."""
 
 
 class TeamStore(Protocol):

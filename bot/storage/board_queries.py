@@ -24,8 +24,12 @@ from bot.storage.tables import (
     users,
 )
 
+# A value, or the bind parameter of a statement built once (bot/storage/board_statements.py).
+Text = str | sa.BindParameter[str]
+Id = int | sa.BindParameter[int]
 
-def user_board(workspace: str, period: str) -> sa.Select[Any]:
+
+def user_board(workspace: Text, period: Text) -> sa.Select[Any]:
     return (
         sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
         .join(users, users.c.id == totals.c.subject_id)
@@ -38,7 +42,7 @@ def user_board(workspace: str, period: str) -> sa.Select[Any]:
     )
 
 
-def standing_rank(workspace: str, period: str, mine: Any) -> Any:
+def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
     """The rank of the player whose totals row is `mine` (an alias in the outer query):
     everyone in a better (points, correct) bucket of the histogram, plus those tied on
     both who played first (lower id): one short range of ix_totals_board."""
@@ -65,7 +69,7 @@ def standing_rank(workspace: str, period: str, mine: Any) -> Any:
     return ahead.scalar_subquery() + tied.scalar_subquery() + 1
 
 
-def team_rows(workspace: str, period: str) -> sa.Select[Any]:
+def team_rows(workspace: Text, period: Text) -> sa.Select[Any]:
     return (
         sa.select(
             teams.c.id,
@@ -105,7 +109,7 @@ def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
     ]
 
 
-def topic_counts(user_id: int) -> sa.Select[Any]:
+def topic_counts(user_id: Id) -> sa.Select[Any]:
     # A daily answer counts once its round has closed: until the reveal its result is
     # private, on every view (stats, boards, App Home, tallies); a voided round counts for
     # nobody (`question void`).
