@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -23,9 +23,8 @@ from bot.storage.board_queries import (
     topic_counts,
 )
 from bot.storage.board_statements import (
-    STATS_CARD,
+    STATS,
     TEAM_BOARD,
-    TOPICS,
     USER_BOARD,
     top_users,
 )
@@ -110,14 +109,14 @@ class SqlBoardStore(BoardHistory):
     async def stats_card(
         self, workspace: str, user_id: int
     ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
-        """A player's answers by topic, streaks, all-time standing and team name, in two
-        statements (one read transaction)."""
+        """A player's answers by topic, streaks, all-time standing and team name, in one
+        statement."""
         params = {"workspace": workspace, "user": user_id}
-
-        def read(conn: sa.Connection) -> tuple[Sequence[Any], Any]:
-            return conn.execute(TOPICS, params).all(), conn.execute(STATS_CARD, params).first()
-
-        topics, row = await self.db.read_sync(read, short=True)
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(STATS, params).all(), short=True, single=True
+        )
+        row = next((r for r in rows if r.part == 0), None)
+        topics = [r for r in rows if r.part == 1]
         stats = stats_record(topics, row)
         if row is not None:
             stats = replace(
