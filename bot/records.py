@@ -158,6 +158,8 @@ class UserStatsRecord:
     by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
     interview_answers: int = 0  # graded interview answers (practice, never on the boards)
     interview_share: float = 0.0  # their mean share of key points covered
+    # Whether the player has review cards: without any, `stats` skips reading them.
+    has_cards: bool = True
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.storage.board_queries import standing_rank, team_rows, topic_counts, user_board
+from bot.storage.review_tables import cards
 from bot.storage.tables import (
     interview_answers,
     memberships,
@@ -89,6 +90,8 @@ def _stats_card() -> sa.Select[Any]:
             # Interview practice rides along: stats stay two statements.
             sa.select(sa.func.count()).where(practised).scalar_subquery().label("practice_n"),
             sa.select(sa.func.avg(share)).where(practised).scalar_subquery().label("practice"),
+            # So own stats read the review cards only when there are some.
+            sa.exists().where(cards.c.user_id == users.c.id).label("has_cards"),
         )
         .select_from(
             users.outerjoin(

@@ -123,6 +123,7 @@ class SqlBoardStore(BoardHistory):
                 stats,
                 interview_answers=int(row.practice_n or 0),
                 interview_share=float(row.practice or 0.0),
+                has_cards=bool(row.has_cards),
             )
         standing = None
         if row is not None and row.points is not None:
