@@ -95,16 +95,17 @@ class SqlUserStore:
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None:
         key = name_key(name)
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(users)
-                    .where(
-                        users.c.workspace == workspace,
-                        sa.or_(users.c.name_key == key, users.c.external_id == name),
-                    )
-                    .order_by(users.c.id)
-                    .limit(1)
-                )
-            ).first()
+        query = (
+            sa.select(users)
+            .where(
+                users.c.workspace == workspace,
+                sa.or_(users.c.name_key == key, users.c.external_id == name),
+            )
+            .order_by(users.c.id)
+            .limit(1)
+        )
+        # `stats NAME` looks the player up: an index read, run where it is cheapest.
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(query).first(), short=True, single=True
+        )
         return UserRecord(row.id, row.workspace, row.external_id, row.display_name) if row else None
