@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +22,7 @@ from bot.bootstrap import App
 from bot.records import PointAward
 from bot.replies import LeaderboardView, StatsView
 from bot.schedule import month_key, week_key
+from bot.storage.board_queries import rank_teams
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
@@ -218,3 +222,44 @@ async def test_optimize_analyses_the_tables(db_url: str) -> None:
     assert "users" in analysed
     await db.optimize()  # and again later (the ticker's daily call)
     await db.dispose()
+
+
+def test_teams_rank_by_exact_points_per_active_member() -> None:
+    """The float share ranks exactly as Fractions do below the bound, and the Fraction takes
+    over beyond it, where two shares closer than a float can tell apart must still differ."""
+
+    def row(team: int, points: int, active: int, correct: int = 1) -> Any:
+        return SimpleNamespace(
+            id=team,
+            name=f"T{team}",
+            points=points,
+            active=active,
+            members=active,
+            correct=correct,
+            deleted=False,
+        )
+
+    def exact(rows: list[Any]) -> list[int]:
+        share = [(Fraction(r.points, r.active) if r.active else Fraction(0), r) for r in rows]
+        return [r.id for _, r in sorted(share, key=lambda s: (-s[0], -s[1].correct, s[1].id))]
+
+    rng = random.Random(21)
+    for _ in range(200):
+        rows = [
+            row(
+                i,
+                rng.choice([rng.randint(1, 40), rng.randint(1, 10**6)]),
+                rng.randint(0, 9),
+                rng.randint(0, 2),
+            )
+            for i in range(1, 60)
+        ]
+        assert [t.team_id for t in rank_teams(rows)] == exact(rows)
+    # Equal shares (1/2 and 2/4) fall to the next key: more correct, then the lower id.
+    halves = [row(1, 2, 4), row(2, 1, 2, correct=3), row(3, 3, 6)]
+    assert [t.team_id for t in rank_teams(halves)] == [2, 1, 3]
+    # Past the bound: 2**53 + 1 over 2 and 2**52 over 1 are one float apart from nothing,
+    # yet the first is larger; only the exact comparison ranks it first.
+    near = [row(1, 2**52, 1), row(2, 2**53 + 1, 2)]
+    assert float(Fraction(2**53 + 1, 2)) == float(2**52)
+    assert [t.team_id for t in rank_teams(near)] == [2, 1]
