@@ -38,6 +38,8 @@ def counting(app: App) -> Iterator[Counter[str]]:
     sync = app.db._sync_engine
     if sync is not None:
         engines.append(("sync", sync))
+    if app.db.lean is not None:
+        engines.append(("async", app.db.lean.sync_engine))
     hooks: list[tuple[sa.Engine, str, Any]] = []
     for name, engine in engines:
 

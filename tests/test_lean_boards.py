@@ -45,8 +45,9 @@ class Sent:
 
 @contextmanager
 def statements(app: App) -> Iterator[list[Sent]]:
-    """Every query sent meanwhile, on the async engine and on SQLite's synchronous one
-    (read_sync's); SQLite's BEGIN and PRAGMAs, which open a transaction, are not counted."""
+    """Every query sent meanwhile, on every engine (SQLite's synchronous one and PostgreSQL's
+    lean one run read_sync's); SQLite's BEGIN and PRAGMAs, which open a transaction, are not
+    counted."""
     seen: list[Sent] = []
     loop = threading.get_ident()
 
@@ -57,6 +58,7 @@ def statements(app: App) -> Iterator[list[Sent]]:
 
     engines = [app.db.engine.sync_engine]
     engines += [app.db._sync_engine] if app.db._sync_engine is not None else []
+    engines += [app.db.lean.sync_engine] if app.db.lean is not None else []
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:

@@ -14,10 +14,16 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import StorageFull
-from bot.storage.engines import READ_ONLY, READER_THREADS, create_sync_sqlite_engine, is_memory
+from bot.storage.engines import (
+    READ_ONLY,
+    READER_THREADS,
+    create_lean_engine,
+    create_sync_sqlite_engine,
+    is_memory,
+)
 from bot.storage.engines import create_engine as create_engine
 from bot.storage.engines import is_sqlite as is_sqlite
 from bot.storage.pg_pool import run_once_more_if_cut
@@ -62,6 +68,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sqlite = is_sqlite(url)
+        # PostgreSQL: the pool of the hot one-statement reads (see create_lean_engine).
+        self.lean: AsyncEngine | None = None if self.sqlite else create_lean_engine(url)
         # SQLite has one writer per file: a process queues its writes here rather than on
         # busy_timeout. PostgreSQL takes row locks itself (writes take them in key order), so
         # its writers run side by side.
@@ -166,8 +174,7 @@ class Database:
 
     @asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with (self.lean or self.engine).connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -324,6 +331,8 @@ class Database:
             self._checkpoint_conn.close()
             self._checkpoint_conn = None
         await self.engine.dispose()
+        if self.lean is not None:
+            await self.lean.dispose()
         if self._sync_engine is not None and self._writer_thread is not None:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._writer_thread, self._sync_engine.dispose)
