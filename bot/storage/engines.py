@@ -1,5 +1,4 @@
-"""The engines behind Database: SQLite's session settings (WAL, busy timeout, foreign keys,
-BEGIN IMMEDIATE for writers) and PostgreSQL's pool health."""
+"""The engines behind Database: SQLite's session settings, PostgreSQL's pools."""
 
 from __future__ import annotations
 
