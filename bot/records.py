@@ -18,6 +18,16 @@ class UserRecord:
 
 
 @dataclass(frozen=True)
+class Sighting:
+    """What a command finds stored about its asker, in one read: the user (None before the
+    first command), the channel (None before its first command) and the bank's version."""
+
+    user: UserRecord | None
+    channel: ChannelRecord | None
+    bank_version: int
+
+
+@dataclass(frozen=True)
 class TeamRecord:
     id: int
     name: str
@@ -148,6 +158,8 @@ class UserStatsRecord:
     by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
     interview_answers: int = 0  # graded interview answers (practice, never on the boards)
     interview_share: float = 0.0  # their mean share of key points covered
+    # Whether the player has review cards: without any, `stats` skips reading them.
+    has_cards: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bot.records import (
     ReportRecord,
     RoundRecord,
     SeenQuestion,
+    Sighting,
     TallySnapshotRow,
     TeamEntry,
     TeamRecord,
@@ -47,6 +48,9 @@ class UserStore(Protocol):
 
     # An existing user's new name (never creates one); True when it changed.
     async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool: ...
+
+    async def sighting(self, workspace: str, external_id: str, channel: str) -> Sighting:
+        """The user, the channel and the bank version a command needs, in one statement."""
 
 
 class TeamStore(Protocol):

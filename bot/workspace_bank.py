@@ -97,8 +97,10 @@ class WorkspaceBanks:
     def question(self, question_id: str) -> Question | None:
         return self.builtin.by_id.get(question_id) or self.questions.get(question_id)
 
-    async def bank(self, workspace: str) -> QuestionBank:
-        version = await self.store.bank_version(workspace)
+    async def bank(self, workspace: str, version: int | None = None) -> QuestionBank:
+        """The workspace's bank; `version` is its bank version if the caller just read it."""
+        if version is None:
+            version = await self.store.bank_version(workspace)
         if version == 0:
             return self.builtin  # never imported nor disabled anything
         cached = self._cache.get(workspace)

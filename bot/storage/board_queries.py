@@ -24,8 +24,12 @@ from bot.storage.tables import (
     users,
 )
 
+# A value, or the bind parameter of a statement built once (bot/storage/board_statements.py).
+Text = str | sa.BindParameter[str]
+Id = int | sa.BindParameter[int]
 
-def user_board(workspace: str, period: str) -> sa.Select[Any]:
+
+def user_board(workspace: Text, period: Text) -> sa.Select[Any]:
     return (
         sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
         .join(users, users.c.id == totals.c.subject_id)
@@ -38,7 +42,7 @@ def user_board(workspace: str, period: str) -> sa.Select[Any]:
     )
 
 
-def standing_rank(workspace: str, period: str, mine: Any) -> Any:
+def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
     """The rank of the player whose totals row is `mine` (an alias in the outer query):
     everyone in a better (points, correct) bucket of the histogram, plus those tied on
     both who played first (lower id): one short range of ix_totals_board."""
@@ -65,7 +69,7 @@ def standing_rank(workspace: str, period: str, mine: Any) -> Any:
     return ahead.scalar_subquery() + tied.scalar_subquery() + 1
 
 
-def team_rows(workspace: str, period: str) -> sa.Select[Any]:
+def team_rows(workspace: Text, period: Text) -> sa.Select[Any]:
     return (
         sa.select(
             teams.c.id,
@@ -87,17 +91,24 @@ def team_rows(workspace: str, period: str) -> sa.Select[Any]:
     )
 
 
+# Below this bound on (most points) x (most active members), dividing in floating point orders
+# points per active member exactly: two different shares p1/a1 > p2/a2 differ by at least
+# 1/(a1 a2), more than the two roundings can close while p1 a2 + p2 a1 < 2**53; equal shares
+# divide to the same float.
+EXACT_AS_FLOAT = 2**52
+
+
 def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
-    # Ranked by points per active member, so small teams compete fairly, compared exactly
-    # (a Fraction, not a float); ties as on every board: more correct answers, then the
-    # earlier team (lower id).
+    # Ranked by points per active member, so small teams compete fairly, compared exactly;
+    # ties as on every board: more correct answers, then the earlier team (lower id).
+    # A Fraction per team cost ~20 ms for 1,000 teams (its gcd and operators in Python), so
+    # the float is used wherever it is provably exact (EXACT_AS_FLOAT), the Fraction beyond.
+    rows = list(rows)
+    most = max((abs(r.points) for r in rows), default=0) * max((r.active for r in rows), default=0)
+    share: Any = float if most < EXACT_AS_FLOAT else Fraction
     ranked = sorted(
         rows,
-        key=lambda r: (
-            -(Fraction(r.points, r.active) if r.active else Fraction(0)),
-            -r.correct,
-            r.id,
-        ),
+        key=lambda r: (-(share(r.points) / r.active if r.active else 0), -r.correct, r.id),
     )
     return [
         TeamEntry(r.id, r.name, r.points, r.active, r.members, i, r.correct, r.deleted)
@@ -105,7 +116,7 @@ def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
     ]
 
 
-def topic_counts(user_id: int) -> sa.Select[Any]:
+def topic_counts(user_id: Id) -> sa.Select[Any]:
     # A daily answer counts once its round has closed: until the reveal its result is
     # private, on every view (stats, boards, App Home, tallies); a voided round counts for
     # nobody (`question void`).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -18,15 +18,18 @@ from bot.records import (
 from bot.storage.board_history import BoardHistory
 from bot.storage.board_queries import (
     rank_teams,
-    standing_rank,
     stats_record,
     team_rows,
     topic_counts,
-    user_board,
+)
+from bot.storage.board_statements import (
+    STATS,
+    TEAM_BOARD,
+    USER_BOARD,
+    top_users,
 )
 from bot.storage.database import Database
 from bot.storage.tables import (
-    interview_answers,
     memberships,
     point_events,
     score_counts,
@@ -35,7 +38,6 @@ from bot.storage.tables import (
     teams,
     totals,
     user_stats,
-    users,
 )
 
 
@@ -58,45 +60,23 @@ class SqlBoardStore(BoardHistory):
         return (await self.user_board(workspace, period, user_id, 0))[1]
 
     def top_query(self, workspace: str, period: str, limit: int) -> sa.Select[Any]:
-        # Ties: more correct answers first, then the earlier player (lower id): deterministic,
-        # and exactly the order of ix_totals_board, so even a tie of thousands is not sorted.
-        return (
-            user_board(workspace, period)
-            .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
-            .limit(limit)
-        )
+        return top_users(workspace, period, limit)
 
     def user_board_query(
         self, workspace: str, period: str, user_id: int, limit: int
     ) -> sa.CompoundSelect[Any]:
-        top = self.top_query(workspace, period, limit).add_columns(sa.literal(0).label("rank"))
-        mine = totals.alias("mine")
-        standing = (
-            sa.select(
-                mine.c.subject_id,
-                mine.c.points,
-                mine.c.correct,
-                users.c.display_name,
-                standing_rank(workspace, period, mine).label("rank"),
-            )
-            .join(users, users.c.id == mine.c.subject_id)
-            .where(
-                mine.c.workspace == workspace,
-                mine.c.period == period,
-                mine.c.kind == "user",
-                mine.c.subject_id == user_id,
-                mine.c.points > 0,
-            )
-        )
-        return sa.union_all(sa.select(top.subquery()), standing)
+        """The statement `user_board` runs, with its parameters bound (to read its plan)."""
+        return USER_BOARD.params(workspace=workspace, period=period, user=user_id, limit=limit)
 
     async def user_board(
         self, workspace: str, period: str, user_id: int, limit: int = 10
     ) -> tuple[list[BoardEntry], BoardEntry | None]:
         """The top of the board and the asker's own standing (None without points), in one
         statement: a leaderboard command is one round trip."""
-        query = self.user_board_query(workspace, period, user_id, limit)
-        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
+        params = {"workspace": workspace, "period": period, "user": user_id, "limit": limit}
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(USER_BOARD, params).all(), short=True, single=True
+        )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
         board = sorted(
             (r for r in rows if r.rank == 0), key=lambda r: (-r.points, -r.correct, r.subject_id)
@@ -119,75 +99,31 @@ class SqlBoardStore(BoardHistory):
         self, workspace: str, period: str, user_id: int
     ) -> tuple[list[TeamEntry], int | None]:
         """The team table and the asker's team id, in one statement."""
-        mine = (
-            sa.select(memberships.c.team_id)
-            .where(memberships.c.user_id == user_id)
-            .scalar_subquery()
+        params = {"workspace": workspace, "period": period, "user": user_id}
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(TEAM_BOARD, params).all(), short=True, single=True
         )
-        query = team_rows(workspace, period).add_columns(mine.label("mine"))
-        rows = await self.db.read_sync(lambda conn: conn.execute(query).all())
         team = rows[0].mine if rows else None
         return rank_teams(rows), team
 
     async def stats_card(
         self, workspace: str, user_id: int
     ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
-        """A player's answers by topic, streaks, all-time standing and team name, in two
-        statements (one read connection)."""
-        mine = totals.alias("mine")
-        # A question skipped because the deck changed (no key points) is not an answer.
-        practised = sa.and_(
-            interview_answers.c.user_id == users.c.id, interview_answers.c.total > 0
+        """A player's answers by topic, streaks, all-time standing and team name, in one
+        statement."""
+        params = {"workspace": workspace, "user": user_id}
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(STATS, params).all(), short=True, single=True
         )
-        share = sa.cast(interview_answers.c.covered, sa.Float) / sa.cast(
-            interview_answers.c.total, sa.Float
-        )
-        card = (
-            sa.select(
-                users.c.id,
-                users.c.display_name,
-                mine.c.points,
-                mine.c.correct,
-                sa.case(
-                    (mine.c.points.is_(None), None),
-                    else_=standing_rank(workspace, "all", mine),
-                ).label("rank"),
-                user_stats.c.current_streak,
-                user_stats.c.best_streak,
-                teams.c.name.label("team"),
-                # Interview practice rides along: stats stay two statements.
-                sa.select(sa.func.count()).where(practised).scalar_subquery().label("practice_n"),
-                sa.select(sa.func.avg(share)).where(practised).scalar_subquery().label("practice"),
-            )
-            .select_from(
-                users.outerjoin(
-                    mine,
-                    sa.and_(
-                        mine.c.workspace == workspace,
-                        mine.c.period == "all",
-                        mine.c.kind == "user",
-                        mine.c.subject_id == users.c.id,
-                        mine.c.points > 0,
-                    ),
-                )
-                .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
-                .outerjoin(memberships, memberships.c.user_id == users.c.id)
-                .outerjoin(teams, teams.c.id == memberships.c.team_id)
-            )
-            .where(users.c.id == user_id)
-        )
-        by_topic = topic_counts(user_id)
-
-        def read(conn: sa.Connection) -> tuple[Sequence[Any], Any]:
-            return conn.execute(by_topic).all(), conn.execute(card).first()
-
-        topics, row = await self.db.read_sync(read)
+        row = next((r for r in rows if r.part == 0), None)
+        topics = [r for r in rows if r.part == 1]
         stats = stats_record(topics, row)
         if row is not None:
             stats = replace(
                 stats,
                 interview_answers=int(row.practice_n or 0),
                 interview_share=float(row.practice or 0.0),
+                has_cards=bool(row.has_cards),
             )
         standing = None
         if row is not None and row.points is not None:

@@ -142,6 +142,25 @@ def _keep_streak(db: Database, conn: sa.Connection, user_id: int, day: dt.date) 
     )
 
 
+# `stats` reads the asker's cards, streak and review settings: built once (building it per
+# call cost more CPU than running it), joined from the user's row so a user without cards
+# still gets the settings.
+STUDY_CARD = (
+    sa.select(
+        users.c.id.label("uid"),
+        *cards.c,
+        *(c.label(f"l_{c.name}") for c in learners.c),
+        review_settings.c.retention.label("s_retention"),
+        review_settings.c.maximum_interval.label("s_maximum_interval"),
+    )
+    .select_from(users)
+    .outerjoin(cards, cards.c.user_id == users.c.id)
+    .outerjoin(learners, learners.c.user_id == users.c.id)
+    .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
+    .where(users.c.id == sa.bindparam("user", type_=sa.Integer))
+)
+
+
 class SqlCardStore:
     """Review cards, the study streak, reminders and the workspace's review settings."""
 
@@ -204,25 +223,11 @@ class SqlCardStore:
         self, user_id: int
     ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
         """The user's cards, streak and workspace settings for `stats`, in one statement."""
-        query = (
-            sa.select(
-                users.c.id.label("uid"),
-                *cards.c,
-                *(c.label(f"l_{c.name}") for c in learners.c),
-                review_settings.c.retention.label("s_retention"),
-                review_settings.c.maximum_interval.label("s_maximum_interval"),
-            )
-            .select_from(users)
-            .outerjoin(cards, cards.c.user_id == users.c.id)
-            .outerjoin(learners, learners.c.user_id == users.c.id)
-            .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
-            .where(users.c.id == user_id)
-        )
 
         def read(
             conn: sa.Connection,
         ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-            rows = conn.execute(query).all()
+            rows = conn.execute(STUDY_CARD, {"user": user_id}).all()
             found = [card_record(r) for r in rows if r.question_id is not None]
             first = rows[0] if rows else None
             learner = None
@@ -240,7 +245,7 @@ class SqlCardStore:
                 )
             return found, learner, policy
 
-        return await self.db.read_sync(read)
+        return await self.db.read_sync(read, short=True, single=True)
 
     async def user_cards(self, user_id: int) -> list[CardRecord]:
         async with self.db.read() as conn:

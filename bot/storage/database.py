@@ -1,4 +1,4 @@
-"""Async engine set-up for SQLite (WAL, busy timeout, foreign keys) and PostgreSQL."""
+"""The database: one writer per process, thread-hop-free reads, and SQLite's checkpoints."""
 
 from __future__ import annotations
 
@@ -9,131 +9,42 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import StorageFull
-from bot.storage.pg_pool import keep_healthy, run_once_more_if_cut
-from bot.storage.sqlite_now import NO_WAIT, try_now
+from bot.storage.engines import (
+    READ_ONLY,
+    READER_THREADS,
+    create_lean_engine,
+    create_sync_sqlite_engine,
+    is_memory,
+)
+from bot.storage.engines import create_engine as create_engine
+from bot.storage.engines import is_sqlite as is_sqlite
+from bot.storage.pg_pool import run_once_more_if_cut
+from bot.storage.sqlite_now import try_now
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 10_000
-READ_ONLY = "studybot_read_only"
 # At most this often, a write that commits starts a checkpoint (WAL back into the file).
 CHECKPOINT_EVERY_S = 1.0
 # After this long without a write, a TRUNCATE checkpoint empties the WAL file. Measured on the
 # event loop's clock, like the timer, so a simulated loop (SimCord) sees one consistent time;
 # longer than a simulated settle, which would otherwise wait for the pending timer.
 IDLE_CHECKPOINT_S = 30.0
-# A WAL that was checkpointed is cut back to this size when it restarts, so one burst does not
-# leave a large file behind.
-JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
-# The safety net: should the checkpoints beside the writer fall behind (another process holds
-# an old snapshot, a thread is starved), a commit folds the WAL once it reaches this many pages
-# (8 MB at 4 KB pages). In normal running the checkpoints keep it far below.
-AUTOCHECKPOINT_PAGES = 2000
 # The checkpoint connection waits this long for a lock before trying again later.
 CHECKPOINT_BUSY_MS = 2_000
 SQLITE_FULL = 13
 PG_DISK_FULL = "53100"
-# Threads that run synchronous read bodies on SQLite (see Database.read_sync).
-READER_THREADS = 2
 # Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
 ANALYSIS_LIMIT = 1000
-
-
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
-def _is_memory(url: str) -> bool:
-    return make_url(url).database in (None, "", ":memory:")
-
-
-def _prepare_sqlite_path(url: str) -> None:
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _sqlite_session(engine: sa.Engine, memory: bool) -> None:
-    """WAL, busy timeout and foreign keys on every connection; writers BEGIN IMMEDIATE."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN IMMEDIATE can be issued.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            # A commit that crosses the auto-checkpoint threshold copies and syncs the whole
-            # WAL before it returns: the slowest 1% of answers. Database checkpoints beside
-            # the writer instead, off every commit's path; the auto-checkpoint stays on, at a
-            # size those checkpoints never let the WAL reach, as the backstop.
-            cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
-            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: sa.Connection) -> None:
-        # Writers take the lock up front (IMMEDIATE): two processes never deadlock upgrading
-        # a read lock, they queue on busy_timeout instead. Readers stay deferred.
-        options = conn.get_execution_options()
-        if options.get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-        elif options.get(NO_WAIT):
-            # The lock now or never: this writer runs on the event loop, which must never
-            # sit in busy_timeout while another process writes (it falls back to its thread).
-            conn.exec_driver_sql("PRAGMA busy_timeout=0")
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            finally:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def create_engine(url: str) -> AsyncEngine:
-    if not is_sqlite(url):
-        engine = create_async_engine(url, pool_size=10, max_overflow=10)
-        keep_healthy(engine.sync_engine)
-        return engine
-    _prepare_sqlite_path(url)
-    memory = _is_memory(url)
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
-    if memory:
-        # One shared connection, or every checkout would see a different empty database.
-        kwargs["poolclass"] = StaticPool
-    engine = create_async_engine(url, **kwargs)
-    _sqlite_session(engine.sync_engine, memory)
-    return engine
-
-
-def _create_sync_sqlite_engine(url: str) -> sa.Engine:
-    """The same file through the plain sqlite3 driver, for bodies run in one thread hop."""
-    engine = sa.create_engine(
-        make_url(url).set(drivername="sqlite"),
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        # The writer thread's connection, one per reader thread and one for the event loop's
-        # own short reads and writes, so no checkout ever waits (checkpoints bring their own).
-        pool_size=2 + READER_THREADS,
-        max_overflow=0,
-    )
-    _sqlite_session(engine, memory=False)
-    return engine
 
 
 def is_full(exc: BaseException) -> bool:
@@ -147,7 +58,7 @@ def is_full(exc: BaseException) -> bool:
 
 
 def _sqlite_file(url: str) -> str | None:
-    return None if _is_memory(url) else make_url(url).database
+    return None if is_memory(url) else make_url(url).database
 
 
 class Database:
@@ -157,6 +68,8 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sqlite = is_sqlite(url)
+        # PostgreSQL: the pool of the hot one-statement reads (see create_lean_engine).
+        self.lean: AsyncEngine | None = None if self.sqlite else create_lean_engine(url)
         # SQLite has one writer per file: a process queues its writes here rather than on
         # busy_timeout. PostgreSQL takes row locks itself (writes take them in key order), so
         # its writers run side by side.
@@ -175,7 +88,7 @@ class Database:
         self.full = False  # the last write failed for lack of space
         self._file = _sqlite_file(url) if self.sqlite else None
         if self._file is not None:
-            self._sync_engine = _create_sync_sqlite_engine(url)
+            self._sync_engine = create_sync_sqlite_engine(url)
             self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="studybot-writer")
             self._reader_threads = ThreadPoolExecutor(
                 READER_THREADS, thread_name_prefix="studybot-reader"
@@ -228,19 +141,27 @@ class Database:
         self._written()
         return result
 
-    async def read_sync(self, body: Callable[[sa.Connection], T], *, short: bool = False) -> T:
+    async def read_sync(
+        self, body: Callable[[sa.Connection], T], *, short: bool = False, single: bool = False
+    ) -> T:
         """Run a synchronous body as one read (a deferred transaction): on SQLite in one hop
         to a reader thread, where aiosqlite hops several times per statement; elsewhere
         through the async driver. For the hot reads (boards, stats).
 
-        `short`: a look-up by key (the user, the channel, the bank's version: every command
-        makes three). On SQLite it runs on the event loop itself, as a reader in WAL mode
-        never waits for a writer, and the hop to a thread and back costs more than it."""
+        `short`: index reads of a few rows (a command's actor, a board, a player's stats).
+        On SQLite it runs on the event loop itself, as a reader in WAL mode never waits for
+        a writer, and the hop to a thread and back costs more than it.
+
+        `single`: the body runs one statement. On PostgreSQL it then runs without a
+        transaction around it (autocommit): one round trip instead of three (BEGIN, the
+        statement, ROLLBACK), and a statement sees one snapshot anyway."""
         engine = self._sync_engine
         if engine is not None and short:
             with engine.connect() as conn:
                 conn.execution_options(**{READ_ONLY: True})
                 return body(conn)
+        if single and not self.sqlite:
+            return await run_once_more_if_cut(self._autocommit, body)
         if engine is not None and self._reader_threads is not None:
 
             def run() -> T:
@@ -250,6 +171,11 @@ class Database:
 
             return await asyncio.get_running_loop().run_in_executor(self._reader_threads, run)
         return await run_once_more_if_cut(self.read, body)
+
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        async with (self.lean or self.engine).connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -405,6 +331,8 @@ class Database:
             self._checkpoint_conn.close()
             self._checkpoint_conn = None
         await self.engine.dispose()
+        if self.lean is not None:
+            await self.lean.dispose()
         if self._sync_engine is not None and self._writer_thread is not None:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._writer_thread, self._sync_engine.dispose)

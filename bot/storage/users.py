@@ -7,14 +7,47 @@ import datetime as dt
 import sqlalchemy as sa
 
 from bot.records import (
+    Sighting,
     UserRecord,
 )
 from bot.storage.database import Database
+from bot.storage.deck_tables import workspace_bank_versions
 from bot.storage.rows import (
+    channel_record,
     name_key,
 )
 from bot.storage.tables import (
+    channels,
     users,
+)
+
+_WORKSPACE = sa.bindparam("workspace", type_=sa.String)
+# Every command starts here: its user, its channel and the workspace's bank version, three
+# key look-ups outer-joined to one row, so the actor is one read (one round trip). Built once:
+# building the statement per call cost more CPU than running it.
+SIGHTING = sa.select(
+    users.c.id.label("u_id"),
+    users.c.display_name.label("u_name"),
+    *channels.c,
+    workspace_bank_versions.c.version.label("bank_version"),
+).select_from(
+    sa.select(sa.literal(1).label("k"))
+    .subquery("one")
+    .outerjoin(
+        users,
+        sa.and_(
+            users.c.workspace == _WORKSPACE,
+            users.c.external_id == sa.bindparam("user", type_=sa.String),
+        ),
+    )
+    .outerjoin(
+        channels,
+        sa.and_(
+            channels.c.workspace == _WORKSPACE,
+            channels.c.external_id == sa.bindparam("channel", type_=sa.String),
+        ),
+    )
+    .outerjoin(workspace_bank_versions, workspace_bank_versions.c.workspace == _WORKSPACE)
 )
 
 
@@ -62,18 +95,30 @@ class SqlUserStore:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount > 0
 
+    async def sighting(self, workspace: str, external_id: str, channel: str) -> Sighting:
+        params = {"workspace": workspace, "user": external_id, "channel": channel}
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(SIGHTING, params).one(), short=True, single=True
+        )
+        user = None
+        if row.u_id is not None:
+            user = UserRecord(row.u_id, workspace, external_id, row.u_name)
+        found = channel_record(row) if row.id is not None else None
+        return Sighting(user, found, int(row.bank_version or 0))
+
     async def find_user(self, workspace: str, name: str) -> UserRecord | None:
         key = name_key(name)
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(users)
-                    .where(
-                        users.c.workspace == workspace,
-                        sa.or_(users.c.name_key == key, users.c.external_id == name),
-                    )
-                    .order_by(users.c.id)
-                    .limit(1)
-                )
-            ).first()
+        query = (
+            sa.select(users)
+            .where(
+                users.c.workspace == workspace,
+                sa.or_(users.c.name_key == key, users.c.external_id == name),
+            )
+            .order_by(users.c.id)
+            .limit(1)
+        )
+        # `stats NAME` looks the player up: an index read, run where it is cheapest.
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(query).first(), short=True, single=True
+        )
         return UserRecord(row.id, row.workspace, row.external_id, row.display_name) if row else None

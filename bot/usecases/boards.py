@@ -119,7 +119,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         own = user.id == actor.user.id
         retention = await review_retention(ctx, user.id, today) if own else None
         image = await progress_image(ctx, user.display_name, user.id, today, stats, retention)
-    if user.id == actor.user.id:
+    if user.id == actor.user.id and stats.has_cards:
         # Review cards are private too: what is due and how well it is remembered.
         cards = await review_stats(ctx, actor)
         extra = [cards] if cards else []

@@ -81,21 +81,28 @@ class Context:
         self.owner = self.owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     async def actor(self, origin: Origin) -> Actor:
+        """The asker as stored: one read finds the user, the channel and the bank version;
+        a first command (or a new display name) writes the user or channel first."""
         now = self.clock.now()
         place = origin.place
-        user = await self.stores.users.ensure_user(
-            place.workspace_key, origin.user.user_id, origin.display_name, now
+        workspace = place.workspace_key
+        seen = await self.stores.users.sighting(workspace, origin.user.user_id, place.channel)
+        user = seen.user
+        if user is None or user.display_name != origin.display_name:
+            user = await self.stores.users.ensure_user(
+                workspace, origin.user.user_id, origin.display_name, now
+            )
+        channel = seen.channel or await self.stores.channels.ensure_channel(
+            place.platform.value, workspace, place.channel, now
         )
-        channel = await self.stores.channels.ensure_channel(
-            place.platform.value, place.workspace_key, place.channel, now
-        )
-        return Actor(origin, user, channel, await self.bank_for(place.workspace_key))
+        return Actor(origin, user, channel, await self.bank_for(workspace, seen.bank_version))
 
-    async def bank_for(self, workspace: str) -> QuestionBank:
-        """The bank this workspace sees: built-in topics it has not disabled and its decks."""
+    async def bank_for(self, workspace: str, version: int | None = None) -> QuestionBank:
+        """The bank this workspace sees: built-in topics it has not disabled and its decks
+        (`version`: the bank version just read, if the caller has it)."""
         if self.banks is None:  # a context without stores (pure tests): the built-in bank
             return self.bank
-        return await self.banks.bank(workspace)
+        return await self.banks.bank(workspace, version)
 
     def question(self, question_id: str) -> Question | None:
         """A question by id, built-in or of a workspace deck this process has loaded."""

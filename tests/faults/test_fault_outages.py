@@ -15,7 +15,7 @@ from bot import faults
 from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.commands import SubmitAnswer
 from bot.settings import Settings
-from bot.storage import database, pg_pool
+from bot.storage import engines, pg_pool
 from tests.conftest import FIXTURE_CONTENT, START
 from tests.faults.day import (
     ANSWER_POINTS,
@@ -116,7 +116,7 @@ class WriteLock:
 async def sqlite_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[App, ManualClock, str]]:
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", BUSY_MS)
+    monkeypatch.setattr(engines, "BUSY_TIMEOUT_MS", BUSY_MS)
     url = f"sqlite+aiosqlite:///{tmp_path / 'studybot.db'}"
     clock = ManualClock(START)
     app = await make_app(url, clock)

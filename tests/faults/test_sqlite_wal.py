@@ -20,7 +20,7 @@ from bot.commands import SubmitAnswer
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
 from bot.settings import Settings
-from bot.storage import database
+from bot.storage import database, engines
 from bot.storage.tables import answers
 from bot.usecases import daily
 from tests.conftest import FIXTURE_CONTENT, origin
@@ -100,7 +100,7 @@ async def test_the_bot_checkpoints_while_it_runs(
 ) -> None:
     # Without SQLite's own auto-checkpoint, only the bot's checkpoints keep the WAL in check
     # (1,500 answers a few at a time write some 14 MB of WAL when nothing folds it).
-    monkeypatch.setattr(database, "AUTOCHECKPOINT_PAGES", 0)
+    monkeypatch.setattr(engines, "AUTOCHECKPOINT_PAGES", 0)
     monkeypatch.setattr(database, "CHECKPOINT_EVERY_S", 0.0)
     monkeypatch.setattr(database, "IDLE_CHECKPOINT_S", 0.05)
     app = await build_app(

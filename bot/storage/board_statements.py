@@ -1,0 +1,140 @@
+"""The board and stats commands' statements, built once with bind parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.storage.board_queries import standing_rank, team_rows, topic_counts, user_board
+from bot.storage.review_tables import cards
+from bot.storage.tables import (
+    interview_answers,
+    memberships,
+    teams,
+    totals,
+    user_stats,
+    users,
+)
+
+# Building one of these statements took longer than running it (a profile of the board
+# command: most of its CPU in SQLAlchemy's expression constructors), so each is built at
+# import and called with its parameters; SQLAlchemy then finds the compiled form in its cache.
+WORKSPACE = sa.bindparam("workspace", type_=sa.String)
+PERIOD = sa.bindparam("period", type_=sa.String)
+USER = sa.bindparam("user", type_=sa.Integer)
+LIMIT = sa.bindparam("limit", type_=sa.Integer)
+
+
+def top_users(workspace: Any, period: Any, limit: Any) -> sa.Select[Any]:
+    # Ties: more correct answers first, then the earlier player (lower id): deterministic,
+    # and exactly the order of ix_totals_board, so even a tie of thousands is not sorted.
+    return (
+        user_board(workspace, period)
+        .order_by(totals.c.points.desc(), totals.c.correct.desc(), totals.c.subject_id)
+        .limit(limit)
+    )
+
+
+def _user_board() -> sa.CompoundSelect[Any]:
+    """The top `limit` rows (rank 0) and the asker's standing (its rank), one UNION ALL."""
+    top = top_users(WORKSPACE, PERIOD, LIMIT).add_columns(sa.literal(0).label("rank"))
+    mine = totals.alias("mine")
+    standing = (
+        sa.select(
+            mine.c.subject_id,
+            mine.c.points,
+            mine.c.correct,
+            users.c.display_name,
+            standing_rank(WORKSPACE, PERIOD, mine).label("rank"),
+        )
+        .join(users, users.c.id == mine.c.subject_id)
+        .where(
+            mine.c.workspace == WORKSPACE,
+            mine.c.period == PERIOD,
+            mine.c.kind == "user",
+            mine.c.subject_id == USER,
+            mine.c.points > 0,
+        )
+    )
+    return sa.union_all(sa.select(top.subquery()), standing)
+
+
+def _team_board() -> sa.Select[Any]:
+    """The team table and, on every row, the asker's team id."""
+    mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == USER)
+    return team_rows(WORKSPACE, PERIOD).add_columns(mine.scalar_subquery().label("mine"))
+
+
+def _stats_card() -> sa.Select[Any]:
+    """One row: the player, all-time standing, streaks, team name and interview practice."""
+    mine = totals.alias("mine")
+    # A question skipped because the deck changed (no key points) is not an answer.
+    practised = sa.and_(interview_answers.c.user_id == users.c.id, interview_answers.c.total > 0)
+    share = sa.cast(interview_answers.c.covered, sa.Float) / sa.cast(
+        interview_answers.c.total, sa.Float
+    )
+    return (
+        sa.select(
+            users.c.id,
+            users.c.display_name,
+            mine.c.points,
+            mine.c.correct,
+            sa.case(
+                (mine.c.points.is_(None), None),
+                else_=standing_rank(WORKSPACE, "all", mine),
+            ).label("rank"),
+            user_stats.c.current_streak,
+            user_stats.c.best_streak,
+            teams.c.name.label("team"),
+            # Interview practice rides along: stats stay two statements.
+            sa.select(sa.func.count()).where(practised).scalar_subquery().label("practice_n"),
+            sa.select(sa.func.avg(share)).where(practised).scalar_subquery().label("practice"),
+            # So own stats read the review cards only when there are some.
+            sa.exists().where(cards.c.user_id == users.c.id).label("has_cards"),
+        )
+        .select_from(
+            users.outerjoin(
+                mine,
+                sa.and_(
+                    mine.c.workspace == WORKSPACE,
+                    mine.c.period == "all",
+                    mine.c.kind == "user",
+                    mine.c.subject_id == users.c.id,
+                    mine.c.points > 0,
+                ),
+            )
+            .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
+            .outerjoin(memberships, memberships.c.user_id == users.c.id)
+            .outerjoin(teams, teams.c.id == memberships.c.team_id)
+        )
+        .where(users.c.id == USER)
+    )
+
+
+def _stats() -> sa.CompoundSelect[Any]:
+    """The stats card (part 0, one row) and the answers by topic (part 1, a row a topic) in
+    one statement: on PostgreSQL one round trip instead of a transaction of two."""
+    card = _stats_card().subquery("card")
+    topics = topic_counts(USER).subquery("topics")
+    null = sa.null()
+    card_part = sa.select(
+        sa.literal(0).label("part"),
+        *card.c,
+        null.label("topic"),
+        null.label("n"),
+        null.label("ok"),
+    )
+    topic_part = sa.select(
+        sa.literal(1),
+        *(null for _ in card.c),
+        topics.c.topic,
+        topics.c.n,
+        topics.c.ok,
+    )
+    return sa.union_all(card_part, topic_part)
+
+
+USER_BOARD = _user_board()
+TEAM_BOARD = _team_board()
+STATS = _stats()
