@@ -485,7 +485,7 @@ async def test_config_admin_only_and_validation(app: App) -> None:
     assert errors(await say(app, BOB, "config time 10:00")) == [
         "Only an admin can change the channel settings."
     ]
-    assert "is not a time" in errors(await say(app, ADMIN, "config time 9am"))[0]
+    assert "is not a time" in errors(await say(app, ADMIN, "config time 9h"))[0]
     assert "not a valid time of day" in errors(await say(app, ADMIN, "config time 24:30"))[0]
     [msg] = errors(await say(app, ADMIN, "config timezone Europe/Berln"))
     assert "Unknown time zone 'Europe/Berln'" in msg and "Europe/Berlin" in msg
