@@ -90,8 +90,10 @@ def create_lean_engine(url: str) -> AsyncEngine:
     user, a channel or a workspace's board run here, so one plan fits every parameter."""
     engine = create_async_engine(
         url,
-        pool_size=5,
-        max_overflow=5,
+        # Each statement holds a connection for well under a millisecond, so a few serve a
+        # burst; kept small because every process adds them to the server's connection count.
+        pool_size=3,
+        max_overflow=2,
         connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
     )
     keep_healthy(engine.sync_engine)
