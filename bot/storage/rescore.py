@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
 from bot.storage.audit_tables import audit_log, private_notes
-from bot.storage.bulk import bind, fetch, many
+from bot.storage.bulk import bind, fetch, insert_rows
 from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
 from bot.storage.tables import answers, rounds
@@ -190,12 +190,13 @@ def _record(
         .returning(audit_log.c.id)
     ).scalar_one()
     at = bind(conn, private_notes.c.created_at, req.at)
-    many(
+    insert_rows(
         conn,
-        "INSERT INTO private_notes (channel_id, user_id, text, created_at) VALUES (?, ?, ?, ?)",
+        private_notes,
         [
             (channel_id, user, req.note(before, after), at)
             for user, (before, after) in sorted(before_after.items())
         ],
+        ["channel_id", "user_id", "text", "created_at"],
     )
     return RescoreOutcome("done", audit_id, len(before_after), points_before, points_after)
