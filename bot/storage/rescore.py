@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
 from bot.storage.audit_tables import audit_log, private_notes
-from bot.storage.bulk import bind, fetch, many
+from bot.storage.bulk import bind, fetch, insert_rows
 from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
 from bot.storage.tables import answers, rounds
@@ -117,7 +120,7 @@ def _walk(
     once their new streak meets the old one (the same streak meets the same later answers),
     and the walk stops reading rounds when nobody is left: a rekey of an old round reads as
     many later rounds as its longest changed streak, not the whole history."""
-    before = dict(_round_answers(conn, prev)) if prev is not None else {}
+    before = dict(_round_answers(conn, prev, users)) if prev is not None else {}
     streak: dict[int, int] = {}
     for user in users:
         a = before.get(user)
@@ -127,7 +130,7 @@ def _walk(
     for k in walk:
         if not walking:
             break
-        found = here if k == target else dict(_round_answers(conn, k))
+        found = here if k == target else dict(_round_answers(conn, k, walking))
         for user in sorted(walking):
             a = found.get(user)
             right = verdict.get(user, False) if k == target else bool(a and a.correct)
@@ -148,15 +151,27 @@ def _walk(
     return changes, streaks
 
 
-def _round_answers(conn: sa.Connection, round_id: int) -> list[tuple[int, _Answer]]:
-    """A round's answers by player, read through the driver (thousands of rows)."""
+def _round_answers(
+    conn: sa.Connection, round_id: int, users: Collection[int] | None = None
+) -> list[tuple[int, _Answer]]:
+    """A round's answers by player (only `users`' when given), read through the driver
+    (thousands of rows). A walk down a long history keeps only a few players after its
+    first rounds: reading just theirs, not every answer of each later round, is what keeps
+    an old round's rekey from costing the bot a full round read per later round."""
+    sql = "SELECT id, user_id, correct, points, streak FROM answers WHERE round_id = ?"
+    params: tuple[Any, ...] = (round_id,)
+    if users is not None:
+        if conn.dialect.name == "postgresql":
+            sql += " AND user_id = ANY(?::integer[])"
+            params += (list(users),)
+        else:
+            # One bound JSON array rather than one placeholder per player; each value is
+            # looked up in the (round_id, user_id) index.
+            sql += " AND user_id IN (SELECT value FROM json_each(?))"
+            params += (json.dumps(list(users)),)
     return [
         (user, _Answer(answer_id, bool(correct), points, streak))
-        for answer_id, user, correct, points, streak in fetch(
-            conn,
-            "SELECT id, user_id, correct, points, streak FROM answers WHERE round_id = ?",
-            (round_id,),
-        )
+        for answer_id, user, correct, points, streak in fetch(conn, sql, params)
     ]
 
 
@@ -190,12 +205,13 @@ def _record(
         .returning(audit_log.c.id)
     ).scalar_one()
     at = bind(conn, private_notes.c.created_at, req.at)
-    many(
+    insert_rows(
         conn,
-        "INSERT INTO private_notes (channel_id, user_id, text, created_at) VALUES (?, ?, ?, ?)",
+        private_notes,
         [
             (channel_id, user, req.note(before, after), at)
             for user, (before, after) in sorted(before_after.items())
         ],
+        ["channel_id", "user_id", "text", "created_at"],
     )
     return RescoreOutcome("done", audit_id, len(before_after), points_before, points_after)

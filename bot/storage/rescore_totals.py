@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.storage.awards import adding_to_counts
-from bot.storage.bulk import many
+from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
-from bot.storage.rescore_tables import ORDER, events, gone, moved, players, stage
+from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
 from bot.storage.tables import answers, point_events, score_counts, team_active, totals, user_stats
 
 _KEY = (totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id)
@@ -38,8 +38,8 @@ def apply_changes(
     for table in ORDER:
         table.create(conn)
     try:
-        many(conn, "INSERT INTO rescore_stage VALUES (?, ?, ?, ?, ?, ?)", changes)
-        many(conn, "INSERT INTO rescore_players VALUES (?, ?, ?, ?)", streaks)
+        insert_rows(conn, stage, changes)
+        insert_rows(conn, players, streaks)
         _analyze(db, conn, stage, players)
         if voided is not None:
             # The voided round's answers stay on record but earn nothing and carry no streak.
@@ -133,7 +133,13 @@ def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
         )
     )
     _analyze(db, conn, events)
-    conn.execute(e.update().where(on_stage).values(points=stage.c.points, correct=stage.c.correct))
+    # An answer whose streak alone moved (its bonus at the cap) leaves its event as it is:
+    # a rewrite of the same values costs a new row version and an entry in every index.
+    conn.execute(
+        e.update()
+        .where(on_stage, (e.c.points != stage.c.points) | (e.c.correct != stage.c.correct))
+        .values(points=stage.c.points, correct=stage.c.correct)
+    )
     if voided is not None:
         conn.execute(e.delete().where(e.c.round_id == voided))
 
@@ -213,32 +219,45 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
     result = {
         r.subject_id: (r.points - r.dp, r.points)
         for r in conn.execute(
-            sa.select(moved.c.subject_id, moved.c.points, moved.c.dp).where(
-                moved.c.period == "all", moved.c.kind == "user"
+            sa.select(after.c.subject_id, after.c.points, after.c.dp).where(
+                after.c.period == "all", after.c.kind == "user"
             )
         )
     }
     _move_buckets(db, conn, workspace)
-    empty = sa.select(*_MOVED_KEY).where(moved.c.answered <= 0)  # from scratch: no such row
-    conn.execute(totals.delete().where(sa.tuple_(*_KEY).in_(empty)))
+    # From scratch there would be no row with no event.
+    empty = sa.select(after.c.period, after.c.kind, after.c.subject_id).where(after.c.answered <= 0)
+    conn.execute(
+        totals.delete().where(
+            totals.c.workspace == workspace,
+            sa.tuple_(totals.c.period, totals.c.kind, totals.c.subject_id).in_(empty),
+        )
+    )
     return result
 
 
 def _add_to_totals(db: Database, conn: sa.Connection) -> None:
-    """Add each staged change to its totals row, then read the row's new values back into
-    the staged row (the rows are written, and on PostgreSQL locked, by then)."""
+    """Add each staged change to its totals row, and stage the row's new values with the
+    change (`rescore_after`), so the rank buckets and the players' points before and after
+    need no further join over a board."""
     t = totals
+    kept = (t.c.period, t.c.kind, t.c.subject_id, moved.c.dp, moved.c.dc)
+    now = (t.c.points, t.c.correct, t.c.answered)
     if not db.sqlite:
-        # Joins: the planner hashes or loops as the sizes say (the staged tables are
+        # One statement: the update's RETURNING rows go straight into the staged table.
+        # Joins: the planner hashes or loops as the sizes say (the staged table is
         # analyzed); a subquery per row would trust the totals table's statistics, which
         # a table written heavily since its last analyze makes misleading.
         row = [c == k for c, k in zip(_KEY, _MOVED_KEY, strict=True)]
         change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
-        conn.execute(
-            t.update().where(*row).values({n: t.c[n] + moved.c[d] for n, d in change.items()})
+        added = (
+            t.update()
+            .where(*row)
+            .values({n: t.c[n] + moved.c[d] for n, d in change.items()})
+            .returning(*kept, *now)
+            .cte("added")
         )
-        back = {n: t.c[n] for n in ("points", "correct", "answered")}
-        conn.execute(moved.update().where(*row).values(back))
+        conn.execute(after.insert().from_select([c.name for c in after.columns], sa.select(added)))
         return
     # SQLite's UPDATE ... FROM walks every board row of the workspace: an upsert driven by
     # the staged rows finds each totals row by its primary key instead. The rows exist
@@ -257,27 +276,31 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
             },
         )
     )
+    # CROSS JOIN keeps SQLite's order: the staged rows outside, each totals row found by
+    # its primary key (no index is built over the staged rows).
     conn.exec_driver_sql(
-        "UPDATE rescore_moved SET (points, correct, answered) = ("
-        "SELECT t.points, t.correct, t.answered FROM totals t"
-        " WHERE t.workspace = rescore_moved.workspace AND t.period = rescore_moved.period"
-        " AND t.kind = rescore_moved.kind AND t.subject_id = rescore_moved.subject_id)"
+        "INSERT INTO rescore_after"
+        " SELECT t.period, t.kind, t.subject_id, m.dp, m.dc, t.points, t.correct, t.answered"
+        " FROM rescore_moved m CROSS JOIN totals t"
+        " WHERE t.workspace = m.workspace AND t.period = m.period"
+        " AND t.kind = m.kind AND t.subject_id = m.subject_id"
     )
 
 
 def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
     """One player fewer in the (points, correct) bucket each moved player left, one more in
     the one they reached (players on no points are in none)."""
-    mine = (moved.c.kind == "user", (moved.c.dp != 0) | (moved.c.dc != 0))
-    was = (moved.c.points - moved.c.dp, moved.c.correct - moved.c.dc)
+    a = after
+    mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
+    was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
     left = sa.select(
-        moved.c.period,
+        a.c.period,
         was[0].label("points"),
         was[1].label("correct"),
         sa.literal(-1).label("n"),
     ).where(*mine, was[0] > 0)
-    reached = sa.select(moved.c.period, moved.c.points, moved.c.correct, sa.literal(1)).where(
-        *mine, moved.c.points > 0
+    reached = sa.select(a.c.period, a.c.points, a.c.correct, sa.literal(1)).where(
+        *mine, a.c.points > 0
     )
     both = sa.union_all(left, reached).subquery()
     net = (
@@ -332,5 +355,15 @@ def _write_stats(db: Database, conn: sa.Connection) -> None:
                 "best_streak": stmt.excluded.best_streak,
                 "last_streak_round": stmt.excluded.last_streak_round,
             },
+            # A row that would stay the same is not written again (a new version of it).
+            where=sa.tuple_(
+                s.c.current_streak, s.c.best_streak, s.c.last_streak_round
+            ).is_distinct_from(
+                sa.tuple_(
+                    stmt.excluded.current_streak,
+                    stmt.excluded.best_streak,
+                    stmt.excluded.last_streak_round,
+                )
+            ),
         )
     )
