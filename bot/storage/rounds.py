@@ -113,9 +113,7 @@ class SqlRoundStore:
     async def used_questions(self, channel_id: int) -> set[str]:
         # An index range of one channel's rounds (a few hundred a year at most).
         query = sa.select(rounds.c.question_id).where(rounds.c.channel_id == channel_id)
-        return await self.db.read_sync(
-            lambda conn: set(conn.execute(query).scalars()), short=True
-        )
+        return await self.db.read_sync(lambda conn: set(conn.execute(query).scalars()), short=True)
 
     async def round_snapshot(self, round_id: int) -> RoundRecord | None:
         """The round as this process last read it. Its channel, workspace, question, option
