@@ -10,11 +10,12 @@ import datetime as dt
 import itertools
 import json
 import logging
-import threading
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 import discord.http
 from aiohttp import web
@@ -67,6 +68,7 @@ class FakeDiscordRest:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        app.router.add_route("*", "/bench/stats", self._bench)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -79,28 +81,20 @@ class FakeDiscordRest:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def start_in_thread(self) -> None:
-        """Serve from a thread with its own event loop, as a remote server would: the bot's
-        busy loop then delays its own requests only, not the server's clock of arrivals."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
+    def stats(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "threads": self.threads,
+            "max_in_flight": self.max_in_flight,
+            "posted": dict(self.posted),
+        }
 
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self.stop())
-            loop.close()
-
-        self._serving = threading.Thread(target=serve, name="fake-discord", daemon=True)
-        self._serving.start()
-        ready.wait()
-        self._loop = loop
-
-    def stop_thread(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._serving.join()
+    async def _bench(self, request: web.Request) -> web.StreamResponse:
+        """The bench's own calls, outside the limit: read the counts, start a phase."""
+        if request.method == "POST":
+            self.max_in_flight = 0
+        return _json(self.stats())
 
     @property
     def base(self) -> str:
@@ -165,6 +159,8 @@ class FakeDiscordRest:
             body = await request.json()
             self.threads += 1
             return _json(self._thread(parts[1], parts[3], body))
+        if request.method == "GET" and len(parts) == 3 and parts[::2] == ["channels", "messages"]:
+            return _json([])  # a retry's look for its message: none there, post again
         log.warning("fake Discord: no route for %s /%s", request.method, tail)
         return _json({"message": "Unknown route", "code": 0}, 404)
 
@@ -219,6 +215,66 @@ class FakeDiscordRest:
         }
 
 
+class FakeProcess:
+    """FakeDiscordRest in a process of its own (`python -m bench.fanout LIMIT RTT`), as a
+    remote server is: its clock of arrivals and its limit never wait for the bot's GIL. (In a
+    thread of the bot's process, a bot busy on the CPU delayed the fake's reads and made
+    requests sent a slot apart arrive together, and the fake refused them.)"""
+
+    def __init__(self, limit: float, rtt: float) -> None:
+        self.limit = limit
+        self.rtt = rtt
+        self.port = 0
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fanout",
+            str(self.limit),
+            str(self.rtt),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,  # its end of the pipe closes with us: it stops
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), 60)
+        if not line.startswith(b"port "):
+            raise RuntimeError(f"the fake Discord did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self._session = aiohttp.ClientSession()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    async def stats(self, *, new_phase: bool = False) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.port}/bench/stats"
+        async with self._session.request("POST" if new_phase else "GET", url) as response:
+            found: dict[str, Any] = await response.json()
+        return found
+
+    async def stop(self) -> None:
+        await self._session.close()
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            await asyncio.wait_for(self._process.wait(), 10)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+
+async def serve(limit: float, rtt: float) -> None:
+    """The fake's process: print the port, then serve until the bench closes our stdin (or
+    dies, which closes it too)."""
+    fake = FakeDiscordRest(limit, rtt)
+    await fake.start()
+    print(f"port {fake.port}", flush=True)
+    await asyncio.to_thread(sys.stdin.buffer.read)
+    await fake.stop()
+
+
 async def fanout(
     db_url: str, count: int = 10_000, limit: float = 50.0, rtt: float = 0.2, run: int = 0
 ) -> dict[str, Any]:
@@ -231,8 +287,8 @@ async def fanout(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("bot.usecases.scheduling").setLevel(logging.WARNING)  # one line per post
     logging.getLogger("bot.usecases.delivery").setLevel(logging.WARNING)
-    fake = FakeDiscordRest(limit, rtt)
-    fake.start_in_thread()
+    fake = FakeProcess(limit, rtt)
+    await fake.start()
     saved_base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.base  # type: ignore[misc]
     client = discord.Client(intents=discord.Intents.none())
@@ -258,11 +314,11 @@ async def fanout(
             ("reveals", MONDAY_17, "close", 2),
         ):
             clock.set(at)
-            before = fake.accepted
-            fake.max_in_flight = 0
+            before = (await fake.stats(new_phase=True))["accepted"]
             start = time.perf_counter()
             results = await app.work.run_due(at, {Platform.DISCORD: publisher})
             elapsed = time.perf_counter() - start
+            served = await fake.stats()
             floor = count * per_channel / limit
             phases[phase] = {
                 "seconds": round(elapsed, 2),
@@ -271,14 +327,15 @@ async def fanout(
                 "published": sum(
                     1 for r in results if r.status == "published" and r.kind.value == kind
                 ),
-                "requests": fake.accepted - before,
-                "max_in_flight": fake.max_in_flight,
+                "requests": served["accepted"] - before,
+                "max_in_flight": served["max_in_flight"],
             }
+        served = await fake.stats()
     finally:
         await client.close()
         await app.close()
         discord.http.Route.BASE = saved_base  # type: ignore[misc]
-        fake.stop_thread()
+        await fake.stop()
     return {
         "channels": count,
         "limit_per_s": limit,
@@ -287,9 +344,9 @@ async def fanout(
         **phases,
         "ratio_to_floor": max(p["ratio_to_floor"] for p in phases.values()),
         # A post and its reveal: two messages in every channel, none twice.
-        "channels_posted_once": sum(1 for n in fake.posted.values() if n == 2),
-        "threads": fake.threads,
-        "http_429": fake.rejected,
+        "channels_posted_once": sum(1 for n in served["posted"].values() if n == 2),
+        "threads": served["threads"],
+        "http_429": served["rejected"],
     }
 
 
@@ -344,3 +401,7 @@ async def _enable_channels(db: Any, count: int, first: int = FIRST_CHANNEL) -> N
                 for cid in ids
             ],
         )
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(float(sys.argv[1]), float(sys.argv[2])))

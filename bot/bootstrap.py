@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import QuestionBank, load_bank
+from bot.bank_cache import load_bank_cached
+from bot.content import QuestionBank
 from bot.dispatch import Dispatcher
 from bot.interview import BuiltinGrader
 from bot.model_grader import ModelGrader
@@ -66,9 +67,12 @@ class BankError(RuntimeError):
     """The question bank did not load; the message lists every problem."""
 
 
-def load_checked_bank(directory: Path) -> QuestionBank:
-    """Load the bank, skipping broken items with a warning each; fail only if nothing loads."""
-    bank, problems = load_bank(directory)
+def load_checked_bank(directory: Path, cache_dir: Path | None = None) -> QuestionBank:
+    """Load the bank, skipping broken items with a warning each; fail only if nothing loads.
+
+    With `cache_dir`, an unchanged bank is read back parsed (bot/bank_cache.py); its problems
+    are stored with it, so the warnings are the same on every start."""
+    bank, problems = load_bank_cached(directory, cache_dir)
     for problem in problems:
         # A typo in one item must not take the bot down; the item is left out until fixed.
         log.warning("skipped: %s", problem)
@@ -135,7 +139,7 @@ async def build_app(
     bank: QuestionBank | None = None,
 ) -> App:
     settings = settings or Settings()
-    bank = bank or load_checked_bank(content_dir or settings.content_dir)
+    bank = bank or load_checked_bank(content_dir or settings.content_dir, settings.cache_dir)
     db = Database(db_url or settings.database_url)
     await upgrade(db.engine, question_json=bank_json(bank))
     await db.optimize(at_start=True)

@@ -52,6 +52,12 @@ class QuestionBank:
     # Questions the workspace retired: out of every deck (no pool offers them) yet still
     # findable by id, for a running quiz, an open report or a rekey of an old round.
     retired: frozenset[str] = frozenset()
+    # select()'s answers, each with the decks it was computed from: the decks are replaced
+    # whole (bot/workspace_bank.py), never changed in place, so an entry holds while its
+    # decks are still the bank's. A daily post picked from the whole bank at about 5 ms.
+    _pools: dict[tuple[object, ...], tuple[dict[str, Deck], tuple[Question, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_decks(cls, decks: Iterable[Deck], terms: Iterable[str] = ()) -> QuestionBank:
@@ -86,6 +92,10 @@ class QuestionBank:
     ) -> list[Question]:
         """Questions matching the filters, in a stable order (deck order within sorted topics)."""
         wanted = sorted(set(topics)) if topics else self.topics
+        key = (tuple(wanted), difficulty, auto_gradable_only)
+        cached = self._pools.get(key)
+        if cached is not None and cached[0] is self.decks:
+            return list(cached[1])
         out: list[Question] = []
         for topic in wanted:
             deck = self.decks.get(topic)
@@ -97,6 +107,7 @@ class QuestionBank:
                 if auto_gradable_only and not q.auto_gradable:
                     continue
                 out.append(q)
+        self._pools[key] = (self.decks, tuple(out))
         return out
 
     def __len__(self) -> int:

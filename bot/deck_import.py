@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no stubs among the dependencies
-
 from bot.content import RESERVED_ID_PREFIX, check_questions
 from bot.deck_format import SLUG_RE, Problem
 from bot.questions import LETTERS, Question, QuestionType
@@ -260,6 +258,9 @@ def _number(text: str) -> float | str:
 
 
 def _yaml_items(text: str) -> Iterator[Item]:
+    # Imported here: only a YAML import needs it, and start-up need not load it.
+    import yaml  # type: ignore[import-untyped]  # no stubs among the dependencies
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ _ALIASES = {"postgres": "postgresql"}
 EXPECTED = {
     "STUDYBOT_DATABASE_URL": DB_URL_EXPECTED,
     "STUDYBOT_CONTENT_DIR": "a folder of question decks",
+    "STUDYBOT_CACHE_DIR": "a folder the bot may write, private to its user",
     "STUDYBOT_LOG_LEVEL": ", ".join(LOG_LEVELS),
     "STUDYBOT_QUIZ_DAILY_CAP": "a whole number, 0 or more (points per person per day)",
     "DISCORD_DEV_GUILD_ID": "a server id, digits only",
@@ -96,6 +98,12 @@ def _default_content_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "content"
 
 
+def _default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/studybot`, else `~/.cache/studybot`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "studybot"
+
+
 class Settings(BaseSettings):
     """Every knob StudyBot reads; each one is documented in .env.example and the README."""
 
@@ -107,6 +115,11 @@ class Settings(BaseSettings):
     database_url: str = Field(DEFAULT_DB_URL, validation_alias="STUDYBOT_DATABASE_URL")
     content_dir: Path = Field(
         default_factory=_default_content_dir, validation_alias="STUDYBOT_CONTENT_DIR"
+    )
+    # Where the parsed question bank is kept between starts (bot/bank_cache.py); private to
+    # the bot's user, since the entry is a pickle.
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir, validation_alias="STUDYBOT_CACHE_DIR"
     )
     log_level: str = Field("INFO", validation_alias="STUDYBOT_LOG_LEVEL")
     quiz_daily_cap: int = Field(100, validation_alias="STUDYBOT_QUIZ_DAILY_CAP", ge=0)

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -37,6 +38,8 @@ _NO_SHARED = pytest.StashKey[int]()
 # controller, whose terminal summary prints the red lines.
 _COUNTS = {"no_shared": _NO_SHARED, "deselected": _DESELECTED}
 SHARED_ENV = "STUDYBOT_SHARED_DIR"
+CACHE_ENV = "STUDYBOT_CACHE_DIR"
+_CACHE_DIR = pytest.StashKey[str]()
 
 
 def shared_dir() -> Path:
@@ -54,6 +57,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "shared: needs ../shared (seed documents and the originality tool)"
     )
+    # Apps built by tests keep the parsed bank in a folder of this run's, never the user's
+    # ~/.cache; xdist workers and child processes inherit it and share it.
+    if not os.environ.get(CACHE_ENV):
+        folder = tempfile.mkdtemp(prefix="studybot-test-cache-")
+        os.environ[CACHE_ENV] = folder
+        config.stash[_CACHE_DIR] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_CACHE_DIR, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        del os.environ[CACHE_ENV]
 
 
 _created_databases: list[str] = []

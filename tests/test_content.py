@@ -238,3 +238,16 @@ def test_key_point_terms_are_validated(tmp_path: Path) -> None:
     write(tmp_path, OPEN.replace('terms = ["bias"', 'words = ["bias"'))
     [unknown] = problems(tmp_path)
     assert unknown.startswith("demo.toml: demo-open: key_points.0") and "unknown field" in unknown
+
+
+def test_a_pool_follows_the_decks_it_was_picked_from(tmp_path: Path) -> None:
+    import dataclasses
+
+    bank, _ = load_bank(write(tmp_path, GOOD))
+    pool = bank.select(auto_gradable_only=True)
+    assert [q.id for q in pool] == ["demo-one"]
+    pool.clear()  # a caller's copy: the next pick is whole
+    assert [q.id for q in bank.select(auto_gradable_only=True)] == ["demo-one"]
+    # A workspace retiring the question replaces the decks (bot/workspace_bank.py).
+    bank.decks = {t: dataclasses.replace(d, questions=()) for t, d in bank.decks.items()}
+    assert bank.select(auto_gradable_only=True) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
@@ -208,4 +209,30 @@ async def test_upgrading_moves_retired_questions_into_the_workspace_bank(db_url:
     assert "retired_questions" not in tables
     _, _, disabled = await SqlDeckStore(db).bank_parts("w1")
     assert disabled == {"question": {"sm-relu"}}
+    await db.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revision() == script.get_current_head()
+
+
+async def test_a_database_behind_the_head_is_upgraded_and_one_at_it_is_only_read(
+    db_url: str,
+) -> None:
+    from bot.storage.migrate import at_head, head_revision
+
+    db = Database(db_url)
+    assert not await at_head(db.engine)  # a new database: no alembic_version table
+    await upgrade(db.engine, "0016_inbox")
+    assert not await at_head(db.engine)
+    await upgrade(db.engine)
+    assert await at_head(db.engine)
+    async with db.engine.connect() as conn:
+        [version] = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert version[0] == head_revision()
     await db.dispose()

@@ -88,17 +88,30 @@ class RateLimiter:
         await self._admit(max(self._now(), slot))
 
     async def _admit(self, at: float) -> None:
-        """Wait while `burst` calls went out in the WINDOW before `at`, then count this one."""
+        """Wait until this call is 1/rate after the last one let through and `burst` calls
+        went out in the WINDOW before it, then count it.
+
+        Both rules hold for callers woken late, however many at once: after a stalled loop
+        they go out one slot apart rather than together. A clump let through whole (48
+        calls in 70 ms, then nothing) came back every second after, since each call waited
+        for the one a WINDOW before it, and transit jitter of a few milliseconds then put
+        a clump and the end of the one before inside one second at the platform."""
         sent = self._sent
         while True:
             # (A hair of slack: slots exactly 1/rate apart must not trip over rounding.)
             while sent and at - sent[0] >= WINDOW - 1e-9:
                 sent.popleft()
-            if len(sent) < self.burst:
+            ready = at
+            if sent and at < sent[-1] + self.interval - 1e-9:
+                ready = sent[-1] + self.interval
+            if len(sent) >= self.burst:
+                ready = max(ready, sent[0] + WINDOW)  # the oldest call leaves the window
+            if ready <= at:
                 break
-            until = sent.popleft() + WINDOW  # when the oldest call leaves the window
-            await self._sleep(until - self._now())
-            at = max(self._now(), until)
+            # Nothing is taken out before the wait: every caller waiting meanwhile checks
+            # both rules again when it wakes, so none is let in beside another.
+            await self._sleep(ready - self._now())
+            at = max(self._now(), ready)
         sent.append(at)
 
 

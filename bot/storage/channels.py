@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,8 @@ from bot.storage.tables import (
 # Channels whose next due instant one write transaction moves: short enough a lock that
 # answers written meanwhile barely wait.
 ADVANCE_CHUNK = 500
+# Keys per IN list of channels_by_ids: well under SQLite's limit of bound parameters.
+IDS_CHUNK = 500
 
 
 class SqlChannelStore:
@@ -40,11 +42,24 @@ class SqlChannelStore:
         return channel_record(row) if row else None
 
     async def get_channel_by_id(self, channel_id: int) -> ChannelRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(sa.select(channels).where(channels.c.id == channel_id))
-            ).first()
+        query = sa.select(channels).where(channels.c.id == channel_id)
+        # A look-up by key (a reveal makes one per channel): on the event loop (read_sync).
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return channel_record(row) if row else None
+
+    async def channels_by_ids(self, ids: Collection[int]) -> dict[int, ChannelRecord]:
+        """The channels with these ids (those that exist), in reads of IDS_CHUNK keys."""
+        wanted = sorted(set(ids))
+
+        def read(conn: sa.Connection) -> dict[int, ChannelRecord]:
+            found: dict[int, ChannelRecord] = {}
+            for start in range(0, len(wanted), IDS_CHUNK):
+                chunk = wanted[start : start + IDS_CHUNK]
+                for row in conn.execute(sa.select(channels).where(channels.c.id.in_(chunk))):
+                    found[row.id] = channel_record(row)
+            return found
+
+        return await self.db.read_sync(read) if wanted else {}
 
     async def ensure_channel(
         self, platform: str, workspace: str, external_id: str, now: dt.datetime

@@ -17,10 +17,62 @@ from bot.storage.tables import answers, channel_admins, claims, quiz_answers, ro
 _UPDATABLE = frozenset({"status", "step", "attempts", "message_ref", "error", "lease_until"})
 
 
-def _key(channel_id: int, kind: str, period: str) -> sa.ColumnElement[bool]:
+# Columns a new claim is inserted with.
+_INSERTED = (
+    "channel_id",
+    "kind",
+    "period",
+    "status",
+    "step",
+    "owner",
+    "claimed_at",
+    "updated_at",
+    "lease_until",
+)
+
+
+def _bound(name: str, prefix: str = "v_") -> sa.BindParameter[Any]:
+    """A bound parameter typed as the claim column it fills or compares with (the
+    timestamps' type converts to UTC on SQLite)."""
+    return sa.bindparam(prefix + name, type_=claims.c[name].type)
+
+
+def _key(
+    channel_id: int | None = None, kind: str | None = None, period: str | None = None
+) -> sa.ColumnElement[bool]:
+    """The claim's key: with values, a literal condition; without, bound parameters
+    (k_channel_id, k_kind, k_period) for a statement built once."""
+    if channel_id is None or kind is None or period is None:
+        return sa.and_(
+            claims.c.channel_id == _bound("channel_id", "k_"),
+            claims.c.kind == _bound("kind", "k_"),
+            claims.c.period == _bound("period", "k_"),
+        )
     return sa.and_(
         claims.c.channel_id == channel_id, claims.c.kind == kind, claims.c.period == period
     )
+
+
+def _takeover(reopen: bool) -> sa.Update:
+    """Take an existing claim over once its lease ran out; with `reopen`, a failed or
+    skipped one too, restarting at v_step (a claimed one keeps its step)."""
+    now = sa.bindparam("k_now", type_=claims.c.lease_until.type)
+    expired = sa.and_(
+        claims.c.status == "claimed",
+        sa.or_(claims.c.lease_until.is_(None), claims.c.lease_until <= now),
+    )
+    values: dict[str, Any] = {
+        "owner": _bound("owner"),
+        "lease_until": _bound("lease_until"),
+        "updated_at": _bound("updated_at"),
+    }
+    if reopen:
+        expired = sa.or_(expired, claims.c.status.in_(("failed", "skipped")))
+        values |= {
+            "status": "claimed",
+            "step": sa.case((claims.c.status == "claimed", claims.c.step), else_=_bound("step")),
+        }
+    return claims.update().where(_key(), expired).values(values).returning(*claims.c)
 
 
 class SqlClaimStore:
@@ -28,6 +80,16 @@ class SqlClaimStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Statements built once with bound parameters: building and keying them per call was
+        # about a tenth of a fan-out's CPU per channel (see docs/scaling.md, session 6).
+        self._insert = (
+            db.insert(claims)
+            .values({name: _bound(name) for name in _INSERTED})
+            .on_conflict_do_nothing()
+            .returning(*claims.c)
+        )
+        self._takeover = {reopen: _takeover(reopen) for reopen in (False, True)}
+        self._updates: dict[frozenset[str], sa.Update] = {}
 
     async def claim(
         self,
@@ -48,43 +110,37 @@ class SqlClaimStore:
         expired (its holder died or let go), keeping its step; with `reopen`, a `failed` or
         `skipped` one is taken too and restarts at `step`."""
         until = now + lease if lease is not None else None
-        inserted = (
-            self.db.insert(claims)
-            .values(
-                channel_id=channel_id,
-                kind=kind,
-                period=period,
-                status=status,
-                step=step,
-                owner=owner[:64],
-                claimed_at=now,
-                updated_at=now,
-                lease_until=until,
-            )
-            .on_conflict_do_nothing()
-            .returning(*claims.c)
-        )
-        expired = sa.and_(
-            claims.c.status == "claimed",
-            sa.or_(claims.c.lease_until.is_(None), claims.c.lease_until <= now),
-        )
-        values: dict[str, Any] = {"owner": owner[:64], "lease_until": until, "updated_at": now}
-        if reopen:
-            expired = sa.or_(expired, claims.c.status.in_(("failed", "skipped")))
-            values |= {
-                "status": "claimed",
-                "step": sa.case((claims.c.status == "claimed", claims.c.step), else_=step),
-            }
-        takeover = (
-            claims.update()
-            .where(_key(channel_id, kind, period), expired)
-            .values(**values)
-            .returning(*claims.c)
-        )
-        async with self.db.write() as conn:
-            row = (await conn.execute(inserted)).first()
+        key = {"k_channel_id": channel_id, "k_kind": kind, "k_period": period}
+        inserted = {
+            "v_channel_id": channel_id,
+            "v_kind": kind,
+            "v_period": period,
+            "v_status": status,
+            "v_step": step,
+            "v_owner": owner[:64],
+            "v_claimed_at": now,
+            "v_updated_at": now,
+            "v_lease_until": until,
+        }
+        taken = {
+            **key,
+            "k_now": now,
+            "v_owner": owner[:64],
+            "v_lease_until": until,
+            "v_updated_at": now,
+            "v_step": step,
+        }
+        takeover = self._takeover[reopen]
+
+        def take(conn: sa.Connection) -> sa.Row[Any] | None:
+            row = conn.execute(self._insert, inserted).first()
             if row is None and status == "claimed":
-                row = (await conn.execute(takeover)).first()
+                row = conn.execute(takeover, taken).first()
+            return row
+
+        # Two indexed statements: on SQLite they run on the event loop when the write lock is
+        # free, as a fan-out makes several such writes per channel (see Database.write_sync).
+        row = await self.db.write_sync(take, short=True)
         return claim_record(row) if row is not None else None
 
     async def update_claim(
@@ -103,19 +159,30 @@ class SqlClaimStore:
         fields = dict(values)
         if isinstance(fields.get("error"), str):
             fields["error"] = fields["error"][:300]
-        async with self.db.write() as conn:
-            done = await conn.execute(
+        names = frozenset(fields)
+        stmt = self._updates.get(names)
+        if stmt is None:
+            stmt = self._updates[names] = (
                 claims.update()
-                .where(_key(channel_id, kind, period), claims.c.owner == owner[:64])
-                .values(**fields, updated_at=now)
+                .where(_key(), claims.c.owner == _bound("owner", "k_"))
+                .values({name: _bound(name) for name in sorted(names | {"updated_at"})})
             )
-        return bool(done.rowcount == 1)
+        params = {
+            "k_channel_id": channel_id,
+            "k_kind": kind,
+            "k_period": period,
+            "k_owner": owner[:64],
+            "v_updated_at": now,
+            **{f"v_{name}": value for name, value in fields.items()},
+        }
+        done = await self.db.write_sync(
+            lambda conn: conn.execute(stmt, params).rowcount, short=True
+        )
+        return bool(done == 1)
 
     async def get_claim(self, channel_id: int, kind: str, period: str) -> ClaimRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(sa.select(claims).where(_key(channel_id, kind, period)))
-            ).first()
+        query = sa.select(claims).where(_key(channel_id, kind, period))
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return claim_record(row) if row else None
 
     async def list_claims(self) -> list[ClaimRecord]:

@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -69,24 +70,28 @@ class SqlRoundStore:
             .on_conflict_do_nothing()
             .returning(rounds.c.id)
         )
-        async with self.db.write() as conn:
-            round_id = (await conn.execute(stmt)).scalar_one_or_none()
-        return await self.get_round(round_id) if round_id is not None else None
+
+        def create(conn: sa.Connection) -> sa.Row[Any] | None:
+            round_id = conn.execute(stmt).scalar_one_or_none()
+            if round_id is None:
+                return None
+            return conn.execute(sa.select(rounds).where(rounds.c.id == round_id)).first()
+
+        # The insert and the row it made in one short write: on SQLite on the event loop when
+        # the write lock is free (a fan-out opens a round per channel; Database.write_sync).
+        row = await self.db.write_sync(create, short=True)
+        return round_record(row) if row else None
 
     async def get_round(self, round_id: int) -> RoundRecord | None:
-        async with self.db.read() as conn:
-            row = (await conn.execute(sa.select(rounds).where(rounds.c.id == round_id))).first()
+        query = sa.select(rounds).where(rounds.c.id == round_id)
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return round_record(row) if row else None
 
     async def round_on(self, channel_id: int, local_date: dt.date) -> RoundRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(rounds).where(
-                        rounds.c.channel_id == channel_id, rounds.c.local_date == local_date
-                    )
-                )
-            ).first()
+        query = sa.select(rounds).where(
+            rounds.c.channel_id == channel_id, rounds.c.local_date == local_date
+        )
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return round_record(row) if row else None
 
     async def open_round(self, channel_id: int) -> RoundRecord | None:
@@ -102,21 +107,13 @@ class SqlRoundStore:
         return round_record(row) if row else None
 
     async def set_post_ref(self, round_id: int, ref: str) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(rounds.update().where(rounds.c.id == round_id).values(post_ref=ref))
+        stmt = rounds.update().where(rounds.c.id == round_id).values(post_ref=ref)
+        await self.db.write_sync(lambda conn: conn.execute(stmt), short=True)
 
     async def used_questions(self, channel_id: int) -> set[str]:
-        async with self.db.read() as conn:
-            rows = (
-                (
-                    await conn.execute(
-                        sa.select(rounds.c.question_id).where(rounds.c.channel_id == channel_id)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        return set(rows)
+        # An index range of one channel's rounds (a few hundred a year at most).
+        query = sa.select(rounds.c.question_id).where(rounds.c.channel_id == channel_id)
+        return await self.db.read_sync(lambda conn: set(conn.execute(query).scalars()), short=True)
 
     async def round_snapshot(self, round_id: int) -> RoundRecord | None:
         """The round as this process last read it. Its channel, workspace, question, option
@@ -172,26 +169,27 @@ class SqlRoundStore:
         streak and totals are settled once, in the chunk holding their user id."""
         # Closes run one at a time in a process so that streaks follow rounds in close order.
         async with self._closing:
+            # A few indexed statements: on the event loop when SQLite's write lock is free.
             started = await self.db.write_sync(
-                lambda conn: self._start_close(conn, round_id, at, base_points)
+                lambda conn: self._start_close(conn, round_id, at, base_points), short=True
             )
             if started is None:
                 return False
             workspace, closed_at = started
             # An earlier close of the workspace left unfinished (a crash): finish it first,
             # since this round's streaks follow from it.
-            async with self.db.read() as conn:
-                earlier = (
-                    await conn.execute(
-                        sa.select(rounds.c.id, rounds.c.closed_at)
-                        .where(
-                            rounds.c.workspace == workspace,
-                            rounds.c.settle_cursor.is_not(None),
-                            rounds.c.id != round_id,
-                        )
-                        .order_by(rounds.c.closed_at, rounds.c.id)
-                    )
-                ).all()
+            unfinished = (
+                sa.select(rounds.c.id, rounds.c.closed_at)
+                .where(
+                    rounds.c.workspace == workspace,
+                    rounds.c.settle_cursor.is_not(None),
+                    rounds.c.id != round_id,
+                )
+                .order_by(rounds.c.closed_at, rounds.c.id)
+            )
+            earlier = await self.db.read_sync(
+                lambda conn: conn.execute(unfinished).all(), short=True
+            )
             for other in earlier:
                 if (utc(other.closed_at), other.id) < (closed_at, round_id):
                     await self._settle(other.id)
@@ -245,10 +243,10 @@ class SqlRoundStore:
 
     async def _settle(self, round_id: int) -> bool:
         """Award the round chunk by chunk from its cursor; True if this call finished it."""
-        async with self.db.read() as conn:
-            cursor = (
-                await conn.execute(sa.select(rounds.c.settle_cursor).where(rounds.c.id == round_id))
-            ).scalar_one_or_none()
+        where = sa.select(rounds.c.settle_cursor).where(rounds.c.id == round_id)
+        cursor = await self.db.read_sync(
+            lambda conn: conn.execute(where).scalar_one_or_none(), short=True
+        )
         while cursor is not None:
             began = time.perf_counter()
             step = await self.db.write_sync(

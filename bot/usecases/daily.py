@@ -212,8 +212,8 @@ def pick_daily_question(
     pool = bank.select(topics, level, auto_gradable_only=True)
     if not pool:
         return None
-    fresh = [q for q in pool if q.id not in used] or pool
-    return bank.by_id[ctx.rng.sample([q.id for q in fresh], 1)[0]]
+    fresh = [q.id for q in pool if q.id not in used] or [q.id for q in pool]
+    return bank.by_id[ctx.rng.sample(fresh, 1)[0]]
 
 
 async def open_daily_round(

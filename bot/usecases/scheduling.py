@@ -290,8 +290,13 @@ class ScheduledWork:
             await close_daily_round(self.ctx, job.round_due.id, self.ctx.clock.now())
 
     async def _skip(self, channel: ChannelRecord, work: DueWork, now: dt.datetime) -> None:
-        # Recording the skip as a claim logs it once instead of on every tick.
-        if await self.ctx.stores.claims.claim(
+        # Recording the skip as a claim logs it once instead of on every tick. Looked up
+        # first: a skip recorded before (enabling a channel records its forgone tally) then
+        # costs a read, not a write transaction that inserts nothing.
+        claims = self.ctx.stores.claims
+        if await claims.get_claim(channel.id, work.kind.value, work.period) is not None:
+            return
+        if await claims.claim(
             channel.id, work.kind.value, work.period, now, self.ctx.owner, status="skipped"
         ):
             log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any, cast
 
 import discord
@@ -160,6 +161,57 @@ async def test_waiters_woken_late_never_crowd_a_second() -> None:
         granted.append(clock.now)
     # Slots 0.2 .. 1.8 were missed: the late callers go out as the rate allows, not at once.
     assert all(granted[i + 5] - granted[i] >= 1.0 for i in range(len(granted) - 5))
+
+
+class StalledLoop:
+    """Virtual time for concurrent callers: every sleep is a timer, and timers due before
+    `stall_until` all fire together at it (a loop that was busy), in the order they were set."""
+
+    def __init__(self, stall_until: float) -> None:
+        self.now = 0.0
+        self.stall_until = stall_until
+        self.timers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        fired: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.timers.append((self.now + max(delay, 0.0), fired))
+        await fired
+
+    async def run(self, tasks: list[asyncio.Task[None]]) -> None:
+        while not all(t.done() for t in tasks):
+            for _ in range(10):  # let every woken caller run until it sleeps again
+                await asyncio.sleep(0)
+            if not self.timers:
+                continue
+            self.now = max(self.now, min(at for at, _ in self.timers), self.stall_until)
+            due = [f for at, f in self.timers if at <= self.now]
+            self.timers = [(at, f) for at, f in self.timers if at > self.now]
+            for fired in due:
+                fired.set_result(None)
+
+
+async def test_concurrent_callers_woken_together_never_crowd_a_second() -> None:
+    # Forty channels wait for their slots at once; the loop stalls until 1.9 s, so every
+    # caller whose slot passed meanwhile wakes at the same instant and asks to be let through.
+    loop = StalledLoop(stall_until=1.9)
+    limiter = RateLimiter(5, clock=loop.time, sleep=loop.sleep)
+    granted: list[float] = []
+
+    async def call() -> None:
+        await limiter.acquire()
+        granted.append(loop.now)
+
+    tasks = [asyncio.create_task(call()) for _ in range(40)]
+    await loop.run(tasks)
+    granted.sort()
+    assert len(granted) == 40
+    busiest = max(sum(1 for t in granted if start <= t < start + 1.0) for start in granted)
+    assert busiest <= 5, granted
+    # Nor in a clump: every call a slot (1/rate) after the one before.
+    assert all(b - a >= 0.2 - 1e-6 for a, b in itertools.pairwise(granted)), granted
 
 
 class RoundTrips:
