@@ -71,7 +71,7 @@ class SqlAnswerStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._daily_answers = WriteBatcher(db, self._write_daily_answers)
+        self._daily_answers = WriteBatcher(db, self.write_daily_answers)
 
     async def flush(self) -> None:
         """Wait for queued batched writes (before the engine is disposed)."""
@@ -146,9 +146,11 @@ class SqlAnswerStore:
         every answer arriving meanwhile (group commit). `no_channel` writes nothing."""
         return await self._daily_answers.submit(answer)
 
-    def _write_daily_answers(
+    def write_daily_answers(
         self, conn: sa.Connection, batch: Sequence[DailyAnswer]
     ) -> list[DailyAnswerOutcome]:
+        """A batch of daily answers in the caller's transaction (this store's batcher, or an
+        inbox batch writing clicks with their rows): one outcome per answer, in order."""
         # Set-based: four statements per batch in the usual case, whatever its size. Rows are
         # written in key order so two processes writing overlapping keys cannot deadlock.
         out: list[DailyAnswerOutcome | None] = [None] * len(batch)
