@@ -187,3 +187,23 @@ async def test_a_failure_before_the_commit_leaves_no_row_and_no_answer(
     # The same delivery again is new: nothing of the failed one was kept.
     assert texts(await via_inbox(app, who, click(round_id), "click-1"))[0].startswith(LOCKED)
     assert await answers_of(app, round_id) == [typed]
+
+
+async def test_a_forgotten_lock_in_the_round_still_refuses_only_its_owner(
+    app: App, clock: ManualClock
+) -> None:
+    # The batch's look-up flags rounds holding a forgotten user's lock; only then is each
+    # user checked, and only the one who forgot is refused.
+    round_id, typed = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    cy = origin("Cy")
+    bob_click = Interaction("click-b", BOB, click(round_id, 1, "click-b"))
+    cy_click = Interaction("click-c", cy, click(round_id, 1, "click-c"))
+    bob_ticket, cy_ticket = await asyncio.gather(
+        app.dispatcher.receive(bob_click), app.dispatcher.receive(cy_click)
+    )
+    assert (bob_ticket.verdict, cy_ticket.verdict) == ("new", "written")
+    assert texts(await app.dispatcher.process(bob_ticket, bob_click)) == [m.DAILY_FORGOTTEN]
+    assert texts(cy_ticket.replies)[0].startswith(LOCKED)
+    assert await answers_of(app, round_id) == [typed]  # Cy's; Bob's stays forgotten

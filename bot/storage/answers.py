@@ -151,19 +151,26 @@ class SqlAnswerStore:
     ) -> list[DailyAnswerOutcome]:
         """A batch of daily answers in the caller's transaction (this store's batcher, or an
         inbox batch writing clicks with their rows): one outcome per answer, in order."""
-        # Set-based: four statements per batch in the usual case, whatever its size. Rows are
-        # written in key order so two processes writing overlapping keys cannot deadlock.
+        # Set-based: three statements per batch in the usual case, whatever its size. Rows
+        # are written in key order so two processes writing overlapping keys cannot deadlock.
         out: list[DailyAnswerOutcome | None] = [None] * len(batch)
         places = sorted({(a.workspace, a.channel) for a in batch})
         round_ids = sorted({a.round_id for a in batch})
-        # One look-up for the channels and the rounds still open. FOR SHARE (PostgreSQL; the
-        # SQLite writer lock already excludes it): a round being closed by another process
-        # waits for these answers to commit, or these answers see it closed.
+        # One look-up for the channels, the rounds still open and whether any of those holds
+        # a forgotten user's lock. FOR SHARE (PostgreSQL; the SQLite writer lock already
+        # excludes it): a round being closed by another process waits for these answers to
+        # commit, or these answers see it closed.
         zones: dict[tuple[str, str], str] = {}
         open_rounds: set[int] = set()
+        locked_rounds: set[int] = set()
+        has_locks = sa.exists().where(forgotten_answers.c.round_id == rounds.c.id)
         for r in conn.execute(
             sa.select(
-                channels.c.workspace, channels.c.external_id, channels.c.timezone, rounds.c.id
+                channels.c.workspace,
+                channels.c.external_id,
+                channels.c.timezone,
+                rounds.c.id,
+                has_locks.label("locks"),
             )
             .select_from(
                 channels.join(
@@ -175,6 +182,8 @@ class SqlAnswerStore:
         ):
             zones[(r.workspace, r.external_id)] = r.timezone
             open_rounds.add(r.id)
+            if r.locks:
+                locked_rounds.add(r.id)
         unseen = [p for p in places if p not in zones]
         if unseen:  # a channel whose rounds are all closed, or no channel at all
             for row in conn.execute(
@@ -191,7 +200,16 @@ class SqlAnswerStore:
                 out[i] = NO_CHANNEL  # the caller takes the general path, which creates it
 
         # Answered, then forgotten: the round stays locked for them; the general path says so.
-        live = _drop_forgotten(conn, batch, live, out)
+        # Looked up per user only in a round holding such a lock, or no longer open (rare):
+        # the usual batch pays no statement for it.
+        suspects = [
+            i
+            for i in live
+            if batch[i].round_id in locked_rounds or batch[i].round_id not in open_rounds
+        ]
+        if suspects:
+            _drop_forgotten(conn, batch, suspects, out)
+            live = [i for i in live if out[i] is None]
 
         user_ids = self._ensure_users(conn, [batch[i] for i in live])
         first_answer: dict[tuple[int, int], int] = {}
