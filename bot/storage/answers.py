@@ -66,12 +66,57 @@ def _drop_forgotten(
     return [i for i in live if out[i] is None]
 
 
+# A batch's one look-up: its channels, its rounds still open, and whether any of those holds
+# a forgotten user's lock. Built once: building and keying a statement per batch cost more
+# than running it. FOR SHARE (PostgreSQL; the SQLite writer lock already excludes it): a
+# round being closed by another process waits for these answers to commit, or these answers
+# see it closed.
+BATCH_LOOKUP = (
+    sa.select(
+        channels.c.workspace,
+        channels.c.external_id,
+        channels.c.timezone,
+        rounds.c.id,
+        sa.exists().where(forgotten_answers.c.round_id == rounds.c.id).label("locks"),
+    )
+    .select_from(
+        channels.join(
+            rounds,
+            sa.and_(
+                rounds.c.id.in_(sa.bindparam("round_ids", expanding=True)),
+                rounds.c.closed_at.is_(None),
+            ),
+        )
+    )
+    .where(
+        sa.tuple_(channels.c.workspace, channels.c.external_id).in_(
+            sa.bindparam("places", expanding=True)
+        )
+    )
+    .with_for_update(read=True, of=rounds)
+)
+
+
 class SqlAnswerStore:
     """Answers to daily rounds; bursts share one write (group commit)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._daily_answers = WriteBatcher(db, self.write_daily_answers)
+        # The batch's writes, built once for this database's dialect (see BATCH_LOOKUP).
+        upsert = db.insert(users)
+        self._upsert_users = upsert.on_conflict_do_update(
+            index_elements=[users.c.workspace, users.c.external_id],
+            set_={
+                "display_name": upsert.excluded.display_name,
+                "name_key": upsert.excluded.name_key,
+            },
+        ).returning(users.c.id, users.c.workspace, users.c.external_id)
+        self._insert_answers = (
+            db.insert(answers)
+            .on_conflict_do_nothing()
+            .returning(answers.c.round_id, answers.c.user_id)
+        )
 
     async def flush(self) -> None:
         """Wait for queued batched writes (before the engine is disposed)."""
@@ -156,30 +201,10 @@ class SqlAnswerStore:
         out: list[DailyAnswerOutcome | None] = [None] * len(batch)
         places = sorted({(a.workspace, a.channel) for a in batch})
         round_ids = sorted({a.round_id for a in batch})
-        # One look-up for the channels, the rounds still open and whether any of those holds
-        # a forgotten user's lock. FOR SHARE (PostgreSQL; the SQLite writer lock already
-        # excludes it): a round being closed by another process waits for these answers to
-        # commit, or these answers see it closed.
         zones: dict[tuple[str, str], str] = {}
         open_rounds: set[int] = set()
         locked_rounds: set[int] = set()
-        has_locks = sa.exists().where(forgotten_answers.c.round_id == rounds.c.id)
-        for r in conn.execute(
-            sa.select(
-                channels.c.workspace,
-                channels.c.external_id,
-                channels.c.timezone,
-                rounds.c.id,
-                has_locks.label("locks"),
-            )
-            .select_from(
-                channels.join(
-                    rounds, sa.and_(rounds.c.id.in_(round_ids), rounds.c.closed_at.is_(None))
-                )
-            )
-            .where(sa.tuple_(channels.c.workspace, channels.c.external_id).in_(places))
-            .with_for_update(read=True, of=rounds)
-        ):
+        for r in conn.execute(BATCH_LOOKUP, {"round_ids": round_ids, "places": places}):
             zones[(r.workspace, r.external_id)] = r.timezone
             open_rounds.add(r.id)
             if r.locks:
@@ -229,9 +254,7 @@ class SqlAnswerStore:
             inserted = {
                 (r.round_id, r.user_id)
                 for r in conn.execute(
-                    self.db.insert(answers)
-                    .on_conflict_do_nothing()
-                    .returning(answers.c.round_id, answers.c.user_id),
+                    self._insert_answers,
                     [
                         {
                             "round_id": key[0],
@@ -283,14 +306,9 @@ class SqlAnswerStore:
             return {}
         # Upserting every user (not only the new or renamed) saves a round trip per batch;
         # the row ends the same, and the batch is a write transaction anyway.
-        stmt = self.db.insert(users)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[users.c.workspace, users.c.external_id],
-            set_={"display_name": stmt.excluded.display_name, "name_key": stmt.excluded.name_key},
-        ).returning(users.c.id, users.c.workspace, users.c.external_id)
         at = wanted[0].at
         rows = conn.execute(
-            stmt,
+            self._upsert_users,
             [
                 {
                     "workspace": ws,

@@ -106,6 +106,13 @@ class SqlInboxStore:
         self.db = db
         # What a one-write request may carry: item type -> the store's batch writer for it.
         self.effects = dict(effects or {})
+        # Built once (a statement built and keyed per batch cost more than running it); a new
+        # row's record is what was inserted, so only its id and key come back.
+        self._insert = (
+            db.insert(inbox)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.id, inbox.c.platform, inbox.c.dedupe_key)
+        )
         self._admits = WriteBatcher(db, self._write_admits)
         self._one_writes = WriteBatcher(db, self._write_one_writes)
         self._finishes = WriteBatcher(db, self._write_finishes)
@@ -179,12 +186,7 @@ class SqlInboxStore:
         for entry, lease in batch:
             firsts.setdefault((entry.platform, entry.key), (entry, lease))
         keys = sorted(firsts)
-        inserted = conn.execute(
-            self.db.insert(inbox)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.id, inbox.c.platform, inbox.c.dedupe_key),
-            [_new_row(*firsts[k]) for k in keys],
-        )
+        inserted = conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys])
         held = {
             (r.platform, r.dedupe_key): _fresh(firsts[(r.platform, r.dedupe_key)][0], r.id)
             for r in inserted
