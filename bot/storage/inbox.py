@@ -99,8 +99,9 @@ def _record(row: Any) -> InboxRecord:
 
 
 class SqlInboxStore:
-    """Bursts of clicks share one write for their inbox rows and one for their outcomes
-    (group commit), like the answers they carry."""
+    """Bursts of interactions share one write for their inbox rows and one for their
+    outcomes (group commit); a one-write request (a click on a daily card) shares one
+    transaction with its row, its effect and its outcome (`admit_writing`)."""
 
     def __init__(self, db: Database, effects: Mapping[type, Effect] | None = None) -> None:
         self.db = db
