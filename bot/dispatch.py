@@ -145,18 +145,20 @@ class Dispatcher:
         return parsed
 
     async def pin(self, request: Request, origin: Origin) -> Request:
-        """The request as the inbox should keep it. A typed quiz answer names no question,
-        so it is pinned to the one waiting when it arrived: run again after a crash (the
-        quiz has moved on by then), it gets its own feedback, never grades the next question
-        with the same words."""
+        """The request as the inbox should keep it. A typed line is parsed once, here, and
+        kept as its command (processing runs that, not the line again); a line that does not
+        parse stays text, refused with the parser's message when it runs. A typed quiz
+        answer names no question, so it is pinned to the one waiting when it arrived: run
+        again after a crash (the quiz has moved on by then), it gets its own feedback, never
+        grades the next question with the same words."""
         if not isinstance(request, str):
             return request
         command = await self._command_of(request, origin)
+        if isinstance(command, ParseError):
+            return request
         if isinstance(command, c.SubmitAnswer):
-            pinned = await answers.pinned(self.ctx, command, origin)
-            if pinned is not command:
-                return pinned
-        return request
+            return await answers.pinned(self.ctx, command, origin)
+        return command
 
     async def plan(self, request: Request, origin: Origin) -> OneWrite[Any, Any] | None:
         """The request as one write, if its command's planner finds it is one (reads only,

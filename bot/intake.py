@@ -53,7 +53,10 @@ class Ticket:
     verdict: Verdict | str
     entry_id: int | None
     replies: list[Reply]
-    request: Request | None = None  # a typed answer pinned to its question: run this
+    # A typed line as the inbox keeps it (parsed, a quiz answer pinned to its question), and
+    # the line it came from: run the former while the adapter hands over the latter.
+    request: Request | None = None
+    received: Request | None = None
 
 
 def _private(reply: Reply) -> Reply:
@@ -127,10 +130,12 @@ class Intake:
             # The same pure function of the same outcome as the reply stored with the row.
             return Ticket("written", record.id, planned.render(admission.outcome) or [])
         if admission.verdict == "new":
-            # Only a pinned request replaces what the adapter hands to `process` (which may
-            # carry more than the row keeps: a deck import's file).
-            pinned = request if request is not interaction.request else None
-            return Ticket("new", record.id, [], pinned)
+            # The kept request is run in place of what the adapter hands to `process` only
+            # while that is what it received (it may carry more than the row keeps: a deck
+            # import's file).
+            if request is interaction.request:
+                return Ticket("new", record.id, [])
+            return Ticket("new", record.id, [], request, interaction.request)
         log.info(
             "inbox: %s %s repeated (%s, attempt %d)",
             record.platform,
@@ -167,7 +172,11 @@ class Intake:
         if ticket.verdict != "new" or ticket.entry_id is None:
             return ticket.replies
         await fault_point_after_ack("inbox.admitted")
-        request = interaction.request if ticket.request is None else ticket.request
+        request = interaction.request
+        if ticket.request is not None and interaction.request == ticket.received:
+            # Parsed (and pinned) at receipt; an adapter that replaced the request (a deck
+            # import with its file) is run as it hands it over.
+            request = ticket.request
         return await self._run(ticket.entry_id, request, interaction.origin)
 
     async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:
