@@ -94,6 +94,53 @@ async def timed(
     return asyncio.get_running_loop().time() - since, replies
 
 
+class Trips:
+    """Statements and transactions the engines run: on PostgreSQL each statement is a round
+    trip, and so are a transaction's BEGIN and its COMMIT or ROLLBACK."""
+
+    def __init__(self, app: App) -> None:
+        self.statements = self.transactions = 0
+        # The async engine, and on SQLite the plain engine its short writes and reads use.
+        self.engines = [app.db.engine.sync_engine, *app.db.sync_engines()]
+
+    def _statement(self, *_: Any) -> None:
+        self.statements += 1
+
+    def _transaction(self, *_: Any) -> None:
+        self.transactions += 1
+
+    def __enter__(self) -> Trips:
+        for engine in self.engines:
+            sa.event.listen(engine, "before_cursor_execute", self._statement)
+            sa.event.listen(engine, "begin", self._transaction)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for engine in self.engines:
+            sa.event.remove(engine, "before_cursor_execute", self._statement)
+            sa.event.remove(engine, "begin", self._transaction)
+
+    @property
+    def round_trips(self) -> int:
+        return self.statements + 2 * self.transactions
+
+
+async def per_click(app: App, round_id: int, options: int, clicks: int = 100) -> dict[str, Any]:
+    """Clicks one at a time (nothing to share a batch with): the statements, transactions and
+    PostgreSQL round trips each costs, and its CPU time in this process (all threads)."""
+    handle = handler(app)
+    cpu = time.process_time()
+    with Trips(app) as trips:
+        for i in range(clicks):
+            await handle(click(round_id, options, 20_000_000 + i, f"alone-{i}"))
+    return {
+        "statements": trips.statements / clicks,
+        "transactions": trips.transactions / clicks,
+        "round_trips": trips.round_trips / clicks,
+        "cpu_ms": round((time.process_time() - cpu) * 1000 / clicks, 3),
+    }
+
+
 async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> dict[str, Any]:
     """Open loop: a new user's click every 1/rate s, whether or not the last one finished,
     each timed from its scheduled send time (not from when its task first ran)."""
@@ -103,6 +150,7 @@ async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> di
         # Warm-up (connections, statement caches) on users outside the measured range.
         for i in range(50):
             await handle(click(round_id, options, 10_000_000 + i, f"warm-{i}"))
+        alone = await per_click(app, round_id, options)
         loop = asyncio.get_running_loop()
         tasks = []
         start = loop.time()
@@ -116,9 +164,10 @@ async def latency(db_url: str, rate: float = 200.0, seconds: float = 15.0) -> di
         results = await asyncio.gather(*tasks)
         elapsed = loop.time() - start
         ok = sum(acknowledged(r) for _, r in results)
-        rows = await count_answers(app, round_id) - 50
+        rows = await count_answers(app, round_id) - 50 - 100  # the warm-up and `alone`
     return {
         **summary([t for t, _ in results]),
+        "per_click": alone,
         "rate_target": rate,
         "rate_achieved": round(count / elapsed, 1),
         "acknowledged": ok,
@@ -166,7 +215,9 @@ async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str
             outcomes.append((user, kind, took, replies))
 
         start = loop.time()
+        cpu = time.process_time()
         await asyncio.gather(*(one(*item, start) for item in work))
+        cpu_s = time.process_time() - cpu
         elapsed = loop.time() - start
         rows = await count_answers(app, round_id) - 50
         done, attempts = await inbox_runs(app)
@@ -188,6 +239,8 @@ async def burst(db_url: str, users: int = 10_000, window: int = 100) -> dict[str
         "seconds": round(elapsed, 3),
         "answers_per_s": round(users / elapsed, 1),
         "requests_per_s": round(len(work) / elapsed, 1),
+        # This process only (all its threads): PostgreSQL's own work is not in it.
+        "cpu_ms_per_request": round(cpu_s * 1000 / len(work), 3),
         "acknowledged": len(acked),
         "rows": rows,
         "inbox_runs": done,

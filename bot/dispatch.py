@@ -12,6 +12,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.catalog import NAMES
 from bot.identity import Origin, PlaceRef, Platform
+from bot.inbox import OneWrite
 from bot.intake import Intake, Interaction, Ticket
 from bot.parsing import Parsed, ParseError, parse
 from bot.ports import LateReplier, StorageFull
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 BARE_LETTER = re.compile(r"\s*[A-Ha-h][).]?\s*")
 
 Handler = Callable[[Context, Any, Origin], Awaitable[list[Reply]]]
+Planner = Callable[[Context, Any, Origin], Awaitable[OneWrite[Any, Any] | None]]
 
 # Command type -> handler; each handler lives in the use-case module its catalog entry names.
 HANDLERS: dict[type, Handler] = {
@@ -78,6 +80,12 @@ HANDLERS: dict[type, Handler] = {
     c.SetReminder: reminders.set_reminder,
 }
 
+# Commands whose whole effect may be one write: the inbox writes it with the interaction's row
+# in one transaction (bot.intake); when the planner declines, the handler runs as usual.
+PLANNERS: dict[type, Planner] = {
+    c.SubmitAnswer: answers.plan_answer,
+}
+
 
 class Dispatcher:
     """The one entry point of the core for every adapter."""
@@ -85,7 +93,8 @@ class Dispatcher:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.handlers = dict(HANDLERS)  # per dispatcher, so a test may swap one
-        self.intake = Intake(ctx, self.run, self.pin)
+        self.planners = dict(PLANNERS)
+        self.intake = Intake(ctx, self.run, self.pin, self.plan)
 
     async def dispatch(self, command: c.Command, origin: Origin) -> list[Reply]:
         replies, _ = await self.attempt(command, origin)
@@ -136,18 +145,39 @@ class Dispatcher:
         return parsed
 
     async def pin(self, request: Request, origin: Origin) -> Request:
-        """The request as the inbox should keep it. A typed quiz answer names no question,
-        so it is pinned to the one waiting when it arrived: run again after a crash (the
-        quiz has moved on by then), it gets its own feedback, never grades the next question
-        with the same words."""
+        """The request as the inbox should keep it. A typed line is parsed once, here, and
+        kept as its command (processing runs that, not the line again); a line that does not
+        parse stays text, refused with the parser's message when it runs. A typed quiz
+        answer names no question, so it is pinned to the one waiting when it arrived: run
+        again after a crash (the quiz has moved on by then), it gets its own feedback, never
+        grades the next question with the same words."""
         if not isinstance(request, str):
             return request
         command = await self._command_of(request, origin)
+        if isinstance(command, ParseError):
+            return request
         if isinstance(command, c.SubmitAnswer):
-            pinned = await answers.pinned(self.ctx, command, origin)
-            if pinned is not command:
-                return pinned
-        return request
+            return await answers.pinned(self.ctx, command, origin)
+        return command
+
+    async def plan(self, request: Request, origin: Origin) -> OneWrite[Any, Any] | None:
+        """The request as one write, if its command's planner finds it is one (reads only,
+        nothing written); its replies as the handler would give them, refusals included."""
+        planner = self.planners.get(type(request))
+        if planner is None:
+            return None
+        found = await planner(self.ctx, request, origin)
+        if found is None:
+            return None
+        render = found.render
+
+        def replies(outcome: Any) -> list[Reply] | None:
+            try:
+                return render(outcome)
+            except UserError as exc:
+                return [Notice(str(exc), Tone.ERROR)]
+
+        return OneWrite(found.item, replies)
 
     async def run(self, request: Request, origin: Origin) -> tuple[list[Reply], bool]:
         """A request as the inbox keeps it: a line of text, a command, or several."""

@@ -22,11 +22,15 @@ from collections.abc import Callable
 #   inbox.admitted    its inbox row is written and the adapter has acknowledged it; nothing is
 #                     processed yet. Armed, it fires after ACK_PAUSE_S, so that the ack (which
 #                     an HTTP adapter sends while the core goes on) has reached the platform.
+# A one-write interaction (a click on a daily card: its row, answer and reply in one
+# transaction, bot.intake) passes instead:
+#   inbox.uncommitted the batch's rows, answers and replies are written in the open
+#                     transaction, not committed; nothing has been acknowledged
 KINDS = ("post", "close", "tally")
 WORK_STEPS = ("claimed", "stepped", "published", "recorded")
 POINTS = frozenset(
     [f"{kind}.{step}" for kind in KINDS for step in WORK_STEPS]
-    + ["answer.claimed", "answer.written", "inbox.admitted"]
+    + ["answer.claimed", "answer.written", "inbox.admitted", "inbox.uncommitted"]
 )
 ACK_PAUSE_S = 0.5
 # STUDYBOT_FAULT=<point>:kill (or :raise) arms a point in a process started by a test.

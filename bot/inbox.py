@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from bot.replies import Reply
 
 # Whoever wrote a row (or took it over) holds it this long by default (STUDYBOT_INBOX_LEASE
 # sets it); a row still unfinished after that belonged to a process that died (or hung) and
@@ -22,8 +24,25 @@ MAX_ATTEMPTS = 5
 
 State = Literal["received", "processing", "done", "failed"]
 # new: the caller holds the row and processes it; done: processed before (its reply is
-# stored); busy: another delivery of it is being processed right now.
-Verdict = Literal["new", "done", "busy"]
+# stored); busy: another delivery of it is being processed right now; written: a one-write
+# request whose effect and reply were committed with its row (see OneWrite).
+Verdict = Literal["new", "done", "busy", "written"]
+# A one-write item's outcome -> the reply to store (JSON), or None for the general path.
+StoredReply = Callable[[Any], str | None]
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+@dataclass(frozen=True)
+class OneWrite(Generic[Item, Outcome]):
+    """A request whose whole effect is one store write: `item`, a value some store writes in
+    batches (a DailyAnswer), and `render`, its outcome's replies. `render` is pure: it runs
+    inside the write's transaction, so the reply stored for repeats is the reply sent. None
+    means the outcome needs the request's general path (the row is then held as usual)."""
+
+    item: Item
+    render: Callable[[Outcome], list[Reply] | None]
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,7 @@ class InboxRecord:
 class Admission:
     verdict: Verdict
     record: InboxRecord
+    outcome: Any = None  # a one-write item's outcome, when its write ran in this admission
 
 
 class InboxStore(Protocol):
@@ -68,6 +88,14 @@ class InboxStore(Protocol):
     async def admit(self, entry: InboxEntry, lease: dt.timedelta) -> Admission:
         """Write the entry in one short transaction, or find it: a new row (or one whose
         holder failed or died) is the caller's to process; a done one carries its reply."""
+        ...
+
+    async def admit_writing(
+        self, entry: InboxEntry, lease: dt.timedelta, item: object, reply: StoredReply
+    ) -> Admission:
+        """`admit`, and in the same transaction, if the row is the caller's, write `item` and
+        record the row done with `reply(outcome)` ("written"); when that is None the row is
+        held as by `admit` ("new"). A repeat is recognised first and writes nothing."""
         ...
 
     async def finish(

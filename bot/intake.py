@@ -7,11 +7,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot import messages as m
 from bot.faults import fault_point_after_ack
 from bot.identity import Origin, Platform
-from bot.inbox import InboxEntry, InboxRecord, Verdict
+from bot.inbox import InboxEntry, InboxRecord, OneWrite, StoredReply, Verdict
 from bot.ports import LateReplier, StorageFull
 from bot.replies import Notice, Reply, Tone, Visibility
 from bot.usecases.context import Context
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 Run = Callable[[Request, Origin], Awaitable[tuple[list[Reply], bool]]]
 # The request as the inbox keeps it (a typed answer pinned to its question).
 Pin = Callable[[Request, Origin], Awaitable[Request]]
+# The request as one write with its row, when its whole effect is one (reads only).
+Plan = Callable[[Request, Origin], Awaitable[OneWrite[Any, Any] | None]]
 # Rows replayed per pass; the rest wait for the next pass (every minute, and at start-up).
 REPLAY_BATCH = 50
 PRUNE_EVERY = dt.timedelta(hours=1)
@@ -41,14 +44,19 @@ class Interaction:
 
 @dataclass(frozen=True)
 class Ticket:
-    """The inbox's answer. `new`: process it (then `replies` is empty). `done`: handled
-    before, `replies` shows its stored reply again, privately. `busy`: being handled now.
-    `refused`: the inbox could not be written; `replies` asks the user to try again."""
+    """The inbox's answer. `new`: process it (then `replies` is empty). `written`: it ran as
+    one write committed with its row, `replies` is its reply. `done`: handled before,
+    `replies` shows its stored reply again, privately. `busy`: being handled now.
+    `refused`: the inbox could not be written; `replies` asks the user to try again. Every
+    verdict but `new` is final: the adapter sends `replies` and has nothing to run."""
 
     verdict: Verdict | str
     entry_id: int | None
     replies: list[Reply]
-    request: Request | None = None  # a typed answer pinned to its question: run this
+    # A typed line as the inbox keeps it (parsed, a quiz answer pinned to its question), and
+    # the line it came from: run the former while the adapter hands over the latter.
+    request: Request | None = None
+    received: Request | None = None
 
 
 def _private(reply: Reply) -> Reply:
@@ -56,13 +64,26 @@ def _private(reply: Reply) -> Reply:
     return dataclasses.replace(reply, visibility=Visibility.PRIVATE)
 
 
+def _storing(render: Callable[[Any], list[Reply] | None]) -> StoredReply:
+    """What the inbox batch stores for a one-write outcome: its replies as JSON."""
+
+    def stored(outcome: Any) -> str | None:
+        replies = render(outcome)
+        return None if replies is None else dump_replies(replies)
+
+    return stored
+
+
 class Intake:
     """The one place interactions are deduplicated, and where they are replayed from."""
 
-    def __init__(self, ctx: Context, run: Run, pin: Pin | None = None) -> None:
+    def __init__(
+        self, ctx: Context, run: Run, pin: Pin | None = None, plan: Plan | None = None
+    ) -> None:
         self.ctx = ctx
         self.run = run
         self.pin = pin
+        self.plan = plan
         self._pruned: dt.datetime | None = None
 
     async def admit(self, interaction: Interaction) -> Ticket:
@@ -86,8 +107,16 @@ class Intake:
             route_expires_at=now + ttl if ttl is not None and interaction.route else None,
             received_at=now,
         )
+        planned = await self._planned(request, interaction)
+        inbox = self.ctx.stores.inbox
         try:
-            admission = await self.ctx.stores.inbox.admit(entry, self.ctx.inbox_lease)
+            if planned is None:
+                admission = await inbox.admit(entry, self.ctx.inbox_lease)
+            else:
+                # One transaction: the row, the effect and the reply; the ack follows it.
+                admission = await inbox.admit_writing(
+                    entry, self.ctx.inbox_lease, planned.item, _storing(planned.render)
+                )
         except StorageFull:
             # The database logged the outage once; a click adds no traceback of its own.
             log.debug("inbox: database full, %s %s refused", entry.platform, entry.key)
@@ -97,11 +126,16 @@ class Intake:
             log.exception("inbox: could not record %s %s", entry.platform, entry.key)
             return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         record = admission.record
+        if admission.verdict == "written" and planned is not None:
+            # The same pure function of the same outcome as the reply stored with the row.
+            return Ticket("written", record.id, planned.render(admission.outcome) or [])
         if admission.verdict == "new":
-            # Only a pinned request replaces what the adapter hands to `process` (which may
-            # carry more than the row keeps: a deck import's file).
-            pinned = request if request is not interaction.request else None
-            return Ticket("new", record.id, [], pinned)
+            # The kept request is run in place of what the adapter hands to `process` only
+            # while that is what it received (it may carry more than the row keeps: a deck
+            # import's file).
+            if request is interaction.request:
+                return Ticket("new", record.id, [])
+            return Ticket("new", record.id, [], request, interaction.request)
         log.info(
             "inbox: %s %s repeated (%s, attempt %d)",
             record.platform,
@@ -112,6 +146,18 @@ class Intake:
         if admission.verdict == "busy":
             return Ticket("busy", record.id, [Notice(m.INBOX_BUSY)])
         return Ticket("done", record.id, self._stored(record))
+
+    async def _planned(
+        self, request: Request, interaction: Interaction
+    ) -> OneWrite[Any, Any] | None:
+        if self.plan is None:
+            return None
+        try:
+            return await self.plan(request, interaction.origin)
+        except Exception:
+            # Planning only reads: the request still runs, on its general path.
+            log.exception("inbox: could not plan %s %s", interaction.origin.place, interaction.key)
+            return None
 
     @staticmethod
     def _stored(record: InboxRecord) -> list[Reply]:
@@ -126,7 +172,11 @@ class Intake:
         if ticket.verdict != "new" or ticket.entry_id is None:
             return ticket.replies
         await fault_point_after_ack("inbox.admitted")
-        request = interaction.request if ticket.request is None else ticket.request
+        request = interaction.request
+        if ticket.request is not None and interaction.request == ticket.received:
+            # Parsed (and pinned) at receipt; an adapter that replaced the request (a deck
+            # import with its file) is run as it hands it over.
+            request = ticket.request
         return await self._run(ticket.entry_id, request, interaction.origin)
 
     async def settle(self, ticket: Ticket, replies: list[Reply]) -> None:

@@ -287,3 +287,25 @@ def test_a_lease_within_bounds_is_taken(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("STUDYBOT_GRADER_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("STUDYBOT_INBOX_LEASE", "30")
     assert load_settings().inbox_lease == 30
+
+
+async def test_a_typed_line_is_parsed_once_on_its_way_through_the_inbox(
+    app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import dispatch
+
+    typed = await open_round(app, clock)
+    parsed: list[str] = []
+    real = dispatch.parse
+
+    def counting(line: str) -> object:
+        parsed.append(line)
+        return real(line)
+
+    monkeypatch.setattr(dispatch, "parse", counting)
+    replies = await via_inbox(app, BOB, f"answer {typed}", "cmd-1")  # type: ignore[arg-type]
+    assert texts(replies)[0].startswith(LOCKED)
+    assert parsed == [f"answer {typed}"]  # at receipt; processing ran the kept command
+    # A line that does not parse is kept as text and refused when run, as before.
+    [refusal] = await via_inbox(app, BOB, "frobnicate", "cmd-2")  # type: ignore[arg-type]
+    assert isinstance(refusal, Notice) and refusal.tone is Tone.ERROR

@@ -140,19 +140,37 @@ async def run_command(
 async def run_answer(
     app: App, interaction: discord.Interaction[Any], command: SubmitAnswer
 ) -> None:
-    """A button click or modal answer: acknowledged privately at once, then the core's verdict.
+    """A button click or modal answer, answered privately.
 
     Daily results stay private until the reveal, and quizzes are private throughout, so every
     answer reply is ephemeral; the next quiz question (with its buttons) comes in the follow-up.
+    A click on a daily card is one write with its inbox row (bot.intake): the verdict is
+    known once that commits, and the interaction's response is the reply itself, one call,
+    sent after the commit. Anything to run still is deferred first, then followed up.
     """
     origin = origin_of(interaction)
     if origin is None:
         await refuse_outside_guild(interaction)
         return
     inbox, ticket = await receive(app, interaction, origin, command, public=False)
+    if ticket.verdict != "new" and await respond_at_once(interaction, ticket.replies):
+        return
     await interaction.response.defer(ephemeral=True, thinking=True)
     replies = await app.dispatcher.process(ticket, inbox)
     await send_replies(interaction, replies)
+
+
+async def respond_at_once(interaction: discord.Interaction[Any], replies: list[Reply]) -> bool:
+    """Final replies as the interaction's response (the first) and follow-ups (any more),
+    all private. False when there is nothing to send: the caller defers as usual."""
+    rendered = render_all(replies)
+    if not rendered:
+        return False
+    first, *rest = rendered
+    await interaction.response.send_message(**first.send_kwargs(), ephemeral=True)
+    for item in rest:
+        await interaction.followup.send(**item.send_kwargs(), ephemeral=True, wait=True)
+    return True
 
 
 async def receive(

@@ -66,12 +66,57 @@ def _drop_forgotten(
     return [i for i in live if out[i] is None]
 
 
+# A batch's one look-up: its channels, its rounds still open, and whether any of those holds
+# a forgotten user's lock. Built once: building and keying a statement per batch cost more
+# than running it. FOR SHARE (PostgreSQL; the SQLite writer lock already excludes it): a
+# round being closed by another process waits for these answers to commit, or these answers
+# see it closed.
+BATCH_LOOKUP = (
+    sa.select(
+        channels.c.workspace,
+        channels.c.external_id,
+        channels.c.timezone,
+        rounds.c.id,
+        sa.exists().where(forgotten_answers.c.round_id == rounds.c.id).label("locks"),
+    )
+    .select_from(
+        channels.join(
+            rounds,
+            sa.and_(
+                rounds.c.id.in_(sa.bindparam("round_ids", expanding=True)),
+                rounds.c.closed_at.is_(None),
+            ),
+        )
+    )
+    .where(
+        sa.tuple_(channels.c.workspace, channels.c.external_id).in_(
+            sa.bindparam("places", expanding=True)
+        )
+    )
+    .with_for_update(read=True, of=rounds)
+)
+
+
 class SqlAnswerStore:
     """Answers to daily rounds; bursts share one write (group commit)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._daily_answers = WriteBatcher(db, self._write_daily_answers)
+        self._daily_answers = WriteBatcher(db, self.write_daily_answers)
+        # The batch's writes, built once for this database's dialect (see BATCH_LOOKUP).
+        upsert = db.insert(users)
+        self._upsert_users = upsert.on_conflict_do_update(
+            index_elements=[users.c.workspace, users.c.external_id],
+            set_={
+                "display_name": upsert.excluded.display_name,
+                "name_key": upsert.excluded.name_key,
+            },
+        ).returning(users.c.id, users.c.workspace, users.c.external_id)
+        self._insert_answers = (
+            db.insert(answers)
+            .on_conflict_do_nothing()
+            .returning(answers.c.round_id, answers.c.user_id)
+        )
 
     async def flush(self) -> None:
         """Wait for queued batched writes (before the engine is disposed)."""
@@ -146,33 +191,24 @@ class SqlAnswerStore:
         every answer arriving meanwhile (group commit). `no_channel` writes nothing."""
         return await self._daily_answers.submit(answer)
 
-    def _write_daily_answers(
+    def write_daily_answers(
         self, conn: sa.Connection, batch: Sequence[DailyAnswer]
     ) -> list[DailyAnswerOutcome]:
-        # Set-based: four statements per batch in the usual case, whatever its size. Rows are
-        # written in key order so two processes writing overlapping keys cannot deadlock.
+        """A batch of daily answers in the caller's transaction (this store's batcher, or an
+        inbox batch writing clicks with their rows): one outcome per answer, in order."""
+        # Set-based: three statements per batch in the usual case, whatever its size. Rows
+        # are written in key order so two processes writing overlapping keys cannot deadlock.
         out: list[DailyAnswerOutcome | None] = [None] * len(batch)
         places = sorted({(a.workspace, a.channel) for a in batch})
         round_ids = sorted({a.round_id for a in batch})
-        # One look-up for the channels and the rounds still open. FOR SHARE (PostgreSQL; the
-        # SQLite writer lock already excludes it): a round being closed by another process
-        # waits for these answers to commit, or these answers see it closed.
         zones: dict[tuple[str, str], str] = {}
         open_rounds: set[int] = set()
-        for r in conn.execute(
-            sa.select(
-                channels.c.workspace, channels.c.external_id, channels.c.timezone, rounds.c.id
-            )
-            .select_from(
-                channels.join(
-                    rounds, sa.and_(rounds.c.id.in_(round_ids), rounds.c.closed_at.is_(None))
-                )
-            )
-            .where(sa.tuple_(channels.c.workspace, channels.c.external_id).in_(places))
-            .with_for_update(read=True, of=rounds)
-        ):
+        locked_rounds: set[int] = set()
+        for r in conn.execute(BATCH_LOOKUP, {"round_ids": round_ids, "places": places}):
             zones[(r.workspace, r.external_id)] = r.timezone
             open_rounds.add(r.id)
+            if r.locks:
+                locked_rounds.add(r.id)
         unseen = [p for p in places if p not in zones]
         if unseen:  # a channel whose rounds are all closed, or no channel at all
             for row in conn.execute(
@@ -189,7 +225,16 @@ class SqlAnswerStore:
                 out[i] = NO_CHANNEL  # the caller takes the general path, which creates it
 
         # Answered, then forgotten: the round stays locked for them; the general path says so.
-        live = _drop_forgotten(conn, batch, live, out)
+        # Looked up per user only in a round holding such a lock, or no longer open (rare):
+        # the usual batch pays no statement for it.
+        suspects = [
+            i
+            for i in live
+            if batch[i].round_id in locked_rounds or batch[i].round_id not in open_rounds
+        ]
+        if suspects:
+            _drop_forgotten(conn, batch, suspects, out)
+            live = [i for i in live if out[i] is None]
 
         user_ids = self._ensure_users(conn, [batch[i] for i in live])
         first_answer: dict[tuple[int, int], int] = {}
@@ -209,9 +254,7 @@ class SqlAnswerStore:
             inserted = {
                 (r.round_id, r.user_id)
                 for r in conn.execute(
-                    self.db.insert(answers)
-                    .on_conflict_do_nothing()
-                    .returning(answers.c.round_id, answers.c.user_id),
+                    self._insert_answers,
                     [
                         {
                             "round_id": key[0],
@@ -263,14 +306,9 @@ class SqlAnswerStore:
             return {}
         # Upserting every user (not only the new or renamed) saves a round trip per batch;
         # the row ends the same, and the batch is a write transaction anyway.
-        stmt = self.db.insert(users)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[users.c.workspace, users.c.external_id],
-            set_={"display_name": stmt.excluded.display_name, "name_key": stmt.excluded.name_key},
-        ).returning(users.c.id, users.c.workspace, users.c.external_id)
         at = wanted[0].at
         rows = conn.execute(
-            stmt,
+            self._upsert_users,
             [
                 {
                     "workspace": ws,

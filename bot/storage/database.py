@@ -94,6 +94,11 @@ class Database:
                 READER_THREADS, thread_name_prefix="studybot-reader"
             )
 
+    def sync_engines(self) -> list[sa.Engine]:
+        """The plain engines beside `engine` (on a SQLite file, the one its synchronous
+        bodies run on), for instruments that count statements."""
+        return [self._sync_engine] if self._sync_engine is not None else []
+
     def _writer(self) -> AbstractAsyncContextManager[Any]:
         return self._write_lock if self.sqlite else nullcontext()
 

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.inbox import KEEP_ANY, KEEP_DONE, MAX_ATTEMPTS, Admission, InboxEntry, InboxRecord, State
+from bot.faults import fault_point
+from bot.inbox import (
+    KEEP_ANY,
+    KEEP_DONE,
+    MAX_ATTEMPTS,
+    Admission,
+    InboxEntry,
+    InboxRecord,
+    State,
+    StoredReply,
+)
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.rows import utc
 from bot.storage.tables import inbox
 
 Finish = tuple[int, State, str | None, dt.datetime]
+Admit = tuple[InboxEntry, dt.timedelta]
+# A one-write request: its entry, lease, the item its effect writes and its stored reply.
+OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply]
+# A store's batch writer for one kind of item: one outcome per item, in order.
+Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
 # A failed row is free at once (lease_until = now): a redelivery or a retry may take it.
@@ -46,6 +62,24 @@ def _new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
     }
 
 
+def _fresh(e: InboxEntry, row_id: int) -> InboxRecord:
+    """The record of a row just inserted, from what was inserted (RETURNING only its id)."""
+    return InboxRecord(
+        id=row_id,
+        platform=e.platform,
+        key=e.key,
+        workspace=e.workspace,
+        user_ref=e.user_ref,
+        payload=e.payload,
+        route=e.route,
+        route_expires_at=e.route_expires_at,
+        state="received",
+        attempts=1,
+        received_at=e.received_at,
+        reply=None,
+    )
+
+
 def _record(row: Any) -> InboxRecord:
     expires = row.route_expires_at
     return InboxRecord(
@@ -65,36 +99,99 @@ def _record(row: Any) -> InboxRecord:
 
 
 class SqlInboxStore:
-    """Bursts of clicks share one write for their inbox rows and one for their outcomes
-    (group commit), like the answers they carry."""
+    """Bursts of interactions share one write for their inbox rows and one for their
+    outcomes (group commit); a one-write request (a click on a daily card) shares one
+    transaction with its row, its effect and its outcome (`admit_writing`)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, effects: Mapping[type, Effect] | None = None) -> None:
         self.db = db
+        # What a one-write request may carry: item type -> the store's batch writer for it.
+        self.effects = dict(effects or {})
+        # Built once (a statement built and keyed per batch cost more than running it); a new
+        # row's record is what was inserted, so only its id and key come back.
+        self._insert = (
+            db.insert(inbox)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.id, inbox.c.platform, inbox.c.dedupe_key)
+        )
         self._admits = WriteBatcher(db, self._write_admits)
+        self._one_writes = WriteBatcher(db, self._write_one_writes)
         self._finishes = WriteBatcher(db, self._write_finishes)
 
     async def flush(self) -> None:
         await self._admits.idle()
+        await self._one_writes.idle()
         await self._finishes.idle()
 
     async def admit(self, entry: InboxEntry, lease: dt.timedelta) -> Admission:
         return await self._admits.submit((entry, lease))
 
-    def _write_admits(
-        self, conn: sa.Connection, batch: Sequence[tuple[InboxEntry, dt.timedelta]]
+    async def admit_writing(
+        self, entry: InboxEntry, lease: dt.timedelta, item: object, reply: StoredReply
+    ) -> Admission:
+        if type(item) not in self.effects:
+            raise TypeError(f"no store writes {type(item).__name__} with an inbox row")
+        return await self._one_writes.submit((entry, lease, item, reply))
+
+    def _write_one_writes(
+        self, conn: sa.Connection, batch: Sequence[OneWriteItem]
     ) -> list[Admission]:
+        """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
+        before anything is written for it), then each kind's effects as one batch of that
+        store, then the rows done with their replies, set-based throughout."""
+        admitted = self._write_admits(conn, [(entry, lease) for entry, lease, _, _ in batch])
+        held = [i for i, a in enumerate(admitted) if a.verdict == "new"]
+        kinds: dict[type, list[int]] = {}
+        for i in held:
+            kinds.setdefault(type(batch[i][2]), []).append(i)
+        outcomes: dict[int, Any] = {}
+        for kind, idx in kinds.items():
+            results = self.effects[kind](conn, [batch[i][2] for i in idx])
+            outcomes.update(zip(idx, results, strict=True))
+        replies = {i: batch[i][3](outcomes[i]) for i in held}
+        now = max(entry.received_at for entry, _, _, _ in batch)
+        finished = sorted((admitted[i].record.id, r) for i, r in replies.items() if r is not None)
+        if finished:
+            conn.execute(
+                FINISH,
+                [{"entry": e, "outcome": "done", "answer": r, "at": now} for e, r in finished],
+            )
+        # Killed (or failing) here, nothing of the batch is committed and nothing was acked.
+        fault_point("inbox.uncommitted")
+        out: list[Admission] = []
+        written: dict[tuple[str, str], InboxRecord] = {}
+        for i, admission in enumerate(admitted):
+            reply = replies.get(i)
+            if reply is not None:
+                done = dataclasses.replace(admission.record, state="done", reply=reply)
+                written[(done.platform, done.key)] = done
+                out.append(Admission("written", done, outcomes[i]))
+            elif i in outcomes:
+                out.append(Admission("new", admission.record, outcomes[i]))
+            else:
+                out.append(admission)
+        # A repeat of a key written in this same batch sees it done, as it is at the commit.
+        return [
+            Admission("done", written[(a.record.platform, a.record.key)])
+            if a.verdict == "busy" and (a.record.platform, a.record.key) in written
+            else a
+            for a in out
+        ]
+
+    def _write_admits(self, conn: sa.Connection, batch: Sequence[Admit]) -> list[Admission]:
         # Set-based: one insert for the batch, and for keys seen before one takeover and one
         # look-up, whatever the batch's size. Keys in order, so two PostgreSQL processes
-        # admitting overlapping keys cannot deadlock.
-        firsts: dict[tuple[str, str], tuple[InboxEntry, dt.timedelta]] = {}
+        # admitting overlapping keys cannot deadlock. A new row's record is what was
+        # inserted: only its id comes back.
+        firsts: dict[tuple[str, str], Admit] = {}
         for entry, lease in batch:
             firsts.setdefault((entry.platform, entry.key), (entry, lease))
         keys = sorted(firsts)
-        inserted = conn.execute(
-            self.db.insert(inbox).on_conflict_do_nothing().returning(*inbox.c),
-            [_new_row(*firsts[k]) for k in keys],
-        )
-        held = {(r.platform, r.dedupe_key): _record(r) for r in inserted}
+        inserted = conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys])
+        held = {
+            (r.platform, r.dedupe_key): _fresh(firsts[(r.platform, r.dedupe_key)][0], r.id)
+            for r in inserted
+        }
         seen = [k for k in keys if k not in held]
         if seen:
             held.update(self._take_over(conn, seen, batch))
@@ -120,9 +217,7 @@ class SqlInboxStore:
 
     @staticmethod
     def _take_over(
-        conn: sa.Connection,
-        keys: Sequence[tuple[str, str]],
-        batch: Sequence[tuple[InboxEntry, dt.timedelta]],
+        conn: sa.Connection, keys: Sequence[tuple[str, str]], batch: Sequence[Admit]
     ) -> dict[tuple[str, str], InboxRecord]:
         """Rows seen before that this batch may hold again: a failed row, or one whose holder
         died (lease expired). That is what makes "Please try again" true."""

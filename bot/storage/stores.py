@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.records import DailyAnswer
 from bot.storage.answers import SqlAnswerStore
 from bot.storage.audit import SqlAuditStore
 from bot.storage.boards import SqlBoardStore
@@ -24,12 +25,13 @@ from bot.store_ports import Stores
 
 def sql_stores(db: Database) -> Stores:
     """Every store over one engine and one writer, so transactions keep their boundaries."""
+    answers = SqlAnswerStore(db)
     return Stores(
         users=SqlUserStore(db),
         teams=SqlTeamStore(db),
         channels=SqlChannelStore(db),
         rounds=SqlRoundStore(db),
-        answers=SqlAnswerStore(db),
+        answers=answers,
         quizzes=SqlQuizStore(db),
         boards=SqlBoardStore(db),
         claims=SqlClaimStore(db),
@@ -40,5 +42,6 @@ def sql_stores(db: Database) -> Stores:
         decks=SqlDeckStore(db),
         audit=SqlAuditStore(db),
         cards=SqlCardStore(db),
-        inbox=SqlInboxStore(db),
+        # A daily answer click is one write with its inbox row (bot.intake).
+        inbox=SqlInboxStore(db, {DailyAnswer: answers.write_daily_answers}),
     )

@@ -8,10 +8,16 @@ from bot import commands as c
 from bot import messages as m
 from bot.faults import fault_point
 from bot.identity import Origin
-from bot.records import RoundRecord
+from bot.inbox import OneWrite
+from bot.records import DailyAnswer, DailyAnswerOutcome, RoundRecord
 from bot.replies import Reply
 from bot.usecases.context import Actor, Context, UserError
-from bot.usecases.daily import answer_daily, answer_daily_batched, stored_before_close
+from bot.usecases.daily import (
+    answer_daily,
+    answer_daily_batched,
+    plan_daily_answer,
+    stored_before_close,
+)
 from bot.usecases.interview import answer_interview
 from bot.usecases.quiz import answer_quiz, repeated_answer
 
@@ -27,6 +33,16 @@ async def pinned(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> c.SubmitA
     if quiz is None or quiz.current is None:
         return cmd
     return dataclasses.replace(cmd, quiz_id=quiz.id, question_id=quiz.current)
+
+
+async def plan_answer(
+    ctx: Context, cmd: c.SubmitAnswer, origin: Origin
+) -> OneWrite[DailyAnswer, DailyAnswerOutcome] | None:
+    """A click on a daily card (it names its round) as one write, taken by the inbox with
+    its row; None for every other answer, which runs through `submit_answer`."""
+    if cmd.round_id is None or not cmd.ids_in_range:
+        return None
+    return await plan_daily_answer(ctx, cmd, cmd.round_id, origin)
 
 
 async def submit_answer(ctx: Context, cmd: c.SubmitAnswer, origin: Origin) -> list[Reply]:

@@ -11,8 +11,9 @@ from bot import commands as c
 from bot import messages as m
 from bot.content import QuestionBank
 from bot.identity import Origin, PlaceRef
+from bot.inbox import OneWrite
 from bot.questions import Difficulty, Question, QuestionType, Verdict, check_answer
-from bot.records import ChannelRecord, DailyAnswer, RoundRecord
+from bot.records import ChannelRecord, DailyAnswer, DailyAnswerOutcome, RoundRecord
 from bot.replies import Notice, OptionShare, QuestionCard, Reply, RoundReveal, Visibility
 from bot.scoring import daily_points
 from bot.usecases.cards import (
@@ -151,13 +152,13 @@ def already(given: str, text: str, closes: str) -> list[Reply]:
     raise UserError(m.DAILY_ALREADY.format(given=given, closes=closes))
 
 
-async def answer_daily_batched(
+async def plan_daily_answer(
     ctx: Context, cmd: c.SubmitAnswer, round_id: int, origin: Origin
-) -> list[Reply] | None:
-    """A click on a daily card, the burst path: every check that needs no database runs
-    here, then one grouped write ensures the user and locks the
-    answer in. Anything unusual returns None and takes the general path, so refusals
-    read exactly as they always have."""
+) -> OneWrite[DailyAnswer, DailyAnswerOutcome] | None:
+    """A click on a daily card as one grouped write: every check that needs no database
+    runs here, and the write (the store's batch) ensures the user and locks the answer in.
+    Anything unusual returns None and takes the general path, so refusals read exactly as
+    they always have."""
     rnd = await ctx.stores.rounds.round_snapshot(round_id)
     now = ctx.clock.now()
     place = origin.place
@@ -175,28 +176,47 @@ async def answer_daily_batched(
     check = check_answer(question, text, rnd.order, vocabulary=ctx.bank.vocabulary)
     if check.verdict is Verdict.INVALID:
         return None
-    outcome = await ctx.stores.answers.submit_daily_answer(
-        DailyAnswer(
-            platform=place.platform.value,
-            workspace=place.workspace_key,
-            external_id=origin.user.user_id,
-            display_name=origin.display_name,
-            channel=place.channel,
-            round_id=rnd.id,
-            topic=question.topic,
-            given=text.strip(),
-            normalized=check.normalized,
-            correct=check.correct,
-            at=now,
-        )
+    answer = DailyAnswer(
+        platform=place.platform.value,
+        workspace=place.workspace_key,
+        external_id=origin.user.user_id,
+        display_name=origin.display_name,
+        channel=place.channel,
+        round_id=rnd.id,
+        topic=question.topic,
+        given=text.strip(),
+        normalized=check.normalized,
+        correct=check.correct,
+        at=now,
     )
+    return OneWrite(answer, functools.partial(daily_reply, rnd, text))
+
+
+def daily_reply(rnd: RoundRecord, text: str, outcome: DailyAnswerOutcome) -> list[Reply] | None:
+    """The reply to a grouped daily answer's outcome, from that alone (pure: an inbox batch
+    stores it in the answer's transaction). None when the general path must decide: no
+    channel yet, an answer forgotten, the round closed meanwhile. A different second answer
+    raises the refusal, as `already` does."""
     if outcome.status == "stored":
         return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, outcome.timezone)))]
     if outcome.status == "already":
         return already(outcome.given, text, closes_label(rnd, outcome.timezone))
+    return None
+
+
+async def answer_daily_batched(
+    ctx: Context, cmd: c.SubmitAnswer, round_id: int, origin: Origin
+) -> list[Reply] | None:
+    """A click on a daily card, the burst path, when no inbox row goes with it (the inbox
+    writes its one-write requests itself): the planned write, shared with every answer
+    arriving meanwhile. None: nothing was written; take the general path."""
+    plan = await plan_daily_answer(ctx, cmd, round_id, origin)
+    if plan is None:
+        return None
+    outcome = await ctx.stores.answers.submit_daily_answer(plan.item)
     if outcome.status == "closed":
         raise UserError(m.DAILY_CLOSED)
-    return None  # no_channel: nothing was written; the general path creates the channel
+    return plan.render(outcome)  # None for no_channel: the general path creates the channel
 
 
 def pick_daily_question(

@@ -45,7 +45,11 @@ async def test_daily_mcq_answer_by_button_is_acknowledged_privately(
     assert len(buttons(card)) == 4  # ss-median: four options, one row
     before = len(deferrals(world.env))
     result = await world.alice.click(card, custom_id=answer_button(app, card))
-    assert deferrals(world.env)[before:] == [EPHEMERAL_DEFER]
+    # One write with its inbox row, then the reply is the interaction's response (type 4,
+    # ephemeral): one callback, no defer, no follow-up.
+    [callback] = deferrals(world.env)[before:]
+    assert (callback["type"], callback["data"]["flags"]) == (4, 64)
+    assert result.response is not None and not result.followups
     assert texts(result) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
     assert result.ephemeral
     assert await answer_count(app) == 1

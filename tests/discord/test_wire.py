@@ -17,6 +17,7 @@ from adapters.discord.render import render
 from adapters.discord.response import INTERACTION_TTL
 from adapters.discord.runtime import build_discord
 from adapters.runtime import Runtime
+from bot import faults
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.catalog import NAMES
@@ -87,6 +88,24 @@ async def interact(fake: FakeDiscord, payload: dict[str, Any]) -> tuple[Request,
     return callback, followup
 
 
+async def respond(fake: FakeDiscord, payload: dict[str, Any]) -> Request:
+    """Deliver an interaction answered by its response alone (a click on a daily card: one
+    write, then the reply as the callback); that callback, and no follow-up was sent."""
+    after = len(fake.requests)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    async with asyncio.timeout(WAIT):
+        callback = await fake.request("POST", f"/interactions/{payload['id']}/", after)
+    assert not [r for r in fake.requests[after:] if r.path.startswith("/webhooks/")]
+    return callback
+
+
+def described(callback: Request) -> str:
+    """The text of a type-4 callback's one embed, checked private (ephemeral flag)."""
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] == 64
+    [embed] = callback.body["data"]["embeds"]
+    return str(embed["description"])
+
+
 async def test_login_sync_and_a_slash_command_over_the_wire(
     runtime: Runtime, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -140,12 +159,11 @@ async def test_a_duplicated_click_delivery_is_answered_once(
     custom_id = view.to_components()[0]["components"][0]["custom_id"]
     click = fake.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
     # The gateway delivers the very same interaction twice (same id): one answer counts.
-    _, first = await interact(fake, click)
-    _, second = await interact(fake, click)
-    assert first.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
+    first = await respond(fake, click)
+    second = await respond(fake, click)
+    assert described(first) == m.DAILY_LOCKED.format(closes="17:00 UTC")
     # The inbox knows the interaction id: its stored reply again, and nothing else runs.
-    assert second.body["embeds"][0]["description"] == first.body["embeds"][0]["description"]
-    assert first.body["flags"] == second.body["flags"] == 64
+    assert described(second) == described(first)
     # One initial response per delivery: the catch-all for unknown ids stayed out of it.
     callbacks = [r for r in fake.requests if r.path.startswith(f"/interactions/{click['id']}/")]
     assert len(callbacks) == 2
@@ -238,10 +256,8 @@ async def test_a_modal_answer_over_the_wire(
     place = PlaceRef(Platform.DISCORD, str(fake.guild_id), str(fake.channel_id))
     opened = await daily.open_daily_round(app.ctx, place, clock.now(), question_id="ss-median")
     assert opened is not None
-    callback, followup = await interact(fake, modal_submit(fake, f"sb:d:{opened[0].id}:modal", "B"))
-    assert callback.body == {"type": 5, "data": {"flags": 64}}
-    assert followup.body["embeds"][0]["description"] == m.DAILY_LOCKED.format(closes="17:00 UTC")
-    assert followup.body["flags"] == 64
+    callback = await respond(fake, modal_submit(fake, f"sb:d:{opened[0].id}:modal", "B"))
+    assert described(callback) == m.DAILY_LOCKED.format(closes="17:00 UTC")
 
 
 async def test_a_network_failure_opening_the_thread_does_not_repeat_the_reveal(
@@ -508,8 +524,33 @@ async def open_click(fake: FakeDiscord, app: App, clock: ManualClock) -> dict[st
     return fake.interaction(3, {"custom_id": custom_id, "component_type": 2}, message=message)
 
 
+async def test_a_click_on_a_daily_card_fails_whole_before_its_commit(
+    runtime: Runtime, fake: FakeDiscord, app: App, clock: ManualClock
+) -> None:
+    # The click's one transaction fails before it commits (a crash there sends nothing at
+    # all): no row, no answer, and the response says so; clicking again works, once.
+    click = await open_click(fake, app, clock)
+    faults.arm("inbox.uncommitted")
+    try:
+        failed = await respond(fake, click)
+    finally:
+        faults.disarm()
+    assert described(failed) == m.INTERNAL_ERROR
+    assert await inbox_rows(app) == [] and await answer_count(app) == 0
+    again = await respond(fake, {**click, "id": str(fake.snowflake())})
+    assert described(again) == m.DAILY_LOCKED.format(closes="17:00 UTC")
+    assert [r.state for r in await inbox_rows(app)] == ["done"]
+    assert await answer_count(app) == 1
+
+
+async def answer_count(app: App) -> int:
+    async with app.db.engine.connect() as conn:
+        query = sa.select(sa.func.count()).select_from(answers)
+        return int((await conn.execute(query)).scalar_one())
+
+
 @pytest.mark.parametrize("late_by", [LEASE, dt.timedelta(minutes=20)])
-async def test_a_click_acknowledged_then_never_processed_is_replayed(
+async def test_an_answer_acknowledged_then_never_processed_is_replayed(
     runtime: Runtime,
     fake: FakeDiscord,
     app: App,
@@ -517,7 +558,11 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     monkeypatch: pytest.MonkeyPatch,
     late_by: dt.timedelta,
 ) -> None:
-    click = await open_click(fake, app, clock)
+    # A typed `/answer`: deferred (the ack), then run; a click on a daily card is one write
+    # before its response, so it never leaves a row to replay.
+    await open_click(fake, app, clock)
+    option = {"name": "text", "type": 3, "value": "B"}
+    typed = fake.interaction(2, {"id": "1", "name": "answer", "type": 1, "options": [option]})
     stuck = asyncio.Event()
 
     async def dies(ticket: Ticket, interaction: Interaction) -> list[Any]:
@@ -527,14 +572,14 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
 
     monkeypatch.setattr(app.dispatcher, "process", dies)
     after = len(fake.requests)
-    await fake.dispatch("INTERACTION_CREATE", click)
+    await fake.dispatch("INTERACTION_CREATE", typed)
     async with asyncio.timeout(WAIT):
-        callback = await fake.request("POST", f"/interactions/{click['id']}/", after)
+        callback = await fake.request("POST", f"/interactions/{typed['id']}/", after)
         await stuck.wait()
     assert callback.body == {"type": 5, "data": {"flags": 64}}  # acknowledged (deferred)
     monkeypatch.delattr(app.dispatcher, "process")  # the method again, for the replay
     [row] = await inbox_rows(app)
-    assert (row.dedupe_key, row.state) == (click["id"], "received")
+    assert (row.dedupe_key, row.state) == (typed["id"], "received")
     # Another process (or this one, restarted) replays it once the lease has run out.
     assert runtime.late is not None
     clock.advance(late_by)
@@ -544,7 +589,7 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     locked = m.DAILY_LOCKED.format(closes="17:00 UTC")
     if late_by < RESPONSE_WINDOW:  # the interaction's token is still good: a follow-up
         [late] = sent
-        assert late.path == f"/webhooks/{fake.app_id}/{click['token']}"
+        assert late.path == f"/webhooks/{fake.app_id}/{typed['token']}"
         assert late.body["flags"] == 64  # private, as the reply always is
     else:  # after 15 minutes the token is dead: a DM
         dm, late = sent
@@ -553,9 +598,7 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     assert late.body["embeds"][0]["description"] == locked
     assert [(r.state, r.attempts) for r in await inbox_rows(app)] == [("done", 2)]
     assert await app.dispatcher.replay({Platform.DISCORD: runtime.late}) == 0  # once
-    async with app.db.engine.connect() as conn:
-        count = (await conn.execute(sa.select(sa.func.count()).select_from(answers))).scalar()
-    assert count == 1
+    assert await answer_count(app) == 1
 
 
 async def exported(app: App, fake: FakeDiscord) -> dict[str, Any]:

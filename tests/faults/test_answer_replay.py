@@ -128,6 +128,8 @@ async def test_a_daily_answer_replayed_after_the_close_is_confirmed(
         if clicked
         else f"answer {typed}"
     )
+    if clicked:  # a click is one write with its row unless the general path must run it
+        app.dispatcher.planners.clear()
     faults.arm("answer.written", die)
     sent = Interaction("click-1", BOB, answer, route="r")
     ticket = await app.dispatcher.receive(sent)
@@ -147,13 +149,38 @@ async def test_a_daily_answer_replayed_after_the_close_is_confirmed(
     assert bob.correct and bob.points > 0
 
 
-async def test_a_different_second_daily_answer_is_still_refused(
+async def test_a_daily_click_committed_with_its_row_is_confirmed_after_the_close(
     app: App, clock: ManualClock
 ) -> None:
+    # A click is one write with its row and reply: a redelivery after the close (a reply
+    # lost on its way, the user's client retrying) shows that reply, never "closed".
+    round_id, _ = await open_round(app, clock)
+    click = SubmitAnswer("", round_id=round_id, choice=1, delivery_id="click-1")
+    first = await via_inbox(app, BOB, click, "click-1")
+    assert len(texts(first)) == 1 and texts(first)[0].startswith(LOCKED)
+    rnd = await app.stores.rounds.get_round(round_id)
+    assert rnd is not None
+    assert (await close_daily_round(app.ctx, round_id, rnd.closes_at)) is not None
+    clock.set(rnd.closes_at + app.ctx.inbox_lease)
+    assert await app.dispatcher.replay({Platform.CONSOLE: Recorder()}) == 0  # nothing open
+    assert texts(await via_inbox(app, BOB, click, "click-1")) == texts(first)
+    [bob] = await app.stores.answers.round_answers(round_id)
+    assert bob.correct and bob.points > 0
+
+
+@pytest.mark.parametrize("point", ["answer.written", "inbox.uncommitted"])
+async def test_a_different_second_daily_answer_is_still_refused(
+    app: App, clock: ManualClock, point: str
+) -> None:
     round_id, typed = await open_round(app, clock)
-    faults.arm("answer.written")
+    if point == "answer.written":  # reached on the general path only
+        app.dispatcher.planners.clear()
+    faults.arm(point)
     first = SubmitAnswer("", round_id=round_id, choice=1, delivery_id="click-1")
     assert texts(await via_inbox(app, BOB, first, "click-1")) == [m.INTERNAL_ERROR]
+    if point == "inbox.uncommitted":  # failed before its commit: nothing of it is left
+        assert await inbox_rows(app) == []
+        assert await app.stores.answers.round_answers(round_id) == []
     again = await via_inbox(app, BOB, first, "click-1")  # the redelivery: confirmed
     assert len(texts(again)) == 1 and texts(again)[0].startswith(LOCKED)
     other = SubmitAnswer("", round_id=round_id, choice=0, delivery_id="click-2")

@@ -1,6 +1,6 @@
-"""A real bot process acknowledges a signed Slack click (or slash command), is SIGKILLed
-before processing it, and the restarted process replays it exactly once: the answer is stored
-once and the late reply reaches the click's response_url."""
+"""Real bot processes SIGKILLed around an interaction: a slash command acknowledged and killed
+before it runs is replayed exactly once by the restarted process; a click on the daily card,
+one write with its inbox row, killed before that commits leaves nothing and was never acked."""
 
 from __future__ import annotations
 
@@ -64,10 +64,10 @@ async def send(driver: SlackDriver, fake: FakeSlack, how: str) -> tuple[int, str
     return status, key
 
 
-@pytest.mark.parametrize("how", ["click", "command"])
 async def test_an_acknowledged_interaction_killed_before_processing_is_replayed_once(
-    db_url: str, tmp_path: Path, how: str
+    db_url: str, tmp_path: Path
 ) -> None:
+    how = "command"  # a click on the card is never acknowledged before it is written
     fake = FakeSlack()
     fake.users = {k: dict(v) for k, v in USERS.items()}
     await fake.start()
@@ -114,6 +114,51 @@ async def test_an_acknowledged_interaction_killed_before_processing_is_replayed_
         assert LOCKED in str(replies[0].args.get("text", ""))
         [row], stored = await inbox_and_answers(db_url)
         assert (row.state, row.attempts) == ("done", 2)
+        assert stored == [BOB]  # once
+    finally:
+        await fake.stop()
+
+
+async def test_a_click_killed_before_its_one_write_commits_leaves_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    fake = FakeSlack()
+    fake.users = {k: dict(v) for k, v in USERS.items()}
+    await fake.start()
+    try:
+        await open_channel(db_url, dt.timedelta(hours=2))
+        async with aiohttp.ClientSession() as session:
+            armed = bot_env(db_url, fake.api_url, STUDYBOT_FAULT="inbox.uncommitted:kill")
+            dying = BotProcess(tmp_path, armed, 1)
+            try:
+                await dying.wait_ready(session)
+                driver = SlackDriver(dying.url, fake, session)
+                # The process dies inside the click's transaction: Slack gets no 200 (the
+                # user sees the click fail), so nothing was acknowledged.
+                with pytest.raises(aiohttp.ClientError):
+                    await send(driver, fake, "click")
+                async with asyncio.timeout(30):
+                    while dying.proc.poll() is None:
+                        await asyncio.sleep(0.05)
+            finally:
+                dying.kill()
+            assert dying.proc.returncode == -signal.SIGKILL, dying.log_path.read_text()[-2000:]
+            assert await inbox_and_answers(db_url) == ([], [])
+
+            restarted = BotProcess(tmp_path, bot_env(db_url, fake.api_url), 2)
+            try:
+                await restarted.wait_ready(session)
+                driver = SlackDriver(restarted.url, fake, session)
+                status, key = await send(driver, fake, "click")  # the user clicks again
+                assert status == 200
+                async with asyncio.timeout(REPLY_WAIT):
+                    await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
+            finally:
+                assert restarted.stop() == 0
+        [reply] = [c for c in fake.calls if c.key == key]
+        assert LOCKED in str(reply.args.get("text", ""))
+        [row], stored = await inbox_and_answers(db_url)
+        assert (row.state, row.attempts) == ("done", 1)
         assert stored == [BOB]  # once
     finally:
         await fake.stop()

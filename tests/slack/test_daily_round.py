@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import commands as c
+from bot import faults
 from bot import messages as m
 from bot.bootstrap import ManualClock
 from bot.identity import Origin, PlaceRef, Platform
@@ -195,8 +196,13 @@ async def test_modal_refusal_is_shown_in_the_modal(rig: SlackRig, clock: ManualC
     assert json.loads(body)["response_action"] == "errors"
 
 
+@pytest.mark.parametrize("where", ["one write", "general path"])
 async def test_a_refusal_in_the_form_does_not_use_up_the_submission(
-    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    rig: SlackRig,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    where: str,
 ) -> None:
     d = rig.driver
     view = await open_round_modal(rig, clock, "ss-pvalue", "UBOB")
@@ -210,7 +216,12 @@ async def test_a_refusal_in_the_form_does_not_use_up_the_submission(
         # The inbox took the delivery, then the core failed in passing (a database hiccup).
         return [Notice(m.INTERNAL_ERROR, Tone.ERROR)], True
 
-    monkeypatch.setattr(rig.app.dispatcher, "attempt", hiccup_once)
+    if where == "one write":  # the answer's transaction with its row fails, and rolls back
+        faults.arm("inbox.uncommitted")
+        request.addfinalizer(faults.disarm)
+    else:
+        rig.app.dispatcher.planners.clear()
+        monkeypatch.setattr(rig.app.dispatcher, "attempt", hiccup_once)
     same = {"view_id": "V88", "view_hash": "1700000200.h88"}
     status, body = await d.submit(view, "UBOB", "0.05", **same)
     assert status == 200 and json.loads(body)["response_action"] == "errors"

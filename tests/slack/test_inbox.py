@@ -42,13 +42,13 @@ def stall(rig: SlackRig, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
 
 
 @pytest.mark.parametrize("late_by", [LEASE, dt.timedelta(minutes=45)])
-async def test_a_click_acknowledged_then_never_processed_is_replayed(
+async def test_an_answer_acknowledged_then_never_processed_is_replayed(
     rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, late_by: dt.timedelta
 ) -> None:
-    card = await publish_round(rig, clock, "ss-variance-sum")
-    true = buttons(card.args["blocks"])[0]
+    # A typed answer runs after the ack; a click on the card is one write before it (below).
+    await publish_round(rig, clock, "ss-variance-sum")
     reached = stall(rig, monkeypatch)
-    key = await rig.driver.click(true["action_id"], "UCY")  # 200: Slack has its ack
+    key = await rig.driver.command("answer true", "UCY")  # 200: Slack has its ack
     await asyncio.wait_for(reached.wait(), 10)
     monkeypatch.delattr(rig.app.dispatcher, "process")
     assert [c for c in rig.fake.calls if c.key == key] == []  # nothing answered the user
@@ -58,10 +58,9 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     assert await rig.app.dispatcher.replay({Platform.SLACK: late}) == 0
     clock.advance(late_by)
     assert await rig.app.dispatcher.replay({Platform.SLACK: late}) == 1
-    if late_by < RESPONSE_URL_TTL:  # the click's response_url still takes replies
+    if late_by < RESPONSE_URL_TTL:  # the command's response_url still takes replies
         [reply] = [c for c in rig.fake.calls if c.key == key]
         assert reply.args["response_type"] == "ephemeral"
-        assert reply.args["replace_original"] is False  # never over the daily question
     else:  # expired after 30 minutes: a DM
         [reply] = [c for c in rig.fake.of("chat.postMessage") if c.args["channel"] == "UCY"]
         assert [c for c in rig.fake.calls if c.key == key] == []
@@ -69,6 +68,30 @@ async def test_a_click_acknowledged_then_never_processed_is_replayed(
     assert [(r.state, r.attempts) for r in await inbox_rows(rig.app)] == [("done", 2)]
     assert await rig.app.dispatcher.replay({Platform.SLACK: late}) == 0  # once only
     assert await answer_count(rig) == 1
+
+
+async def test_a_click_on_the_card_is_written_with_its_row_before_the_ack(
+    rig: SlackRig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = await publish_round(rig, clock, "ss-variance-sum")
+    true = buttons(card.args["blocks"])[0]
+    reached = stall(rig, monkeypatch)
+    payload, key = rig.driver.click_payload(true["action_id"], "UCY")
+    assert (await rig.driver.interact(payload))[0] == 200
+    await asyncio.wait_for(reached.wait(), 10)
+    monkeypatch.delattr(rig.app.dispatcher, "process")
+    # Before Slack had its 200: the answer, and the row done with the reply it stores.
+    [row] = await inbox_rows(rig.app)
+    assert (row.state, row.attempts) == ("done", 1) and "locked in" in str(row.reply)
+    assert await answer_count(rig) == 1
+    clock.advance(LEASE)
+    assert await rig.app.dispatcher.replay({Platform.SLACK: SlackLateReplies(rig.adapter)}) == 0
+    # Slack delivers the very same click again: the stored reply, privately; nothing runs.
+    assert (await rig.driver.interact(payload))[0] == 200
+    [again] = await rig.fake.wait_for_key(key)
+    assert "locked in" in again.args["text"] and again.args["response_type"] == "ephemeral"
+    assert await answer_count(rig) == 1
+    assert [(r.state, r.attempts) for r in await inbox_rows(rig.app)] == [("done", 1)]
 
 
 async def test_a_slash_command_acknowledged_then_never_processed_is_replayed(

@@ -1,0 +1,209 @@
+"""A click on a daily card is one write: its inbox row, its answer and its reply together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot import commands as c
+from bot import faults
+from bot import messages as m
+from bot.bootstrap import App, ManualClock
+from bot.identity import Origin
+from bot.intake import Interaction
+from bot.replies import Notice, Reply, Tone, Visibility
+from bot.wire import load_replies
+from tests.conftest import origin
+from tests.faults.day import open_round
+from tests.helpers import inbox_rows, say, via_inbox
+
+BOB = origin("Bob")
+LOCKED = m.DAILY_LOCKED.split("{")[0]
+
+
+@pytest.fixture(autouse=True)
+def _disarmed() -> Iterator[None]:
+    yield
+    faults.disarm()
+
+
+class Statements:
+    """Counts the statements every engine of the app runs while inside the block."""
+
+    def __init__(self, app: App) -> None:
+        self.engines = [app.db.engine.sync_engine, *app.db.sync_engines()]
+        self.count = 0
+
+    def _one(self, *_: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> Statements:
+        for engine in self.engines:
+            sa.event.listen(engine, "before_cursor_execute", self._one)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for engine in self.engines:
+            sa.event.remove(engine, "before_cursor_execute", self._one)
+
+
+def click(round_id: int, choice: int = 1, key: str = "click-1") -> c.SubmitAnswer:
+    return c.SubmitAnswer("", round_id=round_id, choice=choice, delivery_id=key)
+
+
+def texts(replies: list[Reply]) -> list[str]:
+    return [r.text for r in replies if isinstance(r, Notice)]
+
+
+async def answers_of(app: App, round_id: int) -> list[str]:
+    return [a.given for a in await app.stores.answers.round_answers(round_id)]
+
+
+async def test_the_answer_and_the_reply_are_committed_with_the_row_before_the_ack(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, typed = await open_round(app, clock)
+    sent = Interaction("click-1", BOB, click(round_id))
+    ticket = await app.dispatcher.receive(sent)  # what an adapter does before its ack
+    assert ticket.verdict == "written"
+    [row] = await inbox_rows(app)
+    assert (row.state, row.attempts) == ("done", 1)
+    assert load_replies(row.reply) == ticket.replies  # the reply stored is the reply sent
+    assert texts(ticket.replies)[0].startswith(LOCKED)
+    assert await answers_of(app, round_id) == [typed]
+    with Statements(app) as after_the_ack:
+        assert await app.dispatcher.process(ticket, sent) == ticket.replies
+    assert after_the_ack.count == 0  # nothing is written (or read) once the ack has gone
+
+
+async def test_a_repeat_delivery_shows_the_stored_reply_and_writes_no_second_answer(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, typed = await open_round(app, clock)
+    first = await via_inbox(app, BOB, click(round_id), "click-1")
+    # The platform delivers the same interaction again, even with another choice inside.
+    again = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id, 0)))
+    assert again.verdict == "done"
+    assert again.replies == first and all(r.visibility is Visibility.PRIVATE for r in again.replies)
+    assert await answers_of(app, round_id) == [typed]
+    assert [(r.state, r.attempts) for r in await inbox_rows(app)] == [("done", 1)]
+
+
+async def test_a_repeat_while_the_first_delivery_runs_is_already_on_it(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, _ = await open_round(app, clock)
+    planners = dict(app.dispatcher.planners)
+    app.dispatcher.planners.clear()  # the first delivery takes the general path: held, unrun
+    held = Interaction("click-1", BOB, click(round_id))
+    ticket = await app.dispatcher.receive(held)
+    assert ticket.verdict == "new"
+    app.dispatcher.planners.update(planners)
+    repeat = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert (repeat.verdict, texts(repeat.replies)) == ("busy", [m.INBOX_BUSY])
+    assert await answers_of(app, round_id) == []  # the repeat wrote nothing
+    assert texts(await app.dispatcher.process(ticket, held))[0].startswith(LOCKED)
+    assert len(await answers_of(app, round_id)) == 1
+
+
+async def test_deliveries_of_one_key_in_one_batch_write_once_and_reply_alike(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, typed = await open_round(app, clock)
+    same = Interaction("click-1", BOB, click(round_id))
+    others = [
+        Interaction(f"click-{n}", origin(f"P{n}"), click(round_id, n % 2, f"click-{n}"))
+        for n in range(2, 8)
+    ]
+    tickets = await asyncio.gather(*(app.dispatcher.receive(i) for i in [same, *others, same]))
+    first, *rest, repeat = tickets
+    assert first.verdict == "written" and {t.verdict for t in rest} == {"written"}
+    # The repeat sees its key done at the commit: the same reply, never a second answer.
+    assert repeat.verdict == "done" and repeat.replies == first.replies
+    stored = {a.display_name: a.given for a in await app.stores.answers.round_answers(round_id)}
+    assert len(stored) == 7 and stored["Bob"] == typed  # one each, Bob's once
+    assert all(r.state == "done" and r.attempts == 1 for r in await inbox_rows(app))
+
+
+async def test_a_different_second_answer_is_refused_and_its_repeat_refused_alike(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, typed = await open_round(app, clock)
+    await via_inbox(app, BOB, click(round_id), "click-1")
+    [refusal] = await via_inbox(app, BOB, click(round_id, 0, "click-2"), "click-2")
+    assert isinstance(refusal, Notice) and refusal.tone is Tone.ERROR
+    assert refusal.text == m.DAILY_ALREADY.format(given=typed, closes="17:00 UTC")
+    assert await via_inbox(app, BOB, click(round_id, 0, "click-2"), "click-2") == [refusal]
+    assert await answers_of(app, round_id) == [typed]
+
+
+async def test_an_outcome_the_write_cannot_answer_takes_the_general_path(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, _ = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    # Forgotten: the batch writes nothing and holds the row; the handler says why.
+    sent = Interaction("click-1", BOB, click(round_id))
+    ticket = await app.dispatcher.receive(sent)
+    assert ticket.verdict == "new"
+    refused = await app.dispatcher.process(ticket, sent)
+    assert texts(refused) == [m.DAILY_FORGOTTEN]
+    assert await answers_of(app, round_id) == []
+    assert [r.state for r in await inbox_rows(app)][-1] == "done"
+
+
+async def test_a_planner_that_fails_leaves_the_general_path(
+    app: App, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    round_id, typed = await open_round(app, clock)
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("no snapshot")
+
+    app.dispatcher.planners[c.SubmitAnswer] = broken
+    with caplog.at_level(logging.ERROR, logger="bot.intake"):
+        replies = await via_inbox(app, BOB, click(round_id), "click-1")
+    assert texts(replies)[0].startswith(LOCKED)
+    assert any("could not plan" in r.getMessage() for r in caplog.records)
+    assert await answers_of(app, round_id) == [typed]
+
+
+async def test_a_failure_before_the_commit_leaves_no_row_and_no_answer(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, typed = await open_round(app, clock)
+    faults.arm("inbox.uncommitted")
+    who: Origin = BOB
+    assert await via_inbox(app, who, click(round_id), "click-1") == [
+        Notice(m.INTERNAL_ERROR, Tone.ERROR)
+    ]
+    assert await inbox_rows(app) == [] and await answers_of(app, round_id) == []
+    # The same delivery again is new: nothing of the failed one was kept.
+    assert texts(await via_inbox(app, who, click(round_id), "click-1"))[0].startswith(LOCKED)
+    assert await answers_of(app, round_id) == [typed]
+
+
+async def test_a_forgotten_lock_in_the_round_still_refuses_only_its_owner(
+    app: App, clock: ManualClock
+) -> None:
+    # The batch's look-up flags rounds holding a forgotten user's lock; only then is each
+    # user checked, and only the one who forgot is refused.
+    round_id, typed = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    cy = origin("Cy")
+    bob_click = Interaction("click-b", BOB, click(round_id, 1, "click-b"))
+    cy_click = Interaction("click-c", cy, click(round_id, 1, "click-c"))
+    bob_ticket, cy_ticket = await asyncio.gather(
+        app.dispatcher.receive(bob_click), app.dispatcher.receive(cy_click)
+    )
+    assert (bob_ticket.verdict, cy_ticket.verdict) == ("new", "written")
+    assert texts(await app.dispatcher.process(bob_ticket, bob_click)) == [m.DAILY_FORGOTTEN]
+    assert texts(cy_ticket.replies)[0].startswith(LOCKED)
+    assert await answers_of(app, round_id) == [typed]  # Cy's; Bob's stays forgotten
