@@ -25,6 +25,12 @@ GLOBAL_RATE = 50.0
 DEFAULT_RATE = 48.0
 # The span the platform counts its limit over: no WINDOW ever holds more than `rate` calls.
 WINDOW = 1.0
+# Calls go at least this share of a slot apart. A full slot lost every delay for good: one
+# caller woken late pushed every later call back too, and over 500 channels the fan-out
+# took 1.18x the floor instead of 1.09x (PostgreSQL, quiet machine). Four fifths let a late
+# start be made up (at 1.25x the rate for a moment) while the WINDOW count still holds, and
+# never clump: a second ever holds at most `rate` calls, no instant more than one.
+CATCH_UP = 0.8
 THREAD_NAME_MAX = 100
 # A scheduler tick may come before the client has logged in; wait this long, then fail the
 # attempt (the core retries) rather than hold the tick forever.
@@ -64,6 +70,7 @@ class RateLimiter:
         # The instants of the last calls let through, at most `burst` within any WINDOW.
         self.burst = max(1, int(rate * WINDOW))
         self._sent: collections.deque[float] = collections.deque()
+        self.spacing = self.interval * CATCH_UP
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
@@ -88,7 +95,7 @@ class RateLimiter:
         await self._admit(max(self._now(), slot))
 
     async def _admit(self, at: float) -> None:
-        """Wait until this call is 1/rate after the last one let through and `burst` calls
+        """Wait until this call is CATCH_UP/rate after the last one let through and `burst` calls
         went out in the WINDOW before it, then count it.
 
         Both rules hold for callers woken late, however many at once: after a stalled loop
@@ -102,8 +109,8 @@ class RateLimiter:
             while sent and at - sent[0] >= WINDOW - 1e-9:
                 sent.popleft()
             ready = at
-            if sent and at < sent[-1] + self.interval - 1e-9:
-                ready = sent[-1] + self.interval
+            if sent and at < sent[-1] + self.spacing - 1e-9:
+                ready = sent[-1] + self.spacing
             if len(sent) >= self.burst:
                 ready = max(ready, sent[0] + WINDOW)  # the oldest call leaves the window
             if ready <= at:
