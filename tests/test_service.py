@@ -397,6 +397,31 @@ async def test_teams_and_team_change_keeps_past_points(app: App, clock: ManualCl
     assert msg.startswith("There is no team called Otters.")
 
 
+async def test_a_board_of_many_teams_shows_ten_and_tells_the_rest_privately(
+    app: App, clock: ManualClock
+) -> None:
+    # Twelve teams of one player each, every player right once: ten teams on the public
+    # board; a player of the other two hears their own team's place privately.
+    for k in range(1, 13):
+        await say(app, ADMIN, f"team create T{k:02d}")
+        await say(app, origin(f"P{k}"), f"team join T{k:02d}")
+    opened = await daily.open_daily_round(app.ctx, ADMIN.place, clock.now(), "ss-variance-sum")
+    assert opened is not None
+    for k in range(1, 13):
+        await say(app, origin(f"P{k}"), "answer true")
+    await daily.close_daily_round(app.ctx, opened[0].id, clock.now())
+    board, _ = await say(app, origin("P1"), "leaderboard teams")
+    assert isinstance(board, LeaderboardView) and len(board.rows) == 10
+    shown = {r.name for r in board.rows}
+    missing = [f"T{k:02d}" for k in range(1, 13) if f"T{k:02d}" not in shown]
+    assert len(missing) == 2
+    outsider = origin(f"P{int(missing[0][1:])}")
+    _, theirs = await say(app, outsider, "leaderboard teams")
+    assert isinstance(theirs, Notice) and theirs.text.startswith(
+        f"Your team {missing[0]} on this board: #"
+    )
+
+
 async def test_team_board_ranks_by_points_per_active_member(app: App, clock: ManualClock) -> None:
     await say(app, ADMIN, "team create Big")
     await say(app, ADMIN, "team create Small")

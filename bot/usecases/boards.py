@@ -33,6 +33,10 @@ from bot.usecases.charts import (
 from bot.usecases.context import Context, UserError
 from bot.usecases.review import review_stats
 
+# Rows a board shows, for players and for teams alike: a workspace of hundreds of teams gets
+# a board that fits one message, and everyone hears their own (team's) place privately.
+BOARD_ROWS = 10
+
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
     """The board for the whole channel, marking nobody, and the asker's own standing in a
@@ -48,7 +52,8 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
         if not table:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
-        team_rows = tuple(BoardRow(t.rank, team_label(t), t.points, _team_detail(t)) for t in table)
+        shown = table[:BOARD_ROWS]
+        team_rows = tuple(BoardRow(t.rank, team_label(t), t.points, _team_detail(t)) for t in shown)
         entry = next((t for t in table if t.team_id == mine), None)
         if mine is None:
             standing = m.BOARD_NO_TEAM
@@ -62,11 +67,11 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
             )
         view = LeaderboardView("teams", cmd.period, label, team_rows)
         if cmd.chart:
-            names = [(t, r.name) for t, r in zip(table, team_rows, strict=True)]
+            names = [(t, r.name) for t, r in zip(shown, team_rows, strict=True)]
             view = replace(view, image=await board_image(ctx, "teams", label, teams=names))
         # The board is for the channel; the asker's own standing is told to the asker only.
         return [view, *_chart_failed(cmd.chart, view.image), Notice(standing)]
-    top, me = await boards.user_board(actor.workspace, key, actor.user.id, 10)
+    top, me = await boards.user_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
     rows = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
