@@ -194,23 +194,32 @@ class StalledLoop:
                 fired.set_result(None)
 
 
-async def test_concurrent_callers_woken_together_never_crowd_a_second() -> None:
-    # Forty channels wait for their slots at once; the loop stalls until 1.9 s, so every
-    # caller whose slot passed meanwhile wakes at the same instant and asks to be let through.
-    loop = StalledLoop(stall_until=1.9)
-    limiter = RateLimiter(5, clock=loop.time, sleep=loop.sleep)
+async def grants(stall_until: float, callers: int, rate: float = 5) -> list[float]:
+    """When each of `callers` concurrent callers was let through, in order, on a loop busy
+    until `stall_until`."""
+    loop = StalledLoop(stall_until)
+    limiter = RateLimiter(rate, clock=loop.time, sleep=loop.sleep)
     granted: list[float] = []
 
     async def call() -> None:
         await limiter.acquire()
         granted.append(loop.now)
 
-    tasks = [asyncio.create_task(call()) for _ in range(40)]
-    await loop.run(tasks)
-    granted.sort()
+    await loop.run([asyncio.create_task(call()) for _ in range(callers)])
+    return sorted(granted)
+
+
+def busiest_second(granted: list[float]) -> int:
+    # (A hair of slack, as the limiter's own: a call exactly a second later is outside.)
+    return max(sum(1 for t in granted if start <= t < start + 1.0 - 1e-9) for start in granted)
+
+
+async def test_concurrent_callers_woken_together_never_crowd_a_second() -> None:
+    # Forty channels wait for their slots at once; the loop stalls until 1.9 s, so every
+    # caller whose slot passed meanwhile wakes at the same instant and asks to be let through.
+    granted = await grants(stall_until=1.9, callers=40)
     assert len(granted) == 40
-    busiest = max(sum(1 for t in granted if start <= t < start + 1.0) for start in granted)
-    assert busiest <= 5, granted
+    assert busiest_second(granted) <= 5, granted
     # Nor in a clump: every call most of a slot (CATCH_UP/rate) after the one before.
     assert all(b - a >= CATCH_UP * 0.2 - 1e-6 for a, b in itertools.pairwise(granted)), granted
 
@@ -218,22 +227,10 @@ async def test_concurrent_callers_woken_together_never_crowd_a_second() -> None:
 async def test_a_caller_woken_late_does_not_push_every_later_call_back() -> None:
     # Slots every 0.2 s; the loop is busy until 0.3, so the 0.2 caller goes out 0.1 late.
     # The calls after it make that up within a few slots instead of all going 0.1 late.
-    loop = StalledLoop(stall_until=0.3)
-    limiter = RateLimiter(5, clock=loop.time, sleep=loop.sleep)
-    granted: list[float] = []
-
-    async def call() -> None:
-        await limiter.acquire()
-        granted.append(loop.now)
-
-    tasks = [asyncio.create_task(call()) for _ in range(10)]
-    await loop.run(tasks)
-    granted.sort()
+    granted = await grants(stall_until=0.3, callers=10)
     assert granted[1] == pytest.approx(0.3)
     assert granted[-1] == pytest.approx(1.8), granted  # the last slot, on time
-    # (A hair of slack, as the limiter's own: a call exactly a second later is outside.)
-    busiest = max(sum(1 for t in granted if start <= t < start + 1.0 - 1e-9) for start in granted)
-    assert busiest <= 5, [round(t, 3) for t in granted]
+    assert busiest_second(granted) <= 5, [round(t, 3) for t in granted]
 
 
 class RoundTrips:
