@@ -46,6 +46,7 @@ from adapters.slack.translate import (
     open_request,
     origin,
     payload_name,
+    typed,
     view_delivery_id,
     workspace_of,
 )
@@ -312,7 +313,7 @@ class SlackAdapter:
         context: AsyncBoltContext,
         request: AsyncBoltRequest,
     ) -> None:
-        text = str(body.get("text") or "")
+        text = typed(str(body.get("text") or ""))
         channel = str(body.get("channel_id", ""))
         if isinstance(parse(text), c.ImportDeck) and body.get("trigger_id"):
             await self.open_deck_form(ack, body, context, respond, text)
@@ -517,7 +518,7 @@ class SlackAdapter:
         if event.get("subtype") not in (None, "file_share"):
             return
         user = str(event["user"])
-        text = str(event.get("text") or "")
+        text = typed(str(event.get("text") or ""))
         parsed = parse(text)
         files = event.get("files") or []
         who = await self.origin(context, str(event.get("channel") or user), user, None)

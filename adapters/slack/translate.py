@@ -184,6 +184,13 @@ def view_delivery_id(body: dict[str, Any], view: dict[str, Any], text: str) -> s
     return f"view:{view.get('id', '')}:{view.get('hash', '')}:{attempt}"[:200]
 
 
+def typed(text: str) -> str:
+    """What a person typed, from a slash command's or a message's text: Slack sends `&`, `<`
+    and `>` as `&amp;`, `&lt;` and `&gt;` (its control characters), so `p < 0.05` would be
+    graded as `p &lt; 0.05`. Only those three, and `&amp;` last, so `&amp;lt;` stays `&lt;`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def event_delivery_id(event_id: str) -> str:
     return f"event:{event_id}"
 

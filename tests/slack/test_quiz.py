@@ -138,3 +138,14 @@ async def test_a_public_board_marks_nobody_and_the_asker_learns_their_standing_p
     assert "you" not in shown([board]).lower() and "←" not in board.args["text"]
     assert standing.args["response_type"] == "ephemeral"
     assert standing.args["text"] == m.BOARD_STANDING.format(rank=2, points=5, correct=1)
+
+
+async def test_slack_escaped_characters_reach_the_core_as_typed(rig: SlackRig) -> None:
+    # Slack sends `&`, `<` and `>` in a command's text as HTML entities; the core must see
+    # what the person typed (a short answer like `p < 0.05` is graded on it).
+    replies = await rig.driver.command_replies("stats R&amp;D &lt;team&gt;", "UBOB")
+    text = shown(replies)
+    # The reply escapes the name once for Slack's mrkdwn: decoded on the way in, it is
+    # `R&amp;D &lt;team&gt;` here; left encoded, it would have been escaped twice.
+    assert "R&amp;D &lt;team&gt;" in text, text
+    assert "&amp;amp;" not in text and "&amp;lt;" not in text, text
