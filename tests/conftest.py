@@ -238,7 +238,7 @@ async def migrated_template(backend: str, directory: Path) -> str:
             url = await fresh_pg_database(require_pg())
         else:
             url = f"sqlite+aiosqlite:///{directory / 'template.db'}"
-        await (await _build(url, ManualClock(START))).close()
+        await (await build_test_app(url, ManualClock(START))).close()
         if backend == "sqlite":
             # Everything into the main file, so a copy of that file alone is the database.
             with closing(sqlite3.connect(directory / "template.db")) as conn:
@@ -266,7 +266,9 @@ async def db_url(
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def _build(db_url: str, clock: ManualClock) -> App:
+async def build_test_app(db_url: str, clock: ManualClock) -> App:
+    """An app on `db_url` with the fixture decks, the given clock and a seeded draw: what the
+    `app` fixture yields, for tests that build theirs on a database of their own."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     return await build_app(
         settings, db_url=db_url, content_dir=FIXTURE_CONTENT, clock=clock, rng=SeededRng(7)
@@ -275,7 +277,7 @@ async def _build(db_url: str, clock: ManualClock) -> App:
 
 @pytest.fixture
 async def app(db_url: str, clock: ManualClock) -> AsyncIterator[App]:
-    application = await _build(db_url, clock)
+    application = await build_test_app(db_url, clock)
     yield application
     await application.close()
 

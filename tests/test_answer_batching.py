@@ -12,17 +12,16 @@ import pytest
 import sqlalchemy as sa
 
 from bot import messages as m
-from bot.bootstrap import App, ManualClock, build_app
+from bot.bootstrap import App, ManualClock
 from bot.commands import SubmitAnswer
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
-from bot.settings import Settings
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.tables import answers, meta, rounds, users
 from bot.usecases import daily
-from tests.conftest import FIXTURE_CONTENT, SeededRng, origin
+from tests.conftest import build_test_app, origin
 from tests.helpers import errors, inbox_rows, via_inbox
 
 ADA = origin("Ada", admin=True)
@@ -246,13 +245,7 @@ async def test_a_command_reads_while_another_process_holds_the_write_lock(
     # loop; a WAL reader never waits for a writer, so another process's open write does not
     # hold the command (nor the loop) up.
     path = tmp_path / "reads.db"
-    app = await build_app(
-        Settings(_env_file=None),  # type: ignore[call-arg]
-        db_url=f"sqlite+aiosqlite:///{path}",
-        content_dir=FIXTURE_CONTENT,
-        clock=clock,
-        rng=SeededRng(7),
-    )
+    app = await build_test_app(f"sqlite+aiosqlite:///{path}", clock)
     try:
         await app.dispatcher.handle_text("leaderboard", ADA)  # Ada and the channel exist now
         other = sqlite3.connect(path, isolation_level=None)

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot import faults
-from bot.bootstrap import App, ManualClock, SeededRng, build_app
+from bot.bootstrap import App, ManualClock
 from bot.commands import SubmitAnswer
-from bot.settings import Settings
 from bot.storage import engines, pg_pool
-from tests.conftest import FIXTURE_CONTENT, START
+from tests.conftest import START, build_test_app
 from tests.faults.day import (
     ANSWER_POINTS,
     UNREACHED,
@@ -52,13 +51,7 @@ def _disarmed() -> Iterator[None]:
 
 
 async def make_app(db_url: str, clock: ManualClock) -> App:
-    app = await build_app(
-        Settings(_env_file=None),  # type: ignore[call-arg]
-        db_url=db_url,
-        content_dir=FIXTURE_CONTENT,
-        clock=clock,
-        rng=SeededRng(7),
-    )
+    app = await build_test_app(db_url, clock)
     app.work.sleep = _no_sleep  # the retry pauses within a tick; the fault outlasts them
     return app
 

@@ -15,15 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot import messages as m
-from bot.bootstrap import App, ManualClock, SeededRng, build_app
+from bot.bootstrap import App, ManualClock
 from bot.commands import SubmitAnswer
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
-from bot.settings import Settings
 from bot.storage import database, engines
 from bot.storage.tables import answers
 from bot.usecases import daily
-from tests.conftest import FIXTURE_CONTENT, origin
+from tests.conftest import build_test_app, origin
 
 MEDIAN = "ss-median"
 MB = 1024 * 1024
@@ -36,13 +35,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def sqlite_app(db_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    application = await build_app(
-        Settings(_env_file=None),  # type: ignore[call-arg]
-        db_url=f"sqlite+aiosqlite:///{db_path}",
-        content_dir=FIXTURE_CONTENT,
-        clock=clock,
-        rng=SeededRng(7),
-    )
+    application = await build_test_app(f"sqlite+aiosqlite:///{db_path}", clock)
     yield application
     await application.close()
 
@@ -103,13 +96,7 @@ async def test_the_bot_checkpoints_while_it_runs(
     monkeypatch.setattr(engines, "AUTOCHECKPOINT_PAGES", 0)
     monkeypatch.setattr(database, "CHECKPOINT_EVERY_S", 0.0)
     monkeypatch.setattr(database, "IDLE_CHECKPOINT_S", 0.05)
-    app = await build_app(
-        Settings(_env_file=None),  # type: ignore[call-arg]
-        db_url=f"sqlite+aiosqlite:///{db_path}",
-        content_dir=FIXTURE_CONTENT,
-        clock=clock,
-        rng=SeededRng(7),
-    )
+    app = await build_test_app(f"sqlite+aiosqlite:///{db_path}", clock)
     try:
         round_id = await open_round(app, clock)
         largest = 0
