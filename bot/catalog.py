@@ -139,9 +139,9 @@ CATALOG: tuple[Entry, ...] = (
     Entry(
         "config",
         "Set this channel's daily question and weekly tally.",
-        "config show | channel | time HH:MM | timezone Area/City | days weekdays|daily|mon,wed,... "
-        "| close HH:MM | topics all|t1,t2 | difficulty easy|medium|hard|mixed | weekly DAY HH:MM "
-        "| pause | resume",
+        "config show | channel | time HH:MM [Area/City] | timezone Area/City "
+        "| days weekdays|daily|mon,wed,... | close HH:MM [Area/City] | topics all|t1,t2 "
+        "| difficulty easy|medium|hard|mixed | weekly DAY HH:MM | pause | resume",
         admin=True,
         subs=(
             Sub("show", "show this channel's settings", admin=True),
@@ -149,7 +149,10 @@ CATALOG: tuple[Entry, ...] = (
             Sub(
                 "time",
                 "post time",
-                (Arg("time", "HH:MM (24-hour) or 7pm", required=True),),
+                (
+                    Arg("time", "HH:MM (24-hour) or 7pm", required=True),
+                    Arg("zone", "Area/City, sets the channel's time zone too"),
+                ),
                 admin=True,
             ),
             Sub(
@@ -167,7 +170,10 @@ CATALOG: tuple[Entry, ...] = (
             Sub(
                 "close",
                 "close and reveal time",
-                (Arg("time", "HH:MM (24-hour) or 7pm", required=True),),
+                (
+                    Arg("time", "HH:MM (24-hour) or 7pm", required=True),
+                    Arg("zone", "Area/City, sets the channel's time zone too"),
+                ),
                 admin=True,
             ),
             Sub(
@@ -321,7 +327,7 @@ CATALOG: tuple[Entry, ...] = (
     ),
     Entry(
         "question",
-        "Fix a question after the fact: void or rekey a round, retire a question (admin).",
+        "Fix a question after the fact: void or rekey a round, retire a question.",
         "question void ROUND | rekey ROUND ANSWER | retire QUESTION-ID",
         subs=(
             Sub(
@@ -356,7 +362,7 @@ CATALOG: tuple[Entry, ...] = (
     ),
     Entry(
         "audit",
-        "Admin actions on questions, latest first, with the points they moved (admin).",
+        "Admin actions on questions, latest first, with the points they moved.",
         "audit list [page]",
         subs=(
             Sub(

@@ -105,7 +105,8 @@ class ShowConfig:
 
 @dataclass(frozen=True)
 class UpdateConfig:
-    """One `config` change; exactly one field is set (enable means `config channel`)."""
+    """One `config` change; one field is set (enable means `config channel`), or a post or
+    close time with the time zone it is in."""
 
     enable: bool = False
     post_time: dt.time | None = None

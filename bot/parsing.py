@@ -90,13 +90,9 @@ def _quiz(rest: str) -> Parsed:
         elif low == "stop":
             return ParseError(m.QUIZ_STOP_ALONE)
         else:
-            if topic is not None:
-                return ParseError(
-                    m.ONE_TOPIC.format(first=m.clip(topic), second=m.clip(word))
-                    + " "
-                    + usage("quiz")
-                )
-            topic = low
+            # A topic may take several words (`deep learning`); the resolver tells one name in
+            # several words from two topics named at once.
+            topic = low if topic is None else f"{topic} {low}"
     return c.StartQuiz(
         topic=None if topic == "all" else topic,
         difficulty=difficulty,
@@ -207,10 +203,14 @@ def parse_config(sub: str, arg: str) -> Parsed:
             return ParseError(m.CONFIG_VALUE_MISSING.format(sub=sub) + " " + usage("config"))
         if sub in ("retention", "interval"):
             return _review_policy(sub, arg)
-        if sub == "time":
-            return c.UpdateConfig(post_time=parse_hhmm(arg))
-        if sub == "close":
-            return c.UpdateConfig(close_time=parse_hhmm(arg))
+        if sub in ("time", "close"):
+            # `config time 09:30 Europe/Paris` sets the zone too, as `remind` reads it.
+            words = _glued(arg.split())
+            at = parse_hhmm(words[0] if len(words) == 2 else arg)
+            zone = resolve_timezone(words[1]) if len(words) == 2 else None
+            if sub == "time":
+                return c.UpdateConfig(post_time=at, timezone=zone)
+            return c.UpdateConfig(close_time=at, timezone=zone)
         if sub in ("timezone", "tz"):
             return c.UpdateConfig(timezone=resolve_timezone(arg))
         if sub == "days":
@@ -309,11 +309,7 @@ def _interview(rest: str) -> Parsed:
         elif word in ("stop", "history"):
             return ParseError(m.SUB_ALONE.format(sub=f"interview {word}"))
         else:
-            if topic is not None:
-                return ParseError(
-                    m.ONE_TOPIC.format(first=topic, second=word) + " " + usage("interview")
-                )
-            topic = word
+            topic = word if topic is None else f"{topic} {word}"
     return c.StartInterview(
         topic=None if topic == "all" else topic, count=count if count is not None else 3, keep=keep
     )
@@ -334,12 +330,8 @@ def _review(rest: str) -> Parsed:
                 return ParseError(m.REVIEW_COUNT.format(max=QUIZ_MAX))
         elif word == "stop":
             return ParseError(m.SUB_ALONE.format(sub="review stop"))
-        elif topic is not None:
-            return ParseError(
-                m.ONE_TOPIC.format(first=m.clip(topic), second=m.clip(word)) + " " + usage("review")
-            )
         else:
-            topic = word
+            topic = word if topic is None else f"{topic} {word}"
     return c.StartReview(topic=None if topic == "all" else topic, count=count or 10)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bot import messages as m
@@ -30,7 +31,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import forgotten_answers, metadata
 from bot.usecases import boards, daily
-from bot.usecases.context import Context
+from bot.usecases.context import Context, UserError
 from tests.conftest import FIXTURE_CONTENT, ROOT, origin
 from tests.helpers import correct_text, errors, say, text
 from tests.test_scheduler import RecordingPublisher, at, channel_id, enable, tick
@@ -241,12 +242,46 @@ async def test_help_marks_admin_subcommands_once(app: App) -> None:
     shown = await text(app, BOB, "help team")
     assert "(admin) (admin)" not in shown
     assert shown.count("(admin)") == 2  # create and delete
+    # The command list marks each admin command once too (it read "(admin). (admin)").
+    listing = await text(app, BOB, "help")
+    admin_lines = [line for line in listing.splitlines() if "(admin)" in line]
+    assert admin_lines and all(line.count("(admin)") == 1 for line in admin_lines)
+    assert {line.split()[0] for line in admin_lines} >= {"config", "deck", "question", "audit"}
+
+
+async def test_help_brackets_optional_arguments(app: App) -> None:
+    shown = await text(app, ADMIN, "help config")
+    assert "config time TIME [ZONE] — post time" in shown
+    assert "config timezone ZONE — time zone" in shown
+    assert "audit list [PAGE]" in await text(app, ADMIN, "help audit")
 
 
 async def test_a_config_change_replies_with_the_one_changed_line(app: App) -> None:
     await say(app, ADMIN, "config channel")
     replies = await say(app, ADMIN, "config time 10:00")
     assert replies == [Notice(m.CONFIG_UPDATED.format(what="post time 10:00"), Tone.SUCCESS)]
+    # A time zone after the time sets both, as `remind 08:00 Europe/Paris` does.
+    replies = await say(app, ADMIN, "config time 9:30 am Europe/Paris")
+    assert replies == [
+        Notice(
+            m.CONFIG_UPDATED.format(what="post time 09:30, time zone Europe/Paris"), Tone.SUCCESS
+        )
+    ]
+    replies = await say(app, ADMIN, "config close 18:00 Europe/Paris")
+    assert replies == [
+        Notice(
+            m.CONFIG_UPDATED.format(what="close time 18:00, time zone Europe/Paris"), Tone.SUCCESS
+        )
+    ]
+    channel = await app.stores.channels.get_channel(ADMIN.place.workspace_key, "general")
+    assert channel is not None
+    assert (f"{channel.schedule.post_time:%H:%M}", channel.schedule.timezone) == (
+        "09:30",
+        "Europe/Paris",
+    )
+    refused = errors(await say(app, ADMIN, "config time 9:30 Mars/Olympus"))[0]
+    assert "Mars/Olympus" in refused
+    assert f"{channel.schedule.post_time:%H:%M}" == "09:30"
     assert await say(app, ADMIN, "config resume") == [Notice(m.CONFIG_NOT_PAUSED)]
     replies = await say(app, ADMIN, "config pause")
     assert replies == [Notice(m.CONFIG_PAUSED, Tone.SUCCESS)]
@@ -460,6 +495,39 @@ def test_deck_aliases_resolve_and_clashing_ones_are_reported(tmp_path: Path) -> 
     ]
     assert ctx.topic_guesses("algo") == ["classical-algorithms", "coding-algorithms"]
     assert ctx.topic_guesses("kmeans") == ["unsupervised-dim-reduction"]
+
+
+def test_a_topic_typed_as_its_title_in_several_words_resolves() -> None:
+    # `quiz deep learning` was refused as two topics; people type the title as shown by
+    # `topics`, with spaces, in any case.
+    real, _ = load_bank(ROOT / "content")
+    ctx = Context(stores=None, bank=real, clock=ManualClock(), rng=SeededRng(1))  # type: ignore[arg-type]
+    typed = {
+        "deep learning": "deep-learning",
+        "Computer  Vision": "computer-vision",
+        "transformers and llms": "transformers-llm",
+        "machine learning fundamentals": "ml-fundamentals",
+        "statistics probability": "statistics-probability",
+        "ml design": "ml-design-patterns",
+    }
+    assert {w: ctx.resolve_topic(w) for w in typed} == typed
+    with pytest.raises(UserError) as two:
+        ctx.resolve_topic("nlp cv")
+    assert str(two.value) == "Pick one topic, not both 'nlp' and 'cv' (or `all`)."
+    with pytest.raises(UserError) as unknown:
+        ctx.resolve_topic("statistics stuff")
+    assert str(unknown.value).startswith(
+        "Unknown topic 'statistics stuff'. Did you mean statistics-probability"
+    )
+
+
+async def test_quiz_review_and_interview_take_a_topic_in_several_words(app: App) -> None:
+    card = (await say(app, BOB, "quiz sample ml 1"))[-1]
+    assert isinstance(card, QuestionCard) and card.question_id.startswith("sm-")
+    await say(app, BOB, "quiz stop")
+    assert errors(await say(app, BOB, "quiz sample-ml sample-stats"))[0].startswith(
+        "Pick one topic, not both 'sample-ml' and 'sample-stats'"
+    )
 
 
 async def test_a_long_quiz_answer_is_shown_back_clipped(app: App) -> None:

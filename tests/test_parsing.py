@@ -65,7 +65,6 @@ def test_parses(line: str, expected: object) -> None:
         ("quiz 21", "A quiz has 1 to 20 questions."),
         ("quiz 3 4", "The count was given twice."),
         ("quiz easy hard", "The difficulty was given twice."),
-        ("quiz nlp cv", "Pick one topic"),
         ("quiz nlp stop", "To end your quiz, send `quiz stop` on its own."),
         ("answer", "Say what your answer is."),
         ("leaderboard users forever", "'forever' is not a leaderboard option"),

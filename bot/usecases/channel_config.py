@@ -112,7 +112,7 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         what = f"close time {cmd.close_time:%H:%M}"
     if cmd.timezone is not None:
         values["timezone"] = cmd.timezone
-        what = f"time zone {cmd.timezone}"
+        what = f"{what}, time zone {cmd.timezone}" if what else f"time zone {cmd.timezone}"
     if cmd.days is not None:
         values["days"] = days_to_mask(cmd.days)
         what = f"days {format_days(cmd.days)}"

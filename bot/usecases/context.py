@@ -114,24 +114,47 @@ class Context:
         return local_date(self.clock.now(), actor.timezone)
 
     def resolve_topic(self, word: str, bank: QuestionBank | None = None) -> str:
-        """Map a topic word to a deck: exact slug, a unique slug part, prefix or deck alias; else a
-        refusal that names the decks it matches or plausibly means. The one resolver for
-        `quiz` and `config topics`."""
+        """Map a topic word or phrase to a deck: exact slug, a unique slug part, prefix or deck
+        alias, or the deck's title typed out (`deep learning`, `Transformers and LLMs`); else
+        a refusal that names the decks it matches or plausibly means. The one resolver for
+        `quiz`, `review`, `interview` and `config topics`."""
         bank = bank or self.bank
-        topics = bank.topics
-        low = word.strip().lower()
-        if low in topics:
-            return low
-        matches = [
-            t
-            for t in topics
-            if low in t.split("-") or t.startswith(low) or low in bank.decks[t].aliases
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise UserError(m.ambiguous_topic(word, matches))
+        low = " ".join(word.lower().split())
+        key = low.replace(" ", "-")
+        found = self._topic_matches(key, bank)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UserError(m.ambiguous_topic(word, found))
+        words = low.split()
+        if len(words) > 1:
+            # Two topics named at once (`quiz nlp cv`) rather than one name in several words.
+            named = [(w, t) for w in words if len(t := self._topic_matches(w, bank)) == 1]
+            if len({t[0] for _, t in named}) > 1:
+                raise UserError(
+                    m.ONE_TOPIC.format(first=m.clip(named[0][0]), second=m.clip(named[1][0]))
+                )
+            # A deck one of the words names comes first, then what each word plausibly means.
+            guesses = [t[0] for _, t in named] + [
+                g for w in words for g in self.topic_guesses(w, bank)
+            ]
+            raise UserError(m.unknown_topic(word, list(dict.fromkeys(guesses))[:3]))
         raise UserError(m.unknown_topic(word, self.topic_guesses(low, bank)))
+
+    @staticmethod
+    def _topic_matches(key: str, bank: QuestionBank) -> list[str]:
+        """Decks `key` (lower case, words joined by hyphens) names: itself, else every deck it is
+        a slug part, a slug prefix, an alias, or a prefix of the title of."""
+        if key in bank.topics:
+            return [key]
+        return [
+            t
+            for t in bank.topics
+            if key in t.split("-")
+            or t.startswith(key)
+            or key in bank.decks[t].aliases
+            or _title_key(bank.decks[t].title).startswith(key)
+        ]
 
     def topic_guesses(self, low: str, bank: QuestionBank | None = None) -> list[str]:
         """Decks a word plausibly means: a near spelling of a slug or a slug part
@@ -177,6 +200,11 @@ class Context:
             self._tag_topics.clear()  # banks of workspaces that changed since
         self._tag_topics[id(bank)] = (bank, tags)
         return tags
+
+
+def _title_key(title: str) -> str:
+    """A deck title as a topic key: `Transformers and LLMs` -> `transformers-and-llms`."""
+    return "-".join(re.findall(r"[a-z0-9]+", title.lower()))
 
 
 def _tag_key(word: str) -> str:

@@ -19,7 +19,14 @@ async def show_help(ctx: Context, cmd: c.ShowHelp, origin: Origin) -> list[Reply
         lines = [HelpLine(entry.usage, entry.summary, entry.admin)]
         lines += [
             HelpLine(
-                " ".join([entry.name, s.name, *(a.name.upper() for a in s.args)]),
+                # An optional argument in brackets, as the usage lines write it.
+                " ".join(
+                    [
+                        entry.name,
+                        s.name,
+                        *(a.name.upper() if a.required else f"[{a.name.upper()}]" for a in s.args),
+                    ]
+                ),
                 s.help,
                 s.admin,
             )
