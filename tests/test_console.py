@@ -257,3 +257,16 @@ def test_deck_export_is_saved_beside_the_database_and_its_path_printed(tmp_path:
     out = run_console(blocked, script)
     assert "File saved" not in out
     assert '[deck]\ntopic = "ours"' in out and "Our feature store is Feast." in out
+
+
+def test_an_admin_stays_one_when_switched_back(tmp_path: Path) -> None:
+    # `/as you` after trying things as someone else gave the console's admin no rights
+    # ("Only an admin can create teams").
+    script = "/as Bea\nteam create Owls\n/as you\nteam create Owls\n/as Cy admin\n/as Bea\n/as cy\n"
+    out = run_console(tmp_path, script, "--as", "you")
+    lines = [line for line in out.splitlines() if line and not line.startswith(("you>", "Bea>"))]
+    assert "You are now Bea." in lines
+    assert "! Only an admin can create teams." in lines
+    assert "You are now you (admin)." in lines
+    assert any(line.startswith("✓ Team Owls is created") for line in lines)
+    assert "You are now cy (admin)." in lines

@@ -181,6 +181,9 @@ class ConsoleSession:
         self.place = PlaceRef(Platform.CONSOLE, workspace, channel)
         self.user = user
         self.admin = admin
+        # Admin is a person's role, not a flag of one switch: `/as you` after `/as Bea` gives
+        # the admin who started the console their rights back.
+        self.admins: set[str] = {user.casefold()} if admin else set()
         # The console is its own scheduler host: its simulated clock drives the same tick
         # the real scheduler runs, so `/time` shows what a channel would see.
         if clock is None:
@@ -203,8 +206,10 @@ class ConsoleSession:
         name = " ".join(args[:-1] if admin else args).strip()
         if not name:
             return AS_USAGE
-        self.user, self.admin = name, admin
-        return f"You are now {name}{' (admin)' if admin else ''}."
+        if admin:
+            self.admins.add(name.casefold())
+        self.user, self.admin = name, name.casefold() in self.admins
+        return f"You are now {name}{' (admin)' if self.admin else ''}."
 
     async def handle(self, line: str) -> list[str] | None:
         """Replies to one input line as text; None means quit."""
