@@ -494,6 +494,7 @@ DECK_SHOW_TITLE = "Deck {name}: {title}"
 DECK_SHOW_FOOTER = (
     "{n} questions, imported as {fmt} by {by} on {on}. ⟦deck export {name}⟧ gives the TOML."
 )
+DECK_SHOW_FIRST = "The first {shown} are listed above. "
 DECK_SHOW_BUILTIN = (
     "{n} questions, built in. ⟦deck export {name}⟧ gives the TOML, a start for a deck of your own."
 )

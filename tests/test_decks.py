@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bot.bootstrap import App, ManualClock, build_app
@@ -15,6 +16,7 @@ from bot.replies import FileView, Notice, QuestionCard, TableView, Tone, without
 from bot.settings import Settings
 from bot.storage.deck_tables import workspace_decks
 from bot.usecases import daily
+from bot.usecases import decks as decks_usecase
 from tests.conftest import FIXTURE_CONTENT, SeededRng, origin
 from tests.helpers import errors, say, text
 
@@ -265,3 +267,15 @@ async def test_builtin_topics_show_and_export_but_never_delete(app: App) -> None
         " takes it out of rotation in this workspace."
     )
     assert "sample-stats" in await text(app, BOB, "topics")
+
+
+async def test_deck_show_says_when_the_list_is_cut(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 70-question topic listed 25 rows under "70 questions": say the list is the first 25.
+    [whole] = await say(app, ADA, "deck show sample-stats")
+    assert isinstance(whole, TableView) and "listed above" not in (whole.footer or "")
+    monkeypatch.setattr(decks_usecase, "SHOW_MAX", 2)
+    [cut] = await say(app, ADA, "deck show sample-stats")
+    assert isinstance(cut, TableView) and len(cut.rows) == 2
+    assert (cut.footer or "").startswith("The first 2 are listed above. ")

@@ -169,6 +169,8 @@ async def deck_action(ctx: Context, cmd: c.DeckAction, origin: Origin) -> list[R
         (q.id, f"{q.type.value} · {q.difficulty.value} · {m.clip(q.prompt, 80)}")
         for q in questions[:SHOW_MAX]
     )
+    if len(questions) > SHOW_MAX:  # say the list is cut, not the deck
+        footer = m.DECK_SHOW_FIRST.format(shown=SHOW_MAX) + footer
     return [TableView(m.DECK_SHOW_TITLE.format(name=name, title=title), rows, footer)]
 
 
