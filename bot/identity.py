@@ -45,15 +45,17 @@ class PostAccess:
     """Whether the bot may post the scheduled messages in the place, as the platform says.
 
     `missing` names the channel permissions the bot lacks (Discord: "Send Messages", ...);
-    `invite` says the bot must be invited first (a private Slack channel it is not in).
+    `invite` says the bot must be invited first (a private Slack channel it is not in);
+    `direct` that the place is a direct message between people, which no invitation fixes.
     """
 
     missing: tuple[str, ...] = ()
     invite: bool = False
+    direct: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.invite
+        return not self.missing and not self.invite and not self.direct
 
 
 @dataclass(frozen=True)

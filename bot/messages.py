@@ -163,6 +163,12 @@ CONFIG_NOT_INVITED = (
     "I cannot post the daily question in this channel: it is private and I am not a member. "
     "Invite me with `/invite @StudyBot` here, then run ⟦config channel⟧ again."
 )
+# `config channel` typed in a direct message between people: a DM is no place for a channel's
+# daily question, and no invitation changes that.
+CONFIG_DIRECT_MESSAGE = (
+    "I cannot post the daily question in a direct message: use a channel, not a direct "
+    "message. Run ⟦config channel⟧ in the channel that should get it."
+)
 CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again."

@@ -42,6 +42,7 @@ from adapters.slack.translate import (
     channel_of,
     enables_channel,
     event_delivery_id,
+    in_direct_message,
     needs_admin,
     open_request,
     origin,
@@ -165,9 +166,14 @@ class SlackAdapter:
     async def store_name(self, workspace: str, user_id: str, name: str) -> None:
         await record_display_name(self.app.ctx, workspace, user_id, name)
 
-    async def post_access(self, channel: str) -> PostAccess | None:
+    async def post_access(
+        self, channel: str, user: str, *, direct: bool = False
+    ) -> PostAccess | None:
         """Whether the bot can post the daily question in `channel` (conversations.info), or
-        None when Slack could not say, which does not stand in the way."""
+        None when Slack could not say, which does not stand in the way. `direct`: the command
+        was typed in a direct message (see `dm_access`)."""
+        if direct:
+            return await self.dm_access(channel, user)
         try:
             response = await self.client.conversations_info(channel=channel)
         except SlackApiError as exc:
@@ -188,6 +194,20 @@ class SlackAdapter:
             return None
         info = response.get("channel")
         return access_of(info if isinstance(info, dict) else {})
+
+    async def dm_access(self, channel: str, user: str) -> PostAccess | None:
+        """A command typed in a direct message: the bot's own DM with the user takes posts, a
+        DM between two people never (no invitation helps). conversations.open (im:write,
+        already granted) names the bot's DM with the user, so telling them apart needs no
+        im:read; conversations.info would only answer `channel_not_found` for the other."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("conversations.open for %s failed (%s); not checked", user, exc)
+            return None
+        found = opened.get("channel")
+        own = found.get("id") if isinstance(found, dict) else None
+        return PostAccess() if own == channel else PostAccess(direct=True)
 
     async def receive(
         self, key: str, who: Origin, request: Request, route: dict[str, Any]
@@ -331,7 +351,10 @@ class SlackAdapter:
                 )
             if enables_channel(text):
                 # `config channel` refuses a channel the bot could not post in, naming the fix.
-                who = dataclasses.replace(who, can_post=await self.post_access(channel))
+                access = await self.post_access(
+                    channel, body["user_id"], direct=in_direct_message(body)
+                )
+                who = dataclasses.replace(who, can_post=access)
             interaction = dataclasses.replace(interaction, origin=who)
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
         replies = await self.process(ticket, interaction)

@@ -216,6 +216,12 @@ def enables_channel(text: str) -> bool:
     return isinstance(command, UpdateConfig) and command.enable
 
 
+def in_direct_message(body: dict[str, Any]) -> bool:
+    """Whether a slash command was typed in a 1:1 direct message: Slack names the place
+    `directmessage` in the command's `channel_name` (a DM has no name of its own)."""
+    return body.get("channel_name") == "directmessage"
+
+
 def access_of(info: dict[str, Any]) -> PostAccess:
     """The bot's access to a channel from conversations.info's `channel` object. A public
     channel takes posts without membership (chat:write.public); a private one (or a group

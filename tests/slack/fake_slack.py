@@ -57,7 +57,9 @@ class FakeSlack:
     chat.postEphemeral elsewhere is refused, chat.postMessage reaches a public channel anyway
     (chat:write.public) but not one in `private`; a user id as the channel is the bot's DM.
     conversations.info answers `is_member` from it, and `channel_not_found` for a private
-    channel the bot is not in.
+    channel the bot is not in. Direct messages have ids starting with D: the bot's own with a
+    user is `D<user id>` (what conversations.open answers); any other D id is a DM between
+    other people, which the bot cannot see (conversations.info: `channel_not_found`).
     """
 
     def __init__(self) -> None:
@@ -217,6 +219,10 @@ class FakeSlack:
             # As real Slack: a private channel is invisible to a non-member, a public one
             # says whether the bot is in it.
             channel = str(args.get("channel"))
+            if channel.startswith("D"):
+                if channel[1:] in self.users:  # the bot's own DM with that user
+                    return {"ok": True, "channel": {"id": channel, "is_im": True}}
+                return {"ok": False, "error": "channel_not_found"}
             member = self.joined is None or channel in self.joined
             if channel in self.private and not member:
                 return {"ok": False, "error": "channel_not_found"}
