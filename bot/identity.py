@@ -64,6 +64,8 @@ class Origin:
 
     `can_post` is what the adapter knows of the bot's own access to the place; None means
     unknown (the console, or a platform that could not be asked), and is not held against it.
+    `guessed_name`: `display_name` is only the platform's stand-in (a Slack handle before
+    users.info answered), good enough for someone new but never over a name already stored.
     """
 
     user: UserRef
@@ -71,3 +73,4 @@ class Origin:
     display_name: str
     is_admin: bool = False
     can_post: PostAccess | None = None
+    guessed_name: bool = False

@@ -40,8 +40,14 @@ from bot.review_ports import CardStore
 class UserStore(Protocol):
     """Users, keyed by workspace and platform user id."""
 
+    # `guessed`: the name is a stand-in (a handle), stored for a new user only.
     async def ensure_user(
-        self, workspace: str, external_id: str, display_name: str, now: dt.datetime
+        self,
+        workspace: str,
+        external_id: str,
+        display_name: str,
+        now: dt.datetime,
+        guessed: bool = False,
     ) -> UserRecord: ...
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None: ...

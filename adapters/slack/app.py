@@ -144,23 +144,32 @@ class SlackAdapter:
         )
         if admin_command:
             person = await self.directory.person(user_id, name)
-            return origin(workspace, channel_id, user_id, person.name, person.is_admin)
+            return origin(
+                workspace, channel_id, user_id, person.name, person.is_admin, person.guessed
+            )
         known = self.directory.known(user_id)
         is_admin = known.is_admin if known else self.directory.listed(user_id)
         who = origin(workspace, channel_id, user_id, name or user_id, is_admin)
-        # Keyed as the core keys the user (platform and workspace), for `store_name`.
-        display = self.directory.display_name(user_id, who.place.workspace_key, name)
-        return dataclasses.replace(who, display_name=display)
+        # Keyed as the core keys the user (platform and workspace), for `store_name`. A name
+        # users.info has not given yet is the handle, which the core keeps from replacing a
+        # better name stored earlier (before a restart, or by a warm-up meanwhile).
+        display, guessed = self.directory.display_name(user_id, who.place.workspace_key, name)
+        return dataclasses.replace(who, display_name=display, guessed_name=guessed)
 
     async def process(self, ticket: Ticket, interaction: Interaction) -> list[Reply]:
         try:
             return await self.app.dispatcher.process(ticket, interaction)
         finally:
-            self.processed()
+            self.processed(interaction.origin)
 
-    def processed(self) -> None:
+    def processed(self, who: Origin) -> None:
         # After the request stored its user (under the name it carried), so the name the
-        # warm-up learns is written after it, never overwritten by it.
+        # warm-up learns is written after it, never overwritten by it. A request that carried
+        # only the handle asks for that again even when an earlier request's warm-up already
+        # ran: the core keeps a stored name over a handle, but a daily click racing a
+        # warm-up in another process may still have written the one it read (docs/slack.md).
+        if who.guessed_name:
+            self.directory.recheck(who.user.user_id, who.place.workspace_key, who.display_name)
         self.directory.warm_up()
 
     async def store_name(self, workspace: str, user_id: str, name: str) -> None:
@@ -381,7 +390,7 @@ class SlackAdapter:
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         replies = await self.app.dispatcher.handle_text(text, who)  # the core refuses
-        self.processed()
+        self.processed(who)
         await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
 
     # -- buttons -----------------------------------------------------------------------------
@@ -431,7 +440,7 @@ class SlackAdapter:
         who = await self.origin(context, channel or user["id"], user["id"], payload_name(user))
         command = c.ShowStats(str(action.get("value") or "") or None, chart=True)
         replies = await self.app.dispatcher.dispatch(command, who)
-        self.processed()
+        self.processed(who)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True
         )

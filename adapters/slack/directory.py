@@ -34,10 +34,13 @@ NameSink = Callable[[str, str, str], Awaitable[None]]
 @dataclass(frozen=True)
 class Person:
     """`name` is what Slack shows for the user: profile display name, else real name, else
-    the handle (`name`, which interaction payloads carry as `user.name` / `user_name`)."""
+    the handle (`name`, which interaction payloads carry as `user.name` / `user_name`).
+    `guessed`: users.info did not answer and nothing was cached, so `name` is only the
+    payload's handle (or the id), which the core stores for a new user only."""
 
     name: str
     is_admin: bool
+    guessed: bool = False
 
 
 def parse_admin_ids(text: str) -> frozenset[str]:
@@ -116,15 +119,22 @@ class UserDirectory:
             return hit[1]
         return None
 
-    def display_name(self, user_id: str, workspace: str, handle: str | None) -> str:
+    def display_name(self, user_id: str, workspace: str, handle: str | None) -> tuple[str, bool]:
         """The best name known now, without waiting: the cached one (even when expired, it is
-        still a better name than the handle), else the payload's handle, else the id. A user
-        not fresh in the cache is queued for the next `warm_up`."""
+        still a better name than the handle), else the payload's handle, else the id; and
+        whether it is only that stand-in (guessed), which must not replace a stored name. A
+        user not fresh in the cache is queued for the next `warm_up`."""
         hit = self._cache.get(user_id)
         name = hit[1].name if hit is not None else (handle or user_id)
         if hit is None or hit[0] <= self.now():
             self._wanted.setdefault(user_id, {})[workspace] = name
-        return name
+        return name, hit is None
+
+    def recheck(self, user_id: str, workspace: str, sent: str) -> None:
+        """Queue `user_id` again after a request that carried the stand-in `sent`: the next
+        `warm_up` stores the name known (or looks it up) if it differs, even when the look-up
+        that an earlier request queued has already run."""
+        self._wanted.setdefault(user_id, {})[workspace] = sent
 
     def warm_up(self) -> None:
         """Look the queued users up in the background (one at a time: users.info is
@@ -209,5 +219,5 @@ class UserDirectory:
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             # Not cached: the next command tries again.
             log.warning("users.info for %s failed (%s); using the name known", user_id, exc)
-            return Person(fallback, user_id in self.extra_admins)
+            return Person(fallback, user_id in self.extra_admins, guessed=stale is None)
         return self._remember(user_id, response.get("user") or {}, fallback)

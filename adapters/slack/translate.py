@@ -233,12 +233,20 @@ def access_of(info: dict[str, Any]) -> PostAccess:
     return PostAccess()
 
 
-def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:
+def origin(
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    name: str,
+    is_admin: bool,
+    guessed_name: bool = False,
+) -> Origin:
     return Origin(
         UserRef(Platform.SLACK, user_id),
         PlaceRef(Platform.SLACK, team_id, channel_id),
         name,
         is_admin,
+        guessed_name=guessed_name,
     )
 
 

@@ -58,15 +58,20 @@ class SqlUserStore:
         self.db = db
 
     async def ensure_user(
-        self, workspace: str, external_id: str, display_name: str, now: dt.datetime
+        self,
+        workspace: str,
+        external_id: str,
+        display_name: str,
+        now: dt.datetime,
+        guessed: bool = False,
     ) -> UserRecord:
         query = sa.select(users).where(
             users.c.workspace == workspace, users.c.external_id == external_id
         )
         # Every command reads its user: a key look-up, run where it is cheapest (read_sync).
         row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
-        if row is not None and row.display_name == display_name:
-            return UserRecord(row.id, workspace, external_id, display_name)
+        if row is not None and (row.display_name == display_name or guessed):
+            return UserRecord(row.id, workspace, external_id, row.display_name)
         stmt = self.db.insert(users).values(
             workspace=workspace,
             external_id=external_id,
@@ -74,13 +79,17 @@ class SqlUserStore:
             name_key=name_key(display_name),
             created_at=now,
         )
+        # A guessed name (a handle) never replaces one stored meanwhile, e.g. by a warm-up
+        # that landed between the read above and this write: the row keeps its own.
+        named = {"display_name": display_name, "name_key": name_key(display_name)}
+        kept = {"display_name": users.c.display_name, "name_key": users.c.name_key}
         stmt = stmt.on_conflict_do_update(
             index_elements=[users.c.workspace, users.c.external_id],
-            set_={"display_name": display_name, "name_key": name_key(display_name)},
-        ).returning(users.c.id)
+            set_=kept if guessed else named,
+        ).returning(users.c.id, users.c.display_name)
         async with self.db.write() as conn:
-            user_id = (await conn.execute(stmt)).scalar_one()
-        return UserRecord(user_id, workspace, external_id, display_name)
+            stored = (await conn.execute(stmt)).one()
+        return UserRecord(stored.id, workspace, external_id, stored.display_name)
 
     async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool:
         stmt = (

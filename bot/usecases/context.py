@@ -88,9 +88,10 @@ class Context:
         workspace = place.workspace_key
         seen = await self.stores.users.sighting(workspace, origin.user.user_id, place.channel)
         user = seen.user
-        if user is None or user.display_name != origin.display_name:
+        renamed = user is not None and user.display_name != origin.display_name
+        if user is None or (renamed and not origin.guessed_name):
             user = await self.stores.users.ensure_user(
-                workspace, origin.user.user_id, origin.display_name, now
+                workspace, origin.user.user_id, origin.display_name, now, origin.guessed_name
             )
         channel = seen.channel or await self.stores.channels.ensure_channel(
             place.platform.value, workspace, place.channel, now
