@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from adapters.slack.manifest import COMMAND
+
 BOT_USER = "UBOT"
 TEAM = "T1"
+MANIFEST = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifest.yml"
+# What a person may type that Slack turns into a control sequence when escaping is on.
+_TYPED_REFERENCE = re.compile(r"(?<![\w@#])([@#])([\w.\-]+)|\bhttps?://[^\s<>]+")
+
+
+def manifest_escapes() -> bool:
+    """`should_escape` of /study in the app's manifest: what the fake does by default."""
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    [command] = [c for c in data["features"]["slash_commands"] if c["command"] == COMMAND]
+    return bool(command["should_escape"])
 DROP = 0  # Failure.status: no answer at all
 
 
@@ -62,6 +77,27 @@ class FakeSlack:
     other people, which the bot cannot see (conversations.info: `channel_not_found`).
     """
 
+    def command_text(self, typed: str) -> str:
+        """A slash command's `text` as Slack sends what a person typed: `&`, `<` and `>` as
+        entities always; with `should_escape`, a person picked with `@handle` as
+        `<@U123|handle>`, a channel picked with `#name` as `<#C123|name>` and a link as
+        `<url>`; without it, all of that as typed."""
+        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if not self.should_escape:
+            return text
+        handles = {str(u.get("name")): uid for uid, u in self.users.items()}
+        channels = {name: cid for cid, name in self.channel_names.items()}
+
+        def escape(match: re.Match[str]) -> str:
+            sign, word = match[1], match[2]
+            if sign == "@" and word in handles:
+                return f"<@{handles[word]}|{word}>"
+            if sign == "#" and word in channels:
+                return f"<#{channels[word]}|{word}>"
+            return match[0] if sign else f"<{match[0]}>"
+
+        return _TYPED_REFERENCE.sub(escape, text)
+
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -73,6 +109,9 @@ class FakeSlack:
         self.unreachable: set[str] = set()  # response_url keys whose connection drops
         self.joined: set[str] | None = None
         self.private: set[str] = set()
+        # /study's `should_escape`, as the manifest sets it; `command_text` follows it.
+        self.should_escape = manifest_escapes()
+        self.channel_names: dict[str, str] = {"C1": "general"}
         # Files shared with the bot, by id: (name, bytes); files.info points at /files/<id>.
         self.files: dict[str, tuple[str, bytes]] = {}
         self._changed = asyncio.Condition()
