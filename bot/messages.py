@@ -281,6 +281,12 @@ TIME_POSTED = "── {when} · #{channel} ──"
 
 # Stats and boards
 STATS_UNKNOWN_USER = "Nobody called '{name}' has played here yet."
+# A name several people here go by (display name, real name or handle), equally well.
+PERSON_AMBIGUOUS = (
+    "More than one person here goes by '{name}': {names}. Mention the one you mean, or use "
+    "the name the leaderboard shows."
+)
+PERSON_AMBIGUOUS_MORE = "{shown} and {more} more"
 BOARD_EMPTY = (
     "No points yet for {label}. Answer the daily question or run a quiz to get on the board."
 )

@@ -59,7 +59,7 @@ from bot.intake import Interaction, Ticket
 from bot.parsing import parse
 from bot.replies import Notice, Reply, Tone, Visibility, file_fallback, image_of
 from bot.settings import Settings
-from bot.usecases.registration import record_display_name
+from bot.usecases.registration import record_aliases, record_display_name
 from bot.wire import Request
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,11 @@ class SlackAdapter:
             self.directory.recheck(who.user.user_id, who.place.workspace_key, who.display_name)
         self.directory.warm_up()
 
-    async def store_name(self, workspace: str, user_id: str, name: str) -> None:
+    async def store_name(
+        self, workspace: str, user_id: str, name: str, aliases: tuple[str, ...]
+    ) -> None:
         await record_display_name(self.app.ctx, workspace, user_id, name)
+        await record_aliases(self.app.ctx, workspace, user_id, aliases)
 
     async def post_access(
         self, channel: str, user: str, *, direct: bool = False

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from bot.errors import AmbiguousName
 from bot.records import (
     Sighting,
     UserRecord,
 )
 from bot.storage.database import Database
 from bot.storage.deck_tables import workspace_bank_versions
+from bot.storage.name_tables import user_aliases
 from bot.storage.rows import (
     channel_record,
     name_key,
@@ -21,6 +24,8 @@ from bot.storage.tables import (
     users,
 )
 
+# People sharing a name that a refusal can list (bot.errors.AmbiguousName shows five).
+MATCHES_READ = 20
 _WORKSPACE = sa.bindparam("workspace", type_=sa.String)
 # Every command starts here: its user, its channel and the workspace's bank version, three
 # key look-ups outer-joined to one row, so the actor is one read (one round trip). Built once:
@@ -116,18 +121,58 @@ class SqlUserStore:
         return Sighting(user, found, int(row.bank_version or 0))
 
     async def find_user(self, workspace: str, name: str) -> UserRecord | None:
-        key = name_key(name)
+        # `@ada` as typed where mentions are not escaped: the name after the sign too.
+        names = {name, name.removeprefix("@")}
+        keys = {name_key(n) for n in names}
+        aliased = sa.select(user_aliases.c.user_id).where(
+            user_aliases.c.workspace == workspace, user_aliases.c.name_key.in_(keys)
+        )
+        # An id is exact, a display name beats another name (a handle, a real name): only
+        # people matched equally well make the name ambiguous.
+        rank = sa.case(
+            (users.c.external_id.in_(names), 0), (users.c.name_key.in_(keys), 1), else_=2
+        ).label("rank")
         query = (
-            sa.select(users)
+            sa.select(users, rank)
             .where(
                 users.c.workspace == workspace,
-                sa.or_(users.c.name_key == key, users.c.external_id == name),
+                sa.or_(
+                    users.c.external_id.in_(names),
+                    users.c.name_key.in_(keys),
+                    users.c.id.in_(aliased),
+                ),
             )
-            .order_by(users.c.id)
-            .limit(1)
+            .order_by(rank, users.c.id)
+            .limit(MATCHES_READ)
         )
-        # `stats NAME` looks the player up: an index read, run where it is cheapest.
-        row = await self.db.read_sync(
-            lambda conn: conn.execute(query).first(), short=True, single=True
+        # `stats NAME` looks the player up: index reads, run where it is cheapest.
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(query).all(), short=True, single=True
         )
+        best = [r for r in rows if r.rank == rows[0].rank] if rows else []
+        if len(best) > 1:
+            raise AmbiguousName(name, [r.display_name for r in best])
+        row = best[0] if best else None
         return UserRecord(row.id, row.workspace, row.external_id, row.display_name) if row else None
+
+    async def set_aliases(self, workspace: str, external_id: str, names: Sequence[str]) -> bool:
+        """The other names an existing user goes by, replacing those recorded (never creates
+        a user). True when the user exists."""
+        keys = {name_key(n) for n in names if n.strip()}
+        async with self.db.write() as conn:
+            user_id = (
+                await conn.execute(
+                    sa.select(users.c.id).where(
+                        users.c.workspace == workspace, users.c.external_id == external_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if user_id is None:
+                return False
+            await conn.execute(user_aliases.delete().where(user_aliases.c.user_id == user_id))
+            if keys:
+                await conn.execute(
+                    user_aliases.insert(),
+                    [{"user_id": user_id, "workspace": workspace, "name_key": k} for k in keys],
+                )
+        return True

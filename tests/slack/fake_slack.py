@@ -28,6 +28,8 @@ def manifest_escapes() -> bool:
     data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     [command] = [c for c in data["features"]["slash_commands"] if c["command"] == COMMAND]
     return bool(command["should_escape"])
+
+
 DROP = 0  # Failure.status: no answer at all
 
 

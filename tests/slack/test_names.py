@@ -122,7 +122,8 @@ async def test_a_second_request_under_the_handle_has_the_name_stored_again(
     # second users.info.
     stored: list[tuple[str, str, str]] = []
 
-    async def store(workspace: str, user: str, name: str) -> None:
+    async def store(workspace: str, user: str, name: str, aliases: tuple[str, ...]) -> None:
+        assert aliases == ("Robert Brown", "bob")  # the real name and the handle
         stored.append((workspace, user, name))
 
     directory = UserDirectory(make_client(slack_settings(fake)), on_name=store)

@@ -61,3 +61,31 @@ async def test_a_typed_display_name_still_finds_the_person(rig: SlackRig) -> Non
 async def test_someone_mentioned_who_never_played_is_told_so(rig: SlackRig) -> None:
     text = await stats_of(rig, "@olu")
     assert m.STATS_UNKNOWN_USER.split("'")[0] in text, text
+
+
+@pytest.mark.parametrize("name", ["bob", "BOB", "Robert Brown", "robert brown"])
+async def test_a_typed_handle_or_real_name_finds_the_person(rig: SlackRig, name: str) -> None:
+    await score(rig, "UBOB")  # the warm-up tells the core Bob's handle and real name
+    assert "Stats for Bobby:" in await stats_of(rig, name)
+
+
+async def test_without_escaping_a_mention_arrives_as_the_handle_and_still_finds(
+    rig: SlackRig,
+) -> None:
+    # An installation from the old manifest (should_escape: false): `@bob` comes as typed.
+    rig.fake.should_escape = False
+    await score(rig, "UBOB")
+    assert rig.fake.command_text("stats @bob") == "stats @bob"
+    assert "Stats for Bobby:" in await stats_of(rig, "@bob")
+
+
+async def test_a_name_two_people_share_is_refused_with_both(rig: SlackRig) -> None:
+    rig.fake.users["UCY"]["profile"]["display_name"] = "Bobby"
+    await score(rig, "UBOB")  # 5 points
+    await rig.driver.command_replies("stats", "UCY")  # none
+    text = await stats_of(rig, "bobby", asker="UOWNER")
+    assert "More than one person here goes by 'bobby': Bobby, Bobby." in text, text
+    # A mention is who was picked, and a name only one of them goes by finds that one.
+    assert "Stats for Bobby: 5 points" in await stats_of(rig, "@bob", asker="UOWNER")
+    assert "Stats for Bobby: 0 points" in await stats_of(rig, "@cy", asker="UOWNER")
+    assert "Stats for Bobby: 0 points" in await stats_of(rig, "cy", asker="UOWNER")
