@@ -287,6 +287,7 @@ PERSON_AMBIGUOUS = (
     "the name the leaderboard shows."
 )
 PERSON_AMBIGUOUS_MORE = "{shown} and {more} more"
+PERSON_AMBIGUOUS_MANY = "{shown} and many more"
 BOARD_EMPTY = (
     "No points yet for {label}. Answer the daily question or run a quiz to get on the board."
 )

@@ -8,6 +8,7 @@ from bot import messages as m
 from bot.bootstrap import App
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.replies import Notice, StatsView, Tone
+from bot.storage import users as users_store
 from bot.usecases.registration import record_aliases
 
 PLACE = PlaceRef(Platform.SLACK, "T1", "C1")
@@ -81,6 +82,17 @@ async def test_many_sharing_a_name_are_listed_up_to_five(app: App) -> None:
     shown = ", ".join(f"Pat {i}" for i in range(5))
     names = m.PERSON_AMBIGUOUS_MORE.format(shown=shown, more=2)
     assert text == m.PERSON_AMBIGUOUS.format(name="pat", names=names)
+
+
+async def test_more_sharing_a_name_than_are_read_are_not_counted_wrongly(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(users_store, "MATCHES_READ", 6)
+    for i in range(7):
+        await meet(app, f"UP{i}", f"Pat {i}", "Pat")
+    text = await stats_for(app, "pat")
+    shown = m.PERSON_AMBIGUOUS_MANY.format(shown=", ".join(f"Pat {i}" for i in range(5)))
+    assert text == m.PERSON_AMBIGUOUS.format(name="pat", names=shown)
 
 
 async def test_other_names_are_replaced_and_forgotten_with_the_person(app: App) -> None:

@@ -151,7 +151,8 @@ class SqlUserStore:
         )
         best = [r for r in rows if r.rank == rows[0].rank] if rows else []
         if len(best) > 1:
-            raise AmbiguousName(name, [r.display_name for r in best])
+            names_read = [r.display_name for r in best]
+            raise AmbiguousName(name, names_read, complete=len(rows) < MATCHES_READ)
         row = best[0] if best else None
         return UserRecord(row.id, row.workspace, row.external_id, row.display_name) if row else None
 
