@@ -102,6 +102,9 @@ async def test_after_a_restart_the_handle_never_replaces_the_name_known(rig: Sla
     assert await board_rows(rig) == ["1. Bobby"]
     # A restart: the new process knows no names, and users.info is over its limit, so
     # Bob's requests carry only his handle for a while.
+    before = rig.adapter.directory
+    await before.idle()
+    await before.close()  # the rig closes only the adapter's current one
     fresh = UserDirectory(rig.adapter.client, on_name=rig.adapter.store_name)
     rig.adapter.directory = fresh
     rig.driver.names = fresh.idle
@@ -138,3 +141,4 @@ async def test_a_second_request_under_the_handle_has_the_name_stored_again(
     assert stored == [("slack:T1", "UBOB", "Bobby")] * 2
     assert len(fake.of("users.info")) == 1
     assert directory.display_name("UBOB", "slack:T1", "bob") == ("Bobby", False)
+    await directory.close()
