@@ -79,27 +79,6 @@ class FakeSlack:
     other people, which the bot cannot see (conversations.info: `channel_not_found`).
     """
 
-    def command_text(self, typed: str) -> str:
-        """A slash command's `text` as Slack sends what a person typed: `&`, `<` and `>` as
-        entities always; with `should_escape`, a person picked with `@handle` as
-        `<@U123|handle>`, a channel picked with `#name` as `<#C123|name>` and a link as
-        `<url>`; without it, all of that as typed."""
-        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        if not self.should_escape:
-            return text
-        handles = {str(u.get("name")): uid for uid, u in self.users.items()}
-        channels = {name: cid for cid, name in self.channel_names.items()}
-
-        def escape(match: re.Match[str]) -> str:
-            sign, word = match[1], match[2]
-            if sign == "@" and word in handles:
-                return f"<@{handles[word]}|{word}>"
-            if sign == "#" and word in channels:
-                return f"<#{channels[word]}|{word}>"
-            return match[0] if sign else f"<{match[0]}>"
-
-        return _TYPED_REFERENCE.sub(escape, text)
-
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -147,6 +126,27 @@ class FakeSlack:
     async def _close_sockets(self, _: web.Application) -> None:
         for ws in list(self._sockets):
             await ws.close()
+
+    def command_text(self, typed: str) -> str:
+        """A slash command's `text` as Slack sends what a person typed: `&`, `<` and `>` as
+        entities always; with `should_escape`, a person picked with `@handle` as
+        `<@U123|handle>`, a channel picked with `#name` as `<#C123|name>` and a link as
+        `<url>`; without it, all of that as typed."""
+        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if not self.should_escape:
+            return text
+        handles = {str(u.get("name")): uid for uid, u in self.users.items()}
+        channels = {name: cid for cid, name in self.channel_names.items()}
+
+        def escape(match: re.Match[str]) -> str:
+            sign, word = match[1], match[2]
+            if sign == "@" and word in handles:
+                return f"<@{handles[word]}|{word}>"
+            if sign == "#" and word in channels:
+                return f"<#{channels[word]}|{word}>"
+            return match[0] if sign else f"<{match[0]}>"
+
+        return _TYPED_REFERENCE.sub(escape, text)
 
     def url(self, path: str, scheme: str = "http") -> str:
         assert self._server is not None, "start() first"
