@@ -45,15 +45,17 @@ class PostAccess:
     """Whether the bot may post the scheduled messages in the place, as the platform says.
 
     `missing` names the channel permissions the bot lacks (Discord: "Send Messages", ...);
-    `invite` says the bot must be invited first (a private Slack channel it is not in).
+    `invite` says the bot must be invited first (a private Slack channel it is not in);
+    `direct` that the place is a direct message between people, which no invitation fixes.
     """
 
     missing: tuple[str, ...] = ()
     invite: bool = False
+    direct: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.invite
+        return not self.missing and not self.invite and not self.direct
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Origin:
 
     `can_post` is what the adapter knows of the bot's own access to the place; None means
     unknown (the console, or a platform that could not be asked), and is not held against it.
+    `guessed_name`: `display_name` is only the platform's stand-in (a Slack handle before
+    users.info answered), good enough for someone new but never over a name already stored.
     """
 
     user: UserRef
@@ -69,3 +73,4 @@ class Origin:
     display_name: str
     is_admin: bool = False
     can_post: PostAccess | None = None
+    guessed_name: bool = False

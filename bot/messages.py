@@ -163,6 +163,12 @@ CONFIG_NOT_INVITED = (
     "I cannot post the daily question in this channel: it is private and I am not a member. "
     "Invite me with `/invite @StudyBot` here, then run ⟦config channel⟧ again."
 )
+# `config channel` typed in a direct message between people: a DM is no place for a channel's
+# daily question, and no invitation changes that.
+CONFIG_DIRECT_MESSAGE = (
+    "I cannot post the daily question in a direct message: use a channel, not a direct "
+    "message. Run ⟦config channel⟧ in the channel that should get it."
+)
 CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again."
@@ -275,6 +281,13 @@ TIME_POSTED = "── {when} · #{channel} ──"
 
 # Stats and boards
 STATS_UNKNOWN_USER = "Nobody called '{name}' has played here yet."
+# A name several people here go by (display name, real name or handle), equally well.
+PERSON_AMBIGUOUS = (
+    "More than one person here goes by '{name}': {names}. Mention the one you mean, or use "
+    "the name the leaderboard shows."
+)
+PERSON_AMBIGUOUS_MORE = "{shown} and {more} more"
+PERSON_AMBIGUOUS_MANY = "{shown} and many more"
 BOARD_EMPTY = (
     "No points yet for {label}. Answer the daily question or run a quiz to get on the board."
 )

@@ -27,30 +27,13 @@ from bot.records import (
     ReportRecord,
     RoundRecord,
     SeenQuestion,
-    Sighting,
     TallySnapshotRow,
     TeamEntry,
     TeamRecord,
-    UserRecord,
     UserStatsRecord,
 )
 from bot.review_ports import CardStore
-
-
-class UserStore(Protocol):
-    """Users, keyed by workspace and platform user id."""
-
-    async def ensure_user(
-        self, workspace: str, external_id: str, display_name: str, now: dt.datetime
-    ) -> UserRecord: ...
-
-    async def find_user(self, workspace: str, name: str) -> UserRecord | None: ...
-
-    # An existing user's new name (never creates one); True when it changed.
-    async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool: ...
-
-    async def sighting(self, workspace: str, external_id: str, channel: str) -> Sighting:
-        """The user, the channel and the bank version a command needs, in one statement."""
+from bot.user_ports import UserStore
 
 
 class TeamStore(Protocol):

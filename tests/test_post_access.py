@@ -35,6 +35,9 @@ async def enabled(app: App) -> bool:
             ),
         ),
         (PostAccess(invite=True), m.CONFIG_NOT_INVITED),
+        # A DM between people: no invitation helps, so none is suggested.
+        (PostAccess(direct=True), m.CONFIG_DIRECT_MESSAGE),
+        (PostAccess(invite=True, direct=True), m.CONFIG_DIRECT_MESSAGE),
     ],
 )
 async def test_a_refusal_names_the_fix_and_writes_nothing(

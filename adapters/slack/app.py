@@ -42,6 +42,7 @@ from adapters.slack.translate import (
     channel_of,
     enables_channel,
     event_delivery_id,
+    in_direct_message,
     needs_admin,
     open_request,
     origin,
@@ -58,7 +59,7 @@ from bot.intake import Interaction, Ticket
 from bot.parsing import parse
 from bot.replies import Notice, Reply, Tone, Visibility, file_fallback, image_of
 from bot.settings import Settings
-from bot.usecases.registration import record_display_name
+from bot.usecases.registration import record_aliases, record_display_name
 from bot.wire import Request
 
 log = logging.getLogger(__name__)
@@ -143,31 +144,48 @@ class SlackAdapter:
         )
         if admin_command:
             person = await self.directory.person(user_id, name)
-            return origin(workspace, channel_id, user_id, person.name, person.is_admin)
+            return origin(
+                workspace, channel_id, user_id, person.name, person.is_admin, person.guessed
+            )
         known = self.directory.known(user_id)
         is_admin = known.is_admin if known else self.directory.listed(user_id)
         who = origin(workspace, channel_id, user_id, name or user_id, is_admin)
-        # Keyed as the core keys the user (platform and workspace), for `store_name`.
-        display = self.directory.display_name(user_id, who.place.workspace_key, name)
-        return dataclasses.replace(who, display_name=display)
+        # Keyed as the core keys the user (platform and workspace), for `store_name`. A name
+        # users.info has not given yet is the handle, which the core keeps from replacing a
+        # better name stored earlier (before a restart, or by a warm-up meanwhile).
+        display, guessed = self.directory.display_name(user_id, who.place.workspace_key, name)
+        return dataclasses.replace(who, display_name=display, guessed_name=guessed)
 
     async def process(self, ticket: Ticket, interaction: Interaction) -> list[Reply]:
         try:
             return await self.app.dispatcher.process(ticket, interaction)
         finally:
-            self.processed()
+            self.processed(interaction.origin)
 
-    def processed(self) -> None:
+    def processed(self, who: Origin) -> None:
         # After the request stored its user (under the name it carried), so the name the
-        # warm-up learns is written after it, never overwritten by it.
+        # warm-up learns is written after it, never overwritten by it. A request that carried
+        # only the handle asks for that again even when an earlier request's warm-up already
+        # ran: the core keeps a stored name over a handle, but a daily click racing a
+        # warm-up in another process may still have written the one it read (docs/slack.md).
+        if who.guessed_name:
+            self.directory.recheck(who.user.user_id, who.place.workspace_key, who.display_name)
         self.directory.warm_up()
 
-    async def store_name(self, workspace: str, user_id: str, name: str) -> None:
+    async def store_name(
+        self, workspace: str, user_id: str, name: str, aliases: tuple[str, ...]
+    ) -> None:
         await record_display_name(self.app.ctx, workspace, user_id, name)
+        await record_aliases(self.app.ctx, workspace, user_id, aliases)
 
-    async def post_access(self, channel: str) -> PostAccess | None:
+    async def post_access(
+        self, channel: str, user: str, *, direct: bool = False
+    ) -> PostAccess | None:
         """Whether the bot can post the daily question in `channel` (conversations.info), or
-        None when Slack could not say, which does not stand in the way."""
+        None when Slack could not say, which does not stand in the way. `direct`: the command
+        was typed in a direct message (see `dm_access`)."""
+        if direct:
+            return await self.dm_access(channel, user)
         try:
             response = await self.client.conversations_info(channel=channel)
         except SlackApiError as exc:
@@ -188,6 +206,20 @@ class SlackAdapter:
             return None
         info = response.get("channel")
         return access_of(info if isinstance(info, dict) else {})
+
+    async def dm_access(self, channel: str, user: str) -> PostAccess | None:
+        """A command typed in a direct message: the bot's own DM with the user takes posts, a
+        DM between two people never (no invitation helps). conversations.open (im:write,
+        already granted) names the bot's DM with the user, so telling them apart needs no
+        im:read; conversations.info would only answer `channel_not_found` for the other."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("conversations.open for %s failed (%s); not checked", user, exc)
+            return None
+        found = opened.get("channel")
+        own = found.get("id") if isinstance(found, dict) else None
+        return PostAccess() if own == channel else PostAccess(direct=True)
 
     async def receive(
         self, key: str, who: Origin, request: Request, route: dict[str, Any]
@@ -331,7 +363,10 @@ class SlackAdapter:
                 )
             if enables_channel(text):
                 # `config channel` refuses a channel the bot could not post in, naming the fix.
-                who = dataclasses.replace(who, can_post=await self.post_access(channel))
+                access = await self.post_access(
+                    channel, body["user_id"], direct=in_direct_message(body)
+                )
+                who = dataclasses.replace(who, can_post=access)
             interaction = dataclasses.replace(interaction, origin=who)
         # `/study` alone and `/study help` both reach ShowHelp through the core's grammar.
         replies = await self.process(ticket, interaction)
@@ -358,7 +393,7 @@ class SlackAdapter:
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
         replies = await self.app.dispatcher.handle_text(text, who)  # the core refuses
-        self.processed()
+        self.processed(who)
         await self.deliver(replies, respond=respond, channel=channel, user=body["user_id"])
 
     # -- buttons -----------------------------------------------------------------------------
@@ -408,7 +443,7 @@ class SlackAdapter:
         who = await self.origin(context, channel or user["id"], user["id"], payload_name(user))
         command = c.ShowStats(str(action.get("value") or "") or None, chart=True)
         replies = await self.app.dispatcher.dispatch(command, who)
-        self.processed()
+        self.processed(who)
         await self.deliver(
             replies, respond=respond, channel=channel, user=user["id"], interactive=True
         )

@@ -26,18 +26,24 @@ FAILED_BACKOFF = 60.0
 # When a 429 carries no usable Retry-After.
 DEFAULT_RETRY_AFTER = 30.0
 
-# Told (workspace key, user id, name) when the warm-up learns a better name than the one a
-# request carried, so the core stores it.
-NameSink = Callable[[str, str, str], Awaitable[None]]
+# Told (workspace key, user id, name, other names) when the warm-up learns a better name than
+# the one a request carried, or the other names (handle, real name) it has not told yet, so
+# the core stores them.
+NameSink = Callable[[str, str, str, tuple[str, ...]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Person:
     """`name` is what Slack shows for the user: profile display name, else real name, else
-    the handle (`name`, which interaction payloads carry as `user.name` / `user_name`)."""
+    the handle (`name`, which interaction payloads carry as `user.name` / `user_name`).
+    `guessed`: users.info did not answer and nothing was cached, so `name` is only the
+    payload's handle (or the id), which the core stores for a new user only."""
 
     name: str
     is_admin: bool
+    guessed: bool = False
+    # The other names Slack knows the person by (real name, handle), for `stats NAME`.
+    aliases: tuple[str, ...] = ()
 
 
 def parse_admin_ids(text: str) -> frozenset[str]:
@@ -58,6 +64,17 @@ def name_of(user: dict[str, Any], fallback: str) -> str:
         if isinstance(name, str) and name.strip():
             return name.strip()
     return fallback
+
+
+def aliases_of(user: dict[str, Any], shown: str) -> tuple[str, ...]:
+    """The names besides `shown` that people may type for the user: the real name and the
+    handle (what an unescaped `@mention` sends), each once."""
+    profile = user.get("profile") or {}
+    found: list[str] = []
+    for name in (profile.get("real_name"), user.get("real_name"), user.get("name")):
+        if isinstance(name, str) and name.strip() and name.strip() not in (shown, *found):
+            found.append(name.strip())
+    return tuple(found)
 
 
 def retry_after(exc: SlackApiError) -> float:
@@ -103,6 +120,8 @@ class UserDirectory:
         # user id -> {workspace key: the name the request carried}, waiting for the warm-up.
         self._wanted: dict[str, dict[str, str]] = {}
         self._not_before: dict[str, float] = {}  # per user, after a failed lookup
+        # (workspace key, user id) -> the name and other names last told to `on_name`.
+        self._told: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._quiet_until = 0.0  # all lookups, after a 429
         self._task: asyncio.Task[None] | None = None
 
@@ -116,15 +135,22 @@ class UserDirectory:
             return hit[1]
         return None
 
-    def display_name(self, user_id: str, workspace: str, handle: str | None) -> str:
+    def display_name(self, user_id: str, workspace: str, handle: str | None) -> tuple[str, bool]:
         """The best name known now, without waiting: the cached one (even when expired, it is
-        still a better name than the handle), else the payload's handle, else the id. A user
-        not fresh in the cache is queued for the next `warm_up`."""
+        still a better name than the handle), else the payload's handle, else the id; and
+        whether it is only that stand-in (guessed), which must not replace a stored name. A
+        user not fresh in the cache is queued for the next `warm_up`."""
         hit = self._cache.get(user_id)
         name = hit[1].name if hit is not None else (handle or user_id)
         if hit is None or hit[0] <= self.now():
             self._wanted.setdefault(user_id, {})[workspace] = name
-        return name
+        return name, hit is None
+
+    def recheck(self, user_id: str, workspace: str, sent: str) -> None:
+        """Queue `user_id` again after a request that carried the stand-in `sent`: the next
+        `warm_up` stores the name known (or looks it up) if it differs, even when the look-up
+        that an earlier request queued has already run."""
+        self._wanted.setdefault(user_id, {})[workspace] = sent
 
     def warm_up(self) -> None:
         """Look the queued users up in the background (one at a time: users.info is
@@ -157,9 +183,12 @@ class UserDirectory:
             if person is None:
                 continue
             for workspace, name in sent.items():
-                if person.name != name and self.on_name is not None:
+                told = self._told.get((workspace, user_id))
+                news = person.name != name or told != (person.name, person.aliases)
+                if news and self.on_name is not None:
                     try:
-                        await self.on_name(workspace, user_id, person.name)
+                        await self.on_name(workspace, user_id, person.name, person.aliases)
+                        self._told[(workspace, user_id)] = (person.name, person.aliases)
                     except Exception:  # a name is worth a log line, never the warm-up
                         log.exception("could not store the Slack name of %s", user_id)
 
@@ -185,14 +214,17 @@ class UserDirectory:
 
     def _remember(self, user_id: str, user: dict[str, Any], fallback: str) -> Person:
         now = self.now()
+        name = name_of(user, fallback)
         person = Person(
-            name_of(user, fallback),
+            name,
             user_id in self.extra_admins
             or bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+            aliases=aliases_of(user, name),
         )
         if len(self._cache) >= MAX_ENTRIES:
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
             self._not_before = {k: v for k, v in self._not_before.items() if v > now}
+            self._told.clear()  # at worst a name is told again
         self._cache[user_id] = (now + self.ttl, person)
         return person
 
@@ -209,5 +241,5 @@ class UserDirectory:
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             # Not cached: the next command tries again.
             log.warning("users.info for %s failed (%s); using the name known", user_id, exc)
-            return Person(fallback, user_id in self.extra_admins)
+            return Person(fallback, user_id in self.extra_admins, guessed=stale is None)
         return self._remember(user_id, response.get("user") or {}, fallback)

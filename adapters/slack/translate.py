@@ -184,10 +184,35 @@ def view_delivery_id(body: dict[str, Any], view: dict[str, Any], text: str) -> s
     return f"view:{view.get('id', '')}:{view.get('hash', '')}:{attempt}"[:200]
 
 
+# Slack's control sequences in a command's (escaped, `should_escape: true`) or a message's
+# text: a typed `<` or `>` arrives as an entity, so every `<...>` is one of these.
+_CONTROL = re.compile(r"<([^<>]*)>")
+
+
+def _control(match: re.Match[str]) -> str:
+    body, _, label = match[1].partition("|")
+    if body.startswith("@"):
+        # A mentioned person, `<@U123|handle>`: their id, which the core matches exactly (a
+        # name may be shared or changed; the id is who was picked).
+        return body[1:]
+    if body.startswith("#"):
+        return "#" + (label or body[1:])  # a channel, as the person saw it
+    if body.startswith("!"):
+        # `<!here>`, `<!subteam^S1|@group>`, `<!date^...|fallback>`: the words shown.
+        command = body[1:].split("^", 1)[0]
+        return label or ("@" + command)
+    # A link Slack recognised: the text typed, else the address without its scheme tag.
+    return label or body.removeprefix("mailto:")
+
+
 def typed(text: str) -> str:
-    """What a person typed, from a slash command's or a message's text: Slack sends `&`, `<`
-    and `>` as `&amp;`, `&lt;` and `&gt;` (its control characters), so `p < 0.05` would be
-    graded as `p &lt; 0.05`. Only those three, and `&amp;` last, so `&amp;lt;` stays `&lt;`."""
+    """What a person typed, from a slash command's or a message's text. Mentions, channels
+    and links arrive as control sequences (`<@U123|ada>`, `<#C1|general>`,
+    `<http://x.io|x.io>`): a person becomes their id, the rest the words shown. Slack sends
+    `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;`, so `p < 0.05` would be graded as
+    `p &lt; 0.05`: only those three are decoded, after the sequences, and `&amp;` last, so
+    `&amp;lt;` stays `&lt;`."""
+    text = _CONTROL.sub(_control, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -216,6 +241,12 @@ def enables_channel(text: str) -> bool:
     return isinstance(command, UpdateConfig) and command.enable
 
 
+def in_direct_message(body: dict[str, Any]) -> bool:
+    """Whether a slash command was typed in a 1:1 direct message: Slack names the place
+    `directmessage` in the command's `channel_name` (a DM has no name of its own)."""
+    return body.get("channel_name") == "directmessage"
+
+
 def access_of(info: dict[str, Any]) -> PostAccess:
     """The bot's access to a channel from conversations.info's `channel` object. A public
     channel takes posts without membership (chat:write.public); a private one (or a group
@@ -227,12 +258,20 @@ def access_of(info: dict[str, Any]) -> PostAccess:
     return PostAccess()
 
 
-def origin(team_id: str, channel_id: str, user_id: str, name: str, is_admin: bool) -> Origin:
+def origin(
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    name: str,
+    is_admin: bool,
+    guessed_name: bool = False,
+) -> Origin:
     return Origin(
         UserRef(Platform.SLACK, user_id),
         PlaceRef(Platform.SLACK, team_id, channel_id),
         name,
         is_admin,
+        guessed_name=guessed_name,
     )
 
 

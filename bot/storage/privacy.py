@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from bot.storage.awards import move_buckets
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
+from bot.storage.name_tables import user_aliases
 from bot.storage.review_tables import cards, learners
 from bot.storage.rows import forgotten_key
 from bot.storage.tables import (
@@ -131,6 +132,7 @@ class SqlPrivacyStore:
                 interview_answers,
                 cards,
                 learners,
+                user_aliases,
             ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))

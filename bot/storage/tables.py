@@ -400,3 +400,4 @@ meta = sa.Table(
 import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402
 from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
+from bot.storage.name_tables import user_aliases as user_aliases  # noqa: E402

@@ -180,6 +180,8 @@ def _require_post_access(origin: Origin) -> None:
     access = origin.can_post
     if access is None or access.ok:
         return
+    if access.direct:
+        raise UserError(m.CONFIG_DIRECT_MESSAGE)
     if access.missing:
         raise UserError(m.CONFIG_CANNOT_POST.format(permissions=_names(access.missing)))
     raise UserError(m.CONFIG_NOT_INVITED)

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from bot import messages as m
 from bot.charts.service import Charts
 from bot.content import QuestionBank
+from bot.errors import UserError as UserError  # where use cases have always imported it
 from bot.identity import Origin, PlaceRef, Platform
 from bot.inbox import LEASE
 from bot.interview import BuiltinGrader
@@ -28,10 +29,6 @@ from bot.workspace_bank import WorkspaceBanks
 
 # A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
 TOPIC_CUTOFF = 75
-
-
-class UserError(Exception):
-    """A refusal the user should read: shown privately, nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +85,10 @@ class Context:
         workspace = place.workspace_key
         seen = await self.stores.users.sighting(workspace, origin.user.user_id, place.channel)
         user = seen.user
-        if user is None or user.display_name != origin.display_name:
+        renamed = user is not None and user.display_name != origin.display_name
+        if user is None or (renamed and not origin.guessed_name):
             user = await self.stores.users.ensure_user(
-                workspace, origin.user.user_id, origin.display_name, now
+                workspace, origin.user.user_id, origin.display_name, now, origin.guessed_name
             )
         channel = seen.channel or await self.stores.channels.ensure_channel(
             place.platform.value, workspace, place.channel, now

@@ -180,7 +180,7 @@ async def plan_daily_answer(
         platform=place.platform.value,
         workspace=place.workspace_key,
         external_id=origin.user.user_id,
-        display_name=origin.display_name,
+        display_name=await _name_to_write(ctx, origin),
         channel=place.channel,
         round_id=rnd.id,
         topic=question.topic,
@@ -190,6 +190,19 @@ async def plan_daily_answer(
         at=now,
     )
     return OneWrite(answer, functools.partial(daily_reply, rnd, text))
+
+
+async def _name_to_write(ctx: Context, origin: Origin) -> str:
+    """The name the grouped write stores (it sets the one it carries): a guessed name (a
+    handle) only for someone new; a known user keeps the stored one. The read costs a key
+    look-up, paid only by a user's first click after a restart (the adapter knows the name
+    from then on), and keeps the click on the one-write path."""
+    if not origin.guessed_name:
+        return origin.display_name
+    seen = await ctx.stores.users.sighting(
+        origin.place.workspace_key, origin.user.user_id, origin.place.channel
+    )
+    return seen.user.display_name if seen.user is not None else origin.display_name
 
 
 def daily_reply(rnd: RoundRecord, text: str, outcome: DailyAnswerOutcome) -> list[Reply] | None:

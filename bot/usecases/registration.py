@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.usecases.context import Context
 
 # The users table's display_name column.
@@ -26,3 +28,12 @@ async def record_display_name(ctx: Context, workspace: str, external_id: str, na
     if not name:
         return False
     return await ctx.stores.users.rename_user(workspace, external_id, name)
+
+
+async def record_aliases(
+    ctx: Context, workspace: str, external_id: str, names: Sequence[str]
+) -> bool:
+    """The other names the platform knows a person by (Slack: the handle and the real name),
+    so `stats NAME` finds them by those too; an existing user only, as above."""
+    kept = [n.strip()[:NAME_LIMIT] for n in names if n.strip()]
+    return await ctx.stores.users.set_aliases(workspace, external_id, kept)

@@ -5,8 +5,11 @@ one write with its inbox row, killed before that commits leaves nothing and was 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,101 +67,106 @@ async def send(driver: SlackDriver, fake: FakeSlack, how: str) -> tuple[int, str
     return status, key
 
 
-async def test_an_acknowledged_interaction_killed_before_processing_is_replayed_once(
-    db_url: str, tmp_path: Path
-) -> None:
-    how = "command"  # a click on the card is never acknowledged before it is written
+@dataclass
+class KillRig:
+    """A fake Slack, a channel whose daily question is posted at start-up, and bot processes
+    on `db_url` that talk to that fake: one armed to die, then one restarted."""
+
+    db_url: str
+    tmp: Path
+    fake: FakeSlack
+    session: aiohttp.ClientSession
+
+    async def dies(self, act: Callable[[SlackDriver], Awaitable[None]], **env: str) -> None:
+        """Run a process armed with `env` (its fault), `act` on it, and see it SIGKILLed."""
+        dying = BotProcess(self.tmp, bot_env(self.db_url, self.fake.api_url, **env), 1)
+        try:
+            await dying.wait_ready(self.session)
+            await act(SlackDriver(dying.url, self.fake, self.session))
+            async with asyncio.timeout(30):
+                while dying.proc.poll() is None:
+                    await asyncio.sleep(0.05)
+        finally:
+            dying.kill()
+        assert dying.proc.returncode == -signal.SIGKILL, dying.log_path.read_text()[-2000:]
+
+    @contextlib.asynccontextmanager
+    async def restarted(self, **env: str) -> AsyncIterator[tuple[BotProcess, SlackDriver]]:
+        """A healthy process after the dead one; it must stop cleanly."""
+        process = BotProcess(self.tmp, bot_env(self.db_url, self.fake.api_url, **env), 2)
+        try:
+            await process.wait_ready(self.session)
+            yield process, SlackDriver(process.url, self.fake, self.session)
+        finally:
+            assert process.stop() == 0
+
+
+@pytest.fixture
+async def kill_rig(db_url: str, tmp_path: Path) -> AsyncIterator[KillRig]:
     fake = FakeSlack()
     fake.users = {k: dict(v) for k, v in USERS.items()}
     await fake.start()
     try:
         await open_channel(db_url, dt.timedelta(hours=2))
         async with aiohttp.ClientSession() as session:
-            armed = bot_env(
-                db_url,
-                fake.api_url,
-                STUDYBOT_FAULT="inbox.admitted:kill",
-                STUDYBOT_INBOX_LEASE=LEASE_S,
-            )
-            dying = BotProcess(tmp_path, armed, 1)
-            try:
-                await dying.wait_ready(session)
-                driver = SlackDriver(dying.url, fake, session)
-                status, key = await send(driver, fake, how)
-                # Acknowledged: Slack got its 200 and will never send this again.
-                assert status == 200
-                async with asyncio.timeout(30):
-                    while dying.proc.poll() is None:
-                        await asyncio.sleep(0.05)
-            finally:
-                dying.kill()
-            assert dying.proc.returncode == -signal.SIGKILL, dying.log_path.read_text()[-2000:]
-            [row], stored = await inbox_and_answers(db_url)
-            assert (row.state, row.attempts) == ("received", 1) and stored == []
-            assert not [c for c in fake.calls if c.key == key]  # no reply yet
-
-            restarted = BotProcess(
-                tmp_path, bot_env(db_url, fake.api_url, STUDYBOT_INBOX_LEASE=LEASE_S), 2
-            )
-            try:
-                await restarted.wait_ready(session)
-                async with asyncio.timeout(REPLY_WAIT):
-                    await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
-                await asyncio.sleep(1.0)  # time for a second reply, were there one
-            finally:
-                assert restarted.stop() == 0
-        log = restarted.log_path.read_text()
-        assert "inbox: replaying slack" in log, log[-2000:]
-        replies = [c for c in fake.calls if c.key == key]
-        assert len(replies) == 1, replies
-        assert LOCKED in str(replies[0].args.get("text", ""))
-        [row], stored = await inbox_and_answers(db_url)
-        assert (row.state, row.attempts) == ("done", 2)
-        assert stored == [BOB]  # once
+            yield KillRig(db_url, tmp_path, fake, session)
     finally:
         await fake.stop()
+
+
+async def test_an_acknowledged_interaction_killed_before_processing_is_replayed_once(
+    kill_rig: KillRig,
+) -> None:
+    fake = kill_rig.fake
+    sent: list[str] = []
+
+    async def command(driver: SlackDriver) -> None:
+        # A click on the card is never acknowledged before it is written: a command.
+        status, key = await send(driver, fake, "command")
+        assert status == 200  # acknowledged: Slack got its 200 and will never send it again
+        sent.append(key)
+
+    await kill_rig.dies(command, STUDYBOT_FAULT="inbox.admitted:kill", STUDYBOT_INBOX_LEASE=LEASE_S)
+    [key] = sent
+    [row], stored = await inbox_and_answers(kill_rig.db_url)
+    assert (row.state, row.attempts) == ("received", 1) and stored == []
+    assert not [c for c in fake.calls if c.key == key]  # no reply yet
+
+    async with kill_rig.restarted(STUDYBOT_INBOX_LEASE=LEASE_S) as (restarted, _):
+        async with asyncio.timeout(REPLY_WAIT):
+            await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
+        await asyncio.sleep(1.0)  # time for a second reply, were there one
+    log = restarted.log_path.read_text()
+    assert "inbox: replaying slack" in log, log[-2000:]
+    replies = [c for c in fake.calls if c.key == key]
+    assert len(replies) == 1, replies
+    assert LOCKED in str(replies[0].args.get("text", ""))
+    [row], stored = await inbox_and_answers(kill_rig.db_url)
+    assert (row.state, row.attempts) == ("done", 2)
+    assert stored == [BOB]  # once
 
 
 async def test_a_click_killed_before_its_one_write_commits_leaves_nothing(
-    db_url: str, tmp_path: Path
+    kill_rig: KillRig,
 ) -> None:
-    fake = FakeSlack()
-    fake.users = {k: dict(v) for k, v in USERS.items()}
-    await fake.start()
-    try:
-        await open_channel(db_url, dt.timedelta(hours=2))
-        async with aiohttp.ClientSession() as session:
-            armed = bot_env(db_url, fake.api_url, STUDYBOT_FAULT="inbox.uncommitted:kill")
-            dying = BotProcess(tmp_path, armed, 1)
-            try:
-                await dying.wait_ready(session)
-                driver = SlackDriver(dying.url, fake, session)
-                # The process dies inside the click's transaction: Slack gets no 200 (the
-                # user sees the click fail), so nothing was acknowledged.
-                with pytest.raises(aiohttp.ClientError):
-                    await send(driver, fake, "click")
-                async with asyncio.timeout(30):
-                    while dying.proc.poll() is None:
-                        await asyncio.sleep(0.05)
-            finally:
-                dying.kill()
-            assert dying.proc.returncode == -signal.SIGKILL, dying.log_path.read_text()[-2000:]
-            assert await inbox_and_answers(db_url) == ([], [])
+    fake = kill_rig.fake
 
-            restarted = BotProcess(tmp_path, bot_env(db_url, fake.api_url), 2)
-            try:
-                await restarted.wait_ready(session)
-                driver = SlackDriver(restarted.url, fake, session)
-                status, key = await send(driver, fake, "click")  # the user clicks again
-                assert status == 200
-                async with asyncio.timeout(REPLY_WAIT):
-                    await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
-            finally:
-                assert restarted.stop() == 0
-        [reply] = [c for c in fake.calls if c.key == key]
-        assert LOCKED in str(reply.args.get("text", ""))
-        [row], stored = await inbox_and_answers(db_url)
-        assert (row.state, row.attempts) == ("done", 1)
-        assert stored == [BOB]  # once
-    finally:
-        await fake.stop()
+    async def click(driver: SlackDriver) -> None:
+        # The process dies inside the click's transaction: Slack gets no 200 (the user sees
+        # the click fail), so nothing was acknowledged.
+        with pytest.raises(aiohttp.ClientError):
+            await send(driver, fake, "click")
+
+    await kill_rig.dies(click, STUDYBOT_FAULT="inbox.uncommitted:kill")
+    assert await inbox_and_answers(kill_rig.db_url) == ([], [])
+
+    async with kill_rig.restarted() as (_, driver):
+        status, key = await send(driver, fake, "click")  # the user clicks again
+        assert status == 200
+        async with asyncio.timeout(REPLY_WAIT):
+            await fake.wait_for(lambda: any(c.key == key for c in fake.calls))
+    [reply] = [c for c in fake.calls if c.key == key]
+    assert LOCKED in str(reply.args.get("text", ""))
+    [row], stored = await inbox_and_answers(kill_rig.db_url)
+    assert (row.state, row.attempts) == ("done", 1)
+    assert stored == [BOB]  # once

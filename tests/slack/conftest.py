@@ -130,7 +130,8 @@ class SlackDriver:
             "team_id": TEAM,
             "team_domain": "acme",
             "channel_id": channel,
-            "channel_name": "general",
+            # As Slack names the place a command was typed in (a DM has no name of its own).
+            "channel_name": "directmessage" if channel.startswith("D") else "general",
             "user_id": user,
             "user_name": payload_name(user),
             "command": "/study",

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from adapters.slack.manifest import COMMAND
+
 BOT_USER = "UBOT"
 TEAM = "T1"
+MANIFEST = Path(__file__).resolve().parents[2] / "adapters" / "slack" / "manifest.yml"
+# What a person may type that Slack turns into a control sequence when escaping is on.
+_TYPED_REFERENCE = re.compile(r"(?<![\w@#])([@#])([\w.\-]+)|\bhttps?://[^\s<>]+")
+
+
+def manifest_escapes() -> bool:
+    """`should_escape` of /study in the app's manifest: what the fake does by default."""
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    [command] = [c for c in data["features"]["slash_commands"] if c["command"] == COMMAND]
+    return bool(command["should_escape"])
+
+
 DROP = 0  # Failure.status: no answer at all
 
 
@@ -57,7 +74,9 @@ class FakeSlack:
     chat.postEphemeral elsewhere is refused, chat.postMessage reaches a public channel anyway
     (chat:write.public) but not one in `private`; a user id as the channel is the bot's DM.
     conversations.info answers `is_member` from it, and `channel_not_found` for a private
-    channel the bot is not in.
+    channel the bot is not in. Direct messages have ids starting with D: the bot's own with a
+    user is `D<user id>` (what conversations.open answers); any other D id is a DM between
+    other people, which the bot cannot see (conversations.info: `channel_not_found`).
     """
 
     def __init__(self) -> None:
@@ -71,6 +90,9 @@ class FakeSlack:
         self.unreachable: set[str] = set()  # response_url keys whose connection drops
         self.joined: set[str] | None = None
         self.private: set[str] = set()
+        # /study's `should_escape`, as the manifest sets it; `command_text` follows it.
+        self.should_escape = manifest_escapes()
+        self.channel_names: dict[str, str] = {"C1": "general"}
         # Files shared with the bot, by id: (name, bytes); files.info points at /files/<id>.
         self.files: dict[str, tuple[str, bytes]] = {}
         self._changed = asyncio.Condition()
@@ -104,6 +126,27 @@ class FakeSlack:
     async def _close_sockets(self, _: web.Application) -> None:
         for ws in list(self._sockets):
             await ws.close()
+
+    def command_text(self, typed: str) -> str:
+        """A slash command's `text` as Slack sends what a person typed: `&`, `<` and `>` as
+        entities always; with `should_escape`, a person picked with `@handle` as
+        `<@U123|handle>`, a channel picked with `#name` as `<#C123|name>` and a link as
+        `<url>`; without it, all of that as typed."""
+        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if not self.should_escape:
+            return text
+        handles = {str(u.get("name")): uid for uid, u in self.users.items()}
+        channels = {name: cid for cid, name in self.channel_names.items()}
+
+        def escape(match: re.Match[str]) -> str:
+            sign, word = match[1], match[2]
+            if sign == "@" and word in handles:
+                return f"<@{handles[word]}|{word}>"
+            if sign == "#" and word in channels:
+                return f"<#{channels[word]}|{word}>"
+            return match[0] if sign else f"<{match[0]}>"
+
+        return _TYPED_REFERENCE.sub(escape, text)
 
     def url(self, path: str, scheme: str = "http") -> str:
         assert self._server is not None, "start() first"
@@ -217,6 +260,10 @@ class FakeSlack:
             # As real Slack: a private channel is invisible to a non-member, a public one
             # says whether the bot is in it.
             channel = str(args.get("channel"))
+            if channel.startswith("D"):
+                if channel[1:] in self.users:  # the bot's own DM with that user
+                    return {"ok": True, "channel": {"id": channel, "is_im": True}}
+                return {"ok": False, "error": "channel_not_found"}
             member = self.joined is None or channel in self.joined
             if channel in self.private and not member:
                 return {"ok": False, "error": "channel_not_found"}

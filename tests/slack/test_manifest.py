@@ -74,7 +74,8 @@ def test_the_manifest_declares_the_command_events_and_modes() -> None:
     data = manifest()
     [command] = data["features"]["slash_commands"]
     assert command["command"] == COMMAND
-    assert command["should_escape"] is False
+    # Mentions arrive as ids (`<@U123|ada>`), which the adapter passes on (translate.typed).
+    assert command["should_escape"] is True
     assert data["settings"]["event_subscriptions"]["bot_events"] == list(EVENTS)
     assert set(EVENTS) == events_listened_to()
     assert data["features"]["app_home"]["home_tab_enabled"] is True

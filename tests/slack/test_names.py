@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.slack.conftest import LISTED_ADMIN, SlackRig
-from tests.slack.fake_slack import DROP, Failure
+from adapters.slack.client import make_client
+from adapters.slack.directory import UserDirectory
+from tests.slack.conftest import LISTED_ADMIN, SlackRig, slack_settings
+from tests.slack.fake_slack import DROP, Failure, FakeSlack
 
 
 def buttons(call: Any) -> list[dict[str, Any]]:
@@ -93,3 +95,50 @@ async def test_a_name_learned_after_forgetme_brings_nobody_back(rig: SlackRig) -
     assert rig.fake.of("users.info")  # the look-up ran after the request
     assert await rig.app.ctx.stores.users.find_user("slack:T1", "UBOB") is None
     assert gone.args["response_type"] == "ephemeral"
+
+
+async def test_after_a_restart_the_handle_never_replaces_the_name_known(rig: SlackRig) -> None:
+    await score(rig, "UBOB")
+    assert await board_rows(rig) == ["1. Bobby"]
+    # A restart: the new process knows no names, and users.info is over its limit, so
+    # Bob's requests carry only his handle for a while.
+    before = rig.adapter.directory
+    await before.idle()
+    await before.close()  # the rig closes only the adapter's current one
+    fresh = UserDirectory(rig.adapter.client, on_name=rig.adapter.store_name)
+    rig.adapter.directory = fresh
+    rig.driver.names = fresh.idle
+    rig.fake.rate_limited["users.info"] = 30
+    [stats] = await rig.driver.command_replies("stats", "UBOB")
+    assert "Stats for Bobby:" in stats.args["text"]
+    await rig.driver.command_replies("quiz sample-stats easy 1", "UBOB")
+    assert await board_rows(rig) == ["1. Bobby"]
+    assert fresh.display_name("UBOB", "slack:T1", "bob") == ("bob", True)  # still a guess
+
+
+async def test_a_second_request_under_the_handle_has_the_name_stored_again(
+    fake: FakeSlack,
+) -> None:
+    # Two of Bob's requests carried the handle; the first one's warm-up stored "Bobby" while
+    # the second was still in flight (a daily click in another process may have written the
+    # name it read before that). After the second, the name known is stored again, with no
+    # second users.info.
+    stored: list[tuple[str, str, str]] = []
+
+    async def store(workspace: str, user: str, name: str, aliases: tuple[str, ...]) -> None:
+        assert aliases == ("Robert Brown", "bob")  # the real name and the handle
+        stored.append((workspace, user, name))
+
+    directory = UserDirectory(make_client(slack_settings(fake)), on_name=store)
+    assert directory.display_name("UBOB", "slack:T1", "bob") == ("bob", True)
+    assert directory.display_name("UBOB", "slack:T1", "bob") == ("bob", True)
+    directory.warm_up()  # after the first request
+    await directory.idle()
+    assert stored == [("slack:T1", "UBOB", "Bobby")]
+    directory.recheck("UBOB", "slack:T1", "bob")  # after the second
+    directory.warm_up()
+    await directory.idle()
+    assert stored == [("slack:T1", "UBOB", "Bobby")] * 2
+    assert len(fake.of("users.info")) == 1
+    assert directory.display_name("UBOB", "slack:T1", "bob") == ("Bobby", False)
+    await directory.close()

@@ -93,3 +93,29 @@ def test_which_commands_enable_a_channel() -> None:
 )
 def test_access_from_conversations_info(info: dict[str, bool], access: PostAccess) -> None:
     assert access_of(info) == access
+
+
+async def test_a_direct_message_between_people_is_refused_as_no_channel(
+    rig: SlackRig, app: App
+) -> None:
+    # Ada runs it in her DM with Bob: the bot is in neither, and no invitation changes that.
+    dm = "D0ADABOB"
+    [first, *_] = await rig.driver.command_replies("config channel", "UADMIN", channel=dm)
+    text = str(first.args["text"])
+    assert on_slack(m.CONFIG_DIRECT_MESSAGE) in text
+    assert "/invite" not in text
+    # Told apart with conversations.open (im:write), not conversations.info (would need im:read).
+    assert [c.args["users"] for c in rig.fake.of("conversations.open")] == ["UADMIN"]
+    assert rig.fake.of("conversations.info") == []
+    found = await app.stores.channels.get_channel(f"slack:{TEAM}", dm)
+    assert found is None or not found.enabled
+
+
+async def test_the_bots_own_direct_message_still_takes_the_daily_question(
+    rig: SlackRig, app: App
+) -> None:
+    own = "DUADMIN"  # as conversations.open names the bot's DM with Ada
+    [first, *_] = await rig.driver.command_replies("config channel", "UADMIN", channel=own)
+    assert on_slack(m.CONFIG_ENABLED) in str(first.args["text"])
+    found = await app.stores.channels.get_channel(f"slack:{TEAM}", own)
+    assert found is not None and found.enabled
