@@ -111,6 +111,11 @@ class QuizTally:
     rated: dict[str, int]
 
 
+# Every `PointAward.source` written: a rescore finds a player's events of one period by the
+# (user, source, day) index, one probe per source.
+POINT_SOURCES = ("daily", "quiz")
+
+
 @dataclass(frozen=True)
 class PointAward:
     """Points for one event, attributed to the period keys of the place it happened in."""
@@ -118,7 +123,7 @@ class PointAward:
     user_id: int
     points: int
     correct: bool
-    source: str  # daily | quiz
+    source: str  # one of POINT_SOURCES
     day: dt.date
     at: dt.datetime
     round_id: int | None = None  # daily points: the round, so a rescore finds the event
