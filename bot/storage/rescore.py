@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
 from bot.storage.audit_tables import audit_log
-from bot.storage.bulk import fetch
+from bot.storage.bulk import fetch, int_list
 from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
 from bot.storage.tables import answers, rounds
@@ -169,8 +169,8 @@ def _round_answers(
     params: tuple[Any, ...] = (round_id,)
     if users is not None:
         if conn.dialect.name == "postgresql":
-            sql += " AND user_id = ANY(?::integer[])"
-            params += (list(users),)
+            sql += " AND user_id = ANY(string_to_array(?, ',')::integer[])"
+            params += (int_list(users),)
         else:
             # One bound JSON array rather than one placeholder per player; each value is
             # looked up in the (round_id, user_id) index.
