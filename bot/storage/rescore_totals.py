@@ -184,20 +184,28 @@ def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
     e = point_events
     # Each check probes the (user, source, day) index over the period's days only: matched
     # on the week or month key alone, it read every event of the member's history up to
-    # the period (2 of the 2.3 s of CPU of a void on a 30-round workspace, SQLite).
-    still = sa.exists().where(
-        e.c.user_id == lost.c.user_id,
-        e.c.source.in_(POINT_SOURCES),
-        e.c.day.between(spans.c.lo, spans.c.hi),
-        e.c.team_id == lost.c.team_id,
-        (lost.c.period == ALL) | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
+    # the period (2 of the 2.3 s of CPU of a void on a 30-round workspace, SQLite). A
+    # scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join whose
+    # probe cannot take the joined span's days into the index condition (0.5-0.9 s on 30
+    # rounds at load 7, against 0.26 s for the per-row probe).
+    first = (
+        sa.select(sa.literal(1))
+        .where(
+            e.c.user_id == lost.c.user_id,
+            e.c.source.in_(POINT_SOURCES),
+            e.c.day.between(spans.c.lo, spans.c.hi),
+            e.c.team_id == lost.c.team_id,
+            (lost.c.period == ALL) | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     conn.execute(
         gone.insert().from_select(
             ["period", "team_id", "user_id"],
             sa.select(lost.c.period, lost.c.team_id, lost.c.user_id)
             .select_from(lost.join(spans, spans.c.period == lost.c.period))
-            .where(~still),
+            .where(first.is_(None)),
         )
     )
     t = team_active
