@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.schedule import ChannelSchedule
@@ -111,6 +111,11 @@ class QuizTally:
     rated: dict[str, int]
 
 
+# Every `PointAward.source` written: a rescore finds a player's events of one period by the
+# (user, source, day) index, one probe per source.
+POINT_SOURCES = ("daily", "quiz")
+
+
 @dataclass(frozen=True)
 class PointAward:
     """Points for one event, attributed to the period keys of the place it happened in."""
@@ -118,7 +123,7 @@ class PointAward:
     user_id: int
     points: int
     correct: bool
-    source: str  # daily | quiz
+    source: str  # one of POINT_SOURCES
     day: dt.date
     at: dt.datetime
     round_id: int | None = None  # daily points: the round, so a rescore finds the event
@@ -269,8 +274,9 @@ class DeckRecord:
 @dataclass(frozen=True)
 class RescoreRequest:
     """An admin's void or rekey of one closed round; `correct` is the new verdict per user id
-    (rekey), `note` renders one player's private note from their all-time points before and
-    after."""
+    (rekey); `note` is each player's private note as a template (`note_template`): literal
+    text and the slots `before` / `after` (their all-time points) in turn, so the storage
+    fills in ten thousand notes in one statement."""
 
     round_id: int
     workspace: str
@@ -279,7 +285,7 @@ class RescoreRequest:
     actor_name: str
     detail: str
     at: dt.datetime
-    note: Callable[[int, int], str]
+    note: tuple[str, ...]
     correct: Mapping[int, bool] = field(default_factory=dict)
     question_json: str | None = None
 

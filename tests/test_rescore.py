@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.identity import Platform
 from bot.plaintext import render
+from bot.questions import QuestionType
 from bot.replies import Notice, QuestionCard, RoundReveal, TableView, Tone
 from bot.usecases import daily
+from bot.usecases.rescore import note_template, render_note
 from tests.conftest import origin
 from tests.helpers import correct_text, errors, say, wrong_text
 from tests.test_review import _quiz_miss
@@ -362,3 +365,34 @@ async def test_the_migration_backfills_streaks_base_points_and_event_rounds(
     assert [s for _, s in streaks] == [1, 0, 2, 1, 3, 1]
     assert [b for _, b in bases] == [10, 30, 10]
     assert [r for _, r in events][-1] is None and None not in [r for _, r in events][:-1]
+
+
+async def test_a_key_with_braces_reaches_the_note_as_typed(app: App, clock: ManualClock) -> None:
+    # The note is filled in by the database from a template with `before` / `after` slots:
+    # braces in the admin's key are text, never a slot.
+    qid = next(
+        q.id
+        for q in app.bank.by_id.values()
+        if q.type is QuestionType.SHORT and q.auto_gradable and not q.accept
+    )
+    round_id, _, _ = await played(app, clock, qid, {"Bob": "right"})
+    key = "{after} {before} {0}"
+    assert oks(await say(app, ADMIN, f"question rekey {round_id} {key}"))
+    pub = RecordingPublisher()
+    await app.work.run_due(clock.now(), {Platform.CONSOLE: pub})
+    day = (clock.now() - dt.timedelta(minutes=5)).date()
+    assert [(ref, render(reply)) for _, ref, reply in pub.alerts] == [
+        (
+            "bob",
+            f"An admin corrected the key of round {round_id} ({qid}, {day}) to {key}, and "
+            "answers were graded again. Your points: 10 → 0.",
+        )
+    ]
+
+
+def test_a_note_template_renders_like_the_message() -> None:
+    note = note_template(m.NOTE_VOID, round=7, qid="q-{x}", day="2026-09-01")
+    assert note[1::2] == ("before", "after")
+    assert render_note(note, 12, -3) == m.NOTE_VOID.format(
+        round=7, qid="q-{x}", day="2026-09-01", before=12, after=-3
+    )

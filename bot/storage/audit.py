@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from bot.records import AuditRecord, PendingNote, RescoreOutcome, RescoreRequest
 from bot.storage.audit_tables import audit_log, private_notes
+from bot.storage.bulk import fetch
 from bot.storage.database import Database
 from bot.storage.deck_tables import workspace_disabled
 from bot.storage.decks import bump_version
 from bot.storage.rescore import rescore_round
 from bot.storage.rows import channel_record, utc
-from bot.storage.tables import answers, channels, rounds, users
+from bot.storage.tables import channels, rounds, users
 from bot.workspace_bank import QUESTION
 
 NOTES_PER_TICK = 200
@@ -181,9 +182,12 @@ class SqlAuditStore:
     async def regrade_inputs(self, round_id: int) -> list[tuple[int, str, bool]]:
         """(user id, answer as given, correct now) of every answer to the round."""
         async with self.db.read() as conn:
-            rows = await conn.execute(
-                sa.select(answers.c.user_id, answers.c.given, answers.c.correct).where(
-                    answers.c.round_id == round_id
+            # Ten thousand rows: read through the driver in one fetch (bulk.fetch).
+            rows = await conn.run_sync(
+                lambda sync: fetch(
+                    sync,
+                    "SELECT user_id, given, correct FROM answers WHERE round_id = ?",
+                    (round_id,),
                 )
             )
-            return [(r.user_id, r.given, r.correct) for r in rows]
+        return [(user, given, bool(correct)) for user, given, correct in rows]

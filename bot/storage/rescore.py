@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from bot.records import RescoreOutcome, RescoreRequest
 from bot.scoring import streak_bonus
-from bot.storage.audit_tables import audit_log, private_notes
-from bot.storage.bulk import bind, fetch, insert_rows
+from bot.storage.audit_tables import audit_log
+from bot.storage.bulk import fetch, int_list
 from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
 from bot.storage.tables import answers, rounds
@@ -88,10 +88,17 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     # The last round that counts: a streak still running there continues at the next close.
     final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
     changes, streaks = _walk(conn, rnd.id, prev, walk, users, here, verdict, base, final)
-    before_after = apply_changes(
-        db, conn, req.workspace, rnd.id if void else None, changes, streaks
+    users_moved, points_before, points_after = apply_changes(
+        db,
+        conn,
+        req.workspace,
+        rnd.id if void else None,
+        changes,
+        streaks,
+        (rnd.channel_id, req.note, req.at),
     )
-    return _record(conn, req, rnd.channel_id, before_after)
+    audit_id = _audit(conn, req, users_moved, points_before, points_after)
+    return RescoreOutcome("done", audit_id, users_moved, points_before, points_after)
 
 
 def _correct_users(conn: sa.Connection, round_id: int) -> list[int]:
@@ -162,8 +169,8 @@ def _round_answers(
     params: tuple[Any, ...] = (round_id,)
     if users is not None:
         if conn.dialect.name == "postgresql":
-            sql += " AND user_id = ANY(?::integer[])"
-            params += (list(users),)
+            sql += " AND user_id = ANY(string_to_array(?, ',')::integer[])"
+            params += (int_list(users),)
         else:
             # One bound JSON array rather than one placeholder per player; each value is
             # looked up in the (round_id, user_id) index.
@@ -175,19 +182,14 @@ def _round_answers(
     ]
 
 
-def _record(
-    conn: sa.Connection,
-    req: RescoreRequest,
-    channel_id: int,
-    before_after: dict[int, tuple[int, int]],
-) -> RescoreOutcome:
-    """The audit row, and one private note per player whose totals moved."""
+def _audit(
+    conn: sa.Connection, req: RescoreRequest, users: int, points_before: int, points_after: int
+) -> int:
+    """The audit row: who, when, what, and the moved players' points before and after."""
     question_id = conn.execute(
         sa.select(rounds.c.question_id).where(rounds.c.id == req.round_id)
     ).scalar_one()
-    points_before = sum(b for b, _ in before_after.values())
-    points_after = sum(a for _, a in before_after.values())
-    audit_id = conn.execute(
+    audit_id: int = conn.execute(
         audit_log.insert()
         .values(
             workspace=req.workspace,
@@ -197,21 +199,11 @@ def _record(
             round_id=req.round_id,
             question_id=question_id,
             detail=req.detail,
-            users=len(before_after),
+            users=users,
             points_before=points_before,
             points_after=points_after,
             created_at=req.at,
         )
         .returning(audit_log.c.id)
     ).scalar_one()
-    at = bind(conn, private_notes.c.created_at, req.at)
-    insert_rows(
-        conn,
-        private_notes,
-        [
-            (channel_id, user, req.note(before, after), at)
-            for user, (before, after) in sorted(before_after.items())
-        ],
-        ["channel_id", "user_id", "text", "created_at"],
-    )
-    return RescoreOutcome("done", audit_id, len(before_after), points_before, points_after)
+    return audit_id

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from bot.records import POINT_SOURCES
 from bot.storage.awards import adding_to_counts
 from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
+from bot.storage.rescore_stats import write_notes, write_stats
 from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
-from bot.storage.tables import answers, point_events, score_counts, team_active, totals, user_stats
+from bot.storage.tables import answers, point_events, score_counts, team_active, totals
 
 _KEY = (totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id)
 _MOVED_KEY = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
 
 Change = tuple[int, int, int, bool, int, int]  # answer id, round, user, correct, points, streak
 Player = tuple[int, bool, int | None, int | None]  # user, reset, current streak, last round
+Notes = tuple[int, tuple[str, ...], dt.datetime]  # channel, the core's template, time
 
 
 def _int(column: Any) -> Any:
@@ -31,20 +35,26 @@ def apply_changes(
     voided: int | None,
     changes: Sequence[Change],
     streaks: Sequence[Player],
-) -> dict[int, tuple[int, int]]:
+    notes: Notes,
+) -> tuple[int, int, int]:
     """Write the walk's results: the answers, their point events (the voided round's
-    deleted), team activity, totals and rank buckets, and the players' streak stats.
-    Returns each moved player's all-time points before and after."""
+    deleted), team activity, totals and rank buckets, the players' streak stats and their
+    private notes (`notes`: channel, template, time). Returns the number of players whose
+    all-time points row moved, and the sums of their points before and after."""
     for table in ORDER:
         table.create(conn)
     try:
         insert_rows(conn, stage, changes)
         insert_rows(conn, players, streaks)
-        _analyze(db, conn, stage, players)
+        _analyze(db, conn, (stage, "answer_id", "round_id", "user_id"), (players, "user_id"))
         if voided is not None:
-            # The voided round's answers stay on record but earn nothing and carry no streak.
+            # The voided round's answers stay on record but earn nothing and carry no streak;
+            # the wrong ones hold 0 and 0 already and are not written again.
+            a = answers
             conn.execute(
-                answers.update().where(answers.c.round_id == voided).values(points=0, streak=0)
+                a.update()
+                .where(a.c.round_id == voided, (a.c.points != 0) | (a.c.streak != 0))
+                .values(points=0, streak=0)
             )
         _update_from(
             db,
@@ -56,19 +66,26 @@ def apply_changes(
         _move_events(db, conn, voided)
         if voided is not None:
             _drop_inactive(conn, workspace)
-        result = _apply_totals(db, conn, workspace)
-        _write_stats(db, conn)
-        return result
+        _apply_totals(db, conn, workspace)
+        write_stats(db, conn)
+        return write_notes(conn, *notes)
     finally:
         for table in reversed(ORDER):
             table.drop(conn)
 
 
-def _analyze(db: Database, conn: sa.Connection, *tables: sa.Table) -> None:
+def _analyze(db: Database, conn: sa.Connection, *tables: tuple[sa.Table, *tuple[str, ...]]) -> None:
     """On PostgreSQL, the staged tables' sizes for the planner (a temporary table is never
-    analyzed by autovacuum); SQLite plans by its indexes."""
-    if not db.sqlite:
-        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))
+    analyzed by autovacuum); SQLite plans by its indexes. Only the join keys' statistics,
+    from a small sample: the plans need the row counts and the keys' distinct values, and a
+    full ANALYZE of every column of 26,000 staged totals rows cost 40-50 ms of server CPU."""
+    if db.sqlite:
+        return
+    conn.exec_driver_sql("SET LOCAL default_statistics_target = 10")
+    conn.exec_driver_sql(
+        "ANALYZE " + ", ".join(f"{t.name} ({', '.join(columns)})" for t, *columns in tables)
+    )
+    conn.exec_driver_sql("RESET default_statistics_target")
 
 
 def _update_from(
@@ -132,7 +149,7 @@ def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
             ["user_id", "team_id", "week", "month", "dp", "dc", "dn"], sa.union_all(*parts)
         )
     )
-    _analyze(db, conn, events)
+    _analyze(db, conn, (events, "user_id"))
     # An answer whose streak alone moved (its bonus at the cap) leaves its event as it is:
     # a rewrite of the same values costs a new row version and an entry in every index.
     conn.execute(
@@ -144,11 +161,14 @@ def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
         conn.execute(e.delete().where(e.c.round_id == voided))
 
 
+ALL = "all"
+
+
 def _periods(*columns: Any) -> list[Any]:
     """The staged events once per period they count in: all time, their week, their month."""
     return [
         sa.select(period.label("period"), *columns)
-        for period in (sa.literal("all"), events.c.week, events.c.month)
+        for period in (sa.literal(ALL), events.c.week, events.c.month)
     ]
 
 
@@ -160,16 +180,32 @@ def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
             for q in _periods(events.c.team_id, events.c.user_id)
         )
     ).subquery()
+    spans = _spans(conn)
     e = point_events
-    still = sa.exists().where(
-        e.c.user_id == lost.c.user_id,
-        e.c.team_id == lost.c.team_id,
-        (lost.c.period == "all") | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
+    # Each check probes the (user, source, day) index over the period's days only: matched
+    # on the week or month key alone, it read every event of the member's history up to
+    # the period (2 of the 2.3 s of CPU of a void on a 30-round workspace, SQLite). A
+    # scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join whose
+    # probe cannot take the joined span's days into the index condition (0.5-0.9 s on 30
+    # rounds at load 7, against 0.26 s for the per-row probe).
+    first = (
+        sa.select(sa.literal(1))
+        .where(
+            e.c.user_id == lost.c.user_id,
+            e.c.source.in_(POINT_SOURCES),
+            e.c.day.between(spans.c.lo, spans.c.hi),
+            e.c.team_id == lost.c.team_id,
+            (lost.c.period == ALL) | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     conn.execute(
         gone.insert().from_select(
             ["period", "team_id", "user_id"],
-            sa.select(lost.c.period, lost.c.team_id, lost.c.user_id).where(~still),
+            sa.select(lost.c.period, lost.c.team_id, lost.c.user_id)
+            .select_from(lost.join(spans, spans.c.period == lost.c.period))
+            .where(first.is_(None)),
         )
     )
     t = team_active
@@ -184,7 +220,32 @@ def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
     )
 
 
-def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int, tuple[int, int]]:
+def _spans(conn: sa.Connection) -> Any:
+    """The days of each period the voided events count in (a few rows): all time, and each
+    ISO week and calendar month key (the keys awards derive from an event's day)."""
+    rows = [(ALL, dt.date.min, dt.date.max)]
+    for week, month in conn.execute(
+        sa.select(events.c.week, events.c.month).where(events.c.dn < 0).distinct()
+    ):
+        year, number = week.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(number), 1)
+        rows.append((week, monday, monday + dt.timedelta(days=6)))
+        first = dt.date(int(month[:4]), int(month[5:7]), 1)
+        following = (first + dt.timedelta(days=31)).replace(day=1)
+        rows.append((month, first, following - dt.timedelta(days=1)))
+    return sa.union(
+        *(
+            sa.select(
+                sa.literal(period, sa.String).label("period"),
+                sa.literal(lo, sa.Date).label("lo"),
+                sa.literal(hi, sa.Date).label("hi"),
+            )
+            for period, lo, hi in sorted(set(rows))
+        )
+    ).subquery()
+
+
+def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     """Sum the staged changes per totals row, add them (the rows exist: every change is of an
     event they counted), move the players' rank buckets, and drop rows left with no event."""
     d = (events.c.dp, events.c.dc, events.c.dn, sa.literal(0).label("da"))
@@ -214,16 +275,8 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
             .having(sa.or_(*(s != 0 for s in sums))),
         )
     )
-    _analyze(db, conn, moved)
+    _analyze(db, conn, (moved, "period", "subject_id"))
     _add_to_totals(db, conn)
-    result = {
-        r.subject_id: (r.points - r.dp, r.points)
-        for r in conn.execute(
-            sa.select(after.c.subject_id, after.c.points, after.c.dp).where(
-                after.c.period == "all", after.c.kind == "user"
-            )
-        )
-    }
     _move_buckets(db, conn, workspace)
     # From scratch there would be no row with no event.
     empty = sa.select(after.c.period, after.c.kind, after.c.subject_id).where(after.c.answered <= 0)
@@ -233,7 +286,6 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> dict[int
             sa.tuple_(totals.c.period, totals.c.kind, totals.c.subject_id).in_(empty),
         )
     )
-    return result
 
 
 def _add_to_totals(db: Database, conn: sa.Connection) -> None:
@@ -321,49 +373,3 @@ def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
         ).where(net.c.users != 0),
     )
     conn.execute(adding_to_counts(stmt))
-
-
-def _write_stats(db: Database, conn: sa.Connection) -> None:
-    """Current streaks of the players whose chain changed to its end, and everyone's best
-    streak again from their answers (the best may have been anywhere in their history)."""
-    s, p = user_stats, players
-    # Each player's answers by the user index (a join would walk every answer).
-    best = (
-        sa.select(sa.func.max(answers.c.streak))
-        .where(answers.c.user_id == p.c.user_id)
-        .scalar_subquery()
-    )
-    cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
-    top = sa.func.coalesce(best, 0)
-    stmt = db.insert(s)
-    conn.execute(
-        stmt.from_select(
-            ["user_id", "current_streak", "best_streak", "last_streak_round"],
-            sa.select(
-                p.c.user_id,
-                cur,
-                top,
-                sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round),
-            )
-            .select_from(p.outerjoin(s, s.c.user_id == p.c.user_id))
-            # From scratch a player with no streak ever would hold no row either.
-            .where(s.c.user_id.is_not(None) | (cur > 0) | (top > 0)),
-        ).on_conflict_do_update(
-            index_elements=[s.c.user_id],
-            set_={
-                "current_streak": stmt.excluded.current_streak,
-                "best_streak": stmt.excluded.best_streak,
-                "last_streak_round": stmt.excluded.last_streak_round,
-            },
-            # A row that would stay the same is not written again (a new version of it).
-            where=sa.tuple_(
-                s.c.current_streak, s.c.best_streak, s.c.last_streak_round
-            ).is_distinct_from(
-                sa.tuple_(
-                    stmt.excluded.current_streak,
-                    stmt.excluded.best_streak,
-                    stmt.excluded.last_streak_round,
-                )
-            ),
-        )
-    )

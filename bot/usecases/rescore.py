@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
@@ -22,6 +24,24 @@ from bot.usecases.context import Actor, Context, UserError, ok, require_admin
 from bot.usecases.daily import round_question
 
 AUDIT_PAGE = 10
+
+
+_SLOT = re.compile(r"\{(before|after)\}")
+
+
+def note_template(message: str, **fields: object) -> tuple[str, ...]:
+    """A private note's text with every field but the player's points filled in: literal
+    text and the slot names `before` / `after` in turn (RescoreRequest.note). Each literal
+    piece is formatted on its own, so a field's value (an admin's key may hold braces) is
+    never read as a slot."""
+    parts = _SLOT.split(message)
+    return tuple(p if k % 2 else p.format(**fields) for k, p in enumerate(parts))
+
+
+def render_note(note: tuple[str, ...], before: int, after: int) -> str:
+    """The text a note template gives for one player (what the storage writes)."""
+    points = {"before": str(before), "after": str(after)}
+    return "".join(points[p] if k % 2 else p for k, p in enumerate(note))
 
 
 async def _closed_round(ctx: Context, actor: Actor, round_id: int) -> RoundRecord:
@@ -49,10 +69,7 @@ async def void_round(ctx: Context, cmd: c.VoidRound, origin: Origin) -> list[Rep
     require_admin(actor, "void a round")
     rnd = await _closed_round(ctx, actor, cmd.round_id)
 
-    def note(before: int, after: int) -> str:
-        return m.NOTE_VOID.format(
-            round=rnd.id, qid=rnd.question_id, day=rnd.local_date, before=before, after=after
-        )
+    note = note_template(m.NOTE_VOID, round=rnd.id, qid=rnd.question_id, day=rnd.local_date)
 
     outcome = await ctx.stores.audit.rescore(
         RescoreRequest(
@@ -124,22 +141,22 @@ async def rekey_round(ctx: Context, cmd: c.RekeyRound, origin: Origin) -> list[R
         raise UserError(m.QUESTION_SAME_KEY.format(answer=label, round=rnd.id))
     # The same grading as when the answers were given: the round's option order and the
     # bank's vocabulary; an answer that no longer reads as one of the type counts as wrong.
+    # A grade depends only on the text given (the key, order and vocabulary are fixed here),
+    # and ten thousand answers to one question repeat a handful of texts: each is graded once.
+    graded: dict[str, bool] = {}
     verdict: dict[int, bool] = {}
     flipped = 0
     for user_id, given, was in await ctx.stores.audit.regrade_inputs(rnd.id):
-        check = check_answer(corrected, given, rnd.order, vocabulary=ctx.bank.vocabulary)
-        verdict[user_id] = check.correct
-        flipped += check.correct != was
+        right = graded.get(given)
+        if right is None:
+            check = check_answer(corrected, given, rnd.order, vocabulary=ctx.bank.vocabulary)
+            right = graded[given] = check.correct
+        verdict[user_id] = right
+        flipped += right != was
 
-    def note(before: int, after: int) -> str:
-        return m.NOTE_REKEY.format(
-            round=rnd.id,
-            qid=rnd.question_id,
-            day=rnd.local_date,
-            answer=label,
-            before=before,
-            after=after,
-        )
+    note = note_template(
+        m.NOTE_REKEY, round=rnd.id, qid=rnd.question_id, day=rnd.local_date, answer=label
+    )
 
     old = answer_label(question, rnd.order)
     outcome = await ctx.stores.audit.rescore(

@@ -1,0 +1,97 @@
+"""A rescore's last writes from its staged rows: streak stats, private notes, the audit sums."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.storage.audit_tables import private_notes
+from bot.storage.database import Database
+from bot.storage.rescore_tables import after, players
+from bot.storage.tables import answers, user_stats
+
+# The players whose all-time points row moved: one note each, and the audit's sums.
+_MINE = (after.c.period == "all", after.c.kind == "user")
+
+
+def write_stats(db: Database, conn: sa.Connection) -> None:
+    """Current streaks of the players whose chain changed to its end, and everyone's best
+    streak again from their answers (the best may have been anywhere in their history)."""
+    s, p = user_stats, players
+    # Each player's answers by the user index (a join would walk every answer).
+    best = (
+        sa.select(sa.func.max(answers.c.streak))
+        .where(answers.c.user_id == p.c.user_id)
+        .scalar_subquery()
+    )
+    cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
+    top = sa.func.coalesce(best, 0)
+    stmt = db.insert(s)
+    conn.execute(
+        stmt.from_select(
+            ["user_id", "current_streak", "best_streak", "last_streak_round"],
+            sa.select(
+                p.c.user_id,
+                cur,
+                top,
+                sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round),
+            )
+            .select_from(p.outerjoin(s, s.c.user_id == p.c.user_id))
+            # From scratch a player with no streak ever would hold no row either.
+            .where(s.c.user_id.is_not(None) | (cur > 0) | (top > 0)),
+        ).on_conflict_do_update(
+            index_elements=[s.c.user_id],
+            set_={
+                "current_streak": stmt.excluded.current_streak,
+                "best_streak": stmt.excluded.best_streak,
+                "last_streak_round": stmt.excluded.last_streak_round,
+            },
+            # A row that would stay the same is not written again (a new version of it).
+            where=sa.tuple_(
+                s.c.current_streak, s.c.best_streak, s.c.last_streak_round
+            ).is_distinct_from(
+                sa.tuple_(
+                    stmt.excluded.current_streak,
+                    stmt.excluded.best_streak,
+                    stmt.excluded.last_streak_round,
+                )
+            ),
+        )
+    )
+
+
+def write_notes(
+    conn: sa.Connection, channel_id: int, note: tuple[str, ...], at: dt.datetime
+) -> tuple[int, int, int]:
+    """One private note per player whose all-time points row moved, its text filled in by
+    the database from the core's template (`note`: literal text and `before` / `after` slots
+    in turn), so ten thousand notes are one INSERT ... SELECT over the staged rows rather
+    than a read of every player's points into the bot and an upload of every text. Returns
+    the number of players and the sums of their points before and after."""
+    values = {"before": after.c.points - after.c.dp, "after": after.c.points}
+    text: Any = sa.literal(note[0], sa.Text)
+    for k, part in enumerate(note[1:], start=1):
+        text = text.concat(sa.cast(values[part], sa.Text) if k % 2 else sa.literal(part, sa.Text))
+    conn.execute(
+        private_notes.insert().from_select(
+            ["channel_id", "user_id", "text", "created_at"],
+            sa.select(
+                sa.literal(channel_id, sa.Integer),
+                after.c.subject_id,
+                text,
+                sa.literal(at, private_notes.c.created_at.type),
+            )
+            .where(*_MINE)
+            .order_by(after.c.subject_id),
+        )
+    )
+    users, before, now = conn.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(values["before"]), 0),
+            sa.func.coalesce(sa.func.sum(values["after"]), 0),
+        ).where(*_MINE)
+    ).one()
+    return int(users), int(before), int(now)
