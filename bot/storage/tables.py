@@ -226,11 +226,6 @@ point_events = sa.Table(
     # The team race drawn with a weekly tally: one week's events of a workspace by team.
     sa.Index("ix_point_events_workspace_week_team", "workspace", "week", "team_id"),
     sa.Index("ix_point_events_round_user", "round_id", "user_id"),
-    # Half of each page left free (PostgreSQL, 0018): a rescore rewrites the points and
-    # verdict of up to every event of a round, none of them indexed, and with room on the
-    # page each new version stays there (HOT): no entry in the four indexes, about a fifth
-    # of the update's cost (docs/scaling.md, Rescoring, session 7).
-    postgresql_with={"fillfactor": 50},
 )
 
 totals = sa.Table(
