@@ -56,7 +56,8 @@ def _load_sqlite(path: str, users: int, per_user: int) -> None:
     while chunk := list(itertools.islice(rows, CHUNK)):
         with conn:
             conn.executemany(
-                f"INSERT INTO cards ({', '.join(LOADED)}) VALUES ({', '.join('?' * len(LOADED))})",
+                f"INSERT INTO cards ({', '.join(LOADED)})"
+                f" VALUES ({', '.join('?' * len(LOADED))})",
                 ((*r[:7], text(r[7]), text(r[8]), *r[9:]) for r in chunk),
             )
     conn.execute("ANALYZE")
