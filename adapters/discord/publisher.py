@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import discord
 
+from adapters.discord.pacing import (
+    CATCH_UP,
+    DEFAULT_RATE,
+    GLOBAL_RATE,
+    WINDOW,
+    RateLimiter,
+    paced,
+    pacing_trace,
+)
 from adapters.discord.render import EMBED_TOTAL_MAX, FOOTER_MAX, Rendered, clip, render
 from bot import messages as m
 from bot.identity import PlaceRef
@@ -19,18 +26,9 @@ from bot.replies import Reply, RoundReveal
 
 log = logging.getLogger(__name__)
 
-# Discord's global limit is 50 requests per second per bot; pacing a little under it leaves
-# room for transit jitter, so a burst over thousands of channels never meets a 429.
-GLOBAL_RATE = 50.0
-DEFAULT_RATE = 48.0
-# The span the platform counts its limit over: no WINDOW ever holds more than `rate` calls.
-WINDOW = 1.0
-# Calls go at least this share of a slot apart. A full slot lost every delay for good: one
-# caller woken late pushed every later call back too, and over 500 channels the fan-out
-# took 1.18x the floor instead of 1.09x (PostgreSQL, quiet machine). Four fifths let a late
-# start be made up (at 1.25x the rate for a moment) while the WINDOW count still holds, and
-# never clump: a second ever holds at most `rate` calls, no instant more than one.
-CATCH_UP = 0.8
+# The limiter's names, long imported from here.
+__all__ = ["CATCH_UP", "DEFAULT_RATE", "GLOBAL_RATE", "WINDOW", "DiscordPublisher", "RateLimiter"]
+
 THREAD_NAME_MAX = 100
 # A scheduler tick may come before the client has logged in; wait this long, then fail the
 # attempt (the core retries) rather than hold the tick forever.
@@ -38,88 +36,6 @@ LOGIN_WAIT = 30.0
 LOGIN_POLL = 0.25
 # One day: the discussion stays open until the next question comes.
 THREAD_ARCHIVE_MINUTES: Final = 1440
-
-
-class RateLimiter:
-    """Spaces calls at least 1/rate seconds apart, across every caller sharing it.
-
-    Each caller reserves the next free slot before it sleeps, so concurrent callers queue
-    in order and no second holds more than `rate` calls, however the calls are grouped.
-    A caller holds its slot only until its call starts, never for the round trip: calls
-    overlap freely, so the rate, not the network's latency, sets the pace of a fan-out.
-    Calls actually let through are counted too: callers woken late (a busy event loop)
-    never go out together with the ones on time and crowd a second past `rate`.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._waiting = 0
-        self._granted = float("-inf")
-        # The instants of the last calls let through, at most `burst` within any WINDOW.
-        self.burst = max(1, int(rate * WINDOW))
-        self._sent: collections.deque[float] = collections.deque()
-        self.spacing = self.interval * CATCH_UP
-
-    def _now(self) -> float:
-        return self._clock() if self._clock else asyncio.get_running_loop().time()
-
-    async def acquire(self) -> None:
-        now = self._now()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            self._waiting += 1
-            try:
-                await self._sleep(slot - now)
-            except asyncio.CancelledError:
-                # A tick cut at its deadline cancels every waiter at once: hand their slots
-                # back, or the next tick's posts would queue behind slots nobody uses.
-                self._waiting -= 1
-                if self._waiting == 0:
-                    self._next = max(self._granted + self.interval, self._now())
-                raise
-            self._waiting -= 1
-        self._granted = slot
-        await self._admit(max(self._now(), slot))
-
-    async def _admit(self, at: float) -> None:
-        """Wait until this call is CATCH_UP/rate after the last one let through and `burst` calls
-        went out in the WINDOW before it, then count it.
-
-        Both rules hold for callers woken late, however many at once: after a stalled loop
-        they go out one slot apart rather than together. A clump let through whole (48
-        calls in 70 ms, then nothing) came back every second after, since each call waited
-        for the one a WINDOW before it, and transit jitter of a few milliseconds then put
-        a clump and the end of the one before inside one second at the platform."""
-        sent = self._sent
-        while True:
-            # (A hair of slack: slots exactly 1/rate apart must not trip over rounding.)
-            while sent and at - sent[0] >= WINDOW - 1e-9:
-                sent.popleft()
-            ready = at
-            if sent and at < sent[-1] + self.spacing - 1e-9:
-                ready = sent[-1] + self.spacing
-            if len(sent) >= self.burst:
-                ready = max(ready, sent[0] + WINDOW)  # the oldest call leaves the window
-            if ready <= at:
-                break
-            # Nothing is taken out before the wait: every caller waiting meanwhile checks
-            # both rules again when it wakes, so none is let in beside another.
-            await self._sleep(ready - self._now())
-            at = max(self._now(), ready)
-        sent.append(at)
 
 
 # Refusals no retry can cure, by (HTTP status, Discord error code), as the core names them.
@@ -197,6 +113,13 @@ class DiscordPublisher:
         # One limiter per process: share it between publishers of the same bot token.
         self.limiter = limiter or RateLimiter(rate)
         self.login_wait = login_wait
+        # discord.py's own retries (after a 429 or a 5xx) and its 429s reach the limiter
+        # through these hooks, which its HTTP session takes when it is created at login:
+        # build the publisher before the client logs in (the runtime does).
+        self.trace = pacing_trace(self.limiter)
+        http = getattr(client, "http", None)
+        if http is not None and getattr(http, "http_trace", False) is None:
+            http.http_trace = self.trace
 
     async def publish(
         self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
@@ -240,12 +163,13 @@ class DiscordPublisher:
         channel_id = int(place.channel)
         channel = self._channel(place, channel_id)
         me = self.client.user.id if self.client.user is not None else None
-        await self.limiter.acquire()
+        await self.limiter.acquire(str(channel_id))
         try:
-            async with asyncio.timeout(self.request_timeout):
-                async for message in channel.history(limit=HISTORY_LIMIT):
-                    if message.author.id == me and carries(message, key):
-                        return str(message.id)
+            with paced(self.limiter, str(channel_id)):
+                async with asyncio.timeout(self.request_timeout):
+                    async for message in channel.history(limit=HISTORY_LIMIT):
+                        if message.author.id == me and carries(message, key):
+                            return str(message.id)
         except discord.HTTPException as exc:
             problem = PERMANENT.get((exc.status, exc.code))
             if exc.status == 403:
@@ -262,8 +186,9 @@ class DiscordPublisher:
         async with asyncio.timeout(self.request_timeout):
             dm = await self.client.create_dm(discord.Object(int(user_ref)))
         await self.limiter.acquire()
-        async with asyncio.timeout(self.request_timeout):
-            await dm.send(**render(reply).send_kwargs())
+        with paced(self.limiter, None):
+            async with asyncio.timeout(self.request_timeout):
+                await dm.send(**render(reply).send_kwargs())
 
     async def _logged_in(self) -> None:
         waited = 0.0
@@ -302,10 +227,12 @@ class DiscordPublisher:
                 fail_if_not_exists=False,
             )
             kwargs["mention_author"] = False
-        await self.limiter.acquire()
+        route = str(channel_id)
+        await self.limiter.acquire(route)
         try:
-            async with asyncio.timeout(self.request_timeout):
-                return await channel.send(**kwargs)
+            with paced(self.limiter, route):
+                async with asyncio.timeout(self.request_timeout):
+                    return await channel.send(**kwargs)
         except discord.Forbidden as exc:
             if "reference" not in kwargs:
                 raise
@@ -317,9 +244,10 @@ class DiscordPublisher:
                 exc.text or exc.status,
             )
             del kwargs["reference"], kwargs["mention_author"]
-            await self.limiter.acquire()
-            async with asyncio.timeout(self.request_timeout):
-                return await channel.send(**kwargs)
+            await self.limiter.acquire(route)
+            with paced(self.limiter, route):
+                async with asyncio.timeout(self.request_timeout):
+                    return await channel.send(**kwargs)
 
     async def _open_thread(
         self,
@@ -341,18 +269,22 @@ class DiscordPublisher:
         # A thread name is one line of at most 100 characters.
         prompt = " ".join(reveal.prompt.split())
         name = clip(m.DISCORD_THREAD_NAME.format(prompt=prompt), THREAD_NAME_MAX)
-        await self.limiter.acquire()
+        await self.limiter.acquire(str(channel_id))
         try:
-            if isinstance(channel, discord.TextChannel):
-                await channel.get_partial_message(question_id).create_thread(
-                    name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
-                )
-            else:
-                # Not cached here (another process's shard holds the guild): there is no
-                # permission to check locally, so ask Discord and let a refusal speak.
-                await self.client.http.start_thread_with_message(
-                    channel_id, question_id, name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
-                )
+            with paced(self.limiter, str(channel_id)):
+                if isinstance(channel, discord.TextChannel):
+                    await channel.get_partial_message(question_id).create_thread(
+                        name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
+                    )
+                else:
+                    # Not cached here (another process's shard holds the guild): there is
+                    # no permission to check locally, so ask Discord and let a refusal speak.
+                    await self.client.http.start_thread_with_message(
+                        channel_id,
+                        question_id,
+                        name=name,
+                        auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                    )
         except discord.Forbidden as exc:
             log.info(
                 "not allowed to open a thread in channel %s (%s); reveal posted without one",

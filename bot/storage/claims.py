@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.records import ClaimRecord
 from bot.storage.database import Database
 from bot.storage.rows import claim_record, utc
+from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import answers, channel_admins, claims, quiz_answers, rounds
 
 # Columns a claim's holder may change while it works.
@@ -90,6 +91,7 @@ class SqlClaimStore:
         )
         self._takeover = {reopen: _takeover(reopen) for reopen in (False, True)}
         self._updates: dict[frozenset[str], sa.Update] = {}
+        self._short = ShortWrites.of(db)
 
     async def claim(
         self,
@@ -139,8 +141,8 @@ class SqlClaimStore:
             return row
 
         # Two indexed statements: on SQLite they run on the event loop when the write lock is
-        # free, as a fan-out makes several such writes per channel (see Database.write_sync).
-        row = await self.db.write_sync(take, short=True)
+        # free, or share a commit with other channels' short writes (ShortWrites).
+        row = await self._short.write(take)
         return claim_record(row) if row is not None else None
 
     async def update_claim(
@@ -175,9 +177,7 @@ class SqlClaimStore:
             "v_updated_at": now,
             **{f"v_{name}": value for name, value in fields.items()},
         }
-        done = await self.db.write_sync(
-            lambda conn: conn.execute(stmt, params).rowcount, short=True
-        )
+        done = await self._short.write(lambda conn: conn.execute(stmt, params).rowcount)
         return bool(done == 1)
 
     async def get_claim(self, channel_id: int, kind: str, period: str) -> ClaimRecord | None:

@@ -23,6 +23,7 @@ from bot.storage.rows import (
     utc,
 )
 from bot.storage.settle import settle_chunk
+from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import (
     rounds,
 )
@@ -33,6 +34,22 @@ from bot.storage.tables import (
 # the close rests (see _between_chunks).
 CLOSE_CHUNK = 50
 CLOSE_PAUSE_S = 0.002
+_SET_POST_REF = (
+    rounds.update()
+    .where(rounds.c.id == sa.bindparam("k_id"))
+    .values(post_ref=sa.bindparam("v_post_ref", type_=rounds.c.post_ref.type))
+)
+# Columns a new round is inserted with.
+_OPENED = (
+    "channel_id",
+    "workspace",
+    "local_date",
+    "question_id",
+    "choice_order",
+    "opened_at",
+    "closes_at",
+    "question_json",
+)
 
 
 class SqlRoundStore:
@@ -43,6 +60,16 @@ class SqlRoundStore:
         self._rounds: dict[int, RoundRecord] = {}
         self.close_chunk = CLOSE_CHUNK
         self._closing = asyncio.Lock()
+        self._short = ShortWrites.of(db)
+        # Built once, typed bound parameters, the new row returned whole: a fan-out opens a
+        # round per channel, and building and keying the statement each time, then reading
+        # the row back, was most of the round's CPU (docs/scaling.md, session 7).
+        self._open = (
+            db.insert(rounds)
+            .values({name: sa.bindparam(name, type_=rounds.c[name].type) for name in _OPENED})
+            .on_conflict_do_nothing()
+            .returning(*rounds.c)
+        )
 
     async def create_round(
         self,
@@ -55,31 +82,24 @@ class SqlRoundStore:
         question_json: str | None = None,
     ) -> RoundRecord | None:
         """Open the channel's round for `local_date`; None when one exists already."""
-        stmt = (
-            self.db.insert(rounds)
-            .values(
-                channel_id=channel.id,
-                workspace=channel.workspace,
-                local_date=local_date,
-                question_id=question_id,
-                choice_order=order_text(order),
-                opened_at=opened_at,
-                closes_at=closes_at,
-                question_json=question_json,
-            )
-            .on_conflict_do_nothing()
-            .returning(rounds.c.id)
-        )
+        values = {
+            "channel_id": channel.id,
+            "workspace": channel.workspace,
+            "local_date": local_date,
+            "question_id": question_id,
+            "choice_order": order_text(order),
+            "opened_at": opened_at,
+            "closes_at": closes_at,
+            "question_json": question_json,
+        }
+        stmt = self._open
 
         def create(conn: sa.Connection) -> sa.Row[Any] | None:
-            round_id = conn.execute(stmt).scalar_one_or_none()
-            if round_id is None:
-                return None
-            return conn.execute(sa.select(rounds).where(rounds.c.id == round_id)).first()
+            return conn.execute(stmt, values).first()
 
-        # The insert and the row it made in one short write: on SQLite on the event loop when
-        # the write lock is free (a fan-out opens a round per channel; Database.write_sync).
-        row = await self.db.write_sync(create, short=True)
+        # The insert returning its row, one short write: a fan-out opens a round per channel,
+        # and on SQLite those that meet share a commit (ShortWrites).
+        row = await self._short.write(create)
         return round_record(row) if row else None
 
     async def get_round(self, round_id: int) -> RoundRecord | None:
@@ -107,8 +127,8 @@ class SqlRoundStore:
         return round_record(row) if row else None
 
     async def set_post_ref(self, round_id: int, ref: str) -> None:
-        stmt = rounds.update().where(rounds.c.id == round_id).values(post_ref=ref)
-        await self.db.write_sync(lambda conn: conn.execute(stmt), short=True)
+        params = {"k_id": round_id, "v_post_ref": ref}
+        await self._short.write(lambda conn: conn.execute(_SET_POST_REF, params))
 
     async def used_questions(self, channel_id: int) -> set[str]:
         # An index range of one channel's rounds (a few hundred a year at most).

@@ -250,12 +250,20 @@ def pick_daily_question(
 
 
 async def open_daily_round(
-    ctx: Context, place: PlaceRef, now: dt.datetime, question_id: str | None = None
+    ctx: Context,
+    place: PlaceRef,
+    now: dt.datetime,
+    question_id: str | None = None,
+    *,
+    channel: ChannelRecord | None = None,
 ) -> tuple[RoundRecord, QuestionCard] | None:
-    """Open today's round in the channel; None if it exists already or nothing fits."""
-    channel = await ctx.stores.channels.ensure_channel(
-        place.platform.value, place.workspace_key, place.channel, now
-    )
+    """Open today's round in the channel; None if it exists already or nothing fits.
+    `channel`: the place's record when the caller has just read it (the scheduler's tick),
+    which saves a read per channel of a fan-out."""
+    if channel is None:
+        channel = await ctx.stores.channels.ensure_channel(
+            place.platform.value, place.workspace_key, place.channel, now
+        )
     zone = zoneinfo.ZoneInfo(channel.schedule.timezone)
     day = now.astimezone(zone).date()
     if question_id is None:

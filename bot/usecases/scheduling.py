@@ -328,7 +328,7 @@ class ScheduledWork:
                     self.ctx, claim, "skipped", "its day passed before it was opened"
                 )
             if rnd is None:
-                opened = await open_daily_round(self.ctx, place_of(channel), now)
+                opened = await open_daily_round(self.ctx, place_of(channel), now, channel=channel)
                 rnd = opened[0] if opened else await rounds.round_on(channel.id, day)
         if rnd is None:
             return await end_work(self.ctx, claim, "skipped", "no question fits this channel")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +73,18 @@ def refusal(status: int, code: int, message: str) -> Fault:
     return Fault(status, {"message": message, "code": code})
 
 
+def global_limited(retry_after: float) -> Fault:
+    """A 429 of the bot's global limit, as Discord's edge sends it."""
+    headers = {
+        "Retry-After": f"{retry_after:.3f}",
+        "X-RateLimit-Global": "true",
+        "X-RateLimit-Scope": "global",
+        "Via": "1.1 google",
+    }
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+    return Fault(429, body, headers)
+
+
 def rate_limited(retry_after: float, via: bool = True) -> Fault:
     """A 429 as Discord's edge sends it (`Via` set); without `Via`, discord.py takes it for a
     Cloudflare ban and raises at once."""
@@ -109,8 +123,15 @@ class FakeDiscord:
     # The bot's permissions per channel, sent as an interaction's `app_permissions` (as
     # Discord computes them, overwrites included); a channel not listed grants what posts need.
     bot_permissions: dict[int, int] = field(default_factory=dict)
+    # Discord's global limit: REST requests past `limit` in any sliding second are refused
+    # with a global 429 (None: no limit). `refused` counts them; every answer waits `delay`
+    # (the network's round trip).
+    limit: float | None = None
+    delay: float = 0.0
+    refused: int = 0
 
     def __post_init__(self) -> None:
+        self._window: collections.deque[float] = collections.deque()
         self._ids = itertools.count(900_000_000_000_001_000)
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -390,6 +411,13 @@ class FakeDiscord:
             request.method, path, dict(request.query), body, dict(request.headers), tuple(files)
         )
         await self._record(record)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        wait = self._over_limit()
+        if wait > 0:
+            self.refused += 1
+            fault = global_limited(wait)
+            return _json(fault.body, status=fault.status, headers=fault.headers)
         for (method, prefix), queue in self.script.items():
             if queue and request.method == method and path.startswith(prefix):
                 return await self._misbehave(request, record, queue.pop(0))
@@ -412,6 +440,25 @@ class FakeDiscord:
             request.transport.abort()
             return web.Response(status=499)  # never reaches the client
         return _json(fault.body, status=fault.status, headers=fault.headers)
+
+    def spend(self, requests: int) -> None:
+        """Count `requests` as just made by the same bot elsewhere (another process sharing
+        the token): the global limit has that much less room for the next second."""
+        now = time.monotonic()
+        self._window.extend([now] * requests)
+
+    def _over_limit(self) -> float:
+        """0 when this request fits the global limit (and is counted), else the seconds
+        until it would."""
+        if self.limit is None:
+            return 0.0
+        now = time.monotonic()
+        while self._window and now - self._window[0] >= 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.limit:
+            return 1.0 - (now - self._window[0])
+        self._window.append(now)
+        return 0.0
 
     def messages_in(self, channel_id: int) -> list[dict[str, Any]]:
         """The messages that exist in a channel, however many requests asked for them."""

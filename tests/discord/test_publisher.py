@@ -86,9 +86,9 @@ class CountingLimiter(RateLimiter):
         super().__init__(1000)
         self.count = 0
 
-    async def acquire(self) -> None:
+    async def acquire(self, route: str | None = None, *, retry: bool = False) -> None:
         self.count += 1
-        await super().acquire()
+        await super().acquire(route, retry=retry)
 
 
 async def test_every_request_of_a_fan_out_is_paced(

@@ -32,6 +32,8 @@ async def test_build_discord_is_the_runtime_contract(app: App) -> None:
     assert isinstance(client, StudyBotClient) and client.dev_guild_id == 42
     assert client.allowed_mentions is not None
     assert client.allowed_mentions.to_dict() == discord.AllowedMentions.none().to_dict()
+    # The client's HTTP session will carry the publisher's 429 and retry hooks.
+    assert client.http.http_trace is runtime.publisher.trace
 
 
 async def test_processes_sharing_the_shards_share_the_publish_rate(app: App) -> None:
