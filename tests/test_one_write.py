@@ -15,9 +15,10 @@ from bot import faults
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin
+from bot.inbox import OneWrite
 from bot.intake import Interaction
 from bot.replies import Notice, Reply, Tone, Visibility
-from bot.wire import load_replies
+from bot.wire import load_replies, load_request
 from tests.conftest import origin
 from tests.faults.day import open_round
 from tests.helpers import inbox_rows, say, via_inbox
@@ -156,6 +157,46 @@ async def test_an_outcome_the_write_cannot_answer_takes_the_general_path(
     assert texts(refused) == [m.DAILY_FORGOTTEN]
     assert await answers_of(app, round_id) == []
     assert [r.state for r in await inbox_rows(app)][-1] == "done"
+
+
+async def test_a_row_held_for_the_general_path_keeps_what_a_replay_runs(
+    app: App, clock: ManualClock
+) -> None:
+    # A forgotten user's click falls back to admit -> run -> finish; if the process dies
+    # after the ack, the replay reads the request from the row, so it must be stored.
+    round_id, _ = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    ticket = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert ticket.verdict == "new"
+    held = [r for r in await inbox_rows(app) if r.dedupe_key == "click-1"]
+    assert [r.state for r in held] == ["received"]
+    assert load_request(held[0].payload) == (BOB, click(round_id))
+
+
+async def test_a_written_click_renders_its_reply_once(app: App, clock: ManualClock) -> None:
+    # The reply stored with the row is the one handed back: rendered in the batch, not again.
+    round_id, _ = await open_round(app, clock)
+    planner = app.dispatcher.planners[c.SubmitAnswer]
+    renders: list[object] = []
+
+    async def counted(*args: Any) -> OneWrite[Any, Any] | None:
+        found = await planner(*args)
+        assert found is not None
+        render = found.render
+
+        def once(outcome: Any) -> list[Reply] | None:
+            renders.append(outcome)
+            return render(outcome)
+
+        return OneWrite(found.item, once)
+
+    app.dispatcher.planners[c.SubmitAnswer] = counted
+    ticket = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert ticket.verdict == "written" and texts(ticket.replies)[0].startswith(LOCKED)
+    assert len(renders) == 1
+    [row] = await inbox_rows(app)
+    assert load_replies(row.reply) == ticket.replies
 
 
 async def test_a_planner_that_fails_leaves_the_general_path(

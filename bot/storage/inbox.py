@@ -17,6 +17,7 @@ from bot.inbox import (
     Admission,
     InboxEntry,
     InboxRecord,
+    Payload,
     State,
     StoredReply,
 )
@@ -27,8 +28,9 @@ from bot.storage.tables import inbox
 
 Finish = tuple[int, State, str | None, dt.datetime]
 Admit = tuple[InboxEntry, dt.timedelta]
-# A one-write request: its entry, lease, the item its effect writes and its stored reply.
-OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply]
+# A one-write request: its entry, lease, the item its effect writes, its stored reply and
+# its payload (built only if the row is held for the general path).
+OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 # A store's batch writer for one kind of item: one outcome per item, in order.
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
@@ -43,6 +45,12 @@ FINISH = (
         finished_at=sa.bindparam("at"),
         lease_until=sa.bindparam("at"),
     )
+)
+# A one-write row held for the general path gets the payload a replay reads.
+HOLD = (
+    sa.update(inbox)
+    .where(inbox.c.id == sa.bindparam("entry"))
+    .values(payload=sa.bindparam("request"))
 )
 
 
@@ -127,11 +135,16 @@ class SqlInboxStore:
         return await self._admits.submit((entry, lease))
 
     async def admit_writing(
-        self, entry: InboxEntry, lease: dt.timedelta, item: object, reply: StoredReply
+        self,
+        entry: InboxEntry,
+        lease: dt.timedelta,
+        item: object,
+        reply: StoredReply,
+        payload: Payload,
     ) -> Admission:
         if type(item) not in self.effects:
             raise TypeError(f"no store writes {type(item).__name__} with an inbox row")
-        return await self._one_writes.submit((entry, lease, item, reply))
+        return await self._one_writes.submit((entry, lease, item, reply, payload))
 
     def _write_one_writes(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
@@ -139,7 +152,7 @@ class SqlInboxStore:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
         before anything is written for it), then each kind's effects as one batch of that
         store, then the rows done with their replies, set-based throughout."""
-        admitted = self._write_admits(conn, [(entry, lease) for entry, lease, _, _ in batch])
+        admitted = self._write_admits(conn, [(item[0], item[1]) for item in batch])
         held = [i for i, a in enumerate(admitted) if a.verdict == "new"]
         kinds: dict[type, list[int]] = {}
         for i in held:
@@ -149,13 +162,21 @@ class SqlInboxStore:
             results = self.effects[kind](conn, [batch[i][2] for i in idx])
             outcomes.update(zip(idx, results, strict=True))
         replies = {i: batch[i][3](outcomes[i]) for i in held}
-        now = max(entry.received_at for entry, _, _, _ in batch)
-        finished = sorted((admitted[i].record.id, r) for i, r in replies.items() if r is not None)
+        now = max(item[0].received_at for item in batch)
+        finished = sorted(
+            (admitted[i].record.id, r[0]) for i, r in replies.items() if r is not None
+        )
         if finished:
             conn.execute(
                 FINISH,
                 [{"entry": e, "outcome": "done", "answer": r, "at": now} for e, r in finished],
             )
+        # Rows held for the general path may be replayed after a crash: they get their
+        # payload in this transaction (a row written done at once never needs it).
+        payloads = {i: batch[i][4]() for i, r in replies.items() if r is None}
+        if payloads:
+            held_rows = sorted((admitted[i].record.id, p) for i, p in payloads.items())
+            conn.execute(HOLD, [{"entry": e, "request": p} for e, p in held_rows])
         # Killed (or failing) here, nothing of the batch is committed and nothing was acked.
         fault_point("inbox.uncommitted")
         out: list[Admission] = []
@@ -163,11 +184,12 @@ class SqlInboxStore:
         for i, admission in enumerate(admitted):
             reply = replies.get(i)
             if reply is not None:
-                done = dataclasses.replace(admission.record, state="done", reply=reply)
+                done = dataclasses.replace(admission.record, state="done", reply=reply[0])
                 written[(done.platform, done.key)] = done
-                out.append(Admission("written", done, outcomes[i]))
+                out.append(Admission("written", done, outcomes[i], reply[1]))
             elif i in outcomes:
-                out.append(Admission("new", admission.record, outcomes[i]))
+                held_row = dataclasses.replace(admission.record, payload=payloads[i])
+                out.append(Admission("new", held_row, outcomes[i]))
             else:
                 out.append(admission)
         # A repeat of a key written in this same batch sees it done, as it is at the commit.
