@@ -21,6 +21,7 @@ from bot.inbox import (
     State,
     StoredReply,
 )
+from bot.storage import click_pg, click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.rows import utc
@@ -33,19 +34,16 @@ Admit = tuple[InboxEntry, dt.timedelta]
 OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 # A store's batch writer for one kind of item: one outcome per item, in order.
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
+# New rows inserted for keys in order: (id, platform, key) of each row inserted.
+Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], "Admit"]], Sequence[Any]]
+# Rows and their items written by one statement (click_pg.write_clicks): the rows inserted,
+# and each inserted key's outcome; a key seen before is left to the caller.
+Fused = Callable[
+    [sa.Connection, Sequence[tuple[InboxEntry, dt.timedelta, int]], Sequence[Any]],
+    tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], Any]],
+]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
-# A failed row is free at once (lease_until = now): a redelivery or a retry may take it.
-FINISH = (
-    sa.update(inbox)
-    .where(inbox.c.id == sa.bindparam("entry"))
-    .values(
-        state=sa.bindparam("outcome"),
-        reply=sa.bindparam("answer"),
-        finished_at=sa.bindparam("at"),
-        lease_until=sa.bindparam("at"),
-    )
-)
 # A one-write row held for the general path gets the payload a replay reads.
 HOLD = (
     sa.update(inbox)
@@ -68,6 +66,24 @@ def _new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
         "received_at": e.received_at,
         "lease_until": e.received_at + lease,
     }
+
+
+def _new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
+    """`_new_row` as SQLite's driver takes it (click_sql.INBOX_ROW's order)."""
+    received = click_sql.ts(e.received_at)
+    return (
+        e.platform,
+        e.key,
+        e.workspace,
+        e.user_ref,
+        e.payload,
+        e.route,
+        click_sql.ts_or_none(e.route_expires_at),
+        "received",
+        1,
+        received,
+        click_sql.ts(e.received_at + lease),
+    )
 
 
 def _fresh(e: InboxEntry, row_id: int) -> InboxRecord:
@@ -111,10 +127,18 @@ class SqlInboxStore:
     outcomes (group commit); a one-write request (a click on a daily card) shares one
     transaction with its row, its effect and its outcome (`admit_writing`)."""
 
-    def __init__(self, db: Database, effects: Mapping[type, Effect] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        effects: Mapping[type, Effect] | None = None,
+        fused: tuple[type, Fused] | None = None,
+    ) -> None:
         self.db = db
         # What a one-write request may carry: item type -> the store's batch writer for it.
         self.effects = dict(effects or {})
+        # A batch whose items are all of this type writes its new rows and their items in
+        # one statement (PostgreSQL: one round trip instead of one per statement).
+        self.fused = fused
         # Built once (a statement built and keyed per batch cost more than running it); a new
         # row's record is what was inserted, so only its id and key come back.
         self._insert = (
@@ -152,12 +176,35 @@ class SqlInboxStore:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
         before anything is written for it), then each kind's effects as one batch of that
         store, then the rows done with their replies, set-based throughout."""
-        admitted = self._write_admits(conn, [(item[0], item[1]) for item in batch])
+        fused: dict[tuple[str, str], Any] = {}
+        insert: Insert | None = None
+        if self.fused is not None and all(type(item[2]) is self.fused[0] for item in batch):
+            write = self.fused[1]
+
+            def insert(
+                keys: Sequence[tuple[str, str]], firsts: Mapping[tuple[str, str], Admit]
+            ) -> Sequence[tuple[int, str, str]]:
+                place: dict[tuple[str, str], tuple[int, object]] = {}
+                for seq, item in enumerate(batch):
+                    place.setdefault((item[0].platform, item[0].key), (seq, item[2]))
+                rows, outcomes = write(
+                    conn,
+                    [(*firsts[k], place[k][0]) for k in keys],
+                    [place[k][1] for k in keys],
+                )
+                fused.update(outcomes)
+                return rows
+
+        admitted = self._write_admits(conn, [(item[0], item[1]) for item in batch], insert)
         held = [i for i, a in enumerate(admitted) if a.verdict == "new"]
         kinds: dict[type, list[int]] = {}
-        for i in held:
-            kinds.setdefault(type(batch[i][2]), []).append(i)
         outcomes: dict[int, Any] = {}
+        for i in held:
+            key = (admitted[i].record.platform, admitted[i].record.key)
+            if key in fused:  # inserted and written by the one statement
+                outcomes[i] = fused[key]
+            else:  # a row seen before, held again (failed, or its holder died)
+                kinds.setdefault(type(batch[i][2]), []).append(i)
         for kind, idx in kinds.items():
             results = self.effects[kind](conn, [batch[i][2] for i in idx])
             outcomes.update(zip(idx, results, strict=True))
@@ -167,16 +214,16 @@ class SqlInboxStore:
             (admitted[i].record.id, r[0]) for i, r in replies.items() if r is not None
         )
         if finished:
-            conn.execute(
-                FINISH,
-                [{"entry": e, "outcome": "done", "answer": r, "at": now} for e, r in finished],
-            )
+            self._finish(conn, [(e, "done", r, now) for e, r in finished])
         # Rows held for the general path may be replayed after a crash: they get their
         # payload in this transaction (a row written done at once never needs it).
         payloads = {i: batch[i][4]() for i, r in replies.items() if r is None}
         if payloads:
             held_rows = sorted((admitted[i].record.id, p) for i, p in payloads.items())
-            conn.execute(HOLD, [{"entry": e, "request": p} for e, p in held_rows])
+            if self.db.sqlite:
+                click_sql.hold(conn, held_rows)
+            else:
+                conn.execute(HOLD, [{"entry": e, "request": p} for e, p in held_rows])
         # Killed (or failing) here, nothing of the batch is committed and nothing was acked.
         fault_point("inbox.uncommitted")
         out: list[Admission] = []
@@ -200,7 +247,9 @@ class SqlInboxStore:
             for a in out
         ]
 
-    def _write_admits(self, conn: sa.Connection, batch: Sequence[Admit]) -> list[Admission]:
+    def _write_admits(
+        self, conn: sa.Connection, batch: Sequence[Admit], insert: Insert | None = None
+    ) -> list[Admission]:
         # Set-based: one insert for the batch, and for keys seen before one takeover and one
         # look-up, whatever the batch's size. Keys in order, so two PostgreSQL processes
         # admitting overlapping keys cannot deadlock. A new row's record is what was
@@ -209,10 +258,17 @@ class SqlInboxStore:
         for entry, lease in batch:
             firsts.setdefault((entry.platform, entry.key), (entry, lease))
         keys = sorted(firsts)
-        inserted = conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys])
+        inserted: Sequence[tuple[Any, ...]]
+        if insert is not None:
+            inserted = insert(keys, firsts)
+        elif self.db.sqlite:  # driver-level: no per-row bind processing (click_sql)
+            rows = [_new_tuple(*firsts[k]) for k in keys]
+            inserted = click_sql.returning(conn, click_sql.INSERT_INBOX, rows)
+        else:
+            inserted = list(conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys]))
         held = {
-            (r.platform, r.dedupe_key): _fresh(firsts[(r.platform, r.dedupe_key)][0], r.id)
-            for r in inserted
+            (platform, key): _fresh(firsts[(platform, key)][0], row_id)
+            for row_id, platform, key in inserted
         }
         seen = [k for k in keys if k not in held]
         if seen:
@@ -265,15 +321,17 @@ class SqlInboxStore:
         await self._finishes.submit((entry_id, state, reply, now))
 
     def _write_finishes(self, conn: sa.Connection, batch: Sequence[Finish]) -> list[None]:
-        # One statement compiled once and run for the whole batch, in id order.
-        conn.execute(
-            FINISH,
-            [
-                {"entry": entry_id, "outcome": state, "answer": reply, "at": now}
-                for entry_id, state, reply, now in sorted(batch, key=lambda f: f[0])
-            ],
-        )
+        self._finish(conn, batch)
         return [None] * len(batch)
+
+    def _finish(self, conn: sa.Connection, rows: Sequence[Finish]) -> None:
+        # One statement for the whole batch: on SQLite the driver's executemany of plain
+        # tuples, on PostgreSQL one UPDATE over arrays. lease_until = the finish: a failed
+        # row is free at once, a redelivery or a retry may take it.
+        if self.db.sqlite:
+            click_sql.finish(conn, rows)
+        else:
+            click_pg.finish(conn, rows)
 
     async def take_due(
         self, platforms: Sequence[str], now: dt.datetime, lease: dt.timedelta, limit: int
