@@ -36,11 +36,17 @@ OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
 # New rows inserted for keys in order: (id, platform, key) of each row inserted.
 Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], "Admit"]], Sequence[Any]]
-# Rows and their items written by one statement (click_pg.write_clicks): the rows inserted,
-# and each inserted key's outcome; a key seen before is left to the caller.
+# Rows and their items written by one statement (click_pg.ClickWriter): the rows inserted,
+# and for each inserted key its outcome and, if the row went in done, its reply (rendered
+# with the row's StoredReply); a key seen before is left to the caller.
 Fused = Callable[
-    [sa.Connection, Sequence[tuple[InboxEntry, dt.timedelta, int]], Sequence[Any]],
-    tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], Any]],
+    [
+        sa.Connection,
+        Sequence[tuple[InboxEntry, dt.timedelta, int]],
+        Sequence[Any],
+        Sequence[StoredReply],
+    ],
+    tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], tuple[Any, Any]]],
 ]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
@@ -176,7 +182,7 @@ class SqlInboxStore:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
         before anything is written for it), then each kind's effects as one batch of that
         store, then the rows done with their replies, set-based throughout."""
-        fused: dict[tuple[str, str], Any] = {}
+        fused: dict[tuple[str, str], tuple[Any, Any]] = {}
         insert: Insert | None = None
         if self.fused is not None and all(type(item[2]) is self.fused[0] for item in batch):
             write = self.fused[1]
@@ -184,35 +190,43 @@ class SqlInboxStore:
             def insert(
                 keys: Sequence[tuple[str, str]], firsts: Mapping[tuple[str, str], Admit]
             ) -> Sequence[tuple[int, str, str]]:
-                place: dict[tuple[str, str], tuple[int, object]] = {}
+                place: dict[tuple[str, str], int] = {}
                 for seq, item in enumerate(batch):
-                    place.setdefault((item[0].platform, item[0].key), (seq, item[2]))
-                rows, outcomes = write(
+                    place.setdefault((item[0].platform, item[0].key), seq)
+                rows, written = write(
                     conn,
-                    [(*firsts[k], place[k][0]) for k in keys],
-                    [place[k][1] for k in keys],
+                    [(*firsts[k], place[k]) for k in keys],
+                    [batch[place[k]][2] for k in keys],
+                    [batch[place[k]][3] for k in keys],
                 )
-                fused.update(outcomes)
+                fused.update(written)
                 return rows
 
         admitted = self._write_admits(conn, [(item[0], item[1]) for item in batch], insert)
         held = [i for i, a in enumerate(admitted) if a.verdict == "new"]
         kinds: dict[type, list[int]] = {}
         outcomes: dict[int, Any] = {}
+        replies: dict[int, tuple[str, Any] | None] = {}
         for i in held:
             key = (admitted[i].record.platform, admitted[i].record.key)
-            if key in fused:  # inserted and written by the one statement
-                outcomes[i] = fused[key]
+            if key in fused:  # inserted (and written) by the one statement
+                outcomes[i], done = fused[key]
+                if done is not None:  # inserted done, with this reply
+                    replies[i] = done
             else:  # a row seen before, held again (failed, or its holder died)
                 kinds.setdefault(type(batch[i][2]), []).append(i)
         for kind, idx in kinds.items():
             results = self.effects[kind](conn, [batch[i][2] for i in idx])
             outcomes.update(zip(idx, results, strict=True))
-        replies = {i: batch[i][3](outcomes[i]) for i in held}
+        # Rows not inserted done: their replies rendered now, and finished by one statement.
+        finished: list[tuple[int, str]] = []
+        for i in held:
+            if i not in replies:
+                replies[i] = reply = batch[i][3](outcomes[i])
+                if reply is not None:
+                    finished.append((admitted[i].record.id, reply[0]))
+        finished.sort()
         now = max(item[0].received_at for item in batch)
-        finished = sorted(
-            (admitted[i].record.id, r[0]) for i, r in replies.items() if r is not None
-        )
         if finished:
             self._finish(conn, [(e, "done", r, now) for e, r in finished])
         # Rows held for the general path may be replayed after a crash: they get their

@@ -48,6 +48,6 @@ def sql_stores(db: Database) -> Stores:
             db,
             {DailyAnswer: answers.write_daily_answers},
             # On PostgreSQL a batch of clicks is one statement (a round trip each costs).
-            fused=None if db.sqlite else (DailyAnswer, click_pg.write_clicks),
+            fused=None if db.sqlite else (DailyAnswer, click_pg.ClickWriter().write),
         ),
     )
