@@ -248,3 +248,20 @@ async def test_a_forgotten_lock_in_the_round_still_refuses_only_its_owner(
     assert texts(await app.dispatcher.process(bob_ticket, bob_click)) == [m.DAILY_FORGOTTEN]
     assert texts(cy_ticket.replies)[0].startswith(LOCKED)
     assert await answers_of(app, round_id) == [typed]  # Cy's; Bob's stays forgotten
+
+
+async def test_a_reply_rendered_for_a_zone_since_changed_is_rendered_again(
+    app: App, clock: ManualClock
+) -> None:
+    # On PostgreSQL a click's reply is rendered before its one statement, for the zone last
+    # read for its channel; a channel whose zone changed since gets the reply of its new zone.
+    round_id, _ = await open_round(app, clock)
+    first = await via_inbox(app, BOB, click(round_id), "click-1")
+    assert texts(first) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
+    await say(app, origin("Ada", admin=True), "config timezone Europe/Berlin")
+    sent = Interaction("click-2", origin("Cy"), click(round_id, 1, "click-2"))
+    ticket = await app.dispatcher.receive(sent)
+    assert ticket.verdict == "written"
+    assert texts(ticket.replies) == [m.DAILY_LOCKED.format(closes="18:00 CET")]
+    row = next(r for r in await inbox_rows(app) if r.dedupe_key == "click-2")
+    assert (row.state, load_replies(row.reply)) == ("done", ticket.replies)
