@@ -22,6 +22,7 @@ from bot.storage.rows import (
     NO_CHANNEL,
     forgotten_key,
     name_key,
+    pairs_in,
     utc,
 )
 from bot.storage.tables import (
@@ -57,7 +58,12 @@ def _drop_forgotten(
         (r.round_id, r.user_key)
         for r in conn.execute(
             sa.select(forgotten_answers).where(
-                sa.tuple_(forgotten_answers.c.round_id, forgotten_answers.c.user_key).in_(pairs)
+                pairs_in(
+                    forgotten_answers.c.round_id,
+                    forgotten_answers.c.user_key,
+                    pairs,
+                    conn.dialect.name == "sqlite",
+                )
             )
         )
     }
@@ -214,7 +220,7 @@ class SqlAnswerStore:
         if unseen:  # a channel whose rounds are all closed, or no channel at all
             for row in conn.execute(
                 sa.select(channels.c.workspace, channels.c.external_id, channels.c.timezone).where(
-                    sa.tuple_(channels.c.workspace, channels.c.external_id).in_(unseen)
+                    pairs_in(channels.c.workspace, channels.c.external_id, unseen, self.db.sqlite)
                 )
             ):
                 zones[(row.workspace, row.external_id)] = row.timezone
@@ -260,7 +266,7 @@ class SqlAnswerStore:
                 (r.round_id, r.user_id): r.given
                 for r in conn.execute(
                     sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
-                        sa.tuple_(answers.c.round_id, answers.c.user_id).in_(taken)
+                        pairs_in(answers.c.round_id, answers.c.user_id, taken, self.db.sqlite)
                     )
                 )
             }

@@ -24,7 +24,7 @@ from bot.inbox import (
 from bot.storage import click_pg, click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
-from bot.storage.rows import utc
+from bot.storage.rows import pairs_in, utc
 from bot.storage.tables import inbox
 
 Finish = tuple[int, State, str | None, dt.datetime]
@@ -286,12 +286,14 @@ class SqlInboxStore:
         }
         seen = [k for k in keys if k not in held]
         if seen:
-            held.update(self._take_over(conn, seen, batch))
+            held.update(self._take_over(conn, seen, batch, self.db.sqlite))
         rest = [k for k in seen if k not in held]
         found: dict[tuple[str, str], InboxRecord] = {}
         if rest:
             for row in conn.execute(
-                sa.select(inbox).where(sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(rest))
+                sa.select(inbox).where(
+                    pairs_in(inbox.c.platform, inbox.c.dedupe_key, rest, self.db.sqlite)
+                )
             ):
                 found[(row.platform, row.dedupe_key)] = _record(row)
         out: list[Admission] = []
@@ -309,7 +311,10 @@ class SqlInboxStore:
 
     @staticmethod
     def _take_over(
-        conn: sa.Connection, keys: Sequence[tuple[str, str]], batch: Sequence[Admit]
+        conn: sa.Connection,
+        keys: Sequence[tuple[str, str]],
+        batch: Sequence[Admit],
+        sqlite: bool,
     ) -> dict[tuple[str, str], InboxRecord]:
         """Rows seen before that this batch may hold again: a failed row, or one whose holder
         died (lease expired). That is what makes "Please try again" true."""
@@ -318,7 +323,7 @@ class SqlInboxStore:
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(list(keys)),
+                pairs_in(inbox.c.platform, inbox.c.dedupe_key, keys, sqlite),
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
