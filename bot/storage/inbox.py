@@ -35,7 +35,7 @@ OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 # A store's batch writer for one kind of item: one outcome per item, in order.
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
 # New rows inserted for keys in order: (id, platform, key) of each row inserted.
-Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], "Admit"]], Sequence[Any]]
+Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], Admit]], Sequence[Any]]
 # Rows and their items written by one statement (click_pg.ClickWriter): the rows inserted,
 # and for each inserted key its outcome and, if the row went in done, its reply (rendered
 # with the row's StoredReply); a key seen before is left to the caller.
@@ -181,7 +181,8 @@ class SqlInboxStore:
     ) -> list[Admission]:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
         before anything is written for it), then each kind's effects as one batch of that
-        store, then the rows done with their replies, set-based throughout."""
+        store, then the rows done with their replies, set-based throughout. With `fused`
+        (PostgreSQL clicks) one statement does all three for keys not seen before."""
         fused: dict[tuple[str, str], tuple[Any, Any]] = {}
         insert: Insert | None = None
         if self.fused is not None and all(type(item[2]) is self.fused[0] for item in batch):
