@@ -27,8 +27,12 @@ State = Literal["received", "processing", "done", "failed"]
 # stored); busy: another delivery of it is being processed right now; written: a one-write
 # request whose effect and reply were committed with its row (see OneWrite).
 Verdict = Literal["new", "done", "busy", "written"]
-# A one-write item's outcome -> the reply to store (JSON), or None for the general path.
-StoredReply = Callable[[Any], str | None]
+# A one-write item's outcome -> its reply rendered once, in the batch: the JSON the row
+# stores and the replies handed back with the admission; or None for the general path.
+StoredReply = Callable[[Any], tuple[str, Any] | None]
+# A one-write row's payload (the request as a replay reads it), built only for a row the
+# batch holds for the general path: a row written done at once is never replayed.
+Payload = Callable[[], str]
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -80,6 +84,7 @@ class Admission:
     verdict: Verdict
     record: InboxRecord
     outcome: Any = None  # a one-write item's outcome, when its write ran in this admission
+    shown: Any = None  # a written row's replies, as its `StoredReply` rendered them
 
 
 class InboxStore(Protocol):
@@ -91,11 +96,18 @@ class InboxStore(Protocol):
         ...
 
     async def admit_writing(
-        self, entry: InboxEntry, lease: dt.timedelta, item: object, reply: StoredReply
+        self,
+        entry: InboxEntry,
+        lease: dt.timedelta,
+        item: object,
+        reply: StoredReply,
+        payload: Payload,
     ) -> Admission:
         """`admit`, and in the same transaction, if the row is the caller's, write `item` and
         record the row done with `reply(outcome)` ("written"); when that is None the row is
-        held as by `admit` ("new"). A repeat is recognised first and writes nothing."""
+        held as by `admit` ("new") and stored with `payload()` (`entry.payload` is not
+        used), so a replay after a crash can run it. A repeat is recognised first and
+        writes nothing."""
         ...
 
     async def finish(

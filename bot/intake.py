@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -65,11 +66,12 @@ def _private(reply: Reply) -> Reply:
 
 
 def _storing(render: Callable[[Any], list[Reply] | None]) -> StoredReply:
-    """What the inbox batch stores for a one-write outcome: its replies as JSON."""
+    """What the inbox batch stores for a one-write outcome: its replies as JSON, and the
+    replies themselves, handed back with the admission (rendered once, not again)."""
 
-    def stored(outcome: Any) -> str | None:
+    def stored(outcome: Any) -> tuple[str, list[Reply]] | None:
         replies = render(outcome)
-        return None if replies is None else dump_replies(replies)
+        return None if replies is None else (dump_replies(replies), replies)
 
     return stored
 
@@ -97,17 +99,19 @@ class Intake:
             except Exception:
                 # Kept as it came: only a replay after a crash could then misplace it.
                 log.exception("inbox: could not pin %s %s", origin.place.platform, interaction.key)
+        planned = await self._planned(request, interaction)
         entry = InboxEntry(
             platform=origin.place.platform.value,
             key=interaction.key[:200],
             workspace=origin.place.workspace_key,
             user_ref=origin.user.user_id,
-            payload=dump_request(origin, request),
+            # A one-write row done at once is never replayed: its payload is built by the
+            # batch only if the row is held for the general path (admit_writing).
+            payload=dump_request(origin, request) if planned is None else "",
             route=interaction.route,
             route_expires_at=now + ttl if ttl is not None and interaction.route else None,
             received_at=now,
         )
-        planned = await self._planned(request, interaction)
         inbox = self.ctx.stores.inbox
         try:
             if planned is None:
@@ -115,7 +119,11 @@ class Intake:
             else:
                 # One transaction: the row, the effect and the reply; the ack follows it.
                 admission = await inbox.admit_writing(
-                    entry, self.ctx.inbox_lease, planned.item, _storing(planned.render)
+                    entry,
+                    self.ctx.inbox_lease,
+                    planned.item,
+                    _storing(planned.render),
+                    functools.partial(dump_request, origin, request),
                 )
         except StorageFull:
             # The database logged the outage once; a click adds no traceback of its own.
@@ -126,9 +134,9 @@ class Intake:
             log.exception("inbox: could not record %s %s", entry.platform, entry.key)
             return Ticket("refused", None, [Notice(m.INTERNAL_ERROR, Tone.ERROR)])
         record = admission.record
-        if admission.verdict == "written" and planned is not None:
-            # The same pure function of the same outcome as the reply stored with the row.
-            return Ticket("written", record.id, planned.render(admission.outcome) or [])
+        if admission.verdict == "written":
+            # The replies rendered in the batch, from which the row's stored reply was made.
+            return Ticket("written", record.id, list(admission.shown or []))
         if admission.verdict == "new":
             # The kept request is run in place of what the adapter hands to `process` only
             # while that is what it received (it may carry more than the row keeps: a deck

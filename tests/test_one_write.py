@@ -15,9 +15,10 @@ from bot import faults
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin
+from bot.inbox import OneWrite
 from bot.intake import Interaction
 from bot.replies import Notice, Reply, Tone, Visibility
-from bot.wire import load_replies
+from bot.wire import load_replies, load_request
 from tests.conftest import origin
 from tests.faults.day import open_round
 from tests.helpers import inbox_rows, say, via_inbox
@@ -158,6 +159,46 @@ async def test_an_outcome_the_write_cannot_answer_takes_the_general_path(
     assert [r.state for r in await inbox_rows(app)][-1] == "done"
 
 
+async def test_a_row_held_for_the_general_path_keeps_what_a_replay_runs(
+    app: App, clock: ManualClock
+) -> None:
+    # A forgotten user's click falls back to admit -> run -> finish; if the process dies
+    # after the ack, the replay reads the request from the row, so it must be stored.
+    round_id, _ = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    ticket = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert ticket.verdict == "new"
+    held = [r for r in await inbox_rows(app) if r.dedupe_key == "click-1"]
+    assert [r.state for r in held] == ["received"]
+    assert load_request(held[0].payload) == (BOB, click(round_id))
+
+
+async def test_a_written_click_renders_its_reply_once(app: App, clock: ManualClock) -> None:
+    # The reply stored with the row is the one handed back: rendered in the batch, not again.
+    round_id, _ = await open_round(app, clock)
+    planner = app.dispatcher.planners[c.SubmitAnswer]
+    renders: list[object] = []
+
+    async def counted(*args: Any) -> OneWrite[Any, Any] | None:
+        found = await planner(*args)
+        assert found is not None
+        render = found.render
+
+        def once(outcome: Any) -> list[Reply] | None:
+            renders.append(outcome)
+            return render(outcome)
+
+        return OneWrite(found.item, once)
+
+    app.dispatcher.planners[c.SubmitAnswer] = counted
+    ticket = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert ticket.verdict == "written" and texts(ticket.replies)[0].startswith(LOCKED)
+    assert len(renders) == 1
+    [row] = await inbox_rows(app)
+    assert load_replies(row.reply) == ticket.replies
+
+
 async def test_a_planner_that_fails_leaves_the_general_path(
     app: App, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -207,3 +248,20 @@ async def test_a_forgotten_lock_in_the_round_still_refuses_only_its_owner(
     assert texts(await app.dispatcher.process(bob_ticket, bob_click)) == [m.DAILY_FORGOTTEN]
     assert texts(cy_ticket.replies)[0].startswith(LOCKED)
     assert await answers_of(app, round_id) == [typed]  # Cy's; Bob's stays forgotten
+
+
+async def test_a_reply_rendered_for_a_zone_since_changed_is_rendered_again(
+    app: App, clock: ManualClock
+) -> None:
+    # On PostgreSQL a click's reply is rendered before its one statement, for the zone last
+    # read for its channel; a channel whose zone changed since gets the reply of its new zone.
+    round_id, _ = await open_round(app, clock)
+    first = await via_inbox(app, BOB, click(round_id), "click-1")
+    assert texts(first) == [m.DAILY_LOCKED.format(closes="17:00 UTC")]
+    await say(app, origin("Ada", admin=True), "config timezone Europe/Berlin")
+    sent = Interaction("click-2", origin("Cy"), click(round_id, 1, "click-2"))
+    ticket = await app.dispatcher.receive(sent)
+    assert ticket.verdict == "written"
+    assert texts(ticket.replies) == [m.DAILY_LOCKED.format(closes="18:00 CET")]
+    row = next(r for r in await inbox_rows(app) if r.dedupe_key == "click-2")
+    assert (row.state, load_replies(row.reply)) == ("done", ticket.replies)

@@ -13,6 +13,7 @@ from bot.records import (
     DailyAnswer,
     DailyAnswerOutcome,
 )
+from bot.storage import click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.rows import (
@@ -21,6 +22,7 @@ from bot.storage.rows import (
     NO_CHANNEL,
     forgotten_key,
     name_key,
+    pairs_in,
     utc,
 )
 from bot.storage.tables import (
@@ -56,7 +58,12 @@ def _drop_forgotten(
         (r.round_id, r.user_key)
         for r in conn.execute(
             sa.select(forgotten_answers).where(
-                sa.tuple_(forgotten_answers.c.round_id, forgotten_answers.c.user_key).in_(pairs)
+                pairs_in(
+                    forgotten_answers.c.round_id,
+                    forgotten_answers.c.user_key,
+                    pairs,
+                    conn.dialect.name == "sqlite",
+                )
             )
         )
     }
@@ -213,7 +220,7 @@ class SqlAnswerStore:
         if unseen:  # a channel whose rounds are all closed, or no channel at all
             for row in conn.execute(
                 sa.select(channels.c.workspace, channels.c.external_id, channels.c.timezone).where(
-                    sa.tuple_(channels.c.workspace, channels.c.external_id).in_(unseen)
+                    pairs_in(channels.c.workspace, channels.c.external_id, unseen, self.db.sqlite)
                 )
             ):
                 zones[(row.workspace, row.external_id)] = row.timezone
@@ -251,24 +258,7 @@ class SqlAnswerStore:
                 first_answer[key] = i
         inserted: set[tuple[int, int]] = set()
         if first_answer:
-            inserted = {
-                (r.round_id, r.user_id)
-                for r in conn.execute(
-                    self._insert_answers,
-                    [
-                        {
-                            "round_id": key[0],
-                            "user_id": key[1],
-                            "topic": batch[i].topic,
-                            "given": batch[i].given[:300],
-                            "normalized": batch[i].normalized[:300],
-                            "correct": batch[i].correct,
-                            "answered_at": batch[i].at,
-                        }
-                        for key, i in sorted(first_answer.items())
-                    ],
-                )
-            }
+            inserted = self._insert_first(conn, batch, first_answer)
         earlier: dict[tuple[int, int], str] = {}
         taken = sorted(k for k in first_answer if k not in inserted)
         if taken:
@@ -276,7 +266,7 @@ class SqlAnswerStore:
                 (r.round_id, r.user_id): r.given
                 for r in conn.execute(
                     sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
-                        sa.tuple_(answers.c.round_id, answers.c.user_id).in_(taken)
+                        pairs_in(answers.c.round_id, answers.c.user_id, taken, self.db.sqlite)
                     )
                 )
             }
@@ -297,6 +287,46 @@ class SqlAnswerStore:
         assert all(o is not None for o in out)
         return [o for o in out if o is not None]
 
+    def _insert_first(
+        self,
+        conn: sa.Connection,
+        batch: Sequence[DailyAnswer],
+        first_answer: dict[tuple[int, int], int],
+    ) -> set[tuple[int, int]]:
+        """Insert each (round, user)'s first answer of the batch; the keys inserted."""
+        if self.db.sqlite:  # driver-level: plain tuples, the timestamp as SQLite's text
+            rows = [
+                (
+                    key[0],
+                    key[1],
+                    batch[i].topic,
+                    batch[i].given[:300],
+                    batch[i].normalized[:300],
+                    batch[i].correct,
+                    click_sql.ts(batch[i].at),
+                )
+                for key, i in sorted(first_answer.items())
+            ]
+            return {(r[0], r[1]) for r in click_sql.returning(conn, click_sql.INSERT_ANSWERS, rows)}
+        return {
+            (r.round_id, r.user_id)
+            for r in conn.execute(
+                self._insert_answers,
+                [
+                    {
+                        "round_id": key[0],
+                        "user_id": key[1],
+                        "topic": batch[i].topic,
+                        "given": batch[i].given[:300],
+                        "normalized": batch[i].normalized[:300],
+                        "correct": batch[i].correct,
+                        "answered_at": batch[i].at,
+                    }
+                    for key, i in sorted(first_answer.items())
+                ],
+            )
+        }
+
     def _ensure_users(
         self, conn: sa.Connection, wanted: Sequence[DailyAnswer]
     ) -> dict[tuple[str, str], int]:
@@ -307,6 +337,17 @@ class SqlAnswerStore:
         # Upserting every user (not only the new or renamed) saves a round trip per batch;
         # the row ends the same, and the batch is a write transaction anyway.
         at = wanted[0].at
+        if self.db.sqlite:
+            created = click_sql.ts(at)
+            found = click_sql.returning(
+                conn,
+                click_sql.UPSERT_USERS,
+                [
+                    (ws, ext, names[(ws, ext)], name_key(names[(ws, ext)]), created)
+                    for ws, ext in sorted(names)
+                ],
+            )
+            return {(ws, ext): user_id for user_id, ws, ext in found}
         rows = conn.execute(
             self._upsert_users,
             [

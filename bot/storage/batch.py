@@ -72,9 +72,7 @@ class WriteGroup:
     answer, a third's outcome) and writes it in one transaction, so a burst pays one commit
     per turn, not one per kind. On PostgreSQL each batcher has a group of its own."""
 
-    _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = (
-        weakref.WeakKeyDictionary()
-    )
+    _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = weakref.WeakKeyDictionary()
 
     def __init__(self, db: Database) -> None:
         self.db = db

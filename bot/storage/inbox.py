@@ -17,32 +17,44 @@ from bot.inbox import (
     Admission,
     InboxEntry,
     InboxRecord,
+    Payload,
     State,
     StoredReply,
 )
+from bot.storage import click_pg, click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
-from bot.storage.rows import utc
+from bot.storage.rows import pairs_in, utc
 from bot.storage.tables import inbox
 
 Finish = tuple[int, State, str | None, dt.datetime]
 Admit = tuple[InboxEntry, dt.timedelta]
-# A one-write request: its entry, lease, the item its effect writes and its stored reply.
-OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply]
+# A one-write request: its entry, lease, the item its effect writes, its stored reply and
+# its payload (built only if the row is held for the general path).
+OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 # A store's batch writer for one kind of item: one outcome per item, in order.
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
+# New rows inserted for keys in order: (id, platform, key) of each row inserted.
+Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], Admit]], Sequence[Any]]
+# Rows and their items written by one statement (click_pg.ClickWriter): the rows inserted,
+# and for each inserted key its outcome and, if the row went in done, its reply (rendered
+# with the row's StoredReply); a key seen before is left to the caller.
+Fused = Callable[
+    [
+        sa.Connection,
+        Sequence[tuple[InboxEntry, dt.timedelta, int]],
+        Sequence[Any],
+        Sequence[StoredReply],
+    ],
+    tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], tuple[Any, Any]]],
+]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
-# A failed row is free at once (lease_until = now): a redelivery or a retry may take it.
-FINISH = (
+# A one-write row held for the general path gets the payload a replay reads.
+HOLD = (
     sa.update(inbox)
     .where(inbox.c.id == sa.bindparam("entry"))
-    .values(
-        state=sa.bindparam("outcome"),
-        reply=sa.bindparam("answer"),
-        finished_at=sa.bindparam("at"),
-        lease_until=sa.bindparam("at"),
-    )
+    .values(payload=sa.bindparam("request"))
 )
 
 
@@ -60,6 +72,24 @@ def _new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
         "received_at": e.received_at,
         "lease_until": e.received_at + lease,
     }
+
+
+def _new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
+    """`_new_row` as SQLite's driver takes it (click_sql.INBOX_ROW's order)."""
+    received = click_sql.ts(e.received_at)
+    return (
+        e.platform,
+        e.key,
+        e.workspace,
+        e.user_ref,
+        e.payload,
+        e.route,
+        click_sql.ts_or_none(e.route_expires_at),
+        "received",
+        1,
+        received,
+        click_sql.ts(e.received_at + lease),
+    )
 
 
 def _fresh(e: InboxEntry, row_id: int) -> InboxRecord:
@@ -103,10 +133,18 @@ class SqlInboxStore:
     outcomes (group commit); a one-write request (a click on a daily card) shares one
     transaction with its row, its effect and its outcome (`admit_writing`)."""
 
-    def __init__(self, db: Database, effects: Mapping[type, Effect] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        effects: Mapping[type, Effect] | None = None,
+        fused: tuple[type, Fused] | None = None,
+    ) -> None:
         self.db = db
         # What a one-write request may carry: item type -> the store's batch writer for it.
         self.effects = dict(effects or {})
+        # A batch whose items are all of this type writes its new rows and their items in
+        # one statement (PostgreSQL: one round trip instead of one per statement).
+        self.fused = fused
         # Built once (a statement built and keyed per batch cost more than running it); a new
         # row's record is what was inserted, so only its id and key come back.
         self._insert = (
@@ -127,35 +165,80 @@ class SqlInboxStore:
         return await self._admits.submit((entry, lease))
 
     async def admit_writing(
-        self, entry: InboxEntry, lease: dt.timedelta, item: object, reply: StoredReply
+        self,
+        entry: InboxEntry,
+        lease: dt.timedelta,
+        item: object,
+        reply: StoredReply,
+        payload: Payload,
     ) -> Admission:
         if type(item) not in self.effects:
             raise TypeError(f"no store writes {type(item).__name__} with an inbox row")
-        return await self._one_writes.submit((entry, lease, item, reply))
+        return await self._one_writes.submit((entry, lease, item, reply, payload))
 
     def _write_one_writes(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
     ) -> list[Admission]:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
         before anything is written for it), then each kind's effects as one batch of that
-        store, then the rows done with their replies, set-based throughout."""
-        admitted = self._write_admits(conn, [(entry, lease) for entry, lease, _, _ in batch])
+        store, then the rows done with their replies, set-based throughout. With `fused`
+        (PostgreSQL clicks) one statement does all three for keys not seen before."""
+        fused: dict[tuple[str, str], tuple[Any, Any]] = {}
+        insert: Insert | None = None
+        if self.fused is not None and all(type(item[2]) is self.fused[0] for item in batch):
+            write = self.fused[1]
+
+            def insert(
+                keys: Sequence[tuple[str, str]], firsts: Mapping[tuple[str, str], Admit]
+            ) -> Sequence[tuple[int, str, str]]:
+                place: dict[tuple[str, str], int] = {}
+                for seq, item in enumerate(batch):
+                    place.setdefault((item[0].platform, item[0].key), seq)
+                rows, written = write(
+                    conn,
+                    [(*firsts[k], place[k]) for k in keys],
+                    [batch[place[k]][2] for k in keys],
+                    [batch[place[k]][3] for k in keys],
+                )
+                fused.update(written)
+                return rows
+
+        admitted = self._write_admits(conn, [(item[0], item[1]) for item in batch], insert)
         held = [i for i, a in enumerate(admitted) if a.verdict == "new"]
         kinds: dict[type, list[int]] = {}
-        for i in held:
-            kinds.setdefault(type(batch[i][2]), []).append(i)
         outcomes: dict[int, Any] = {}
+        replies: dict[int, tuple[str, Any] | None] = {}
+        for i in held:
+            key = (admitted[i].record.platform, admitted[i].record.key)
+            if key in fused:  # inserted (and written) by the one statement
+                outcomes[i], done = fused[key]
+                if done is not None:  # inserted done, with this reply
+                    replies[i] = done
+            else:  # a row seen before, held again (failed, or its holder died)
+                kinds.setdefault(type(batch[i][2]), []).append(i)
         for kind, idx in kinds.items():
             results = self.effects[kind](conn, [batch[i][2] for i in idx])
             outcomes.update(zip(idx, results, strict=True))
-        replies = {i: batch[i][3](outcomes[i]) for i in held}
-        now = max(entry.received_at for entry, _, _, _ in batch)
-        finished = sorted((admitted[i].record.id, r) for i, r in replies.items() if r is not None)
+        # Rows not inserted done: their replies rendered now, and finished by one statement.
+        finished: list[tuple[int, str]] = []
+        for i in held:
+            if i not in replies:
+                replies[i] = reply = batch[i][3](outcomes[i])
+                if reply is not None:
+                    finished.append((admitted[i].record.id, reply[0]))
+        finished.sort()
+        now = max(item[0].received_at for item in batch)
         if finished:
-            conn.execute(
-                FINISH,
-                [{"entry": e, "outcome": "done", "answer": r, "at": now} for e, r in finished],
-            )
+            self._finish(conn, [(e, "done", r, now) for e, r in finished])
+        # Rows held for the general path may be replayed after a crash: they get their
+        # payload in this transaction (a row written done at once never needs it).
+        payloads = {i: batch[i][4]() for i, r in replies.items() if r is None}
+        if payloads:
+            held_rows = sorted((admitted[i].record.id, p) for i, p in payloads.items())
+            if self.db.sqlite:
+                click_sql.hold(conn, held_rows)
+            else:
+                conn.execute(HOLD, [{"entry": e, "request": p} for e, p in held_rows])
         # Killed (or failing) here, nothing of the batch is committed and nothing was acked.
         fault_point("inbox.uncommitted")
         out: list[Admission] = []
@@ -163,11 +246,12 @@ class SqlInboxStore:
         for i, admission in enumerate(admitted):
             reply = replies.get(i)
             if reply is not None:
-                done = dataclasses.replace(admission.record, state="done", reply=reply)
+                done = dataclasses.replace(admission.record, state="done", reply=reply[0])
                 written[(done.platform, done.key)] = done
-                out.append(Admission("written", done, outcomes[i]))
+                out.append(Admission("written", done, outcomes[i], reply[1]))
             elif i in outcomes:
-                out.append(Admission("new", admission.record, outcomes[i]))
+                held_row = dataclasses.replace(admission.record, payload=payloads[i])
+                out.append(Admission("new", held_row, outcomes[i]))
             else:
                 out.append(admission)
         # A repeat of a key written in this same batch sees it done, as it is at the commit.
@@ -178,7 +262,9 @@ class SqlInboxStore:
             for a in out
         ]
 
-    def _write_admits(self, conn: sa.Connection, batch: Sequence[Admit]) -> list[Admission]:
+    def _write_admits(
+        self, conn: sa.Connection, batch: Sequence[Admit], insert: Insert | None = None
+    ) -> list[Admission]:
         # Set-based: one insert for the batch, and for keys seen before one takeover and one
         # look-up, whatever the batch's size. Keys in order, so two PostgreSQL processes
         # admitting overlapping keys cannot deadlock. A new row's record is what was
@@ -187,19 +273,28 @@ class SqlInboxStore:
         for entry, lease in batch:
             firsts.setdefault((entry.platform, entry.key), (entry, lease))
         keys = sorted(firsts)
-        inserted = conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys])
+        inserted: Sequence[tuple[Any, ...]]
+        if insert is not None:
+            inserted = insert(keys, firsts)
+        elif self.db.sqlite:  # driver-level: no per-row bind processing (click_sql)
+            rows = [_new_tuple(*firsts[k]) for k in keys]
+            inserted = click_sql.returning(conn, click_sql.INSERT_INBOX, rows)
+        else:
+            inserted = list(conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys]))
         held = {
-            (r.platform, r.dedupe_key): _fresh(firsts[(r.platform, r.dedupe_key)][0], r.id)
-            for r in inserted
+            (platform, key): _fresh(firsts[(platform, key)][0], row_id)
+            for row_id, platform, key in inserted
         }
         seen = [k for k in keys if k not in held]
         if seen:
-            held.update(self._take_over(conn, seen, batch))
+            held.update(self._take_over(conn, seen, batch, self.db.sqlite))
         rest = [k for k in seen if k not in held]
         found: dict[tuple[str, str], InboxRecord] = {}
         if rest:
             for row in conn.execute(
-                sa.select(inbox).where(sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(rest))
+                sa.select(inbox).where(
+                    pairs_in(inbox.c.platform, inbox.c.dedupe_key, rest, self.db.sqlite)
+                )
             ):
                 found[(row.platform, row.dedupe_key)] = _record(row)
         out: list[Admission] = []
@@ -217,7 +312,10 @@ class SqlInboxStore:
 
     @staticmethod
     def _take_over(
-        conn: sa.Connection, keys: Sequence[tuple[str, str]], batch: Sequence[Admit]
+        conn: sa.Connection,
+        keys: Sequence[tuple[str, str]],
+        batch: Sequence[Admit],
+        sqlite: bool,
     ) -> dict[tuple[str, str], InboxRecord]:
         """Rows seen before that this batch may hold again: a failed row, or one whose holder
         died (lease expired). That is what makes "Please try again" true."""
@@ -226,7 +324,7 @@ class SqlInboxStore:
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                sa.tuple_(inbox.c.platform, inbox.c.dedupe_key).in_(list(keys)),
+                pairs_in(inbox.c.platform, inbox.c.dedupe_key, keys, sqlite),
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
@@ -243,15 +341,17 @@ class SqlInboxStore:
         await self._finishes.submit((entry_id, state, reply, now))
 
     def _write_finishes(self, conn: sa.Connection, batch: Sequence[Finish]) -> list[None]:
-        # One statement compiled once and run for the whole batch, in id order.
-        conn.execute(
-            FINISH,
-            [
-                {"entry": entry_id, "outcome": state, "answer": reply, "at": now}
-                for entry_id, state, reply, now in sorted(batch, key=lambda f: f[0])
-            ],
-        )
+        self._finish(conn, batch)
         return [None] * len(batch)
+
+    def _finish(self, conn: sa.Connection, rows: Sequence[Finish]) -> None:
+        # One statement for the whole batch: on SQLite the driver's executemany of plain
+        # tuples, on PostgreSQL one UPDATE over arrays. lease_until = the finish: a failed
+        # row is free at once, a redelivery or a retry may take it.
+        if self.db.sqlite:
+            click_sql.finish(conn, rows)
+        else:
+            click_pg.finish(conn, rows)
 
     async def take_due(
         self, platforms: Sequence[str], now: dt.datetime, lease: dt.timedelta, limit: int

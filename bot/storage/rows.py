@@ -7,6 +7,8 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from bot.identity import name_key as name_key
 from bot.records import ChannelRecord, ClaimRecord, DailyAnswerOutcome, QuizRecord, RoundRecord
 from bot.schedule import ChannelSchedule, mask_to_days, parse_hhmm
@@ -117,3 +119,22 @@ def chunks(values: Sequence[int], size: int = IN_CHUNK) -> Iterable[Sequence[int
 NO_CHANNEL = DailyAnswerOutcome("no_channel")
 CLOSED = DailyAnswerOutcome("closed")
 FORGOTTEN = DailyAnswerOutcome("forgotten")
+
+
+# SQLite parses `a OR b OR c` to a tree as deep as its terms (SQLITE_MAX_EXPR_DEPTH 1000).
+PAIRS_OR_MAX = 400
+
+
+def pairs_in(
+    a: sa.ColumnElement[Any],
+    b: sa.ColumnElement[Any],
+    pairs: Iterable[tuple[Any, Any]],
+    sqlite: bool,
+) -> sa.ColumnElement[bool]:
+    """(a, b) IN pairs, as a search of the index on (a, b). SQLite scans the whole table for
+    a row-value IN over a list (a batch's repeats read every inbox row); an OR of equalities
+    it searches term by term. PostgreSQL searches the index for the list itself."""
+    wanted = list(pairs)
+    if not sqlite or len(wanted) > PAIRS_OR_MAX:
+        return sa.tuple_(a, b).in_(wanted)
+    return sa.or_(*(sa.and_(a == x, b == y) for x, y in wanted))

@@ -1,0 +1,271 @@
+"""A batch of daily-card clicks on PostgreSQL as one statement: rows, users and answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.inbox import InboxEntry
+from bot.records import DailyAnswer, DailyAnswerOutcome
+from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
+from bot.storage.tables import answers
+
+# One data-modifying statement, its input one array per column (unnest). Keys this
+# statement's snapshot has not seen ("fresh") go the steps of
+# SqlAnswerStore.write_daily_answers: the channel's zone, the round still open (FOR SHARE:
+# a close in another process waits for these answers, or they see it closed), the forgotten
+# user's lock, the users upserted (the batch's last name wins), each (round, user)'s first
+# answer inserted. Then every inbox row is inserted (ON CONFLICT DO NOTHING: a key that
+# another process wrote meanwhile is left to the caller; answers are unique per round and
+# user, so no answer is written twice). A row whose answer went in, in the zone its reply
+# was rendered for, is inserted done with that reply; the others stay `received` for the
+# caller. Sibling statements of a WITH cannot see each other's rows, so the row cannot be
+# written first and marked done after: its state is decided before it is inserted. `seq`
+# is the row's place in the caller's batch; rows go in key order (no deadlock between two
+# processes writing overlapping keys).
+CLICKS = """
+WITH input AS (
+  SELECT * FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[],
+    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[],
+    $17::text[], $18::text[], $19::text[], $20::bool[], $21::timestamptz[], $22::text[],
+    $23::text[], $24::text[]
+  ) AS t(platform, dedupe_key, workspace, user_ref, payload, route,
+         route_expires_at, received_at, lease_until, seq,
+         a_workspace, external_id, display_name, name_key, channel, round_id,
+         topic, given, normalized, correct, answered_at, forgot_key,
+         pre_zone, pre_reply)
+),
+fresh AS (
+  SELECT i.* FROM input i
+  WHERE NOT EXISTS (
+    SELECT 1 FROM inbox b WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key
+  )
+),
+open_rounds AS (
+  SELECT id FROM rounds
+  WHERE id IN (SELECT round_id FROM fresh) AND closed_at IS NULL
+  FOR SHARE
+),
+zones AS (
+  SELECT workspace, external_id, timezone FROM channels
+  WHERE (workspace, external_id) IN (SELECT a_workspace, channel FROM fresh)
+),
+live AS (
+  SELECT n.*, z.timezone FROM fresh n
+  JOIN zones z ON z.workspace = n.a_workspace AND z.external_id = n.channel
+  WHERE NOT EXISTS (
+    SELECT 1 FROM forgotten_answers f
+    WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key
+  )
+),
+up AS (
+  INSERT INTO users (workspace, external_id, display_name, name_key, created_at)
+  SELECT DISTINCT ON (a_workspace, external_id)
+         a_workspace, external_id, display_name, name_key, answered_at
+  FROM live ORDER BY a_workspace, external_id, seq DESC
+  ON CONFLICT (workspace, external_id)
+  DO UPDATE SET display_name = excluded.display_name, name_key = excluded.name_key
+  RETURNING id, workspace, external_id
+),
+firsts AS (
+  SELECT l.seq, l.round_id, l.topic, l.given, l.normalized, l.correct, l.answered_at,
+         l.timezone, l.pre_zone, l.pre_reply, up.id AS user_id,
+         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth
+  FROM live l JOIN up ON up.workspace = l.a_workspace AND up.external_id = l.external_id
+),
+ans AS (
+  INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
+  SELECT round_id, user_id, topic, given, normalized, correct, answered_at
+  FROM firsts WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds)
+  ORDER BY round_id, user_id
+  ON CONFLICT DO NOTHING
+  RETURNING round_id, user_id
+),
+written AS (
+  SELECT f.seq, f.pre_reply FROM firsts f
+  JOIN ans ON ans.round_id = f.round_id AND ans.user_id = f.user_id
+  WHERE f.nth = 1 AND f.pre_reply IS NOT NULL AND f.timezone = f.pre_zone
+),
+ins AS (
+  INSERT INTO inbox (platform, dedupe_key, workspace, user_ref, payload, route,
+                     route_expires_at, state, attempts, received_at, lease_until,
+                     finished_at, reply)
+  SELECT i.platform, i.dedupe_key, i.workspace, i.user_ref, i.payload, i.route,
+         i.route_expires_at, CASE WHEN w.seq IS NULL THEN 'received' ELSE 'done' END, 1,
+         i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE $25 END,
+         CASE WHEN w.seq IS NULL THEN NULL ELSE $25::timestamptz END, w.pre_reply
+  FROM input i LEFT JOIN written w ON w.seq = i.seq
+  ORDER BY i.platform, i.dedupe_key
+  ON CONFLICT DO NOTHING
+  RETURNING id, platform, dedupe_key, state
+)
+SELECT ins.id AS entry, ins.platform, ins.dedupe_key, ins.state = 'done' AS finished,
+       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, z.timezone,
+       i.round_id IN (SELECT id FROM open_rounds) AS open,
+       f.user_id, f.nth,
+       EXISTS (SELECT 1 FROM ans WHERE ans.round_id = i.round_id AND ans.user_id = f.user_id)
+         AS inserted,
+       e.given AS earlier
+FROM ins
+JOIN input i ON i.platform = ins.platform AND i.dedupe_key = ins.dedupe_key
+LEFT JOIN fresh n ON n.seq = i.seq
+LEFT JOIN zones z ON z.workspace = i.a_workspace AND z.external_id = i.channel
+LEFT JOIN firsts f ON f.seq = i.seq
+LEFT JOIN answers e ON e.round_id = i.round_id AND e.user_id = f.user_id
+"""
+
+# Rows finished (done or failed) with their replies, the whole batch in one statement.
+FINISH = """
+UPDATE inbox SET state = u.state, reply = u.reply, finished_at = u.at, lease_until = u.at
+FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[]) AS u(id, state, reply, at)
+WHERE inbox.id = u.id
+"""
+
+
+def finish(conn: sa.Connection, rows: Sequence[tuple[int, str, str | None, dt.datetime]]) -> None:
+    """(id, state, reply, at) for each row, as one statement (an executemany runs the
+    UPDATE once per row in the server)."""
+    ordered = sorted(rows)
+    conn.exec_driver_sql(
+        FINISH,
+        (
+            [r[0] for r in ordered],
+            [r[1] for r in ordered],
+            [r[2] for r in ordered],
+            [r[3] for r in ordered],
+        ),
+    )
+
+
+# One written row's reply, rendered before the statement: its JSON and what to hand back.
+Rendered = tuple[str, Any]
+# What the statement made of an inserted row: its outcome, and its reply if it was
+# inserted done with it (else the caller finishes or holds the row).
+Written = tuple[DailyAnswerOutcome, Rendered | None]
+# Channels whose zone is remembered, at most (a reply is rendered for the zone last seen).
+ZONES_KEPT = 100_000
+
+
+class ClickWriter:
+    """Writes batches of clicks with their inbox rows, one statement each (CLICKS). A
+    click's reply names its channel's zone, read in the statement; the zone last read for
+    the channel is what the reply is rendered for beforehand, and a row whose zone turns
+    out different (or whose outcome is not `stored`) is finished by the caller."""
+
+    def __init__(self) -> None:
+        self.zones: dict[tuple[str, str], str] = {}
+
+    def write(
+        self,
+        conn: sa.Connection,
+        entries: Sequence[tuple[InboxEntry, dt.timedelta, int]],
+        items: Sequence[DailyAnswer],
+        replies: Sequence[Callable[[DailyAnswerOutcome], Rendered | None]],
+    ) -> tuple[list[tuple[int, str, str]], dict[tuple[str, str], Written]]:
+        """Insert the inbox rows `entries` (entry, lease, place in the caller's batch) and,
+        for keys not seen before, write their answers `items` (one per entry): (id,
+        platform, key) of each row inserted, and for each inserted key not seen before its
+        outcome (as write_daily_answers gives it) and its reply if the row is done."""
+        columns: list[list[Any]] = [[] for _ in range(24)]
+        rendered: dict[int, Rendered] = {}
+        for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
+            zone = self.zones.get((a.workspace, a.channel))
+            pre = None if zone is None else reply(DailyAnswerOutcome("stored", zone))
+            if pre is not None:
+                rendered[seq] = pre
+            for column, value in zip(
+                columns,
+                (
+                    e.platform,
+                    e.key,
+                    e.workspace,
+                    e.user_ref,
+                    e.payload,
+                    e.route,
+                    e.route_expires_at,
+                    e.received_at,
+                    e.received_at + lease,
+                    seq,
+                    a.workspace,
+                    a.external_id,
+                    a.display_name,
+                    name_key(a.display_name),
+                    a.channel,
+                    a.round_id,
+                    a.topic,
+                    a.given[:300],
+                    a.normalized[:300],
+                    a.correct,
+                    a.at,
+                    forgotten_key(a.round_id, a.workspace, a.external_id),
+                    zone if pre is not None else None,
+                    pre[0] if pre is not None else None,
+                ),
+                strict=True,
+            ):
+                column.append(value)
+        now = max(e.received_at for e, _, _ in entries)
+        found = list(conn.exec_driver_sql(CLICKS, (*columns, now)))
+        if len(self.zones) > ZONES_KEPT:
+            self.zones.clear()
+        by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
+        for r in found:
+            if r.timezone is not None:
+                a = by_seq[r.seq]
+                self.zones[(a.workspace, a.channel)] = r.timezone
+        inserted = [(r.entry, r.platform, r.dedupe_key) for r in found]
+        fresh = [r for r in found if r.fresh]
+        outcomes = _outcomes(conn, fresh, {seq: a.given[:300] for seq, a in by_seq.items()})
+        return inserted, {
+            (r.platform, r.dedupe_key): (outcomes[r.seq], rendered[r.seq] if r.finished else None)
+            for r in fresh
+        }
+
+
+def _outcomes(
+    conn: sa.Connection, found: Sequence[Any], givens: dict[int, str]
+) -> dict[int, DailyAnswerOutcome]:
+    """Each row's outcome by its place in the batch, as write_daily_answers decides it."""
+    # (round, user) -> the given of its first answer in this batch, when that was inserted.
+    firsts = {(r.round_id, r.user_id): givens[r.seq] for r in found if r.inserted and r.nth == 1}
+    earlier = {(r.round_id, r.user_id): r.earlier for r in found if r.earlier is not None}
+    missing = sorted(
+        {(r.round_id, r.user_id) for r in found if r.open and r.user_id is not None}
+        - firsts.keys()
+        - earlier.keys()
+    )
+    if missing:
+        # Not in the statement's snapshot: an answer another process committed meanwhile.
+        earlier.update(
+            ((row.round_id, row.user_id), row.given)
+            for row in conn.execute(
+                sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
+                    sa.tuple_(answers.c.round_id, answers.c.user_id).in_(missing)
+                )
+            )
+        )
+    return {r.seq: _outcome(r, firsts, earlier) for r in found}
+
+
+def _outcome(
+    r: Any, firsts: dict[tuple[int, int], str], earlier: dict[tuple[int, int], str]
+) -> DailyAnswerOutcome:
+    if r.timezone is None:
+        return NO_CHANNEL  # the caller takes the general path, which creates it
+    if r.user_id is None:
+        return FORGOTTEN  # answered, then forgotten: the round stays locked for them
+    if not r.open:
+        return CLOSED
+    key = (r.round_id, r.user_id)
+    if r.nth == 1 and r.inserted:
+        return DailyAnswerOutcome("stored", r.timezone)
+    if key in firsts:  # a second click in the same batch
+        return DailyAnswerOutcome("already", given=firsts[key])
+    if key in earlier:
+        return DailyAnswerOutcome("already", given=earlier[key])
+    return CLOSED  # the earlier answer vanished (forgotten user): as add_answer says
