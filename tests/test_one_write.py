@@ -123,9 +123,12 @@ async def test_deliveries_of_one_key_in_one_batch_write_once_and_reply_alike(
     ]
     tickets = await asyncio.gather(*(app.dispatcher.receive(i) for i in [same, *others, same]))
     first, *rest, repeat = tickets
-    assert first.verdict == "written" and {t.verdict for t in rest} == {"written"}
-    # The repeat sees its key done at the commit: the same reply, never a second answer.
-    assert repeat.verdict == "done" and repeat.replies == first.replies
+    assert {t.verdict for t in rest} == {"written"}
+    # One of the two deliveries of the key writes it; the other (usually the later one, but
+    # each reads the round before it is queued, so under load either may be first) sees it
+    # done at the commit: the same reply, never a second answer.
+    assert sorted([first.verdict, repeat.verdict]) == ["done", "written"]
+    assert repeat.replies == first.replies
     stored = {a.display_name: a.given for a in await app.stores.answers.round_answers(round_id)}
     assert len(stored) == 7 and stored["Bob"] == typed  # one each, Bob's once
     assert all(r.state == "done" and r.attempts == 1 for r in await inbox_rows(app))
