@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from bot.storage.board_queries import rank_teams
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
-from bot.storage.tables import totals, users
+from bot.storage.tables import TIE_BLOCK, tie_blocks, totals, users
 from tests.conftest import START, origin
 
 WS = "console:acme"
@@ -180,6 +181,22 @@ async def test_the_top_of_a_board_is_read_in_index_order_without_a_sort(tmp_path
                     "answered": 1,
                 }
                 for i in range(1, 3001)
+            ],
+        )
+        # The tie's blocks of ids, as awards keep them (the asker's rank sums them).
+        blocks = Counter(i // TIE_BLOCK for i in range(101, 3001))
+        await conn.execute(
+            tie_blocks.insert(),
+            [
+                {
+                    "workspace": WS,
+                    "period": "all",
+                    "points": 20,
+                    "correct": 1,
+                    "block": b,
+                    "users": n,
+                }
+                for b, n in sorted(blocks.items())
             ],
         )
     boards = sql_stores(db).boards

@@ -30,12 +30,14 @@ from bot.storage.board_statements import (
 )
 from bot.storage.database import Database
 from bot.storage.tables import (
+    TIE_BLOCK,
     memberships,
     point_events,
     score_counts,
     tally_rows,
     team_active,
     teams,
+    tie_blocks,
     totals,
     user_stats,
 )
@@ -200,6 +202,35 @@ class SqlBoardStore(BoardHistory):
             }
             if histogram != recounted:
                 drift["score_counts"] = sorted(set(histogram.items()) ^ set(recounted.items()))
+            blocks = {
+                (r.period, r.points, r.correct, r.block): r.users
+                for r in await conn.execute(
+                    sa.select(tie_blocks).where(
+                        tie_blocks.c.workspace == workspace, tie_blocks.c.users != 0
+                    )
+                )
+            }
+            block = totals.c.subject_id // TIE_BLOCK
+            counted = {
+                (r.period, r.points, r.correct, r.block): r.n
+                for r in await conn.execute(
+                    sa.select(
+                        totals.c.period,
+                        totals.c.points,
+                        totals.c.correct,
+                        block.label("block"),
+                        sa.func.count().label("n"),
+                    )
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.kind == "user",
+                        totals.c.points > 0,
+                    )
+                    .group_by(totals.c.period, totals.c.points, totals.c.correct, block)
+                )
+            }
+            if blocks != counted:
+                drift["tie_blocks"] = sorted(set(blocks.items()) ^ set(counted.items()))
             active = sa.select(sa.func.count()).where(
                 team_active.c.workspace == totals.c.workspace,
                 team_active.c.period == totals.c.period,
