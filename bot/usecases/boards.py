@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import replace
 
@@ -31,7 +32,9 @@ from bot.usecases.charts import (
     review_retention,
 )
 from bot.usecases.context import Context, UserError
-from bot.usecases.review import review_stats
+from bot.usecases.review import StudyCard, review_stats
+
+StatsCard = tuple[UserStatsRecord, BoardEntry | None, str | None]
 
 # Rows a board shows, for players and for teams alike: a workspace of hundreds of teams gets
 # a board that fits one message, and everyone hears their own (team's) place privately.
@@ -131,6 +134,7 @@ def team_label(team: TeamEntry) -> str:
 
 async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Reply]:
     boards = ctx.stores.boards
+    study: StudyCard | None = None
     if cmd.user_name:
         actor = await ctx.actor(origin)
         found = await ctx.stores.users.find_user(actor.workspace, cmd.user_name)
@@ -139,15 +143,22 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         user = found
         stats, rank, team = await boards.stats_card(actor.workspace, user.id)
     else:
-        # Own stats do not depend on the timezone: read beside the actor look-up.
-        async def own_card(_zone: str) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
-            return await boards.stats_card(origin.place.workspace_key, origin.user)
+        # Own stats do not depend on the timezone: the stats and the review cards are read
+        # beside the actor look-up (every player with a closed daily answer has cards).
+        async def own_card(_zone: str) -> tuple[StatsCard, StudyCard]:
+            workspace = origin.place.workspace_key
+            card, study = await asyncio.gather(
+                boards.stats_card(workspace, origin.user),
+                ctx.stores.cards.study_card(origin.user, workspace),
+            )
+            return card, study
 
         actor, early = await ctx.actor_and(origin, own_card)
         user = actor.user
         if early is None:
-            early = await boards.stats_card(actor.workspace, user.id)
-        stats, rank, team = early
+            stats, rank, team = await boards.stats_card(actor.workspace, user.id)
+        else:
+            (stats, rank, team), study = early
     # Interview practice is private: shown on your own stats only, never on anyone else's.
     practice = (0, 0.0)
     extra: list[Reply] = []
@@ -162,7 +173,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         image = await progress_image(ctx, user.display_name, user.id, today, stats, retention)
     if user.id == actor.user.id and stats.has_cards:
         # Review cards are private too: what is due and how well it is remembered.
-        cards = await review_stats(ctx, actor)
+        cards = await review_stats(ctx, actor, study)
         extra = [cards] if cards else []
     return [
         StatsView(
