@@ -15,6 +15,7 @@ from sqlalchemy import event
 
 from bot import commands as c
 from bot.bootstrap import App, ManualClock
+from bot.identity import UserRef
 from bot.replies import LeaderboardView, Notice, StatsView
 from tests.conftest import origin
 from tests.test_lean_boards import WS, scored_players
@@ -114,3 +115,25 @@ async def test_a_first_command_reads_after_the_user_is_written(app: App) -> None
     [stats] = await app.dispatcher.dispatch(c.ShowStats(), newcomer)
     assert isinstance(stats, StatsView)
     assert (stats.name, stats.points, stats.rank, stats.answered) == ("Newcomer", 0, None, 0)
+
+
+async def test_a_read_beside_that_fails_is_run_again_after_the_look_up(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await scored_players(app, 3)
+    board = c.ShowLeaderboard("users", "all")
+    await app.dispatcher.dispatch(board, origin("P0"))  # the channel's timezone is now known
+    real = app.stores.boards.user_board
+    asked: list[object] = []
+
+    async def cut(workspace: str, period: str, user: int | UserRef, limit: int = 10) -> Any:
+        asked.append(user)
+        if isinstance(user, UserRef):
+            raise ConnectionResetError("the read beside lost its connection")
+        return await real(workspace, period, user, limit)
+
+    monkeypatch.setattr(app.stores.boards, "user_board", cut)
+    [view, standing] = await app.dispatcher.dispatch(board, origin("P0"))
+    assert isinstance(view, LeaderboardView) and [r.name for r in view.rows] == ["P2", "P1", "P0"]
+    assert isinstance(standing, Notice) and "#3" in standing.text
+    assert [type(u) for u in asked] == [UserRef, int]

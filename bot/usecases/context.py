@@ -107,8 +107,16 @@ class Context:
         zone = self._zones.get((place.workspace_key, place.channel))
         if zone is None:
             return await self.actor(origin), None
-        (actor, wrote), result = await asyncio.gather(self._actor(origin), read(zone))
-        if wrote or actor.timezone != zone:
+        found, result = await asyncio.gather(
+            self._actor(origin), read(zone), return_exceptions=True
+        )
+        if isinstance(found, BaseException):
+            raise found  # the read beside has finished too: nothing is left running
+        actor, wrote = found
+        if isinstance(result, asyncio.CancelledError):
+            raise result
+        # A read beside that failed is the caller's to run again, after the look-up.
+        if isinstance(result, BaseException) or wrote or actor.timezone != zone:
             return actor, None
         return actor, result
 
