@@ -147,11 +147,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         # beside the actor look-up (every player with a closed daily answer has cards).
         async def own_card(_zone: str) -> tuple[StatsCard, StudyCard]:
             workspace = origin.place.workspace_key
-            card, study = await asyncio.gather(
+            return await asyncio.gather(
                 boards.stats_card(workspace, origin.user),
                 ctx.stores.cards.study_card(origin.user, workspace),
             )
-            return card, study
 
         actor, early = await ctx.actor_and(origin, own_card)
         user = actor.user
