@@ -107,6 +107,10 @@ TOTALS_SQL = [
     "INSERT INTO score_counts (workspace, period, points, correct, users)"
     " SELECT workspace, period, points, correct, COUNT(*) FROM totals"
     " WHERE kind = 'user' AND points > 0 GROUP BY workspace, period, points, correct",
+    "INSERT INTO tie_blocks (workspace, period, points, correct, block, users)"
+    " SELECT workspace, period, points, correct, subject_id / 1024, COUNT(*) FROM totals"
+    " WHERE kind = 'user' AND points > 0"
+    " GROUP BY workspace, period, points, correct, subject_id / 1024",
 ]
 
 # Zero rows when every user total equals the sum of that user's answers' points.

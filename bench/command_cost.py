@@ -33,6 +33,7 @@ def counting(app: App) -> Iterator[Counter[str]]:
     """Transactions and statements on every engine of the database, by where they ran: the
     async driver, the sync engine on the event loop's thread, or on a reader/writer thread."""
     seen: Counter[str] = Counter()
+    flying: list[str] = []
     loop_thread = threading.get_ident()
     engines: list[tuple[str, sa.Engine]] = [("async", app.db.engine.sync_engine)]
     sync = app.db._sync_engine
@@ -54,8 +55,21 @@ def counting(app: App) -> Iterator[Counter[str]]:
         def on_statement(_c: Any, _cur: Any, statement: str, *_: Any, where: Any = where) -> None:
             if not statement.startswith(("BEGIN", "PRAGMA")):
                 seen[f"statements_{where()}"] += 1
+                # A wait starts when no other statement is in flight: statements sent
+                # together (Context.actor_and) are one wait, one round trip of latency.
+                if not flying:
+                    seen["waits"] += 1
+                flying.append(statement)
 
-        for kind, hook in (("begin", on_begin), ("before_cursor_execute", on_statement)):
+        def on_done(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            if not statement.startswith(("BEGIN", "PRAGMA")):
+                flying.remove(statement)
+
+        for kind, hook in (
+            ("begin", on_begin),
+            ("before_cursor_execute", on_statement),
+            ("after_cursor_execute", on_done),
+        ):
             event.listen(engine, kind, hook)
             hooks.append((engine, kind, hook))
     try:

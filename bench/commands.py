@@ -9,6 +9,7 @@ import os
 import random
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from bot import commands as c
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.schedule import month_key, week_key
-from bot.storage.tables import channels, score_counts, totals, users
+from bot.storage.tables import TIE_BLOCK, channels, score_counts, tie_blocks, totals, users
 
 TIE = "discord:tie"
 # Red-DiscordBot's trivia leaderboard orders by these keys, the first the most significant.
@@ -131,6 +132,15 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
             [
                 {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
                 for p in periods
+            ],
+        )
+        blocks = Counter(user_id // TIE_BLOCK for user_id in ids)
+        await conn.execute(
+            tie_blocks.insert(),
+            [
+                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "block": b, "users": n}
+                for p in periods
+                for b, n in sorted(blocks.items())
             ],
         )
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from bot.audit_ports import AuditStore
 from bot.deck_ports import DeckStore
 from bot.deployment import MetaStore
+from bot.identity import UserRef
 from bot.inbox import InboxStore
 from bot.records import (
     AnswerRecord,
@@ -220,21 +221,22 @@ class BoardStore(Protocol):
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]: ...
 
     async def user_board(
-        self, workspace: str, period: str, user_id: int, limit: int = 10
+        self, workspace: str, period: str, user: int | UserRef, limit: int = 10
     ) -> tuple[list[BoardEntry], BoardEntry | None]:
-        """The top of the board and the asker's standing, in one round trip."""
+        """The top of the board and the asker's standing, in one round trip. `user`: the
+        stored id, or the platform user (looked up in the same statement)."""
         ...
 
     async def team_board(
-        self, workspace: str, period: str, user_id: int
+        self, workspace: str, period: str, user: int | UserRef
     ) -> tuple[list[TeamEntry], int | None]:
         """The team table and the asker's team id, in one round trip."""
         ...
 
     async def stats_card(
-        self, workspace: str, user_id: int
+        self, workspace: str, user: int | UserRef
     ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
-        """Answers by topic, streaks, all-time standing and team name, in two round trips."""
+        """Answers by topic, streaks, all-time standing and team name, in one round trip."""
         ...
 
     async def user_stats(self, user_id: int) -> UserStatsRecord: ...

@@ -19,12 +19,17 @@ from bot.storage.rows import (
     chunks,
 )
 from bot.storage.tables import (
+    TIE_BLOCK,
     memberships,
     point_events,
     score_counts,
     team_active,
+    tie_blocks,
     totals,
 )
+
+# A histogram move: (period, points, correct, block of the player's id) -> players in - out.
+Buckets = Counter[tuple[str, int, int, int]]
 
 
 async def award_many(
@@ -138,7 +143,7 @@ def award_rows(
     )
     # A player's (points, correct) moved from one histogram bucket to another; what it
     # was is what it is now less this change.
-    buckets: Counter[tuple[str, int, int]] = Counter()
+    buckets: Buckets = Counter()
     for r in after:
         if r.kind != "user":
             continue
@@ -146,40 +151,47 @@ def award_rows(
         old = (r.points - change[0], r.correct - change[1])
         if old == (r.points, r.correct):
             continue
+        block = r.subject_id // TIE_BLOCK
         if old[0] > 0:
-            buckets[(r.period, *old)] -= 1
+            buckets[(r.period, *old, block)] -= 1
         if r.points > 0:
-            buckets[(r.period, r.points, r.correct)] += 1
+            buckets[(r.period, r.points, r.correct, block)] += 1
     move_buckets_sync(db, conn, workspace, buckets)
 
 
 async def move_buckets(
-    db: Database, conn: AsyncConnection, workspace: str, buckets: Counter[tuple[str, int, int]]
+    db: Database, conn: AsyncConnection, workspace: str, buckets: Buckets
 ) -> None:
     await conn.run_sync(lambda sync: move_buckets_sync(db, sync, workspace, buckets))
 
 
-def move_buckets_sync(
-    db: Database, conn: sa.Connection, workspace: str, buckets: Counter[tuple[str, int, int]]
-) -> None:
+def move_buckets_sync(db: Database, conn: sa.Connection, workspace: str, buckets: Buckets) -> None:
+    """Move players between the histogram's buckets and their tie blocks."""
+    blocks = [
+        {"workspace": workspace, "period": p, "points": pts, "correct": ok, "block": b, "users": n}
+        for (p, pts, ok, b), n in sorted(buckets.items())
+        if n
+    ]
+    if not blocks:
+        return
+    counts: Counter[tuple[str, int, int]] = Counter()
+    for (p, pts, ok, _), n in buckets.items():
+        counts[(p, pts, ok)] += n
     rows = [
         {"workspace": workspace, "period": p, "points": pts, "correct": ok, "users": n}
-        for (p, pts, ok), n in sorted(buckets.items())
+        for (p, pts, ok), n in sorted(counts.items())
         if n
     ]
     if rows:
         conn.execute(adding_to_counts(db.insert(score_counts)), rows)
+    conn.execute(adding_to_counts(db.insert(tie_blocks)), blocks)
 
 
 def adding_to_counts(stmt: Any) -> Any:
-    """A dialect insert into score_counts whose rows add their users to a bucket that
-    exists (a user moved in or out of it), for awards and rescoring alike."""
+    """A dialect insert into score_counts (or tie_blocks) whose rows add their users to a
+    bucket that exists (a user moved in or out of it), for awards and rescoring alike."""
+    table = stmt.table
     return stmt.on_conflict_do_update(
-        index_elements=[
-            score_counts.c.workspace,
-            score_counts.c.period,
-            score_counts.c.points,
-            score_counts.c.correct,
-        ],
-        set_={"users": score_counts.c.users + stmt.excluded.users},
+        index_elements=[c for c in table.primary_key.columns],
+        set_={"users": table.c.users + stmt.excluded.users},
     )

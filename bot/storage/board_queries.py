@@ -14,12 +14,14 @@ from bot.records import (
     UserStatsRecord,
 )
 from bot.storage.tables import (
+    TIE_BLOCK,
     answers,
     point_events,
     quiz_answers,
     rounds,
     score_counts,
     teams,
+    tie_blocks,
     totals,
     users,
 )
@@ -45,7 +47,9 @@ def user_board(workspace: Text, period: Text) -> sa.Select[Any]:
 def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
     """The rank of the player whose totals row is `mine` (an alias in the outer query):
     everyone in a better (points, correct) bucket of the histogram, plus those tied on
-    both who played first (lower id): one short range of ix_totals_board."""
+    both who played first (lower id): the tie's blocks of ids below the asker's block
+    (tie_blocks) and, inside that block, a range of ix_totals_board of at most TIE_BLOCK
+    entries. Bounded however deep in a tie of tens of thousands the asker stands."""
     ahead = sa.select(sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)).where(
         score_counts.c.workspace == workspace,
         score_counts.c.period == period,
@@ -57,6 +61,14 @@ def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
             ),
         ),
     )
+    block = mine.c.subject_id // TIE_BLOCK
+    below = sa.select(sa.func.coalesce(sa.func.sum(tie_blocks.c.users), 0)).where(
+        tie_blocks.c.workspace == workspace,
+        tie_blocks.c.period == period,
+        tie_blocks.c.points == mine.c.points,
+        tie_blocks.c.correct == mine.c.correct,
+        tie_blocks.c.block < block,
+    )
     tie = totals.alias("tie")
     tied = sa.select(sa.func.count()).where(
         tie.c.workspace == workspace,
@@ -64,9 +76,10 @@ def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
         tie.c.kind == "user",
         tie.c.points == mine.c.points,
         tie.c.correct == mine.c.correct,
+        tie.c.subject_id >= block * TIE_BLOCK,
         tie.c.subject_id < mine.c.subject_id,
     )
-    return ahead.scalar_subquery() + tied.scalar_subquery() + 1
+    return ahead.scalar_subquery() + below.scalar_subquery() + tied.scalar_subquery() + 1
 
 
 def team_rows(workspace: Text, period: Text) -> sa.Select[Any]:

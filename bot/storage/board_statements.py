@@ -24,6 +24,16 @@ WORKSPACE = sa.bindparam("workspace", type_=sa.String)
 PERIOD = sa.bindparam("period", type_=sa.String)
 USER = sa.bindparam("user", type_=sa.Integer)
 LIMIT = sa.bindparam("limit", type_=sa.Integer)
+EXTERNAL = sa.bindparam("external", type_=sa.String)
+# The asker by their platform id, found in the statement itself: a command can run its read
+# beside the actor look-up instead of after it (bot/usecases/context.py Context.actor_and).
+_asker = users.alias("asker")
+ASKER = (
+    sa.select(_asker.c.id)
+    .where(_asker.c.workspace == WORKSPACE, _asker.c.external_id == EXTERNAL)
+    .correlate(None)  # never tied to the `users` of the statement it sits in
+    .scalar_subquery()
+)
 
 
 def top_users(workspace: Any, period: Any, limit: Any) -> sa.Select[Any]:
@@ -36,7 +46,7 @@ def top_users(workspace: Any, period: Any, limit: Any) -> sa.Select[Any]:
     )
 
 
-def _user_board() -> sa.CompoundSelect[Any]:
+def _user_board(user: Any) -> sa.CompoundSelect[Any]:
     """The top `limit` rows (rank 0) and the asker's standing (its rank), one UNION ALL."""
     top = top_users(WORKSPACE, PERIOD, LIMIT).add_columns(sa.literal(0).label("rank"))
     mine = totals.alias("mine")
@@ -53,20 +63,20 @@ def _user_board() -> sa.CompoundSelect[Any]:
             mine.c.workspace == WORKSPACE,
             mine.c.period == PERIOD,
             mine.c.kind == "user",
-            mine.c.subject_id == USER,
+            mine.c.subject_id == user,
             mine.c.points > 0,
         )
     )
     return sa.union_all(sa.select(top.subquery()), standing)
 
 
-def _team_board() -> sa.Select[Any]:
+def _team_board(user: Any) -> sa.Select[Any]:
     """The team table and, on every row, the asker's team id."""
-    mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == USER)
+    mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == user)
     return team_rows(WORKSPACE, PERIOD).add_columns(mine.scalar_subquery().label("mine"))
 
 
-def _stats_card() -> sa.Select[Any]:
+def _stats_card(user: Any) -> sa.Select[Any]:
     """One row: the player, all-time standing, streaks, team name and interview practice."""
     mine = totals.alias("mine")
     # A question skipped because the deck changed (no key points) is not an answer.
@@ -108,15 +118,15 @@ def _stats_card() -> sa.Select[Any]:
             .outerjoin(memberships, memberships.c.user_id == users.c.id)
             .outerjoin(teams, teams.c.id == memberships.c.team_id)
         )
-        .where(users.c.id == USER)
+        .where(users.c.id == user)
     )
 
 
-def _stats() -> sa.CompoundSelect[Any]:
+def _stats(user: Any) -> sa.CompoundSelect[Any]:
     """The stats card (part 0, one row) and the answers by topic (part 1, a row a topic) in
     one statement: on PostgreSQL one round trip instead of a transaction of two."""
-    card = _stats_card().subquery("card")
-    topics = topic_counts(USER).subquery("topics")
+    card = _stats_card(user).subquery("card")
+    topics = topic_counts(user).subquery("topics")
     null = sa.null()
     card_part = sa.select(
         sa.literal(0).label("part"),
@@ -135,6 +145,10 @@ def _stats() -> sa.CompoundSelect[Any]:
     return sa.union_all(card_part, topic_part)
 
 
-USER_BOARD = _user_board()
-TEAM_BOARD = _team_board()
-STATS = _stats()
+USER_BOARD = _user_board(USER)
+TEAM_BOARD = _team_board(USER)
+STATS = _stats(USER)
+# The same, for the asker named by workspace and platform id (parameter `external`).
+ASKER_BOARD = _user_board(ASKER)
+ASKER_TEAM_BOARD = _team_board(ASKER)
+ASKER_STATS = _stats(ASKER)

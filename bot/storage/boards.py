@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.identity import UserRef
 from bot.records import (
     BoardEntry,
     TallySnapshotRow,
@@ -23,6 +24,9 @@ from bot.storage.board_queries import (
     topic_counts,
 )
 from bot.storage.board_statements import (
+    ASKER_BOARD,
+    ASKER_STATS,
+    ASKER_TEAM_BOARD,
     STATS,
     TEAM_BOARD,
     USER_BOARD,
@@ -30,12 +34,14 @@ from bot.storage.board_statements import (
 )
 from bot.storage.database import Database
 from bot.storage.tables import (
+    TIE_BLOCK,
     memberships,
     point_events,
     score_counts,
     tally_rows,
     team_active,
     teams,
+    tie_blocks,
     totals,
     user_stats,
 )
@@ -69,13 +75,15 @@ class SqlBoardStore(BoardHistory):
         return USER_BOARD.params(workspace=workspace, period=period, user=user_id, limit=limit)
 
     async def user_board(
-        self, workspace: str, period: str, user_id: int, limit: int = 10
+        self, workspace: str, period: str, user: int | UserRef, limit: int = 10
     ) -> tuple[list[BoardEntry], BoardEntry | None]:
         """The top of the board and the asker's own standing (None without points), in one
-        statement: a leaderboard command is one round trip."""
-        params = {"workspace": workspace, "period": period, "user": user_id, "limit": limit}
+        statement: a leaderboard command is one round trip. `user`: the stored id, or the
+        platform user, looked up in the same statement."""
+        params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
+        stmt = _by_asker(params, user, USER_BOARD, ASKER_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(USER_BOARD, params).all(), short=True, single=True
+            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
         board = sorted(
@@ -96,24 +104,26 @@ class SqlBoardStore(BoardHistory):
         return entries, viewer
 
     async def team_board(
-        self, workspace: str, period: str, user_id: int
+        self, workspace: str, period: str, user: int | UserRef
     ) -> tuple[list[TeamEntry], int | None]:
         """The team table and the asker's team id, in one statement."""
-        params = {"workspace": workspace, "period": period, "user": user_id}
+        params: dict[str, Any] = {"workspace": workspace, "period": period}
+        stmt = _by_asker(params, user, TEAM_BOARD, ASKER_TEAM_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(TEAM_BOARD, params).all(), short=True, single=True
+            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
         team = rows[0].mine if rows else None
         return rank_teams(rows), team
 
     async def stats_card(
-        self, workspace: str, user_id: int
+        self, workspace: str, user: int | UserRef
     ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
         """A player's answers by topic, streaks, all-time standing and team name, in one
         statement."""
-        params = {"workspace": workspace, "user": user_id}
+        params: dict[str, Any] = {"workspace": workspace}
+        stmt = _by_asker(params, user, STATS, ASKER_STATS)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(STATS, params).all(), short=True, single=True
+            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
         row = next((r for r in rows if r.part == 0), None)
         topics = [r for r in rows if r.part == 1]
@@ -200,6 +210,35 @@ class SqlBoardStore(BoardHistory):
             }
             if histogram != recounted:
                 drift["score_counts"] = sorted(set(histogram.items()) ^ set(recounted.items()))
+            blocks = {
+                (r.period, r.points, r.correct, r.block): r.users
+                for r in await conn.execute(
+                    sa.select(tie_blocks).where(
+                        tie_blocks.c.workspace == workspace, tie_blocks.c.users != 0
+                    )
+                )
+            }
+            block = totals.c.subject_id // TIE_BLOCK
+            counted = {
+                (r.period, r.points, r.correct, r.block): r.n
+                for r in await conn.execute(
+                    sa.select(
+                        totals.c.period,
+                        totals.c.points,
+                        totals.c.correct,
+                        block.label("block"),
+                        sa.func.count().label("n"),
+                    )
+                    .where(
+                        totals.c.workspace == workspace,
+                        totals.c.kind == "user",
+                        totals.c.points > 0,
+                    )
+                    .group_by(totals.c.period, totals.c.points, totals.c.correct, block)
+                )
+            }
+            if blocks != counted:
+                drift["tie_blocks"] = sorted(set(blocks.items()) ^ set(counted.items()))
             active = sa.select(sa.func.count()).where(
                 team_active.c.workspace == totals.c.workspace,
                 team_active.c.period == totals.c.period,
@@ -278,3 +317,12 @@ class SqlBoardStore(BoardHistory):
 
 
 # Query pieces shared by the methods above (module level keeps the store class short).
+
+
+def _by_asker(params: dict[str, Any], user: int | UserRef, by_id: Any, by_ref: Any) -> Any:
+    """The statement for a stored id, or the one that finds the platform user itself."""
+    if isinstance(user, UserRef):
+        params["external"] = user.user_id
+        return by_ref
+    params["user"] = user
+    return by_id

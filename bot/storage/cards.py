@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.identity import UserRef
 from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
 from bot.review import ReviewPolicy, reviewed
 from bot.storage.database import Database
@@ -145,19 +146,28 @@ def _keep_streak(db: Database, conn: sa.Connection, user_id: int, day: dt.date) 
 # `stats` reads the asker's cards, streak and review settings: built once (building it per
 # call cost more CPU than running it), joined from the user's row so a user without cards
 # still gets the settings.
-STUDY_CARD = (
-    sa.select(
-        users.c.id.label("uid"),
-        *cards.c,
-        *(c.label(f"l_{c.name}") for c in learners.c),
-        review_settings.c.retention.label("s_retention"),
-        review_settings.c.maximum_interval.label("s_maximum_interval"),
+def _study_card(*asker: Any) -> sa.Select[Any]:
+    return (
+        sa.select(
+            users.c.id.label("uid"),
+            *cards.c,
+            *(c.label(f"l_{c.name}") for c in learners.c),
+            review_settings.c.retention.label("s_retention"),
+            review_settings.c.maximum_interval.label("s_maximum_interval"),
+        )
+        .select_from(users)
+        .outerjoin(cards, cards.c.user_id == users.c.id)
+        .outerjoin(learners, learners.c.user_id == users.c.id)
+        .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
+        .where(*asker)
     )
-    .select_from(users)
-    .outerjoin(cards, cards.c.user_id == users.c.id)
-    .outerjoin(learners, learners.c.user_id == users.c.id)
-    .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
-    .where(users.c.id == sa.bindparam("user", type_=sa.Integer))
+
+
+STUDY_CARD = _study_card(users.c.id == sa.bindparam("user", type_=sa.Integer))
+# The asker by workspace and platform id: own stats read the cards beside the actor look-up.
+ASKER_STUDY_CARD = _study_card(
+    users.c.workspace == sa.bindparam("workspace", type_=sa.String),
+    users.c.external_id == sa.bindparam("external", type_=sa.String),
 )
 
 
@@ -220,14 +230,20 @@ class SqlCardStore:
         return await self.db.read_sync(read)
 
     async def study_card(
-        self, user_id: int
+        self, user: int | UserRef, workspace: str = ""
     ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-        """The user's cards, streak and workspace settings for `stats`, in one statement."""
+        """The user's cards, streak and workspace settings for `stats`, in one statement.
+        `user`: the stored id, or the platform user of `workspace` (found by the statement)."""
+        stmt, params = (
+            (ASKER_STUDY_CARD, {"workspace": workspace, "external": user.user_id})
+            if isinstance(user, UserRef)
+            else (STUDY_CARD, {"user": user})
+        )
 
         def read(
             conn: sa.Connection,
         ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-            rows = conn.execute(STUDY_CARD, {"user": user_id}).all()
+            rows = conn.execute(stmt, params).all()
             found = [card_record(r) for r in rows if r.question_id is not None]
             first = rows[0] if rows else None
             learner = None

@@ -6,13 +6,14 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from bot.storage.awards import move_buckets
+from bot.storage.awards import Buckets, move_buckets
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
 from bot.storage.name_tables import user_aliases
 from bot.storage.review_tables import cards, learners
 from bot.storage.rows import forgotten_key
 from bot.storage.tables import (
+    TIE_BLOCK,
     answers,
     forgotten_answers,
     interview_answers,
@@ -78,13 +79,14 @@ class SqlPrivacyStore:
                         active=totals.c.active - int(key in team_active_rows),
                     )
                 )
-            buckets: dict[str, Counter[tuple[str, int, int]]] = {}
+            buckets: dict[str, Buckets] = {}
             for r in await conn.execute(
                 sa.select(totals).where(
                     totals.c.kind == "user", totals.c.subject_id == user_id, totals.c.points > 0
                 )
             ):
-                buckets.setdefault(r.workspace, Counter())[(r.period, r.points, r.correct)] -= 1
+                bucket = (r.period, r.points, r.correct, user_id // TIE_BLOCK)
+                buckets.setdefault(r.workspace, Counter())[bucket] -= 1
             for workspace, moved in sorted(buckets.items()):
                 await move_buckets(self.db, conn, workspace, moved)
             await conn.execute(

@@ -14,7 +14,15 @@ from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
 from bot.storage.rescore_stats import write_notes, write_stats
 from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
-from bot.storage.tables import answers, point_events, score_counts, team_active, totals
+from bot.storage.tables import (
+    TIE_BLOCK,
+    answers,
+    point_events,
+    score_counts,
+    team_active,
+    tie_blocks,
+    totals,
+)
 
 _KEY = (totals.c.workspace, totals.c.period, totals.c.kind, totals.c.subject_id)
 _MOVED_KEY = (moved.c.workspace, moved.c.period, moved.c.kind, moved.c.subject_id)
@@ -345,31 +353,25 @@ def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
     a = after
     mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
     was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
+    block = (a.c.subject_id // TIE_BLOCK).label("block")
     left = sa.select(
         a.c.period,
         was[0].label("points"),
         was[1].label("correct"),
+        block,
         sa.literal(-1).label("n"),
     ).where(*mine, was[0] > 0)
-    reached = sa.select(a.c.period, a.c.points, a.c.correct, sa.literal(1)).where(
+    reached = sa.select(a.c.period, a.c.points, a.c.correct, block, sa.literal(1)).where(
         *mine, a.c.points > 0
     )
     both = sa.union_all(left, reached).subquery()
-    net = (
-        sa.select(
-            both.c.period,
-            both.c.points,
-            both.c.correct,
-            sa.func.sum(both.c.n).label("users"),
+    # The histogram by bucket, and its tie blocks (bucket and block of ids) the same way.
+    for table, key in ((score_counts, ()), (tie_blocks, (both.c.block,))):
+        group = (both.c.period, both.c.points, both.c.correct, *key)
+        net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).subquery()
+        stmt = db.insert(table).from_select(
+            ["workspace", "period", "points", "correct", *(k.name for k in key), "users"],
+            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
         )
-        .group_by(both.c.period, both.c.points, both.c.correct)
-        .subquery()
-    )
-    stmt = db.insert(score_counts).from_select(
-        ["workspace", "period", "points", "correct", "users"],
-        # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-        sa.select(
-            sa.literal(workspace), net.c.period, net.c.points, net.c.correct, net.c.users
-        ).where(net.c.users != 0),
-    )
-    conn.execute(adding_to_counts(stmt))
+        conn.execute(adding_to_counts(stmt))

@@ -266,6 +266,20 @@ score_counts = sa.Table(
     sa.Column("correct", sa.Integer, primary_key=True),
     sa.Column("users", sa.Integer, nullable=False, server_default="0"),
 )
+# Players per bucket of score_counts and block of TIE_BLOCK ids, kept by the same writes: the
+# rank inside a tie of thousands sums the blocks below the asker's and counts one block's range
+# of ix_totals_board, instead of every tied player with a lower id (O(position in the tie)).
+TIE_BLOCK = 1024
+tie_blocks = sa.Table(
+    "tie_blocks",
+    metadata,
+    sa.Column("workspace", sa.String(200), primary_key=True),
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("points", sa.Integer, primary_key=True),
+    sa.Column("correct", sa.Integer, primary_key=True),
+    sa.Column("block", sa.Integer, primary_key=True),  # subject_id // TIE_BLOCK
+    sa.Column("users", sa.Integer, nullable=False, server_default="0"),
+)
 
 team_active = sa.Table(
     "team_active",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import replace
 
@@ -9,7 +10,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.charts.data import RaceData
 from bot.identity import Origin
-from bot.records import ChannelRecord, TallySnapshotRow, TeamEntry
+from bot.records import BoardEntry, ChannelRecord, TallySnapshotRow, TeamEntry, UserStatsRecord
 from bot.replies import (
     BoardRow,
     Image,
@@ -31,7 +32,9 @@ from bot.usecases.charts import (
     review_retention,
 )
 from bot.usecases.context import Context, UserError
-from bot.usecases.review import review_stats
+from bot.usecases.review import StudyCard, review_stats
+
+StatsCard = tuple[UserStatsRecord, BoardEntry | None, str | None]
 
 # Rows a board shows, for players and for teams alike: a workspace of hundreds of teams gets
 # a board that fits one message, and everyone hears their own (team's) place privately.
@@ -42,14 +45,28 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
     """The board for the whole channel, marking nobody, and the asker's own standing in a
     private reply beside it: a public board that marked the asker's row would show everyone
     who asked and where they stand."""
-    actor = await ctx.actor(origin)
     boards = ctx.stores.boards
-    today = ctx.today(actor)
-    key = period_key(cmd.period, today)
-    label = period_label(cmd.period, today)
-    # One round trip each: the rows and the asker's standing come together.
+    workspace = origin.place.workspace_key
+
+    def key_in(zone: str) -> str:
+        return period_key(cmd.period, local_date(ctx.clock.now(), zone))
+
+    # One round trip each: the rows and the asker's standing come together, read beside the
+    # actor look-up for the timezone the channel had (its key checked once the actor is in).
     if cmd.scope == "teams":
-        table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
+
+        async def teams_in(zone: str) -> tuple[str, tuple[list[TeamEntry], int | None]]:
+            key = key_in(zone)
+            return key, await boards.team_board(workspace, key, origin.user)
+
+        actor, early_teams = await ctx.actor_and(origin, teams_in)
+        today = ctx.today(actor)
+        key = period_key(cmd.period, today)
+        label = period_label(cmd.period, today)
+        if early_teams is not None and early_teams[0] == key:
+            table, mine = early_teams[1]
+        else:
+            table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
         if not table:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
         shown = table[:BOARD_ROWS]
@@ -71,7 +88,19 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
             view = replace(view, image=await board_image(ctx, "teams", label, teams=names))
         # The board is for the channel; the asker's own standing is told to the asker only.
         return [view, *_chart_failed(cmd.chart, view.image), Notice(standing)]
-    top, me = await boards.user_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
+
+    async def users_in(zone: str) -> tuple[str, tuple[list[BoardEntry], BoardEntry | None]]:
+        key = key_in(zone)
+        return key, await boards.user_board(workspace, key, origin.user, BOARD_ROWS)
+
+    actor, early = await ctx.actor_and(origin, users_in)
+    today = ctx.today(actor)
+    key = period_key(cmd.period, today)
+    label = period_label(cmd.period, today)
+    if early is not None and early[0] == key:
+        top, me = early[1]
+    else:
+        top, me = await boards.user_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
     rows = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
@@ -104,14 +133,31 @@ def team_label(team: TeamEntry) -> str:
 
 
 async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Reply]:
-    actor = await ctx.actor(origin)
-    user = actor.user
+    boards = ctx.stores.boards
+    study: StudyCard | None = None
     if cmd.user_name:
+        actor = await ctx.actor(origin)
         found = await ctx.stores.users.find_user(actor.workspace, cmd.user_name)
         if found is None:
             raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
-    stats, rank, team = await ctx.stores.boards.stats_card(actor.workspace, user.id)
+        stats, rank, team = await boards.stats_card(actor.workspace, user.id)
+    else:
+        # Own stats do not depend on the timezone: the stats and the review cards are read
+        # beside the actor look-up (every player with a closed daily answer has cards).
+        async def own_card(_zone: str) -> tuple[StatsCard, StudyCard]:
+            workspace = origin.place.workspace_key
+            return await asyncio.gather(
+                boards.stats_card(workspace, origin.user),
+                ctx.stores.cards.study_card(origin.user, workspace),
+            )
+
+        actor, early = await ctx.actor_and(origin, own_card)
+        user = actor.user
+        if early is None:
+            stats, rank, team = await boards.stats_card(actor.workspace, user.id)
+        else:
+            (stats, rank, team), study = early
     # Interview practice is private: shown on your own stats only, never on anyone else's.
     practice = (0, 0.0)
     extra: list[Reply] = []
@@ -126,7 +172,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         image = await progress_image(ctx, user.display_name, user.id, today, stats, retention)
     if user.id == actor.user.id and stats.has_cards:
         # Review cards are private too: what is due and how well it is remembered.
-        cards = await review_stats(ctx, actor)
+        cards = await review_stats(ctx, actor, study)
         extra = [cards] if cards else []
     return [
         StatsView(

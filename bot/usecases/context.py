@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import re
 import socket
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from rapidfuzz import fuzz
 
@@ -29,6 +32,10 @@ from bot.workspace_bank import WorkspaceBanks
 
 # A near spelling of a topic or a part of one (`statistcs`, `lerning`), by edit similarity.
 TOPIC_CUTOFF = 75
+# Channels whose timezone a process remembers for Context.actor_and (a few bytes each).
+ZONES_KEPT = 4096
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class Context:
     _tag_topics: dict[int, tuple[QuestionBank, dict[str, str]]] = field(
         default_factory=dict, init=False, repr=False
     )
+    # The timezone each channel had at its last command: a guess, checked against the look-up.
+    _zones: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     # Draws charts off the event loop and keeps the last ones (matplotlib loads on first use).
     charts: Charts = field(default_factory=Charts)
 
@@ -80,20 +89,58 @@ class Context:
     async def actor(self, origin: Origin) -> Actor:
         """The asker as stored: one read finds the user, the channel and the bank version;
         a first command (or a new display name) writes the user or channel first."""
+        return (await self._actor(origin))[0]
+
+    async def actor_and(
+        self, origin: Origin, read: Callable[[str], Awaitable[T]]
+    ) -> tuple[Actor, T | None]:
+        """The asker and `read(timezone)` run beside the look-up, for the timezone the
+        asker's channel had at its last command: on PostgreSQL two statements in flight
+        at once, one round trip of waiting instead of two. The read is None when it may
+        differ from one run after the look-up (the caller then reads): the channel is new
+        to this process or its timezone changed, or the look-up wrote the user or channel
+        (a first command, a new display name)."""
+        place = origin.place
+        zone = self._zones.get((place.workspace_key, place.channel))
+        if zone is None:
+            return await self.actor(origin), None
+        found, result = await asyncio.gather(
+            self._actor(origin), read(zone), return_exceptions=True
+        )
+        if isinstance(found, BaseException):
+            raise found  # the read beside has finished too: nothing is left running
+        actor, wrote = found
+        if isinstance(result, asyncio.CancelledError):
+            raise result
+        # A read beside that failed is the caller's to run again, after the look-up.
+        if isinstance(result, BaseException) or wrote or actor.timezone != zone:
+            return actor, None
+        return actor, result
+
+    async def _actor(self, origin: Origin) -> tuple[Actor, bool]:
         now = self.clock.now()
         place = origin.place
         workspace = place.workspace_key
         seen = await self.stores.users.sighting(workspace, origin.user.user_id, place.channel)
         user = seen.user
         renamed = user is not None and user.display_name != origin.display_name
+        wrote = False
         if user is None or (renamed and not origin.guessed_name):
+            wrote = True
             user = await self.stores.users.ensure_user(
                 workspace, origin.user.user_id, origin.display_name, now, origin.guessed_name
             )
-        channel = seen.channel or await self.stores.channels.ensure_channel(
-            place.platform.value, workspace, place.channel, now
-        )
-        return Actor(origin, user, channel, await self.bank_for(workspace, seen.bank_version))
+        channel = seen.channel
+        if channel is None:
+            wrote = True
+            channel = await self.stores.channels.ensure_channel(
+                place.platform.value, workspace, place.channel, now
+            )
+        if len(self._zones) >= ZONES_KEPT:
+            self._zones.clear()
+        self._zones[(workspace, place.channel)] = channel.schedule.timezone
+        bank = await self.bank_for(workspace, seen.bank_version)
+        return Actor(origin, user, channel, bank), wrote
 
     async def bank_for(self, workspace: str, version: int | None = None) -> QuestionBank:
         """The bank this workspace sees: built-in topics it has not disabled and its decks

@@ -9,7 +9,7 @@ from collections import defaultdict
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
-from bot.records import CardRecord
+from bot.records import CardRecord, LearnerRecord
 from bot.replies import Notice, Reply, TableView
 from bot.review import ReviewPolicy, end_of_day, retrievability
 from bot.usecases.cards import session_card
@@ -21,6 +21,8 @@ from bot.usecases.session import open_session, running_session
 # that left the bank) and other topics.
 REVIEW_SCAN = 500
 WEEK = dt.timedelta(days=7)
+# What the card store's study_card returns: the cards, the study streak, the settings.
+StudyCard = tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]
 
 
 async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list[Reply]:
@@ -113,10 +115,13 @@ def weakest_topic(cards: list[CardRecord], now: dt.datetime, policy: ReviewPolic
     return min(by_topic, key=lambda t: (by_topic[t], t)) if by_topic else None
 
 
-async def review_stats(ctx: Context, actor: Actor) -> TableView | None:
+async def review_stats(
+    ctx: Context, actor: Actor, read: StudyCard | None = None
+) -> TableView | None:
     """The asker's cards for `stats`: due now and this week, retention overall and per topic,
-    the weakest topic and the study streak; None without any card."""
-    found, learner, policy = await ctx.stores.cards.study_card(actor.user.id)
+    the weakest topic and the study streak; None without any card. `read`: the cards as
+    already read (beside the actor look-up), else read here."""
+    found, learner, policy = read or await ctx.stores.cards.study_card(actor.user.id)
     cards = [c for c in found if _live(actor, c, None)]
     if not cards:
         return None
