@@ -124,6 +124,7 @@ class UserDirectory:
         self._told: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._quiet_until = 0.0  # all lookups, after a 429
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def listed(self, user_id: str) -> bool:
         return user_id in self.extra_admins
@@ -156,6 +157,10 @@ class UserDirectory:
         """Look the queued users up in the background (one at a time: users.info is
         rate-limited per app). Called once a request is processed, so a name learned here is
         stored after whatever that request stored."""
+        # Never after close: a request that finishes while the app shuts down would start a
+        # look-up whose write meets a closing database and outlives the event loop.
+        if self._closed:
+            return
         if self._wanted and (self._task is None or self._task.done()):
             self._task = asyncio.create_task(self._drain(), name="slack-user-warm-up")
 
@@ -165,6 +170,7 @@ class UserDirectory:
             await asyncio.shield(self._task)
 
     async def close(self) -> None:
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -142,3 +142,15 @@ async def test_a_second_request_under_the_handle_has_the_name_stored_again(
     assert len(fake.of("users.info")) == 1
     assert directory.display_name("UBOB", "slack:T1", "bob") == ("Bobby", False)
     await directory.close()
+
+
+async def test_a_closed_directory_starts_no_look_up(rig: SlackRig) -> None:
+    # A request finishing while the app shuts down queued a look-up after the directory
+    # closed: its write met a closing database and the task outlived the event loop.
+    directory = rig.adapter.directory
+    await directory.idle()
+    await directory.close()
+    assert directory.display_name("UNEW", "slack:T1", "newbie") == ("newbie", True)
+    directory.warm_up()
+    assert directory._task is None or directory._task.done()
+    assert [c for c in rig.fake.of("users.info") if c.args.get("user") == "UNEW"] == []
