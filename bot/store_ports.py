@@ -228,9 +228,10 @@ class BoardStore(Protocol):
         ...
 
     async def team_board(
-        self, workspace: str, period: str, user: int | UserRef
+        self, workspace: str, period: str, user: int | UserRef, limit: int
     ) -> tuple[list[TeamEntry], int | None]:
-        """The team table and the asker's team id, in one round trip."""
+        """The top `limit` teams and the asker's team (its rank, wherever it stands) with the
+        asker's team id, in one round trip."""
         ...
 
     async def stats_card(

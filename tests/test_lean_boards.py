@@ -283,3 +283,50 @@ def test_teams_rank_by_exact_points_per_active_member() -> None:
     near = [row(1, 2**52, 1), row(2, 2**53 + 1, 2)]
     assert float(Fraction(2**53 + 1, 2)) == float(2**52)
     assert [t.team_id for t in rank_teams(near)] == [2, 1]
+
+
+async def test_the_team_board_ranked_by_the_database_is_rank_teams_order(app: App) -> None:
+    # The team board ranks in SQL (top `limit` and the asker's team); rank_teams ranks the
+    # whole table exactly in Python. Random teams with equal shares (10/2 and 15/3), teams
+    # with points but no active member, ties on share and correct answers: the same ranks.
+    rng = random.Random(7)
+    store = app.stores
+    period = "all"
+    team_ids = []
+    for n in range(30):
+        team = await store.teams.create_team(WS, f"T{n}", START)
+        assert team is not None
+        team_ids.append(team.id)
+    rows = []
+    for team_id in team_ids:
+        active = rng.choice([0, 1, 2, 3, 5])
+        points = rng.choice([5, 10, 15, 30]) * max(active, 1) // rng.choice([1, 1, 2])
+        rows.append(
+            {
+                "workspace": WS,
+                "period": period,
+                "kind": "team",
+                "subject_id": team_id,
+                "points": points,
+                "correct": rng.choice([1, 2]),
+                "answered": 3,
+                "active": active,
+            }
+        )
+    async with app.db.write() as conn:
+        await conn.execute(totals.insert(), rows)
+    whole = await store.boards.team_table(WS, period)
+    assert len(whole) == 30
+    shares = Counter(Fraction(t.points, t.active) if t.active else 0 for t in whole)
+    assert max(shares.values()) > 1  # some teams do tie on their share
+    by_id = {t.team_id: t for t in whole}
+    for n, team_id in enumerate(team_ids[::3]):
+        user = await store.users.ensure_user(WS, f"m{n}", f"M{n}", START)
+        await store.teams.join_team(user.id, team_id, START)
+        board, mine = await store.boards.team_board(WS, period, user.id, 5)
+        assert mine == team_id
+        whole = await store.boards.team_table(WS, period)  # members moved with the join
+        by_id = {t.team_id: t for t in whole}
+        expected = whole[:5] + ([by_id[team_id]] if by_id[team_id].rank > 5 else [])
+        assert [(t.team_id, t.rank) for t in board] == [(t.team_id, t.rank) for t in expected]
+        assert board == expected

@@ -71,9 +71,26 @@ def _user_board(user: Any) -> sa.CompoundSelect[Any]:
 
 
 def _team_board(user: Any) -> sa.Select[Any]:
-    """The team table and, on every row, the asker's team id."""
+    """The top `limit` teams and the asker's team wherever it stands, ranked as rank_teams
+    ranks (points per active member, then correct answers, then the earlier team), and on
+    every row the asker's team id."""
     mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == user)
-    return team_rows(WORKSPACE, PERIOD).add_columns(mine.scalar_subquery().label("mine"))
+    # The share in double precision, as rank_teams divides below its EXACT_AS_FLOAT bound:
+    # exact there, and points x active members past 2**52 is out of any workspace's reach.
+    share = sa.case(
+        (totals.c.active > 0, sa.cast(totals.c.points, sa.Float) / totals.c.active), else_=0.0
+    )
+    rank = sa.func.row_number().over(order_by=(share.desc(), totals.c.correct.desc(), teams.c.id))
+    ranked = (
+        team_rows(WORKSPACE, PERIOD)
+        .add_columns(mine.scalar_subquery().label("mine"), rank.label("rank"))
+        .subquery("ranked")
+    )
+    return (
+        sa.select(ranked)
+        .where(sa.or_(ranked.c.rank <= LIMIT, ranked.c.id == ranked.c.mine))
+        .order_by(ranked.c.rank)
+    )
 
 
 def _stats_card(user: Any) -> sa.Select[Any]:

@@ -104,16 +104,21 @@ class SqlBoardStore(BoardHistory):
         return entries, viewer
 
     async def team_board(
-        self, workspace: str, period: str, user: int | UserRef
+        self, workspace: str, period: str, user: int | UserRef, limit: int
     ) -> tuple[list[TeamEntry], int | None]:
-        """The team table and the asker's team id, in one statement."""
-        params: dict[str, Any] = {"workspace": workspace, "period": period}
+        """The top `limit` teams, then the asker's team if it stands below them, with the
+        asker's team id: one statement, ranked by the database (a thousand teams are not
+        sent over to be ranked here)."""
+        params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
         stmt = _by_asker(params, user, TEAM_BOARD, ASKER_TEAM_BOARD)
         rows = await self.db.read_sync(
             lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
         team = rows[0].mine if rows else None
-        return rank_teams(rows), team
+        return [
+            TeamEntry(r.id, r.name, r.points, r.active, r.members, r.rank, r.correct, r.deleted)
+            for r in rows
+        ], team
 
     async def stats_card(
         self, workspace: str, user: int | UserRef

@@ -57,7 +57,7 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
 
         async def teams_in(zone: str) -> tuple[str, tuple[list[TeamEntry], int | None]]:
             key = key_in(zone)
-            return key, await boards.team_board(workspace, key, origin.user)
+            return key, await boards.team_board(workspace, key, origin.user, BOARD_ROWS)
 
         actor, early_teams = await ctx.actor_and(origin, teams_in)
         today = ctx.today(actor)
@@ -66,7 +66,7 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         if early_teams is not None and early_teams[0] == key:
             table, mine = early_teams[1]
         else:
-            table, mine = await boards.team_board(actor.workspace, key, actor.user.id)
+            table, mine = await boards.team_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
         if not table:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
         shown = table[:BOARD_ROWS]
