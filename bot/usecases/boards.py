@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from bot import commands as c
 from bot import messages as m
 from bot.charts.data import RaceData
-from bot.identity import Origin
+from bot.identity import Origin, UserRef
 from bot.records import BoardEntry, ChannelRecord, TallySnapshotRow, TeamEntry, UserStatsRecord
 from bot.replies import (
     BoardRow,
@@ -31,14 +33,38 @@ from bot.usecases.charts import (
     race_chart,
     review_retention,
 )
-from bot.usecases.context import Context, UserError
+from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.review import StudyCard, review_stats
 
 StatsCard = tuple[UserStatsRecord, BoardEntry | None, str | None]
+T = TypeVar("T")
 
 # Rows a board shows, for players and for teams alike: a workspace of hundreds of teams gets
 # a board that fits one message, and everyone hears their own (team's) place privately.
 BOARD_ROWS = 10
+
+
+async def _period_read(
+    ctx: Context,
+    origin: Origin,
+    period: str,
+    read: Callable[[str, str, int | UserRef], Awaitable[T]],
+) -> tuple[Actor, str, T]:
+    """The asker, the period's label and `read(workspace, period key, asker)`: run beside the
+    actor look-up for the timezone the channel had (one round trip each), and again after it
+    when that guess's period key was not the one the asker's channel has now."""
+    workspace = origin.place.workspace_key
+
+    async def early(zone: str) -> tuple[str, T]:
+        key = period_key(period, local_date(ctx.clock.now(), zone))
+        return key, await read(workspace, key, origin.user)
+
+    actor, got = await ctx.actor_and(origin, early)
+    today = ctx.today(actor)
+    key = period_key(period, today)
+    if got is not None and got[0] == key:
+        return actor, period_label(period, today), got[1]
+    return actor, period_label(period, today), await read(actor.workspace, key, actor.user.id)
 
 
 async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin) -> list[Reply]:
@@ -46,27 +72,10 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
     private reply beside it: a public board that marked the asker's row would show everyone
     who asked and where they stand."""
     boards = ctx.stores.boards
-    workspace = origin.place.workspace_key
-
-    def key_in(zone: str) -> str:
-        return period_key(cmd.period, local_date(ctx.clock.now(), zone))
-
-    # One round trip each: the rows and the asker's standing come together, read beside the
-    # actor look-up for the timezone the channel had (its key checked once the actor is in).
     if cmd.scope == "teams":
-
-        async def teams_in(zone: str) -> tuple[str, tuple[list[TeamEntry], int | None]]:
-            key = key_in(zone)
-            return key, await boards.team_board(workspace, key, origin.user, BOARD_ROWS)
-
-        actor, early_teams = await ctx.actor_and(origin, teams_in)
-        today = ctx.today(actor)
-        key = period_key(cmd.period, today)
-        label = period_label(cmd.period, today)
-        if early_teams is not None and early_teams[0] == key:
-            table, mine = early_teams[1]
-        else:
-            table, mine = await boards.team_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
+        actor, label, (table, mine) = await _period_read(
+            ctx, origin, cmd.period, lambda w, k, u: boards.team_board(w, k, u, BOARD_ROWS)
+        )
         if not table:
             return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
         shown = table[:BOARD_ROWS]
@@ -89,18 +98,9 @@ async def show_leaderboard(ctx: Context, cmd: c.ShowLeaderboard, origin: Origin)
         # The board is for the channel; the asker's own standing is told to the asker only.
         return [view, *_chart_failed(cmd.chart, view.image), Notice(standing)]
 
-    async def users_in(zone: str) -> tuple[str, tuple[list[BoardEntry], BoardEntry | None]]:
-        key = key_in(zone)
-        return key, await boards.user_board(workspace, key, origin.user, BOARD_ROWS)
-
-    actor, early = await ctx.actor_and(origin, users_in)
-    today = ctx.today(actor)
-    key = period_key(cmd.period, today)
-    label = period_label(cmd.period, today)
-    if early is not None and early[0] == key:
-        top, me = early[1]
-    else:
-        top, me = await boards.user_board(actor.workspace, key, actor.user.id, BOARD_ROWS)
+    _, label, (top, me) = await _period_read(
+        ctx, origin, cmd.period, lambda w, k, u: boards.user_board(w, k, u, BOARD_ROWS)
+    )
     if not top:
         return [Notice(m.BOARD_EMPTY.format(label=label), visibility=Visibility.PUBLIC)]
     rows = tuple(BoardRow(e.rank, e.name, e.points, f"{e.correct} correct") for e in top)
