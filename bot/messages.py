@@ -230,7 +230,7 @@ TALLY_TEAM_ROW = (
 # Team boards: a deleted team keeps its past points under its old name, marked.
 TEAM_DELETED_MARK = "{name} (deleted)"
 BOARD_TEAM_DETAIL = (
-    "{per_active:.1f} per active member ({active} active, {members} on the team now)"
+    "{per_active:.1f} per active member, {active} active, {members} on the team now"
 )
 
 

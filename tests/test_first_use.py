@@ -188,7 +188,7 @@ async def test_team_board_says_what_is_true_after_leaving_and_deleting(
     await say(app, BOB, "answer true")
     await say(app, CY, "answer false")  # Foxes score nothing: not on the board
     await daily.close_daily_round(app.ctx, round_id, clock.now())
-    detail = "20.0 per active member (1 active, {n} on the team now)"
+    detail = "20.0 per active member, 1 active, {n} on the team now"
     assert await board_rows(app, BOB, "leaderboard teams") == [("Owls", 20, detail.format(n=1))]
     await say(app, BOB, "team leave")
     assert await board_rows(app, BOB, "leaderboard teams") == [("Owls", 20, detail.format(n=0))]
@@ -198,7 +198,7 @@ async def test_team_board_says_what_is_true_after_leaving_and_deleting(
     await quiz_correctly(app, CY, "quiz sample-ml medium 1")
     assert await board_rows(app, BOB, "leaderboard teams") == [
         ("Owls (deleted)", 20, detail.format(n=0)),
-        ("Owls", 10, "10.0 per active member (1 active, 1 on the team now)"),
+        ("Owls", 10, "10.0 per active member, 1 active, 1 on the team now"),
     ]
     channel = await app.stores.channels.get_channel(ADMIN.place.workspace_key, "general")
     assert channel is not None

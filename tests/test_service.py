@@ -445,7 +445,7 @@ async def test_team_board_ranks_by_points_per_active_member(app: App, clock: Man
     _, mine = await say(app, origin("P3"), "leaderboard teams")
     assert mine == Notice(
         "Your team Big on this board: #2, 40 pts, "
-        "13.3 per active member (3 active, 3 on the team now)."
+        "13.3 per active member, 3 active, 3 on the team now."
     )
 
 
