@@ -25,6 +25,7 @@ from bot.identity import Platform
 from bot.schedule import week_key
 from bot.settings import Settings
 from bot.storage.tables import channels, claims
+from tests.discord.fake_discord import take_slot
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,7 @@ class FakeDiscordRest:
 
     def _admit(self) -> float:
         """0 when the request fits the window, else how long until it would."""
-        now = time.monotonic()
-        while self._window and now - self._window[0] >= 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.limit:
-            return 1.0 - (now - self._window[0])
-        self._window.append(now)
-        return 0.0
+        return take_slot(self._window, self.limit)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.in_flight += 1

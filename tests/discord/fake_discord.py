@@ -30,6 +30,19 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
+def take_slot(window: collections.deque[float], limit: float) -> float:
+    """A sliding one-second window of requests, as Discord's global limit counts them: 0 when
+    one more fits (and it is counted), else the seconds until it would. The bench's fake
+    (bench/fanout.py) counts with it too."""
+    now = time.monotonic()
+    while window and now - window[0] >= 1.0:
+        window.popleft()
+    if len(window) >= limit:
+        return 1.0 - (now - window[0])
+    window.append(now)
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -452,13 +465,7 @@ class FakeDiscord:
         until it would."""
         if self.limit is None:
             return 0.0
-        now = time.monotonic()
-        while self._window and now - self._window[0] >= 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.limit:
-            return 1.0 - (now - self._window[0])
-        self._window.append(now)
-        return 0.0
+        return take_slot(self._window, self.limit)
 
     def messages_in(self, channel_id: int) -> list[dict[str, Any]]:
         """The messages that exist in a channel, however many requests asked for them."""
