@@ -108,6 +108,10 @@ async def rounds(app: App, clock: ManualClock, built: Built, answers: int, seed:
     """Weekday rounds, each answered by a random half of the users in random order (right
     60% of the time) until `answers` more answers are in, each round closed at 17:00."""
     rng = random.Random(seed + built.rounds)
+    # Loading only: nobody answers beside these closes, so they run in large chunks without
+    # the rests that keep a live close from stalling answers (closes are timed elsewhere).
+    app.stores.rounds.close_chunk = 5_000  # type: ignore[attr-defined]
+    app.stores.rounds.close_rest = False  # type: ignore[attr-defined]
     per_round = max(1, built.users // 2)
     target = built.answers + answers
     mcq = [q for q in app.bank.by_id.values() if q.type is QuestionType.MCQ and q.auto_gradable]

@@ -10,12 +10,12 @@ import random
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
 
-from bench import build
+from bench import build, snapshots
 from bench.boards import _app
 from bench.stats import percentile
 from bot import commands as c
@@ -202,6 +202,39 @@ def _settle_clock(clock: ManualClock, built: build.Built) -> None:
     clock.set(dt.datetime.combine(built.days[-1], dt.time(18), dt.UTC))
 
 
+Make = Callable[[App, ManualClock, "build.Built | None"], Awaitable[build.Built]]
+
+
+async def _built(
+    db_url: str, key: str, make: Make, base_key: str | None = None
+) -> tuple[App, build.Built, dict[str, Any]]:
+    """The app over the build `key`: restored from a kept copy (bench/snapshots.py), or made
+    now (on the kept build `base_key` when there is one, else on what `db_url` holds), kept,
+    and opened again as a restored copy would be."""
+    recorded = await snapshots.restore(db_url, key)
+    if recorded is None:
+        base = await snapshots.restore(db_url, base_key) if base_key else None
+        app = await _app(db_url)
+        clock = app.ctx.clock
+        assert isinstance(clock, ManualClock)
+        began = time.perf_counter()
+        try:
+            built = await make(app, clock, snapshots.built_of(base) if base else None)
+            build_s = time.perf_counter() - began
+        finally:
+            await app.close()
+        recorded = {"build_s": round(build_s, 1), "load_after_build": load(), "kept": False}
+        await snapshots.save(db_url, key, built, recorded)
+    else:
+        built = snapshots.built_of(recorded)
+        recorded = {k: v for k, v in recorded.items() if k != "built"} | {"kept": True}
+    app = await _app(db_url)
+    clock = app.ctx.clock
+    assert isinstance(clock, ManualClock)
+    _settle_clock(clock, built)
+    return app, built, recorded
+
+
 async def commands(
     db_url: str,
     users_count: int = 100_000,
@@ -213,22 +246,26 @@ async def commands(
 ) -> dict[str, Any]:
     """Every leaderboard and the stats command through the dispatcher (actor look-up, store,
     reply), `runs` times each for random askers; the median over `repeats` passes."""
-    app = await _app(db_url)
-    clock = app.ctx.clock
-    assert isinstance(clock, ManualClock)
-    try:
-        began = time.perf_counter()
-        built = await build.teams(app, clock, users_count, teams)
-        built = await build.rounds(app, clock, built, answer_count)
-        build_s = time.perf_counter() - began
+
+    async def make(app: App, clock: ManualClock, grown: build.Built | None) -> build.Built:
+        built = grown or await build.teams(app, clock, users_count, teams)
+        if grown is None:
+            built = await build.rounds(app, clock, built, answer_count)
         _settle_clock(clock, built)
         await _tie(app, tie, clock.now().date())
+        return built
+
+    key = f"commands_{users_count}_{teams}_{answer_count}_{tie}"
+    # The growth run's step of this size is this build without the tie: start from it if kept.
+    base = _growth_key(users_count, teams, answer_count)
+    app, built, recorded = await _built(db_url, key, make, base)
+    try:
         await app.db.optimize()
         red_s = time_red(await red_members(app, build.WORKSPACE))
         out: dict[str, Any] = {
             **built.facts(),
             "tie": tie,
-            "build_s": round(build_s, 1),
+            **recorded,
             "red_style_top10_ms": round(red_s * 1000, 1),
             "load_before": load(),
         }
@@ -247,6 +284,10 @@ GROWTH = (10_000, 100_000, 1_000_000, 5_000_000)
 GROWTH_QUICK = (10_000, 30_000, 100_000)
 
 
+def _growth_key(users_count: int, teams: int, size: int) -> str:
+    return f"growth_{users_count}_{teams}_{size}"
+
+
 async def growth(
     db_url: str,
     steps: tuple[int, ...] = GROWTH,
@@ -255,18 +296,29 @@ async def growth(
     runs: int = 100,
 ) -> dict[str, Any]:
     """One workspace grown through the core to each size in turn; at each, the rate its
-    answers went in at and every board's and stats' p99 through the dispatcher."""
-    app = await _app(db_url)
-    clock = app.ctx.clock
-    assert isinstance(clock, ManualClock)
+    answers went in at and every board's and stats' p99 through the dispatcher. Each step
+    is kept (bench/snapshots.py) and grown from the step before it."""
     out: dict[str, Any] = {"users": users_count, "teams": teams}
-    try:
-        built = await build.teams(app, clock, users_count, teams)
-        for size in steps:
-            answered, spent = built.answers, built.answer_s
-            built = await build.rounds(app, clock, built, size - built.answers)
+    before: build.Built | None = None
+    for size in steps:
+        previous = before
+
+        async def make(
+            app: App,
+            clock: ManualClock,
+            _: build.Built | None,
+            size: int = size,
+            previous: build.Built | None = previous,
+        ) -> build.Built:
+            # The database at db_url holds the step before (built or restored just now).
+            built = previous or await build.teams(app, clock, users_count, teams)
+            return await build.rounds(app, clock, built, size - built.answers)
+
+        app, built, recorded = await _built(db_url, _growth_key(users_count, teams, size), make)
+        try:
+            answered = previous.answers if previous else 0
+            spent = previous.answer_s if previous else 0.0
             rate = (built.answers - answered) / max(built.answer_s - spent, 1e-9)
-            _settle_clock(clock, built)
             await app.db.optimize()
             red_s = time_red(await red_members(app, build.WORKSPACE))
             timed = await time_cases(
@@ -279,8 +331,10 @@ async def growth(
                 "worst_p99_ms": max(v["p99_ms"] for v in timed.values()),
                 **{k: v["p99_ms"] for k, v in timed.items()},
                 "red_style_top10_ms": round(red_s * 1000, 1),
+                "kept": recorded.get("kept", False),
                 "load": load(),
             }
-    finally:
-        await app.close()
+        finally:
+            await app.close()
+        before = built
     return out

@@ -3,9 +3,16 @@ caught here."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from bench import answers, closes, commands
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench import answers, closes, commands, snapshots
+from tests.conftest import fresh_pg_database, require_pg
 
 
 def url(tmp_path: Path) -> str:
@@ -39,3 +46,62 @@ async def test_the_command_bench_builds_its_workspace_through_the_core(tmp_path:
     )
     assert result["users"] == 60 and result["teams"] == 3
     assert result["users_week"]["p99_ms"] > 0 and result["stats"]["p99_ms"] > 0
+
+
+async def _another(backend: str, tmp_path: Path, name: str) -> str:
+    if backend == "postgres":
+        return await fresh_pg_database(require_pg())
+    return f"sqlite+aiosqlite:///{tmp_path / name}"
+
+
+async def test_a_kept_build_is_timed_again_without_being_built_again(
+    backend: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep = tmp_path / "keep"
+    monkeypatch.setenv(snapshots.ENV, str(keep))
+    try:
+        first = await commands.growth(db_url, (100, 200), users_count=30, teams=3, runs=3)
+        assert [first[s]["kept"] for s in ("100", "200")] == [False, False]
+        assert [first[s]["answers"] for s in ("100", "200")] == [100, 200]
+        # A new, empty database: both steps come back from the kept copies, not a build.
+        again = await commands.growth(
+            await _another(backend, tmp_path, "again.db"), (100, 200), users_count=30, teams=3
+        )
+        assert [again[s]["kept"] for s in ("100", "200")] == [True, True]
+        assert again["200"]["answers"] == 200 and again["200"]["users_all"] > 0
+        # The commands' build of the same size starts from the kept step and adds the tie:
+        # the teams were joined once, in the growth run (its recorded time comes along).
+        grown = json.loads(next(keep.glob("growth_30_3_200.*.json")).read_text())
+        result = await commands.commands(
+            await _another(backend, tmp_path, "cmd.db"),
+            users_count=30,
+            teams=3,
+            answer_count=200,
+            tie=10,
+            runs=3,
+            repeats=1,
+        )
+        assert result["kept"] is False and result["answers"] == 200
+        assert result["build_teams_s"] == round(grown["built"]["team_s"], 1)
+        assert result["tie_users_week"]["p99_ms"] > 0
+    finally:
+        if backend == "postgres":
+            await _drop_kept(db_url)
+
+
+async def _drop_kept(db_url: str) -> None:
+    engine = create_async_engine(
+        make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            names = (
+                await conn.execute(
+                    sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'keep\\_%'")
+                )
+            ).scalars()
+            for name in list(names):
+                if name.startswith(snapshots._template("")):
+                    await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
