@@ -40,8 +40,8 @@ class SqlPrivacyStore:
         """Delete the user and everything that is theirs, and take their points off the totals
         and off every counter kept beside them."""
         async with self.db.write() as conn:
-            team = await membership_for_update(conn, user_id)
-            locked = await lock_teams(conn, [team] if team else [])
+            team = await conn.run_sync(membership_for_update, user_id)
+            locked = await conn.run_sync(lock_teams, [team] if team else [])
             events = (
                 await conn.execute(sa.select(point_events).where(point_events.c.user_id == user_id))
             ).all()
@@ -138,4 +138,4 @@ class SqlPrivacyStore:
             ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))
-            await recount_members(conn, locked)
+            await conn.run_sync(recount_members, locked)

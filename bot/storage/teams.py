@@ -20,6 +20,12 @@ from bot.storage.tables import (
     users,
 )
 
+_TEAM_OF = (
+    sa.select(teams.c.id, teams.c.name)
+    .join(memberships, memberships.c.team_id == teams.c.id)
+    .where(memberships.c.user_id == sa.bindparam("user_id"))
+)
+
 
 class SqlTeamStore:
     """Teams and their members; a membership change recounts its teams."""
@@ -39,32 +45,28 @@ class SqlTeamStore:
         return TeamRecord(team_id, name) if team_id is not None else None
 
     async def find_team(self, workspace: str, name: str) -> TeamRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(teams.c.id, teams.c.name).where(
-                        teams.c.workspace == workspace,
-                        teams.c.name_key == name_key(name),
-                        teams.c.deleted.is_(False),
-                    )
-                )
-            ).first()
+        query = sa.select(teams.c.id, teams.c.name).where(
+            teams.c.workspace == workspace,
+            teams.c.name_key == name_key(name),
+            teams.c.deleted.is_(False),
+        )
+        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return TeamRecord(row.id, row.name) if row else None
 
     async def delete_team(self, team_id: int) -> None:
-        async with self.db.write() as conn:
+        def body(conn: sa.Connection) -> None:
             # Membership rows before team rows, the order join, leave and forget take them in.
-            await conn.execute(
+            conn.execute(
                 sa.select(memberships.c.user_id)
                 .where(memberships.c.team_id == team_id)
                 .order_by(memberships.c.user_id)
                 .with_for_update()
             )
-            locked = await lock_teams(conn, [team_id])
-            await conn.execute(memberships.delete().where(memberships.c.team_id == team_id))
-            await recount_members(conn, locked)
+            locked = lock_teams(conn, [team_id])
+            conn.execute(memberships.delete().where(memberships.c.team_id == team_id))
+            recount_members(conn, locked)
             # Keep the row for past points, free the name for a new team.
-            await conn.execute(
+            conn.execute(
                 teams.update()
                 .where(teams.c.id == team_id)
                 .values(
@@ -72,15 +74,12 @@ class SqlTeamStore:
                 )
             )
 
+        await self.db.write_sync(body)
+
     async def team_of(self, user_id: int) -> TeamRecord | None:
-        async with self.db.read() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(teams.c.id, teams.c.name)
-                    .join(memberships, memberships.c.team_id == teams.c.id)
-                    .where(memberships.c.user_id == user_id)
-                )
-            ).first()
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(_TEAM_OF, {"user_id": user_id}).first(), short=True
+        )
         return TeamRecord(row.id, row.name) if row else None
 
     async def join_team(self, user_id: int, team_id: int, now: dt.datetime) -> None:
@@ -88,18 +87,24 @@ class SqlTeamStore:
         stmt = stmt.on_conflict_do_update(
             index_elements=[memberships.c.user_id], set_={"team_id": team_id, "joined_at": now}
         )
-        async with self.db.write() as conn:
-            before = await membership_for_update(conn, user_id)
-            locked = await lock_teams(conn, [team_id, *([before] if before else [])])
-            await conn.execute(stmt)
-            await recount_members(conn, locked)
+
+        def body(conn: sa.Connection) -> None:
+            before = membership_for_update(conn, user_id)
+            locked = lock_teams(conn, [team_id, *([before] if before else [])])
+            conn.execute(stmt)
+            recount_members(conn, locked)
+
+        # A few indexed statements: on SQLite run where it is cheapest (no thread hops).
+        await self.db.write_sync(body, short=True)
 
     async def leave_team(self, user_id: int) -> None:
-        async with self.db.write() as conn:
-            before = await membership_for_update(conn, user_id)
-            locked = await lock_teams(conn, [before] if before else [])
-            await conn.execute(memberships.delete().where(memberships.c.user_id == user_id))
-            await recount_members(conn, locked)
+        def body(conn: sa.Connection) -> None:
+            before = membership_for_update(conn, user_id)
+            locked = lock_teams(conn, [before] if before else [])
+            conn.execute(memberships.delete().where(memberships.c.user_id == user_id))
+            recount_members(conn, locked)
+
+        await self.db.write_sync(body, short=True)
 
     async def list_teams(self, workspace: str) -> list[TeamRecord]:
         async with self.db.read() as conn:

@@ -92,8 +92,8 @@ class SqlUserStore:
             index_elements=[users.c.workspace, users.c.external_id],
             set_=kept if guessed else named,
         ).returning(users.c.id, users.c.display_name)
-        async with self.db.write() as conn:
-            stored = (await conn.execute(stmt)).one()
+        # One statement: on SQLite run where it is cheapest (a new user's first command).
+        stored = await self.db.write_sync(lambda conn: conn.execute(stmt).one(), short=True)
         return UserRecord(stored.id, workspace, external_id, stored.display_name)
 
     async def rename_user(self, workspace: str, external_id: str, display_name: str) -> bool:
