@@ -33,6 +33,7 @@ from bench import (
     commands,
     decks,
     fanout,
+    idle_tick,
     pg,
     rescore,
     startup,
@@ -109,6 +110,9 @@ TARGETS = [
     Target("review_cards", "next_due.p99_ms", "next due card of one user, p99 ms", 5.0),
     Target("review_cards", "due_ten.p99_ms", "a review's 10 due cards, p99 ms", 5.0),
     Target("fanout", "http_429", "fan-out 429 responses", 0),
+    Target("idle_tick", "idle_tick_median_ms", "idle tick, median ms", 50.0),
+    Target("idle_tick", "idle_tick_max_ms", "idle tick, worst of 20, ms", 50.0),
+    Target("idle_tick", "first_tick_s", "first tick after enabling them all, s", float("inf")),
     Target("deck_import", "import_s", "import a 5,000-question CSV, worst s", 2.0),
     Target("deck_import", "first_bank_s", "workspace bank after it, worst s", float("inf")),
     Target("startup", "ready_p50_ms", "start-up to ready, p50 ms", 1500),
@@ -151,6 +155,7 @@ class Sizes:
     rescore_history: int = 30  # closed rounds of 10,000 answers before the rekey
     card_users: int = 10_000  # x cards_per_user review cards (5M rows at full size)
     cards_per_user: int = 500
+    idle_channels: int = 50_000
 
 
 FULL = Sizes(15.0, 10_000, 100_000, 1_000, 5_000_000, 10_000, 50.0)
@@ -171,6 +176,7 @@ QUICK = Sizes(
     rescore_history=4,
     card_users=1_000,
     cards_per_user=100,
+    idle_channels=5_000,
 )
 
 Scenario = Callable[[str], Awaitable[dict[str, Any]]]
@@ -217,6 +223,8 @@ SECTIONS: dict[str, Section] = {
         lambda z: lambda url: cards.next_due(url, users=z.card_users, per_user=z.cards_per_user), 1
     ),
     "rescore": Section(lambda z: lambda url: rescore.rescore(url, history=z.rescore_history), 1),
+    # Repeats its own timing: the median and the worst of 20 idle ticks over one set-up.
+    "idle_tick": Section(lambda z: lambda url: idle_tick.idle_tick(url, z.idle_channels), 1),
 }
 GROWTH_SECTION = Section(
     lambda z: lambda url: commands.growth(url, z.growth, users_count=z.users, teams=z.teams),

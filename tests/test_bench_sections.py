@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import answers, closes, commands, snapshots
+from bench import answers, closes, commands, idle_tick, snapshots
 from tests.conftest import fresh_pg_database, require_pg
 
 
@@ -105,3 +105,9 @@ async def _drop_kept(db_url: str) -> None:
                     await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     finally:
         await engine.dispose()
+
+
+async def test_the_idle_tick_section_runs_on_both_databases(backend: str, db_url: str) -> None:
+    # Enabling the channels and one look at each, then 20 ticks with nothing due.
+    result = await idle_tick.idle_tick(db_url, 40)
+    assert result["channels"] == 40 and result["idle_tick_max_ms"] > 0
