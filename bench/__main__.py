@@ -252,12 +252,13 @@ async def run(
     base_pg: str,
     scratch: Path,
     repeats: int | None = None,
+    backends: tuple[str, ...] = BACKENDS,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, section in sections.items():
         scenario = section.make(sizes)
         results[name] = {}
-        for backend in BACKENDS:
+        for backend in backends:
             runs = []
             for n in range(repeats or section.repeats):
                 if backend == "sqlite":
@@ -282,16 +283,22 @@ async def run(
     return results
 
 
+def ran(results: dict[str, Any]) -> tuple[str, ...]:
+    """The backends this run measured (`--backends` may have left one out)."""
+    return tuple(b for b in BACKENDS if any(b in by_backend for by_backend in results.values()))
+
+
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'figure':40} {'sqlite':>12} {'postgres':>12} {'target':>10}  met"]
+    backends = ran(results)
+    lines = [f"{'figure':40} " + " ".join(f"{b:>12}" for b in backends) + f" {'target':>10}  met"]
     lines.append("-" * len(lines[0]))
     for t in TARGETS:
         if t.scenario not in results:
             continue
-        if not all(t.present(results[t.scenario][b]) for b in BACKENDS):
+        if not all(t.present(results[t.scenario][b]) for b in backends):
             continue  # e.g. a round-trip time this run left out
         cells, ok = [], True
-        for backend in BACKENDS:
+        for backend in backends:
             value = t.value(results[t.scenario][backend])
             cells.append(f"{value:>12,.2f}" if isinstance(value, float) else f"{value:>12,}")
             ok = ok and t.met(value)
@@ -299,14 +306,14 @@ def table(results: dict[str, Any]) -> str:
             "" if t.limit == float("inf") else ("≥ " if t.more_is_better else "≤ ") + f"{t.limit:g}"
         )
         met = "" if not goal else ("yes" if ok else "NO")
-        lines.append(f"{t.label:40} {cells[0]} {cells[1]} {goal:>10}  {met}")
+        lines.append(f"{t.label:40} {' '.join(cells)} {goal:>10}  {met}")
     for scenario, key, label in EXACT:
         if scenario in results:
-            cells = [str(results[scenario][b][key]) for b in BACKENDS]
-            lines.append(f"{scenario + ': ' + label:40} {cells[0]:>12} {cells[1]:>12}")
+            cells = [f"{results[scenario][b][key]!s:>12}" for b in backends]
+            lines.append(f"{scenario + ': ' + label:40} {' '.join(cells)}")
     for scenario in results:
-        cells = [str(results[scenario][b]["loads"]) for b in BACKENDS]
-        lines.append(f"{scenario + ': runs, load (1 min)':40} {cells[0]:>12} {cells[1]:>12}")
+        cells = [f"{results[scenario][b]['loads']!s:>12}" for b in backends]
+        lines.append(f"{scenario + ': runs, load (1 min)':40} {' '.join(cells)}")
     if "growth" in results:
         lines.append(growth_table(results["growth"]))
     return "\n".join(lines)
@@ -316,7 +323,7 @@ def growth_table(growth: dict[str, Any]) -> str:
     lines = ["", f"{'growth: answers':>16} {'backend':>9} {'answers/s':>10} {'worst p99 ms':>13}"]
     lines += [f"{'':>16} {'':>9} {'':>10} {'(every board, stats)':>13}"]
     for backend in BACKENDS:
-        for row in growth[backend].values():
+        for row in growth.get(backend, {}).values():
             if isinstance(row, dict) and "answers" in row:
                 lines.append(
                     f"{row['answers']:>16,} {backend:>9} {row['answers_per_s']:>10,.0f}"
@@ -374,11 +381,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, help="runs per section (default: its own)")
     parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated: " + ", ".join(BACKENDS) + " (default both)",
+    )
+    parser.add_argument(
         "--growth",
         action="store_true",
         help="answers/s and command p99 as one workspace grows (10k, 100k, 1M, 5M answers)",
     )
     args = parser.parse_args(argv)
+    backends = tuple(b for b in args.backends.split(",") if b)
+    if not backends or set(backends) - set(BACKENDS):
+        parser.error(f"--backends takes {' and/or '.join(BACKENDS)}, comma-separated")
     sizes = QUICK if args.quick else FULL
     if args.command_answers:
         sizes.command_answers = args.command_answers
@@ -392,13 +407,13 @@ def main(argv: list[str] | None = None) -> int:
         sections = {k: v for k, v in sections.items() if only} | {"growth": GROWTH_SECTION}
     with pg.server() as base_pg, tempfile.TemporaryDirectory(prefix="studybot-bench-") as tmp:
         info = meta(sizes, base_pg)
-        results = asyncio.run(run(sizes, sections, base_pg, Path(tmp), args.repeats))
+        results = asyncio.run(run(sizes, sections, base_pg, Path(tmp), args.repeats, backends))
     # The figures are kept before anything can fail in printing them.
     Path(args.out).write_text(json.dumps({"meta": info, "results": results}, indent=2) + "\n")
     report = table(results)
     print(report)
     if "fanout" in results:
-        for backend in BACKENDS:
+        for backend in backends:
             for key, row in results["fanout"][backend].items():
                 if key.startswith("rtt_"):
                     print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.__main__ import median_of
+from bench.__main__ import median_of, table
 from bench.commands import red_style_top
 
 
@@ -29,3 +29,12 @@ def test_runs_reduce_to_the_median_of_each_number() -> None:
     assert median_of(runs) == {"p99_ms": 4.0, "nested": {"n": 20}, "ok": True, "kind": "a"}
     # Flags that differ between runs are kept as the list, never silently picked.
     assert median_of([{"ok": True}, {"ok": False}, {"ok": True}]) == {"ok": [True, False, True]}
+
+
+def test_a_run_on_one_backend_prints_that_column_only() -> None:
+    result = {"idle_tick_median_ms": 3.5, "idle_tick_max_ms": 80.0, "first_tick_s": 1.0}
+    report = table({"idle_tick": {"postgres": {**result, "loads": [1.0]}}})
+    header, _, median, worst = report.splitlines()[:4]
+    assert "postgres" in header and "sqlite" not in header
+    assert median.split()[-2:] == ["50", "yes"] and "3.50" in median
+    assert worst.split()[-1] == "NO"  # 80 ms against 50
