@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in the child: the same composition root `studybot run` uses, then one line of facts.
 CHILD = """
+import gc
+gc.disable()  # as the `studybot` console script starts (adapters/entry.py); build_app ends it
 import asyncio, json, logging, sys
 from pathlib import Path
 logging.disable(logging.INFO)
