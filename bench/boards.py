@@ -23,6 +23,7 @@ from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.schedule import month_key, week_key
 from bot.settings import Settings
 from bot.storage.database import is_sqlite
+from bot.storage.rounds import OPENED
 from bot.storage.tables import totals
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,13 @@ class Plan:
     @property
     def answer_count(self) -> int:
         return self.rounds * self.per_round
+
+
+# The loaded rounds, closed in one channel with no question snapshot: the columns a round
+# is opened with, its id and its close. On SQLite the times as SQLAlchemy stores them:
+# opened at 09:00, closing and closed at 17:00.
+ROUND_COLUMNS = ("id", *(name for name in OPENED if name != "question_json"), "closed_at")
+SQLITE_TIMES = ("09:00:00.000000", "17:00:00.000000", "17:00:00.000000")
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -152,17 +160,10 @@ def _load_sqlite(path: str, plan: Plan) -> None:
             (WORKSPACE, stamp),
         )
         conn.executemany(
-            "INSERT INTO rounds (id, channel_id, workspace, local_date, question_id,"
-            " choice_order, opened_at, closes_at, closed_at) VALUES (?, 1, ?, ?, 'q', '', ?, ?, ?)",
+            f"INSERT INTO rounds ({', '.join(ROUND_COLUMNS)})"
+            f" VALUES ({', '.join('?' for _ in ROUND_COLUMNS)})",
             (
-                (
-                    r + 1,
-                    WORKSPACE,
-                    d.isoformat(),
-                    f"{d} 09:00:00.000000",
-                    f"{d} 17:00:00.000000",
-                    f"{d} 17:00:00.000000",
-                )
+                (r + 1, 1, WORKSPACE, d.isoformat(), "q", "", *(f"{d} {t}" for t in SQLITE_TIMES))
                 for r, d in enumerate(plan.days)
             ),
         )
@@ -242,17 +243,7 @@ async def _load_postgres(url: str, plan: Plan) -> None:
         )
         await conn.copy_records_to_table(
             "rounds",
-            columns=[
-                "id",
-                "channel_id",
-                "workspace",
-                "local_date",
-                "question_id",
-                "choice_order",
-                "opened_at",
-                "closes_at",
-                "closed_at",
-            ],
+            columns=list(ROUND_COLUMNS),
             records=[
                 (r + 1, 1, WORKSPACE, d, "q", "", _at(d), _at(d), _at(d))
                 for r, d in enumerate(plan.days)

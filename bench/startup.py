@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in the child: the same composition root `studybot run` uses, then one line of facts.
 CHILD = """
+import gc
+gc.disable()  # as the `studybot` console script starts (adapters/entry.py); build_app ends it
+import time
+begun = time.perf_counter()
 import asyncio, json, logging, sys
 from pathlib import Path
 logging.disable(logging.INFO)
@@ -25,19 +30,31 @@ logging.disable(logging.INFO)
 import adapters.discord.runtime, adapters.slack.runtime
 from bot.bootstrap import build_app
 from bot.settings import Settings
+marks = {"imports": time.perf_counter()}
 
 async def main():
     settings = Settings(_env_file=None)
     app = await build_app(settings, db_url=sys.argv[1], content_dir=Path(sys.argv[2]))
+    marks["build_app"] = time.perf_counter()
     questions = len(app.bank)
     await app.close()
+    marks["close"] = time.perf_counter()
     return questions
 
 questions = asyncio.run(main())
+# Each phase's wall time, and the process's CPU (interpreter start included): a slow start
+# whose CPU is as usual waited (for a core, or the server), one whose CPU grew did more work.
+phases, last = {}, begun
+for name, at in marks.items():
+    phases[name] = round((at - last) * 1000, 1)
+    last = at
+phases["cpu"] = round(time.process_time() * 1000, 1)
+phases["child"] = round((last - begun) * 1000, 1)
 # VmHWM is this address space's peak; ru_maxrss would carry the forking parent's over exec.
 status = dict(l.split(":", 1) for l in open("/proc/self/status"))
 rss, peak = (int(status[k].split()[0]) for k in ("VmRSS", "VmHWM"))
-print("ready " + json.dumps({"questions": questions, "rss_kb": rss, "peak_kb": peak}), flush=True)
+facts = {"questions": questions, "rss_kb": rss, "peak_kb": peak, "phases_ms": phases}
+print("ready " + json.dumps(facts), flush=True)
 """
 
 
@@ -69,7 +86,11 @@ def start_once(db_url: str, cache_dir: str) -> tuple[float, dict[str, Any]]:
     child.wait()
     if not line.startswith("ready "):
         raise RuntimeError(f"child did not become ready: {line!r}")
-    return took, json.loads(line.removeprefix("ready "))
+    facts = json.loads(line.removeprefix("ready "))
+    phases = facts["phases_ms"]
+    # Before the child's first line ran: fork, exec and the interpreter's own start.
+    phases["interpreter"] = round(took * 1000 - phases.pop("child"), 1)
+    return took, facts
 
 
 def startup(db_url: str, runs: int = 7) -> dict[str, Any]:
@@ -83,13 +104,15 @@ def startup(db_url: str, runs: int = 7) -> dict[str, Any]:
 
 def _starts(db_url: str, runs: int, cache: str) -> dict[str, Any]:
     first, facts = start_once(db_url, cache)
-    times, rss, peak = [], [], []
+    times, rss, peak, phases = [], [], [], []
     for _ in range(runs):
         took, facts = start_once(db_url, cache)
         times.append(took)
         rss.append(facts["rss_kb"])
         peak.append(facts["peak_kb"])
+        phases.append(facts["phases_ms"])
     stats = summary(times)
+    worst = max(range(runs), key=times.__getitem__)
     return {
         "first_start_ms": round(first * 1000, 1),
         "ready_p50_ms": stats["p50_ms"],
@@ -99,6 +122,10 @@ def _starts(db_url: str, runs: int, cache: str) -> dict[str, Any]:
         "questions": facts["questions"],
         "runs": runs,
         "adapters": "discord + slack runtimes imported",
+        # Where the time went: the median start's phases and the slowest start's, side by
+        # side, so a run with one slow start shows which phase (and whether CPU) grew.
+        "phases_p50_ms": {k: statistics.median(p[k] for p in phases) for k in phases[0]},
+        "phases_worst_ms": phases[worst],
     }
 
 

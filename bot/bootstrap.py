@@ -157,6 +157,8 @@ async def build_app(
     app = App(settings, db, stores, bank, ctx, Dispatcher(ctx), ScheduledWork(ctx, db.optimize))
     # Everything built so far (the bank, SQL metadata, compiled statements) lives as long as
     # the process: out of the collector's sight, a full collection scans only what requests
-    # allocate, which takes the slowest answers and boards from ~35 ms to a few.
+    # allocate, which takes the slowest answers and boards from ~35 ms to a few. The console
+    # script pauses collection while the process loads (adapters/entry.py): start-up ends here.
     gc.freeze()
+    gc.enable()
     return app

@@ -35,6 +35,11 @@ class StopQuiz:
 
 
 @dataclass(frozen=True)
+class StopSession:
+    """A bare `stop`: ends whatever runs (quiz, review or interview) as its own stop does."""
+
+
+@dataclass(frozen=True)
 class ShowDaily:
     pass
 
@@ -236,6 +241,7 @@ Command = (
     | ShowTopics
     | StartQuiz
     | StopQuiz
+    | StopSession
     | ShowDaily
     | SubmitAnswer
     | ShowLeaderboard

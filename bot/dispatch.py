@@ -50,6 +50,7 @@ HANDLERS: dict[type, Handler] = {
     c.ShowTopics: help.show_topics,
     c.StartQuiz: quiz.start_quiz,
     c.StopQuiz: quiz.stop_quiz,
+    c.StopSession: quiz.stop_session,
     c.ShowDaily: daily.show_daily,
     c.SubmitAnswer: answers.submit_answer,
     c.ShowLeaderboard: boards.show_leaderboard,

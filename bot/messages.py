@@ -79,6 +79,11 @@ DAILY_WHILE_RUNNING = (
 )
 STOP_REF = {"quiz": "⟦quiz stop⟧", "interview": "⟦interview stop⟧", "review": "⟦review stop⟧"}
 QUIZ_NONE = "You have no quiz running. Start one with ⟦quiz [topic] [difficulty] [count]⟧."
+NOTHING_TO_STOP = "Nothing to stop: you have no quiz, review or interview running."
+# A bare `stop` is no catalog command (bot/parsing.py), so it is quoted, not a reference.
+STOP_NO_ARGUMENTS = (
+    "'stop' takes no arguments: send it alone to end your quiz, review or interview."
+)
 BUTTON_STALE = "That button does not match this question any more; ask for it again."
 QUIZ_STALE = "That button belongs to a quiz question you have already answered or left."
 QUIZ_CAPPED = "Daily quiz cap of {cap} points reached; keep practising, points resume tomorrow."

@@ -23,6 +23,7 @@ TEAM_NAME_MAX = 32
 TEAM_NAME_MARKS = " .'-"
 # "Did you mean": a plain edit similarity this high, or the start of exactly one command.
 SUGGEST_CUTOFF = 70
+STOP = "stop"
 
 
 def closest_command(word: str) -> str | None:
@@ -45,6 +46,10 @@ def parse(line: str) -> Parsed:
     head, _, rest = text.partition(" ")
     name = head.lower()
     rest = rest.strip()
+    if name == STOP:
+        # Not a catalog command of its own (no slash command): the word a user types to end
+        # what runs, whichever of `quiz stop`, `review stop` or `interview stop` it needs.
+        return ParseError(m.STOP_NO_ARGUMENTS) if rest else c.StopSession()
     if name not in BY_NAME:
         return ParseError(m.unknown_command(head, closest_command(name)))
     return _PARSERS[name](rest)

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +22,6 @@ from bot.bootstrap import App
 from bot.records import PointAward
 from bot.replies import LeaderboardView, StatsView
 from bot.schedule import month_key, week_key
-from bot.storage.board_queries import rank_teams
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
@@ -244,89 +242,72 @@ async def test_optimize_analyses_the_tables(db_url: str) -> None:
     await db.dispose()
 
 
-def test_teams_rank_by_exact_points_per_active_member() -> None:
-    """The float share ranks exactly as Fractions do below the bound, and the Fraction takes
-    over beyond it, where two shares closer than a float can tell apart must still differ."""
+def exact_order(teams: list[Any]) -> list[int]:
+    """Team ids ranked by exact points per active member (no active member: a share of 0),
+    then more correct answers, then the lower id: the order the team board promises."""
 
-    def row(team: int, points: int, active: int, correct: int = 1) -> Any:
-        return SimpleNamespace(
-            id=team,
-            name=f"T{team}",
-            points=points,
-            active=active,
-            members=active,
-            correct=correct,
-            deleted=False,
-        )
+    def key(t: Any) -> tuple[Fraction, int, int]:
+        share = Fraction(t.points, t.active) if t.active else Fraction(0)
+        return (-share, -t.correct, t.team_id)
 
-    def exact(rows: list[Any]) -> list[int]:
-        share = [(Fraction(r.points, r.active) if r.active else Fraction(0), r) for r in rows]
-        return [r.id for _, r in sorted(share, key=lambda s: (-s[0], -s[1].correct, s[1].id))]
-
-    rng = random.Random(21)
-    for _ in range(200):
-        rows = [
-            row(
-                i,
-                rng.choice([rng.randint(1, 40), rng.randint(1, 10**6)]),
-                rng.randint(0, 9),
-                rng.randint(0, 2),
-            )
-            for i in range(1, 60)
-        ]
-        assert [t.team_id for t in rank_teams(rows)] == exact(rows)
-    # Equal shares (1/2 and 2/4) fall to the next key: more correct, then the lower id.
-    halves = [row(1, 2, 4), row(2, 1, 2, correct=3), row(3, 3, 6)]
-    assert [t.team_id for t in rank_teams(halves)] == [2, 1, 3]
-    # Past the bound: 2**53 + 1 over 2 and 2**52 over 1 are one float apart from nothing,
-    # yet the first is larger; only the exact comparison ranks it first.
-    near = [row(1, 2**52, 1), row(2, 2**53 + 1, 2)]
-    assert float(Fraction(2**53 + 1, 2)) == float(2**52)
-    assert [t.team_id for t in rank_teams(near)] == [2, 1]
+    return [t.team_id for t in sorted(teams, key=key)]
 
 
-async def test_the_team_board_ranked_by_the_database_is_rank_teams_order(app: App) -> None:
-    # The team board ranks in SQL (top `limit` and the asker's team); rank_teams ranks the
-    # whole table exactly in Python. Random teams with equal shares (10/2 and 15/3), teams
-    # with points but no active member, ties on share and correct answers: the same ranks.
-    rng = random.Random(7)
-    store = app.stores
-    period = "all"
-    team_ids = []
-    for n in range(30):
-        team = await store.teams.create_team(WS, f"T{n}", START)
-        assert team is not None
-        team_ids.append(team.id)
+async def set_team_totals(app: App, team_ids: list[int], rng: random.Random) -> None:
+    """Random team totals: shares that tie (10/2 and 15/3, 1/2 and 2/4), teams with points
+    but no active member, points up to a million, ties on share and correct answers."""
     rows = []
     for team_id in team_ids:
-        active = rng.choice([0, 1, 2, 3, 5])
-        points = rng.choice([5, 10, 15, 30]) * max(active, 1) // rng.choice([1, 1, 2])
+        active = rng.choice([0, 1, 2, 3, 4, 5, 9])
+        if rng.random() < 0.3:
+            points = rng.randint(1, 10**6)
+        else:
+            points = rng.choice([1, 2, 5, 10, 15, 30]) * max(active, 1) // rng.choice([1, 1, 2])
         rows.append(
             {
                 "workspace": WS,
-                "period": period,
+                "period": "all",
                 "kind": "team",
                 "subject_id": team_id,
-                "points": points,
+                "points": max(points, 1),
                 "correct": rng.choice([1, 2]),
                 "answered": 3,
                 "active": active,
             }
         )
     async with app.db.write() as conn:
+        await conn.execute(totals.delete().where(totals.c.kind == "team"))
         await conn.execute(totals.insert(), rows)
-    whole = await store.boards.team_table(WS, period)
-    assert len(whole) == 30
+
+
+async def test_the_team_board_and_the_tally_table_rank_by_exact_points_per_active_member(
+    app: App,
+) -> None:
+    # One statement ranks both (TEAM_BOARD for the top `limit` and the asker's team,
+    # TEAM_TABLE for the weekly tally's whole table), in double precision: the same order
+    # as exact fractions, checked on random teams and on both databases.
+    rng = random.Random(7)
+    store = app.stores
+    team_ids = []
+    for n in range(30):
+        team = await store.teams.create_team(WS, f"T{n}", START)
+        assert team is not None
+        team_ids.append(team.id)
+    for _ in range(8):
+        await set_team_totals(app, team_ids, rng)
+        whole = await store.boards.team_table(WS, "all")
+        assert len(whole) == 30
+        assert [t.team_id for t in whole] == exact_order(whole)
+        assert [t.rank for t in whole] == list(range(1, 31))
     shares = Counter(Fraction(t.points, t.active) if t.active else 0 for t in whole)
     assert max(shares.values()) > 1  # some teams do tie on their share
-    by_id = {t.team_id: t for t in whole}
     for n, team_id in enumerate(team_ids[::3]):
         user = await store.users.ensure_user(WS, f"m{n}", f"M{n}", START)
         await store.teams.join_team(user.id, team_id, START)
-        board, mine = await store.boards.team_board(WS, period, user.id, 5)
+        board, mine = await store.boards.team_board(WS, "all", user.id, 5)
         assert mine == team_id
-        whole = await store.boards.team_table(WS, period)  # members moved with the join
+        whole = await store.boards.team_table(WS, "all")  # members moved with the join
+        assert [t.team_id for t in whole] == exact_order(whole)
         by_id = {t.team_id: t for t in whole}
         expected = whole[:5] + ([by_id[team_id]] if by_id[team_id].rank > 5 else [])
-        assert [(t.team_id, t.rank) for t in board] == [(t.team_id, t.rank) for t in expected]
         assert board == expected

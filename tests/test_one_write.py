@@ -65,6 +65,15 @@ async def answers_of(app: App, round_id: int) -> list[str]:
     return [a.given for a in await app.stores.answers.round_answers(round_id)]
 
 
+async def round_bob_forgot(app: App, clock: ManualClock) -> tuple[int, str]:
+    """An open round (its id and the right answer's text) in which Bob answered and then had
+    his data forgotten: his answer is gone, his lock on the round stays."""
+    round_id, typed = await open_round(app, clock)
+    await say(app, BOB, "answer A")
+    await say(app, BOB, "forgetme confirm")
+    return round_id, typed
+
+
 async def test_the_answer_and_the_reply_are_committed_with_the_row_before_the_ack(
     app: App, clock: ManualClock
 ) -> None:
@@ -149,9 +158,7 @@ async def test_a_different_second_answer_is_refused_and_its_repeat_refused_alike
 async def test_an_outcome_the_write_cannot_answer_takes_the_general_path(
     app: App, clock: ManualClock
 ) -> None:
-    round_id, _ = await open_round(app, clock)
-    await say(app, BOB, "answer A")
-    await say(app, BOB, "forgetme confirm")
+    round_id, _ = await round_bob_forgot(app, clock)
     # Forgotten: the batch writes nothing and holds the row; the handler says why.
     sent = Interaction("click-1", BOB, click(round_id))
     ticket = await app.dispatcher.receive(sent)
@@ -167,9 +174,7 @@ async def test_a_row_held_for_the_general_path_keeps_what_a_replay_runs(
 ) -> None:
     # A forgotten user's click falls back to admit -> run -> finish; if the process dies
     # after the ack, the replay reads the request from the row, so it must be stored.
-    round_id, _ = await open_round(app, clock)
-    await say(app, BOB, "answer A")
-    await say(app, BOB, "forgetme confirm")
+    round_id, _ = await round_bob_forgot(app, clock)
     ticket = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
     assert ticket.verdict == "new"
     held = [r for r in await inbox_rows(app) if r.dedupe_key == "click-1"]
@@ -238,9 +243,7 @@ async def test_a_forgotten_lock_in_the_round_still_refuses_only_its_owner(
 ) -> None:
     # The batch's look-up flags rounds holding a forgotten user's lock; only then is each
     # user checked, and only the one who forgot is refused.
-    round_id, typed = await open_round(app, clock)
-    await say(app, BOB, "answer A")
-    await say(app, BOB, "forgetme confirm")
+    round_id, typed = await round_bob_forgot(app, clock)
     cy = origin("Cy")
     bob_click = Interaction("click-b", BOB, click(round_id, 1, "click-b"))
     cy_click = Interaction("click-c", cy, click(round_id, 1, "click-c"))

@@ -23,6 +23,8 @@ from bot.questions import Difficulty
         ("quiz 10 easy nlp", c.StartQuiz("nlp", Difficulty.EASY, 10)),
         ("quiz all", c.StartQuiz(None, None, 5)),
         ("quiz stop", c.StopQuiz()),
+        ("stop", c.StopSession()),
+        ("/STOP", c.StopSession()),
         ("answer B", c.SubmitAnswer("B")),
         ("answer random sample consensus", c.SubmitAnswer("random sample consensus")),
         ("leaderboard", c.ShowLeaderboard("users", "week")),

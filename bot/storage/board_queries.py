@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.records import (
-    TeamEntry,
     UserStatsRecord,
 )
 from bot.storage.tables import (
@@ -102,31 +100,6 @@ def team_rows(workspace: Text, period: Text) -> sa.Select[Any]:
             totals.c.points > 0,
         )
     )
-
-
-# Below this bound on (most points) x (most active members), dividing in floating point orders
-# points per active member exactly: two different shares p1/a1 > p2/a2 differ by at least
-# 1/(a1 a2), more than the two roundings can close while p1 a2 + p2 a1 < 2**53; equal shares
-# divide to the same float.
-EXACT_AS_FLOAT = 2**52
-
-
-def rank_teams(rows: Iterable[Any]) -> list[TeamEntry]:
-    # Ranked by points per active member, so small teams compete fairly, compared exactly;
-    # ties as on every board: more correct answers, then the earlier team (lower id).
-    # A Fraction per team cost ~20 ms for 1,000 teams (its gcd and operators in Python), so
-    # the float is used wherever it is provably exact (EXACT_AS_FLOAT), the Fraction beyond.
-    rows = list(rows)
-    most = max((abs(r.points) for r in rows), default=0) * max((r.active for r in rows), default=0)
-    share: Any = float if most < EXACT_AS_FLOAT else Fraction
-    ranked = sorted(
-        rows,
-        key=lambda r: (-(share(r.points) / r.active if r.active else 0), -r.correct, r.id),
-    )
-    return [
-        TeamEntry(r.id, r.name, r.points, r.active, r.members, i, r.correct, r.deleted)
-        for i, r in enumerate(ranked, start=1)
-    ]
 
 
 def topic_counts(user_id: Id) -> sa.Select[Any]:

@@ -70,27 +70,40 @@ def _user_board(user: Any) -> sa.CompoundSelect[Any]:
     return sa.union_all(sa.select(top.subquery()), standing)
 
 
-def _team_board(user: Any) -> sa.Select[Any]:
-    """The top `limit` teams and the asker's team wherever it stands, ranked as rank_teams
-    ranks (points per active member, then correct answers, then the earlier team), and on
-    every row the asker's team id."""
-    mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == user)
-    # The share in double precision, as rank_teams divides below its EXACT_AS_FLOAT bound:
-    # exact there, and points x active members past 2**52 is out of any workspace's reach.
+def _ranked_teams(user: Any | None) -> sa.Subquery:
+    """Every team of the board's period with its rank: points per active member, then
+    correct answers, then the earlier team; with the asker's team id on every row when a
+    `user` is given. The one team order: the board and the weekly tally both read it."""
+    # The share in double precision: two different shares p1/a1 > p2/a2 differ by at least
+    # 1/(a1 a2), more than the two divisions' roundings can close while p1 a2 + p2 a1 < 2**53
+    # (points x active members that large is out of any workspace's reach), and equal
+    # shares divide to the same double; a test checks the order against exact fractions.
     share = sa.case(
         (totals.c.active > 0, sa.cast(totals.c.points, sa.Float) / totals.c.active), else_=0.0
     )
     rank = sa.func.row_number().over(order_by=(share.desc(), totals.c.correct.desc(), teams.c.id))
-    ranked = (
-        team_rows(WORKSPACE, PERIOD)
-        .add_columns(mine.scalar_subquery().label("mine"), rank.label("rank"))
-        .subquery("ranked")
-    )
+    ranked = team_rows(WORKSPACE, PERIOD).add_columns(rank.label("rank"))
+    if user is not None:
+        mine = sa.select(memberships.c.team_id).where(memberships.c.user_id == user)
+        ranked = ranked.add_columns(mine.scalar_subquery().label("mine"))
+    return ranked.subquery("ranked")
+
+
+def _team_board(user: Any) -> sa.Select[Any]:
+    """The top `limit` teams and the asker's team wherever it stands, and on every row the
+    asker's team id."""
+    ranked = _ranked_teams(user)
     return (
         sa.select(ranked)
         .where(sa.or_(ranked.c.rank <= LIMIT, ranked.c.id == ranked.c.mine))
         .order_by(ranked.c.rank)
     )
+
+
+def _team_table() -> sa.Select[Any]:
+    """Every team of the period in board order (the weekly tally's table)."""
+    ranked = _ranked_teams(None)
+    return sa.select(ranked).order_by(ranked.c.rank)
 
 
 def _stats_card(user: Any) -> sa.Select[Any]:
@@ -164,6 +177,7 @@ def _stats(user: Any) -> sa.CompoundSelect[Any]:
 
 USER_BOARD = _user_board(USER)
 TEAM_BOARD = _team_board(USER)
+TEAM_TABLE = _team_table()
 STATS = _stats(USER)
 # The same, for the asker named by workspace and platform id (parameter `external`).
 ASKER_BOARD = _user_board(ASKER)

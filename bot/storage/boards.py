@@ -18,9 +18,7 @@ from bot.records import (
 )
 from bot.storage.board_history import BoardHistory
 from bot.storage.board_queries import (
-    rank_teams,
     stats_record,
-    team_rows,
     topic_counts,
 )
 from bot.storage.board_statements import (
@@ -29,6 +27,7 @@ from bot.storage.board_statements import (
     ASKER_TEAM_BOARD,
     STATS,
     TEAM_BOARD,
+    TEAM_TABLE,
     USER_BOARD,
     top_users,
 )
@@ -114,11 +113,7 @@ class SqlBoardStore(BoardHistory):
         rows = await self.db.read_sync(
             lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
-        team = rows[0].mine if rows else None
-        return [
-            TeamEntry(r.id, r.name, r.points, r.active, r.members, r.rank, r.correct, r.deleted)
-            for r in rows
-        ], team
+        return _team_entries(rows), rows[0].mine if rows else None
 
     async def stats_card(
         self, workspace: str, user: int | UserRef
@@ -146,11 +141,14 @@ class SqlBoardStore(BoardHistory):
         return stats, standing, row.team if row is not None else None
 
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
-        # Active and member counts are kept beside the points (see award_rows and the team
-        # methods): one row per team, no count over the workspace's players.
-        async with self.db.read() as conn:
-            rows = (await conn.execute(team_rows(workspace, period))).all()
-        return rank_teams(rows)
+        """Every team of the period, ranked by the team board's own statement (one order for
+        the board and the weekly tally). Active and member counts are kept beside the points
+        (see award_rows and the team methods): one row per team, no count over the players."""
+        params = {"workspace": workspace, "period": period}
+        rows = await self.db.read_sync(
+            lambda conn: conn.execute(TEAM_TABLE, params).all(), single=True
+        )
+        return _team_entries(rows)
 
     async def user_stats(self, user_id: int) -> UserStatsRecord:
         async with self.db.read() as conn:
@@ -322,6 +320,14 @@ class SqlBoardStore(BoardHistory):
 
 
 # Query pieces shared by the methods above (module level keeps the store class short).
+
+
+def _team_entries(rows: Iterable[Any]) -> list[TeamEntry]:
+    """Rows of the ranked team statement (TEAM_BOARD, TEAM_TABLE) as board entries."""
+    return [
+        TeamEntry(r.id, r.name, r.points, r.active, r.members, r.rank, r.correct, r.deleted)
+        for r in rows
+    ]
 
 
 def _by_asker(params: dict[str, Any], user: int | UserRef, by_id: Any, by_ref: Any) -> Any:

@@ -40,10 +40,20 @@ async def start_quiz(ctx: Context, cmd: c.StartQuiz, origin: Origin) -> list[Rep
 
 
 async def stop_quiz(ctx: Context, cmd: c.StopQuiz, origin: Origin) -> list[Reply]:
+    return await _stop_running(ctx, origin, m.QUIZ_NONE)
+
+
+async def stop_session(ctx: Context, cmd: c.StopSession, origin: Origin) -> list[Reply]:
+    return await _stop_running(ctx, origin, m.NOTHING_TO_STOP)
+
+
+async def _stop_running(ctx: Context, origin: Origin, none: str) -> list[Reply]:
+    """Ends the user's running session of any kind with that kind's summary; `none` when
+    nothing runs."""
     actor = await ctx.actor(origin)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if quiz is None:
-        raise UserError(m.QUIZ_NONE)
+        raise UserError(none)
     await ctx.stores.quizzes.stop_quiz(quiz.id, ctx.clock.now())
     if quiz.kind == "interview":
         return [await interview_summary(ctx, quiz, stopped=True)]
