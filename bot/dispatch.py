@@ -138,11 +138,16 @@ class Dispatcher:
         # command or a stray letter is never graded as a short answer).
         head = line.strip().lstrip("/").split(maxsplit=1)[:1]
         if head and head[0].lower() not in NAMES:
-            kind = await interview.waiting(self.ctx, origin)
+            found = await interview.waiting(self.ctx, origin)
+            if found is None:
+                return parsed
+            kind, session = found
             if kind == "interview":
                 return c.SubmitAnswer(text=line.strip())
             if kind == "choice" and BARE_LETTER.fullmatch(line):
                 return c.SubmitAnswer(text=line.strip().rstrip(")."))
+            # Not graded (it may be a mistyped command), but say how to answer what waits.
+            return ParseError(m.not_an_answer(head[0], session, kind))
         return parsed
 
     async def pin(self, request: Request, origin: Origin) -> Request:

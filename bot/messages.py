@@ -51,6 +51,22 @@ def unknown_command(word: str, closest: str | None) -> str:
     return f"Unknown command '{clip(word)}'.{hint} Send ⟦help⟧ for the list."
 
 
+_HOW_TO_ANSWER = {
+    "choice": "the option's letter (⟦answer b⟧, or just b)",
+    "rating": "⟦answer got it⟧, ⟦answer partly⟧ or ⟦answer missed⟧",
+}
+
+
+def not_an_answer(word: str, session: str, waits: str) -> str:
+    """A word that is no command while a quiz or review question waits: never graded (it may
+    be a mistyped command), so say how to answer what waits and how to stop."""
+    how = _HOW_TO_ANSWER.get(waits, "⟦answer YOUR ANSWER⟧")
+    return (
+        f"Unknown command '{clip(word)}'. To answer your {session} question, send {how}; "
+        f"⟦{session} stop⟧ ends the {session}."
+    )
+
+
 # Topics and quizzes
 def unknown_topic(word: str, suggestions: list[str]) -> str:
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""

@@ -558,3 +558,34 @@ async def test_a_bare_letter_answers_the_waiting_quiz_question(app: App) -> None
     [card] = await say(app, BOB, "quiz sample-stats hard 1")
     assert isinstance(card, QuestionCard) and not card.options
     assert errors(await say(app, BOB, "b"))[0].startswith("Unknown command 'b'")
+
+
+async def test_a_stray_word_while_a_question_waits_says_how_to_answer_it(app: App) -> None:
+    # Never graded (it may be a mistyped command), but the reply names what waits and how
+    # to answer it: the letter for a question with options, `answer ...` for the others, the
+    # three ratings once a flashcard's model answer is shown.
+    def refusal(how: str) -> list[str]:
+        return [
+            f"Unknown command 'hello'. To answer your quiz question, send {how}; "
+            "`quiz stop` ends the quiz."
+        ]
+
+    letter, typed = "the option's letter (`answer b`, or just b)", "`answer YOUR ANSWER`"
+    rating = "`answer got it`, `answer partly` or `answer missed`"
+    replies = await say(app, BOB, "quiz sample-stats 5")
+    kinds = []
+    while cards := [r for r in replies if isinstance(r, QuestionCard)]:
+        kind = app.bank.by_id[cards[0].question_id].type.value
+        kinds.append(kind)
+        assert errors(await say(app, BOB, "hello there")) == refusal(
+            letter if kind == "mcq" else typed
+        )
+        replies = await say(app, BOB, f"answer {correct_text(app, cards[0])}")
+        if kind == "open":  # the model answer is shown; the self-rating waits
+            assert errors(await say(app, BOB, "hello there")) == refusal(rating)
+            replies = await say(app, BOB, "answer got it")
+    assert sorted(kinds) == ["mcq", "numeric", "open", "short", "true_false"]
+    # Nothing waits: the plain unknown-command reply.
+    assert errors(await say(app, BOB, "hello")) == [
+        "Unknown command 'hello'. Send `help` for the list."
+    ]

@@ -135,14 +135,18 @@ def _clip(text: str) -> str:
     return text if len(text) <= PREVIEW else text[: PREVIEW - 1].rstrip() + "…"
 
 
-async def waiting(ctx: Context, origin: Origin) -> str | None:
+async def waiting(ctx: Context, origin: Origin) -> tuple[str, str] | None:
     """What waits for the user's answer: "interview", "choice" (a quiz or review question
-    with options) or "other" (one without), or None."""
+    with options), "rating" (a flashcard's self-rating) or "other" (a question without
+    options), with the session's kind (quiz, review, interview); None when nothing waits."""
     actor = await ctx.actor(origin)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if quiz is None:
         return None
     if quiz.kind == "interview":
-        return "interview"
+        return "interview", quiz.kind
+    if quiz.awaiting_rating:
+        return "rating", quiz.kind
     question = actor.bank.by_id.get(quiz.current) if quiz.current else None
-    return "choice" if question is not None and question.type is QuestionType.MCQ else "other"
+    options = question is not None and question.type is QuestionType.MCQ
+    return ("choice" if options else "other"), quiz.kind
