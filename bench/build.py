@@ -32,6 +32,7 @@ PLACE = PlaceRef(Platform.DISCORD, GUILD, "general")
 FIRST_DAY = dt.date(2026, 7, 6)  # a Monday
 DISPATCH_LIMIT = 1_000_000
 IN_FLIGHT = 500  # clicks handed to the core at once (the batcher groups them)
+JOINS_IN_FLIGHT = 50
 
 
 def origin(user: int, admin: bool = False) -> Origin:
@@ -91,8 +92,12 @@ async def teams(app: App, clock: ManualClock, users: int, count: int) -> Built:
     dispatch = app.dispatcher.dispatch
     for t in range(1, count + 1):
         await dispatch(c.CreateTeam(f"team {t}"), origin(0, admin=True))
+    # Fewer at once than the clicks: a join takes a pooled connection for each of its three
+    # transactions, and on a busy machine 500 queued on PostgreSQL's pool wait past its
+    # 30 s timeout (the platform's own connections bound real commands the same way).
     joined = await bounded(
-        [dispatch(c.JoinTeam(f"team {u % count + 1}"), origin(u)) for u in range(1, users + 1)]
+        [dispatch(c.JoinTeam(f"team {u % count + 1}"), origin(u)) for u in range(1, users + 1)],
+        width=JOINS_IN_FLIGHT,
     )
     # A refused join (a pool timeout, say) comes back as a notice, not an error: count them,
     # or a board of fewer members would be timed as if it were the full one.
@@ -176,7 +181,6 @@ async def _store_answers(
             submit(
                 DailyAnswer(
                     platform="discord",
-                    delivery_id=f"{round_id}:{u}",
                     workspace=WORKSPACE,
                     external_id=f"u{u}",
                     display_name=f"Player {u}",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench import answers, closes, commands, idle_tick, snapshots
+from bench import answers, build, closes, commands, idle_tick, snapshots
 from tests.conftest import fresh_pg_database, require_pg
 
 
@@ -60,8 +60,12 @@ async def test_a_kept_build_is_timed_again_without_being_built_again(
     keep = tmp_path / "keep"
     monkeypatch.setenv(snapshots.ENV, str(keep))
     try:
+        # Past 150 answers the clicks go to the store's batched write, as past 1,000,000 in
+        # a full run: the second step takes that path.
+        monkeypatch.setattr(build, "DISPATCH_LIMIT", 150)
         first = await commands.growth(db_url, (100, 200), users_count=30, teams=3, runs=3)
         assert [first[s]["kept"] for s in ("100", "200")] == [False, False]
+        assert [first[s]["path"] for s in ("100", "200")] == ["dispatcher", "store batch"]
         assert [first[s]["answers"] for s in ("100", "200")] == [100, 200]
         # A new, empty database: both steps come back from the kept copies, not a build.
         again = await commands.growth(
