@@ -262,14 +262,16 @@ class SqlAnswerStore:
         earlier: dict[tuple[int, int], str] = {}
         taken = sorted(k for k in first_answer if k not in inserted)
         if taken:
-            earlier = {
-                (r.round_id, r.user_id): r.given
-                for r in conn.execute(
+            found = (
+                click_sql.given(conn, taken)
+                if self.db.sqlite
+                else conn.execute(
                     sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
-                        pairs_in(answers.c.round_id, answers.c.user_id, taken, self.db.sqlite)
+                        pairs_in(answers.c.round_id, answers.c.user_id, taken, False)
                     )
                 )
-            }
+            )
+            earlier = {(r.round_id, r.user_id): r.given for r in found}
 
         def locked(key: tuple[int, int]) -> DailyAnswerOutcome:
             if key in inserted:

@@ -50,6 +50,7 @@ Fused = Callable[
 ]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
+PAIR = (inbox.c.platform, inbox.c.dedupe_key)
 # A one-write row held for the general path gets the payload a replay reads.
 HOLD = (
     sa.update(inbox)
@@ -110,6 +111,11 @@ def _fresh(e: InboxEntry, row_id: int) -> InboxRecord:
     )
 
 
+def _when(value: dt.datetime | str) -> dt.datetime:
+    # Driver-level SQL (click_sql) reads SQLite's timestamps back as their text.
+    return click_sql.from_ts(value) if isinstance(value, str) else utc(value)
+
+
 def _record(row: Any) -> InboxRecord:
     expires = row.route_expires_at
     return InboxRecord(
@@ -120,10 +126,10 @@ def _record(row: Any) -> InboxRecord:
         user_ref=row.user_ref,
         payload=row.payload,
         route=row.route,
-        route_expires_at=utc(expires) if expires is not None else None,
+        route_expires_at=_when(expires) if expires is not None else None,
         state=row.state,
         attempts=row.attempts,
-        received_at=utc(row.received_at),
+        received_at=_when(row.received_at),
         reply=row.reply,
     )
 
@@ -291,12 +297,12 @@ class SqlInboxStore:
         rest = [k for k in seen if k not in held]
         found: dict[tuple[str, str], InboxRecord] = {}
         if rest:
-            for row in conn.execute(
-                sa.select(inbox).where(
-                    pairs_in(inbox.c.platform, inbox.c.dedupe_key, rest, self.db.sqlite)
-                )
-            ):
-                found[(row.platform, row.dedupe_key)] = _record(row)
+            looked: Any = (
+                click_sql.inbox_rows(conn, rest)
+                if self.db.sqlite
+                else conn.execute(sa.select(inbox).where(pairs_in(*PAIR, rest, False)))
+            )
+            found = {(row.platform, row.dedupe_key): _record(row) for row in looked}
         out: list[Admission] = []
         for entry, _ in batch:
             key = (entry.platform, entry.key)
@@ -321,10 +327,13 @@ class SqlInboxStore:
         died (lease expired). That is what makes "Please try again" true."""
         now = max(entry.received_at for entry, _ in batch)
         lease = max(lease for _, lease in batch)
+        if sqlite:  # driver-level: a statement built and compiled per batch cost more
+            again = click_sql.take_over(conn, keys, now, now + lease)
+            return {(r.platform, r.dedupe_key): _record(r) for r in again}
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                pairs_in(inbox.c.platform, inbox.c.dedupe_key, keys, sqlite),
+                pairs_in(*PAIR, keys, sqlite),
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
