@@ -145,3 +145,28 @@ def inbox_rows(conn: sa.Connection, keys: Sequence[tuple[str, str]]) -> list[Any
 def given(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> list[Any]:
     """(round_id, user_id, given) of the answers of these (round, user) keys."""
     return _by_keys(conn, _GIVEN, ("round_id", "user_id"), keys)
+
+
+@functools.lru_cache(maxsize=64)
+def _lookup_sql(rounds: int, places: int) -> str:
+    wanted = " OR ".join(["(c.workspace = ? AND c.external_id = ?)"] * places)
+    return (
+        "SELECT c.workspace, c.external_id, c.timezone, r.id,"
+        " EXISTS (SELECT 1 FROM forgotten_answers f WHERE f.round_id = r.id) AS locks"
+        f" FROM channels c JOIN rounds r ON r.id IN ({', '.join('?' * rounds)})"
+        f" AND r.closed_at IS NULL WHERE ({wanted})"
+    )
+
+
+def batch_lookup(
+    conn: sa.Connection, round_ids: Sequence[int], places: Sequence[tuple[str, str]]
+) -> list[Any]:
+    """answers.BATCH_LOOKUP on SQLite: (workspace, external_id, timezone, id, locks) of the
+    batch's open rounds beside its channels. The channels are searched by their key, pair
+    by pair: the row-value IN of BATCH_LOOKUP scanned every channel of the database."""
+    out: list[Any] = []
+    for start in range(0, len(places), PAIRS_MAX):
+        chunk = places[start : start + PAIRS_MAX]
+        params = (*round_ids, *(value for place in chunk for value in place))
+        out.extend(conn.exec_driver_sql(_lookup_sql(len(round_ids), len(chunk)), params))
+    return out
