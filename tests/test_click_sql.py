@@ -11,7 +11,8 @@ from bot.inbox import InboxEntry
 from bot.storage import click_sql
 from bot.storage.answers import BATCH_LOOKUP
 from bot.storage.click_sql import ts
-from bot.storage.inbox import SqlInboxStore, _record
+from bot.storage.inbox import SqlInboxStore
+from bot.storage.inbox_rows import to_record
 from bot.storage.inbox_tables import inbox
 from bot.storage.rows import pairs_in
 from bot.storage.tables import TS, answers, channels, forgotten_answers, metadata, rounds
@@ -102,14 +103,14 @@ def test_driver_level_reads_return_what_sqlalchemy_reads() -> None:
         assert sorted(map(tuple, mine)) == sorted(map(tuple, theirs))
         assert {(r[3], bool(r[4])) for r in mine} == {(11, False), (21, True)}
         keys = [("discord", f"key-{n}") for n in range(5)]
-        read = {r.dedupe_key: _record(r) for r in click_sql.inbox_rows(conn, keys)}
-        expected = {r.dedupe_key: _record(r) for r in conn.execute(sa.select(inbox))}
+        read = {r.dedupe_key: to_record(r) for r in click_sql.inbox_rows(conn, keys)}
+        expected = {r.dedupe_key: to_record(r) for r in conn.execute(sa.select(inbox))}
         assert read == expected and len(read) == 4
         # Failed rows and unfinished rows whose lease ran out are held again; a done row or
         # one still leased is not: the same rows as the statement PostgreSQL runs.
         lease = dt.timedelta(minutes=5)
         again = {
-            r.dedupe_key: _record(r) for r in click_sql.take_over(conn, keys, NOW, NOW + lease)
+            r.dedupe_key: to_record(r) for r in click_sql.take_over(conn, keys, NOW, NOW + lease)
         }
         assert sorted(again) == ["key-0", "key-3"]
         assert all(r.state == "processing" and r.attempts == 2 for r in again.values())

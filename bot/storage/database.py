@@ -62,6 +62,26 @@ def _sqlite_file(url: str) -> str | None:
     return None if is_memory(url) else make_url(url).database
 
 
+def flush_files(file: str) -> None:
+    """Flush a SQLite database file, then its WAL, to disk, beside the writer. With
+    synchronous=NORMAL no commit syncs the WAL, so a checkpoint's own syncs would flush
+    everything written since the last one; done here first, the syncs SQLite makes under
+    the write lock (it needs them before the WAL may start again) find little left to
+    write. Only ever an early flush: SQLite still makes every sync it needs."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    for path in (file, f"{file}-wal"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # no WAL (emptied by an idle checkpoint), a URI name: nothing to do
+            continue
+        try:
+            sync(fd)
+        except OSError as exc:  # a platform that cannot sync a read-only descriptor
+            log.debug("early flush of %s skipped: %s", path, exc)
+        finally:
+            os.close(fd)
+
+
 class Database:
     """The engine plus the process's single writer: writes queue here instead of in the driver."""
 
@@ -261,26 +281,6 @@ class Database:
         rows = self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
         return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
 
-    def _flush_files(self) -> None:
-        """Flush the database file, then the WAL, to disk, beside the writer. With
-        synchronous=NORMAL no commit syncs the WAL, so the checkpoint's own syncs would flush
-        everything written since the last one; done here first, the syncs SQLite makes under
-        the write lock (it needs them before the WAL may start again) find little left to
-        write. Only ever an early flush: SQLite still makes every sync it needs."""
-        assert self._file is not None
-        sync = getattr(os, "fdatasync", os.fsync)
-        for path in (self._file, f"{self._file}-wal"):
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:  # no WAL (emptied by an idle checkpoint), a URI name: nothing to do
-                continue
-            try:
-                sync(fd)
-            except OSError as exc:  # a platform that cannot sync a read-only descriptor
-                log.debug("early flush of %s skipped: %s", path, exc)
-            finally:
-                os.close(fd)
-
     def _maybe_checkpoint(self) -> None:
         """After a commit, at most once a second: copy the WAL into the file in a thread.
         PASSIVE never waits for readers or writers; the bulk is copied beside the writer and
@@ -295,6 +295,9 @@ class Database:
         self._start_checkpoint("PASSIVE")
 
     def _start_checkpoint(self, mode: str) -> None:
+        file = self._file
+        assert file is not None
+
         async def run() -> None:
             try:
                 if mode == "PASSIVE":
@@ -302,7 +305,7 @@ class Database:
                     # The pages just copied and the frames appended meanwhile are flushed
                     # beside the writer too (measured in docs/scaling.md, session 8): the
                     # step under the lock then syncs only the last few milliseconds' writes.
-                    await asyncio.to_thread(self._flush_files)
+                    await asyncio.to_thread(flush_files, file)
                     # Commits made meanwhile appended frames, and only a WAL copied to its
                     # end restarts from the beginning: the tail, usually a few frames, is
                     # copied between two of our transactions.
