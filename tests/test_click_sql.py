@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from bot.inbox import InboxEntry
+from bot.inbox import InboxEntry, InboxRecord
 from bot.storage import click_sql
 from bot.storage.answers import BATCH_LOOKUP
 from bot.storage.click_sql import ts
 from bot.storage.inbox import SqlInboxStore
-from bot.storage.inbox_rows import to_record
+from bot.storage.inbox_rows import done_record, fresh, to_record
 from bot.storage.inbox_tables import inbox
 from bot.storage.rows import pairs_in
 from bot.storage.tables import TS, answers, channels, forgotten_answers, metadata, rounds
@@ -149,3 +151,17 @@ def test_the_driver_level_statements_search_by_key() -> None:
                 row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))
             ]
             assert not any(step.startswith("SCAN") for step in plan), (sql, plan)
+
+
+def test_records_built_without_the_frozen_init_are_the_same_records() -> None:
+    entry = InboxEntry("slack", "k-1", "w", "u", "{}", "route", NOW, NOW)
+    made = fresh(entry, 7)
+    assert made == InboxRecord(
+        7, "slack", "k-1", "w", "u", "{}", "route", NOW, "received", 1, NOW, None
+    )
+    assert made.__dict__.keys() == {f.name for f in dataclasses.fields(InboxRecord)}
+    done = done_record(made, '[{"text":"x"}]')
+    assert done == dataclasses.replace(made, state="done", reply='[{"text":"x"}]')
+    assert made.state == "received" and hash(done) == hash(dataclasses.replace(done))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        done.state = "failed"  # type: ignore[misc]

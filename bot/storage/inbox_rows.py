@@ -45,8 +45,9 @@ def new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
 
 
 def fresh(e: InboxEntry, row_id: int) -> InboxRecord:
-    """The record of a row just inserted, from what was inserted (RETURNING only its id)."""
-    return InboxRecord(
+    """The record of a row just inserted, from what was inserted (RETURNING only its id).
+    Every click builds one: filled like `done_record`, at a third of the frozen __init__."""
+    return _frozen(
         id=row_id,
         platform=e.platform,
         key=e.key,
@@ -60,6 +61,12 @@ def fresh(e: InboxEntry, row_id: int) -> InboxRecord:
         received_at=e.received_at,
         reply=None,
     )
+
+
+def _frozen(**fields: Any) -> InboxRecord:
+    record = object.__new__(InboxRecord)
+    object.__setattr__(record, "__dict__", fields)
+    return record
 
 
 def _when(value: dt.datetime | str) -> dt.datetime:
@@ -86,19 +93,7 @@ def to_record(row: Any) -> InboxRecord:
 
 
 def done_record(record: InboxRecord, reply: str) -> InboxRecord:
-    """The record of a row finished in the batch that inserted it, with its reply
-    (dataclasses.replace costs half as much again per click)."""
-    return InboxRecord(
-        id=record.id,
-        platform=record.platform,
-        key=record.key,
-        workspace=record.workspace,
-        user_ref=record.user_ref,
-        payload=record.payload,
-        route=record.route,
-        route_expires_at=record.route_expires_at,
-        state="done",
-        attempts=record.attempts,
-        received_at=record.received_at,
-        reply=reply,
-    )
+    """The record of a row finished in the batch that inserted it, with its reply: a copy
+    of its fields with two changed, where dataclasses.replace (or the frozen dataclass's
+    own __init__, one object.__setattr__ a field) costs several times as much a click."""
+    return _frozen(**{**record.__dict__, "state": "done", "reply": reply})
