@@ -95,6 +95,7 @@ def from_ts(value: str) -> dt.datetime:
 # (SQLITE_MAX_EXPR_DEPTH 1000; rows.PAIRS_OR_MAX).
 PAIRS_MAX = 400
 INBOX_COLUMNS = ", ".join(c.name for c in inbox.c)
+# A failed row, or an unfinished one (inbox.UNFINISHED) whose lease ran out: inbox._take_over.
 _TAKE_OVER = (
     "UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_until = ? WHERE {}"
     " AND (state = 'failed' OR (state IN ('received', 'processing') AND lease_until <= ?))"
