@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,7 +68,7 @@ def returning(
     step = MAX_PARAMS // width
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
-        params = tuple(value for row in chunk for value in row)
+        params = tuple(chain.from_iterable(chunk))  # flattened in C: ~40 values a click
         out.extend(
             tuple(r) for r in conn.exec_driver_sql(_values(head, width, len(chunk), tail), params)
         )
@@ -125,7 +126,7 @@ def _by_keys(
     for start in range(0, len(pairs), PAIRS_MAX):
         chunk = pairs[start : start + PAIRS_MAX]
         sql = _keyed(template, *columns, len(chunk))
-        params = (*before, *(value for pair in chunk for value in pair), *after)
+        params = (*before, *chain.from_iterable(chunk), *after)
         out.extend(conn.exec_driver_sql(sql, params))
     return out
 
@@ -168,6 +169,6 @@ def batch_lookup(
     out: list[Any] = []
     for start in range(0, len(places), PAIRS_MAX):
         chunk = places[start : start + PAIRS_MAX]
-        params = (*round_ids, *(value for place in chunk for value in place))
+        params = (*round_ids, *chain.from_iterable(chunk))
         out.extend(conn.exec_driver_sql(_lookup_sql(len(round_ids), len(chunk)), params))
     return out
