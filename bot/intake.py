@@ -71,9 +71,20 @@ def _storing(render: Callable[[Any], list[Reply] | None]) -> StoredReply:
 
     def stored(outcome: Any) -> tuple[str, list[Reply]] | None:
         replies = render(outcome)
-        return None if replies is None else (dump_replies(replies), replies)
+        if replies is None:
+            return None
+        try:
+            return _dumped(tuple(replies)), replies
+        except TypeError:  # a reply with an unhashable part: dumped each time
+            return dump_replies(replies), replies
 
     return stored
+
+
+@functools.lru_cache(maxsize=64)
+def _dumped(replies: tuple[Reply, ...]) -> str:
+    # Every click of a round is told the same "locked in" line: its JSON is made once.
+    return dump_replies(list(replies))
 
 
 class Intake:

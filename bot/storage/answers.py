@@ -211,7 +211,12 @@ class SqlAnswerStore:
         zones: dict[tuple[str, str], str] = {}
         open_rounds: set[int] = set()
         locked_rounds: set[int] = set()
-        for r in conn.execute(BATCH_LOOKUP, {"round_ids": round_ids, "places": places}):
+        found = (
+            click_sql.batch_lookup(conn, round_ids, places)
+            if self.db.sqlite
+            else conn.execute(BATCH_LOOKUP, {"round_ids": round_ids, "places": places})
+        )
+        for r in found:
             zones[(r.workspace, r.external_id)] = r.timezone
             open_rounds.add(r.id)
             if r.locks:
@@ -262,14 +267,16 @@ class SqlAnswerStore:
         earlier: dict[tuple[int, int], str] = {}
         taken = sorted(k for k in first_answer if k not in inserted)
         if taken:
-            earlier = {
-                (r.round_id, r.user_id): r.given
-                for r in conn.execute(
+            given_rows = (
+                click_sql.given(conn, taken)
+                if self.db.sqlite
+                else conn.execute(
                     sa.select(answers.c.round_id, answers.c.user_id, answers.c.given).where(
-                        pairs_in(answers.c.round_id, answers.c.user_id, taken, self.db.sqlite)
+                        pairs_in(answers.c.round_id, answers.c.user_id, taken, False)
                     )
                 )
-            }
+            )
+            earlier = {(r.round_id, r.user_id): r.given for r in given_rows}
 
         def locked(key: tuple[int, int]) -> DailyAnswerOutcome:
             if key in inserted:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -59,6 +60,26 @@ def is_full(exc: BaseException) -> bool:
 
 def _sqlite_file(url: str) -> str | None:
     return None if is_memory(url) else make_url(url).database
+
+
+def flush_files(file: str) -> None:
+    """Flush a SQLite database file, then its WAL, to disk, beside the writer. With
+    synchronous=NORMAL no commit syncs the WAL, so a checkpoint's own syncs would flush
+    everything written since the last one; done here first, the syncs SQLite makes under
+    the write lock (it needs them before the WAL may start again) find little left to
+    write. Only ever an early flush: SQLite still makes every sync it needs."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    for path in (file, f"{file}-wal"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # no WAL (emptied by an idle checkpoint), a URI name: nothing to do
+            continue
+        try:
+            sync(fd)
+        except OSError as exc:  # a platform that cannot sync a read-only descriptor
+            log.debug("early flush of %s skipped: %s", path, exc)
+        finally:
+            os.close(fd)
 
 
 class Database:
@@ -274,10 +295,17 @@ class Database:
         self._start_checkpoint("PASSIVE")
 
     def _start_checkpoint(self, mode: str) -> None:
+        file = self._file
+        assert file is not None
+
         async def run() -> None:
             try:
                 if mode == "PASSIVE":
                     await asyncio.to_thread(self._checkpoint_now, mode)
+                    # The pages just copied and the frames appended meanwhile are flushed
+                    # beside the writer too (measured in docs/scaling.md, session 8): the
+                    # step under the lock then syncs only the last few milliseconds' writes.
+                    await asyncio.to_thread(flush_files, file)
                     # Commits made meanwhile appended frames, and only a WAL copied to its
                     # end restarts from the beginning: the tail, usually a few frames, is
                     # copied between two of our transactions.

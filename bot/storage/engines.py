@@ -17,8 +17,11 @@ from bot.storage.sqlite_now import NO_WAIT
 BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "studybot_read_only"
 # A WAL that was checkpointed is cut back to this size when it restarts, so one burst does not
-# leave a large file behind.
-JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+# leave a larger file behind (the idle checkpoint empties it anyway). Above the WAL a second of
+# 200 answers/s writes (about 8 MB): cut back to 4 MB, the file was extended again every
+# second, and a sync of an extended file also commits the file system's journal, under the
+# write lock (docs/scaling.md, session 8). 16 MB is issue 13's bound on the WAL.
+JOURNAL_SIZE_LIMIT = 16 * 1024 * 1024
 # The safety net: should the checkpoints beside the writer fall behind (another process holds
 # an old snapshot, a thread is starved), a commit folds the WAL once it reaches this many pages
 # (8 MB at 4 KB pages). In normal running the checkpoints keep it far below.

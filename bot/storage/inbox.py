@@ -24,7 +24,8 @@ from bot.inbox import (
 from bot.storage import click_pg, click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
-from bot.storage.rows import pairs_in, utc
+from bot.storage.inbox_rows import done_record, fresh, new_row, new_tuple, to_record
+from bot.storage.rows import pairs_in
 from bot.storage.tables import inbox
 
 Finish = tuple[int, State, str | None, dt.datetime]
@@ -50,82 +51,13 @@ Fused = Callable[
 ]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
+PAIR = (inbox.c.platform, inbox.c.dedupe_key)
 # A one-write row held for the general path gets the payload a replay reads.
 HOLD = (
     sa.update(inbox)
     .where(inbox.c.id == sa.bindparam("entry"))
     .values(payload=sa.bindparam("request"))
 )
-
-
-def _new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
-    return {
-        "platform": e.platform,
-        "dedupe_key": e.key,
-        "workspace": e.workspace,
-        "user_ref": e.user_ref,
-        "payload": e.payload,
-        "route": e.route,
-        "route_expires_at": e.route_expires_at,
-        "state": "received",
-        "attempts": 1,
-        "received_at": e.received_at,
-        "lease_until": e.received_at + lease,
-    }
-
-
-def _new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
-    """`_new_row` as SQLite's driver takes it (click_sql.INBOX_ROW's order)."""
-    received = click_sql.ts(e.received_at)
-    return (
-        e.platform,
-        e.key,
-        e.workspace,
-        e.user_ref,
-        e.payload,
-        e.route,
-        click_sql.ts_or_none(e.route_expires_at),
-        "received",
-        1,
-        received,
-        click_sql.ts(e.received_at + lease),
-    )
-
-
-def _fresh(e: InboxEntry, row_id: int) -> InboxRecord:
-    """The record of a row just inserted, from what was inserted (RETURNING only its id)."""
-    return InboxRecord(
-        id=row_id,
-        platform=e.platform,
-        key=e.key,
-        workspace=e.workspace,
-        user_ref=e.user_ref,
-        payload=e.payload,
-        route=e.route,
-        route_expires_at=e.route_expires_at,
-        state="received",
-        attempts=1,
-        received_at=e.received_at,
-        reply=None,
-    )
-
-
-def _record(row: Any) -> InboxRecord:
-    expires = row.route_expires_at
-    return InboxRecord(
-        id=row.id,
-        platform=row.platform,
-        key=row.dedupe_key,
-        workspace=row.workspace,
-        user_ref=row.user_ref,
-        payload=row.payload,
-        route=row.route,
-        route_expires_at=utc(expires) if expires is not None else None,
-        state=row.state,
-        attempts=row.attempts,
-        received_at=utc(row.received_at),
-        reply=row.reply,
-    )
 
 
 class SqlInboxStore:
@@ -246,7 +178,7 @@ class SqlInboxStore:
         for i, admission in enumerate(admitted):
             reply = replies.get(i)
             if reply is not None:
-                done = dataclasses.replace(admission.record, state="done", reply=reply[0])
+                done = done_record(admission.record, reply[0])
                 written[(done.platform, done.key)] = done
                 out.append(Admission("written", done, outcomes[i], reply[1]))
             elif i in outcomes:
@@ -277,12 +209,12 @@ class SqlInboxStore:
         if insert is not None:
             inserted = insert(keys, firsts)
         elif self.db.sqlite:  # driver-level: no per-row bind processing (click_sql)
-            rows = [_new_tuple(*firsts[k]) for k in keys]
+            rows = [new_tuple(*firsts[k]) for k in keys]
             inserted = click_sql.returning(conn, click_sql.INSERT_INBOX, rows)
         else:
-            inserted = list(conn.execute(self._insert, [_new_row(*firsts[k]) for k in keys]))
+            inserted = list(conn.execute(self._insert, [new_row(*firsts[k]) for k in keys]))
         held = {
-            (platform, key): _fresh(firsts[(platform, key)][0], row_id)
+            (platform, key): fresh(firsts[(platform, key)][0], row_id)
             for row_id, platform, key in inserted
         }
         seen = [k for k in keys if k not in held]
@@ -291,12 +223,12 @@ class SqlInboxStore:
         rest = [k for k in seen if k not in held]
         found: dict[tuple[str, str], InboxRecord] = {}
         if rest:
-            for row in conn.execute(
-                sa.select(inbox).where(
-                    pairs_in(inbox.c.platform, inbox.c.dedupe_key, rest, self.db.sqlite)
-                )
-            ):
-                found[(row.platform, row.dedupe_key)] = _record(row)
+            looked: Any = (
+                click_sql.inbox_rows(conn, rest)
+                if self.db.sqlite
+                else conn.execute(sa.select(inbox).where(pairs_in(*PAIR, rest, False)))
+            )
+            found = {(row.platform, row.dedupe_key): to_record(row) for row in looked}
         out: list[Admission] = []
         for entry, _ in batch:
             key = (entry.platform, entry.key)
@@ -321,10 +253,13 @@ class SqlInboxStore:
         died (lease expired). That is what makes "Please try again" true."""
         now = max(entry.received_at for entry, _ in batch)
         lease = max(lease for _, lease in batch)
+        if sqlite:  # driver-level: a statement built and compiled per batch cost more
+            again = click_sql.take_over(conn, keys, now, now + lease)
+            return {(r.platform, r.dedupe_key): to_record(r) for r in again}
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                pairs_in(inbox.c.platform, inbox.c.dedupe_key, keys, sqlite),
+                pairs_in(*PAIR, keys, sqlite),
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
@@ -333,7 +268,7 @@ class SqlInboxStore:
             .values(state="processing", attempts=inbox.c.attempts + 1, lease_until=now + lease)
             .returning(*inbox.c)
         )
-        return {(r.platform, r.dedupe_key): _record(r) for r in taken}
+        return {(r.platform, r.dedupe_key): to_record(r) for r in taken}
 
     async def finish(
         self, entry_id: int, state: State, reply: str | None, now: dt.datetime
@@ -382,7 +317,7 @@ class SqlInboxStore:
                 )
                 .returning(*inbox.c)
             )
-            rows = [_record(r) for r in taken]
+            rows = [to_record(r) for r in taken]
         # A row that failed MAX_ATTEMPTS times is set aside (state failed), not replayed.
         return sorted((r for r in rows if r.state == "processing"), key=lambda r: r.id)
 
@@ -405,4 +340,4 @@ class SqlInboxStore:
                     sa.select(inbox).where(inbox.c.platform == platform, inbox.c.dedupe_key == key)
                 )
             ).first()
-        return _record(row) if row is not None else None
+        return to_record(row) if row is not None else None

@@ -211,10 +211,16 @@ def daily_reply(rnd: RoundRecord, text: str, outcome: DailyAnswerOutcome) -> lis
     channel yet, an answer forgotten, the round closed meanwhile. A different second answer
     raises the refusal, as `already` does."""
     if outcome.status == "stored":
-        return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, outcome.timezone)))]
+        return [_locked_in(closes_label(rnd, outcome.timezone))]
     if outcome.status == "already":
         return already(outcome.given, text, closes_label(rnd, outcome.timezone))
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _locked_in(closes: str) -> Notice:
+    # Every click of a round is told the same line: one (immutable) notice per closing time.
+    return ok(m.DAILY_LOCKED.format(closes=closes))
 
 
 async def answer_daily_batched(

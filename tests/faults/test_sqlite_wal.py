@@ -198,3 +198,56 @@ def test_out_of_space_is_recognised_on_both_databases() -> None:
     assert not database.is_full(wrapped(locked))
     assert database.is_full(wrapped(PgError("53100")))  # disk_full
     assert not database.is_full(wrapped(PgError("23505")))  # unique_violation
+
+
+async def test_both_files_are_flushed_beside_the_writer_before_the_wal_restarts(
+    monkeypatch: pytest.MonkeyPatch, sqlite_app: App, clock: ManualClock, db_path: Path
+) -> None:
+    # The syncs SQLite makes under the write lock (before the WAL may start again) find
+    # little to write when the files were flushed just before, with the writer still running.
+    round_id = await open_round(sqlite_app, clock)
+    for n in range(40):
+        cmd, who = click(round_id, n)
+        await sqlite_app.dispatcher.dispatch(cmd, who)
+    real = os.fdatasync
+    flushed: list[tuple[str, bool]] = []
+
+    def spy(fd: int) -> None:
+        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), sqlite_app.db._write_lock.locked()))
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", spy)
+    before = sqlite_app.db.checkpoints
+    await sqlite_app.db.checkpoint("PASSIVE")
+    assert sqlite_app.db.checkpoints == before + 1
+    assert [path for path, _ in flushed] == [str(db_path), f"{db_path}-wal"]
+    assert not any(locked for _, locked in flushed)
+    # The WAL was copied to its end: the next write starts it again from the beginning.
+    cmd, who = click(round_id, 99)
+    await sqlite_app.dispatcher.dispatch(cmd, who)
+    async with sqlite_app.db.read() as conn:
+        frames = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
+    assert 0 < frames < 40
+
+
+async def test_a_restarted_wal_keeps_its_size_below_the_bound(
+    monkeypatch: pytest.MonkeyPatch, db_path: Path, clock: ManualClock
+) -> None:
+    # Cut back to a few MB after every restart, the WAL of a busy second was grown again
+    # every second, and a sync of a grown file also commits the file system's journal.
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY_S", 1e9)  # only the checkpoint below
+    app = await build_test_app(f"sqlite+aiosqlite:///{db_path}", clock)
+    try:
+        round_id = await open_round(app, clock)
+        n = 0
+        while wal_size(db_path) < 5 * MB:
+            cmd, who = click(round_id, n)
+            await app.dispatcher.dispatch(cmd, who)
+            n += 1
+        grown = wal_size(db_path)
+        await app.db.checkpoint("PASSIVE")
+        cmd, who = click(round_id, n)
+        await app.dispatcher.dispatch(cmd, who)  # starts the WAL again from its beginning
+        assert wal_size(db_path) == grown
+    finally:
+        await app.close()
