@@ -50,7 +50,9 @@ class SqlTeamStore:
             teams.c.name_key == name_key(name),
             teams.c.deleted.is_(False),
         )
-        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(query).first(), short=True, single=True
+        )
         return TeamRecord(row.id, row.name) if row else None
 
     async def delete_team(self, team_id: int) -> None:
@@ -78,7 +80,9 @@ class SqlTeamStore:
 
     async def team_of(self, user_id: int) -> TeamRecord | None:
         row = await self.db.read_sync(
-            lambda conn: conn.execute(_TEAM_OF, {"user_id": user_id}).first(), short=True
+            lambda conn: conn.execute(_TEAM_OF, {"user_id": user_id}).first(),
+            short=True,
+            single=True,
         )
         return TeamRecord(row.id, row.name) if row else None
 

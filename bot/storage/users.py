@@ -74,7 +74,9 @@ class SqlUserStore:
             users.c.workspace == workspace, users.c.external_id == external_id
         )
         # Every command reads its user: a key look-up, run where it is cheapest (read_sync).
-        row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
+        row = await self.db.read_sync(
+            lambda conn: conn.execute(query).first(), short=True, single=True
+        )
         if row is not None and (row.display_name == display_name or guessed):
             return UserRecord(row.id, workspace, external_id, row.display_name)
         stmt = self.db.insert(users).values(
