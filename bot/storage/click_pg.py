@@ -25,7 +25,11 @@ from bot.storage.tables import answers
 # caller. Sibling statements of a WITH cannot see each other's rows, so the row cannot be
 # written first and marked done after: its state is decided before it is inserted. `seq`
 # is the row's place in the caller's batch; rows go in key order (no deadlock between two
-# processes writing overlapping keys).
+# processes writing overlapping keys). Look-ups are scalar subqueries per row (the inbox
+# key, the channel's zone, the forgotten lock, an earlier answer only where none was
+# inserted) and the rounds by their ids: the cached plan probes the unique indexes whatever
+# the statistics said when it was made. As joins, a plan made while the tables were small
+# scanned the whole inbox, and every answer of the round for each row, in every batch.
 CLICKS = """
 WITH input AS (
   SELECT * FROM unnest(
@@ -41,27 +45,22 @@ WITH input AS (
          pre_zone, pre_reply)
 ),
 fresh AS (
-  SELECT i.* FROM input i
-  WHERE NOT EXISTS (
-    SELECT 1 FROM inbox b WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key
-  )
+  SELECT i.*,
+         (SELECT c.timezone FROM channels c
+          WHERE c.workspace = i.a_workspace AND c.external_id = i.channel) AS timezone
+  FROM input i
+  WHERE (SELECT b.id FROM inbox b
+         WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key) IS NULL
 ),
 open_rounds AS (
-  SELECT id FROM rounds
-  WHERE id IN (SELECT round_id FROM fresh) AND closed_at IS NULL
+  SELECT id FROM rounds WHERE id = ANY ($16::int[]) AND closed_at IS NULL
   FOR SHARE
 ),
-zones AS (
-  SELECT workspace, external_id, timezone FROM channels
-  WHERE (workspace, external_id) IN (SELECT a_workspace, channel FROM fresh)
-),
 live AS (
-  SELECT n.*, z.timezone FROM fresh n
-  JOIN zones z ON z.workspace = n.a_workspace AND z.external_id = n.channel
-  WHERE NOT EXISTS (
-    SELECT 1 FROM forgotten_answers f
-    WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key
-  )
+  SELECT n.* FROM fresh n
+  WHERE n.timezone IS NOT NULL
+    AND (SELECT f.round_id FROM forgotten_answers f
+         WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key) IS NULL
 ),
 up AS (
   INSERT INTO users (workspace, external_id, display_name, name_key, created_at)
@@ -74,14 +73,16 @@ up AS (
 ),
 firsts AS (
   SELECT l.seq, l.round_id, l.topic, l.given, l.normalized, l.correct, l.answered_at,
-         l.timezone, l.pre_zone, l.pre_reply, up.id AS user_id,
-         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth
+         l.timezone, l.pre_reply, up.id AS user_id,
+         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth,
+         l.pre_reply IS NOT NULL AND l.timezone = l.pre_zone AS rendered
   FROM live l JOIN up ON up.workspace = l.a_workspace AND up.external_id = l.external_id
 ),
 ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
   SELECT round_id, user_id, topic, given, normalized, correct, answered_at
-  FROM firsts WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds)
+  FROM firsts
+  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT $26)
   ORDER BY round_id, user_id
   ON CONFLICT DO NOTHING
   RETURNING round_id, user_id
@@ -89,7 +90,7 @@ ans AS (
 written AS (
   SELECT f.seq, f.pre_reply FROM firsts f
   JOIN ans ON ans.round_id = f.round_id AND ans.user_id = f.user_id
-  WHERE f.nth = 1 AND f.pre_reply IS NOT NULL AND f.timezone = f.pre_zone
+  WHERE f.nth = 1 AND f.rendered
 ),
 ins AS (
   INSERT INTO inbox (platform, dedupe_key, workspace, user_ref, payload, route,
@@ -100,23 +101,23 @@ ins AS (
          i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE $25 END,
          CASE WHEN w.seq IS NULL THEN NULL ELSE $25::timestamptz END, w.pre_reply
   FROM input i LEFT JOIN written w ON w.seq = i.seq
+  WHERE w.seq IS NOT NULL OR NOT $26
   ORDER BY i.platform, i.dedupe_key
   ON CONFLICT DO NOTHING
   RETURNING id, platform, dedupe_key, state
 )
 SELECT ins.id AS entry, ins.platform, ins.dedupe_key, ins.state = 'done' AS finished,
-       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, z.timezone,
+       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, n.timezone,
        i.round_id IN (SELECT id FROM open_rounds) AS open,
-       f.user_id, f.nth,
-       EXISTS (SELECT 1 FROM ans WHERE ans.round_id = i.round_id AND ans.user_id = f.user_id)
-         AS inserted,
-       e.given AS earlier
+       f.user_id, f.nth, a.round_id IS NOT NULL AS inserted,
+       CASE WHEN a.round_id IS NULL AND f.user_id IS NOT NULL THEN
+         (SELECT e.given FROM answers e WHERE e.round_id = i.round_id AND e.user_id = f.user_id)
+       END AS earlier
 FROM ins
 JOIN input i ON i.platform = ins.platform AND i.dedupe_key = ins.dedupe_key
 LEFT JOIN fresh n ON n.seq = i.seq
-LEFT JOIN zones z ON z.workspace = i.a_workspace AND z.external_id = i.channel
 LEFT JOIN firsts f ON f.seq = i.seq
-LEFT JOIN answers e ON e.round_id = i.round_id AND e.user_id = f.user_id
+LEFT JOIN ans a ON a.round_id = f.round_id AND a.user_id = f.user_id AND f.nth = 1
 """
 
 # Rows finished (done or failed) with their replies, the whole batch in one statement.
@@ -210,7 +211,7 @@ class ClickWriter:
             ):
                 column.append(value)
         now = max(e.received_at for e, _, _ in entries)
-        found = list(conn.exec_driver_sql(CLICKS, (*columns, now)))
+        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, False)))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
         by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
