@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from bot.inbox import InboxEntry
+from bot.faults import fault_point
+from bot.inbox import InboxEntry, StoredReply
 from bot.records import DailyAnswer, DailyAnswerOutcome
+from bot.storage.inbox_tables import inbox
+from bot.storage.pg_pool import autocommit
 from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
 from bot.storage.tables import answers
 
@@ -167,11 +170,20 @@ class ClickWriter:
         entries: Sequence[tuple[InboxEntry, dt.timedelta, int]],
         items: Sequence[DailyAnswer],
         replies: Sequence[Callable[[DailyAnswerOutcome], Rendered | None]],
+        *,
+        alone: bool = False,
     ) -> tuple[list[tuple[int, str, str]], dict[tuple[str, str], Written]]:
         """Insert the inbox rows `entries` (entry, lease, place in the caller's batch) and,
         for keys not seen before, write their answers `items` (one per entry): (id,
         platform, key) of each row inserted, and for each inserted key not seen before its
-        outcome (as write_daily_answers gives it) and its reply if the row is done."""
+        outcome (as write_daily_answers gives it) and its reply if the row is done.
+
+        `alone`: the statement runs by itself, committed as it ends (no transaction
+        around it), so it writes only what is complete: an answer together with its row
+        done with the reply rendered beforehand. Every other row (a key seen before, a
+        zone not known or changed, a round closed, a second answer) is neither inserted
+        nor has anything written, and is left to the caller's transaction. With no reply
+        rendered beforehand nothing could be written: no statement runs."""
         columns: list[list[Any]] = [[] for _ in range(24)]
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
@@ -210,8 +222,13 @@ class ClickWriter:
                 strict=True,
             ):
                 column.append(value)
+        if alone and not rendered:
+            return [], {}
         now = max(e.received_at for e, _, _ in entries)
-        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, False)))
+        if alone:
+            # Killed (or failing) here, nothing of the batch is written and nothing acked.
+            fault_point("inbox.uncommitted")
+        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, alone)))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
         by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
@@ -270,3 +287,63 @@ def _outcome(
     if key in earlier:
         return DailyAnswerOutcome("already", given=earlier[key])
     return CLOSED  # the earlier answer vanished (forgotten user): as add_answer says
+
+
+class Fused(Protocol):
+    """A store's writer of rows with their items in one statement (ClickWriter.write): the
+    rows inserted, and for each inserted key its outcome and, if the row went in done, its
+    reply (rendered with the row's StoredReply); a key seen before is left to the caller.
+    With `alone`, the statement commits by itself and inserts only the rows it finished."""
+
+    def __call__(
+        self,
+        conn: sa.Connection,
+        entries: Sequence[tuple[InboxEntry, dt.timedelta, int]],
+        items: Sequence[Any],
+        replies: Sequence[StoredReply],
+        *,
+        alone: bool = False,
+    ) -> tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], tuple[Any, Any]]]: ...
+
+
+# A one-write request as the inbox queues it: entry, lease, item, stored reply, payload.
+Request = tuple[InboxEntry, dt.timedelta, Any, StoredReply, Any]
+
+
+def write_alone(
+    conn: sa.Connection, batch: Sequence[Request], write: Fused
+) -> dict[tuple[str, str], tuple[InboxEntry, int, Any, Any]]:
+    """The requests of `batch` that one self-committing statement finished (BEGIN and COMMIT
+    saved: one round trip), by key: (entry, row id, outcome, reply). Each is whole in the
+    database (row done with its reply, answer written) or absent, so a kill or a failure
+    anywhere leaves nothing half-written, and a batch run again finds the rows done and
+    shows their stored replies. Must run before `conn`'s first statement."""
+    place: dict[tuple[str, str], int] = {}
+    for seq, request in enumerate(batch):
+        place.setdefault((request[0].platform, request[0].key), seq)
+    firsts = [(seq, batch[seq]) for _, seq in sorted(place.items())]
+    with autocommit(conn):
+        rows, outcomes = write(
+            conn,
+            [(r[0], r[1], seq) for seq, r in firsts],
+            [r[2] for _, r in firsts],
+            [r[3] for _, r in firsts],
+            alone=True,
+        )
+    return {
+        (platform, key): (batch[place[(platform, key)]][0], row, *outcomes[(platform, key)])
+        for row, platform, key in rows
+    }
+
+
+# A one-write row held for the general path gets the payload a replay reads.
+HOLD = (
+    sa.update(inbox)
+    .where(inbox.c.id == sa.bindparam("entry"))
+    .values(payload=sa.bindparam("request"))
+)
+
+
+def hold(conn: sa.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """Held rows' payloads: (id, payload), in id order."""
+    conn.execute(HOLD, [{"entry": e, "request": p} for e, p in rows])
