@@ -33,6 +33,9 @@ from bot.storage.tables import answers
 # inserted) and the rounds by their ids: the cached plan probes the unique indexes whatever
 # the statistics said when it was made. As joins, a plan made while the tables were small
 # scanned the whole inbox, and every answer of the round for each row, in every batch.
+# $26 (`alone`): the statement runs without a transaction around it and writes only whole
+# clicks: an answer only with its reply rendered for the zone read here, and a row only
+# done (ClickWriter.write).
 CLICKS = """
 WITH input AS (
   SELECT * FROM unnest(
