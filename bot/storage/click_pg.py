@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from bot.faults import fault_point
-from bot.inbox import InboxEntry, StoredReply
+from bot.inbox import Admission, InboxEntry, StoredReply
 from bot.records import DailyAnswer, DailyAnswerOutcome
 from bot.storage.inbox_tables import inbox
 from bot.storage.pg_pool import autocommit
@@ -337,6 +337,28 @@ def write_alone(
         (platform, key): (batch[place[(platform, key)]][0], row, *outcomes[(platform, key)])
         for row, platform, key in rows
     }
+
+
+def merged(
+    batch: Sequence[Request],
+    written: Mapping[tuple[str, str], Admission],
+    rest: list[Admission],
+) -> list[Admission]:
+    """One admission per request of `batch`: those the self-committing statement wrote, and
+    in order the admissions of the others (`rest`)."""
+    later = iter(rest)
+    out: list[Admission] = []
+    handed: set[tuple[str, str]] = set()
+    for item in batch:
+        key = (item[0].platform, item[0].key)
+        if key not in written:
+            out.append(next(later))
+        elif key in handed:  # a repeat of a key written by this batch sees it done, as it is
+            out.append(Admission("done", written[key].record))
+        else:
+            handed.add(key)
+            out.append(written[key])
+    return out
 
 
 # A one-write row held for the general path gets the payload a replay reads.

@@ -172,20 +172,7 @@ class SqlInboxStore:
             done = dataclasses.replace(_fresh(e, row), state="done", reply=r[0])
             written[key] = Admission("written", done, o, r[1])
         rest = [item for item in batch if (item[0].platform, item[0].key) not in written]
-        later = iter(self._write_together(conn, rest) if rest else [])
-        out: list[Admission] = []
-        handed: set[tuple[str, str]] = set()
-        for item in batch:
-            key = (item[0].platform, item[0].key)
-            if key not in written:
-                out.append(next(later))
-            elif key in handed:
-                # A repeat of a key written by this batch sees it done, as it is now.
-                out.append(Admission("done", written[key].record))
-            else:
-                handed.add(key)
-                out.append(written[key])
-        return out
+        return click_pg.merged(batch, written, self._write_together(conn, rest) if rest else [])
 
     def _write_together(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
