@@ -96,18 +96,26 @@ async def timed(
 
 class Trips:
     """Statements and transactions the engines run: on PostgreSQL each statement is a round
-    trip, and so are a transaction's BEGIN and its COMMIT or ROLLBACK."""
+    trip, and so are a transaction's BEGIN and its COMMIT or ROLLBACK. A transaction counts
+    only if the driver began one: asyncpg sends BEGIN with a transaction's first statement,
+    and none for statements run in autocommit (a click's self-committing statement)."""
 
     def __init__(self, app: App) -> None:
         self.statements = self.transactions = 0
+        self.sqlite = app.db.sqlite
         # The async engine, and on SQLite the plain engine its short writes and reads use.
         self.engines = [app.db.engine.sync_engine, *app.db.sync_engines()]
 
-    def _statement(self, *_: Any) -> None:
+    def _statement(self, conn: Any, *_: Any) -> None:
         self.statements += 1
+        if not self.sqlite:
+            raw = conn.connection.dbapi_connection
+            if not raw.autocommit and getattr(raw, "_transaction", None) is None:
+                self.transactions += 1  # this statement goes after a BEGIN
 
     def _transaction(self, *_: Any) -> None:
-        self.transactions += 1
+        if self.sqlite:
+            self.transactions += 1
 
     def __enter__(self) -> Trips:
         for engine in self.engines:

@@ -238,6 +238,10 @@ async def test_optimize_analyses_the_tables(db_url: str) -> None:
             )
         analysed = set(found.scalars())
     assert "users" in analysed
+    if not db.sqlite:
+        # An empty table is left unanalysed at start: analysed empty, the plans cached
+        # while it is small (foreign-key checks against users) scan it as it grows.
+        assert "answers" not in analysed and "inbox" not in analysed
     await db.optimize()  # and again later (the ticker's daily call)
     await db.dispose()
 

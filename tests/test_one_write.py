@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bench.answers import Trips
 from bot import commands as c
 from bot import faults
 from bot import messages as m
@@ -271,3 +272,68 @@ async def test_a_reply_rendered_for_a_zone_since_changed_is_rendered_again(
     assert texts(ticket.replies) == [m.DAILY_LOCKED.format(closes="18:00 CET")]
     row = next(r for r in await inbox_rows(app) if r.dedupe_key == "click-2")
     assert (row.state, load_replies(row.reply)) == ("done", ticket.replies)
+
+
+async def test_a_click_whose_reply_is_known_takes_one_round_trip_on_postgresql(
+    app: App, clock: ManualClock
+) -> None:
+    # Once a click has read its channel's zone, the next click's reply is rendered before
+    # its statement, and on PostgreSQL that statement commits by itself: one round trip,
+    # no BEGIN and no COMMIT. SQLite writes it in one transaction.
+    round_id, _ = await open_round(app, clock)
+    await via_inbox(app, BOB, click(round_id), "click-1")
+    with Trips(app) as trips:
+        ticket = await app.dispatcher.receive(
+            Interaction("click-2", origin("Cy"), click(round_id, 1, "click-2"))
+        )
+    assert ticket.verdict == "written" and texts(ticket.replies)[0].startswith(LOCKED)
+    if app.db.sqlite:
+        assert trips.transactions == 1
+    else:
+        assert (trips.statements, trips.transactions, trips.round_trips) == (1, 0, 1)
+    row = next(r for r in await inbox_rows(app) if r.dedupe_key == "click-2")
+    assert (row.state, load_replies(row.reply)) == ("done", ticket.replies)
+    assert len(await answers_of(app, round_id)) == 2
+
+
+async def test_a_failure_before_the_one_statement_leaves_nothing_of_the_click(
+    app: App, clock: ManualClock
+) -> None:
+    round_id, _ = await open_round(app, clock)
+    await via_inbox(app, BOB, click(round_id), "click-1")  # the zone is known from here
+    cy = origin("Cy")
+    faults.arm("inbox.uncommitted")
+    assert texts(await via_inbox(app, cy, click(round_id, 1, "click-2"), "click-2")) == [
+        m.INTERNAL_ERROR
+    ]
+    assert [r.dedupe_key for r in await inbox_rows(app)] == ["click-1"]
+    assert len(await answers_of(app, round_id)) == 1
+    again = await via_inbox(app, cy, click(round_id, 1, "click-2"), "click-2")  # new, written
+    assert texts(again)[0].startswith(LOCKED)
+    assert len(await answers_of(app, round_id)) == 2
+
+
+async def test_a_batch_of_a_new_click_a_repeat_and_a_double_click_writes_each_once(
+    app: App, clock: ManualClock
+) -> None:
+    # The one statement writes what it can finish (Cy's click); the repeat of a done key and
+    # Cy's second click go through the transaction after it, in the same batch.
+    round_id, typed = await open_round(app, clock)
+    first = await via_inbox(app, BOB, click(round_id), "click-1")
+    cy = origin("Cy")
+    new, repeat, double = await asyncio.gather(
+        app.dispatcher.receive(Interaction("click-2", cy, click(round_id, 1, "click-2"))),
+        app.dispatcher.receive(Interaction("click-1", BOB, click(round_id))),
+        app.dispatcher.receive(Interaction("click-3", cy, click(round_id, 0, "click-3"))),
+    )
+    assert (repeat.verdict, repeat.replies) == ("done", first)
+    replies = sorted([texts(new.replies)[0], texts(double.replies)[0]])
+    assert replies[0].startswith(LOCKED) or replies[1].startswith(LOCKED)
+    assert any(r.startswith(m.DAILY_ALREADY.split("{")[0]) for r in replies)
+    stored = {a.display_name: a.given for a in await app.stores.answers.round_answers(round_id)}
+    assert len(stored) == 2 and stored["Bob"] == typed
+    assert sorted((r.dedupe_key, r.state, r.attempts) for r in await inbox_rows(app)) == [
+        ("click-1", "done", 1),
+        ("click-2", "done", 1),
+        ("click-3", "done", 1),
+    ]

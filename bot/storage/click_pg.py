@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from bot.inbox import InboxEntry
+from bot.faults import fault_point
+from bot.inbox import Admission, InboxEntry, StoredReply
 from bot.records import DailyAnswer, DailyAnswerOutcome
+from bot.storage.inbox_tables import inbox
+from bot.storage.pg_pool import autocommit
 from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
 from bot.storage.tables import answers
 
@@ -25,7 +28,14 @@ from bot.storage.tables import answers
 # caller. Sibling statements of a WITH cannot see each other's rows, so the row cannot be
 # written first and marked done after: its state is decided before it is inserted. `seq`
 # is the row's place in the caller's batch; rows go in key order (no deadlock between two
-# processes writing overlapping keys).
+# processes writing overlapping keys). Look-ups are scalar subqueries per row (the inbox
+# key, the channel's zone, the forgotten lock, an earlier answer only where none was
+# inserted) and the rounds by their ids: the cached plan probes the unique indexes whatever
+# the statistics said when it was made. As joins, a plan made while the tables were small
+# scanned the whole inbox, and every answer of the round for each row, in every batch.
+# $26 (`alone`): the statement runs without a transaction around it and writes only whole
+# clicks: an answer only with its reply rendered for the zone read here, and a row only
+# done (ClickWriter.write).
 CLICKS = """
 WITH input AS (
   SELECT * FROM unnest(
@@ -41,27 +51,22 @@ WITH input AS (
          pre_zone, pre_reply)
 ),
 fresh AS (
-  SELECT i.* FROM input i
-  WHERE NOT EXISTS (
-    SELECT 1 FROM inbox b WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key
-  )
+  SELECT i.*,
+         (SELECT c.timezone FROM channels c
+          WHERE c.workspace = i.a_workspace AND c.external_id = i.channel) AS timezone
+  FROM input i
+  WHERE (SELECT b.id FROM inbox b
+         WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key) IS NULL
 ),
 open_rounds AS (
-  SELECT id FROM rounds
-  WHERE id IN (SELECT round_id FROM fresh) AND closed_at IS NULL
+  SELECT id FROM rounds WHERE id = ANY ($16::int[]) AND closed_at IS NULL
   FOR SHARE
 ),
-zones AS (
-  SELECT workspace, external_id, timezone FROM channels
-  WHERE (workspace, external_id) IN (SELECT a_workspace, channel FROM fresh)
-),
 live AS (
-  SELECT n.*, z.timezone FROM fresh n
-  JOIN zones z ON z.workspace = n.a_workspace AND z.external_id = n.channel
-  WHERE NOT EXISTS (
-    SELECT 1 FROM forgotten_answers f
-    WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key
-  )
+  SELECT n.* FROM fresh n
+  WHERE n.timezone IS NOT NULL
+    AND (SELECT f.round_id FROM forgotten_answers f
+         WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key) IS NULL
 ),
 up AS (
   INSERT INTO users (workspace, external_id, display_name, name_key, created_at)
@@ -74,14 +79,16 @@ up AS (
 ),
 firsts AS (
   SELECT l.seq, l.round_id, l.topic, l.given, l.normalized, l.correct, l.answered_at,
-         l.timezone, l.pre_zone, l.pre_reply, up.id AS user_id,
-         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth
+         l.timezone, l.pre_reply, up.id AS user_id,
+         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth,
+         l.pre_reply IS NOT NULL AND l.timezone = l.pre_zone AS rendered
   FROM live l JOIN up ON up.workspace = l.a_workspace AND up.external_id = l.external_id
 ),
 ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
   SELECT round_id, user_id, topic, given, normalized, correct, answered_at
-  FROM firsts WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds)
+  FROM firsts
+  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT $26)
   ORDER BY round_id, user_id
   ON CONFLICT DO NOTHING
   RETURNING round_id, user_id
@@ -89,7 +96,7 @@ ans AS (
 written AS (
   SELECT f.seq, f.pre_reply FROM firsts f
   JOIN ans ON ans.round_id = f.round_id AND ans.user_id = f.user_id
-  WHERE f.nth = 1 AND f.pre_reply IS NOT NULL AND f.timezone = f.pre_zone
+  WHERE f.nth = 1 AND f.rendered
 ),
 ins AS (
   INSERT INTO inbox (platform, dedupe_key, workspace, user_ref, payload, route,
@@ -100,23 +107,23 @@ ins AS (
          i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE $25 END,
          CASE WHEN w.seq IS NULL THEN NULL ELSE $25::timestamptz END, w.pre_reply
   FROM input i LEFT JOIN written w ON w.seq = i.seq
+  WHERE w.seq IS NOT NULL OR NOT $26
   ORDER BY i.platform, i.dedupe_key
   ON CONFLICT DO NOTHING
   RETURNING id, platform, dedupe_key, state
 )
 SELECT ins.id AS entry, ins.platform, ins.dedupe_key, ins.state = 'done' AS finished,
-       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, z.timezone,
+       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, n.timezone,
        i.round_id IN (SELECT id FROM open_rounds) AS open,
-       f.user_id, f.nth,
-       EXISTS (SELECT 1 FROM ans WHERE ans.round_id = i.round_id AND ans.user_id = f.user_id)
-         AS inserted,
-       e.given AS earlier
+       f.user_id, f.nth, a.round_id IS NOT NULL AS inserted,
+       CASE WHEN a.round_id IS NULL AND f.user_id IS NOT NULL THEN
+         (SELECT e.given FROM answers e WHERE e.round_id = i.round_id AND e.user_id = f.user_id)
+       END AS earlier
 FROM ins
 JOIN input i ON i.platform = ins.platform AND i.dedupe_key = ins.dedupe_key
 LEFT JOIN fresh n ON n.seq = i.seq
-LEFT JOIN zones z ON z.workspace = i.a_workspace AND z.external_id = i.channel
 LEFT JOIN firsts f ON f.seq = i.seq
-LEFT JOIN answers e ON e.round_id = i.round_id AND e.user_id = f.user_id
+LEFT JOIN ans a ON a.round_id = f.round_id AND a.user_id = f.user_id AND f.nth = 1
 """
 
 # Rows finished (done or failed) with their replies, the whole batch in one statement.
@@ -166,11 +173,20 @@ class ClickWriter:
         entries: Sequence[tuple[InboxEntry, dt.timedelta, int]],
         items: Sequence[DailyAnswer],
         replies: Sequence[Callable[[DailyAnswerOutcome], Rendered | None]],
+        *,
+        alone: bool = False,
     ) -> tuple[list[tuple[int, str, str]], dict[tuple[str, str], Written]]:
         """Insert the inbox rows `entries` (entry, lease, place in the caller's batch) and,
         for keys not seen before, write their answers `items` (one per entry): (id,
         platform, key) of each row inserted, and for each inserted key not seen before its
-        outcome (as write_daily_answers gives it) and its reply if the row is done."""
+        outcome (as write_daily_answers gives it) and its reply if the row is done.
+
+        `alone`: the statement runs by itself, committed as it ends (no transaction
+        around it), so it writes only what is complete: an answer together with its row
+        done with the reply rendered beforehand. Every other row (a key seen before, a
+        zone not known or changed, a round closed, a second answer) is neither inserted
+        nor has anything written, and is left to the caller's transaction. With no reply
+        rendered beforehand nothing could be written: no statement runs."""
         columns: list[list[Any]] = [[] for _ in range(24)]
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
@@ -209,8 +225,13 @@ class ClickWriter:
                 strict=True,
             ):
                 column.append(value)
+        if alone and not rendered:
+            return [], {}
         now = max(e.received_at for e, _, _ in entries)
-        found = list(conn.exec_driver_sql(CLICKS, (*columns, now)))
+        if alone:
+            # Killed (or failing) here, nothing of the batch is written and nothing acked.
+            fault_point("inbox.uncommitted")
+        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, alone)))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
         by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
@@ -269,3 +290,85 @@ def _outcome(
     if key in earlier:
         return DailyAnswerOutcome("already", given=earlier[key])
     return CLOSED  # the earlier answer vanished (forgotten user): as add_answer says
+
+
+class Fused(Protocol):
+    """A store's writer of rows with their items in one statement (ClickWriter.write): the
+    rows inserted, and for each inserted key its outcome and, if the row went in done, its
+    reply (rendered with the row's StoredReply); a key seen before is left to the caller.
+    With `alone`, the statement commits by itself and inserts only the rows it finished."""
+
+    def __call__(
+        self,
+        conn: sa.Connection,
+        entries: Sequence[tuple[InboxEntry, dt.timedelta, int]],
+        items: Sequence[Any],
+        replies: Sequence[StoredReply],
+        *,
+        alone: bool = False,
+    ) -> tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], tuple[Any, Any]]]: ...
+
+
+# A one-write request as the inbox queues it: entry, lease, item, stored reply, payload.
+Request = tuple[InboxEntry, dt.timedelta, Any, StoredReply, Any]
+
+
+def write_alone(
+    conn: sa.Connection, batch: Sequence[Request], write: Fused
+) -> dict[tuple[str, str], tuple[InboxEntry, int, Any, Any]]:
+    """The requests of `batch` that one self-committing statement finished (BEGIN and COMMIT
+    saved: one round trip), by key: (entry, row id, outcome, reply). Each is whole in the
+    database (row done with its reply, answer written) or absent, so a kill or a failure
+    anywhere leaves nothing half-written, and a batch run again finds the rows done and
+    shows their stored replies. Must run before `conn`'s first statement."""
+    place: dict[tuple[str, str], int] = {}
+    for seq, request in enumerate(batch):
+        place.setdefault((request[0].platform, request[0].key), seq)
+    firsts = [(seq, batch[seq]) for _, seq in sorted(place.items())]
+    with autocommit(conn):
+        rows, outcomes = write(
+            conn,
+            [(r[0], r[1], seq) for seq, r in firsts],
+            [r[2] for _, r in firsts],
+            [r[3] for _, r in firsts],
+            alone=True,
+        )
+    return {
+        (platform, key): (batch[place[(platform, key)]][0], row, *outcomes[(platform, key)])
+        for row, platform, key in rows
+    }
+
+
+def merged(
+    batch: Sequence[Request],
+    written: Mapping[tuple[str, str], Admission],
+    rest: list[Admission],
+) -> list[Admission]:
+    """One admission per request of `batch`: those the self-committing statement wrote, and
+    in order the admissions of the others (`rest`)."""
+    later = iter(rest)
+    out: list[Admission] = []
+    handed: set[tuple[str, str]] = set()
+    for item in batch:
+        key = (item[0].platform, item[0].key)
+        if key not in written:
+            out.append(next(later))
+        elif key in handed:  # a repeat of a key written by this batch sees it done, as it is
+            out.append(Admission("done", written[key].record))
+        else:
+            handed.add(key)
+            out.append(written[key])
+    return out
+
+
+# A one-write row held for the general path gets the payload a replay reads.
+HOLD = (
+    sa.update(inbox)
+    .where(inbox.c.id == sa.bindparam("entry"))
+    .values(payload=sa.bindparam("request"))
+)
+
+
+def hold(conn: sa.Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """Held rows' payloads: (id, payload), in id order."""
+    conn.execute(HOLD, [{"entry": e, "request": p} for e, p in rows])

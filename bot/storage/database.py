@@ -213,7 +213,12 @@ class Database:
         """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
         SQLite: ANALYZE reading at most ANALYSIS_LIMIT rows per index, so milliseconds even
         on millions of rows. PostgreSQL: ANALYZE; at start only the tables never analysed
-        (autovacuum keeps them current after that), so a start stays quick."""
+        (autovacuum keeps them current after that), so a start stays quick, and of those
+        only the ones holding rows: an empty table analysed is recorded as empty, and the
+        plans a long-lived connection caches while it is small (every foreign-key check of
+        an answer against `users`, the click statement's look-ups) then scan it in full as
+        it grows, until autovacuum analyses it again (docs/scaling.md, session 8). Never
+        analysed, the planner assumes it is at least ten pages, and probes its indexes."""
         if self.sqlite:
             async with self._writer(), self.engine.begin() as conn:
                 await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
@@ -226,7 +231,8 @@ class Database:
             never = (
                 await conn.exec_driver_sql(
                     "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
-                    " AND last_analyze IS NULL AND last_autoanalyze IS NULL ORDER BY relname"
+                    " AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+                    " AND pg_relation_size(relid) > 0 ORDER BY relname"
                 )
             ).scalars()
             for table in list(never):

@@ -37,27 +37,9 @@ OneWriteItem = tuple[InboxEntry, dt.timedelta, object, StoredReply, Payload]
 Effect = Callable[[sa.Connection, Sequence[Any]], Sequence[Any]]
 # New rows inserted for keys in order: (id, platform, key) of each row inserted.
 Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], Admit]], Sequence[Any]]
-# Rows and their items written by one statement (click_pg.ClickWriter): the rows inserted,
-# and for each inserted key its outcome and, if the row went in done, its reply (rendered
-# with the row's StoredReply); a key seen before is left to the caller.
-Fused = Callable[
-    [
-        sa.Connection,
-        Sequence[tuple[InboxEntry, dt.timedelta, int]],
-        Sequence[Any],
-        Sequence[StoredReply],
-    ],
-    tuple[Sequence[tuple[int, str, str]], Mapping[tuple[str, str], tuple[Any, Any]]],
-]
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
 PAIR = (inbox.c.platform, inbox.c.dedupe_key)
-# A one-write row held for the general path gets the payload a replay reads.
-HOLD = (
-    sa.update(inbox)
-    .where(inbox.c.id == sa.bindparam("entry"))
-    .values(payload=sa.bindparam("request"))
-)
 
 
 class SqlInboxStore:
@@ -69,7 +51,7 @@ class SqlInboxStore:
         self,
         db: Database,
         effects: Mapping[type, Effect] | None = None,
-        fused: tuple[type, Fused] | None = None,
+        fused: tuple[type, click_pg.Fused] | None = None,
     ) -> None:
         self.db = db
         # What a one-write request may carry: item type -> the store's batch writer for it.
@@ -109,6 +91,22 @@ class SqlInboxStore:
         return await self._one_writes.submit((entry, lease, item, reply, payload))
 
     def _write_one_writes(
+        self, conn: sa.Connection, batch: Sequence[OneWriteItem]
+    ) -> list[Admission]:
+        """With `fused` (PostgreSQL clicks), first one statement that commits by itself
+        (one round trip) writes every click it can finish: its row, its answer and its
+        reply together. The rest (keys seen before, a zone not known yet, a round closed
+        meanwhile, a second answer) go through one transaction, as below."""
+        if self.fused is None or not all(type(item[2]) is self.fused[0] for item in batch):
+            return self._write_together(conn, batch)
+        written: dict[tuple[str, str], Admission] = {}
+        for key, (e, row, o, r) in click_pg.write_alone(conn, batch, self.fused[1]).items():
+            done = done_record(fresh(e, row), r[0])
+            written[key] = Admission("written", done, o, r[1])
+        rest = [item for item in batch if (item[0].platform, item[0].key) not in written]
+        return click_pg.merged(batch, written, self._write_together(conn, rest) if rest else [])
+
+    def _write_together(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
     ) -> list[Admission]:
         """Rows, effects and outcomes in one transaction: the rows first (a repeat is known
@@ -170,7 +168,7 @@ class SqlInboxStore:
             if self.db.sqlite:
                 click_sql.hold(conn, held_rows)
             else:
-                conn.execute(HOLD, [{"entry": e, "request": p} for e, p in held_rows])
+                click_pg.hold(conn, held_rows)
         # Killed (or failing) here, nothing of the batch is committed and nothing was acked.
         fault_point("inbox.uncommitted")
         out: list[Admission] = []
