@@ -9,18 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.records import POINT_SOURCES
-from bot.storage.awards import adding_to_counts
 from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
+from bot.storage.rescore_buckets import move_buckets
 from bot.storage.rescore_stats import write_notes, write_stats
 from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
 from bot.storage.tables import (
-    TIE_BLOCK,
     answers,
     point_events,
-    score_counts,
     team_active,
-    tie_blocks,
     totals,
 )
 
@@ -51,6 +48,10 @@ def apply_changes(
     all-time points row moved, and the sums of their points before and after."""
     for table in ORDER:
         table.create(conn)
+    if not db.sqlite:
+        # For this transaction only: the groupings of tens of thousands of staged rows fit in
+        # memory (at the default 4 MB the tie blocks' sort spilled to disk).
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     try:
         insert_rows(conn, stage, changes)
         insert_rows(conn, players, streaks)
@@ -285,7 +286,10 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     )
     _analyze(db, conn, (moved, "period", "subject_id"))
     _add_to_totals(db, conn)
-    _move_buckets(db, conn, workspace)
+    # Its row count and keys for the planner: unanalyzed it was taken for a few dozen rows,
+    # and the buckets' grouping sorted 50,000 rows by their period text instead of hashing.
+    _analyze(db, conn, (after, "kind", "period", "subject_id"))
+    move_buckets(db, conn, workspace)
     # From scratch there would be no row with no event.
     empty = sa.select(after.c.period, after.c.kind, after.c.subject_id).where(after.c.answered <= 0)
     conn.execute(
@@ -345,33 +349,3 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
         " WHERE t.workspace = m.workspace AND t.period = m.period"
         " AND t.kind = m.kind AND t.subject_id = m.subject_id"
     )
-
-
-def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
-    """One player fewer in the (points, correct) bucket each moved player left, one more in
-    the one they reached (players on no points are in none)."""
-    a = after
-    mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
-    was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
-    block = (a.c.subject_id // TIE_BLOCK).label("block")
-    left = sa.select(
-        a.c.period,
-        was[0].label("points"),
-        was[1].label("correct"),
-        block,
-        sa.literal(-1).label("n"),
-    ).where(*mine, was[0] > 0)
-    reached = sa.select(a.c.period, a.c.points, a.c.correct, block, sa.literal(1)).where(
-        *mine, a.c.points > 0
-    )
-    both = sa.union_all(left, reached).subquery()
-    # The histogram by bucket, and its tie blocks (bucket and block of ids) the same way.
-    for table, key in ((score_counts, ()), (tie_blocks, (both.c.block,))):
-        group = (both.c.period, both.c.points, both.c.correct, *key)
-        net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).subquery()
-        stmt = db.insert(table).from_select(
-            ["workspace", "period", "points", "correct", *(k.name for k in key), "users"],
-            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
-        )
-        conn.execute(adding_to_counts(stmt))
