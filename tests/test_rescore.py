@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from bot import messages as m
 from bot.bootstrap import App, ManualClock
 from bot.identity import Platform
 from bot.plaintext import render
 from bot.questions import QuestionType
 from bot.replies import Notice, QuestionCard, RoundReveal, TableView, Tone
+from bot.storage.audit_tables import private_notes
 from bot.usecases import daily
 from bot.usecases.rescore import note_template, render_note
 from tests.conftest import origin
@@ -396,3 +399,19 @@ def test_a_note_template_renders_like_the_message() -> None:
     assert render_note(note, 12, -3) == m.NOTE_VOID.format(
         round=7, qid="q-{x}", day="2026-09-01", before=12, after=-3
     )
+
+
+async def test_forgetme_deletes_the_notes_a_rescore_left_waiting(
+    app: App, clock: ManualClock
+) -> None:
+    # The notes carry no foreign key (0020_notes_unchecked): forgetme deletes them itself,
+    # and the tick then sends only the others'.
+    round_id, card, _ = await played(app, clock, "ss-median", {"Bob": "right", "Cy": "wrong"})
+    assert oks(await say(app, ADMIN, f"question rekey {round_id} {wrong_text(app, card)}"))
+    assert "deleted" in render((await say(app, BOB, "forgetme confirm"))[0])
+    async with app.db.read() as conn:
+        left = (await conn.execute(sa.select(private_notes.c.text))).scalars().all()
+    assert len(left) == 1 and left[0].endswith("Your points: 0 → 10.")
+    pub = RecordingPublisher()
+    await app.work.run_due(clock.now(), {Platform.CONSOLE: pub})
+    assert [ref for _, ref, _ in pub.alerts] == ["cy"]

@@ -6,6 +6,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
+from bot.storage.audit_tables import private_notes
 from bot.storage.awards import Buckets, move_buckets
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
@@ -135,6 +136,10 @@ class SqlPrivacyStore:
                 cards,
                 learners,
                 user_aliases,
+                # No foreign key cascades here (0020_notes_unchecked). After the totals
+                # delete above: a rescore writing this person's note holds their totals row
+                # until it commits, so the note it wrote is seen and deleted here.
+                private_notes,
             ):
                 await conn.execute(table.delete().where(table.c.user_id == user_id))
             await conn.execute(users.delete().where(users.c.id == user_id))

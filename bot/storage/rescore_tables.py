@@ -12,7 +12,9 @@ _TEMP = ["TEMPORARY"]
 stage = sa.Table(  # the answers whose verdict, points or streak change
     "rescore_stage",
     _staging,
-    sa.Column("answer_id", sa.Integer, primary_key=True),
+    # Not SERIAL: the values are given, and a sequence is one more relation to create and
+    # drop with the table on every rescore (PostgreSQL).
+    sa.Column("answer_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("round_id", sa.Integer, nullable=False),
     sa.Column("user_id", sa.Integer, nullable=False),
     sa.Column("correct", sa.Boolean, nullable=False),
@@ -23,7 +25,7 @@ stage = sa.Table(  # the answers whose verdict, points or streak change
 players = sa.Table(  # whose streak stats are written again; `reset`: the chain's end moved
     "rescore_players",
     _staging,
-    sa.Column("user_id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("reset", sa.Boolean, nullable=False),
     sa.Column("cur", sa.Integer, nullable=True),
     sa.Column("last", sa.Integer, nullable=True),

@@ -8,19 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.records import POINT_SOURCES
-from bot.storage.awards import adding_to_counts
 from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
+from bot.storage.rescore_buckets import move_buckets
+from bot.storage.rescore_inactive import ALL, drop_inactive
 from bot.storage.rescore_stats import write_notes, write_stats
 from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
 from bot.storage.tables import (
-    TIE_BLOCK,
     answers,
     point_events,
-    score_counts,
-    team_active,
-    tie_blocks,
     totals,
 )
 
@@ -51,6 +47,10 @@ def apply_changes(
     all-time points row moved, and the sums of their points before and after."""
     for table in ORDER:
         table.create(conn)
+    if not db.sqlite:
+        # For this transaction only: the groupings of tens of thousands of staged rows fit in
+        # memory (at the default 4 MB the tie blocks' sort spilled to disk).
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     try:
         insert_rows(conn, stage, changes)
         insert_rows(conn, players, streaks)
@@ -73,7 +73,7 @@ def apply_changes(
         )
         _move_events(db, conn, voided)
         if voided is not None:
-            _drop_inactive(conn, workspace)
+            drop_inactive(conn, workspace)
         _apply_totals(db, conn, workspace)
         write_stats(db, conn)
         return write_notes(conn, *notes)
@@ -169,88 +169,12 @@ def _move_events(db: Database, conn: sa.Connection, voided: int | None) -> None:
         conn.execute(e.delete().where(e.c.round_id == voided))
 
 
-ALL = "all"
-
-
 def _periods(*columns: Any) -> list[Any]:
     """The staged events once per period they count in: all time, their week, their month."""
     return [
         sa.select(period.label("period"), *columns)
         for period in (sa.literal(ALL), events.c.week, events.c.month)
     ]
-
-
-def _drop_inactive(conn: sa.Connection, workspace: str) -> None:
-    """A team member whose only event of a period was voided is no longer active in it."""
-    lost = sa.union(
-        *(
-            q.where(events.c.dn < 0, events.c.team_id.is_not(None))
-            for q in _periods(events.c.team_id, events.c.user_id)
-        )
-    ).subquery()
-    spans = _spans(conn)
-    e = point_events
-    # Each check probes the (user, source, day) index over the period's days only: matched
-    # on the week or month key alone, it read every event of the member's history up to
-    # the period (2 of the 2.3 s of CPU of a void on a 30-round workspace, SQLite). A
-    # scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join whose
-    # probe cannot take the joined span's days into the index condition (0.5-0.9 s on 30
-    # rounds at load 7, against 0.26 s for the per-row probe).
-    first = (
-        sa.select(sa.literal(1))
-        .where(
-            e.c.user_id == lost.c.user_id,
-            e.c.source.in_(POINT_SOURCES),
-            e.c.day.between(spans.c.lo, spans.c.hi),
-            e.c.team_id == lost.c.team_id,
-            (lost.c.period == ALL) | (e.c.week == lost.c.period) | (e.c.month == lost.c.period),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    conn.execute(
-        gone.insert().from_select(
-            ["period", "team_id", "user_id"],
-            sa.select(lost.c.period, lost.c.team_id, lost.c.user_id)
-            .select_from(lost.join(spans, spans.c.period == lost.c.period))
-            .where(first.is_(None)),
-        )
-    )
-    t = team_active
-    # By their keys, not a walk over the workspace's every membership row.
-    conn.execute(
-        t.delete().where(
-            t.c.workspace == workspace,
-            sa.tuple_(t.c.period, t.c.team_id, t.c.user_id).in_(
-                sa.select(gone.c.period, gone.c.team_id, gone.c.user_id)
-            ),
-        )
-    )
-
-
-def _spans(conn: sa.Connection) -> Any:
-    """The days of each period the voided events count in (a few rows): all time, and each
-    ISO week and calendar month key (the keys awards derive from an event's day)."""
-    rows = [(ALL, dt.date.min, dt.date.max)]
-    for week, month in conn.execute(
-        sa.select(events.c.week, events.c.month).where(events.c.dn < 0).distinct()
-    ):
-        year, number = week.split("-W")
-        monday = dt.date.fromisocalendar(int(year), int(number), 1)
-        rows.append((week, monday, monday + dt.timedelta(days=6)))
-        first = dt.date(int(month[:4]), int(month[5:7]), 1)
-        following = (first + dt.timedelta(days=31)).replace(day=1)
-        rows.append((month, first, following - dt.timedelta(days=1)))
-    return sa.union(
-        *(
-            sa.select(
-                sa.literal(period, sa.String).label("period"),
-                sa.literal(lo, sa.Date).label("lo"),
-                sa.literal(hi, sa.Date).label("hi"),
-            )
-            for period, lo, hi in sorted(set(rows))
-        )
-    ).subquery()
 
 
 def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
@@ -285,7 +209,10 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     )
     _analyze(db, conn, (moved, "period", "subject_id"))
     _add_to_totals(db, conn)
-    _move_buckets(db, conn, workspace)
+    # Its row count and keys for the planner: unanalyzed it was taken for a few dozen rows,
+    # and the buckets' grouping sorted 50,000 rows by their period text instead of hashing.
+    _analyze(db, conn, (after, "kind", "period", "subject_id"))
+    move_buckets(db, conn, workspace)
     # From scratch there would be no row with no event.
     empty = sa.select(after.c.period, after.c.kind, after.c.subject_id).where(after.c.answered <= 0)
     conn.execute(
@@ -345,33 +272,3 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
         " WHERE t.workspace = m.workspace AND t.period = m.period"
         " AND t.kind = m.kind AND t.subject_id = m.subject_id"
     )
-
-
-def _move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
-    """One player fewer in the (points, correct) bucket each moved player left, one more in
-    the one they reached (players on no points are in none)."""
-    a = after
-    mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
-    was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
-    block = (a.c.subject_id // TIE_BLOCK).label("block")
-    left = sa.select(
-        a.c.period,
-        was[0].label("points"),
-        was[1].label("correct"),
-        block,
-        sa.literal(-1).label("n"),
-    ).where(*mine, was[0] > 0)
-    reached = sa.select(a.c.period, a.c.points, a.c.correct, block, sa.literal(1)).where(
-        *mine, a.c.points > 0
-    )
-    both = sa.union_all(left, reached).subquery()
-    # The histogram by bucket, and its tie blocks (bucket and block of ids) the same way.
-    for table, key in ((score_counts, ()), (tie_blocks, (both.c.block,))):
-        group = (both.c.period, both.c.points, both.c.correct, *key)
-        net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).subquery()
-        stmt = db.insert(table).from_select(
-            ["workspace", "period", "points", "correct", *(k.name for k in key), "users"],
-            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
-        )
-        conn.execute(adding_to_counts(stmt))

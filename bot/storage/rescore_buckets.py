@@ -1,0 +1,67 @@
+"""A rescore's rank buckets: the players moved between (points, correct) buckets and tie blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.storage.awards import adding_to_counts
+from bot.storage.database import Database
+from bot.storage.rescore_tables import after
+from bot.storage.tables import TIE_BLOCK, score_counts, tie_blocks
+
+
+def move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
+    """One player fewer in the (points, correct) bucket each moved player left, one more in
+    the one they reached (players on no points are in none)."""
+    a = after
+    mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
+    was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
+    block = (a.c.subject_id // TIE_BLOCK).label("block")
+    left = sa.select(
+        a.c.period,
+        was[0].label("points"),
+        was[1].label("correct"),
+        block,
+        sa.literal(-1).label("n"),
+    ).where(*mine, was[0] > 0)
+    reached = sa.select(a.c.period, a.c.points, a.c.correct, block, sa.literal(1)).where(
+        *mine, a.c.points > 0
+    )
+    both = sa.union_all(left, reached).subquery()
+    if not db.sqlite:
+        _move_buckets_once(db, conn, workspace, both)
+        return
+    # The histogram by bucket, and its tie blocks (bucket and block of ids) the same way.
+    for table, key in ((score_counts, ()), (tie_blocks, (both.c.block,))):
+        group = (both.c.period, both.c.points, both.c.correct, *key)
+        net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).subquery()
+        stmt = db.insert(table).from_select(
+            ["workspace", "period", "points", "correct", *(k.name for k in key), "users"],
+            # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
+        )
+        conn.execute(adding_to_counts(stmt))
+
+
+def _move_buckets_once(db: Database, conn: sa.Connection, workspace: str, both: Any) -> None:
+    """PostgreSQL: the moves grouped once by bucket and block, the tie blocks written from
+    that by a data-modifying CTE and the histogram by summing its blocks, in one statement
+    (grouping the 50,000 moves of a rekey twice cost more than both writes)."""
+    group = (both.c.period, both.c.points, both.c.correct, both.c.block)
+    net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).cte("net")
+    blocks = adding_to_counts(
+        db.insert(tie_blocks).from_select(
+            ["workspace", "period", "points", "correct", "block", "users"],
+            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
+        )
+    ).cte("blocks")
+    users = sa.func.sum(net.c.users)
+    histogram = db.insert(score_counts).from_select(
+        ["workspace", "period", "points", "correct", "users"],
+        sa.select(sa.literal(workspace), net.c.period, net.c.points, net.c.correct, users)
+        .group_by(net.c.period, net.c.points, net.c.correct)
+        .having(users != 0),
+    )
+    conn.execute(adding_to_counts(histogram).add_cte(blocks))
