@@ -50,18 +50,24 @@ def _template(key: str) -> str:
     return f"keep_{hashlib.sha1(where.encode()).hexdigest()[:8]}_{key}"[:63]
 
 
-def _admin(db_url: str) -> Any:
-    """An autocommit engine on the server's maintenance database (CREATE DATABASE needs it)."""
-    url = make_url(db_url).set(database="postgres")
-    return create_async_engine(url, isolation_level="AUTOCOMMIT")
-
-
-async def _pg_exists(admin: Any, name: str) -> bool:
-    async with admin.connect() as conn:
-        found = await conn.execute(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-        )
-        return found.first() is not None
+async def _copy_database(db_url: str, source: str, target: str) -> bool:
+    """`target` made anew as a copy of `source` on db_url's server, through its maintenance
+    database (CREATE DATABASE runs outside a transaction); False if `source` is missing."""
+    admin = create_async_engine(
+        make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": source}
+            )
+            if found.first() is None:
+                return False
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+            await conn.execute(sa.text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+        return True
+    finally:
+        await admin.dispose()
 
 
 async def restore(db_url: str, key: str) -> dict[str, Any] | None:
@@ -82,17 +88,8 @@ async def restore(db_url: str, key: str) -> dict[str, Any] | None:
         for suffix in ("-wal", "-shm"):
             Path(target + suffix).unlink(missing_ok=True)
         await asyncio.to_thread(shutil.copyfile, kept, target)
-    else:
-        admin = _admin(db_url)
-        try:
-            if not await _pg_exists(admin, _template(key)):
-                return None
-            name = make_url(db_url).database
-            async with admin.connect() as conn:
-                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                await conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{_template(key)}"'))
-        finally:
-            await admin.dispose()
+    elif not await _copy_database(db_url, _template(key), str(make_url(db_url).database)):
+        return None
     recorded: dict[str, Any] = json.loads(meta.read_text())
     return recorded
 
@@ -110,14 +107,7 @@ async def save(db_url: str, key: str, built: Built, extra: dict[str, Any] | None
         await asyncio.to_thread(shutil.copyfile, source, partial)
         partial.replace(where / f"{key}.db")
     else:
-        admin = _admin(db_url)
-        try:
-            name = make_url(db_url).database
-            async with admin.connect() as conn:
-                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_template(key)}"'))
-                await conn.execute(sa.text(f'CREATE DATABASE "{_template(key)}" TEMPLATE "{name}"'))
-        finally:
-            await admin.dispose()
+        await _copy_database(db_url, str(make_url(db_url).database), _template(key))
     record = {
         "built": {**asdict(built), "days": [d.isoformat() for d in built.days]},
         "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
