@@ -3,6 +3,7 @@ schedule change (time, days, time zone, pause, resume) is picked up at the right
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -207,3 +208,35 @@ async def test_a_config_change_during_a_tick_is_not_overwritten(
     await app.stores.channels.advance_due([(fresh, at(0, 8, 30))])
     moved = await app.stores.channels.get_channel_by_id(seen.id)
     assert moved is not None and moved.next_due_at == at(0, 8, 30)
+
+
+async def test_the_skips_of_many_newly_enabled_channels_take_turns_at_the_database(
+    app: App,
+) -> None:
+    # Enabling thousands of channels makes each one's forgone work a skip on the next tick;
+    # all of them reading the database at once outwaited a pool's 30 s timeout.
+    from bench.fanout import MONDAY_9, _enable_channels
+    from bench.idle_tick import NoPublisher
+    from bot.identity import Platform
+    from bot.usecases.scheduling import DB_AT_ONCE
+
+    await _enable_channels(app.db, 30)
+    claims = app.stores.claims
+    looking, most, calls = 0, 0, 0
+    get_claim = claims.get_claim
+
+    async def counted(*args: Any) -> Any:
+        nonlocal looking, most, calls
+        looking += 1
+        calls += 1
+        most = max(most, looking)
+        try:
+            await asyncio.sleep(0.001)  # a round trip: the others would pile up meanwhile
+            return await get_claim(*args)
+        finally:
+            looking -= 1
+
+    claims.get_claim = counted  # type: ignore[method-assign]
+    at_seven = MONDAY_9 - dt.timedelta(hours=2)
+    assert await app.work.run_due(at_seven, {Platform.DISCORD: NoPublisher()}) == []
+    assert calls >= 30 and most <= DB_AT_ONCE
