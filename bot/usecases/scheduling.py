@@ -205,9 +205,7 @@ class ScheduledWork:
         tries: Attempts,
     ) -> WorkResult | None:
         if job.due is not None and job.due.stale:
-            # Through the gate too: the first tick after thousands of channels were enabled
-            # skips each one's forgone work, and 50,000 look-ups at once outwait a pool.
-            async with self._db_gate:
+            async with self._db_gate:  # 50,000 newly enabled channels' skips outwaited a pool
                 await self._skip(channel, job.due, now)
             return None
         # A channel's database steps run in one turn of the gate, so channels come out ready
