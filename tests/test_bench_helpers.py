@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.__main__ import median_of, table
+import pytest
+
+from bench.__main__ import main, median_of, table
 from bench.commands import red_style_top
 
 
@@ -38,3 +40,10 @@ def test_a_run_on_one_backend_prints_that_column_only() -> None:
     assert "postgres" in header and "sqlite" not in header
     assert median.split()[-2:] == ["50", "yes"] and "3.50" in median
     assert worst.split()[-1] == "NO"  # 80 ms against 50
+
+
+def test_an_unknown_backend_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--backends", "mysql", "--only", "startup"])
+    assert stop.value.code == 2
+    assert "--backends takes sqlite and/or postgres, comma-separated" in capsys.readouterr().err

@@ -257,7 +257,7 @@ class SqlInboxStore:
         taken = conn.execute(
             sa.update(inbox)
             .where(
-                pairs_in(*PAIR, keys, sqlite),
+                pairs_in(*PAIR, keys, False),  # SQLite returned above
                 sa.or_(
                     inbox.c.state == "failed",
                     sa.and_(inbox.c.state.in_(UNFINISHED), inbox.c.lease_until <= now),
