@@ -136,6 +136,13 @@ INVALID_ANSWER = {
 
 # Daily rounds
 NO_DAILY = "There is no open daily question in this channel right now."
+# `daily` between two rounds: when the next one comes, or why none will.
+NO_DAILY_NEXT = (
+    "There is no open daily question in this channel right now; the next one is posted {when}."
+)
+NO_DAILY_PAUSED = (
+    "The daily question is paused in this channel; an admin restarts it with ⟦config resume⟧."
+)
 # The reveal of a round opened before rounds kept their question, whose question has since
 # left the deck: the counts are known, the text is not.
 REVEAL_QUESTION_GONE = "(This question has since been removed from the deck.)"
@@ -192,7 +199,7 @@ CONFIG_DIRECT_MESSAGE = (
 )
 CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
 CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
-CONFIG_RESUMED = "The daily question is running again."
+CONFIG_RESUMED = "The daily question is running again; the next one is posted {when}."
 CONFIG_ALREADY_PAUSED = "The daily question is already paused here. ⟦config resume⟧ restarts it."
 CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 
@@ -250,9 +257,7 @@ TALLY_TEAM_ROW = (
 )
 # Team boards: a deleted team keeps its past points under its old name, marked.
 TEAM_DELETED_MARK = "{name} (deleted)"
-BOARD_TEAM_DETAIL = (
-    "{per_active:.1f} per active member, {active} active, {members} on the team now"
-)
+BOARD_TEAM_DETAIL = "{per_active:.1f} per active member, {active} active, {members} on the team now"
 
 
 def tally_change(points: int | None, places: int | None) -> str:

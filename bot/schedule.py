@@ -244,6 +244,23 @@ def due_work(now: dt.datetime, schedule: ChannelSchedule) -> list[DueWork]:
     return out
 
 
+def next_post_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
+    """The first daily post instant strictly after `after`, or None when paused."""
+    if schedule.paused:
+        return None
+    today = local_date(after, schedule.timezone)
+    for offset in range(8):  # every post day recurs within a week
+        day = today + dt.timedelta(days=offset)
+        if is_post_day(day, schedule) and post_at(day, schedule) > after:
+            return post_at(day, schedule)
+    return None
+
+
+def wall_clock(at: dt.datetime, zone: str) -> str:
+    """An instant as the channel's people read it: `Tue 2026-12-08 09:00 CET`."""
+    return at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
 def next_due_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
     """The first post, close or tally instant strictly after `after`, or None when paused."""
     return _next_instant(after, schedule, with_close=True)

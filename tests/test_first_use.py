@@ -259,20 +259,19 @@ async def test_help_brackets_optional_arguments(app: App) -> None:
 async def test_a_config_change_replies_with_the_one_changed_line(app: App) -> None:
     await say(app, ADMIN, "config channel")
     replies = await say(app, ADMIN, "config time 10:00")
-    assert replies == [Notice(m.CONFIG_UPDATED.format(what="post time 10:00"), Tone.SUCCESS)]
+    # A change that moves the next post names it, in the channel's zone.
+    moved = "post time 10:00; next question Mon 2026-11-16 10:00 UTC"
+    assert replies == [Notice(m.CONFIG_UPDATED.format(what=moved), Tone.SUCCESS)]
     # A time zone after the time sets both, as `remind 08:00 Europe/Paris` does.
     replies = await say(app, ADMIN, "config time 9:30 am Europe/Paris")
-    assert replies == [
-        Notice(
-            m.CONFIG_UPDATED.format(what="post time 09:30, time zone Europe/Paris"), Tone.SUCCESS
-        )
-    ]
+    moved = "post time 09:30, time zone Europe/Paris; next question Mon 2026-11-16 09:30 CET"
+    assert replies == [Notice(m.CONFIG_UPDATED.format(what=moved), Tone.SUCCESS)]
     replies = await say(app, ADMIN, "config close 18:00 Europe/Paris")
-    assert replies == [
-        Notice(
-            m.CONFIG_UPDATED.format(what="close time 18:00, time zone Europe/Paris"), Tone.SUCCESS
-        )
-    ]
+    moved = "close time 18:00, time zone Europe/Paris; next question Mon 2026-11-16 09:30 CET"
+    assert replies == [Notice(m.CONFIG_UPDATED.format(what=moved), Tone.SUCCESS)]
+    # A change that does not move the next post keeps to its one line.
+    replies = await say(app, ADMIN, "config difficulty hard")
+    assert replies == [Notice(m.CONFIG_UPDATED.format(what="difficulty hard"), Tone.SUCCESS)]
     channel = await app.stores.channels.get_channel(ADMIN.place.workspace_key, "general")
     assert channel is not None
     assert (f"{channel.schedule.post_time:%H:%M}", channel.schedule.timezone) == (

@@ -498,7 +498,8 @@ async def test_leaderboard_marks_nobody_and_tells_the_asker_privately(
 async def test_stats_per_topic_and_unknown_user(app: App, clock: ManualClock) -> None:
     await say(app, BOB, "quiz sample-ml 1")
     quiz_card = await say(app, BOB, "daily")
-    assert errors(quiz_card) == ["There is no open daily question in this channel right now."]
+    [no_daily] = errors(quiz_card)
+    assert no_daily == m.CONFIG_NOT_ENABLED.replace("⟦config channel⟧", "`config channel`")
     stats = (await say(app, CY, "stats Bob"))[0]
     assert isinstance(stats, StatsView) and stats.name == "Bob"
     assert errors(await say(app, CY, "stats Nobody")) == [
@@ -522,10 +523,12 @@ async def test_config_admin_only_and_validation(app: App) -> None:
     ]
     out = await text(app, ADMIN, "config channel")
     assert "Daily questions will be posted in this channel" in out
+    assert "daily question: on, next question Mon 2026-11-16 09:00 UTC" in out
     out = await text(app, ADMIN, "config timezone europe/berlin")
-    assert "time zone Europe/Berlin" in out
+    # 09:00 in Berlin is 08:00 UTC, which is now: the next post is tomorrow's.
+    assert "time zone Europe/Berlin; next question Tue 2026-11-17 09:00 CET." in out
     out = await text(app, ADMIN, "config days mon,wed,fri")
-    assert "Updated: days mon,wed,fri." in out
+    assert "Updated: days mon,wed,fri; next question Wed 2026-11-18 09:00 CET." in out
     out = await text(app, ADMIN, "config weekly thu 16:30")
     assert "Updated: weekly tally Thu 16:30." in out
     shown = await text(app, ADMIN, "config show")
@@ -594,3 +597,29 @@ async def test_button_choice_is_graded_by_original_index(app: App, clock: Manual
     reveal = await daily.close_daily_round(app.ctx, rnd.id, clock.now())
     assert reveal is not None and (reveal.answered, reveal.correct_count) == (1, 1)
     assert reveal.winners == ("Bob",)
+
+
+async def test_daily_without_a_round_says_why_and_when_the_next_comes(
+    app: App, clock: ManualClock
+) -> None:
+    [msg] = errors(await say(app, BOB, "daily"))
+    assert msg == (
+        "This channel has no daily question yet. An admin can enable it with `config channel`."
+    )
+    await say(app, ADMIN, "config channel")
+    [msg] = errors(await say(app, BOB, "daily"))
+    assert msg.endswith("the next one is posted Mon 2026-11-16 09:00 UTC.")
+    # After today's close the next post is the next posting day's, in the channel's zone.
+    clock.advance(dt.timedelta(hours=10))
+    await say(app, ADMIN, "config days tue,thu")
+    await say(app, ADMIN, "config timezone America/New_York")
+    [msg] = errors(await say(app, BOB, "daily"))
+    assert msg.endswith("the next one is posted Tue 2026-11-17 09:00 EST.")
+    assert "paused" in await text(app, ADMIN, "config pause")
+    assert "next question" not in await text(app, ADMIN, "config show")
+    [msg] = errors(await say(app, BOB, "daily"))
+    assert msg == (
+        "The daily question is paused in this channel; an admin restarts it with `config resume`."
+    )
+    resumed = await text(app, ADMIN, "config resume")
+    assert resumed.endswith("running again; the next one is posted Tue 2026-11-17 09:00 EST.")

@@ -17,6 +17,8 @@ from bot.schedule import (
     days_to_mask,
     due_work,
     format_days,
+    next_post_after,
+    wall_clock,
 )
 from bot.usecases.context import Context, UserError, ok, require_admin
 from bot.usecases.delivery import channel_trouble
@@ -34,13 +36,22 @@ SCHEDULE_KEYS = frozenset(
         "weekly_time",
     )
 )
+# Settings that move the next daily post (the reply to changing one names it).
+POST_KEYS = frozenset(("post_time", "timezone", "days"))
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def config_view(channel: ChannelRecord, policy: ReviewPolicy | None = None) -> TableView:
+def config_view(
+    channel: ChannelRecord, now: dt.datetime, policy: ReviewPolicy | None = None
+) -> TableView:
     s = channel.schedule
+    state = ("paused" if s.paused else "on") if channel.enabled else "off"
+    coming = next_post_after(now, s) if channel.enabled else None
+    if coming is not None:
+        # What an admin checks after every change: when the first question will appear.
+        state = f"on, next question {wall_clock(coming, s.timezone)}"
     rows: tuple[tuple[str, str], ...] = (
-        ("daily question", ("paused" if s.paused else "on") if channel.enabled else "off"),
+        ("daily question", state),
         ("post time", f"{s.post_time:%H:%M}"),
         ("close and reveal", f"{s.close_time:%H:%M}"),
         ("time zone", s.timezone),
@@ -71,7 +82,9 @@ async def resume_instant(ctx: Context) -> dt.datetime | None:
 async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     require_admin(actor, "see or change the channel settings")
-    view = config_view(actor.channel, await ctx.stores.cards.policy(actor.workspace))
+    view = config_view(
+        actor.channel, ctx.clock.now(), await ctx.stores.cards.policy(actor.workspace)
+    )
     if not actor.channel.enabled:
         return [Notice(m.CONFIG_NOT_ENABLED), view]
     trouble = await channel_trouble(ctx, actor.channel.id)
@@ -149,7 +162,7 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
     if not values:
-        return [config_view(channel)]
+        return [config_view(channel, ctx.clock.now())]
     if SCHEDULE_KEYS.intersection(values):
         # The scheduler looks at the channel on its next tick, under the new schedule, and
         # stores the next instant from there.
@@ -164,9 +177,13 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
         # The one told in private if the platform later refuses the bot's posts here.
         await ctx.stores.claims.set_channel_admin(channel.id, origin.user.user_id, ctx.clock.now())
         # Enabling is the first look at the settings: show them all.
-        return [ok(m.CONFIG_ENABLED), config_view(fresh)]
+        return [ok(m.CONFIG_ENABLED), config_view(fresh, ctx.clock.now())]
+    coming = next_post_after(ctx.clock.now(), fresh.schedule) if fresh.enabled else None
+    when = wall_clock(coming, fresh.schedule.timezone) if coming is not None else ""
     if cmd.paused is not None:
-        return [ok(m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED)]
+        return [ok(m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED.format(when=when))]
+    if coming is not None and POST_KEYS.intersection(values):
+        what = f"{what}; next question {when}"
     # One change, one line; `config show` has the table.
     notes: list[Reply] = [ok(m.CONFIG_UPDATED.format(what=what))]
     if not fresh.enabled:

@@ -15,6 +15,7 @@ from bot.inbox import OneWrite
 from bot.questions import Difficulty, Question, QuestionType, Verdict, check_answer
 from bot.records import ChannelRecord, DailyAnswer, DailyAnswerOutcome, RoundRecord
 from bot.replies import Notice, OptionShare, QuestionCard, Reply, RoundReveal, Visibility
+from bot.schedule import next_post_after, wall_clock
 from bot.scoring import daily_points
 from bot.usecases.cards import (
     answer_label,
@@ -61,7 +62,9 @@ async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Rep
     actor = await ctx.actor(origin)
     rnd = await ctx.stores.rounds.open_round(actor.channel.id)
     question = round_question(ctx, rnd) if rnd is not None else None
-    if rnd is None or question is None:
+    if rnd is None:
+        raise UserError(no_round_here(actor.channel, ctx.clock.now()))
+    if question is None:
         raise UserError(m.NO_DAILY)
     mine = await ctx.stores.answers.get_answer(rnd.id, actor.user.id)
     if mine is not None:
@@ -82,6 +85,16 @@ async def show_daily(ctx: Context, cmd: c.ShowDaily, origin: Origin) -> list[Rep
         # A typed answer goes to the running quiz or interview, not to this card: say so.
         shown.append(Notice(running_text(m.DAILY_WHILE_RUNNING, running)))
     return shown
+
+
+def no_round_here(channel: ChannelRecord, now: dt.datetime) -> str:
+    """Why `daily` finds no round: no daily question here, paused, or when the next one comes."""
+    if not channel.enabled:
+        return m.CONFIG_NOT_ENABLED
+    coming = next_post_after(now, channel.schedule)
+    if coming is None:
+        return m.NO_DAILY_PAUSED
+    return m.NO_DAILY_NEXT.format(when=wall_clock(coming, channel.schedule.timezone))
 
 
 async def answer_daily(

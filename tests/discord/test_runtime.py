@@ -17,7 +17,7 @@ from bot.bootstrap import App
 from bot.identity import Platform
 from bot.settings import Settings
 from tests.discord.conftest import World, make_client
-from tests.discord.helpers import texts
+from tests.discord.helpers import on_discord, texts
 
 
 def settings(**env: object) -> Settings:
@@ -86,7 +86,7 @@ async def test_dev_guild_gets_the_commands_at_once(world: World, app: App) -> No
     puts = [r.path for r in world.env.http_requests if r.method == "PUT"]
     assert puts[-1].endswith(f"/guilds/{world.guild.id}/commands")
     result = await world.alice.slash(world.channel, "daily")
-    assert texts(result) == [m.NO_DAILY]
+    assert texts(result) == [on_discord(m.CONFIG_NOT_ENABLED)]
 
 
 async def test_two_shards_in_one_process(world: World, app: App) -> None:

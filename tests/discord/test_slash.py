@@ -193,7 +193,7 @@ async def test_quiz_stop_with_other_options_is_the_core_refusal(world: World) ->
 
 async def test_daily_without_an_open_question(world: World) -> None:
     result = await world.alice.slash(world.channel, "daily")
-    assert texts(result) == [m.NO_DAILY] and result.ephemeral
+    assert texts(result) == [on_discord(m.CONFIG_NOT_ENABLED)] and result.ephemeral
 
 
 async def test_answer_with_nothing_to_answer(world: World) -> None:
@@ -257,7 +257,14 @@ async def test_config_happy_paths(world: World) -> None:
         ("config weekly", {"day": "fri", "time": "16:00"}, "weekly tally Fri 16:00"),
     ):
         result = await world.admin.slash(world.channel, sub, **options)
-        assert on_discord(m.CONFIG_UPDATED.format(what=what)) in all_text(result), sub
+        said = all_text(result)
+        if sub in ("config time", "config timezone", "config days"):
+            # A change that moves the next post names it (Berlin's zone abbreviation or UTC).
+            assert f"Updated: {what}; next question " in said, sub
+            tail = "CET" if sub != "config time" else "UTC"
+            assert said.endswith(f"09:30 {tail}. `/config show` lists every setting."), said
+        else:
+            assert on_discord(m.CONFIG_UPDATED.format(what=what)) in said, sub
     paused = await world.admin.slash(world.channel, "config pause")
     assert on_discord(m.CONFIG_PAUSED) in all_text(paused)
     shown = await world.admin.slash(world.channel, "config show")
