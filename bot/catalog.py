@@ -319,7 +319,7 @@ CATALOG: tuple[Entry, ...] = (
                 "report the question you last answered (or start with its id)",
                 (Arg("reason", "what is wrong, optionally starting with the question id"),),
             ),
-            Sub("list", "the newest reports in this workspace (admin)", admin=True),
+            Sub("list", "the newest reports in this workspace", admin=True),
         ),
         examples=("report the key should be B", "report list"),
         usecase="reports",

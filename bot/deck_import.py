@@ -30,6 +30,7 @@ CSV_OPTIONAL = ("choices", "accept", "tolerance", "id")
 # Red-DiscordBot trivia lists carry these keys beside the questions.
 RED_META_KEYS = frozenset({"AUTHOR", "CONFIG"})
 _EXTENSIONS = {".toml": "toml", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+IMPORT_SUFFIXES = frozenset(_EXTENSIONS)
 
 
 @dataclass(frozen=True)

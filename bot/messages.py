@@ -461,6 +461,17 @@ REPORT_NOTHING = (
     "⟦report QUESTION-ID what is wrong⟧."
 )
 REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
+
+
+def report_unknown_id(word: str, near: list[str]) -> str:
+    """A report whose first word looks like a question id that no deck here has."""
+    hint = f" Did you mean {', '.join(near)}?" if near else ""
+    return (
+        f"There is no question with the id '{clip(word)}'.{hint} Start with the id shown on "
+        "the question, or leave it out to report the question you last answered."
+    )
+
+
 REPORT_TOO_LONG = "Keep the reason under {limit} characters."
 REPORT_LIST_EMPTY = "No question reports in this workspace yet."
 REPORT_LIST_TITLE = "Question reports (newest {n})"
@@ -506,6 +517,7 @@ DECK_NAME_RULE = "'{name}' cannot name a deck: {rule}."
 DECK_NAME_TAKEN = "'{name}' is a built-in topic here; pick another deck name."
 DECK_NO_FILE = "Attach the deck file to ⟦deck import NAME⟧ (TOML, CSV, trivia YAML or JSON)."
 DECK_NO_FILE_CONSOLE = "Give the file: ⟦deck import NAME path/to/deck.csv⟧."
+DECK_NAME_FIRST = "Name the deck before the file, for example ⟦{usage}⟧."
 DECK_FILE_UNREADABLE = "Cannot read '{path}': {reason}."
 DECK_TOO_BIG = "The file is {size} bytes; a deck may be at most {limit} bytes (1 MB)."
 DECK_REJECTED = (

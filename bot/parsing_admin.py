@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from bot import commands as c
 from bot import messages as m
+from bot.deck_import import IMPORT_SUFFIXES, name_problem
 from bot.grammar import Parsed, ParseError, usage
 
 REPORT_REASON_MAX = 500
@@ -27,6 +29,10 @@ def parse_report(rest: str) -> Parsed:
 DECK_ACTIONS = ("show", "export", "enable", "disable", "delete")
 
 
+def _file_shaped(word: str) -> bool:
+    return "/" in word or "\\" in word or PurePath(word.lower()).suffix in IMPORT_SUFFIXES
+
+
 def parse_deck(rest: str) -> Parsed:
     sub, _, arg = rest.partition(" ")
     sub = sub.lower()
@@ -39,6 +45,11 @@ def parse_deck(rest: str) -> Parsed:
         if not words:
             return ParseError(m.DECK_NAME_MISSING.format(sub=sub))
         path = words[1].strip() if len(words) > 1 else None
+        if path is None and _file_shaped(words[0]):
+            # `deck import questions.csv`: the file came first and the name was left out.
+            stem = PurePath(words[0]).stem.lower().replace("_", "-").replace(" ", "-")
+            name = stem if name_problem(stem) is None else "our-stack"
+            return ParseError(m.DECK_NAME_FIRST.format(usage=f"deck import {name} {words[0]}"))
         return c.ImportDeck(name=words[0].lower(), filename=path or "", path=path)
     if sub in DECK_ACTIONS:
         if len(words) != 1:

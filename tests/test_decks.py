@@ -126,6 +126,13 @@ async def test_a_rejected_import_stores_nothing(app: App) -> None:
     assert taken == "! 'sample-ml' is a built-in topic here; pick another deck name."
     bad_name = await import_csv(app, name="Our Stack")
     assert bad_name.startswith("! 'Our Stack' cannot name a deck: use a lower-case slug")
+    # The file typed first, the name left out: the usage with a name made from the file's.
+    assert errors(await say(app, ADA, "deck import Team_Qs.csv")) == [
+        "Name the deck before the file, for example `deck import team-qs Team_Qs.csv`."
+    ]
+    assert errors(await say(app, ADA, "deck import ~/decks/Q&A.toml")) == [
+        "Name the deck before the file, for example `deck import our-stack ~/decks/Q&A.toml`."
+    ]
 
 
 async def test_builtin_topics_off_and_on_per_workspace(app: App) -> None:

@@ -83,6 +83,19 @@ async def test_unknown_ids_are_reasons_and_overlong_reasons_are_refused(app: App
     assert "answer one first" in msg
 
 
+async def test_a_mistyped_question_id_is_refused_with_the_near_ids(app: App) -> None:
+    await say(app, BOB, "report ss-pvalue too tight")
+    # Shaped like this bank's ids (a known prefix): never filed against the last question.
+    [msg] = errors(await say(app, BOB, "report ss-pvalu the key is wrong"))
+    assert msg.startswith("There is no question with the id 'ss-pvalu'. Did you mean ss-pvalue")
+    assert msg.endswith("or leave it out to report the question you last answered.")
+    [row] = await app.stores.reports.list_reports(BOB.place.workspace_key)
+    assert row.reason == "too tight"
+    # A hyphenated first word of no id shape stays part of the reason (Bob answered nothing).
+    [msg] = errors(await say(app, BOB, "report multi-class labels overlap"))
+    assert "answer one first" in msg
+
+
 async def test_report_list_is_for_admins_and_shows_the_newest(app: App) -> None:
     [msg] = errors(await say(app, BOB, "report list"))
     assert "admin" in msg

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from rapidfuzz import fuzz, process
+
 from bot import commands as c
 from bot import messages as m
+from bot.content import QuestionBank
 from bot.identity import Origin
 from bot.records import SeenQuestion
 from bot.replies import Notice, Reply, TableView
@@ -25,6 +28,10 @@ async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -
             raise UserError(m.REPORT_UNKNOWN_ID.format(qid=qid))
         reason = reason if cmd.question_id else rest.strip()
         seen = SeenQuestion(qid, "named", None, None)
+    elif _id_shaped(first.lower(), actor.bank):
+        # `report nlp-bpe-merge wrong` with a typo in the id: reporting the last question
+        # answered instead would file it against the wrong one.
+        raise UserError(m.report_unknown_id(first, _near_ids(first.lower(), actor.bank)))
     else:
         seen = await _last_seen(ctx, actor)
     if seen is None:
@@ -36,6 +43,18 @@ async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -
     prompt = _clip(question.prompt if question else seen.question_id)
     text = m.REPORT_DONE if new else m.REPORT_UPDATED
     return [ok(text.format(qid=seen.question_id, prompt=prompt))]
+
+
+def _id_shaped(word: str, bank: QuestionBank) -> bool:
+    """Shaped like this bank's ids: one of their prefixes, a hyphen, more (`nlp-...`). Other
+    first words (`multi-class is wrong`) stay part of the reason."""
+    head, dash, tail = word.partition("-")
+    return bool(dash and tail) and head in {qid.partition("-")[0] for qid in bank.by_id}
+
+
+def _near_ids(word: str, bank: QuestionBank) -> list[str]:
+    found = process.extract(word, list(bank.by_id), scorer=fuzz.ratio, limit=3, score_cutoff=75)
+    return [qid for qid, _, _ in found]
 
 
 async def _last_seen(ctx: Context, actor: Actor) -> SeenQuestion | None:
