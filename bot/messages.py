@@ -319,7 +319,9 @@ BOARD_EMPTY = (
 )
 # The asker's own standing, sent privately beside the public board.
 BOARD_STANDING = "Your standing on this board: #{rank}, {points} pts, {correct} correct."
-BOARD_NOT_ON = "You are not on this board yet: a daily answer or a quiz gets you on it."
+BOARD_NOT_ON = (
+    "You are not on this board yet: a right answer (daily question or quiz) gets you on it."
+)
 BOARD_TEAM_STANDING = "Your team {name} on this board: #{rank}, {points} pts, {detail}."
 BOARD_TEAM_NOT_ON = "Your team {name} is not on this board yet."
 BOARD_NO_TEAM = "You are not in a team; ⟦team list⟧ shows them and ⟦team join NAME⟧ joins one."
