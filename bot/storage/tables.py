@@ -408,10 +408,11 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks, the interaction inbox and the spaced-repetition tables live in their own
-# modules (this one is at its size limit); importing them here registers their tables on
+# Workspace decks, the inbox, the spaced-repetition tables and the team board's index live in
+# their own modules (this one is at its size limit); importing them here registers them on
 # `metadata` for Alembic and the schema checks.
 import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402
+from bot.storage import team_order as team_order  # noqa: E402
 from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
 from bot.storage.name_tables import user_aliases as user_aliases  # noqa: E402
