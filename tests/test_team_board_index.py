@@ -1,4 +1,5 @@
-"""The team board's index: migrated as declared, and read in order by the team statements."""
+"""Lean board reads (migration 0021): the team board's index, migrated as declared and read in
+order by the team statements; the histogram in key order on SQLite."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex
 
 from bot.storage.board_statements import ASKER_TEAM_BOARD, TEAM_BOARD, TEAM_TABLE
-from bot.storage.database import Database
+from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
-from bot.storage.tables import teams, totals
+from bot.storage.tables import score_counts, teams, totals
 
 WS = "console:acme"
 INDEX = next(i for i in totals.indexes if i.name == "ix_totals_teams")
@@ -103,3 +104,58 @@ async def test_the_team_statements_read_the_index_in_order_without_a_sort(db_url
     shares = [(-t.per_active, -t.correct, t.team_id) for t in table]
     assert shares == sorted(shares)
     await db.dispose()
+
+
+async def test_the_migration_keeps_the_histogram_both_ways(db_url: str) -> None:
+    # On SQLite the revision copies score_counts into a table WITHOUT ROWID (and back on a
+    # downgrade); the counts must come through both copies unchanged.
+    db = Database(db_url)
+    await upgrade(db.engine, "0020_notes_unchecked")
+    rows = [
+        {"workspace": WS, "period": period, "points": points, "correct": ok, "users": n}
+        for period in ("all", "2026-W47")
+        for points, ok, n in ((20, 1, 3), (40, 2, 1), (40, 1, 7))
+    ]
+    async with db.engine.begin() as conn:
+        await conn.execute(score_counts.insert(), rows)
+
+    async def stored() -> tuple[list[Any], str | None]:
+        async with db.engine.connect() as conn:
+            found = (await conn.execute(sa.select(score_counts))).all()
+            ddl = None
+            if db.sqlite:
+                ddl = (
+                    await conn.execute(
+                        sa.text("SELECT sql FROM sqlite_master WHERE name = 'score_counts'")
+                    )
+                ).scalar_one()
+        return sorted(tuple(r) for r in found), ddl
+
+    expected = sorted(tuple(r.values()) for r in rows)
+    await upgrade(db.engine)
+    found, ddl = await stored()
+    assert found == expected
+    assert ddl is None or "WITHOUT ROWID" in ddl
+    await db.engine.dispose()
+    await downgrade_to(db_url, "0020_notes_unchecked")
+    found, ddl = await stored()
+    assert found == expected
+    assert ddl is None or "WITHOUT ROWID" not in ddl
+    await db.dispose()
+
+
+async def downgrade_to(db_url: str, revision: str) -> None:
+    from alembic import command
+
+    from bot.storage.migrate import alembic_config
+
+    engine = create_engine(db_url)
+
+    def down(conn: Any) -> None:
+        config = alembic_config(db_url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(down)
+    await engine.dispose()

@@ -259,12 +259,15 @@ score_counts = sa.Table(
     "score_counts",
     metadata,
     # How many players hold each (points, correct) on a board, kept with the totals: a rank is
-    # a sum over these few rows, not a count over every better player (O(rank)).
+    # a sum over these few rows, not a count over every better player (O(rank)). On SQLite
+    # the rows live in their key's order (WITHOUT ROWID), so the sum reads one range of them
+    # (at 5,000,000 answers: ~4,600 buckets, and no look-up from an index into the table each).
     sa.Column("workspace", sa.String(200), primary_key=True),
     sa.Column("period", sa.String(8), primary_key=True),
     sa.Column("points", sa.Integer, primary_key=True),
     sa.Column("correct", sa.Integer, primary_key=True),
     sa.Column("users", sa.Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
 )
 # Players per bucket of score_counts and block of TIE_BLOCK ids, kept by the same writes: the
 # rank inside a tie of thousands sums the blocks below the asker's and counts one block's range
