@@ -1,4 +1,4 @@
-"""The board queries: rows, standings, team ranking and stats, shared by the board store."""
+"""The board queries: rows, standings and stats, shared by the board store."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from bot.storage.tables import (
     quiz_answers,
     rounds,
     score_counts,
-    teams,
     tie_blocks,
     totals,
     users,
@@ -79,28 +78,6 @@ def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
         tie.c.subject_id < mine.c.subject_id,
     )
     return better + more_correct + below.scalar_subquery() + tied.scalar_subquery() + 1
-
-
-def team_rows(workspace: Text, period: Text) -> sa.Select[Any]:
-    return (
-        sa.select(
-            teams.c.id,
-            teams.c.name,
-            totals.c.points,
-            totals.c.active,
-            teams.c.members,
-            totals.c.correct,
-            teams.c.deleted,
-        )
-        .join(teams, teams.c.id == totals.c.subject_id)
-        .where(
-            totals.c.workspace == workspace,
-            totals.c.period == period,
-            totals.c.kind == "team",
-            # As on the user board: a team without points is not on it.
-            totals.c.points > 0,
-        )
-    )
 
 
 def topic_counts(user_id: Id) -> sa.Select[Any]:
