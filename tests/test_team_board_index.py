@@ -1,5 +1,5 @@
 """Lean board reads (migration 0021): the team board's index, migrated as declared and read in
-order by the team statements; the histogram in key order on SQLite."""
+order by the team statements; the histogram and the cards in key order on SQLite."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sqlalchemy.schema import CreateIndex
 from bot.storage.board_statements import ASKER_TEAM_BOARD, TEAM_BOARD, TEAM_TABLE
 from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
+from bot.storage.review_tables import cards
 from bot.storage.stores import sql_stores
-from bot.storage.tables import score_counts, teams, totals
+from bot.storage.tables import score_counts, teams, totals, users
 
 WS = "console:acme"
 INDEX = next(i for i in totals.indexes if i.name == "ix_totals_teams")
@@ -106,41 +107,80 @@ async def test_the_team_statements_read_the_index_in_order_without_a_sort(db_url
     await db.dispose()
 
 
-async def test_the_migration_keeps_the_histogram_both_ways(db_url: str) -> None:
-    # On SQLite the revision copies score_counts into a table WITHOUT ROWID (and back on a
-    # downgrade); the counts must come through both copies unchanged.
+async def test_the_migration_keeps_the_histogram_and_the_cards_both_ways(db_url: str) -> None:
+    # On SQLite the revision copies score_counts and cards into tables WITHOUT ROWID (and
+    # back on a downgrade); every row must come through both copies unchanged.
     db = Database(db_url)
     await upgrade(db.engine, "0020_notes_unchecked")
-    rows = [
+    at = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
+    counts = [
         {"workspace": WS, "period": period, "points": points, "correct": ok, "users": n}
         for period in ("all", "2026-W47")
         for points, ok, n in ((20, 1, 3), (40, 2, 1), (40, 1, 7))
     ]
+    studied = [
+        {
+            "user_id": user,
+            "question_id": f"q{q}",
+            "topic": "ml",
+            "state": 2,
+            "step": None,
+            "stability": 1.5 * q,
+            "difficulty": 5.0,
+            "due": at + dt.timedelta(days=q),
+            "last_review": at,
+            "reps": q,
+            "lapses": 0,
+        }
+        for user in (1, 2)
+        for q in range(1, 6)
+    ]
     async with db.engine.begin() as conn:
-        await conn.execute(score_counts.insert(), rows)
+        await conn.execute(score_counts.insert(), counts)
+        await conn.execute(
+            users.insert(),
+            [
+                {
+                    "id": i,
+                    "workspace": WS,
+                    "external_id": f"u{i}",
+                    "display_name": f"U{i}",
+                    "name_key": f"u{i}",
+                    "created_at": at,
+                }
+                for i in (1, 2)
+            ],
+        )
+        await conn.execute(cards.insert(), studied)
 
-    async def stored() -> tuple[list[Any], str | None]:
+    async def stored() -> tuple[list[Any], list[Any], list[str]]:
         async with db.engine.connect() as conn:
-            found = (await conn.execute(sa.select(score_counts))).all()
-            ddl = None
+            histogram = (await conn.execute(sa.select(score_counts))).all()
+            found = (await conn.execute(sa.select(cards))).all()
+            ddl = []
             if db.sqlite:
-                ddl = (
-                    await conn.execute(
-                        sa.text("SELECT sql FROM sqlite_master WHERE name = 'score_counts'")
-                    )
-                ).scalar_one()
-        return sorted(tuple(r) for r in found), ddl
+                ddl = list(
+                    (
+                        await conn.execute(
+                            sa.text(
+                                "SELECT sql FROM sqlite_master"
+                                " WHERE name IN ('score_counts', 'cards')"
+                            )
+                        )
+                    ).scalars()
+                )
+        return sorted(tuple(r) for r in histogram), sorted(tuple(r) for r in found), ddl
 
-    expected = sorted(tuple(r.values()) for r in rows)
+    before = await stored()
     await upgrade(db.engine)
-    found, ddl = await stored()
-    assert found == expected
-    assert ddl is None or "WITHOUT ROWID" in ddl
+    after = await stored()
+    assert after[:2] == before[:2] and len(after[1]) == 10
+    assert all("WITHOUT ROWID" in sql for sql in after[2])
     await db.engine.dispose()
     await downgrade_to(db_url, "0020_notes_unchecked")
-    found, ddl = await stored()
-    assert found == expected
-    assert ddl is None or "WITHOUT ROWID" not in ddl
+    again = await stored()
+    assert again[:2] == before[:2]
+    assert not any("WITHOUT ROWID" in sql for sql in again[2])
     await db.dispose()
 
 
