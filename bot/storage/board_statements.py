@@ -119,12 +119,44 @@ def _team_rank(mine: Any) -> Any:
     )
 
 
+def _top_teams() -> sa.Subquery:
+    """The first `limit` team rows of the period in board order, before any join: on
+    PostgreSQL a LIMIT over the join to `teams` was estimated at 50 rows out of 1,000, and
+    the planner sorted every team (1-9 ms) rather than read ten index entries (0.2 ms)."""
+    board = team_rows("board")
+    return (
+        sa.select(
+            board.c.subject_id,
+            board.c.points,
+            board.c.active,
+            board.c.correct,
+            team_share(board).label("share"),
+        )
+        .where(board.c.workspace == WORKSPACE, board.c.period == PERIOD, on_board(board))
+        .order_by(team_share(board).desc(), board.c.correct.desc(), board.c.subject_id)
+        .limit(LIMIT)
+        .subquery("top")
+    )
+
+
 def _team_board(user: Any) -> sa.CompoundSelect[Any]:
     """The top `limit` teams (rank 0) and the asker's team with its rank, one UNION ALL; on
     every row the asker's team id (`mine`)."""
     team_of = sa.select(memberships.c.team_id).where(memberships.c.user_id == user)
     mine_id = team_of.scalar_subquery().label("mine")
-    top = _ordered_teams().add_columns(sa.literal(0).label("rank"), mine_id).limit(LIMIT)
+    top = _top_teams()
+    first = sa.select(
+        teams.c.id,
+        teams.c.name,
+        top.c.points,
+        top.c.active,
+        teams.c.members,
+        top.c.correct,
+        teams.c.deleted,
+        top.c.share,
+        sa.literal(0).label("rank"),
+        mine_id,
+    ).select_from(top.join(teams, teams.c.id == top.c.subject_id))
     mine = totals.alias("mine_row")
     standing = (
         sa.select(*_team_columns(mine), _team_rank(mine).label("rank"), mine_id)
@@ -136,7 +168,7 @@ def _team_board(user: Any) -> sa.CompoundSelect[Any]:
             mine.c.subject_id == team_of.scalar_subquery(),
         )
     )
-    return sa.union_all(sa.select(top.subquery()), standing)
+    return sa.union_all(first, standing)
 
 
 def _stats_card(user: Any) -> sa.Select[Any]:
