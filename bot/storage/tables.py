@@ -259,9 +259,8 @@ score_counts = sa.Table(
     "score_counts",
     metadata,
     # How many players hold each (points, correct) on a board, kept with the totals: a rank is
-    # a sum over these few rows, not a count over every better player (O(rank)). On SQLite
-    # the rows live in their key's order (WITHOUT ROWID), so the sum reads one range of them
-    # (at 5,000,000 answers: ~4,600 buckets, and no look-up from an index into the table each).
+    # a sum over these few rows, not a count over every better player (O(rank)); on SQLite in
+    # the key's order (WITHOUT ROWID), so the sum reads one range of them in place.
     sa.Column("workspace", sa.String(200), primary_key=True),
     sa.Column("period", sa.String(8), primary_key=True),
     sa.Column("points", sa.Integer, primary_key=True),
