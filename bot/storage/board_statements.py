@@ -86,9 +86,9 @@ def _team_columns(t: Any) -> tuple[Any, ...]:
 
 def _ordered_teams() -> sa.Select[Any]:
     """Every team of the board's period in the board's order (points per active member,
-    then more correct answers, then the earlier team): ix_totals_teams read from its start,
-    so a LIMIT stops after that many entries and nothing is sorted. The one team order: the
-    board and the weekly tally both read it."""
+    then more correct answers, then the earlier team), ix_totals_teams read from its start:
+    the weekly tally's table. The one team order: the board's top (`_top_teams`) and its
+    ranks (`_team_rank`) read the same index with the same expression."""
     board = team_rows("board")
     return (
         sa.select(*_team_columns(board))
