@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import os
 import sys
+import warnings
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
@@ -19,16 +20,27 @@ from bot.storage.stores import sql_stores
 from bot.storage.tables import metadata
 from tests.conftest import ROOT
 
+# Indexes on an expression: Alembic cannot compare them (SQLite's are not reflected, and
+# PostgreSQL gives back its own rewording), so the schema comparison leaves them out and
+# tests/test_team_board_index.py checks each against its declaration on both databases.
+EXPRESSION_INDEXES = {"ix_totals_teams"}
+
+
+def schema_diff(conn):  # type: ignore[no-untyped-def]
+    def include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+        return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+    context = MigrationContext.configure(conn, opts={"include_object": include})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression-based index")
+        return compare_metadata(context, metadata)
+
 
 async def test_migrations_match_metadata(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
     await upgrade(engine)
-
-    def diff(conn):  # type: ignore[no-untyped-def]
-        return compare_metadata(MigrationContext.configure(conn), metadata)
-
     async with engine.connect() as conn:
-        assert await conn.run_sync(diff) == []
+        assert await conn.run_sync(schema_diff) == []
     await engine.dispose()
 
 
@@ -105,11 +117,7 @@ async def test_processes_starting_together_migrate_once(db_url: str) -> None:
     assert [p.returncode for p in procs] == [0, 0, 0], [err.decode()[-500:] for _, err in outputs]
     engine = create_engine(db_url)
     async with engine.connect() as conn:
-
-        def diff(sync):  # type: ignore[no-untyped-def]
-            return compare_metadata(MigrationContext.configure(sync), metadata)
-
-        assert await conn.run_sync(diff) == []
+        assert await conn.run_sync(schema_diff) == []
     await engine.dispose()
 
 

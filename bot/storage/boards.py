@@ -106,14 +106,20 @@ class SqlBoardStore(BoardHistory):
         self, workspace: str, period: str, user: int | UserRef, limit: int
     ) -> tuple[list[TeamEntry], int | None]:
         """The top `limit` teams, then the asker's team if it stands below them, with the
-        asker's team id: one statement, ranked by the database (a thousand teams are not
-        sent over to be ranked here)."""
+        asker's team id: one statement, reading the board's index (a thousand teams are
+        neither sent over nor sorted)."""
         params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
         stmt = _by_asker(params, user, TEAM_BOARD, ASKER_TEAM_BOARD)
         rows = await self.db.read_sync(
             lambda conn: conn.execute(stmt, params).all(), short=True, single=True
         )
-        return _team_entries(rows), rows[0].mine if rows else None
+        # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here
+        # by the statement's own keys (the share comes back as the very double it ordered by).
+        top = sorted((r for r in rows if r.rank == 0), key=lambda r: (-r.share, -r.correct, r.id))
+        board = _team_entries(top)
+        shown = {t.team_id for t in board}
+        board += [_team_entry(r, int(r.rank)) for r in rows if r.rank != 0 and r.id not in shown]
+        return board, rows[0].mine if rows else None
 
     async def stats_card(
         self, workspace: str, user: int | UserRef
@@ -141,9 +147,9 @@ class SqlBoardStore(BoardHistory):
         return stats, standing, row.team if row is not None else None
 
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
-        """Every team of the period, ranked by the team board's own statement (one order for
-        the board and the weekly tally). Active and member counts are kept beside the points
-        (see award_rows and the team methods): one row per team, no count over the players."""
+        """Every team of the period, in the team board's own order (one order for the board
+        and the weekly tally). Active and member counts are kept beside the points (see
+        award_rows and the team methods): one row per team, no count over the players."""
         params = {"workspace": workspace, "period": period}
         rows = await self.db.read_sync(
             lambda conn: conn.execute(TEAM_TABLE, params).all(), single=True
@@ -323,11 +329,13 @@ class SqlBoardStore(BoardHistory):
 
 
 def _team_entries(rows: Iterable[Any]) -> list[TeamEntry]:
-    """Rows of the ranked team statement (TEAM_BOARD, TEAM_TABLE) as board entries."""
-    return [
-        TeamEntry(r.id, r.name, r.points, r.active, r.members, r.rank, r.correct, r.deleted)
-        for r in rows
-    ]
+    """Rows of the team statements (TEAM_BOARD's top, TEAM_TABLE), in board order, as
+    board entries ranked 1, 2, ..."""
+    return [_team_entry(r, i) for i, r in enumerate(rows, start=1)]
+
+
+def _team_entry(r: Any, rank: int) -> TeamEntry:
+    return TeamEntry(r.id, r.name, r.points, r.active, r.members, rank, r.correct, r.deleted)
 
 
 def _by_asker(params: dict[str, Any], user: int | UserRef, by_id: Any, by_ref: Any) -> Any:

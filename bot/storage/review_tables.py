@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from bot.storage.tables import TS, metadata
 
 # One FSRS card per user and question. A question removed from the bank leaves its card
-# dormant: it is skipped when reviews are picked, never deleted or broken.
+# dormant: it is skipped when reviews are picked, never deleted or broken. On SQLite the rows
+# live in their key's order (WITHOUT ROWID): a player's ~50 cards, which `stats` reads all of,
+# sit on a page or two instead of one page each (each reveal appended every player's card).
 cards = sa.Table(
     "cards",
     metadata,
@@ -26,6 +28,7 @@ cards = sa.Table(
     sa.Column("lapses", sa.Integer, nullable=False, server_default="0"),
     # The next due card of a user is one index probe, however many cards there are.
     sa.Index("ix_cards_user_due", "user_id", "due"),
+    sqlite_with_rowid=False,
 )
 
 # A user's study streak (days with at least one review) and opt-in daily reminder; the next

@@ -259,12 +259,14 @@ score_counts = sa.Table(
     "score_counts",
     metadata,
     # How many players hold each (points, correct) on a board, kept with the totals: a rank is
-    # a sum over these few rows, not a count over every better player (O(rank)).
+    # a sum over these few rows, not a count over every better player (O(rank)); on SQLite in
+    # the key's order (WITHOUT ROWID), so the sum reads one range of them in place.
     sa.Column("workspace", sa.String(200), primary_key=True),
     sa.Column("period", sa.String(8), primary_key=True),
     sa.Column("points", sa.Integer, primary_key=True),
     sa.Column("correct", sa.Integer, primary_key=True),
     sa.Column("users", sa.Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
 )
 # Players per bucket of score_counts and block of TIE_BLOCK ids, kept by the same writes: the
 # rank inside a tie of thousands sums the blocks below the asker's and counts one block's range
@@ -408,10 +410,11 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks, the interaction inbox and the spaced-repetition tables live in their own
-# modules (this one is at its size limit); importing them here registers their tables on
+# Workspace decks, the inbox, the spaced-repetition tables and the team board's index live in
+# their own modules (this one is at its size limit); importing them here registers them on
 # `metadata` for Alembic and the schema checks.
 import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402
+from bot.storage import team_order as team_order  # noqa: E402
 from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
 from bot.storage.name_tables import user_aliases as user_aliases  # noqa: E402

@@ -11,7 +11,7 @@ from bot import messages as m
 from bot.identity import Origin
 from bot.records import CardRecord, LearnerRecord
 from bot.replies import Notice, Reply, TableView
-from bot.review import ReviewPolicy, end_of_day, retrievability
+from bot.review import ReviewPolicy, end_of_day, recall_odds
 from bot.usecases.cards import session_card
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.quiz import review_summary
@@ -104,10 +104,14 @@ def retention_by_topic(
     cards: list[CardRecord], now: dt.datetime, policy: ReviewPolicy
 ) -> dict[str, float]:
     """Mean FSRS retrievability of each topic's cards now."""
-    odds: dict[str, list[float]] = defaultdict(list)
-    for card in cards:
-        odds[card.topic].append(retrievability(card, now, policy))
-    return {topic: sum(v) / len(v) for topic, v in odds.items()}
+    return _by_topic(cards, recall_odds(cards, now, policy))
+
+
+def _by_topic(cards: list[CardRecord], odds: list[float]) -> dict[str, float]:
+    by_topic: dict[str, list[float]] = defaultdict(list)
+    for card, odd in zip(cards, odds, strict=True):
+        by_topic[card.topic].append(odd)
+    return {topic: sum(v) / len(v) for topic, v in by_topic.items()}
 
 
 def weakest_topic(cards: list[CardRecord], now: dt.datetime, policy: ReviewPolicy) -> str | None:
@@ -127,8 +131,10 @@ async def review_stats(
         return None
     now = ctx.clock.now()
     before = end_of_day(now, actor.timezone)
-    by_topic = retention_by_topic(cards, now, policy)
-    overall = sum(retrievability(c, now, policy) for c in cards) / len(cards)
+    # Each card's retrievability once, for the topics and the whole.
+    odds = recall_odds(cards, now, policy)
+    by_topic = _by_topic(cards, odds)
+    overall = sum(odds) / len(cards)
     rows: list[tuple[str, str]] = [
         (m.STATS_DUE_NOW, str(sum(1 for c in cards if c.due < before))),
         (m.STATS_DUE_WEEK, str(sum(1 for c in cards if c.due < before + WEEK))),
