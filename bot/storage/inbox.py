@@ -40,6 +40,9 @@ Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], Admit]], 
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
 PAIR = (inbox.c.platform, inbox.c.dedupe_key)
+# PostgreSQL: click batches written at once, each on its own connection (one at the server
+# while the next is prepared; a burst's clicks are split between them). SQLite: one writer.
+ONE_WRITE_LANES = 2
 
 
 class SqlInboxStore:
@@ -67,7 +70,7 @@ class SqlInboxStore:
             .returning(inbox.c.id, inbox.c.platform, inbox.c.dedupe_key)
         )
         self._admits = WriteBatcher(db, self._write_admits)
-        self._one_writes = WriteBatcher(db, self._write_one_writes)
+        self._one_writes = WriteBatcher(db, self._write_one_writes, lanes=ONE_WRITE_LANES)
         self._finishes = WriteBatcher(db, self._write_finishes)
 
     async def flush(self) -> None:
