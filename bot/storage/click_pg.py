@@ -40,7 +40,10 @@ from bot.storage.tables import answers
 # the statement's time at 100 clicks); on one key it hashes.
 # $26 (`alone`): the statement runs without a transaction around it and writes only whole
 # clicks: an answer only with its reply rendered for the zone read here, and a row only
-# done (ClickWriter.write).
+# done (ClickWriter.write). `again_ok` ($27): the click's reply as a second answer with the
+# same `given` is its rendered reply (a repeated click is told it is locked in); such a
+# click whose first answer is in this statement's snapshot, or went in from this batch with
+# the same `given`, is written done with that reply too, no answer of its own.
 CLICKS = """
 WITH input AS (
   SELECT * FROM unnest(
@@ -48,12 +51,12 @@ WITH input AS (
     $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[],
     $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[],
     $17::text[], $18::text[], $19::text[], $20::bool[], $21::timestamptz[], $22::text[],
-    $23::text[], $24::text[]
+    $23::text[], $24::text[], $27::bool[]
   ) AS t(platform, dedupe_key, workspace, user_ref, payload, route,
          route_expires_at, received_at, lease_until, seq,
          a_workspace, external_id, display_name, name_key, channel, round_id,
          topic, given, normalized, correct, answered_at, forgot_key,
-         pre_zone, pre_reply)
+         pre_zone, pre_reply, again_ok)
 ),
 looked AS (
   SELECT i.*,
@@ -83,10 +86,11 @@ up AS (
 firsts AS (
   SELECT l.seq, l.round_id, l.topic, l.given, l.normalized, l.correct, l.answered_at,
          l.pre_reply, up.id AS user_id, l.round_id::bigint * 4294967296 + up.id AS ru,
-         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth,
+         row_number() OVER w AS nth, first_value(l.given) OVER w AS first_given, l.again_ok,
          l.pre_reply IS NOT NULL AND l.timezone = l.pre_zone AS rendered
   FROM looked l JOIN up ON up.ukey = l.ukey
   WHERE l.fresh AND l.timezone IS NOT NULL AND l.unlocked
+  WINDOW w AS (PARTITION BY l.round_id, up.id ORDER BY l.seq)
 ),
 ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
@@ -99,7 +103,13 @@ ans AS (
 ),
 written AS (
   SELECT f.seq, f.pre_reply FROM firsts f
-  WHERE f.nth = 1 AND f.rendered AND (f.ru IN (SELECT ru FROM ans)) IS TRUE
+  WHERE f.rendered AND (
+    (f.nth = 1 AND (f.ru IN (SELECT ru FROM ans)) IS TRUE)
+    OR (f.again_ok AND (f.round_id IN (SELECT id FROM open_rounds)) IS TRUE
+        AND f.given = COALESCE(
+          CASE WHEN f.nth > 1 AND (f.ru IN (SELECT ru FROM ans)) IS TRUE THEN f.first_given END,
+          (SELECT e.given FROM answers e
+           WHERE e.round_id = f.round_id AND e.user_id = f.user_id))))
 ),
 ins AS (
   INSERT INTO inbox (platform, dedupe_key, workspace, user_ref, payload, route,
@@ -184,11 +194,13 @@ class ClickWriter:
 
         `alone`: the statement runs by itself, committed as it ends (no transaction
         around it), so it writes only what is complete: an answer together with its row
-        done with the reply rendered beforehand. Every other row (a key seen before, a
-        zone not known or changed, a round closed, a second answer) is neither inserted
-        nor has anything written, and is left to the caller's transaction. With no reply
+        done with the reply rendered beforehand, or a second answer repeating the first
+        (same `given`, which the statement sees) done with the same reply. Every other row
+        (a key seen before, a zone not known or changed, a round closed, a different second
+        answer) is neither inserted nor has anything written, and is left to the caller's
+        transaction. With no reply
         rendered beforehand nothing could be written: no statement runs."""
-        columns: list[list[Any]] = [[] for _ in range(24)]
+        columns: list[list[Any]] = [[] for _ in range(25)]
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
             zone = self.zones.get((a.workspace, a.channel))
@@ -222,6 +234,7 @@ class ClickWriter:
                     forgotten_key(a.round_id, a.workspace, a.external_id),
                     zone if pre is not None else None,
                     pre[0] if pre is not None else None,
+                    zone is not None and pre is not None and _again(reply, zone, a) == pre[0],
                 ),
                 strict=True,
             ):
@@ -232,7 +245,8 @@ class ClickWriter:
         if alone:
             # Killed (or failing) here, nothing of the batch is written and nothing acked.
             fault_point("inbox.uncommitted")
-        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, alone)))
+        arrays = (*columns[:24], now, alone, columns[24])
+        found = list(conn.exec_driver_sql(CLICKS, arrays))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
         by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
@@ -247,6 +261,19 @@ class ClickWriter:
             (r.platform, r.dedupe_key): (outcomes[r.seq], rendered[r.seq] if r.finished else None)
             for r in fresh
         }
+
+
+def _again(
+    reply: Callable[[DailyAnswerOutcome], Rendered | None], zone: str, a: DailyAnswer
+) -> str | None:
+    """The stored JSON of the reply to this click as a second answer whose first had the same
+    `given`: when it is the "stored" reply's (a repeated click is told its answer is locked
+    in), the statement may finish such a click alone."""
+    try:
+        again = reply(DailyAnswerOutcome("already", zone, given=a.given[:300]))
+    except Exception:  # a refusal, or anything unusual: left to the caller, as before
+        return None
+    return None if again is None else again[0]
 
 
 def _outcomes(
