@@ -108,12 +108,10 @@ class SqlInboxStore:
     def _write_one_writes(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
     ) -> list[Admission]:
-        """With `fused` (PostgreSQL clicks), first one statement that commits by itself
-        (one round trip) writes every click it can finish: its row, its answer and its
-        reply together. Keys seen before and done then show their stored reply (one more
-        statement, no transaction). The rest (a key seen before and not done, a zone not
-        known yet, a round closed meanwhile, a different second answer) go through one
-        transaction, as below."""
+        """With `fused` (PostgreSQL clicks), one self-committing statement writes every
+        click it can finish (row, answer, reply), one read finds keys done before, and the
+        rest (a zone not known yet, a round closed, a different second answer, a key held
+        elsewhere) go through one transaction, as below."""
         if self.fused is None or not all(type(item[2]) is self.fused[0] for item in batch):
             return self._write_together(conn, batch)
         written: dict[tuple[str, str], Admission] = {}
@@ -122,15 +120,7 @@ class SqlInboxStore:
             written[key] = Admission("written", done, o, r[1])
         rest = [item for item in batch if (item[0].platform, item[0].key) not in written]
         if rest:
-            # Keys done before (redeliveries) show their stored reply, read by one statement
-            # that needs no transaction: a batch whose rest is only those opens none.
-            keys = sorted({(item[0].platform, item[0].key) for item in rest})
-            with autocommit(conn):
-                found = conn.exec_driver_sql(
-                    DONE_BEFORE, ([k[0] for k in keys], [k[1] for k in keys])
-                )
-                for seen in found:
-                    written[(seen.platform, seen.dedupe_key)] = Admission("done", to_record(seen))
+            written.update(_done_before(conn, rest))
             rest = [item for item in rest if (item[0].platform, item[0].key) not in written]
         return click_pg.merged(batch, written, self._write_together(conn, rest) if rest else [])
 
@@ -367,3 +357,14 @@ class SqlInboxStore:
                 )
             ).first()
         return to_record(row) if row is not None else None
+
+
+def _done_before(
+    conn: sa.Connection, rest: Sequence[OneWriteItem]
+) -> dict[tuple[str, str], Admission]:
+    """Keys of `rest` done before (redeliveries) with their stored reply, read by one
+    statement that needs no transaction: a batch whose rest is only those opens none."""
+    keys = sorted({(item[0].platform, item[0].key) for item in rest})
+    with autocommit(conn):
+        found = conn.exec_driver_sql(DONE_BEFORE, ([k[0] for k in keys], [k[1] for k in keys]))
+        return {(r.platform, r.dedupe_key): Admission("done", to_record(r)) for r in found}
