@@ -167,6 +167,45 @@ async def test_one_failing_request_fails_alone(db_url: str) -> None:
     await db.dispose()
 
 
+async def test_postgresql_lanes_write_the_waiting_requests_as_batches_side_by_side(
+    db_url: str,
+) -> None:
+    # With two lanes, what waits is split between them: one batch is at the server while
+    # the other is written, each on its own connection. SQLite has one writer: one batch.
+    db = Database(db_url)
+    await upgrade(db.engine)
+    batches: list[list[str]] = []
+    active = [0, 0]  # batches being written now, the most at once
+
+    def write(conn: sa.Connection, names: Sequence[str]) -> list[str]:
+        batches.append(list(names))
+        active[0] += 1
+        active[1] = max(active)
+        try:
+            if not db.sqlite:  # a round trip that yields to the other lane
+                conn.execute(sa.text("SELECT pg_sleep(0.05)"))
+            for name in names:
+                conn.execute(meta.insert().values(key=name, value="x", updated_at=sa.func.now()))
+        finally:
+            active[0] -= 1
+        return [f"ok:{name}" for name in names]
+
+    batcher: WriteBatcher[str, str] = WriteBatcher(db, write, lanes=2)
+    names = [f"k{i}" for i in range(10)]
+    results = await asyncio.gather(*(batcher.submit(n) for n in names))
+    assert results == [f"ok:{n}" for n in names]
+    if db.sqlite:
+        assert (batches, active[1]) == ([names], 1)
+    else:
+        assert (sorted(batches), active[1]) == ([names[:5], names[5:]], 2)
+    # A request arriving once both lanes have gone idle is written too.
+    assert await batcher.submit("late") == "ok:late"
+    async with db.read() as conn:
+        kept = (await conn.execute(sa.select(meta.c.key))).scalars().all()
+    assert sorted(kept) == sorted([*names, "late"])
+    await db.dispose()
+
+
 async def test_kinds_share_a_turn_and_a_failing_one_fails_alone(db_url: str) -> None:
     # On SQLite, inbox rows, answers and outcomes queued together are written in one
     # transaction; one kind's bad request must not take the other kinds' requests down.

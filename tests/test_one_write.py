@@ -337,3 +337,32 @@ async def test_a_batch_of_a_new_click_a_repeat_and_a_double_click_writes_each_on
         ("click-2", "done", 1),
         ("click-3", "done", 1),
     ]
+
+
+async def test_a_repeated_click_and_a_redelivery_open_no_transaction_on_postgresql(
+    app: App, clock: ManualClock
+) -> None:
+    # A second click on the same option is told its answer is locked in, and a redelivery
+    # of a done key is shown its stored reply: on PostgreSQL neither opens a transaction
+    # (the self-committing statement writes the first; one read finds the second).
+    round_id, typed = await open_round(app, clock)
+    first = await via_inbox(app, BOB, click(round_id), "click-1")
+    with Trips(app) as again:
+        ticket = await app.dispatcher.receive(
+            Interaction("click-2", BOB, click(round_id, key="click-2"))
+        )
+    assert ticket.verdict == "written" and texts(ticket.replies) == texts(first)
+    with Trips(app) as redelivered:
+        repeat = await app.dispatcher.receive(Interaction("click-1", BOB, click(round_id)))
+    assert (repeat.verdict, repeat.replies) == ("done", first)
+    if app.db.sqlite:
+        assert (again.transactions, redelivered.transactions) == (1, 1)
+    else:
+        assert (again.statements, again.transactions) == (1, 0)
+        assert (redelivered.statements, redelivered.transactions) == (2, 0)
+    stored = await app.stores.answers.round_answers(round_id)
+    assert [(a.display_name, a.given) for a in stored] == [("Bob", typed)]
+    assert sorted((r.dedupe_key, r.state, r.attempts) for r in await inbox_rows(app)) == [
+        ("click-1", "done", 1),
+        ("click-2", "done", 1),
+    ]

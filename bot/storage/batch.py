@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -32,12 +33,15 @@ class WriteBatcher(Generic[Item, Result]):
     synchronous so that on SQLite the whole batch runs in one hop to the writer thread.
     """
 
-    def __init__(self, db: Database, run: Run[Item, Result], max_batch: int = 500) -> None:
+    def __init__(
+        self, db: Database, run: Run[Item, Result], max_batch: int = 500, lanes: int = 1
+    ) -> None:
         self.run = run
         self.max_batch = max_batch
         # SQLite has one writer per file, so every kind shares its turns; PostgreSQL takes
-        # row locks itself, and each kind drains on its own connection, side by side.
-        self.group = WriteGroup.of(db) if db.sqlite else WriteGroup(db)
+        # row locks itself, and each kind drains on its own connection, side by side, in up
+        # to `lanes` batches at once (one at the server while the next is prepared).
+        self.group = WriteGroup.of(db) if db.sqlite else WriteGroup(db, lanes)
         self.group.join(self)
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
 
@@ -51,9 +55,11 @@ class WriteBatcher(Generic[Item, Result]):
         """Wait until every queued request is written (used before the engine is closed)."""
         await self.group.idle()
 
-    def take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
-        batch = self._pending[: self.max_batch]
-        del self._pending[: self.max_batch]
+    def take(self, share: int = 1) -> list[tuple[Item, asyncio.Future[Result]]]:
+        """The next batch: a `share`-th of what waits (lanes free to write the rest)."""
+        size = min(self.max_batch, math.ceil(len(self._pending) / share))
+        batch = self._pending[:size]
+        del self._pending[:size]
         return batch
 
     def fail_all(self, error: BaseException) -> None:
@@ -70,14 +76,19 @@ class WriteGroup:
     """Batchers drain through here. On SQLite every batcher of the database shares one group:
     each writer turn takes what all of them have queued (an interaction's inbox row, another's
     answer, a third's outcome) and writes it in one transaction, so a burst pays one commit
-    per turn, not one per kind. On PostgreSQL each batcher has a group of its own."""
+    per turn, not one per kind. On PostgreSQL each batcher has a group of its own, with up
+    to `lanes` batches written at once, each on its own connection: while one is at the
+    server the next is prepared, and what waits is split between the lanes free to take
+    it. Exactly once is the tables' unique keys' to decide, as between two processes."""
 
     _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = weakref.WeakKeyDictionary()
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, lanes: int = 1) -> None:
         self.db = db
+        self.lanes = lanes
         self._members: list[WriteBatcher[Any, Any]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writing = 0  # lanes whose batch is being written
 
     @classmethod
     def of(cls, db: Database) -> WriteGroup:
@@ -90,16 +101,22 @@ class WriteGroup:
         self._members.append(batcher)
 
     def wake(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+        # A drain that has returned may not have run its done callbacks yet: not counted.
+        self._tasks = {t for t in self._tasks if not t.done()}
+        if len(self._tasks) < self.lanes:
+            self._tasks.add(asyncio.get_running_loop().create_task(self._drain()))
 
     async def idle(self) -> None:
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        while running := [t for t in self._tasks if not t.done()]:
+            await asyncio.shield(running[0])
 
     async def _drain(self) -> None:
         while any(b.waiting for b in self._members):
-            turn: list[Share] = [(b, b.take()) for b in self._members if b.waiting]
+            share = self.lanes - self._writing
+            turn: list[Share] = [(b, b.take(share)) for b in self._members if b.waiting]
+            if any(b.waiting for b in self._members):
+                self.wake()  # another lane takes the rest
+            self._writing += 1
             try:
                 await self._write(turn)
             except BaseException:
@@ -111,6 +128,8 @@ class WriteGroup:
                 for b in self._members:
                     b.fail_all(stopped)
                 raise
+            finally:
+                self._writing -= 1
 
     async def _write(self, turn: list[Share]) -> None:
         def body(conn: sa.Connection) -> list[Sequence[Any]]:

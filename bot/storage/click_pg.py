@@ -33,9 +33,17 @@ from bot.storage.tables import answers
 # inserted) and the rounds by their ids: the cached plan probes the unique indexes whatever
 # the statistics said when it was made. As joins, a plan made while the tables were small
 # scanned the whole inbox, and every answer of the round for each row, in every batch.
+# Between the CTEs every join has one key (`seq`, a user's `ukey`, a (round, user)'s `ru`)
+# or is a hashed IN, and the look-ups flag rows instead of filtering them: the generic
+# plan estimates a CTE filtered twice, or joined on two keys, at one row, and then joins
+# the batch to itself in nested loops (a pass over the batch per row, about a third of
+# the statement's time at 100 clicks); on one key it hashes.
 # $26 (`alone`): the statement runs without a transaction around it and writes only whole
 # clicks: an answer only with its reply rendered for the zone read here, and a row only
-# done (ClickWriter.write).
+# done (ClickWriter.write). `again_ok` ($27): the click's reply as a second answer with the
+# same `given` is its rendered reply (a repeated click is told it is locked in); such a
+# click whose first answer is in this statement's snapshot, or went in from this batch with
+# the same `given`, is written done with that reply too, no answer of its own.
 CLICKS = """
 WITH input AS (
   SELECT * FROM unnest(
@@ -43,46 +51,46 @@ WITH input AS (
     $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[],
     $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[],
     $17::text[], $18::text[], $19::text[], $20::bool[], $21::timestamptz[], $22::text[],
-    $23::text[], $24::text[]
+    $23::text[], $24::text[], $27::bool[]
   ) AS t(platform, dedupe_key, workspace, user_ref, payload, route,
          route_expires_at, received_at, lease_until, seq,
          a_workspace, external_id, display_name, name_key, channel, round_id,
          topic, given, normalized, correct, answered_at, forgot_key,
-         pre_zone, pre_reply)
+         pre_zone, pre_reply, again_ok)
 ),
-fresh AS (
+looked AS (
   SELECT i.*,
+         (SELECT b.id FROM inbox b
+          WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key) IS NULL AS fresh,
          (SELECT c.timezone FROM channels c
-          WHERE c.workspace = i.a_workspace AND c.external_id = i.channel) AS timezone
+          WHERE c.workspace = i.a_workspace AND c.external_id = i.channel) AS timezone,
+         (SELECT f.round_id FROM forgotten_answers f
+          WHERE f.round_id = i.round_id AND f.user_key = i.forgot_key) IS NULL AS unlocked,
+         length(i.a_workspace) || ':' || i.a_workspace || i.external_id AS ukey
   FROM input i
-  WHERE (SELECT b.id FROM inbox b
-         WHERE b.platform = i.platform AND b.dedupe_key = i.dedupe_key) IS NULL
 ),
 open_rounds AS (
   SELECT id FROM rounds WHERE id = ANY ($16::int[]) AND closed_at IS NULL
   FOR SHARE
 ),
-live AS (
-  SELECT n.* FROM fresh n
-  WHERE n.timezone IS NOT NULL
-    AND (SELECT f.round_id FROM forgotten_answers f
-         WHERE f.round_id = n.round_id AND f.user_key = n.forgot_key) IS NULL
-),
 up AS (
   INSERT INTO users (workspace, external_id, display_name, name_key, created_at)
   SELECT DISTINCT ON (a_workspace, external_id)
          a_workspace, external_id, display_name, name_key, answered_at
-  FROM live ORDER BY a_workspace, external_id, seq DESC
+  FROM looked WHERE fresh AND timezone IS NOT NULL AND unlocked
+  ORDER BY a_workspace, external_id, seq DESC
   ON CONFLICT (workspace, external_id)
   DO UPDATE SET display_name = excluded.display_name, name_key = excluded.name_key
-  RETURNING id, workspace, external_id
+  RETURNING id, length(workspace) || ':' || workspace || external_id AS ukey
 ),
 firsts AS (
   SELECT l.seq, l.round_id, l.topic, l.given, l.normalized, l.correct, l.answered_at,
-         l.timezone, l.pre_reply, up.id AS user_id,
-         row_number() OVER (PARTITION BY l.round_id, up.id ORDER BY l.seq) AS nth,
+         l.pre_reply, up.id AS user_id, l.round_id::bigint * 4294967296 + up.id AS ru,
+         row_number() OVER w AS nth, first_value(l.given) OVER w AS first_given, l.again_ok,
          l.pre_reply IS NOT NULL AND l.timezone = l.pre_zone AS rendered
-  FROM live l JOIN up ON up.workspace = l.a_workspace AND up.external_id = l.external_id
+  FROM looked l JOIN up ON up.ukey = l.ukey
+  WHERE l.fresh AND l.timezone IS NOT NULL AND l.unlocked
+  WINDOW w AS (PARTITION BY l.round_id, up.id ORDER BY l.seq)
 ),
 ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
@@ -91,12 +99,17 @@ ans AS (
   WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT $26)
   ORDER BY round_id, user_id
   ON CONFLICT DO NOTHING
-  RETURNING round_id, user_id
+  RETURNING round_id::bigint * 4294967296 + user_id AS ru
 ),
 written AS (
   SELECT f.seq, f.pre_reply FROM firsts f
-  JOIN ans ON ans.round_id = f.round_id AND ans.user_id = f.user_id
-  WHERE f.nth = 1 AND f.rendered
+  WHERE f.rendered AND (
+    (f.nth = 1 AND (f.ru IN (SELECT ru FROM ans)) IS TRUE)
+    OR (f.again_ok AND (f.round_id IN (SELECT id FROM open_rounds)) IS TRUE
+        AND f.given = COALESCE(
+          CASE WHEN f.nth > 1 AND (f.ru IN (SELECT ru FROM ans)) IS TRUE THEN f.first_given END,
+          (SELECT e.given FROM answers e
+           WHERE e.round_id = f.round_id AND e.user_id = f.user_id))))
 ),
 ins AS (
   INSERT INTO inbox (platform, dedupe_key, workspace, user_ref, payload, route,
@@ -113,17 +126,15 @@ ins AS (
   RETURNING id, platform, dedupe_key, state
 )
 SELECT ins.id AS entry, ins.platform, ins.dedupe_key, ins.state = 'done' AS finished,
-       n.seq IS NOT NULL AS fresh, i.seq, i.round_id, n.timezone,
-       i.round_id IN (SELECT id FROM open_rounds) AS open,
-       f.user_id, f.nth, a.round_id IS NOT NULL AS inserted,
-       CASE WHEN a.round_id IS NULL AND f.user_id IS NOT NULL THEN
-         (SELECT e.given FROM answers e WHERE e.round_id = i.round_id AND e.user_id = f.user_id)
+       l.fresh, l.seq, l.round_id, CASE WHEN l.fresh THEN l.timezone END AS timezone,
+       l.round_id IN (SELECT id FROM open_rounds) AS open,
+       f.user_id, f.nth, COALESCE(f.nth = 1 AND f.ru IN (SELECT ru FROM ans), false) AS inserted,
+       CASE WHEN f.user_id IS NOT NULL AND NOT (f.nth = 1 AND f.ru IN (SELECT ru FROM ans)) THEN
+         (SELECT e.given FROM answers e WHERE e.round_id = l.round_id AND e.user_id = f.user_id)
        END AS earlier
 FROM ins
-JOIN input i ON i.platform = ins.platform AND i.dedupe_key = ins.dedupe_key
-LEFT JOIN fresh n ON n.seq = i.seq
-LEFT JOIN firsts f ON f.seq = i.seq
-LEFT JOIN ans a ON a.round_id = f.round_id AND a.user_id = f.user_id AND f.nth = 1
+JOIN looked l ON l.platform = ins.platform AND l.dedupe_key = ins.dedupe_key
+LEFT JOIN firsts f ON f.seq = l.seq
 """
 
 # Rows finished (done or failed) with their replies, the whole batch in one statement.
@@ -183,11 +194,13 @@ class ClickWriter:
 
         `alone`: the statement runs by itself, committed as it ends (no transaction
         around it), so it writes only what is complete: an answer together with its row
-        done with the reply rendered beforehand. Every other row (a key seen before, a
-        zone not known or changed, a round closed, a second answer) is neither inserted
-        nor has anything written, and is left to the caller's transaction. With no reply
+        done with the reply rendered beforehand, or a second answer repeating the first
+        (same `given`, which the statement sees) done with the same reply. Every other row
+        (a key seen before, a zone not known or changed, a round closed, a different second
+        answer) is neither inserted nor has anything written, and is left to the caller's
+        transaction. With no reply
         rendered beforehand nothing could be written: no statement runs."""
-        columns: list[list[Any]] = [[] for _ in range(24)]
+        columns: list[list[Any]] = [[] for _ in range(25)]
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
             zone = self.zones.get((a.workspace, a.channel))
@@ -221,6 +234,7 @@ class ClickWriter:
                     forgotten_key(a.round_id, a.workspace, a.external_id),
                     zone if pre is not None else None,
                     pre[0] if pre is not None else None,
+                    zone is not None and pre is not None and _again(reply, zone, a) == pre[0],
                 ),
                 strict=True,
             ):
@@ -231,7 +245,8 @@ class ClickWriter:
         if alone:
             # Killed (or failing) here, nothing of the batch is written and nothing acked.
             fault_point("inbox.uncommitted")
-        found = list(conn.exec_driver_sql(CLICKS, (*columns, now, alone)))
+        arrays = (*columns[:24], now, alone, columns[24])
+        found = list(conn.exec_driver_sql(CLICKS, arrays))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
         by_seq = {seq: a for (_, _, seq), a in zip(entries, items, strict=True)}
@@ -246,6 +261,19 @@ class ClickWriter:
             (r.platform, r.dedupe_key): (outcomes[r.seq], rendered[r.seq] if r.finished else None)
             for r in fresh
         }
+
+
+def _again(
+    reply: Callable[[DailyAnswerOutcome], Rendered | None], zone: str, a: DailyAnswer
+) -> str | None:
+    """The stored JSON of the reply to this click as a second answer whose first had the same
+    `given`: when it is the "stored" reply's (a repeated click is told its answer is locked
+    in), the statement may finish such a click alone."""
+    try:
+        again = reply(DailyAnswerOutcome("already", zone, given=a.given[:300]))
+    except Exception:  # a refusal, or anything unusual: left to the caller, as before
+        return None
+    return None if again is None else again[0]
 
 
 def _outcomes(

@@ -25,6 +25,7 @@ from bot.storage import click_pg, click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
 from bot.storage.inbox_rows import done_record, fresh, new_row, new_tuple, to_record
+from bot.storage.pg_pool import autocommit
 from bot.storage.rows import pairs_in
 from bot.storage.tables import inbox
 
@@ -40,6 +41,20 @@ Insert = Callable[[Sequence[tuple[str, str]], Mapping[tuple[str, str], Admit]], 
 # Rows still being worked on; done rows only answer repeats, failed ones wait for a retry.
 UNFINISHED = ("received", "processing")
 PAIR = (inbox.c.platform, inbox.c.dedupe_key)
+# PostgreSQL: click batches written at once, each on its own connection (one at the server
+# while the next is prepared; a burst's clicks are split between them). SQLite: one writer.
+ONE_WRITE_LANES = 2
+# PostgreSQL: rows of keys seen before that are done, an index probe per key whatever the
+# statistics (a fresh table's `(platform, key) IN (...)` was planned as a scan of the
+# platform's rows, the keys a filter).
+DONE_BEFORE = """
+SELECT b.* FROM unnest($1::text[], $2::text[]) AS k(platform, dedupe_key)
+CROSS JOIN LATERAL (
+  SELECT * FROM inbox WHERE inbox.platform = k.platform AND inbox.dedupe_key = k.dedupe_key
+  OFFSET 0
+) b
+WHERE b.state = 'done'
+"""
 
 
 class SqlInboxStore:
@@ -67,7 +82,7 @@ class SqlInboxStore:
             .returning(inbox.c.id, inbox.c.platform, inbox.c.dedupe_key)
         )
         self._admits = WriteBatcher(db, self._write_admits)
-        self._one_writes = WriteBatcher(db, self._write_one_writes)
+        self._one_writes = WriteBatcher(db, self._write_one_writes, lanes=ONE_WRITE_LANES)
         self._finishes = WriteBatcher(db, self._write_finishes)
 
     async def flush(self) -> None:
@@ -93,10 +108,10 @@ class SqlInboxStore:
     def _write_one_writes(
         self, conn: sa.Connection, batch: Sequence[OneWriteItem]
     ) -> list[Admission]:
-        """With `fused` (PostgreSQL clicks), first one statement that commits by itself
-        (one round trip) writes every click it can finish: its row, its answer and its
-        reply together. The rest (keys seen before, a zone not known yet, a round closed
-        meanwhile, a second answer) go through one transaction, as below."""
+        """With `fused` (PostgreSQL clicks), one self-committing statement writes every
+        click it can finish (row, answer, reply), one read finds keys done before, and the
+        rest (a zone not known yet, a round closed, a different second answer, a key held
+        elsewhere) go through one transaction, as below."""
         if self.fused is None or not all(type(item[2]) is self.fused[0] for item in batch):
             return self._write_together(conn, batch)
         written: dict[tuple[str, str], Admission] = {}
@@ -104,6 +119,9 @@ class SqlInboxStore:
             done = done_record(fresh(e, row), r[0])
             written[key] = Admission("written", done, o, r[1])
         rest = [item for item in batch if (item[0].platform, item[0].key) not in written]
+        if rest:
+            written.update(_done_before(conn, rest))
+            rest = [item for item in rest if (item[0].platform, item[0].key) not in written]
         return click_pg.merged(batch, written, self._write_together(conn, rest) if rest else [])
 
     def _write_together(
@@ -339,3 +357,14 @@ class SqlInboxStore:
                 )
             ).first()
         return to_record(row) if row is not None else None
+
+
+def _done_before(
+    conn: sa.Connection, rest: Sequence[OneWriteItem]
+) -> dict[tuple[str, str], Admission]:
+    """Keys of `rest` done before (redeliveries) with their stored reply, read by one
+    statement that needs no transaction: a batch whose rest is only those opens none."""
+    keys = sorted({(item[0].platform, item[0].key) for item in rest})
+    with autocommit(conn):
+        found = conn.exec_driver_sql(DONE_BEFORE, ([k[0] for k in keys], [k[1] for k in keys]))
+        return {(r.platform, r.dedupe_key): Admission("done", to_record(r)) for r in found}
