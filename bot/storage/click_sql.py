@@ -39,7 +39,8 @@ INSERT_ANSWERS = (
     "ON CONFLICT DO NOTHING RETURNING round_id, user_id",
 )
 FINISH = "UPDATE inbox SET state = ?, reply = ?, finished_at = ?, lease_until = ? WHERE id = ?"
-HOLD = "UPDATE inbox SET payload = ? WHERE id = ?"
+# A row held for the general path: it was inserted done (inbox._write_together).
+HOLD = "UPDATE inbox SET payload = ?, state = 'received' WHERE id = ?"
 
 
 def ts(value: dt.datetime) -> str:
