@@ -333,29 +333,8 @@ class SqlInboxStore:
         return sorted((r for r in rows if r.state == "processing"), key=lambda r: r.id)
 
     async def prune(self, now: dt.datetime) -> int:
-        # Done rows are in no index on their state (ix_inbox_unfinished): old rows are found
-        # in id order instead. Ids grow with arrival, so every row old enough to go lies
-        # below the first row that is not: a walk over the old rows from the oldest, then a
-        # range of ids. A row that arrived out of order (another process's clock) goes at a
-        # later prune, never early: each row's own time is checked again.
-        first_young = (
-            sa.select(inbox.c.id)
-            .where(inbox.c.received_at >= now - KEEP_DONE)
-            .order_by(inbox.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        past_last = sa.select(sa.func.max(inbox.c.id) + 1).scalar_subquery()
         async with self.db.write() as conn:
-            gone = await conn.execute(
-                sa.delete(inbox).where(
-                    inbox.c.id < sa.func.coalesce(first_young, past_last),
-                    sa.or_(
-                        sa.and_(inbox.c.state == "done", inbox.c.received_at < now - KEEP_DONE),
-                        inbox.c.received_at < now - KEEP_ANY,
-                    ),
-                )
-            )
+            gone = await conn.execute(pruned(now))
         return int(gone.rowcount or 0)
 
     async def get(self, platform: str, key: str) -> InboxRecord | None:
@@ -366,3 +345,26 @@ class SqlInboxStore:
                 )
             ).first()
         return to_record(row) if row is not None else None
+
+
+def pruned(now: dt.datetime) -> sa.Delete:
+    """The rows `prune` deletes. Done rows are in no index on their state
+    (ix_inbox_unfinished): old rows are found in id order instead. Ids grow with arrival,
+    so every row old enough to go lies below the first row that is not: a walk over the old
+    rows from the oldest, then a range of ids. A row that arrived out of order (another
+    process's clock) goes at a later prune, never early: each row's own time is checked."""
+    first_young = (
+        sa.select(inbox.c.id)
+        .where(inbox.c.received_at >= now - KEEP_DONE)
+        .order_by(inbox.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    past_last = sa.select(sa.func.max(inbox.c.id) + 1).scalar_subquery()
+    return sa.delete(inbox).where(
+        inbox.c.id < sa.func.coalesce(first_young, past_last),
+        sa.or_(
+            sa.and_(inbox.c.state == "done", inbox.c.received_at < now - KEEP_DONE),
+            inbox.c.received_at < now - KEEP_ANY,
+        ),
+    )
