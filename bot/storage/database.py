@@ -29,7 +29,7 @@ from bot.storage.engines import create_engine as create_engine
 from bot.storage.engines import is_sqlite as is_sqlite
 from bot.storage.pg_pool import run_once_more_if_cut
 from bot.storage.sqlite_now import try_now
-from bot.storage.wal_index import wal_copied
+from bot.storage.wal_index import catch_up, wal_copied
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ IDLE_CHECKPOINT_S = 30.0
 # The checkpoint connection waits this long for a lock before trying again later.
 CHECKPOINT_BUSY_MS = 2_000
 # Copies of the WAL's last frames tried beside the writer before the step under the write
-# lock (Database._catch_up).
+# lock (wal_index.catch_up).
 CATCH_UP_TRIES = 4
 SQLITE_FULL = 13
 PG_DISK_FULL = "53100"
@@ -291,15 +291,6 @@ class Database:
         rows = self._checkpoint_conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
         return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
 
-    def _catch_up(self) -> None:
-        """The WAL's last frames copied beside the writer, again until a copy reaches the
-        WAL's end (no commit came while it ran). SQLite syncs both files in each copy that
-        has frames to copy, as it would under the lock, while clicks go on."""
-        for _ in range(CATCH_UP_TRIES):
-            busy, log, copied = self._checkpoint_now("PASSIVE")
-            if busy == 0 and log == copied:
-                return
-
     def _maybe_checkpoint(self) -> None:
         """After a commit, at most once a second: copy the WAL into the file in a thread.
         PASSIVE never waits for readers or writers; the bulk is copied beside the writer and
@@ -325,13 +316,10 @@ class Database:
                     # beside the writer too (measured in docs/scaling.md, session 8): the
                     # step under the lock then syncs only the last few milliseconds' writes.
                     await asyncio.to_thread(flush_files, file)
-                    # Commits made meanwhile appended frames, and only a WAL copied to its
-                    # end restarts from the beginning. The tail is copied again beside the
-                    # writer until a copy finds no commit after it; then, between two of our
-                    # transactions, whatever came since (usually a few frames) is copied,
-                    # and when nothing came, nothing is done: the lock is held for a read
-                    # of the WAL index (docs/scaling.md, session 9).
-                    await asyncio.to_thread(self._catch_up)
+                    # Only a WAL copied to its end restarts: what came meanwhile is copied
+                    # beside the writer again, then under the lock what came since, if any
+                    # (else the lock covers an index read: docs/scaling.md, session 9).
+                    await asyncio.to_thread(catch_up, self._checkpoint_now, CATCH_UP_TRIES)
                     async with self._write_lock:
                         if wal_copied(file):
                             result = (0, 0, 0)  # the next write starts the WAL again

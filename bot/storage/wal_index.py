@@ -1,8 +1,9 @@
-"""SQLite's WAL index read directly: whether every frame of the WAL is in the database file."""
+"""SQLite's WAL brought to its end beside the writer, and its index read to see that it is."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 # The WAL index (the -shm file; https://www.sqlite.org/walformat.html): two copies of a
 # 48-byte header (mxFrame, the WAL's last valid frame, at offset 16), then the checkpoint
@@ -29,3 +30,14 @@ def wal_copied(file: str) -> bool:
         return False
     last = int.from_bytes(head[MX_FRAME : MX_FRAME + 4], sys.byteorder)
     return last == int.from_bytes(head[N_BACKFILL : N_BACKFILL + 4], sys.byteorder)
+
+
+def catch_up(checkpoint: Callable[[str], tuple[int, int, int]], tries: int) -> None:
+    """The WAL's last frames copied beside the writer (`checkpoint("PASSIVE")`, which returns
+    SQLite's busy, log and copied counts), again until a copy reaches the WAL's end: no
+    commit came while it ran. SQLite syncs both files in each copy that has frames to copy,
+    as it would under the write lock, while clicks go on."""
+    for _ in range(tries):
+        busy, log, copied = checkpoint("PASSIVE")
+        if busy == 0 and log == copied:
+            return
