@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import namedtuple
 from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.storage.bulk import many
+from bot.storage.driver_sql import run
 from bot.storage.inbox_tables import inbox
 
 # SQLite's limit on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER since 3.32); a
@@ -38,7 +39,8 @@ INSERT_ANSWERS = (
     "ON CONFLICT DO NOTHING RETURNING round_id, user_id",
 )
 FINISH = "UPDATE inbox SET state = ?, reply = ?, finished_at = ?, lease_until = ? WHERE id = ?"
-HOLD = "UPDATE inbox SET payload = ? WHERE id = ?"
+# A row held for the general path: it was inserted done (inbox._write_together).
+HOLD = "UPDATE inbox SET payload = ?, state = 'received' WHERE id = ?"
 
 
 def ts(value: dt.datetime) -> str:
@@ -69,21 +71,21 @@ def returning(
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
         params = tuple(chain.from_iterable(chunk))  # flattened in C: ~40 values a click
-        out.extend(
-            tuple(r) for r in conn.exec_driver_sql(_values(head, width, len(chunk), tail), params)
-        )
+        out.extend(run(conn, _values(head, width, len(chunk), tail), params))
     return out
 
 
 def finish(conn: sa.Connection, rows: Sequence[tuple[int, str, str | None, dt.datetime]]) -> None:
     """Rows done (or failed) with their replies: (id, state, reply, at), in id order."""
     stamps = {at: ts(at) for at in {row[3] for row in rows}}  # a batch's rows share one
-    many(conn, FINISH, [(s, r, stamps[at], stamps[at], e) for e, s, r, at in sorted(rows)])
+    run(
+        conn, FINISH, [(s, r, stamps[at], stamps[at], e) for e, s, r, at in sorted(rows)], many=True
+    )
 
 
 def hold(conn: sa.Connection, rows: Sequence[tuple[int, str]]) -> None:
     """Held rows' payloads: (id, payload), in id order."""
-    many(conn, HOLD, [(payload, e) for e, payload in sorted(rows)])
+    run(conn, HOLD, [(payload, e) for e, payload in sorted(rows)], many=True)
 
 
 def from_ts(value: str) -> dt.datetime:
@@ -96,6 +98,22 @@ def from_ts(value: str) -> dt.datetime:
 # (SQLITE_MAX_EXPR_DEPTH 1000; rows.PAIRS_OR_MAX).
 PAIRS_MAX = 400
 INBOX_COLUMNS = ", ".join(c.name for c in inbox.c)
+# Rows read by name, as SQLAlchemy's rows were (driver_sql hands back sqlite3's tuples).
+InboxRow = namedtuple("InboxRow", [c.name for c in inbox.c])  # type: ignore[misc]
+GivenRow = namedtuple("GivenRow", "round_id user_id given")
+LookupRow = namedtuple("LookupRow", "workspace external_id timezone id locks")
+
+
+def _named(kind: Any) -> Any:
+    def make(_cursor: Any, values: tuple[Any, ...]) -> Any:
+        return kind._make(values)
+
+    return make
+
+
+_INBOX_ROW = _named(InboxRow)
+_GIVEN_ROW = _named(GivenRow)
+_LOOKUP_ROW = _named(LookupRow)
 # A failed row, or an unfinished one (inbox.UNFINISHED) whose lease ran out: inbox._take_over.
 _TAKE_OVER = (
     "UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_until = ? WHERE {}"
@@ -119,6 +137,7 @@ def _by_keys(
     template: str,
     columns: tuple[str, str],
     pairs: Sequence[tuple[Any, Any]],
+    row: Any,
     before: tuple[Any, ...] = (),
     after: tuple[Any, ...] = (),
 ) -> list[Any]:
@@ -127,7 +146,7 @@ def _by_keys(
         chunk = pairs[start : start + PAIRS_MAX]
         sql = _keyed(template, *columns, len(chunk))
         params = (*before, *chain.from_iterable(chunk), *after)
-        out.extend(conn.exec_driver_sql(sql, params))
+        out.extend(run(conn, sql, params, row=row))
     return out
 
 
@@ -136,17 +155,19 @@ def take_over(
 ) -> list[Any]:
     """Inbox rows of these keys that may be held again (failed, or their lease ran out),
     held until `until`: their rows (every column; timestamps as text)."""
-    return _by_keys(conn, _TAKE_OVER, ("platform", "dedupe_key"), keys, (ts(until),), (ts(now),))
+    return _by_keys(
+        conn, _TAKE_OVER, ("platform", "dedupe_key"), keys, _INBOX_ROW, (ts(until),), (ts(now),)
+    )
 
 
 def inbox_rows(conn: sa.Connection, keys: Sequence[tuple[str, str]]) -> list[Any]:
     """The inbox rows of these keys (every column; timestamps as text)."""
-    return _by_keys(conn, _INBOX_ROWS, ("platform", "dedupe_key"), keys)
+    return _by_keys(conn, _INBOX_ROWS, ("platform", "dedupe_key"), keys, _INBOX_ROW)
 
 
 def given(conn: sa.Connection, keys: Sequence[tuple[int, int]]) -> list[Any]:
     """(round_id, user_id, given) of the answers of these (round, user) keys."""
-    return _by_keys(conn, _GIVEN, ("round_id", "user_id"), keys)
+    return _by_keys(conn, _GIVEN, ("round_id", "user_id"), keys, _GIVEN_ROW)
 
 
 @functools.lru_cache(maxsize=64)
@@ -170,5 +191,6 @@ def batch_lookup(
     for start in range(0, len(places), PAIRS_MAX):
         chunk = places[start : start + PAIRS_MAX]
         params = (*round_ids, *chain.from_iterable(chunk))
-        out.extend(conn.exec_driver_sql(_lookup_sql(len(round_ids), len(chunk)), params))
+        sql = _lookup_sql(len(round_ids), len(chunk))
+        out.extend(run(conn, sql, params, row=_LOOKUP_ROW))
     return out

@@ -29,6 +29,7 @@ from bot.storage.engines import create_engine as create_engine
 from bot.storage.engines import is_sqlite as is_sqlite
 from bot.storage.pg_pool import run_once_more_if_cut
 from bot.storage.sqlite_now import try_now
+from bot.storage.wal_index import catch_up, wal_copied
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ CHECKPOINT_EVERY_S = 1.0
 IDLE_CHECKPOINT_S = 30.0
 # The checkpoint connection waits this long for a lock before trying again later.
 CHECKPOINT_BUSY_MS = 2_000
+# Copies of the WAL's last frames tried beside the writer before the step under the write
+# lock (wal_index.catch_up).
+CATCH_UP_TRIES = 4
 SQLITE_FULL = 13
 PG_DISK_FULL = "53100"
 # Rows ANALYZE reads per index on SQLite: approximate statistics are all the planner needs.
@@ -312,11 +316,15 @@ class Database:
                     # beside the writer too (measured in docs/scaling.md, session 8): the
                     # step under the lock then syncs only the last few milliseconds' writes.
                     await asyncio.to_thread(flush_files, file)
-                    # Commits made meanwhile appended frames, and only a WAL copied to its
-                    # end restarts from the beginning: the tail, usually a few frames, is
-                    # copied between two of our transactions.
+                    # Only a WAL copied to its end restarts: what came meanwhile is copied
+                    # beside the writer again, then under the lock what came since, if any
+                    # (else the lock covers an index read: docs/scaling.md, session 9).
+                    await asyncio.to_thread(catch_up, self._checkpoint_now, CATCH_UP_TRIES)
                     async with self._write_lock:
-                        result = await asyncio.to_thread(self._checkpoint_now, mode)
+                        if wal_copied(file):
+                            result = (0, 0, 0)  # the next write starts the WAL again
+                        else:
+                            result = await asyncio.to_thread(self._checkpoint_now, mode)
                 else:
                     # Our own writer queues here rather than in SQLite's busy handler.
                     async with self._write_lock:

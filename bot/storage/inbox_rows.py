@@ -26,8 +26,9 @@ def new_row(e: InboxEntry, lease: dt.timedelta) -> dict[str, Any]:
     }
 
 
-def new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
-    """`new_row` as SQLite's driver takes it (click_sql.INBOX_ROW's order)."""
+def new_tuple(e: InboxEntry, lease: dt.timedelta, state: str = "received") -> tuple[Any, ...]:
+    """`new_row` as SQLite's driver takes it (click_sql.INBOX_ROW's order); `state` "done"
+    for a row its own transaction finishes (SqlInboxStore._write_together)."""
     received = click_sql.ts(e.received_at)
     return (
         e.platform,
@@ -37,7 +38,7 @@ def new_tuple(e: InboxEntry, lease: dt.timedelta) -> tuple[Any, ...]:
         e.payload,
         e.route,
         click_sql.ts_or_none(e.route_expires_at),
-        "received",
+        state,
         1,
         received,
         click_sql.ts(e.received_at + lease),

@@ -6,6 +6,9 @@ import sqlalchemy as sa
 
 from bot.storage.tables import TS, metadata
 
+# Rows still being worked on (bot/storage/inbox.py: UNFINISHED), as the partial index names them.
+UNFINISHED_SQL = "state IN ('received', 'processing')"
+
 inbox = sa.Table(
     "inbox",
     metadata,
@@ -27,5 +30,16 @@ inbox = sa.Table(
     sa.Column("finished_at", TS, nullable=True),
     sa.Column("reply", sa.Text, nullable=True),  # the replies sent (JSON), shown again on a repeat
     sa.UniqueConstraint("platform", "dedupe_key", name="uq_inbox_platform_key"),
-    sa.Index("ix_inbox_state_lease", "state", "lease_until"),
+    # The replay's look-up of rows still being worked on (inbox.take_due). Partial: a click
+    # written on the one-write path is inserted done and never enters it, one WAL page fewer
+    # per click (docs/scaling.md, session 9). Queries that use it name UNFINISHED_SQL's
+    # states as literals: a planner matches a partial index's condition to the query's text,
+    # and a bound parameter is not the literal it names.
+    sa.Index(
+        "ix_inbox_unfinished",
+        "state",
+        "lease_until",
+        sqlite_where=sa.text(UNFINISHED_SQL),
+        postgresql_where=sa.text(UNFINISHED_SQL),
+    ),
 )

@@ -19,7 +19,7 @@ from bot.bootstrap import App, ManualClock
 from bot.commands import SubmitAnswer
 from bot.identity import Origin
 from bot.replies import Notice, Reply, Tone
-from bot.storage import database, engines
+from bot.storage import database, engines, wal_index
 from bot.storage.tables import answers
 from bot.usecases import daily
 from tests.conftest import build_test_app, origin
@@ -200,6 +200,13 @@ def test_out_of_space_is_recognised_on_both_databases() -> None:
     assert not database.is_full(wrapped(PgError("23505")))  # unique_violation
 
 
+async def settled(app: App) -> None:
+    """Wait for a checkpoint the clicks started (once a second) to end, so that what a test
+    watches next is its own checkpoint."""
+    while app.db._checkpoint is not None:
+        await asyncio.sleep(0.01)
+
+
 async def test_both_files_are_flushed_beside_the_writer_before_the_wal_restarts(
     monkeypatch: pytest.MonkeyPatch, sqlite_app: App, clock: ManualClock, db_path: Path
 ) -> None:
@@ -209,6 +216,7 @@ async def test_both_files_are_flushed_beside_the_writer_before_the_wal_restarts(
     for n in range(40):
         cmd, who = click(round_id, n)
         await sqlite_app.dispatcher.dispatch(cmd, who)
+    await settled(sqlite_app)
     real = os.fdatasync
     flushed: list[tuple[str, bool]] = []
 
@@ -228,6 +236,52 @@ async def test_both_files_are_flushed_beside_the_writer_before_the_wal_restarts(
     async with sqlite_app.db.read() as conn:
         frames = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
     assert 0 < frames < 40
+
+
+async def test_a_step_with_nothing_left_to_copy_checkpoints_nothing_under_the_lock(
+    monkeypatch: pytest.MonkeyPatch, sqlite_app: App, clock: ManualClock, db_path: Path
+) -> None:
+    # The WAL's last frames are copied again beside the writer until a copy finds no commit
+    # after it; the step under the write lock then only reads the WAL index, and the next
+    # write still starts the WAL from its beginning.
+    round_id = await open_round(sqlite_app, clock)
+    for n in range(40):
+        cmd, who = click(round_id, n)
+        await sqlite_app.dispatcher.dispatch(cmd, who)
+    db = sqlite_app.db
+    await settled(sqlite_app)
+    real = db._checkpoint_now
+    locked: list[bool] = []
+
+    def spy(mode: str) -> tuple[int, int, int]:
+        locked.append(db._write_lock.locked())
+        return real(mode)
+
+    monkeypatch.setattr(db, "_checkpoint_now", spy)
+    await db.checkpoint("PASSIVE")
+    assert locked and not any(locked)  # every copy beside the writer, none under the lock
+    cmd, who = click(round_id, 99)
+    await sqlite_app.dispatcher.dispatch(cmd, who)
+    async with sqlite_app.db.read() as conn:
+        frames = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()[1]
+    assert 0 < frames < 40
+
+
+def test_the_wal_index_says_whether_every_frame_is_copied(tmp_path: Path) -> None:
+    file = str(tmp_path / "w.db")
+    assert not wal_index.wal_copied(file)  # no index at all: unsure, so not copied
+    writer = sqlite3.connect(file, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (a INTEGER)")
+    for n in range(20):
+        writer.execute("INSERT INTO t VALUES (?)", (n,))
+    assert not wal_index.wal_copied(file)
+    writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    assert wal_index.wal_copied(file)
+    writer.execute("INSERT INTO t VALUES (99)")
+    assert not wal_index.wal_copied(file)
+    writer.close()
 
 
 async def test_a_restarted_wal_keeps_its_size_below_the_bound(
