@@ -320,32 +320,8 @@ class SqlInboxStore:
     async def take_due(
         self, platforms: Sequence[str], now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> list[InboxRecord]:
-        due = (
-            sa.select(inbox.c.id)
-            .where(
-                STILL_WORKED_ON,
-                inbox.c.lease_until <= now,
-                inbox.c.platform.in_(list(platforms)),
-            )
-            .order_by(inbox.c.received_at, inbox.c.id)
-            .limit(limit)
-        )
         async with self.db.write() as conn:
-            # Guarded again in the update: another process may have taken a row meanwhile.
-            taken = await conn.execute(
-                sa.update(inbox)
-                .where(
-                    inbox.c.id.in_(due.scalar_subquery()),
-                    inbox.c.state.in_(UNFINISHED),
-                    inbox.c.lease_until <= now,
-                )
-                .values(
-                    state=sa.case((inbox.c.attempts >= MAX_ATTEMPTS, "failed"), else_="processing"),
-                    attempts=inbox.c.attempts + 1,
-                    lease_until=now + lease,
-                )
-                .returning(*inbox.c)
-            )
+            taken = await conn.execute(taken_over(platforms, now, lease, limit))
             rows = [to_record(r) for r in taken]
         # A row that failed MAX_ATTEMPTS times is set aside (state failed), not replayed.
         return sorted((r for r in rows if r.state == "processing"), key=lambda r: r.id)
@@ -374,6 +350,38 @@ def _done_before(
     with autocommit(conn):
         found = conn.exec_driver_sql(DONE_BEFORE, ([k[0] for k in keys], [k[1] for k in keys]))
         return {(r.platform, r.dedupe_key): Admission("done", to_record(r)) for r in found}
+
+
+def taken_over(
+    platforms: Sequence[str], now: dt.datetime, lease: dt.timedelta, limit: int
+) -> sa.Update:
+    """The replay's take-over: the oldest unfinished rows whose lease ran out, leased anew
+    (set aside as failed past MAX_ATTEMPTS)."""
+    due = (
+        sa.select(inbox.c.id)
+        .where(
+            STILL_WORKED_ON,
+            inbox.c.lease_until <= now,
+            inbox.c.platform.in_(list(platforms)),
+        )
+        .order_by(inbox.c.received_at, inbox.c.id)
+        .limit(limit)
+    )
+    # Guarded again in the update: another process may have taken a row meanwhile.
+    return (
+        sa.update(inbox)
+        .where(
+            inbox.c.id.in_(due.scalar_subquery()),
+            inbox.c.state.in_(UNFINISHED),
+            inbox.c.lease_until <= now,
+        )
+        .values(
+            state=sa.case((inbox.c.attempts >= MAX_ATTEMPTS, "failed"), else_="processing"),
+            attempts=inbox.c.attempts + 1,
+            lease_until=now + lease,
+        )
+        .returning(*inbox.c)
+    )
 
 
 def pruned(now: dt.datetime) -> sa.Delete:
