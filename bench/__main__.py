@@ -71,7 +71,9 @@ TARGETS = [
     Target("answer_latency", "p50_ms", "answer at 200/s, p50 ms", float("inf")),
     Target("answer_latency", "p99_ms", "answer at 200/s, p99 ms", 5.0),
     Target("burst", "answers_per_s", "burst, answers/s", 5000, more_is_better=True),
-    Target("burst", "p99_ms", "burst, p99 ms to acknowledgement", 50.0),
+    # No target: every request arrives at the same instant and its wait in the queue counts,
+    # so the p99 is about 0.99 x requests / throughput by construction (docs/scaling.md).
+    Target("burst", "p99_ms", "burst, p99 ms to acknowledgement (queue included)", float("inf")),
     Target("burst", "close_ms", "burst round: close and reveal, ms", float("inf")),
     Target("leaderboards", "load_s", "leaderboards: bulk load, s", float("inf")),
     Target("leaderboards", "top10_week.p99_ms", "top 10, week, p99 ms", 10.0),
