@@ -207,16 +207,22 @@ async def settled(app: App) -> None:
         await asyncio.sleep(0.01)
 
 
+async def forty_clicks(app: App, clock: ManualClock) -> int:
+    """A round with forty answers in the WAL, and no checkpoint of the clicks' running."""
+    round_id = await open_round(app, clock)
+    for n in range(40):
+        cmd, who = click(round_id, n)
+        await app.dispatcher.dispatch(cmd, who)
+    await settled(app)
+    return round_id
+
+
 async def test_both_files_are_flushed_beside_the_writer_before_the_wal_restarts(
     monkeypatch: pytest.MonkeyPatch, sqlite_app: App, clock: ManualClock, db_path: Path
 ) -> None:
     # The syncs SQLite makes under the write lock (before the WAL may start again) find
     # little to write when the files were flushed just before, with the writer still running.
-    round_id = await open_round(sqlite_app, clock)
-    for n in range(40):
-        cmd, who = click(round_id, n)
-        await sqlite_app.dispatcher.dispatch(cmd, who)
-    await settled(sqlite_app)
+    round_id = await forty_clicks(sqlite_app, clock)
     real = os.fdatasync
     flushed: list[tuple[str, bool]] = []
 
@@ -244,12 +250,8 @@ async def test_a_step_with_nothing_left_to_copy_checkpoints_nothing_under_the_lo
     # The WAL's last frames are copied again beside the writer until a copy finds no commit
     # after it; the step under the write lock then only reads the WAL index, and the next
     # write still starts the WAL from its beginning.
-    round_id = await open_round(sqlite_app, clock)
-    for n in range(40):
-        cmd, who = click(round_id, n)
-        await sqlite_app.dispatcher.dispatch(cmd, who)
+    round_id = await forty_clicks(sqlite_app, clock)
     db = sqlite_app.db
-    await settled(sqlite_app)
     real = db._checkpoint_now
     locked: list[bool] = []
 
