@@ -53,6 +53,7 @@ def unknown_command(word: str, closest: str | None) -> str:
 
 _HOW_TO_ANSWER = {
     "choice": "the option's letter (⟦answer b⟧, or just b)",
+    "true_false": "⟦answer true⟧ or ⟦answer false⟧",
     "rating": "⟦answer got it⟧, ⟦answer partly⟧ or ⟦answer missed⟧",
 }
 

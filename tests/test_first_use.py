@@ -570,15 +570,14 @@ async def test_a_stray_word_while_a_question_waits_says_how_to_answer_it(app: Ap
         ]
 
     letter, typed = "the option's letter (`answer b`, or just b)", "`answer YOUR ANSWER`"
+    how = {"mcq": letter, "true_false": "`answer true` or `answer false`"}
     rating = "`answer got it`, `answer partly` or `answer missed`"
     replies = await say(app, BOB, "quiz sample-stats 5")
     kinds = []
     while cards := [r for r in replies if isinstance(r, QuestionCard)]:
         kind = app.bank.by_id[cards[0].question_id].type.value
         kinds.append(kind)
-        assert errors(await say(app, BOB, "hello there")) == refusal(
-            letter if kind == "mcq" else typed
-        )
+        assert errors(await say(app, BOB, "hello there")) == refusal(how.get(kind, typed))
         replies = await say(app, BOB, f"answer {correct_text(app, cards[0])}")
         if kind == "open":  # the model answer is shown; the self-rating waits
             assert errors(await say(app, BOB, "hello there")) == refusal(rating)

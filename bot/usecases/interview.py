@@ -137,8 +137,9 @@ def _clip(text: str) -> str:
 
 async def waiting(ctx: Context, origin: Origin) -> tuple[str, str] | None:
     """What waits for the user's answer: "interview", "choice" (a quiz or review question
-    with options), "rating" (a flashcard's self-rating) or "other" (a question without
-    options), with the session's kind (quiz, review, interview); None when nothing waits."""
+    with options), "true_false", "rating" (a flashcard's self-rating) or "other" (a question
+    without options), with the session's kind (quiz, review, interview); None when nothing
+    waits."""
     actor = await ctx.actor(origin)
     quiz = await ctx.stores.quizzes.active_quiz(actor.user.id)
     if quiz is None:
@@ -148,5 +149,7 @@ async def waiting(ctx: Context, origin: Origin) -> tuple[str, str] | None:
     if quiz.awaiting_rating:
         return "rating", quiz.kind
     question = actor.bank.by_id.get(quiz.current) if quiz.current else None
+    if question is not None and question.type is QuestionType.TRUE_FALSE:
+        return "true_false", quiz.kind
     options = question is not None and question.type is QuestionType.MCQ
     return ("choice" if options else "other"), quiz.kind
