@@ -468,10 +468,9 @@ REPORT_UNKNOWN_ID = "There is no question with the id {qid}."
 
 def report_unknown_id(word: str, near: list[str]) -> str:
     """A report whose first word looks like a question id that no deck here has."""
-    hint = f" Did you mean {', '.join(near)}?" if near else ""
     return (
-        f"There is no question with the id '{clip(word)}'.{hint} Start with the id shown on "
-        "the question, or leave it out to report the question you last answered."
+        f"There is no question with the id '{clip(word)}'.{did_you_mean(near)} Start with the "
+        "id shown on the question, or leave it out to report the question you last answered."
     )
 
 

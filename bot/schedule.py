@@ -246,14 +246,7 @@ def due_work(now: dt.datetime, schedule: ChannelSchedule) -> list[DueWork]:
 
 def next_post_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetime | None:
     """The first daily post instant strictly after `after`, or None when paused."""
-    if schedule.paused:
-        return None
-    today = local_date(after, schedule.timezone)
-    for offset in range(8):  # every post day recurs within a week
-        day = today + dt.timedelta(days=offset)
-        if is_post_day(day, schedule) and post_at(day, schedule) > after:
-            return post_at(day, schedule)
-    return None
+    return _next_instant(after, schedule, with_close=False, with_tally=False)
 
 
 def wall_clock(at: dt.datetime, zone: str) -> str:
@@ -273,7 +266,7 @@ def next_work_after(after: dt.datetime, schedule: ChannelSchedule) -> dt.datetim
 
 
 def _next_instant(
-    after: dt.datetime, schedule: ChannelSchedule, *, with_close: bool
+    after: dt.datetime, schedule: ChannelSchedule, *, with_close: bool, with_tally: bool = True
 ) -> dt.datetime | None:
     if schedule.paused:
         return None
@@ -285,7 +278,7 @@ def _next_instant(
             candidates.append(post_at(day, schedule))
             if with_close:
                 candidates.append(close_at(day, schedule))
-        if day.weekday() == schedule.weekly_day:
+        if with_tally and day.weekday() == schedule.weekly_day:
             candidates.append(tally_at(day, schedule))
     later = [c for c in candidates if c > after]
     return min(later) if later else None

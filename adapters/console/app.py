@@ -26,6 +26,7 @@ from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.parsing import parse
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
+from bot.schedule import wall_clock
 from bot.settings import Settings
 from scheduler.ticker import Ticker
 
@@ -50,8 +51,12 @@ class TimeError(ValueError):
 
 
 def show_time(when: dt.datetime, zone: str = "UTC") -> str:
-    """`Tue 2026-11-17 09:00 CET`: the instant on a channel's wall clock, with its zone."""
-    return when.astimezone(_zone(zone)).strftime("%a %Y-%m-%d %H:%M %Z")
+    """`Tue 2026-11-17 09:00 CET`: the instant on a channel's wall clock, with its zone
+    (UTC for a zone this machine does not know)."""
+    try:
+        return wall_clock(when, zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return wall_clock(when, "UTC")
 
 
 def show_now(when: dt.datetime, zone: str = "UTC") -> str:

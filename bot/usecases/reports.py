@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
-
 from bot import commands as c
 from bot import messages as m
 from bot.content import QuestionBank
@@ -11,6 +9,7 @@ from bot.identity import Origin
 from bot.records import SeenQuestion
 from bot.replies import Notice, Reply, TableView
 from bot.usecases.context import Actor, Context, UserError, ok, require_admin
+from bot.usecases.teams import similar
 
 PROMPT_PREVIEW = 60
 LIST_LIMIT = 20
@@ -31,7 +30,7 @@ async def report_question(ctx: Context, cmd: c.ReportQuestion, origin: Origin) -
     elif _id_shaped(first.lower(), actor.bank):
         # `report nlp-bpe-merge wrong` with a typo in the id: reporting the last question
         # answered instead would file it against the wrong one.
-        raise UserError(m.report_unknown_id(first, _near_ids(first.lower(), actor.bank)))
+        raise UserError(m.report_unknown_id(first, similar(first, list(actor.bank.by_id), limit=3)))
     else:
         seen = await _last_seen(ctx, actor)
     if seen is None:
@@ -50,11 +49,6 @@ def _id_shaped(word: str, bank: QuestionBank) -> bool:
     first words (`multi-class is wrong`) stay part of the reason."""
     head, dash, tail = word.partition("-")
     return bool(dash and tail) and head in {qid.partition("-")[0] for qid in bank.by_id}
-
-
-def _near_ids(word: str, bank: QuestionBank) -> list[str]:
-    found = process.extract(word, list(bank.by_id), scorer=fuzz.ratio, limit=3, score_cutoff=75)
-    return [qid for qid, _, _ in found]
 
 
 async def _last_seen(ctx: Context, actor: Actor) -> SeenQuestion | None:
