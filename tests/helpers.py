@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,3 +62,18 @@ async def via_inbox(app: App, who: Origin, command: Command, key: str) -> list[R
     interaction = Interaction(key, who, command)
     ticket = await app.dispatcher.receive(interaction)
     return await app.dispatcher.process(ticket, interaction)
+
+
+def user_rows(workspace: str, ids: Iterable[int], at: dt.datetime) -> list[dict[str, Any]]:
+    """Rows of the users table for tests that load data straight into it (u1 named U1, ...)."""
+    return [
+        {
+            "id": i,
+            "workspace": workspace,
+            "external_id": f"u{i}",
+            "display_name": f"U{i}",
+            "name_key": f"u{i}",
+            "created_at": at,
+        }
+        for i in ids
+    ]

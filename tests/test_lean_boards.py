@@ -27,6 +27,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import TIE_BLOCK, tie_blocks, totals, users
 from tests.conftest import START, origin
+from tests.helpers import user_rows
 
 WS = "console:acme"
 
@@ -155,17 +156,7 @@ async def test_the_top_of_a_board_is_read_in_index_order_without_a_sort(tmp_path
     async with db.write() as conn:
         await conn.execute(
             users.insert(),
-            [
-                {
-                    "id": i,
-                    "workspace": WS,
-                    "external_id": f"u{i}",
-                    "display_name": f"U{i}",
-                    "name_key": f"u{i}",
-                    "created_at": at,
-                }
-                for i in range(1, 3001)
-            ],
+            user_rows(WS, range(1, 3001), at),
         )
         await conn.execute(
             totals.insert(),

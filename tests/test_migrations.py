@@ -19,6 +19,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import metadata
 from tests.conftest import ROOT
+from tests.helpers import user_rows
 
 # Indexes on an expression: Alembic cannot compare them (SQLite's are not reflected, and
 # PostgreSQL gives back its own rewording), so the schema comparison leaves them out and
@@ -50,17 +51,7 @@ async def test_upgrading_a_populated_database_fills_the_board_counters(db_url: s
     at = dt.datetime(2026, 11, 16, 12, tzinfo=dt.UTC)
     async with db.engine.begin() as conn:
         for name, rows in {
-            "users": [
-                {
-                    "id": i,
-                    "workspace": "w",
-                    "external_id": f"u{i}",
-                    "display_name": f"U{i}",
-                    "name_key": f"u{i}",
-                    "created_at": at,
-                }
-                for i in (1, 2, 3)
-            ],
+            "users": user_rows("w", (1, 2, 3), at),
             "teams": [
                 {"id": 1, "workspace": "w", "name": "Owls", "name_key": "owls", "created_at": at}
             ],

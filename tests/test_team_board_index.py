@@ -16,6 +16,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.review_tables import cards
 from bot.storage.stores import sql_stores
 from bot.storage.tables import score_counts, teams, totals, users
+from tests.helpers import user_rows
 
 WS = "console:acme"
 INDEX = next(i for i in totals.indexes if i.name == "ix_totals_teams")
@@ -139,17 +140,7 @@ async def test_the_migration_keeps_the_histogram_and_the_cards_both_ways(db_url:
         await conn.execute(score_counts.insert(), counts)
         await conn.execute(
             users.insert(),
-            [
-                {
-                    "id": i,
-                    "workspace": WS,
-                    "external_id": f"u{i}",
-                    "display_name": f"U{i}",
-                    "name_key": f"u{i}",
-                    "created_at": at,
-                }
-                for i in (1, 2)
-            ],
+            user_rows(WS, (1, 2), at),
         )
         await conn.execute(cards.insert(), studied)
 
