@@ -282,6 +282,9 @@ async def commands(
 
 GROWTH = (10_000, 100_000, 1_000_000, 5_000_000)
 GROWTH_QUICK = (10_000, 30_000, 100_000)
+# A step longer than this is built through kept stops this far apart (not timed), so a build
+# stopped midway (hours for 1,000,000 -> 5,000,000 on PostgreSQL) resumes from its last stop.
+KEEP_EVERY = 1_000_000
 
 
 def _growth_key(users_count: int, teams: int, size: int) -> str:
@@ -301,6 +304,7 @@ async def growth(
     out: dict[str, Any] = {"users": users_count, "teams": teams}
     before: build.Built | None = None
     for size in steps:
+        before = await _through_stops(db_url, users_count, teams, size, before)
         previous = before
 
         async def make(
@@ -338,3 +342,31 @@ async def growth(
             await app.close()
         before = built
     return out
+
+
+async def _through_stops(
+    db_url: str, users_count: int, teams: int, size: int, previous: build.Built | None
+) -> build.Built | None:
+    """`previous` grown through the kept stops on the way to `size` (every KEEP_EVERY answers
+    past it, `size` itself excluded): from the last stop kept, each built and kept in turn; the
+    database at db_url then holds the last stop. Nothing when `size` itself is kept."""
+    start = previous.answers if previous else 0
+    stops = list(range(start + KEEP_EVERY, size, KEEP_EVERY))
+    if snapshots.noted(db_url, _growth_key(users_count, teams, size)):
+        return previous
+    kept = [s for s in stops if snapshots.noted(db_url, _growth_key(users_count, teams, s))]
+    for stop in stops[stops.index(kept[-1]) :] if kept else stops:
+
+        async def make(
+            app: App,
+            clock: ManualClock,
+            _: build.Built | None,
+            stop: int = stop,
+            grown: build.Built | None = previous,
+        ) -> build.Built:
+            built = grown or await build.teams(app, clock, users_count, teams)
+            return await build.rounds(app, clock, built, stop - built.answers)
+
+        app, previous, _ = await _built(db_url, _growth_key(users_count, teams, stop), make)
+        await app.close()
+    return previous

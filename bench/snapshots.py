@@ -70,6 +70,12 @@ async def _copy_database(db_url: str, source: str, target: str) -> bool:
         await admin.dispose()
 
 
+def noted(db_url: str, key: str) -> bool:
+    """Whether the build `key` was kept for db_url's database (its record is written last)."""
+    where = keep_dir()
+    return where is not None and (where / f"{key}.{_backend(db_url)}.json").exists()
+
+
 async def restore(db_url: str, key: str) -> dict[str, Any] | None:
     """Copy the kept build `key` into `db_url` and return what the build recorded, or None
     when nothing is kept (the caller builds, then calls `save`)."""

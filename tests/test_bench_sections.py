@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +89,47 @@ async def test_a_kept_build_is_timed_again_without_being_built_again(
         assert result["kept"] is False and result["answers"] == 200
         assert result["build_teams_s"] == round(grown["built"]["team_s"], 1)
         assert result["tie_users_week"]["p99_ms"] > 0
+    finally:
+        if backend == "postgres":
+            await _drop_kept(db_url)
+
+
+async def test_a_stopped_growth_step_resumes_from_its_last_kept_stop(
+    backend: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keep = tmp_path / "keep"
+    monkeypatch.setenv(snapshots.ENV, str(keep))
+    monkeypatch.setattr(commands, "KEEP_EVERY", 40)
+    try:
+        await commands.growth(db_url, (100, 200), users_count=30, teams=3, runs=2)
+        stops = sorted(int(p.name.split("_")[3].split(".")[0]) for p in keep.glob("growth_*.json"))
+        assert stops == [40, 80, 100, 140, 180, 200]
+        # As if the build had been stopped between its last stop and the step's end.
+        next(keep.glob("growth_30_3_200.*.json")).unlink()
+        restored: list[str] = []
+        grown: list[int] = []
+        real_restore, real_rounds = snapshots.restore, build.rounds
+
+        async def restore(url: str, key: str) -> dict[str, Any] | None:
+            restored.append(key)
+            return await real_restore(url, key)
+
+        async def rounds(app: Any, clock: Any, built: build.Built, answers: int) -> build.Built:
+            grown.append(answers)
+            return await real_rounds(app, clock, built, answers)
+
+        monkeypatch.setattr(snapshots, "restore", restore)
+        monkeypatch.setattr(build, "rounds", rounds)
+        again = await commands.growth(
+            await _another(backend, tmp_path, "again.db"), (100, 200), users_count=30, teams=3
+        )
+        # The first step and the last stop come back; only the stop's last 20 answers are built.
+        assert [k for k in restored if k != "growth_30_3_200"] == [
+            "growth_30_3_100",
+            "growth_30_3_180",
+        ]
+        assert grown == [20]
+        assert again["200"]["answers"] == 200 and again["200"]["kept"] is False
     finally:
         if backend == "postgres":
             await _drop_kept(db_url)
