@@ -27,6 +27,7 @@ ANSWER_EMPTY = "Say what your answer is."
 BAD_BOARD_WORD = (
     "'{word}' is not a leaderboard option; use users or teams, week, month or all, and chart."
 )
+BOARD_NEAR = " Did you mean ⟦{word}⟧?"
 BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."
@@ -36,6 +37,7 @@ TEAM_NAME_RULE = (
 )
 SUB_MISSING = "⟦{name}⟧ needs a subcommand."
 SUB_UNKNOWN = "⟦{name} {sub}⟧ is not a subcommand."
+SUB_NEAR = " Did you mean ⟦{name} {sub}⟧?"
 CONFIG_VALUE_MISSING = "⟦config {sub}⟧ needs a value."
 CONFIG_LEVEL = "'{level}' is not a difficulty; use easy, medium, hard or mixed."
 CONFIG_WEEKLY = "Give the weekly tally as DAY HH:MM, for example ⟦config weekly fri 17:00⟧."

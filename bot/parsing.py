@@ -6,13 +6,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from rapidfuzz import fuzz, process
-
 from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, CHART, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
 from bot.grammar import Parsed as Parsed
 from bot.grammar import ParseError as ParseError
+from bot.grammar import closest, unknown_sub
 from bot.grammar import usage as usage
 from bot.parsing_admin import parse_audit, parse_deck, parse_question, parse_report
 from bot.questions import Difficulty
@@ -20,21 +19,28 @@ from bot.review import MAX_INTERVAL_RANGE, RETENTION_RANGE
 from bot.schedule import ScheduleError, parse_day, parse_days, parse_hhmm, resolve_timezone
 
 TEAM_NAME_MAX = 32
+TEAM_SUBS = ("create", "delete", "join", "leave", "list")
 TEAM_NAME_MARKS = " .'-"
-# "Did you mean": a plain edit similarity this high, or the start of exactly one command.
-SUGGEST_CUTOFF = 70
 STOP = "stop"
+# Words a board is often asked for by, read as the board's own (`leaderboard weekly teams`).
+BOARD_ALIASES = {
+    "alltime": "all",
+    "all-time": "all",
+    "ever": "all",
+    "overall": "all",
+    "weekly": "week",
+    "monthly": "month",
+    "user": "users",
+    "players": "users",
+    "team": "teams",
+    "charts": "chart",
+}
+BOARD_WORDS = (*SCOPES, *PERIODS, CHART)
 
 
 def closest_command(word: str) -> str | None:
-    """The command a mistyped word plausibly means, or None: a near spelling (`quizz`,
-    `hlep`) or an unambiguous start (`lead`); never a loose partial match (`foo`)."""
-    low = word.lower()
-    found = process.extractOne(low, NAMES, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
-    if found:
-        return str(found[0])
-    starts = [n for n in NAMES if len(low) >= 3 and n.startswith(low)]
-    return starts[0] if len(starts) == 1 else None
+    """The command a mistyped word plausibly means, or None (see grammar.closest)."""
+    return closest(word, NAMES)
 
 
 def parse(line: str) -> Parsed:
@@ -116,7 +122,7 @@ def _leaderboard(rest: str) -> Parsed:
     period: str | None = None
     chart = False
     for word in rest.lower().split():
-        given = "all" if word in ("alltime", "all-time", "ever") else word
+        given = BOARD_ALIASES.get(word, word)
         if given == CHART:
             if chart:
                 return ParseError(_board_twice(CHART, CHART, CHART, ""))
@@ -131,8 +137,10 @@ def _leaderboard(rest: str) -> Parsed:
                 return ParseError(_board_twice("period", period, given, twice))
             period = given
         else:
+            near = closest(word, BOARD_WORDS)
+            hint = m.BOARD_NEAR.format(word=f"leaderboard {near}") if near else ""
             return ParseError(
-                m.BAD_BOARD_WORD.format(word=m.clip(word)) + " " + usage("leaderboard")
+                m.BAD_BOARD_WORD.format(word=m.clip(word)) + hint + " " + usage("leaderboard")
             )
     return c.ShowLeaderboard(scope or "users", period or "week", chart)
 
@@ -186,7 +194,7 @@ def _team(rest: str) -> Parsed:
         return c.LeaveTeam() if sub == "leave" else c.ListTeams()
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="team") + " " + usage("team"))
-    return ParseError(m.SUB_UNKNOWN.format(name="team", sub=m.clip(sub)) + " " + usage("team"))
+    return unknown_sub("team", sub, TEAM_SUBS)
 
 
 def parse_config(sub: str, arg: str) -> Parsed:
@@ -216,7 +224,7 @@ def parse_config(sub: str, arg: str) -> Parsed:
             if sub == "time":
                 return c.UpdateConfig(post_time=at, timezone=zone)
             return c.UpdateConfig(close_time=at, timezone=zone)
-        if sub in ("timezone", "tz"):
+        if sub in ("timezone", "tz", "zone"):
             return c.UpdateConfig(timezone=resolve_timezone(arg))
         if sub == "days":
             return c.UpdateConfig(days=parse_days(arg))
@@ -241,7 +249,7 @@ def parse_config(sub: str, arg: str) -> Parsed:
         return ParseError(str(exc))
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="config") + " " + usage("config"))
-    return ParseError(m.SUB_UNKNOWN.format(name="config", sub=m.clip(sub)) + " " + usage("config"))
+    return unknown_sub("config", sub, ("show", "channel", "pause", "resume", *_CONFIG_SUBS))
 
 
 _CONFIG_SUBS = (
@@ -249,6 +257,7 @@ _CONFIG_SUBS = (
     "close",
     "timezone",
     "tz",
+    "zone",
     "days",
     "topics",
     "difficulty",

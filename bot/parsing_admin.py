@@ -8,7 +8,7 @@ from pathlib import PurePath
 from bot import commands as c
 from bot import messages as m
 from bot.deck_import import IMPORT_SUFFIXES, name_problem
-from bot.grammar import Parsed, ParseError, usage
+from bot.grammar import Parsed, ParseError, unknown_sub, usage
 
 REPORT_REASON_MAX = 500
 
@@ -57,7 +57,7 @@ def parse_deck(rest: str) -> Parsed:
         return c.DeckAction(sub, words[0].lower())
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="deck") + " " + usage("deck"))
-    return ParseError(m.SUB_UNKNOWN.format(name="deck", sub=m.clip(sub)) + " " + usage("deck"))
+    return unknown_sub("deck", sub, ("import", "list", *DECK_ACTIONS))
 
 
 def _round_number(word: str) -> int | None:
@@ -87,9 +87,7 @@ def parse_question(rest: str) -> Parsed:
         return c.RetireQuestion(arg.lower())
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="question") + " " + usage("question"))
-    return ParseError(
-        m.SUB_UNKNOWN.format(name="question", sub=m.clip(sub)) + " " + usage("question")
-    )
+    return unknown_sub("question", sub, ("void", "rekey", "retire"))
 
 
 def parse_audit(rest: str) -> Parsed:

@@ -93,3 +93,49 @@ def test_malformed_lines_get_specific_messages(line: str, message: str) -> None:
     result = parse(line)
     assert isinstance(result, ParseError)
     assert message in render_refs(result.message)
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [
+        ("config post-time 9am", "config time"),
+        ("config timzone UTC", "config timezone"),
+        ("team craete Red", "team create"),
+        ("team lst", "team list"),
+        ("deck imprt ours ours.csv", "deck import"),
+        ("question voud 3", "question void"),
+        ("leaderboard mnth", "leaderboard month"),
+        ("leaderboard teams wek", "leaderboard week"),
+    ],
+)
+def test_a_mistyped_subcommand_or_board_word_names_the_one_meant(line: str, meant: str) -> None:
+    result = parse(line)
+    assert isinstance(result, ParseError)
+    assert f"Did you mean `{meant}`?" in render_refs(result.message)
+    # The usage still follows, and nothing ran.
+    assert "Usage: `" in render_refs(result.message)
+
+
+@pytest.mark.parametrize("line", ["config frobnicate", "team rename X", "leaderboard forever"])
+def test_no_suggestion_for_a_word_nothing_resembles(line: str) -> None:
+    result = parse(line)
+    assert isinstance(result, ParseError) and "Did you mean" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("line", "board"),
+    [
+        ("leaderboard weekly", c.ShowLeaderboard("users", "week", False)),
+        ("leaderboard monthly teams", c.ShowLeaderboard("teams", "month", False)),
+        ("leaderboard team all-time", c.ShowLeaderboard("teams", "all", False)),
+        ("leaderboard overall players charts", c.ShowLeaderboard("users", "all", True)),
+    ],
+)
+def test_the_everyday_words_for_a_board_are_read_as_its_own(
+    line: str, board: c.ShowLeaderboard
+) -> None:
+    assert parse(line) == board
+
+
+def test_config_zone_is_the_time_zone() -> None:
+    assert parse("config zone Europe/Berlin") == parse("config timezone Europe/Berlin")

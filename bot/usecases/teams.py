@@ -6,8 +6,8 @@ from rapidfuzz import fuzz, process
 
 from bot import commands as c
 from bot import messages as m
+from bot.grammar import SUGGEST_CUTOFF
 from bot.identity import Origin, name_key
-from bot.parsing import SUGGEST_CUTOFF
 from bot.replies import Notice, Reply, TableView
 from bot.usecases.context import Actor, Context, UserError, ok, require_admin
 
