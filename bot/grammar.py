@@ -6,8 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME
@@ -35,6 +33,8 @@ def closest(word: str, options: Sequence[str]) -> str | None:
     """The option a mistyped word plausibly means, or None: a near spelling (`quizz`,
     `hlep`), the one option among its hyphenated parts (`post-time` names `time`), or an
     unambiguous start (`lead`); never a loose partial match (`foo`)."""
+    from rapidfuzz import fuzz, process  # loads on the first near miss, not at start
+
     low = word.lower()
     found = process.extractOne(low, options, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
     if found:
