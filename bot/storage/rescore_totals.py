@@ -13,7 +13,7 @@ from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
 from bot.storage.rescore_buckets import move_buckets
 from bot.storage.rescore_stats import write_notes, write_stats
-from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
+from bot.storage.rescore_tables import after, created, events, gone, moved, players, stage
 from bot.storage.tables import (
     answers,
     point_events,
@@ -46,7 +46,8 @@ def apply_changes(
     deleted), team activity, totals and rank buckets, the players' streak stats and their
     private notes (`notes`: channel, template, time). Returns the number of players whose
     all-time points row moved, and the sums of their points before and after."""
-    for table in ORDER:
+    staged = created(db.sqlite)
+    for table in staged:
         table.create(conn)
     if not db.sqlite:
         # For this transaction only: the groupings of tens of thousands of staged rows fit in
@@ -79,7 +80,7 @@ def apply_changes(
         write_stats(db, conn)
         return write_notes(conn, *notes)
     finally:
-        for table in reversed(ORDER):
+        for table in reversed(staged):
             table.drop(conn)
 
 
