@@ -291,7 +291,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
         )
     )
     _analyze(db, conn, (moved, "period", "subject_id"))
-    _add_to_totals(db, conn)
+    _add_to_totals(db, conn, workspace)
     # Its row count and keys for the planner: unanalyzed it was taken for a few dozen rows,
     # and the buckets' grouping sorted 50,000 rows by their period text instead of hashing.
     _analyze(db, conn, (after, "kind", "period", "subject_id"))
@@ -306,7 +306,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     )
 
 
-def _add_to_totals(db: Database, conn: sa.Connection) -> None:
+def _add_to_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     """Add each staged change to its totals row, and stage the row's new values with the
     change (`rescore_after`), so the rank buckets and the players' points before and after
     need no further join over a board."""
@@ -318,7 +318,16 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
         # Joins: the planner hashes or loops as the sizes say (the staged table is
         # analyzed); a subquery per row would trust the totals table's statistics, which
         # a table written heavily since its last analyze makes misleading.
-        row = [c == k for c, k in zip(_KEY, _MOVED_KEY, strict=True)]
+        # The totals side of the join held to this workspace and the periods staged (a few:
+        # all time and the rounds' weeks and months), as literals the planner can estimate:
+        # it hashes those rows only, or probes their key range, not every board row of every
+        # workspace and period, so a big server with a long history keeps the same plan. The
+        # staged workspace (one value) is not joined on: equal to a literal, the planner
+        # would carry the literal over to the staged rows as a filter of unknown selectivity
+        # (estimated at 152 of 30,300 rows in a trial) and loop over them.
+        periods = conn.execute(sa.select(moved.c.period).distinct()).scalars().all()
+        row = [c == k for c, k in zip(_KEY[1:], _MOVED_KEY[1:], strict=True)]
+        row += [t.c.workspace == workspace, t.c.period.in_(sorted(periods))]
         change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
         added = (
             t.update()
