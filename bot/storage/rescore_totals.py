@@ -13,7 +13,7 @@ from bot.storage.bulk import insert_rows
 from bot.storage.database import Database
 from bot.storage.rescore_buckets import move_buckets
 from bot.storage.rescore_stats import write_notes, write_stats
-from bot.storage.rescore_tables import ORDER, after, events, gone, moved, players, stage
+from bot.storage.rescore_tables import after, created, events, gone, moved, players, stage
 from bot.storage.tables import (
     answers,
     point_events,
@@ -46,7 +46,8 @@ def apply_changes(
     deleted), team activity, totals and rank buckets, the players' streak stats and their
     private notes (`notes`: channel, template, time). Returns the number of players whose
     all-time points row moved, and the sums of their points before and after."""
-    for table in ORDER:
+    staged = created(db.sqlite)
+    for table in staged:
         table.create(conn)
     if not db.sqlite:
         # For this transaction only: the groupings of tens of thousands of staged rows fit in
@@ -79,7 +80,7 @@ def apply_changes(
         write_stats(db, conn)
         return write_notes(conn, *notes)
     finally:
-        for table in reversed(ORDER):
+        for table in reversed(staged):
             table.drop(conn)
 
 
@@ -290,7 +291,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
         )
     )
     _analyze(db, conn, (moved, "period", "subject_id"))
-    _add_to_totals(db, conn)
+    _add_to_totals(db, conn, workspace)
     # Its row count and keys for the planner: unanalyzed it was taken for a few dozen rows,
     # and the buckets' grouping sorted 50,000 rows by their period text instead of hashing.
     _analyze(db, conn, (after, "kind", "period", "subject_id"))
@@ -305,7 +306,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     )
 
 
-def _add_to_totals(db: Database, conn: sa.Connection) -> None:
+def _add_to_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     """Add each staged change to its totals row, and stage the row's new values with the
     change (`rescore_after`), so the rank buckets and the players' points before and after
     need no further join over a board."""
@@ -317,7 +318,16 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
         # Joins: the planner hashes or loops as the sizes say (the staged table is
         # analyzed); a subquery per row would trust the totals table's statistics, which
         # a table written heavily since its last analyze makes misleading.
-        row = [c == k for c, k in zip(_KEY, _MOVED_KEY, strict=True)]
+        # The totals side of the join held to this workspace and the periods staged (a few:
+        # all time and the rounds' weeks and months), as literals the planner can estimate:
+        # it hashes those rows only, or probes their key range, not every board row of every
+        # workspace and period, so a big server with a long history keeps the same plan. The
+        # staged workspace (one value) is not joined on: equal to a literal, the planner
+        # would carry the literal over to the staged rows as a filter of unknown selectivity
+        # (estimated at 152 of 30,300 rows in a trial) and loop over them.
+        periods = conn.execute(sa.select(moved.c.period).distinct()).scalars().all()
+        row = [c == k for c, k in zip(_KEY[1:], _MOVED_KEY[1:], strict=True)]
+        row += [t.c.workspace == workspace, t.c.period.in_(sorted(periods))]
         change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
         added = (
             t.update()
