@@ -137,6 +137,13 @@ async def test_quiz_misses_come_back_in_review_without_points(app: App, clock: M
     assert "Review done: 3 of 3 right" in text_of(replies)
     assert "Study streak: 1 day(s)" in text_of(replies)
     assert "0 points" in await text(app, BOB, "stats")  # practice, not competition
+    # Own stats show the study streak while it lives (reviewed today or yesterday).
+    rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
+    assert rows["study streak"] == "1 day(s), best 1"
+    clock.advance(2 * DAY)
+    rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
+    assert rows["study streak"] == "0 day(s), best 1"
+    clock.advance(-2 * DAY)
     for qid in missed:
         card = await app.ctx.stores.cards.get_card(uid, qid)
         assert card is not None and card.reps == 2 and card.due > clock.now() + DAY

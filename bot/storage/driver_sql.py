@@ -1,9 +1,11 @@
-"""SQL run straight on SQLite's own connection, below SQLAlchemy's execution, for the click path."""
+"""SQL run straight on SQLite's own connection, below SQLAlchemy's execution, for hot paths."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,3 +55,51 @@ def run(
         raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
     finally:
         cursor.close()
+
+
+class Compiled:
+    """A statement built once with SQLAlchemy, run on SQLite at the driver level (`run`):
+    compiled to SQL once per dialect, its parameters put in order from a dict, its rows
+    named tuples with the statement's column names. Own `stats` through SQLAlchemy's
+    execution and result rows cost about as much CPU as SQLite's work on it at full size
+    (docs/scaling.md, session 10). Elsewhere (PostgreSQL, a memory database) the statement
+    runs through SQLAlchemy as before, whose rows carry the same names. The values come
+    back as the driver gives them: on SQLite a stored instant is text (see `instant`)."""
+
+    def __init__(self, stmt: sa.Select[Any] | sa.CompoundSelect[Any], name: str) -> None:
+        self.stmt = stmt
+        keys = list(stmt.selected_columns.keys())
+        make: Any = namedtuple(name, keys)  # type: ignore[misc]  # names from the statement
+        self._row: Row = lambda _cursor, values: make._make(values)
+        self._sql: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
+        if not isinstance(conn.connection.driver_connection, sqlite3.Connection):
+            return list(conn.execute(self.stmt, dict(params)))
+        found = self._sql.get(conn.dialect.name)
+        if found is None:
+            compiled = self.stmt.compile(dialect=conn.dialect)
+            # No bind of these statements is converted on its way in (plain text and
+            # integers); one that needed it would be sent unconverted, so refuse it here.
+            assert not compiled._bind_processors, compiled._bind_processors
+            names = tuple(compiled.positiontup or ())
+            defaults = dict(compiled.construct_params(_check=False))
+            found = self._sql[conn.dialect.name] = (compiled.string, names, defaults)
+        sql, names, defaults = found
+        values = {**defaults, **params}
+        return run(conn, sql, tuple(values[n] for n in names), row=self._row)
+
+
+def instant(value: str | dt.datetime | None) -> dt.datetime | None:
+    """A stored instant as an aware UTC datetime: sqlite3 hands back SQLAlchemy's text
+    (naive UTC), the other drivers a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def day(value: str | dt.date | None) -> dt.date | None:
+    """A stored date (text on sqlite3, a date elsewhere)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
