@@ -166,7 +166,10 @@ def end_of_day(now: dt.datetime, zone: str) -> dt.datetime:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every stored instant is UTC.
+    # SQLite hands back naive datetimes; every stored instant is UTC. Most come as UTC
+    # already (the stores' reads): kept as they are, without a conversion per card.
+    if value.tzinfo is dt.UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)
