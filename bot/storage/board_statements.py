@@ -242,7 +242,9 @@ def _stats(user: Any, own: bool = False) -> sa.CompoundSelect[Any]:
     card = _stats_card(user, own).subquery("card")
     topics = topic_counts(user).subquery("topics")
     null = sa.null()
-    glance = tuple(null.label(name) for name in GLANCE) if own else ()
+    # Typed: PostgreSQL resolves a UNION's column types two parts at a time, and two bare
+    # NULLs would make the cards' instants text.
+    glance = tuple(sa.cast(null, cards.c[name].type).label(name) for name in GLANCE) if own else ()
     card_part = sa.select(
         sa.literal(0).label("part"),
         *card.c,
