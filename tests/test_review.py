@@ -280,8 +280,10 @@ async def test_stats_show_due_retention_and_weakest_topic(app: App, clock: Manua
     rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
     assert rows["due now"] == "2"
     assert rows["  sample-ml"] < rows["  sample-stats"]
-    # Someone else's stats never show your cards.
+    # Someone else's stats never show your cards; your own by name do.
     assert not [r for r in await say(app, CY, "stats Bob") if isinstance(r, TableView)]
+    by_name = next(r for r in await say(app, BOB, "stats Bob") if isinstance(r, TableView))
+    assert dict(by_name.rows)["due now"] == "2"
 
 
 async def test_config_retention_and_interval_shape_the_schedule(

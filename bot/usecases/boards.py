@@ -140,7 +140,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         if found is None:
             raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
-        stats, rank, team = await boards.stats_card(actor.workspace, user.id)
+        if user.id == actor.user.id:  # your own stats by name: with their private part
+            (stats, rank, team), study = await boards.own_stats(actor.workspace, user.id)
+        else:
+            stats, rank, team = await boards.stats_card(actor.workspace, user.id)
     else:
         # Own stats do not depend on the timezone: the stats and the review cards are one
         # read, run beside the actor look-up.
