@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.schedule import ChannelSchedule
 
@@ -163,8 +164,6 @@ class UserStatsRecord:
     by_topic: tuple[tuple[str, int, int], ...]  # topic, answered, correct
     interview_answers: int = 0  # graded interview answers (practice, never on the boards)
     interview_share: float = 0.0  # their mean share of key points covered
-    # Whether the player has review cards: without any, `stats` skips reading them.
-    has_cards: bool = True
 
 
 @dataclass(frozen=True)
@@ -341,6 +340,25 @@ class CardRecord:
     last_review: dt.datetime | None
     reps: int
     lapses: int
+
+
+class CardGlance(NamedTuple):
+    """What own `stats` reads of a review card: its due date and its forgetting curve's
+    inputs. A plain tuple, where a full CardRecord per card cost more than reading them."""
+
+    question_id: str
+    topic: str
+    due: dt.datetime
+    stability: float | None
+    last_review: dt.datetime | None
+
+
+class StudyStreak(NamedTuple):
+    """The study streak as own `stats` shows it."""
+
+    streak: int
+    best_streak: int
+    last_study_day: dt.date | None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from fsrs import Card, Rating, Scheduler, State
 
@@ -26,6 +27,16 @@ RETENTION_RANGE = (0.7, 0.97)
 # Interview preparation is a matter of months: a year is the longest a card stays away.
 DEFAULT_MAX_INTERVAL = 365
 MAX_INTERVAL_RANGE = (7, 36500)
+
+
+class Recallable(Protocol):
+    """A card as its forgetting curve needs it (a CardRecord, or the CardGlance of stats)."""
+
+    @property
+    def stability(self) -> float | None: ...
+
+    @property
+    def last_review(self) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -126,7 +137,7 @@ def _curve(policy: ReviewPolicy) -> tuple[float, float]:
     return decay, 0.9 ** (1 / decay) - 1
 
 
-def recall_odds(cards: Sequence[CardRecord], at: dt.datetime, policy: ReviewPolicy) -> list[float]:
+def recall_odds(cards: Sequence[Recallable], at: dt.datetime, policy: ReviewPolicy) -> list[float]:
     """Each card's retrievability at `at`: fsrs's get_card_retrievability, written out.
     fsrs schedules every review (`reviewed`); this only evaluates its power forgetting
     curve, R = (1 + factor * days / stability) ** decay with whole days since the last
@@ -155,7 +166,10 @@ def end_of_day(now: dt.datetime, zone: str) -> dt.datetime:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every stored instant is UTC.
+    # SQLite hands back naive datetimes; every stored instant is UTC. Most come as UTC
+    # already (the stores' reads): kept as they are, without a conversion per card.
+    if value.tzinfo is dt.UTC:
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC)

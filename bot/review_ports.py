@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.identity import UserRef
 from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
 from bot.review import ReviewPolicy
 
@@ -33,13 +32,6 @@ class CardStore(Protocol):
         ...
 
     async def user_cards(self, user_id: int) -> list[CardRecord]: ...
-
-    async def study_card(
-        self, user: int | UserRef, workspace: str = ""
-    ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-        """The user's cards, streak and workspace settings for `stats`, in one statement.
-        `user`: the stored id, or the platform user of `workspace`."""
-        ...
 
     async def get_card(self, user_id: int, question_id: str) -> CardRecord | None: ...
 

@@ -15,6 +15,7 @@ from bot.inbox import InboxStore
 from bot.records import (
     AnswerRecord,
     BoardEntry,
+    CardGlance,
     CardReview,
     ChannelRecord,
     ClaimRecord,
@@ -28,11 +29,13 @@ from bot.records import (
     ReportRecord,
     RoundRecord,
     SeenQuestion,
+    StudyStreak,
     TallySnapshotRow,
     TeamEntry,
     TeamRecord,
     UserStatsRecord,
 )
+from bot.review import ReviewPolicy
 from bot.review_ports import CardStore
 from bot.user_ports import UserStore
 
@@ -238,6 +241,16 @@ class BoardStore(Protocol):
         self, workspace: str, user: int | UserRef
     ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
         """Answers by topic, streaks, all-time standing and team name, in one round trip."""
+        ...
+
+    async def own_stats(
+        self, workspace: str, user: int | UserRef
+    ) -> tuple[
+        tuple[UserStatsRecord, BoardEntry | None, str | None],
+        tuple[list[CardGlance], StudyStreak | None, ReviewPolicy],
+    ]:
+        """`stats_card` with the player's review cards, study streak and review settings
+        (own stats only: they are private), in one round trip."""
         ...
 
     async def user_stats(self, user_id: int) -> UserStatsRecord: ...

@@ -137,6 +137,13 @@ async def test_quiz_misses_come_back_in_review_without_points(app: App, clock: M
     assert "Review done: 3 of 3 right" in text_of(replies)
     assert "Study streak: 1 day(s)" in text_of(replies)
     assert "0 points" in await text(app, BOB, "stats")  # practice, not competition
+    # Own stats show the study streak while it lives (reviewed today or yesterday).
+    rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
+    assert rows["study streak"] == "1 day(s), best 1"
+    clock.advance(2 * DAY)
+    rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
+    assert rows["study streak"] == "0 day(s), best 1"
+    clock.advance(-2 * DAY)
     for qid in missed:
         card = await app.ctx.stores.cards.get_card(uid, qid)
         assert card is not None and card.reps == 2 and card.due > clock.now() + DAY
@@ -273,8 +280,10 @@ async def test_stats_show_due_retention_and_weakest_topic(app: App, clock: Manua
     rows = dict(next(r for r in await say(app, BOB, "stats") if isinstance(r, TableView)).rows)
     assert rows["due now"] == "2"
     assert rows["  sample-ml"] < rows["  sample-stats"]
-    # Someone else's stats never show your cards.
+    # Someone else's stats never show your cards; your own by name do.
     assert not [r for r in await say(app, CY, "stats Bob") if isinstance(r, TableView)]
+    by_name = next(r for r in await say(app, BOB, "stats Bob") if isinstance(r, TableView))
+    assert dict(by_name.rows)["due now"] == "2"
 
 
 async def test_config_retention_and_interval_shape_the_schedule(

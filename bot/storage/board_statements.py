@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.storage.board_queries import standing_rank, topic_counts, user_board
-from bot.storage.review_tables import cards
+from bot.storage.review_tables import cards, learners, review_settings
 from bot.storage.tables import (
     interview_answers,
     memberships,
@@ -171,14 +171,42 @@ def _team_board(user: Any) -> sa.CompoundSelect[Any]:
     return sa.union_all(first, standing)
 
 
-def _stats_card(user: Any) -> sa.Select[Any]:
-    """One row: the player, all-time standing, streaks, team name and interview practice."""
+def _stats_card(user: Any, own: bool) -> sa.Select[Any]:
+    """One row: the player, all-time standing, streaks, team name and interview practice;
+    for own stats (`own`) also the study streak and the workspace's review settings."""
     mine = totals.alias("mine")
     # A question skipped because the deck changed (no key points) is not an answer.
     practised = sa.and_(interview_answers.c.user_id == users.c.id, interview_answers.c.total > 0)
     share = sa.cast(interview_answers.c.covered, sa.Float) / sa.cast(
         interview_answers.c.total, sa.Float
     )
+    joined = (
+        users.outerjoin(
+            mine,
+            sa.and_(
+                mine.c.workspace == WORKSPACE,
+                mine.c.period == "all",
+                mine.c.kind == "user",
+                mine.c.subject_id == users.c.id,
+                mine.c.points > 0,
+            ),
+        )
+        .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
+        .outerjoin(memberships, memberships.c.user_id == users.c.id)
+        .outerjoin(teams, teams.c.id == memberships.c.team_id)
+    )
+    study: tuple[Any, ...] = ()
+    if own:
+        joined = joined.outerjoin(learners, learners.c.user_id == users.c.id).outerjoin(
+            review_settings, review_settings.c.workspace == users.c.workspace
+        )
+        study = (
+            learners.c.streak.label("l_streak"),
+            learners.c.best_streak.label("l_best_streak"),
+            learners.c.last_study_day.label("l_last_study_day"),
+            review_settings.c.retention.label("s_retention"),
+            review_settings.c.maximum_interval.label("s_maximum_interval"),
+        )
     return (
         sa.select(
             users.c.id,
@@ -192,52 +220,52 @@ def _stats_card(user: Any) -> sa.Select[Any]:
             user_stats.c.current_streak,
             user_stats.c.best_streak,
             teams.c.name.label("team"),
-            # Interview practice rides along: stats stay two statements.
+            # Interview practice rides along: stats stay one statement.
             sa.select(sa.func.count()).where(practised).scalar_subquery().label("practice_n"),
             sa.select(sa.func.avg(share)).where(practised).scalar_subquery().label("practice"),
-            # So own stats read the review cards only when there are some.
-            sa.exists().where(cards.c.user_id == users.c.id).label("has_cards"),
+            *study,
         )
-        .select_from(
-            users.outerjoin(
-                mine,
-                sa.and_(
-                    mine.c.workspace == WORKSPACE,
-                    mine.c.period == "all",
-                    mine.c.kind == "user",
-                    mine.c.subject_id == users.c.id,
-                    mine.c.points > 0,
-                ),
-            )
-            .outerjoin(user_stats, user_stats.c.user_id == users.c.id)
-            .outerjoin(memberships, memberships.c.user_id == users.c.id)
-            .outerjoin(teams, teams.c.id == memberships.c.team_id)
-        )
+        .select_from(joined)
         .where(users.c.id == user)
     )
 
 
-def _stats(user: Any) -> sa.CompoundSelect[Any]:
+# The review card's columns own stats read (bot.records.CardGlance), after `topic`.
+GLANCE = ("question_id", "due", "stability", "last_review")
+
+
+def _stats(user: Any, own: bool = False) -> sa.CompoundSelect[Any]:
     """The stats card (part 0, one row) and the answers by topic (part 1, a row a topic) in
-    one statement: on PostgreSQL one round trip instead of a transaction of two."""
-    card = _stats_card(user).subquery("card")
+    one statement: on PostgreSQL one round trip instead of a transaction of two. Own stats
+    (`own`) add the asker's review cards (part 2, a row a card, its topic in `topic`): the
+    cards are private, and read in the same round trip rather than beside it."""
+    card = _stats_card(user, own).subquery("card")
     topics = topic_counts(user).subquery("topics")
     null = sa.null()
+    # Typed: PostgreSQL resolves a UNION's column types two parts at a time, and two bare
+    # NULLs would make the cards' instants text.
+    glance = tuple(sa.cast(null, cards.c[name].type).label(name) for name in GLANCE) if own else ()
     card_part = sa.select(
         sa.literal(0).label("part"),
         *card.c,
         null.label("topic"),
         null.label("n"),
         null.label("ok"),
+        *glance,
     )
-    topic_part = sa.select(
-        sa.literal(1),
-        *(null for _ in card.c),
-        topics.c.topic,
-        topics.c.n,
-        topics.c.ok,
-    )
-    return sa.union_all(card_part, topic_part)
+    blank = tuple(null for _ in card.c)
+    topic_part = sa.select(sa.literal(1), *blank, topics.c.topic, topics.c.n, topics.c.ok, *glance)
+    if not own:
+        return sa.union_all(card_part, topic_part)
+    cards_part = sa.select(
+        sa.literal(2),
+        *blank,
+        cards.c.topic,
+        null,
+        null,
+        *(cards.c[name] for name in GLANCE),
+    ).where(cards.c.user_id == user)
+    return sa.union_all(card_part, topic_part, cards_part)
 
 
 USER_BOARD = _user_board(USER)
@@ -248,3 +276,6 @@ STATS = _stats(USER)
 ASKER_BOARD = _user_board(ASKER)
 ASKER_TEAM_BOARD = _team_board(ASKER)
 ASKER_STATS = _stats(ASKER)
+# Own stats, with the review cards, the study streak and the review settings.
+OWN_STATS = _stats(USER, own=True)
+ASKER_OWN_STATS = _stats(ASKER, own=True)

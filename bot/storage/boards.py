@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,14 +16,13 @@ from bot.records import (
     UserStatsRecord,
 )
 from bot.storage.board_history import BoardHistory
-from bot.storage.board_queries import (
-    stats_record,
-    topic_counts,
-)
+from bot.storage.board_queries import stats_record, topic_counts
 from bot.storage.board_statements import (
     ASKER_BOARD,
+    ASKER_OWN_STATS,
     ASKER_STATS,
     ASKER_TEAM_BOARD,
+    OWN_STATS,
     STATS,
     TEAM_BOARD,
     TEAM_TABLE,
@@ -32,6 +30,8 @@ from bot.storage.board_statements import (
     top_users,
 )
 from bot.storage.database import Database
+from bot.storage.driver_sql import Compiled
+from bot.storage.stats_rows import StudyRead, stats_parts, study_part
 from bot.storage.tables import (
     TIE_BLOCK,
     memberships,
@@ -44,6 +44,12 @@ from bot.storage.tables import (
     totals,
     user_stats,
 )
+
+# The stats statements run at the driver level on SQLite (bot/storage/driver_sql.py).
+_STATS = Compiled(STATS, "StatsRow")
+_ASKER_STATS = Compiled(ASKER_STATS, "StatsRow")
+_OWN_STATS = Compiled(OWN_STATS, "OwnStatsRow")
+_ASKER_OWN_STATS = Compiled(ASKER_OWN_STATS, "OwnStatsRow")
 
 
 class SqlBoardStore(BoardHistory):
@@ -127,24 +133,23 @@ class SqlBoardStore(BoardHistory):
         """A player's answers by topic, streaks, all-time standing and team name, in one
         statement."""
         params: dict[str, Any] = {"workspace": workspace}
-        stmt = _by_asker(params, user, STATS, ASKER_STATS)
+        stmt = _by_asker(params, user, _STATS, _ASKER_STATS)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
+            lambda conn: stmt.rows(conn, params), short=True, single=True
         )
-        row = next((r for r in rows if r.part == 0), None)
-        topics = [r for r in rows if r.part == 1]
-        stats = stats_record(topics, row)
-        if row is not None:
-            stats = replace(
-                stats,
-                interview_answers=int(row.practice_n or 0),
-                interview_share=float(row.practice or 0.0),
-                has_cards=bool(row.has_cards),
-            )
-        standing = None
-        if row is not None and row.points is not None:
-            standing = BoardEntry(row.id, row.display_name, row.points, row.correct, int(row.rank))
-        return stats, standing, row.team if row is not None else None
+        return stats_parts(rows)
+
+    async def own_stats(
+        self, workspace: str, user: int | UserRef
+    ) -> tuple[tuple[UserStatsRecord, BoardEntry | None, str | None], StudyRead]:
+        """`stats_card` and the player's review cards, study streak and review settings (the
+        private part of own stats), in one statement."""
+        params: dict[str, Any] = {"workspace": workspace}
+        stmt = _by_asker(params, user, _OWN_STATS, _ASKER_OWN_STATS)
+        rows = await self.db.read_sync(
+            lambda conn: stmt.rows(conn, params), short=True, single=True
+        )
+        return stats_parts(rows), study_part(rows)
 
     async def team_table(self, workspace: str, period: str) -> list[TeamEntry]:
         """Every team of the period, in the team board's own order (one order for the board

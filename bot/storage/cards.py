@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.identity import UserRef
 from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
 from bot.review import ReviewPolicy, reviewed
 from bot.storage.database import Database
@@ -143,34 +141,6 @@ def _keep_streak(db: Database, conn: sa.Connection, user_id: int, day: dt.date) 
     )
 
 
-# `stats` reads the asker's cards, streak and review settings: built once (building it per
-# call cost more CPU than running it), joined from the user's row so a user without cards
-# still gets the settings.
-def _study_card(*asker: Any) -> sa.Select[Any]:
-    return (
-        sa.select(
-            users.c.id.label("uid"),
-            *cards.c,
-            *(c.label(f"l_{c.name}") for c in learners.c),
-            review_settings.c.retention.label("s_retention"),
-            review_settings.c.maximum_interval.label("s_maximum_interval"),
-        )
-        .select_from(users)
-        .outerjoin(cards, cards.c.user_id == users.c.id)
-        .outerjoin(learners, learners.c.user_id == users.c.id)
-        .outerjoin(review_settings, review_settings.c.workspace == users.c.workspace)
-        .where(*asker)
-    )
-
-
-STUDY_CARD = _study_card(users.c.id == sa.bindparam("user", type_=sa.Integer))
-# The asker by workspace and platform id: own stats read the cards beside the actor look-up.
-ASKER_STUDY_CARD = _study_card(
-    users.c.workspace == sa.bindparam("workspace", type_=sa.String),
-    users.c.external_id == sa.bindparam("external", type_=sa.String),
-)
-
-
 class SqlCardStore:
     """Review cards, the study streak, reminders and the workspace's review settings."""
 
@@ -228,40 +198,6 @@ class SqlCardStore:
             return card_record(row) if row else None
 
         return await self.db.read_sync(read)
-
-    async def study_card(
-        self, user: int | UserRef, workspace: str = ""
-    ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-        """The user's cards, streak and workspace settings for `stats`, in one statement.
-        `user`: the stored id, or the platform user of `workspace` (found by the statement)."""
-        stmt, params = (
-            (ASKER_STUDY_CARD, {"workspace": workspace, "external": user.user_id})
-            if isinstance(user, UserRef)
-            else (STUDY_CARD, {"user": user})
-        )
-
-        def read(
-            conn: sa.Connection,
-        ) -> tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]:
-            rows = conn.execute(stmt, params).all()
-            found = [card_record(r) for r in rows if r.question_id is not None]
-            first = rows[0] if rows else None
-            learner = None
-            if first is not None and first.l_user_id is not None:
-                columns = {c.name: getattr(first, f"l_{c.name}") for c in learners.c}
-                learner = learner_record(SimpleNamespace(**columns))
-            default = ReviewPolicy()
-            policy = default
-            if first is not None:
-                policy = ReviewPolicy(
-                    first.s_retention if first.s_retention is not None else default.retention,
-                    first.s_maximum_interval
-                    if first.s_maximum_interval is not None
-                    else default.maximum_interval,
-                )
-            return found, learner, policy
-
-        return await self.db.read_sync(read, short=True, single=True)
 
     async def user_cards(self, user_id: int) -> list[CardRecord]:
         async with self.db.read() as conn:

@@ -1,9 +1,11 @@
-"""SQL run straight on SQLite's own connection, below SQLAlchemy's execution, for the click path."""
+"""SQL run straight on SQLite's own connection, below SQLAlchemy's execution, for hot paths."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +26,12 @@ def run(
     driver the statement goes to the connection's own cursor: a click's five statements
     through SQLAlchemy's execution (its context, result metadata, cursor wrapping) cost
     about as much as SQLite's work on them (docs/scaling.md, session 9). SQLAlchemy's
-    `before_cursor_execute` listeners still see each statement (the bench's and tests'
-    counters), and an error is raised as SQLAlchemy's exception, as through `exec_driver_sql`
-    (write_sync turns a full disk into StorageFull from it). Elsewhere (aiosqlite, for a
-    memory database) through `exec_driver_sql`. `row`: a row factory (the default: tuples);
-    `many`: an executemany of `params`, one tuple per row, returning no rows."""
+    `before_cursor_execute` and `after_cursor_execute` listeners still see each statement
+    (the bench's and tests' counters; the after ones only when it succeeded, as in
+    SQLAlchemy), and an error is raised as SQLAlchemy's exception, as through
+    `exec_driver_sql` (write_sync turns a full disk into StorageFull from it). Elsewhere
+    (aiosqlite, for a memory database) through `exec_driver_sql`. `row`: a row factory (the
+    default: tuples); `many`: an executemany of `params`, one tuple per row, returning no rows."""
     raw = conn.connection.driver_connection
     if not isinstance(raw, sqlite3.Connection):
         result = conn.exec_driver_sql(sql, list(params) if many else tuple(params))
@@ -47,9 +50,65 @@ def run(
     try:
         if many:
             cursor.executemany(sql, params)
-            return []
-        return cursor.execute(sql, params).fetchall()
+            found = []
+        else:
+            found = cursor.execute(sql, params).fetchall()
     except sqlite3.Error as exc:
         raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
     finally:
         cursor.close()
+    after = conn.dispatch.after_cursor_execute
+    if after:
+        for listen in after:
+            listen(conn, cursor, sql, params, None, many)
+    return found
+
+
+class Compiled:
+    """A statement built once with SQLAlchemy, run on SQLite at the driver level (`run`):
+    compiled to SQL once per dialect, its parameters put in order from a dict, its rows
+    named tuples with the statement's column names. Own `stats` through SQLAlchemy's
+    execution and result rows cost about as much CPU as SQLite's work on it at full size
+    (docs/scaling.md, session 10). Elsewhere (PostgreSQL, a memory database) the statement
+    runs through SQLAlchemy as before, whose rows carry the same names. The values come
+    back as the driver gives them: on SQLite a stored instant is text (see `instant`)."""
+
+    def __init__(self, stmt: sa.Select[Any] | sa.CompoundSelect[Any], name: str) -> None:
+        self.stmt = stmt
+        keys = list(stmt.selected_columns.keys())
+        make: Any = namedtuple(name, keys)  # type: ignore[misc]  # names from the statement
+        self._row: Row = lambda _cursor, values: make._make(values)
+        self._sql: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
+        if not isinstance(conn.connection.driver_connection, sqlite3.Connection):
+            return list(conn.execute(self.stmt, dict(params)))
+        found = self._sql.get(conn.dialect.name)
+        if found is None:
+            compiled = self.stmt.compile(dialect=conn.dialect)
+            # No bind of these statements is converted on its way in (plain text and
+            # integers); one that needed it would be sent unconverted, so refuse it here.
+            assert not compiled._bind_processors, compiled._bind_processors
+            names = tuple(compiled.positiontup or ())
+            defaults = dict(compiled.construct_params(_check=False))
+            found = self._sql[conn.dialect.name] = (compiled.string, names, defaults)
+        sql, names, defaults = found
+        values = {**defaults, **params}
+        return run(conn, sql, tuple(values[n] for n in names), row=self._row)
+
+
+def instant(value: str | dt.datetime | None) -> dt.datetime | None:
+    """A stored instant as an aware UTC datetime: sqlite3 hands back SQLAlchemy's text
+    (naive UTC), the other drivers a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # The offset appended to the text, not `replace(tzinfo=...)` on the result: the
+        # keyword call cost ten times the parse, twice per review card of own stats.
+        return dt.datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def day(value: str | dt.date | None) -> dt.date | None:
+    """A stored date (text on sqlite3, a date elsewhere)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from bot.identity import name_key as name_key
 from bot.records import ChannelRecord, ClaimRecord, DailyAnswerOutcome, QuizRecord, RoundRecord
 from bot.schedule import ChannelSchedule, mask_to_days, parse_hhmm
+from bot.storage.driver_sql import instant
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -40,7 +41,7 @@ def channel_record(row: Any) -> ChannelRecord:
         days=mask_to_days(row.days),
         weekly_day=row.weekly_day,
         weekly_time=parse_hhmm(row.weekly_time),
-        paused=row.paused,
+        paused=bool(row.paused),
     )
     topics = tuple(t for t in row.topics.split(",") if t)
     return ChannelRecord(
@@ -48,11 +49,11 @@ def channel_record(row: Any) -> ChannelRecord:
         row.platform,
         row.workspace,
         row.external_id,
-        row.enabled,
+        bool(row.enabled),  # sqlite3 at the driver level (the actor's sighting): 0 or 1
         schedule,
         topics,
         row.difficulty,
-        utc(row.next_due_at) if row.next_due_at is not None else None,
+        instant(row.next_due_at),
     )
 
 

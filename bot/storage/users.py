@@ -14,6 +14,7 @@ from bot.records import (
 )
 from bot.storage.database import Database
 from bot.storage.deck_tables import workspace_bank_versions
+from bot.storage.driver_sql import Compiled
 from bot.storage.name_tables import user_aliases
 from bot.storage.rows import (
     channel_record,
@@ -54,6 +55,9 @@ SIGHTING = sa.select(
     )
     .outerjoin(workspace_bank_versions, workspace_bank_versions.c.workspace == _WORKSPACE)
 )
+
+# Run at the driver level on SQLite: every command's first read (bot/storage/driver_sql.py).
+_SIGHTING = Compiled(SIGHTING, "Sighting")
 
 
 class SqlUserStore:
@@ -114,7 +118,7 @@ class SqlUserStore:
     async def sighting(self, workspace: str, external_id: str, channel: str) -> Sighting:
         params = {"workspace": workspace, "user": external_id, "channel": channel}
         row = await self.db.read_sync(
-            lambda conn: conn.execute(SIGHTING, params).one(), short=True, single=True
+            lambda conn: _SIGHTING.rows(conn, params)[0], short=True, single=True
         )
         user = None
         if row.u_id is not None:

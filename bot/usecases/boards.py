@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -141,23 +140,21 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         if found is None:
             raise UserError(m.STATS_UNKNOWN_USER.format(name=m.clip(cmd.user_name)))
         user = found
-        stats, rank, team = await boards.stats_card(actor.workspace, user.id)
+        if user.id == actor.user.id:  # your own stats by name: with their private part
+            (stats, rank, team), study = await boards.own_stats(actor.workspace, user.id)
+        else:
+            stats, rank, team = await boards.stats_card(actor.workspace, user.id)
     else:
-        # Own stats do not depend on the timezone: the stats and the review cards are read
-        # beside the actor look-up (every player with a closed daily answer has cards).
+        # Own stats do not depend on the timezone: the stats and the review cards are one
+        # read, run beside the actor look-up.
         async def own_card(_zone: str) -> tuple[StatsCard, StudyCard]:
-            workspace = origin.place.workspace_key
-            return await asyncio.gather(
-                boards.stats_card(workspace, origin.user),
-                ctx.stores.cards.study_card(origin.user, workspace),
-            )
+            return await boards.own_stats(origin.place.workspace_key, origin.user)
 
         actor, early = await ctx.actor_and(origin, own_card)
         user = actor.user
         if early is None:
-            stats, rank, team = await boards.stats_card(actor.workspace, user.id)
-        else:
-            (stats, rank, team), study = early
+            early = await boards.own_stats(actor.workspace, user.id)
+        (stats, rank, team), study = early
     # Interview practice is private: shown on your own stats only, never on anyone else's.
     practice = (0, 0.0)
     extra: list[Reply] = []
@@ -170,9 +167,10 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
         own = user.id == actor.user.id
         retention = await review_retention(ctx, user.id, today) if own else None
         image = await progress_image(ctx, user.display_name, user.id, today, stats, retention)
-    if user.id == actor.user.id and stats.has_cards:
-        # Review cards are private too: what is due and how well it is remembered.
-        cards = await review_stats(ctx, actor, study)
+    if study is not None:
+        # Review cards are private too (own stats only): what is due and how well it is
+        # remembered.
+        cards = review_stats(ctx, actor, study)
         extra = [cards] if cards else []
     return [
         StatsView(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Sequence
 
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
-from bot.records import CardRecord, LearnerRecord
+from bot.records import CardGlance, CardRecord, StudyStreak
 from bot.replies import Notice, Reply, TableView
 from bot.review import ReviewPolicy, end_of_day, recall_odds
 from bot.usecases.cards import session_card
@@ -21,8 +22,9 @@ from bot.usecases.session import open_session, running_session
 # that left the bank) and other topics.
 REVIEW_SCAN = 500
 WEEK = dt.timedelta(days=7)
-# What the card store's study_card returns: the cards, the study streak, the settings.
-StudyCard = tuple[list[CardRecord], LearnerRecord | None, ReviewPolicy]
+# What own stats read of the review cards (BoardStore.own_stats): the cards, the study
+# streak, the settings.
+StudyCard = tuple[list[CardGlance], StudyStreak | None, ReviewPolicy]
 
 
 async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list[Reply]:
@@ -65,7 +67,7 @@ async def due_now(ctx: Context, origin: Origin) -> int:
     return sum(1 for card in due if _live(actor, card, None))
 
 
-def _live(actor: Actor, card: CardRecord, topic: str | None) -> bool:
+def _live(actor: Actor, card: CardRecord | CardGlance, topic: str | None) -> bool:
     """A card whose question is still in the user's workspace bank and not retired there
     (others stay dormant), of the topic asked."""
     question = actor.bank.in_rotation(card.question_id)
@@ -107,7 +109,7 @@ def retention_by_topic(
     return _by_topic(cards, recall_odds(cards, now, policy))
 
 
-def _by_topic(cards: list[CardRecord], odds: list[float]) -> dict[str, float]:
+def _by_topic(cards: Sequence[CardRecord | CardGlance], odds: list[float]) -> dict[str, float]:
     by_topic: dict[str, list[float]] = defaultdict(list)
     for card, odd in zip(cards, odds, strict=True):
         by_topic[card.topic].append(odd)
@@ -119,13 +121,11 @@ def weakest_topic(cards: list[CardRecord], now: dt.datetime, policy: ReviewPolic
     return min(by_topic, key=lambda t: (by_topic[t], t)) if by_topic else None
 
 
-async def review_stats(
-    ctx: Context, actor: Actor, read: StudyCard | None = None
-) -> TableView | None:
+def review_stats(ctx: Context, actor: Actor, read: StudyCard) -> TableView | None:
     """The asker's cards for `stats`: due now and this week, retention overall and per topic,
-    the weakest topic and the study streak; None without any card. `read`: the cards as
-    already read (beside the actor look-up), else read here."""
-    found, learner, policy = read or await ctx.stores.cards.study_card(actor.user.id)
+    the weakest topic and the study streak; None without any live card. `read`: the cards
+    as own stats read them (BoardStore.own_stats)."""
+    found, learner, policy = read
     cards = [c for c in found if _live(actor, c, None)]
     if not cards:
         return None
