@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +41,16 @@ async def award_many(
         await conn.run_sync(lambda sync: award_rows(db, sync, workspace, awards))
 
 
+@dataclass(frozen=True)
+class AwardPlan:
+    """What a set of awards writes, worked out before the write transaction: the point
+    events, the change of every running total and the team members made active."""
+
+    events: list[dict[str, Any]]
+    moved: dict[tuple[str, str, int], list[int]]  # (period, kind, id): points, ok, n
+    active: set[tuple[str, int, int]]  # (period, team, user)
+
+
 def award_rows(
     db: Database, conn: sa.Connection, workspace: str, awards: Sequence[PointAward]
 ) -> None:
@@ -49,17 +60,24 @@ def award_rows(
     on PostgreSQL take their row locks in one order and cannot deadlock."""
     if not awards:
         return
+    team_of = teams_of(conn, {a.user_id for a in awards})
+    write_awards(db, conn, workspace, plan_awards(workspace, awards, team_of))
+
+
+def teams_of(conn: sa.Connection, user_ids: Collection[int]) -> dict[int, int]:
+    """The team of each of `user_ids` that has one."""
     team_of: dict[int, int] = {}
-    for chunk in chunks(sorted({a.user_id for a in awards})):
-        found = conn.execute(
-            sa.select(memberships.c.user_id, memberships.c.team_id).where(
-                memberships.c.user_id.in_(chunk)
-            )
-        )
+    for chunk in chunks(sorted(user_ids)):
+        found = conn.execute(_TEAMS_OF, {"ids": chunk})
         team_of.update({r.user_id: r.team_id for r in found})
+    return team_of
+
+
+def plan_awards(workspace: str, awards: Sequence[PointAward], team_of: dict[int, int]) -> AwardPlan:
+    """The events and total changes of `awards`, given each player's team (no database)."""
     events: list[dict[str, Any]] = []
-    moved: dict[tuple[str, str, int], list[int]] = {}  # (period, kind, id): points, ok, n
-    active: set[tuple[str, int, int]] = set()  # (period, team, user)
+    moved: dict[tuple[str, str, int], list[int]] = {}
+    active: set[tuple[str, int, int]] = set()
     keys: dict[dt.date, tuple[str, str]] = {}  # a close's awards all share one day
     for award in awards:
         team_id = team_of.get(award.user_id)
@@ -92,15 +110,22 @@ def award_rows(
                 total[0] += award.points
                 total[1] += int(award.correct)
                 total[2] += 1
-    conn.execute(point_events.insert(), events)
+    return AwardPlan(events, moved, active)
+
+
+def write_awards(db: Database, conn: sa.Connection, workspace: str, plan: AwardPlan) -> None:
+    """Write a plan's events and move its totals, histogram and active members."""
+    if not plan.events:
+        return
+    moved, active = plan.moved, plan.active
+    statements = _statements(db)
+    conn.execute(point_events.insert(), plan.events)
 
     # Only the transaction whose row lands counts a newly active member.
     newly_active: Counter[tuple[str, int]] = Counter()
     if active:
         landed = conn.execute(
-            db.insert(team_active)
-            .on_conflict_do_nothing()
-            .returning(team_active.c.period, team_active.c.team_id),
+            statements.activate,
             [
                 {"workspace": workspace, "period": p, "team_id": t, "user_id": u}
                 for p, t, u in sorted(active)
@@ -108,25 +133,8 @@ def award_rows(
         )
         newly_active.update((r.period, r.team_id) for r in landed)
 
-    stmt = db.insert(totals)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            totals.c.workspace,
-            totals.c.period,
-            totals.c.kind,
-            totals.c.subject_id,
-        ],
-        set_={
-            "points": totals.c.points + stmt.excluded.points,
-            "correct": totals.c.correct + stmt.excluded.correct,
-            "answered": totals.c.answered + stmt.excluded.answered,
-            "active": totals.c.active + stmt.excluded.active,
-        },
-    ).returning(
-        totals.c.period, totals.c.kind, totals.c.subject_id, totals.c.points, totals.c.correct
-    )
     after = conn.execute(
-        stmt,
+        statements.totals,
         [
             {
                 "workspace": workspace,
@@ -182,9 +190,10 @@ def move_buckets_sync(db: Database, conn: sa.Connection, workspace: str, buckets
         for (p, pts, ok), n in sorted(counts.items())
         if n
     ]
+    statements = _statements(db)
     if rows:
-        conn.execute(adding_to_counts(db.insert(score_counts)), rows)
-    conn.execute(adding_to_counts(db.insert(tie_blocks)), blocks)
+        conn.execute(statements.counts, rows)
+    conn.execute(statements.blocks, blocks)
 
 
 def adding_to_counts(stmt: Any) -> Any:
@@ -195,3 +204,54 @@ def adding_to_counts(stmt: Any) -> Any:
         index_elements=[c for c in table.primary_key.columns],
         set_={"users": table.c.users + stmt.excluded.users},
     )
+
+
+_TEAMS_OF = sa.select(memberships.c.user_id, memberships.c.team_id).where(
+    memberships.c.user_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    activate: Any
+    totals: Any
+    counts: Any
+    blocks: Any
+
+
+# One set per dialect, built once: building an upsert (its `excluded` columns above all) cost
+# more CPU than running it, and a close runs these once per chunk inside the writer's hold
+# (docs/scaling.md, "Session 10: answers beside a close").
+_BUILT: dict[bool, _Statements] = {}
+
+
+def _statements(db: Database) -> _Statements:
+    built = _BUILT.get(db.sqlite)
+    if built is not None:
+        return built
+    stmt = db.insert(totals)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            totals.c.workspace,
+            totals.c.period,
+            totals.c.kind,
+            totals.c.subject_id,
+        ],
+        set_={
+            "points": totals.c.points + stmt.excluded.points,
+            "correct": totals.c.correct + stmt.excluded.correct,
+            "answered": totals.c.answered + stmt.excluded.answered,
+            "active": totals.c.active + stmt.excluded.active,
+        },
+    ).returning(
+        totals.c.period, totals.c.kind, totals.c.subject_id, totals.c.points, totals.c.correct
+    )
+    built = _BUILT[db.sqlite] = _Statements(
+        activate=db.insert(team_active)
+        .on_conflict_do_nothing()
+        .returning(team_active.c.period, team_active.c.team_id),
+        totals=stmt,
+        counts=adding_to_counts(db.insert(score_counts)),
+        blocks=adding_to_counts(db.insert(tie_blocks)),
+    )
+    return built

@@ -22,7 +22,7 @@ from bot.storage.rows import (
     round_record,
     utc,
 )
-from bot.storage.settle import settle_chunk
+from bot.storage.settle import ChunkPlan, plan, settle_chunk
 from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import (
     rounds,
@@ -61,6 +61,8 @@ class SqlRoundStore:
         self.close_chunk = CLOSE_CHUNK
         # Off only for bulk loading (the bench's build), where nothing waits beside the close.
         self.close_rest = True
+        # Off only to measure the close without its plan outside the writer (the bench).
+        self.close_plan = True
         self._closing = asyncio.Lock()
         self._short = ShortWrites.of(db)
         # Built once, typed bound parameters, the new row returned whole: a fan-out opens a
@@ -271,8 +273,9 @@ class SqlRoundStore:
         )
         while cursor is not None:
             began = time.perf_counter()
+            planned = await self._plan(round_id, cursor)
             step = await self.db.write_sync(
-                partial(self._settle_chunk, round_id=round_id, since=cursor)
+                partial(self._settle_chunk, round_id=round_id, since=cursor, planned=planned)
             )
             took = time.perf_counter() - began
             if step is None:
@@ -298,5 +301,18 @@ class SqlRoundStore:
         # it. A close takes about twice its work; nobody waits on it but the reveal.
         await asyncio.sleep(max(CLOSE_PAUSE_S, took) if self.close_rest else 0)
 
-    def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
-        return settle_chunk(self.db, conn, round_id, since, self.close_chunk)
+    async def _plan(self, round_id: int, since: int) -> ChunkPlan | None:
+        """On SQLite, a chunk's reads and Python work (streaks, points, totals, FSRS) as a
+        read in a reader thread, before it takes the writer: the writer's hold is then
+        the same reads again (to check nothing moved) and the writes, and an answer that
+        arrives meanwhile waits only for those (docs/scaling.md, session 10). PostgreSQL
+        has no process-wide writer to hold, and a plan would run on the event loop: None."""
+        if not self.db.sqlite or not self.close_plan:
+            return None
+        size = self.close_chunk
+        return await self.db.read_sync(lambda conn: plan(conn, round_id, since, size))
+
+    def _settle_chunk(
+        self, conn: sa.Connection, round_id: int, since: int, planned: ChunkPlan | None = None
+    ) -> int | None:
+        return settle_chunk(self.db, conn, round_id, since, self.close_chunk, planned)
