@@ -15,6 +15,7 @@ from bot.records import (
     PointAward,
 )
 from bot.schedule import month_key, week_key
+from bot.storage import award_driver
 from bot.storage.database import Database
 from bot.storage.rows import (
     chunks,
@@ -119,7 +120,11 @@ def write_awards(db: Database, conn: sa.Connection, workspace: str, plan: AwardP
         return
     moved, active = plan.moved, plan.active
     statements = _statements(db)
-    conn.execute(point_events.insert(), plan.events)
+    direct = award_driver.usable(conn)
+    if direct:
+        award_driver.insert_events(conn, plan.events)
+    else:
+        conn.execute(point_events.insert(), plan.events)
 
     # Only the transaction whose row lands counts a newly active member.
     newly_active: Counter[tuple[str, int]] = Counter()
@@ -133,37 +138,44 @@ def write_awards(db: Database, conn: sa.Connection, workspace: str, plan: AwardP
         )
         newly_active.update((r.period, r.team_id) for r in landed)
 
-    after = conn.execute(
-        statements.totals,
-        [
-            {
-                "workspace": workspace,
-                "period": period,
-                "kind": kind,
-                "subject_id": subject,
-                "points": change[0],
-                "correct": change[1],
-                "answered": change[2],
-                "active": newly_active[(period, subject)] if kind == "team" else 0,
-            }
-            for (period, kind, subject), change in sorted(moved.items())
-        ],
-    )
+    changes = [
+        (
+            workspace,
+            period,
+            kind,
+            subject,
+            change[0],
+            change[1],
+            change[2],
+            newly_active[(period, subject)] if kind == "team" else 0,
+        )
+        for (period, kind, subject), change in sorted(moved.items())
+    ]
+    if direct:
+        after = award_driver.upsert_totals(conn, changes)
+    else:
+        after = [
+            tuple(r)
+            for r in conn.execute(
+                statements.totals,
+                [dict(zip(award_driver.TOTAL_COLUMNS, row, strict=True)) for row in changes],
+            )
+        ]
     # A player's (points, correct) moved from one histogram bucket to another; what it
     # was is what it is now less this change.
     buckets: Buckets = Counter()
-    for r in after:
-        if r.kind != "user":
+    for period, kind, subject_id, points, correct in after:
+        if kind != "user":
             continue
-        change = moved[(r.period, "user", r.subject_id)]
-        old = (r.points - change[0], r.correct - change[1])
-        if old == (r.points, r.correct):
+        change = moved[(period, "user", subject_id)]
+        old = (points - change[0], correct - change[1])
+        if old == (points, correct):
             continue
-        block = r.subject_id // TIE_BLOCK
+        block = subject_id // TIE_BLOCK
         if old[0] > 0:
-            buckets[(r.period, *old, block)] -= 1
-        if r.points > 0:
-            buckets[(r.period, r.points, r.correct, block)] += 1
+            buckets[(period, *old, block)] -= 1
+        if points > 0:
+            buckets[(period, points, correct, block)] += 1
     move_buckets_sync(db, conn, workspace, buckets)
 
 
