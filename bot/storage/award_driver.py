@@ -61,8 +61,8 @@ def usable(conn: sa.Connection) -> bool:
 def insert_events(conn: sa.Connection, events: Sequence[dict[str, Any]]) -> None:
     """INSERT the point events (dicts keyed by EVENT_COLUMNS); dates and instants go
     through their columns' own bind processing, once per distinct value."""
-    day_type = point_events.c.day.type.bind_processor(conn.dialect)
-    at_type = point_events.c.occurred_at.type.bind_processor(conn.dialect)
+    day_type = _processor(conn, point_events.c.day)
+    at_type = _processor(conn, point_events.c.occurred_at)
     bound: dict[Any, Any] = {}
 
     def once(value: Any, process: Any) -> Any:
@@ -88,6 +88,12 @@ def insert_events(conn: sa.Connection, events: Sequence[dict[str, Any]]) -> None
         for e in events
     ]
     driver_sql.run(conn, _EVENTS, rows, many=True)
+
+
+def _processor(conn: sa.Connection, column: sa.Column[Any]) -> Any:
+    # The dialect's own type (SQLite's DATETIME text format), not the generic type's,
+    # which has no processor and would leave the value to the driver's default adapter.
+    return column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
 
 
 def upsert_totals(conn: sa.Connection, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
