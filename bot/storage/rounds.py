@@ -28,10 +28,12 @@ from bot.storage.tables import (
     rounds,
 )
 
-# Answers awarded per write transaction of a close (bot/storage/settle.py): a chunk holds
-# the writer (and, on PostgreSQL, the event loop for its Python part) about 10 ms on a quiet
-# machine, so an answer that arrives during a close waits at most that long. Between chunks
-# the close rests (see _between_chunks).
+# Answers awarded per write transaction of a close (bot/storage/settle.py). On SQLite a
+# chunk is planned in a reader thread first and holds the writer only to check its inputs
+# and write (about 6 ms of CPU for 50 answers, docs/scaling.md session 10); on PostgreSQL
+# it runs whole in its transaction, its Python part on the event loop. An answer that
+# arrives during a close waits at most that long. Between chunks the close rests (see
+# _between_chunks).
 CLOSE_CHUNK = 50
 CLOSE_PAUSE_S = 0.002
 _SET_POST_REF = (
