@@ -63,8 +63,6 @@ class SqlRoundStore:
         self.close_chunk = CLOSE_CHUNK
         # Off only for bulk loading (the bench's build), where nothing waits beside the close.
         self.close_rest = True
-        # Off only to measure the close without its plan outside the writer (the bench).
-        self.close_plan = True
         self._closing = asyncio.Lock()
         self._short = ShortWrites.of(db)
         # Built once, typed bound parameters, the new row returned whole: a fan-out opens a
@@ -308,8 +306,9 @@ class SqlRoundStore:
         read in a reader thread, before it takes the writer: the writer's hold is then
         the same reads again (to check nothing moved) and the writes, and an answer that
         arrives meanwhile waits only for those (docs/scaling.md, session 10). PostgreSQL
-        has no process-wide writer to hold, and a plan would run on the event loop: None."""
-        if not self.db.sqlite or not self.close_plan:
+        has no process-wide writer to hold, and a plan would run on the event loop: None
+        (as for a memory database, which has no reader threads)."""
+        if not self.db.sync_engines():
             return None
         size = self.close_chunk
         return await self.db.read_sync(lambda conn: plan(conn, round_id, since, size))
