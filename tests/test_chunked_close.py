@@ -295,3 +295,46 @@ async def test_quiz_points_still_move_the_totals(db_url: str) -> None:
         top = await store.boards.top_users(WS, "all")
         assert [(e.subject_id, e.points) for e in top] == [(user.id, 7)]
         await consistent(store)
+
+
+async def test_a_chunk_whose_inputs_moved_after_its_plan_is_worked_out_again(
+    db_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a chunk is planned outside the writer; a player who joins a team between
+    # the plan and the write must still earn for that team, as in one transaction.
+    async with stores_on(db_url) as store:
+        one_transaction(store, monkeypatch)
+        channel = await store.channels.ensure_channel("console", WS, "general", NOW)
+        rnd = await store.rounds.create_round(channel, NOW.date(), "q", [], NOW, NOW)
+        assert rnd is not None
+        players = [(await store.users.ensure_user(WS, f"u{i}", f"U{i}", NOW)).id for i in range(4)]
+        for user_id in players:
+            assert await store.answers.add_answer(rnd.id, user_id, "t", "x", "x", True, NOW)
+        team = await store.teams.create_team(WS, "Owls", NOW)
+        assert team is not None
+        rounds_store: Any = store.rounds
+        real_plan = rounds_store._plan
+        plans: list[Any] = []
+
+        async def plan_then_join(round_id: int, since: int) -> Any:
+            planned = await real_plan(round_id, since)
+            plans.append(planned)
+            if len(plans) == 1:
+                await store.teams.join_team(players[0], team.id, NOW)
+            return planned
+
+        rounds_store._plan = plan_then_join
+        assert await store.rounds.close_round(rnd.id, NOW, 10)
+        async with store.boards.db.read() as conn:
+            events = sorted(
+                tuple(r)
+                for r in await conn.execute(
+                    sa.select(point_events.c.user_id, point_events.c.team_id)
+                )
+            )
+        await consistent(store)
+    assert events == sorted([(players[0], team.id), *((u, None) for u in players[1:])])
+    if backend == "sqlite":  # the plan was made, before the join: the writer worked it again
+        assert plans[0] is not None and plans[0].inputs.team_of == ()
+    else:  # PostgreSQL has no process-wide writer: the chunk is worked out in its write
+        assert plans == [None]
