@@ -6,8 +6,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from rapidfuzz import fuzz, process
-
 from bot import commands as c
 from bot import messages as m
 from bot.catalog import BY_NAME, CHART, LEVELS, NAMES, PERIODS, QUIZ_MAX, SCOPES
@@ -29,6 +27,8 @@ STOP = "stop"
 def closest_command(word: str) -> str | None:
     """The command a mistyped word plausibly means, or None: a near spelling (`quizz`,
     `hlep`) or an unambiguous start (`lead`); never a loose partial match (`foo`)."""
+    from rapidfuzz import fuzz, process  # loads on the first mistyped command, not at start
+
     low = word.lower()
     found = process.extractOne(low, NAMES, scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF)
     if found:
