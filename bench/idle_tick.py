@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
 
 from bench.fanout import MONDAY_9, ROOT, _enable_channels
 from bot.bootstrap import ManualClock, SeededRng, build_app
@@ -46,19 +50,84 @@ async def idle_tick(db_url: str, count: int) -> dict[str, float]:
         first = time.perf_counter()
         await app.work.run_due(before, pubs)  # looks at each newly enabled channel once
         first_s = time.perf_counter() - first
-        times = []
-        for minute in range(1, 21):
-            start = time.perf_counter()
-            assert await app.work.run_due(before + dt.timedelta(minutes=minute), pubs) == []
-            times.append(time.perf_counter() - start)
+        times, pauses, slowest = [], [], []
+        with _GcPauses() as gcs, _SlowestStatement(app.db.engine.sync_engine) as statements:
+            for minute in range(1, 21):
+                gcs.pauses.clear()
+                statements.reset()
+                start = time.perf_counter()
+                assert await app.work.run_due(before + dt.timedelta(minutes=minute), pubs) == []
+                times.append(time.perf_counter() - start)
+                pauses.append(max(gcs.pauses, default=(0.0, -1)))
+                slowest.append(statements.slowest)
     finally:
         await app.close()
+    worst = max(range(len(times)), key=times.__getitem__)
     return {
         "channels": count,
         "first_tick_s": round(first_s, 3),
         "idle_tick_median_ms": round(statistics.median(times) * 1000, 2),
         "idle_tick_max_ms": round(max(times) * 1000, 2),
+        # What the slowest tick spent its time on: its longest garbage collection (and that
+        # collection's generation, -1 for none) and its slowest statement, so a run with one
+        # slow tick says whether the collector or the database took it (docs/scaling.md,
+        # "Session 10: start-up and the idle tick").
+        "worst_tick_gc_ms": round(pauses[worst][0] * 1000, 2),
+        "worst_tick_gc_generation": pauses[worst][1],
+        "worst_tick_statement_ms": round(slowest[worst][0] * 1000, 2),
+        "worst_tick_statement": slowest[worst][1],
+        "ticks_gc_max_ms": round(max(p[0] for p in pauses) * 1000, 2),
     }
+
+
+class _GcPauses:
+    """Each collection's duration and generation while inside the `with` block."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, int]] = []
+        self._began = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((time.perf_counter() - self._began, info["generation"]))
+
+    def __enter__(self) -> _GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+class _SlowestStatement:
+    """The slowest statement (seconds, first words) run on `engine` since the last reset."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.slowest: tuple[float, str] = (0.0, "")
+
+    def reset(self) -> None:
+        self.slowest = (0.0, "")
+
+    # Kept per connection: the tick may run statements on two connections at once.
+    def _before(self, conn: sa.Connection, *args: object) -> None:
+        conn.info["bench_began"] = time.perf_counter()
+
+    def _after(self, conn: sa.Connection, cursor: object, statement: str, *args: object) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_began", time.perf_counter())
+        if took > self.slowest[0]:
+            self.slowest = (took, " ".join(statement.split()[:6]))
+
+    def __enter__(self) -> _SlowestStatement:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
 
 
 async def main(counts: list[int]) -> None:

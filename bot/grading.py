@@ -7,9 +7,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 # "1×1" is how a kernel size is printed; the sign reads as the letter x typed for it.
 QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00d7": "x"})
 # Apostrophes vanish rather than split a word, so "isn't" stays one negation and "Cohen's" one name.
@@ -148,6 +145,9 @@ class Vocabulary:
 
     def nearest(self, text: str, exclude: frozenset[str], limit: int) -> int | None:
         """Edit distance from `text` to the closest term outside `exclude`, if within `limit`."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         best: int | None = None
         for _term, dist, _ in process.extract_iter(
             text, self.terms, scorer=OSA.distance, score_cutoff=limit
@@ -293,6 +293,9 @@ def _token_edits(
     budget = typo_budget(key)
     if budget == 0:
         return None
+    # rapidfuzz loads on the first near miss, not at start-up (docs/scaling.md, "Session 10").
+    from rapidfuzz.distance import OSA
+
     dist = OSA.distance(given, key, score_cutoff=budget)
     return dist if dist <= budget else None
 

@@ -7,15 +7,17 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
-
-from fsrs import Card, Rating, Scheduler, State
+from typing import TYPE_CHECKING, Protocol
 
 from bot.records import CardRecord
 
+if TYPE_CHECKING:
+    # fsrs loads on the first review, not at start-up (docs/scaling.md, "Session 10").
+    from fsrs import Card, Rating, Scheduler
+
 # Ratings as the core passes them around (records stay free of the fsrs types).
 AGAIN, HARD, GOOD = "again", "hard", "good"
-_RATINGS = {AGAIN: Rating.Again, HARD: Rating.Hard, GOOD: Rating.Good}
+_RATINGS = frozenset({AGAIN, HARD, GOOD})
 
 # A flashcard's self-rating as questions.check_open stores it.
 SELF_RATING = {"missed": AGAIN, "partly": HARD, "got": GOOD}
@@ -70,6 +72,8 @@ def scheduler(policy: ReviewPolicy) -> Scheduler:
     the day, so every rating schedules whole days and a card answered wrong (Again) comes
     back the next day rather than in ten minutes. No fuzzing: a schedule is reproducible
     from the answers alone (tests and two processes agree on it)."""
+    from fsrs import Scheduler
+
     return Scheduler(
         desired_retention=policy.retention,
         learning_steps=(),
@@ -79,7 +83,15 @@ def scheduler(policy: ReviewPolicy) -> Scheduler:
     )
 
 
+def _fsrs_rating(rating: str) -> Rating:
+    from fsrs import Rating
+
+    return {AGAIN: Rating.Again, HARD: Rating.Hard, GOOD: Rating.Good}[rating]
+
+
 def _fsrs_card(card: CardRecord | None, now: dt.datetime) -> Card:
+    from fsrs import Card, State
+
     if card is None:
         return Card(card_id=1, state=State.Learning, step=0, due=now)
     return Card(
@@ -108,7 +120,9 @@ def reviewed(
     # counts, as if given at the last review: FSRS needs reviews in time order.
     if card is not None and card.last_review is not None and at < _utc(card.last_review):
         at = _utc(card.last_review)
-    fresh, _log = scheduler(policy).review_card(_fsrs_card(card, at), _RATINGS[rating], at)
+    from fsrs import State
+
+    fresh, _log = scheduler(policy).review_card(_fsrs_card(card, at), _fsrs_rating(rating), at)
     lapse = rating == AGAIN and card is not None and card.state == State.Review.value
     return CardRecord(
         user_id=user_id,

@@ -9,8 +9,6 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
-from rapidfuzz import process
-
 from bot.catalog import DAY_NAMES
 from bot.messages import clip
 
@@ -67,6 +65,8 @@ def resolve_timezone(text: str) -> str:
     by_fold = {z.casefold(): z for z in _zone_names()}
     if name.casefold() in by_fold:
         return by_fold[name.casefold()]
+    from rapidfuzz import process  # loads on the first unknown zone, not at start
+
     # A zone name is short; a long line is no misspelling of one, so it gets no guesses.
     candidates = process.extract(name, _zone_names(), limit=3) if len(name) <= 64 else []
     guesses = [g for g, score, _ in candidates if score >= 80]

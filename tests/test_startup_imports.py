@@ -1,4 +1,4 @@
-"""A restart loads only what serving needs: no Alembic at head, no YAML, no drawing stack."""
+"""A restart loads only what serving needs: no Alembic at head, YAML, drawing, fuzzing or FSRS."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-# Each was measured in a start's profile (docs/scaling.md, "Start-up and fan-out (session 6)").
-LAZY = ("alembic", "mako", "pygments", "yaml", "matplotlib", "PIL", "numpy")
+# Each was measured in a start's profile (docs/scaling.md, "Start-up and fan-out (session 6)"
+# and "Session 10"): rapidfuzz loads on the first near miss, fsrs on the first review, openai
+# on the first model-graded answer.
+LAZY = (
+    "alembic", "mako", "pygments", "yaml", "matplotlib", "PIL", "numpy",
+    "rapidfuzz", "fsrs", "openai", "httpx",
+)  # fmt: skip
 
 
 def test_a_restart_with_both_runtimes_loads_none_of_the_lazy_packages(tmp_path: Path) -> None:

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from rapidfuzz import fuzz
-
 from bot import messages as m
 from bot.charts.service import Charts
 from bot.content import QuestionBank
@@ -207,6 +205,8 @@ class Context:
         (`pca` -> unsupervised-dim-reduction). Loose partial matches suggest nothing."""
         if len(low) > 64:
             return []
+        from rapidfuzz import fuzz  # loads on the first unknown deck name, not at start
+
         bank = bank or self.bank
         found: dict[str, float] = {}
         for topic in bank.topics:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
-
 from bot import commands as c
 from bot import messages as m
 from bot.grammar import SUGGEST_CUTOFF
@@ -34,6 +32,8 @@ async def _team_named(ctx: Context, actor: Actor, name: str) -> tuple[int, str]:
 def similar(word: str, names: list[str], limit: int = 2) -> list[str]:
     """Names a mistyped one plausibly means, compared case-insensitively by edit similarity:
     `reed` and `Reed` both suggest Red, `Blue` suggests nothing."""
+    from rapidfuzz import fuzz, process  # loads on the first unknown team, not at start
+
     keys = {name_key(n): n for n in names}
     found = process.extract(
         name_key(word), list(keys), scorer=fuzz.ratio, limit=limit, score_cutoff=SUGGEST_CUTOFF
