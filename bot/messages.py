@@ -27,7 +27,7 @@ ANSWER_EMPTY = "Say what your answer is."
 BAD_BOARD_WORD = (
     "'{word}' is not a leaderboard option; use users or teams, week, month or all, and chart."
 )
-BOARD_NEAR = " Did you mean ⟦{word}⟧?"
+BOARD_NEAR = " Did you mean ⟦leaderboard {word}⟧?"
 BOARD_TWO_SCOPES = "Pick one board, users or teams, not both."
 BOARD_TWO_PERIODS = "Pick one period, not both '{first}' and '{second}'; use week, month or all."
 TEAM_NAME_MISSING = "Name the team: ⟦team {sub} NAME⟧."

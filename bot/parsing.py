@@ -138,7 +138,7 @@ def _leaderboard(rest: str) -> Parsed:
             period = given
         else:
             near = closest(word, BOARD_WORDS)
-            hint = m.BOARD_NEAR.format(word=f"leaderboard {near}") if near else ""
+            hint = m.BOARD_NEAR.format(word=near) if near else ""
             return ParseError(
                 m.BAD_BOARD_WORD.format(word=m.clip(word)) + hint + " " + usage("leaderboard")
             )
