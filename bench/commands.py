@@ -304,6 +304,10 @@ async def growth(
     out: dict[str, Any] = {"users": users_count, "teams": teams}
     before: build.Built | None = None
     for size in steps:
+        # The rate is over the whole step (its kept stops too), taken before the build: the
+        # build grows the Built it is given in place.
+        answered = before.answers if before else 0
+        spent = before.answer_s if before else 0.0
         before = await _through_stops(db_url, users_count, teams, size, before)
         previous = before
 
@@ -320,8 +324,6 @@ async def growth(
 
         app, built, recorded = await _built(db_url, _growth_key(users_count, teams, size), make)
         try:
-            answered = previous.answers if previous else 0
-            spent = previous.answer_s if previous else 0.0
             rate = (built.answers - answered) / max(built.answer_s - spent, 1e-9)
             await app.db.optimize()
             red_s = time_red(await red_members(app, build.WORKSPACE))

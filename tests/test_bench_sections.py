@@ -104,7 +104,9 @@ async def test_a_stopped_growth_step_resumes_from_its_last_kept_stop(
     monkeypatch.setenv(snapshots.ENV, str(keep))
     monkeypatch.setattr(commands, "KEEP_EVERY", 40)
     try:
-        await commands.growth(db_url, (100, 200), users_count=30, teams=3, runs=2)
+        first = await commands.growth(db_url, (100, 200), users_count=30, teams=3, runs=2)
+        # Each step's rate is over its answers (the build grows the Built it is given).
+        assert first["100"]["answers_per_s"] > 0 and first["200"]["answers_per_s"] > 0
         stops = sorted(int(p.name.split("_")[3].split(".")[0]) for p in keep.glob("growth_*.json"))
         assert stops == [40, 80, 100, 140, 180, 200]
         # As if the build had been stopped between its last stop and the step's end.
@@ -133,6 +135,7 @@ async def test_a_stopped_growth_step_resumes_from_its_last_kept_stop(
         ]
         assert grown == [20]
         assert again["200"]["answers"] == 200 and again["200"]["kept"] is False
+        assert again["200"]["answers_per_s"] > 0
     finally:
         if backend == "postgres":
             await _drop_kept(db_url)
