@@ -84,9 +84,6 @@ TARGETS = [
     Target("leaderboards", "teams_all.p99_ms", "team table, all time, p99 ms", 10.0),
     Target("close_stall", "close_s", "round close (other workspace), s", float("inf")),
     Target("close_stall", "chunk_max_ms", "close: longest chunk transaction, ms", 100.0),
-    Target(
-        "close_stall", "chunk_cpu_p99_ms", "close: chunk's CPU in the writer, p99 ms", float("inf")
-    ),
     Target("close_stall", "before_close.p99_ms", "answer at 200/s, no close, p99 ms", float("inf")),
     Target("close_stall", "during_close.p99_ms", "answer at 200/s during a close, p99 ms", 50.0),
     Target("commands", "users_week.p99_ms", "command: users board, week, p99 ms", 5.0),

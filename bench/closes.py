@@ -101,17 +101,13 @@ async def close_stall(
         rounds_store: Any = app.stores.rounds
         real = rounds_store._settle_chunk
         held: list[float] = []
-        # ... and the CPU the writer's thread spent in it, which the machine's load moves
-        # less than the wall time (other processes' turns on the cores are not counted).
-        held_cpu: list[float] = []
 
         def timed_chunk(conn: sa.Connection, **kwargs: Any) -> Any:
-            began, cpu = time.perf_counter(), time.thread_time()
+            began = time.perf_counter()
             try:
                 return real(conn, **kwargs)
             finally:
                 held.append(time.perf_counter() - began)
-                held_cpu.append(time.thread_time() - cpu)
 
         rounds_store._settle_chunk = timed_chunk
         loop = asyncio.get_running_loop()
@@ -153,8 +149,6 @@ async def close_stall(
         "chunks": len(held),
         "chunk_p99_ms": round(percentile(held, 99), 1),
         "chunk_max_ms": round(percentile(held, 100), 1),
-        "chunk_cpu_p50_ms": round(percentile(held_cpu, 50), 1),
-        "chunk_cpu_p99_ms": round(percentile(held_cpu, 99), 1),
         "before_close": summary(before),
         "during_close": summary(during),
         "overall": summary([t for _, t, _ in results]),

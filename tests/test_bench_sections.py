@@ -37,9 +37,6 @@ async def test_the_burst_runs_every_interaction_id_once(tmp_path: Path) -> None:
 async def test_answers_during_a_close_are_all_acknowledged(tmp_path: Path) -> None:
     result = await closes.close_stall(url(tmp_path), round_answers=200, rate=50.0)
     assert result["all_acknowledged"] is True and result["clicks"] > 0
-    # The writer's hold per chunk, in wall time and in the writer thread's CPU.
-    assert result["chunks"] >= 200 // 50
-    assert 0 < result["chunk_cpu_p50_ms"] <= result["chunk_cpu_p99_ms"] <= result["chunk_max_ms"]
 
 
 async def test_the_command_bench_builds_its_workspace_through_the_core(tmp_path: Path) -> None:

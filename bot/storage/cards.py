@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -9,21 +10,39 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.records import CardRecord, CardReview, LearnerRecord, ReminderRecord
-from bot.review import ReviewPolicy
-from bot.storage.card_batch import (
-    CARD_COLUMNS as CARD_COLUMNS,  # the bench's loader writes the same columns
-)
-from bot.storage.card_batch import (
-    card_record,
-    current_cards,
-    policy_of,
-    schedule_cards,
-    upsert_cards,
-)
+from bot.review import ReviewPolicy, reviewed
 from bot.storage.database import Database
 from bot.storage.review_tables import cards, learners, review_settings
-from bot.storage.rows import utc
+from bot.storage.rows import chunks, utc
 from bot.storage.tables import channels, quiz_answers, quizzes, users
+
+CARD_COLUMNS = (
+    "topic",
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+)
+
+
+def card_record(row: Any) -> CardRecord:
+    return CardRecord(
+        user_id=row.user_id,
+        question_id=row.question_id,
+        topic=row.topic,
+        state=row.state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=utc(row.due),
+        last_review=utc(row.last_review) if row.last_review else None,
+        reps=row.reps,
+        lapses=row.lapses,
+    )
 
 
 def learner_record(row: Any) -> LearnerRecord:
@@ -39,6 +58,19 @@ def learner_record(row: Any) -> LearnerRecord:
     )
 
 
+def policy_of(conn: sa.Connection, workspace: str) -> ReviewPolicy:
+    row = conn.execute(
+        sa.select(review_settings).where(review_settings.c.workspace == workspace)
+    ).first()
+    default = ReviewPolicy()
+    if row is None:
+        return default
+    return ReviewPolicy(
+        row.retention if row.retention is not None else default.retention,
+        row.maximum_interval if row.maximum_interval is not None else default.maximum_interval,
+    )
+
+
 def apply_reviews(
     db: Database, conn: sa.Connection, workspace: str, reviews: Sequence[CardReview]
 ) -> None:
@@ -47,8 +79,44 @@ def apply_reviews(
     if not reviews:
         return
     policy = policy_of(conn, workspace)
-    upsert_cards(db, conn, schedule_cards(current_cards(conn, reviews), reviews, policy))
     ordered = sorted(reviews, key=lambda r: (r.user_id, r.question_id, r.at))
+    current: dict[tuple[int, str], CardRecord] = {}
+    for qid in sorted({r.question_id for r in ordered}):
+        users = sorted({r.user_id for r in ordered if r.question_id == qid})
+        for chunk in chunks(users):
+            found = conn.execute(
+                sa.select(cards).where(cards.c.question_id == qid, cards.c.user_id.in_(chunk))
+            )
+            current.update({(r.user_id, r.question_id): card_record(r) for r in found})
+    # A close reviews many cards alike (new, same rating, same instant): FSRS runs once per
+    # distinct schedule, which keeps a chunk's transaction short.
+    alike: dict[tuple[Any, ...], CardRecord] = {}
+    for r in ordered:
+        key = (r.user_id, r.question_id)
+        card = current.get(key)
+        state = None if card is None else dataclasses.replace(card, user_id=0, question_id="")
+        memo = (state, r.topic, r.rating, r.at)
+        if memo not in alike:
+            alike[memo] = reviewed(state, 0, "", r.topic, r.rating, r.at, policy)
+        current[key] = dataclasses.replace(
+            alike[memo], user_id=r.user_id, question_id=r.question_id
+        )
+    rows = [
+        {
+            "user_id": c.user_id,
+            "question_id": c.question_id,
+            **{k: getattr(c, k) for k in CARD_COLUMNS},
+        }
+        for c in (current[k] for k in sorted({(r.user_id, r.question_id) for r in ordered}))
+    ]
+    stmt = db.insert(cards)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cards.c.user_id, cards.c.question_id],
+            set_={k: stmt.excluded[k] for k in CARD_COLUMNS},
+        ),
+        rows,
+    )
     for r in ordered:
         if r.study_day is not None:
             _keep_streak(db, conn, r.user_id, r.study_day)

@@ -22,18 +22,16 @@ from bot.storage.rows import (
     round_record,
     utc,
 )
-from bot.storage.settle import ChunkPlan, plan, settle_chunk
+from bot.storage.settle import settle_chunk
 from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import (
     rounds,
 )
 
-# Answers awarded per write transaction of a close (bot/storage/settle.py). On SQLite a
-# chunk is planned in a reader thread first and holds the writer only to check its inputs
-# and write (about 6 ms of CPU for 50 answers, docs/scaling.md session 10); on PostgreSQL
-# it runs whole in its transaction, its Python part on the event loop. An answer that
-# arrives during a close waits at most that long. Between chunks the close rests (see
-# _between_chunks).
+# Answers awarded per write transaction of a close (bot/storage/settle.py): a chunk holds
+# the writer (and, on PostgreSQL, the event loop for its Python part) about 10 ms on a quiet
+# machine, so an answer that arrives during a close waits at most that long. Between chunks
+# the close rests (see _between_chunks).
 CLOSE_CHUNK = 50
 CLOSE_PAUSE_S = 0.002
 _SET_POST_REF = (
@@ -273,9 +271,8 @@ class SqlRoundStore:
         )
         while cursor is not None:
             began = time.perf_counter()
-            planned = await self._plan(round_id, cursor)
             step = await self.db.write_sync(
-                partial(self._settle_chunk, round_id=round_id, since=cursor, planned=planned)
+                partial(self._settle_chunk, round_id=round_id, since=cursor)
             )
             took = time.perf_counter() - began
             if step is None:
@@ -301,19 +298,5 @@ class SqlRoundStore:
         # it. A close takes about twice its work; nobody waits on it but the reveal.
         await asyncio.sleep(max(CLOSE_PAUSE_S, took) if self.close_rest else 0)
 
-    async def _plan(self, round_id: int, since: int) -> ChunkPlan | None:
-        """On SQLite, a chunk's reads and Python work (streaks, points, totals, FSRS) as a
-        read in a reader thread, before it takes the writer: the writer's hold is then
-        the same reads again (to check nothing moved) and the writes, and an answer that
-        arrives meanwhile waits only for those (docs/scaling.md, session 10). PostgreSQL
-        has no process-wide writer to hold, and a plan would run on the event loop: None
-        (as for a memory database, which has no reader threads)."""
-        if not self.db.sync_engines():
-            return None
-        size = self.close_chunk
-        return await self.db.read_sync(lambda conn: plan(conn, round_id, since, size))
-
-    def _settle_chunk(
-        self, conn: sa.Connection, round_id: int, since: int, planned: ChunkPlan | None = None
-    ) -> int | None:
-        return settle_chunk(self.db, conn, round_id, since, self.close_chunk, planned)
+    def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
+        return settle_chunk(self.db, conn, round_id, since, self.close_chunk)
