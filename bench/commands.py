@@ -309,19 +309,7 @@ async def growth(
         answered = before.answers if before else 0
         spent = before.answer_s if before else 0.0
         before = await _through_stops(db_url, users_count, teams, size, before)
-        previous = before
-
-        async def make(
-            app: App,
-            clock: ManualClock,
-            _: build.Built | None,
-            size: int = size,
-            previous: build.Built | None = previous,
-        ) -> build.Built:
-            # The database at db_url holds the step before (built or restored just now).
-            built = previous or await build.teams(app, clock, users_count, teams)
-            return await build.rounds(app, clock, built, size - built.answers)
-
+        make = _grow_to(users_count, teams, size, before)
         app, built, recorded = await _built(db_url, _growth_key(users_count, teams, size), make)
         try:
             rate = (built.answers - answered) / max(built.answer_s - spent, 1e-9)
@@ -358,17 +346,18 @@ async def _through_stops(
         return previous
     kept = [s for s in stops if snapshots.noted(db_url, _growth_key(users_count, teams, s))]
     for stop in stops[stops.index(kept[-1]) :] if kept else stops:
-
-        async def make(
-            app: App,
-            clock: ManualClock,
-            _: build.Built | None,
-            stop: int = stop,
-            grown: build.Built | None = previous,
-        ) -> build.Built:
-            built = grown or await build.teams(app, clock, users_count, teams)
-            return await build.rounds(app, clock, built, stop - built.answers)
-
+        make = _grow_to(users_count, teams, stop, previous)
         app, previous, _ = await _built(db_url, _growth_key(users_count, teams, stop), make)
         await app.close()
     return previous
+
+
+def _grow_to(users_count: int, teams: int, target: int, grown: build.Built | None) -> Make:
+    """A growth build: `grown` (which the database at db_url holds, built or restored just
+    now), or the teams joined afresh, grown by rounds to `target` answers."""
+
+    async def make(app: App, clock: ManualClock, _: build.Built | None) -> build.Built:
+        built = grown or await build.teams(app, clock, users_count, teams)
+        return await build.rounds(app, clock, built, target - built.answers)
+
+    return make
