@@ -121,7 +121,8 @@ def _leaderboard(rest: str) -> Parsed:
     scope: str | None = None
     period: str | None = None
     chart = False
-    for word in rest.lower().split():
+    words = rest.lower().split()
+    for word in words:
         given = BOARD_ALIASES.get(word, word)
         if given == CHART:
             if chart:
@@ -138,7 +139,11 @@ def _leaderboard(rest: str) -> Parsed:
             period = given
         else:
             near = closest(word, BOARD_WORDS)
-            hint = m.BOARD_NEAR.format(word=near) if near else ""
+            # The whole line as meant: `leaderboard teams mnth` -> `leaderboard teams month`.
+            hint = ""
+            if near:
+                meant = " ".join(near if w == word else w for w in words)
+                hint = m.BOARD_NEAR.format(word=meant)
             return ParseError(
                 m.BAD_BOARD_WORD.format(word=m.clip(word)) + hint + " " + usage("leaderboard")
             )

@@ -105,7 +105,8 @@ def test_malformed_lines_get_specific_messages(line: str, message: str) -> None:
         ("deck imprt ours ours.csv", "deck import"),
         ("question voud 3", "question void"),
         ("leaderboard mnth", "leaderboard month"),
-        ("leaderboard teams wek", "leaderboard week"),
+        ("leaderboard teams wek", "leaderboard teams week"),
+        ("leaderboard mnth teams chart", "leaderboard month teams chart"),
     ],
 )
 def test_a_mistyped_subcommand_or_board_word_names_the_one_meant(line: str, meant: str) -> None:
