@@ -39,6 +39,11 @@ from bot.review import ReviewPolicy
 from bot.review_ports import CardStore
 from bot.user_ports import UserStore
 
+# A player's stats card: the stats, the all-time standing (None without points), the team.
+StatsCard = tuple[UserStatsRecord, BoardEntry | None, str | None]
+# The private part of own stats: the review cards, the study streak, the review settings.
+StudyRead = tuple[list[CardGlance], StudyStreak | None, ReviewPolicy]
+
 
 class TeamStore(Protocol):
     """Teams and their members; a membership change recounts its teams."""
@@ -237,18 +242,11 @@ class BoardStore(Protocol):
         asker's team id, in one round trip."""
         ...
 
-    async def stats_card(
-        self, workspace: str, user: int | UserRef
-    ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+    async def stats_card(self, workspace: str, user: int | UserRef) -> StatsCard:
         """Answers by topic, streaks, all-time standing and team name, in one round trip."""
         ...
 
-    async def own_stats(
-        self, workspace: str, user: int | UserRef
-    ) -> tuple[
-        tuple[UserStatsRecord, BoardEntry | None, str | None],
-        tuple[list[CardGlance], StudyStreak | None, ReviewPolicy],
-    ]:
+    async def own_stats(self, workspace: str, user: int | UserRef) -> tuple[StatsCard, StudyRead]:
         """`stats_card` with the player's review cards, study streak and review settings
         (own stats only: they are private), in one round trip."""
         ...

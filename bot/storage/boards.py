@@ -31,7 +31,7 @@ from bot.storage.board_statements import (
 )
 from bot.storage.database import Database
 from bot.storage.driver_sql import Compiled
-from bot.storage.stats_rows import StudyRead, stats_parts, study_part
+from bot.storage.stats_rows import stats_parts, study_part
 from bot.storage.tables import (
     TIE_BLOCK,
     memberships,
@@ -44,6 +44,7 @@ from bot.storage.tables import (
     totals,
     user_stats,
 )
+from bot.store_ports import StatsCard, StudyRead
 
 # The stats statements run at the driver level on SQLite (bot/storage/driver_sql.py).
 _STATS = Compiled(STATS, "StatsRow")
@@ -129,7 +130,7 @@ class SqlBoardStore(BoardHistory):
 
     async def stats_card(
         self, workspace: str, user: int | UserRef
-    ) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+    ) -> StatsCard:
         """A player's answers by topic, streaks, all-time standing and team name, in one
         statement."""
         params: dict[str, Any] = {"workspace": workspace}
@@ -141,7 +142,7 @@ class SqlBoardStore(BoardHistory):
 
     async def own_stats(
         self, workspace: str, user: int | UserRef
-    ) -> tuple[tuple[UserStatsRecord, BoardEntry | None, str | None], StudyRead]:
+    ) -> tuple[StatsCard, StudyRead]:
         """`stats_card` and the player's review cards, study streak and review settings (the
         private part of own stats), in one statement."""
         params: dict[str, Any] = {"workspace": workspace}

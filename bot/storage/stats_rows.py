@@ -6,16 +6,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.records import BoardEntry, CardGlance, StudyStreak, UserStatsRecord
+from bot.records import BoardEntry, CardGlance, StudyStreak
 from bot.review import ReviewPolicy
 from bot.storage.board_queries import stats_record
 from bot.storage.driver_sql import day, instant
-
-# The private part of own stats: the review cards, the study streak, the review settings.
-StudyRead = tuple[list[CardGlance], StudyStreak | None, ReviewPolicy]
+from bot.store_ports import StatsCard, StudyRead
 
 
-def stats_parts(rows: Sequence[Any]) -> tuple[UserStatsRecord, BoardEntry | None, str | None]:
+def stats_parts(rows: Sequence[Any]) -> StatsCard:
     """The card row (part 0) and the answers by topic (part 1): the stats, the all-time
     standing (None without points) and the team's name."""
     row = next((r for r in rows if r.part == 0), None)

@@ -11,7 +11,7 @@ from bot import commands as c
 from bot import messages as m
 from bot.charts.data import RaceData
 from bot.identity import Origin, UserRef
-from bot.records import BoardEntry, ChannelRecord, TallySnapshotRow, TeamEntry, UserStatsRecord
+from bot.records import ChannelRecord, TallySnapshotRow, TeamEntry
 from bot.replies import (
     BoardRow,
     Image,
@@ -25,6 +25,7 @@ from bot.replies import (
     WeeklyTally,
 )
 from bot.schedule import local_date, period_key, period_label
+from bot.store_ports import StatsCard, StudyRead
 from bot.usecases.charts import (
     RACE_FILE,
     board_image,
@@ -33,9 +34,8 @@ from bot.usecases.charts import (
     review_retention,
 )
 from bot.usecases.context import Actor, Context, UserError
-from bot.usecases.review import StudyCard, review_stats
+from bot.usecases.review import review_stats
 
-StatsCard = tuple[UserStatsRecord, BoardEntry | None, str | None]
 T = TypeVar("T")
 
 # Rows a board shows, for players and for teams alike: a workspace of hundreds of teams gets
@@ -133,7 +133,7 @@ def team_label(team: TeamEntry) -> str:
 
 async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Reply]:
     boards = ctx.stores.boards
-    study: StudyCard | None = None
+    study: StudyRead | None = None
     if cmd.user_name:
         actor = await ctx.actor(origin)
         found = await ctx.stores.users.find_user(actor.workspace, cmd.user_name)
@@ -147,7 +147,7 @@ async def show_stats(ctx: Context, cmd: c.ShowStats, origin: Origin) -> list[Rep
     else:
         # Own stats do not depend on the timezone: the stats and the review cards are one
         # read, run beside the actor look-up.
-        async def own_card(_zone: str) -> tuple[StatsCard, StudyCard]:
+        async def own_card(_zone: str) -> tuple[StatsCard, StudyRead]:
             return await boards.own_stats(origin.place.workspace_key, origin.user)
 
         actor, early = await ctx.actor_and(origin, own_card)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from bot import commands as c
 from bot import messages as m
 from bot.identity import Origin
-from bot.records import CardGlance, CardRecord, StudyStreak
+from bot.records import CardGlance, CardRecord
 from bot.replies import Notice, Reply, TableView
 from bot.review import ReviewPolicy, end_of_day, recall_odds
+from bot.store_ports import StudyRead
 from bot.usecases.cards import session_card
 from bot.usecases.context import Actor, Context, UserError
 from bot.usecases.quiz import review_summary
@@ -22,9 +23,6 @@ from bot.usecases.session import open_session, running_session
 # that left the bank) and other topics.
 REVIEW_SCAN = 500
 WEEK = dt.timedelta(days=7)
-# What own stats read of the review cards (BoardStore.own_stats): the cards, the study
-# streak, the settings.
-StudyCard = tuple[list[CardGlance], StudyStreak | None, ReviewPolicy]
 
 
 async def start_review(ctx: Context, cmd: c.StartReview, origin: Origin) -> list[Reply]:
@@ -121,7 +119,7 @@ def weakest_topic(cards: list[CardRecord], now: dt.datetime, policy: ReviewPolic
     return min(by_topic, key=lambda t: (by_topic[t], t)) if by_topic else None
 
 
-def review_stats(ctx: Context, actor: Actor, read: StudyCard) -> TableView | None:
+def review_stats(ctx: Context, actor: Actor, read: StudyRead) -> TableView | None:
     """The asker's cards for `stats`: due now and this week, retention overall and per topic,
     the weakest topic and the study streak; None without any live card. `read`: the cards
     as own stats read them (BoardStore.own_stats)."""
