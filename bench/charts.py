@@ -10,7 +10,6 @@ average and the full garbage collections during the drawings are printed beside 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import random
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.gc_pauses import GcPauses
 from bench.stats import summary
 from bot.charts.data import (
     BoardBar,
@@ -136,7 +136,7 @@ def figures(runs: int) -> dict[str, Any]:
     from bot.charts.draw import draw
 
     out: dict[str, Any] = {"first_chart_ms": cold_ms()}
-    full = _FullCollections()
+    full = GcPauses()
     for kind, make in KINDS.items():
         rng = random.Random(kind)
         inputs: list[ChartData] = [make(rng) for _ in range(runs + 3)]
@@ -156,28 +156,10 @@ def figures(runs: int) -> dict[str, Any]:
             "cpu_p50_ms": summary(cpu)["p50_ms"],
             "cpu_p99_ms": summary(cpu)["p99_ms"],
             "png_kb_max": round(max(sizes) / 1024, 1),
-            "full_collections": full.count,
+            "full_collections": full.full_passes,
         }
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return out
-
-
-class _FullCollections:
-    """Counts the collector's full (oldest generation) passes while the block runs."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _seen(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and info["generation"] == 2:
-            self.count += 1
-
-    def __enter__(self) -> None:
-        self.count = 0
-        gc.callbacks.append(self._seen)
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._seen)
 
 
 async def charts(db_url: str, runs: int) -> dict[str, Any]:

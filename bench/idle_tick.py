@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 import logging
 import statistics
 import sys
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bench.fanout import MONDAY_9, ROOT, _enable_channels
+from bench.gc_pauses import GcPauses
 from bot.bootstrap import ManualClock, SeededRng, build_app
 from bot.identity import Platform
 from bot.settings import Settings
@@ -51,7 +51,7 @@ async def idle_tick(db_url: str, count: int) -> dict[str, float]:
         await app.work.run_due(before, pubs)  # looks at each newly enabled channel once
         first_s = time.perf_counter() - first
         times, pauses, slowest = [], [], []
-        with _GcPauses() as gcs, _SlowestStatement(app.db.engine.sync_engine) as statements:
+        with GcPauses() as gcs, _SlowestStatement(app.db.engine.sync_engine) as statements:
             for minute in range(1, 21):
                 gcs.pauses.clear()
                 statements.reset()
@@ -78,27 +78,6 @@ async def idle_tick(db_url: str, count: int) -> dict[str, float]:
         "worst_tick_statement": slowest[worst][1],
         "ticks_gc_max_ms": round(max(p[0] for p in pauses) * 1000, 2),
     }
-
-
-class _GcPauses:
-    """Each collection's duration and generation while inside the `with` block."""
-
-    def __init__(self) -> None:
-        self.pauses: list[tuple[float, int]] = []
-        self._began = 0.0
-
-    def _callback(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.perf_counter()
-        else:
-            self.pauses.append((time.perf_counter() - self._began, info["generation"]))
-
-    def __enter__(self) -> _GcPauses:
-        gc.callbacks.append(self._callback)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._callback)
 
 
 class _SlowestStatement:
