@@ -207,16 +207,10 @@ def parse_config(sub: str, arg: str) -> Parsed:
     sub = sub.lower()
     arg = arg.strip()
     try:
-        if sub in ("show", "channel", "pause", "resume"):
+        if sub in _CONFIG_FIXED:
             if arg:
                 return ParseError(m.NO_ARGUMENTS.format(name=f"config {sub}"))
-            fixed: dict[str, Parsed] = {
-                "show": c.ShowConfig(),
-                "channel": c.UpdateConfig(enable=True),
-                "pause": c.UpdateConfig(paused=True),
-                "resume": c.UpdateConfig(paused=False),
-            }
-            return fixed[sub]
+            return _CONFIG_FIXED[sub]
         if not arg and sub in _CONFIG_SUBS:
             return ParseError(m.CONFIG_VALUE_MISSING.format(sub=sub) + " " + usage("config"))
         if sub in ("retention", "interval"):
@@ -254,9 +248,16 @@ def parse_config(sub: str, arg: str) -> Parsed:
         return ParseError(str(exc))
     if not sub:
         return ParseError(m.SUB_MISSING.format(name="config") + " " + usage("config"))
-    return unknown_sub("config", sub, ("show", "channel", "pause", "resume", *_CONFIG_SUBS))
+    return unknown_sub("config", sub, (*_CONFIG_FIXED, *_CONFIG_SUBS))
 
 
+# The `config` subcommands that take no value, and the command each is.
+_CONFIG_FIXED: dict[str, Parsed] = {
+    "show": c.ShowConfig(),
+    "channel": c.UpdateConfig(enable=True),
+    "pause": c.UpdateConfig(paused=True),
+    "resume": c.UpdateConfig(paused=False),
+}
 _CONFIG_SUBS = (
     "time",
     "close",
