@@ -366,3 +366,38 @@ async def test_a_repeated_click_and_a_redelivery_open_no_transaction_on_postgres
         ("click-1", "done", 1),
         ("click-2", "done", 1),
     ]
+
+
+async def test_click_batches_are_never_planned_again_on_postgresql(
+    app: App, clock: ManualClock
+) -> None:
+    # The click statement is prepared once per connection and run with its generic plan:
+    # left to the server's choice it was planned again on every call, which cost about
+    # three times its execution (docs/scaling.md, session 11). The server keeps per
+    # session how often each prepared statement took a custom or the generic plan.
+    if app.db.sqlite:
+        assert app.db.short is None
+        return
+    round_id, _ = await open_round(app, clock)
+    for k in range(12):
+        await via_inbox(app, origin(f"P{k}"), click(round_id, key=f"click-{k}"), f"click-{k}")
+    assert len(await answers_of(app, round_id)) == 12
+    assert app.db.short is not None
+    seen: list[tuple[int, int]] = []
+    held = []
+    # Hold every connection of the short writes' pool at once, so each session is asked.
+    for _ in range(app.db.short.pool.checkedin()):
+        conn = await app.db.short.connect()
+        held.append(conn)
+        rows = await conn.exec_driver_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%WITH input AS%unnest%'"
+        )
+        seen += [(int(g), int(cu)) for g, cu in rows]
+    for conn in held:
+        await conn.close()
+    assert seen and sum(g for g, _ in seen) >= 12
+    assert all(cu == 0 for _, cu in seen)
+    async with app.db.engine.connect() as conn:
+        mode = (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar()
+    assert mode == "auto"  # the other writes keep the server's choice

@@ -22,6 +22,7 @@ from bot.storage.engines import (
     READ_ONLY,
     READER_THREADS,
     create_lean_engine,
+    create_short_write_engine,
     create_sync_sqlite_engine,
     is_memory,
 )
@@ -95,6 +96,8 @@ class Database:
         self.sqlite = is_sqlite(url)
         # PostgreSQL: the pool of the hot one-statement reads (see create_lean_engine).
         self.lean: AsyncEngine | None = None if self.sqlite else create_lean_engine(url)
+        # PostgreSQL: the pool of the short writes (see create_short_write_engine).
+        self.short: AsyncEngine | None = None if self.sqlite else create_short_write_engine(url)
         # SQLite has one writer per file: a process queues its writes here rather than on
         # busy_timeout. PostgreSQL takes row locks itself (writes take them in key order), so
         # its writers run side by side.
@@ -120,9 +123,12 @@ class Database:
             )
 
     def sync_engines(self) -> list[sa.Engine]:
-        """The plain engines beside `engine` (on a SQLite file, the one its synchronous
-        bodies run on), for instruments that count statements."""
-        return [self._sync_engine] if self._sync_engine is not None else []
+        """The engines beside `engine` that writes run on (on a SQLite file, the one its
+        synchronous bodies run on; on PostgreSQL, the short writes' pool), for instruments
+        that count statements."""
+        if self._sync_engine is not None:
+            return [self._sync_engine]
+        return [self.short.sync_engine] if self.short is not None else []
 
     def _writer(self) -> AbstractAsyncContextManager[Any]:
         return self._write_lock if self.sqlite else nullcontext()
@@ -164,7 +170,8 @@ class Database:
                     loop = asyncio.get_running_loop()
                     result = await loop.run_in_executor(self._writer_thread, transact)
                 else:
-                    result = await run_once_more_if_cut(self.engine.begin, body)
+                    pool = self.short if short and self.short is not None else self.engine
+                    result = await run_once_more_if_cut(pool.begin, body)
             except sa.exc.DBAPIError as exc:
                 self._raise_if_full(exc)
                 raise
@@ -380,6 +387,8 @@ class Database:
         await self.engine.dispose()
         if self.lean is not None:
             await self.lean.dispose()
+        if self.short is not None:
+            await self.short.dispose()
         if self._sync_engine is not None and self._writer_thread is not None:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._writer_thread, self._sync_engine.dispose)
