@@ -4,6 +4,7 @@ caught here."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import answers, build, closes, commands, idle_tick, snapshots
+from bot.schedule import WorkKind
+from bot.usecases.scheduling import WorkResult
 from tests.conftest import fresh_pg_database, require_pg
 
 
@@ -160,3 +163,22 @@ async def test_the_idle_tick_section_runs_on_both_databases(backend: str, db_url
     # Enabling the channels and one look at each, then 20 ticks with nothing due.
     result = await idle_tick.idle_tick(db_url, 40)
     assert result["channels"] == 40 and result["idle_tick_max_ms"] > 0
+    assert result["first_ticks"] == 1
+
+
+async def test_no_tick_that_resumes_cut_work_is_timed_as_an_idle_one() -> None:
+    # Enabling 50,000 channels at once leaves more than one tick's work on PostgreSQL; the
+    # ticks that resume it are run before the idle ones are timed, and a backlog that never
+    # clears is said, not timed.
+    def ticks(results: list[list[str]]) -> Callable[[], Awaitable[list[WorkResult]]]:
+        left = iter(results)
+
+        async def tick() -> list[WorkResult]:
+            return [WorkResult(1, WorkKind.POST, "2026-W02", s) for s in next(left)]
+
+        return tick
+
+    assert await idle_tick.work_off(ticks([["retrying", "published"], ["retrying"], []])) == 3
+    assert await idle_tick.work_off(ticks([["published"]])) == 1
+    with pytest.raises(RuntimeError, match="left over after 10 ticks"):
+        await idle_tick.work_off(ticks([["retrying"]] * 10))
