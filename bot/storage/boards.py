@@ -49,7 +49,11 @@ from bot.storage.tables import (
 )
 from bot.store_ports import StatsCard, StudyRead
 
-# The stats statements run at the driver level on SQLite (bot/storage/driver_sql.py).
+# The board and stats statements run at the driver level (bot/storage/driver_sql.py).
+_USER_BOARD = Compiled(USER_BOARD, "BoardRow")
+_ASKER_BOARD = Compiled(ASKER_BOARD, "BoardRow")
+_TEAM_BOARD = Compiled(TEAM_BOARD, "TeamBoardRow")
+_ASKER_TEAM_BOARD = Compiled(ASKER_TEAM_BOARD, "TeamBoardRow")
 _STATS = Compiled(STATS, "StatsRow")
 _ASKER_STATS = Compiled(ASKER_STATS, "StatsRow")
 _OWN_STATS = Compiled(OWN_STATS, "OwnStatsRow")
@@ -90,9 +94,9 @@ class SqlBoardStore(BoardHistory):
         statement: a leaderboard command is one round trip. `user`: the stored id, or the
         platform user, looked up in the same statement."""
         params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
-        stmt = _by_asker(params, user, USER_BOARD, ASKER_BOARD)
+        stmt = _by_asker(params, user, _USER_BOARD, _ASKER_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
+            lambda conn: stmt.rows(conn, params), short=True, single=True
         )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
         board = sorted(
@@ -119,9 +123,9 @@ class SqlBoardStore(BoardHistory):
         asker's team id: one statement, reading the board's index (a thousand teams are
         neither sent over nor sorted)."""
         params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
-        stmt = _by_asker(params, user, TEAM_BOARD, ASKER_TEAM_BOARD)
+        stmt = _by_asker(params, user, _TEAM_BOARD, _ASKER_TEAM_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
+            lambda conn: stmt.rows(conn, params), short=True, single=True
         )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here
         # by the statement's own keys (the share comes back as the very double it ordered by).
@@ -319,7 +323,9 @@ def _team_entries(rows: Iterable[Any]) -> list[TeamEntry]:
 
 
 def _team_entry(r: Any, rank: int) -> TeamEntry:
-    return TeamEntry(r.id, r.name, r.points, r.active, r.members, rank, r.correct, r.deleted)
+    # bool(): sqlite3 at the driver level (the team board) gives a boolean as 0 or 1.
+    deleted = bool(r.deleted)
+    return TeamEntry(r.id, r.name, r.points, r.active, r.members, rank, r.correct, deleted)
 
 
 def _by_asker(params: dict[str, Any], user: int | UserRef, by_id: Any, by_ref: Any) -> Any:
