@@ -34,9 +34,9 @@ tie_blocks = sa.Table(
     sa.Column("users", sa.Integer, nullable=False, server_default="0"),
 )
 # Players per band of SCORE_BAND points, kept by the same writes as score_counts: a rank sums
-# the bands above the asker's and the buckets inside it (~70 + ~70 rows at 100 rounds) instead
-# of every better bucket (~1,700 for a player mid-board). On PostgreSQL each bucket summed is
-# a heap fetch (no index-only scan on a table every close updates).
+# the bands above the asker's and the buckets of its band above it (~35 + ~35 rows mid-board
+# at 100 rounds) instead of every better bucket (~1,700). On PostgreSQL each bucket summed is
+# a heap fetch (no index-only scan on a table every close updates; docs/scaling.md, session 11).
 SCORE_BAND = 16
 score_bands = sa.Table(
     "score_bands",
