@@ -34,9 +34,10 @@ tie_blocks = sa.Table(
     sa.Column("users", sa.Integer, nullable=False, server_default="0"),
 )
 # Players per band of SCORE_BAND points, kept by the same writes as score_counts: a rank sums
-# the bands above the asker's and the buckets of its band above it (~35 + ~35 rows mid-board
-# at 100 rounds) instead of every better bucket (~1,700). On PostgreSQL each bucket summed is
-# a heap fetch (no index-only scan on a table every close updates; docs/scaling.md, session 11).
+# the bands above the asker's and the buckets of its band above it (~35 bands and a few dozen
+# buckets mid-board at 100 rounds) instead of every better bucket (~1,700). On PostgreSQL each
+# bucket summed is a heap fetch (no index-only scan on a table every close updates; see
+# docs/scaling.md, session 11).
 SCORE_BAND = 16
 score_bands = sa.Table(
     "score_bands",
