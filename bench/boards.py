@@ -119,6 +119,9 @@ TOTALS_SQL = [
     " SELECT workspace, period, points, correct, subject_id / 1024, COUNT(*) FROM totals"
     " WHERE kind = 'user' AND points > 0"
     " GROUP BY workspace, period, points, correct, subject_id / 1024",
+    "INSERT INTO score_bands (workspace, period, band, users)"
+    " SELECT workspace, period, points / 16, SUM(users) FROM score_counts"
+    " GROUP BY workspace, period, points / 16",
 ]
 
 # Zero rows when every user total equals the sum of that user's answers' points.

@@ -22,7 +22,16 @@ from bot import commands as c
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.schedule import month_key, week_key
-from bot.storage.tables import TIE_BLOCK, channels, score_counts, tie_blocks, totals, users
+from bot.storage.tables import (
+    SCORE_BAND,
+    TIE_BLOCK,
+    channels,
+    score_bands,
+    score_counts,
+    tie_blocks,
+    totals,
+    users,
+)
 
 TIE = "discord:tie"
 # Red-DiscordBot's trivia leaderboard orders by these keys, the first the most significant.
@@ -131,6 +140,13 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
             score_counts.insert(),
             [
                 {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
+                for p in periods
+            ],
+        )
+        await conn.execute(
+            score_bands.insert(),
+            [
+                {"workspace": TIE, "period": p, "band": 20 // SCORE_BAND, "users": players}
                 for p in periods
             ],
         )

@@ -19,9 +19,11 @@ from bot.storage.rows import (
     chunks,
 )
 from bot.storage.tables import (
+    SCORE_BAND,
     TIE_BLOCK,
     memberships,
     point_events,
+    score_bands,
     score_counts,
     team_active,
     tie_blocks,
@@ -166,7 +168,8 @@ async def move_buckets(
 
 
 def move_buckets_sync(db: Database, conn: sa.Connection, workspace: str, buckets: Buckets) -> None:
-    """Move players between the histogram's buckets and their tie blocks."""
+    """Move players between the histogram's buckets, their tie blocks and their bands (each
+    table's keys in sorted order, the tables always in this order: no deadlock)."""
     blocks = [
         {"workspace": workspace, "period": p, "points": pts, "correct": ok, "block": b, "users": n}
         for (p, pts, ok, b), n in sorted(buckets.items())
@@ -175,8 +178,10 @@ def move_buckets_sync(db: Database, conn: sa.Connection, workspace: str, buckets
     if not blocks:
         return
     counts: Counter[tuple[str, int, int]] = Counter()
+    bands: Counter[tuple[str, int]] = Counter()
     for (p, pts, ok, _), n in buckets.items():
         counts[(p, pts, ok)] += n
+        bands[(p, pts // SCORE_BAND)] += n
     rows = [
         {"workspace": workspace, "period": p, "points": pts, "correct": ok, "users": n}
         for (p, pts, ok), n in sorted(counts.items())
@@ -185,11 +190,19 @@ def move_buckets_sync(db: Database, conn: sa.Connection, workspace: str, buckets
     if rows:
         conn.execute(adding_to_counts(db.insert(score_counts)), rows)
     conn.execute(adding_to_counts(db.insert(tie_blocks)), blocks)
+    band_rows = [
+        {"workspace": workspace, "period": p, "band": band, "users": n}
+        for (p, band), n in sorted(bands.items())
+        if n
+    ]
+    if band_rows:
+        conn.execute(adding_to_counts(db.insert(score_bands)), band_rows)
 
 
 def adding_to_counts(stmt: Any) -> Any:
-    """A dialect insert into score_counts (or tie_blocks) whose rows add their users to a
-    bucket that exists (a user moved in or out of it), for awards and rescoring alike."""
+    """A dialect insert into score_counts (tie_blocks, score_bands) whose rows add their
+    users to a bucket that exists (a user moved in or out of it), for awards and rescoring
+    alike."""
     table = stmt.table
     return stmt.on_conflict_do_update(
         index_elements=[c for c in table.primary_key.columns],

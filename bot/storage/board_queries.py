@@ -12,11 +12,13 @@ from bot.records import (
     UserStatsRecord,
 )
 from bot.storage.tables import (
+    SCORE_BAND,
     TIE_BLOCK,
     answers,
     point_events,
     quiz_answers,
     rounds,
+    score_bands,
     score_counts,
     tie_blocks,
     totals,
@@ -43,19 +45,31 @@ def user_board(workspace: Text, period: Text) -> sa.Select[Any]:
 
 def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
     """The rank of the player whose totals row is `mine` (an alias in the outer query):
-    everyone in a better (points, correct) bucket of the histogram, plus those tied on
+    everyone in a better (points, correct) bucket of the histogram (whole bands of points
+    above the asker's, then the buckets of the asker's band), plus those tied on
     both who played first (lower id): the tie's blocks of ids below the asker's block
     (tie_blocks) and, inside that block, a range of ix_totals_board of at most TIE_BLOCK
     entries. Bounded however deep in a tie of tens of thousands the asker stands."""
 
-    # Two sums, not one over an OR: SQLite planned the OR as two index ranges merged into a
-    # row set and read back, twice the cost of the two ranges on their own.
+    # Separate sums, not one over an OR: SQLite planned the OR as two index ranges merged
+    # into a row set and read back, twice the cost of the two ranges on their own.
     def histogram(*terms: Any) -> Any:
         total = sa.func.coalesce(sa.func.sum(score_counts.c.users), 0)
         where = (score_counts.c.workspace == workspace, score_counts.c.period == period)
         return sa.select(total).where(*where, *terms).scalar_subquery()
 
-    better = histogram(score_counts.c.points > mine.c.points)
+    # Better points: the bands above the asker's (score_bands), then the buckets above the
+    # asker's points inside the asker's band.
+    band = mine.c.points // SCORE_BAND
+    above = sa.select(sa.func.coalesce(sa.func.sum(score_bands.c.users), 0)).where(
+        score_bands.c.workspace == workspace,
+        score_bands.c.period == period,
+        score_bands.c.band > band,
+    )
+    better = histogram(
+        score_counts.c.points > mine.c.points,
+        score_counts.c.points < (band + 1) * SCORE_BAND,
+    )
     more_correct = histogram(
         score_counts.c.points == mine.c.points, score_counts.c.correct > mine.c.correct
     )
@@ -77,7 +91,8 @@ def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
         tie.c.subject_id >= block * TIE_BLOCK,
         tie.c.subject_id < mine.c.subject_id,
     )
-    return better + more_correct + below.scalar_subquery() + tied.scalar_subquery() + 1
+    ahead = above.scalar_subquery() + better + more_correct
+    return ahead + below.scalar_subquery() + tied.scalar_subquery() + 1
 
 
 def topic_counts(user_id: Id) -> sa.Select[Any]:

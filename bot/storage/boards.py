@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.identity import UserRef
 from bot.records import (
@@ -33,9 +34,11 @@ from bot.storage.database import Database
 from bot.storage.driver_sql import Compiled
 from bot.storage.stats_rows import stats_parts, study_part
 from bot.storage.tables import (
+    SCORE_BAND,
     TIE_BLOCK,
     memberships,
     point_events,
+    score_bands,
     score_counts,
     tally_rows,
     team_active,
@@ -46,7 +49,11 @@ from bot.storage.tables import (
 )
 from bot.store_ports import StatsCard, StudyRead
 
-# The stats statements run at the driver level on SQLite (bot/storage/driver_sql.py).
+# The board and stats statements run at the driver level (bot/storage/driver_sql.py).
+_USER_BOARD = Compiled(USER_BOARD, "BoardRow")
+_ASKER_BOARD = Compiled(ASKER_BOARD, "BoardRow")
+_TEAM_BOARD = Compiled(TEAM_BOARD, "TeamBoardRow")
+_ASKER_TEAM_BOARD = Compiled(ASKER_TEAM_BOARD, "TeamBoardRow")
 _STATS = Compiled(STATS, "StatsRow")
 _ASKER_STATS = Compiled(ASKER_STATS, "StatsRow")
 _OWN_STATS = Compiled(OWN_STATS, "OwnStatsRow")
@@ -87,9 +94,9 @@ class SqlBoardStore(BoardHistory):
         statement: a leaderboard command is one round trip. `user`: the stored id, or the
         platform user, looked up in the same statement."""
         params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
-        stmt = _by_asker(params, user, USER_BOARD, ASKER_BOARD)
+        stmt = _by_asker(params, user, _USER_BOARD, _ASKER_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
+            lambda conn: stmt.rows(conn, params), short=True, single=True
         )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here.
         board = sorted(
@@ -116,9 +123,9 @@ class SqlBoardStore(BoardHistory):
         asker's team id: one statement, reading the board's index (a thousand teams are
         neither sent over nor sorted)."""
         params: dict[str, Any] = {"workspace": workspace, "period": period, "limit": limit}
-        stmt = _by_asker(params, user, TEAM_BOARD, ASKER_TEAM_BOARD)
+        stmt = _by_asker(params, user, _TEAM_BOARD, _ASKER_TEAM_BOARD)
         rows = await self.db.read_sync(
-            lambda conn: conn.execute(stmt, params).all(), short=True, single=True
+            lambda conn: stmt.rows(conn, params), short=True, single=True
         )
         # Rank 0 marks the top rows; a union keeps no order, so the few rows are sorted here
         # by the statement's own keys (the share comes back as the very double it ordered by).
@@ -198,62 +205,10 @@ class SqlBoardStore(BoardHistory):
         summarise (empty when all agree); tests and the benchmark loader check it."""
         drift: dict[str, list[Any]] = {}
         async with self.db.read() as conn:
-            histogram = {
-                (r.period, r.points, r.correct): r.users
-                for r in await conn.execute(
-                    sa.select(score_counts).where(
-                        score_counts.c.workspace == workspace, score_counts.c.users != 0
-                    )
-                )
-            }
-            recounted = {
-                (r.period, r.points, r.correct): r.n
-                for r in await conn.execute(
-                    sa.select(
-                        totals.c.period,
-                        totals.c.points,
-                        totals.c.correct,
-                        sa.func.count().label("n"),
-                    )
-                    .where(
-                        totals.c.workspace == workspace,
-                        totals.c.kind == "user",
-                        totals.c.points > 0,
-                    )
-                    .group_by(totals.c.period, totals.c.points, totals.c.correct)
-                )
-            }
-            if histogram != recounted:
-                drift["score_counts"] = sorted(set(histogram.items()) ^ set(recounted.items()))
-            blocks = {
-                (r.period, r.points, r.correct, r.block): r.users
-                for r in await conn.execute(
-                    sa.select(tie_blocks).where(
-                        tie_blocks.c.workspace == workspace, tie_blocks.c.users != 0
-                    )
-                )
-            }
-            block = totals.c.subject_id // TIE_BLOCK
-            counted = {
-                (r.period, r.points, r.correct, r.block): r.n
-                for r in await conn.execute(
-                    sa.select(
-                        totals.c.period,
-                        totals.c.points,
-                        totals.c.correct,
-                        block.label("block"),
-                        sa.func.count().label("n"),
-                    )
-                    .where(
-                        totals.c.workspace == workspace,
-                        totals.c.kind == "user",
-                        totals.c.points > 0,
-                    )
-                    .group_by(totals.c.period, totals.c.points, totals.c.correct, block)
-                )
-            }
-            if blocks != counted:
-                drift["tie_blocks"] = sorted(set(blocks.items()) ^ set(counted.items()))
+            for table, keys in _RANK_COUNTERS:
+                wrong = await _recount_drift(conn, workspace, table, keys)
+                if wrong:
+                    drift[table.name] = wrong
             active = sa.select(sa.func.count()).where(
                 team_active.c.workspace == totals.c.workspace,
                 team_active.c.period == totals.c.period,
@@ -333,6 +288,33 @@ class SqlBoardStore(BoardHistory):
 
 # Query pieces shared by the methods above (module level keeps the store class short).
 
+# The rank's counters, each by the expressions over a user's totals row that key it.
+_BUCKET = {"period": totals.c.period, "points": totals.c.points, "correct": totals.c.correct}
+_RANK_COUNTERS: tuple[tuple[sa.Table, dict[str, Any]], ...] = (
+    (score_counts, _BUCKET),
+    (tie_blocks, {**_BUCKET, "block": totals.c.subject_id // TIE_BLOCK}),
+    (score_bands, {"period": totals.c.period, "band": totals.c.points // SCORE_BAND}),
+)
+
+
+async def _recount_drift(
+    conn: AsyncConnection, workspace: str, table: sa.Table, keys: dict[str, Any]
+) -> list[Any]:
+    """The (key, players) pairs where a rank counter and a recount of the players' totals
+    rows by the same key disagree (empty when they agree; a counter at 0 is no row)."""
+    kept = await conn.execute(
+        sa.select(*(table.c[k] for k in keys), table.c.users).where(
+            table.c.workspace == workspace, table.c.users != 0
+        )
+    )
+    counted = await conn.execute(
+        sa.select(*keys.values(), sa.func.count())
+        .where(totals.c.workspace == workspace, totals.c.kind == "user", totals.c.points > 0)
+        .group_by(*keys.values())
+    )
+    stored = {(tuple(r[:-1]), r[-1]) for r in kept}
+    return sorted(stored ^ {(tuple(r[:-1]), r[-1]) for r in counted})
+
 
 def _team_entries(rows: Iterable[Any]) -> list[TeamEntry]:
     """Rows of the team statements (TEAM_BOARD's top, TEAM_TABLE), in board order, as
@@ -341,7 +323,9 @@ def _team_entries(rows: Iterable[Any]) -> list[TeamEntry]:
 
 
 def _team_entry(r: Any, rank: int) -> TeamEntry:
-    return TeamEntry(r.id, r.name, r.points, r.active, r.members, rank, r.correct, r.deleted)
+    # bool(): sqlite3 at the driver level (the team board) gives a boolean as 0 or 1.
+    deleted = bool(r.deleted)
+    return TeamEntry(r.id, r.name, r.points, r.active, r.members, rank, r.correct, deleted)
 
 
 def _by_asker(params: dict[str, Any], user: int | UserRef, by_id: Any, by_ref: Any) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.util import await_
 
 # A row factory as sqlite3 calls it: (cursor, values) -> row.
 Row = Callable[[Any, tuple[Any, ...]], Any]
@@ -65,24 +66,37 @@ def run(
 
 
 class Compiled:
-    """A statement built once with SQLAlchemy, run on SQLite at the driver level (`run`):
-    compiled to SQL once per dialect, its parameters put in order from a dict, its rows
-    named tuples with the statement's column names. Own `stats` through SQLAlchemy's
+    """A statement built once with SQLAlchemy, run at the driver level: compiled to SQL once
+    per dialect, its parameters put in order from a dict, its rows named tuples with the
+    statement's column names. On SQLite through `run`: own `stats` through SQLAlchemy's
     execution and result rows cost about as much CPU as SQLite's work on it at full size
-    (docs/scaling.md, session 10). Elsewhere (PostgreSQL, a memory database) the statement
-    runs through SQLAlchemy as before, whose rows carry the same names. The values come
-    back as the driver gives them: on SQLite a stored instant is text (see `instant`)."""
+    (docs/scaling.md, session 10). On PostgreSQL over asyncpg, on an autocommit connection
+    (the lean pool of Database.read_sync), through asyncpg's own `fetch` and its cache of
+    prepared statements: SQLAlchemy's execution context, cursor adapter and result rows
+    were about half of a command's CPU there (session 11). Elsewhere (a memory database,
+    a connection in a transaction) through SQLAlchemy, whose rows carry the same names. The
+    values come back as the driver gives them: on SQLite a stored instant is text, on
+    asyncpg a naive datetime (see `instant`)."""
 
     def __init__(self, stmt: sa.Select[Any] | sa.CompoundSelect[Any], name: str) -> None:
         self.stmt = stmt
         keys = list(stmt.selected_columns.keys())
         make: Any = namedtuple(name, keys)  # type: ignore[misc]  # names from the statement
+        self._make: Callable[[Any], Any] = make._make
         self._row: Row = lambda _cursor, values: make._make(values)
         self._sql: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
     def rows(self, conn: sa.Connection, params: Mapping[str, Any]) -> list[Any]:
-        if not isinstance(conn.connection.driver_connection, sqlite3.Connection):
-            return list(conn.execute(self.stmt, dict(params)))
+        raw = conn.connection.driver_connection
+        if isinstance(raw, sqlite3.Connection):
+            return run(conn, *self._bound(conn, params), row=self._row)
+        adapted = conn.connection.dbapi_connection
+        if conn.dialect.driver == "asyncpg" and getattr(adapted, "autocommit", False):
+            return self._fetch(conn, raw, params)
+        return list(conn.execute(self.stmt, dict(params)))
+
+    def _bound(self, conn: sa.Connection, params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The statement's SQL for this connection's dialect and its values in order."""
         found = self._sql.get(conn.dialect.name)
         if found is None:
             compiled = self.stmt.compile(dialect=conn.dialect)
@@ -94,7 +108,25 @@ class Compiled:
             found = self._sql[conn.dialect.name] = (compiled.string, names, defaults)
         sql, names, defaults = found
         values = {**defaults, **params}
-        return run(conn, sql, tuple(values[n] for n in names), row=self._row)
+        return sql, tuple(values[n] for n in names)
+
+    def _fetch(self, conn: sa.Connection, raw: Any, params: Mapping[str, Any]) -> list[Any]:
+        """asyncpg's `fetch` from the synchronous body (SQLAlchemy's greenlet bridge), with
+        the cursor listeners called as `run` calls them."""
+        sql, values = self._bound(conn, params)
+        for listen in conn.dispatch.before_cursor_execute:
+            listen(conn, None, sql, values, None, False)
+        try:
+            found = await_(raw.fetch(sql, *values))
+        except Exception:
+            # Run again through SQLAlchemy's execution (a read: harmless twice): its own
+            # error, and a connection the server cut is invalidated, so read_sync's retry
+            # gets a new one.
+            return list(conn.execute(self.stmt, dict(params)))
+        for listen in conn.dispatch.after_cursor_execute:
+            listen(conn, None, sql, values, None, False)
+        make = self._make
+        return [make(r) for r in found]
 
 
 def instant(value: str | dt.datetime | None) -> dt.datetime | None:

@@ -1,4 +1,4 @@
-"""A rescore's rank buckets: the players moved between (points, correct) buckets and tie blocks."""
+"""A rescore's rank buckets: players moved between (points, correct) buckets, tie blocks, bands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bot.storage.awards import adding_to_counts
 from bot.storage.database import Database
 from bot.storage.rescore_tables import after
-from bot.storage.tables import TIE_BLOCK, score_counts, tie_blocks
+from bot.storage.tables import SCORE_BAND, TIE_BLOCK, score_bands, score_counts, tie_blocks
 
 
 def move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
@@ -43,12 +43,31 @@ def move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
             sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
         )
         conn.execute(adding_to_counts(stmt))
+    conn.execute(_moving_bands(db, workspace, both, both.c.n))
+
+
+def _moving_bands(db: Database, workspace: str, moves: Any, users: Any) -> Any:
+    """The insert that adds the moves (rows of period, points and the players `users` in or
+    out) to their score bands."""
+    band = moves.c.points // SCORE_BAND
+    net = sa.func.sum(users)
+    return adding_to_counts(
+        db.insert(score_bands).from_select(
+            ["workspace", "period", "band", "users"],
+            # The WHERE keeps SQLite from reading ON CONFLICT as a join's ON (as above).
+            sa.select(sa.literal(workspace), moves.c.period, band, net)
+            .where(sa.true())
+            .group_by(moves.c.period, band)
+            .having(net != 0),
+        )
+    )
 
 
 def _move_buckets_once(db: Database, conn: sa.Connection, workspace: str, both: Any) -> None:
-    """PostgreSQL: the moves grouped once by bucket and block, the tie blocks written from
-    that by a data-modifying CTE and the histogram by summing its blocks, in one statement
-    (grouping the 50,000 moves of a rekey twice cost more than both writes)."""
+    """PostgreSQL: the moves grouped once by bucket and block, the tie blocks and the score
+    bands written from that by data-modifying CTEs and the histogram by summing its blocks,
+    in one statement (grouping the 50,000 moves of a rekey twice cost more than both
+    writes)."""
     group = (both.c.period, both.c.points, both.c.correct, both.c.block)
     net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).cte("net")
     blocks = adding_to_counts(
@@ -64,4 +83,5 @@ def _move_buckets_once(db: Database, conn: sa.Connection, workspace: str, both: 
         .group_by(net.c.period, net.c.points, net.c.correct)
         .having(users != 0),
     )
-    conn.execute(adding_to_counts(histogram).add_cte(blocks))
+    bands = _moving_bands(db, workspace, net, net.c.users).cte("bands")
+    conn.execute(adding_to_counts(histogram).add_cte(blocks, bands))

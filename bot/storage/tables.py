@@ -255,34 +255,6 @@ sa.Index(
     totals.c.subject_id,
 )
 
-score_counts = sa.Table(
-    "score_counts",
-    metadata,
-    # How many players hold each (points, correct) on a board, kept with the totals: a rank is
-    # a sum over these few rows, not a count over every better player (O(rank)); on SQLite in
-    # the key's order (WITHOUT ROWID), so the sum reads one range of them in place.
-    sa.Column("workspace", sa.String(200), primary_key=True),
-    sa.Column("period", sa.String(8), primary_key=True),
-    sa.Column("points", sa.Integer, primary_key=True),
-    sa.Column("correct", sa.Integer, primary_key=True),
-    sa.Column("users", sa.Integer, nullable=False, server_default="0"),
-    sqlite_with_rowid=False,
-)
-# Players per bucket of score_counts and block of TIE_BLOCK ids, kept by the same writes: the
-# rank inside a tie of thousands sums the blocks below the asker's and counts one block's range
-# of ix_totals_board, instead of every tied player with a lower id (O(position in the tie)).
-TIE_BLOCK = 1024
-tie_blocks = sa.Table(
-    "tie_blocks",
-    metadata,
-    sa.Column("workspace", sa.String(200), primary_key=True),
-    sa.Column("period", sa.String(8), primary_key=True),
-    sa.Column("points", sa.Integer, primary_key=True),
-    sa.Column("correct", sa.Integer, primary_key=True),
-    sa.Column("block", sa.Integer, primary_key=True),  # subject_id // TIE_BLOCK
-    sa.Column("users", sa.Integer, nullable=False, server_default="0"),
-)
-
 team_active = sa.Table(
     "team_active",
     metadata,
@@ -410,7 +382,8 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks, the inbox, the spaced-repetition tables and the team board's index live in
+# Workspace decks, the inbox, the spaced-repetition tables, the team board's index and the
+# rank's counters live in
 # their own modules (this one is at its size limit); importing them here registers them on
 # `metadata` for Alembic and the schema checks.
 import bot.storage.review_tables  # noqa: E402, F401
@@ -418,3 +391,8 @@ from bot.storage import deck_tables as deck_tables  # noqa: E402
 from bot.storage import team_order as team_order  # noqa: E402
 from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
 from bot.storage.name_tables import user_aliases as user_aliases  # noqa: E402
+from bot.storage.rank_tables import SCORE_BAND as SCORE_BAND  # noqa: E402
+from bot.storage.rank_tables import TIE_BLOCK as TIE_BLOCK  # noqa: E402
+from bot.storage.rank_tables import score_bands as score_bands  # noqa: E402
+from bot.storage.rank_tables import score_counts as score_counts  # noqa: E402
+from bot.storage.rank_tables import tie_blocks as tie_blocks  # noqa: E402
