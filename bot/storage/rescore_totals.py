@@ -275,19 +275,21 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> None:
     )
     every = sa.union_all(*users, *teams, left).subquery()
     sums = [sa.func.sum(every.c[name]) for name in ("dp", "dc", "dn", "da")]
+    key = (every.c.period, every.c.kind, every.c.subject_id)
     conn.execute(
         moved.insert().from_select(
             ["workspace", "period", "kind", "subject_id", "dp", "dc", "dn", "da"],
-            sa.select(
-                sa.literal(workspace), every.c.period, every.c.kind, every.c.subject_id, *sums
-            )
-            .group_by(every.c.period, every.c.kind, every.c.subject_id)
+            sa.select(sa.literal(workspace), *key, *sums)
+            .group_by(*key)
             .having(sa.or_(*(s != 0 for s in sums)))
-            # Staged in the totals' key order, which the update then follows (the staged
-            # rows drive its join): the totals rows, their key index and pages are met in
-            # order rather than in the grouping's hash order (a third less server CPU
-            # for the update of 26,000 rows).
-            .order_by(every.c.period, every.c.kind, every.c.subject_id),
+            # Staged in key order, which the update then follows (the staged rows drive its
+            # join): the totals rows and their key index are met in order rather than in the
+            # grouping's hash order (a third less server CPU for the update of 26,000 rows).
+            # SQLite's GROUP BY sorts by the whole key already. On PostgreSQL the order is
+            # by subject alone: a sort led by the period and kind texts cost 4 to 5 times
+            # one by an integer (26,000 rows, either collation), and by subject each
+            # period's rows still come in key order, the periods interleaved.
+            .order_by(*(key if db.sqlite else key[2:])),
         )
     )
     _analyze(db, conn, (moved, "period", "subject_id"))
