@@ -19,7 +19,9 @@ async def _updated_in_place(db: Database) -> int:
     """Every player's streak stats rewritten by one statement, as a rescore does; how many of
     the rewrites were HOT (PostgreSQL's count for the current transaction)."""
     async with db.engine.begin() as conn:
-        await conn.execute(user_stats.update().values(current_streak=user_stats.c.current_streak + 1))
+        await conn.execute(
+            user_stats.update().values(current_streak=user_stats.c.current_streak + 1)
+        )
         hot = await conn.execute(
             sa.text(
                 "SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'user_stats'"
