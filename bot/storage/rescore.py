@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,13 +17,9 @@ from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
 from bot.storage.tables import answers, rounds
 
-
-@dataclass
-class _Answer:
-    id: int
-    correct: bool
-    points: int
-    streak: int
+# An answer as the walk reads it: id, correct, points, streak (a plain tuple: the walk builds
+# one per answer read, tens of thousands, and a dataclass instance cost several times more).
+_Answer = tuple[int, bool, int, int]
 
 
 def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> RescoreOutcome:
@@ -65,7 +61,7 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     pos = chain.index(rnd.id)
     prev = chain[pos - 1] if pos else None
     later = chain[pos + 1 :]
-    here = {user: a for user, a in _round_answers(conn, rnd.id)}
+    here = _round_answers(conn, rnd.id)
     void = req.action == "void"
     if void:
         conn.execute(rounds.update().where(rounds.c.id == rnd.id).values(voided_at=req.at))
@@ -82,8 +78,8 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
             rounds.update().where(rounds.c.id == rnd.id).values(question_json=req.question_json)
         )
         walk = [rnd.id, *later]
-        verdict = {u: req.correct.get(u, a.correct) for u, a in here.items()}
-        who = {u for u, a in here.items() if verdict[u] != a.correct}
+        verdict = {u: req.correct.get(u, a[1]) for u, a in here.items()}
+        who = {u for u, a in here.items() if verdict[u] != a[1]}
     users = sorted(who)
     # The last round that counts: a streak still running there continues at the next close.
     final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
@@ -127,26 +123,27 @@ def _walk(
     once their new streak meets the old one (the same streak meets the same later answers),
     and the walk stops reading rounds when nobody is left: a rekey of an old round reads as
     many later rounds as its longest changed streak, not the whole history."""
-    before = dict(_round_answers(conn, prev, users)) if prev is not None else {}
+    before = _round_answers(conn, prev, users) if prev is not None else {}
     streak: dict[int, int] = {}
     for user in users:
         a = before.get(user)
-        streak[user] = a.streak if a is not None and a.correct else 0
+        streak[user] = a[3] if a is not None and a[1] else 0
     walking = set(users)
     changes: list[Change] = []
+    bonus = functools.cache(streak_bonus)  # a few distinct streaks, thousands of players
     for k in walk:
         if not walking:
             break
-        found = here if k == target else dict(_round_answers(conn, k, walking))
+        found = here if k == target else _round_answers(conn, k, walking)
         for user in sorted(walking):
             a = found.get(user)
-            right = verdict.get(user, False) if k == target else bool(a and a.correct)
+            right = verdict.get(user, False) if k == target else a is not None and a[1]
             now = streak[user] + 1 if right else 0
-            points = base[k] + streak_bonus(now) if right else 0
-            if a is not None and (a.correct, a.points, a.streak) != (right, points, now):
-                changes.append((a.id, k, user, right, points, now))
+            points = base[k] + bonus(now) if right else 0
+            if a is not None and a[1:] != (right, points, now):
+                changes.append((a[0], k, user, right, points, now))
             streak[user] = now
-            if k != target and now == (a.streak if a is not None else 0):
+            if k != target and now == (a[3] if a is not None else 0):
                 walking.discard(user)
     # Those still walking at the end hold a new current streak; the others' stays as it is.
     streaks: list[Player] = [
@@ -160,7 +157,7 @@ def _walk(
 
 def _round_answers(
     conn: sa.Connection, round_id: int, users: Collection[int] | None = None
-) -> list[tuple[int, _Answer]]:
+) -> dict[int, _Answer]:
     """A round's answers by player (only `users`' when given), read through the driver
     (thousands of rows). A walk down a long history keeps only a few players after its
     first rounds: reading just theirs, not every answer of each later round, is what keeps
@@ -176,10 +173,10 @@ def _round_answers(
             # looked up in the (round_id, user_id) index.
             sql += " AND user_id IN (SELECT value FROM json_each(?))"
             params += (json.dumps(list(users)),)
-    return [
-        (user, _Answer(answer_id, bool(correct), points, streak))
+    return {
+        user: (answer_id, bool(correct), points, streak)
         for answer_id, user, correct, points, streak in fetch(conn, sql, params)
-    ]
+    }
 
 
 def _audit(
