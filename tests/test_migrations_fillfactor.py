@@ -1,4 +1,4 @@
-"""0023_rescore_fillfactor: user_stats keeps room on its pages on PostgreSQL (HOT updates)."""
+"""0024_rescore_fillfactor: user_stats keeps room on its pages on PostgreSQL (HOT updates)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ async def test_streak_stats_are_rewritten_in_place_after_the_migration(db_url: s
 async def test_the_downgrade_packs_streak_stats_pages_full_again(db_url: str) -> None:
     db = Database(db_url)
     await upgrade(db.engine)
-    await downgrade_to(db_url, "0022_inbox_unfinished")
+    await downgrade_to(db_url, "0023_score_bands")
     if not db.sqlite:
         assert await _reloptions(db) is None
     await upgrade(db.engine)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import op
 
 
-revision = '0023_rescore_fillfactor'
-down_revision = '0022_inbox_unfinished'
+revision = '0024_rescore_fillfactor'
+down_revision = '0023_score_bands'
 branch_labels = None
 depends_on = None
 
