@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -109,6 +111,12 @@ class Database:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_checkpoint = time.monotonic()
         self._last_write = 0.0  # event-loop time of the last commit
+        # Short writes (click batches, the fan-out's claims) waiting for the writer or
+        # running, and the event-loop time the last one ended: what a background write
+        # (a close's chunk) yields to and paces itself by (see yield_to_short).
+        self._short_pending = 0
+        self._short_ended = -math.inf
+        self._short_done = asyncio.Event()
         self.checkpoints = 0  # completed checkpoints, for the operator's and the tests' eyes
         self.full = False  # the last write failed for lack of space
         self._file = _sqlite_file(url) if self.sqlite else None
@@ -147,6 +155,34 @@ class Database:
         on the event loop itself when the file's write lock is free at that instant: the
         hop to the writer thread and back costs more than such a body (about 0.25 ms each
         way on a small VM), and an answer pays three of them."""
+        if not short:
+            return await self._write_sync(body, short)
+        self._short_pending += 1
+        self._short_done.clear()
+        try:
+            return await self._write_sync(body, short)
+        finally:
+            self._short_pending -= 1
+            self._short_ended = asyncio.get_running_loop().time()
+            if not self._short_pending:
+                self._short_done.set()
+
+    def short_writes_within(self, seconds: float) -> bool:
+        """True if a short write (a click batch, a claim) is waiting or running, or ended
+        less than `seconds` ago: users are being answered."""
+        if self._short_pending:
+            return True
+        return asyncio.get_running_loop().time() - self._short_ended < seconds
+
+    async def yield_to_short(self, limit: float) -> None:
+        """For a background write (a close's chunk) about to take the writer: let the
+        short writes waiting for it or running go first, for at most `limit` seconds, so
+        a click that came during the rest is not the one that waits for the chunk."""
+        if self._short_pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._short_done.wait(), limit)
+
+    async def _write_sync(self, body: Callable[[sa.Connection], T], short: bool) -> T:
         async with self._writer():
             try:
                 if self._sync_engine is not None and self._writer_thread is not None:
