@@ -177,7 +177,10 @@ class Database:
     async def yield_to_short(self, limit: float) -> None:
         """For a background write (a close's chunk) about to take the writer: let the
         short writes waiting for it or running go first, for at most `limit` seconds, so
-        a click that came during the rest is not the one that waits for the chunk."""
+        a click that came during the rest is not the one that waits for the chunk. One
+        turn of the event loop first: a click batch whose drain task was just created
+        reaches the writer's queue before the background write does."""
+        await asyncio.sleep(0)
         if self._short_pending:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._short_done.wait(), limit)
