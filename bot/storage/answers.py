@@ -17,6 +17,7 @@ from bot.records import (
 from bot.storage import click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
+from bot.storage.round_tally import round_tally
 from bot.storage.rows import (
     CLOSED,
     FORGOTTEN,
@@ -32,20 +33,6 @@ from bot.storage.tables import (
     forgotten_answers,
     rounds,
     users,
-)
-
-# A round's answers per (normalized answer, verdict), and the names of those right in the
-# order they answered (the reveal's). Both walk the round's index range.
-_TALLY = (
-    sa.select(answers.c.normalized, answers.c.correct, sa.func.count())
-    .where(answers.c.round_id == sa.bindparam("k_round"))
-    .group_by(answers.c.normalized, answers.c.correct)
-)
-_WINNERS = (
-    sa.select(users.c.display_name)
-    .join_from(answers, users, users.c.id == answers.c.user_id)
-    .where(answers.c.round_id == sa.bindparam("k_round"), answers.c.correct.is_(True))
-    .order_by(answers.c.id)
 )
 
 
@@ -393,23 +380,8 @@ class SqlAnswerStore:
         return await self._answers(round_id, None)
 
     async def round_tally(self, round_id: int) -> RoundTally:
-        """Counted by the database, read in one hop (a reader thread on SQLite): the
-        reveal of a 50,000-answer round built a record per answer on the event loop, a
-        stall of 0.4 s at 20,000 answers for every click meanwhile (docs/scaling.md,
-        session 11). What is left in Python is a name per right answer."""
-        params = {"k_round": round_id}
-
-        def read(conn: sa.Connection) -> RoundTally:
-            by_answer: dict[str, int] = {}
-            answered = right = 0
-            for normalized, correct, n in conn.execute(_TALLY, params):
-                by_answer[normalized] = by_answer.get(normalized, 0) + n
-                answered += n
-                right += n if correct else 0
-            winners = tuple(conn.execute(_WINNERS, params).scalars())
-            return RoundTally(answered, by_answer, right, winners)
-
-        return await self.db.read_sync(read)
+        # One hop (a reader thread on SQLite): nothing of it runs on the event loop there.
+        return await self.db.read_sync(lambda conn: round_tally(conn, round_id))
 
     async def _answers(self, round_id: int, user_id: int | None) -> list[AnswerRecord]:
         query = (

@@ -111,9 +111,7 @@ class Database:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_checkpoint = time.monotonic()
         self._last_write = 0.0  # event-loop time of the last commit
-        # Short writes (click batches, the fan-out's claims) waiting for the writer or
-        # running, and the event-loop time the last one ended: what a background write
-        # (a close's chunk) yields to and paces itself by (see yield_to_short).
+        # Short writes (clicks, claims) under way and the last one's end: a close's pace.
         self._short_pending = 0
         self._short_ended = -math.inf
         self._short_done = asyncio.Event()
@@ -168,18 +166,13 @@ class Database:
                 self._short_done.set()
 
     def short_writes_within(self, seconds: float) -> bool:
-        """True if a short write (a click batch, a claim) is waiting or running, or ended
-        less than `seconds` ago: users are being answered."""
-        if self._short_pending:
-            return True
-        return asyncio.get_running_loop().time() - self._short_ended < seconds
+        """A short write (clicks, a claim) waits, runs or ended less than `seconds` ago."""
+        loop_time = asyncio.get_running_loop().time()
+        return bool(self._short_pending) or loop_time - self._short_ended < seconds
 
     async def yield_to_short(self, limit: float) -> None:
-        """For a background write (a close's chunk) about to take the writer: let the
-        short writes waiting for it or running go first, for at most `limit` seconds, so
-        a click that came during the rest is not the one that waits for the chunk. One
-        turn of the event loop first: a click batch whose drain task was just created
-        reaches the writer's queue before the background write does."""
+        """Before a close's chunk: one turn of the loop (a click batch just created reaches
+        the writer's queue), then the short writes queued go first, for at most `limit` s."""
         await asyncio.sleep(0)
         if self._short_pending:
             with contextlib.suppress(TimeoutError):
