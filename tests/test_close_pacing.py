@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from bot.storage import rounds as rounds_module
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
+from bot.storage.short_pace import meter_of
 from bot.storage.stores import sql_stores
 
 NOW = dt.datetime(2026, 11, 16, 12, 0, tzinfo=dt.UTC)
@@ -30,7 +31,7 @@ async def test_a_click_created_before_a_background_write_takes_the_writer_first(
             await db.write_sync(lambda _conn: order.append("click"), short=True)
 
         pending = asyncio.create_task(click())  # created, not started yet
-        await db.yield_to_short(1.0)
+        await meter_of(db).yield_to(1.0)
         await db.write_sync(lambda _conn: order.append("chunk"))
         await pending
         assert order == ["click", "chunk"]
@@ -41,12 +42,12 @@ async def test_a_click_created_before_a_background_write_takes_the_writer_first(
 async def test_short_writes_mark_the_database_as_answering(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'pace.db'}")
     try:
-        assert not db.short_writes_within(60.0)
+        assert not meter_of(db).within(60.0)
         await db.write_sync(lambda conn: conn.execute(sa.text("SELECT 1")))  # not short
-        assert not db.short_writes_within(60.0)
+        assert not meter_of(db).within(60.0)
         await db.write_sync(lambda conn: conn.execute(sa.text("SELECT 1")), short=True)
-        assert db.short_writes_within(60.0)
-        assert not db.short_writes_within(0.0)
+        assert meter_of(db).within(60.0)
+        assert not meter_of(db).within(0.0)
     finally:
         await db.dispose()
 

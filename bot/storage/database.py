@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
 import os
 import sqlite3
 import time
@@ -30,6 +28,7 @@ from bot.storage.engines import (
 from bot.storage.engines import create_engine as create_engine
 from bot.storage.engines import is_sqlite as is_sqlite
 from bot.storage.pg_pool import run_once_more_if_cut
+from bot.storage.short_pace import paced
 from bot.storage.sqlite_now import try_now
 from bot.storage.wal_index import catch_up, wal_copied
 
@@ -111,10 +110,6 @@ class Database:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._last_checkpoint = time.monotonic()
         self._last_write = 0.0  # event-loop time of the last commit
-        # Short writes (clicks, claims) under way and the last one's end: a close's pace.
-        self._short_pending = 0
-        self._short_ended = -math.inf
-        self._short_done = asyncio.Event()
         self.checkpoints = 0  # completed checkpoints, for the operator's and the tests' eyes
         self.full = False  # the last write failed for lack of space
         self._file = _sqlite_file(url) if self.sqlite else None
@@ -153,33 +148,7 @@ class Database:
         on the event loop itself when the file's write lock is free at that instant: the
         hop to the writer thread and back costs more than such a body (about 0.25 ms each
         way on a small VM), and an answer pays three of them."""
-        if not short:
-            return await self._write_sync(body, short)
-        self._short_pending += 1
-        self._short_done.clear()
-        try:
-            return await self._write_sync(body, short)
-        finally:
-            self._short_pending -= 1
-            self._short_ended = asyncio.get_running_loop().time()
-            if not self._short_pending:
-                self._short_done.set()
-
-    def short_writes_within(self, seconds: float) -> bool:
-        """A short write (clicks, a claim) waits, runs or ended less than `seconds` ago."""
-        loop_time = asyncio.get_running_loop().time()
-        return bool(self._short_pending) or loop_time - self._short_ended < seconds
-
-    async def yield_to_short(self, limit: float) -> None:
-        """Before a close's chunk: one turn of the loop (a click batch just created reaches
-        the writer's queue), then the short writes queued go first, for at most `limit` s."""
-        await asyncio.sleep(0)
-        if self._short_pending:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._short_done.wait(), limit)
-
-    async def _write_sync(self, body: Callable[[sa.Connection], T], short: bool) -> T:
-        async with self._writer():
+        async with paced(self, short, self._writer()):
             try:
                 if self._sync_engine is not None and self._writer_thread is not None:
                     engine = self._sync_engine

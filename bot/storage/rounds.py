@@ -23,6 +23,7 @@ from bot.storage.rows import (
     utc,
 )
 from bot.storage.settle import settle_chunk
+from bot.storage.short_pace import meter_of
 from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import (
     rounds,
@@ -308,9 +309,10 @@ class SqlRoundStore:
         if not self.close_rest:
             await asyncio.sleep(0)
             return
-        answering = self.db.short_writes_within(ANSWERING_S)
+        meter = meter_of(self.db)
+        answering = meter.within(ANSWERING_S)
         await asyncio.sleep(max(CLOSE_PAUSE_S, took * REST_PER_WORK) if answering else 0)
-        await self.db.yield_to_short(YIELD_S)
+        await meter.yield_to(YIELD_S)
 
     def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
         return settle_chunk(self.db, conn, round_id, since, self.close_chunk)
