@@ -101,18 +101,33 @@ async def close_stall(
         rounds_store: Any = app.stores.rounds
         real = rounds_store._settle_chunk
         held: list[float] = []
+        # ... and the CPU the writer's thread spent in it, which the machine's load moves
+        # less than the wall time (other processes' turns on the cores are not counted).
+        held_cpu: list[float] = []
 
         def timed_chunk(conn: sa.Connection, **kwargs: Any) -> Any:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.thread_time()
             try:
                 return real(conn, **kwargs)
             finally:
                 held.append(time.perf_counter() - began)
+                held_cpu.append(time.thread_time() - cpu)
 
         rounds_store._settle_chunk = timed_chunk
         loop = asyncio.get_running_loop()
         results: list[tuple[float, float, bool]] = []  # scheduled, latency, acknowledged
         closing: dict[str, float] = {}
+        # The awarding's end, so the reveal after it is timed apart (its reads are the
+        # close's last step, and clicks beside it count as during the close).
+        real_close = rounds_store.close_round
+
+        async def timed_close(*args: Any) -> bool:
+            try:
+                return bool(await real_close(*args))
+            finally:
+                closing["settled"] = loop.time()
+
+        rounds_store.close_round = timed_close
 
         async def one(scheduled: float, interaction: Interaction) -> None:
             replies = await handle(interaction)
@@ -126,7 +141,11 @@ async def close_stall(
             assert reveal is not None and reveal.answered == round_answers
 
         closer = asyncio.create_task(close())
-        tasks = []
+        # Clicks in flight only, as an adapter holds them: a list of every click's finished
+        # task grew the heap by four objects a click, and the full collections that scan it
+        # grew with the run (275 ms each by the end of a 50,000-answer close at load 7),
+        # a pause of the bench's own making (docs/scaling.md, session 11).
+        tasks: set[asyncio.Task[None]] = set()
         start = loop.time()
         i = 0
         # Clicks until a second after the close has finished.
@@ -136,7 +155,9 @@ async def close_stall(
             if delay > 0:
                 await asyncio.sleep(delay)
             interaction = click(round_id, options, i, f"stall-{i}")
-            tasks.append(asyncio.create_task(one(scheduled, interaction)))
+            task = asyncio.create_task(one(scheduled, interaction))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
             i += 1
         await closer
         await asyncio.gather(*tasks)
@@ -149,6 +170,9 @@ async def close_stall(
         "chunks": len(held),
         "chunk_p99_ms": round(percentile(held, 99), 1),
         "chunk_max_ms": round(percentile(held, 100), 1),
+        "chunk_cpu_p50_ms": round(percentile(held_cpu, 50), 1),
+        "chunk_cpu_p99_ms": round(percentile(held_cpu, 99), 1),
+        "reveal_ms": round((closing["end"] - closing["settled"]) * 1000, 1),
         "before_close": summary(before),
         "during_close": summary(during),
         "overall": summary([t for _, t, _ in results]),

@@ -77,6 +77,17 @@ class AnswerRecord:
 
 
 @dataclass(frozen=True)
+class RoundTally:
+    """What a round's reveal shows of its answers: how many, per normalized answer, and
+    the display names of those right, in the order they answered."""
+
+    answered: int
+    by_answer: Mapping[str, int]
+    right: int
+    winners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class QuizRecord:
     id: int
     user_id: int

@@ -28,6 +28,7 @@ from bot.records import (
     QuizTally,
     ReportRecord,
     RoundRecord,
+    RoundTally,
     SeenQuestion,
     StudyStreak,
     TallySnapshotRow,
@@ -160,6 +161,11 @@ class AnswerStore(Protocol):
     async def get_answer(self, round_id: int, user_id: int) -> AnswerRecord | None: ...
 
     async def round_answers(self, round_id: int) -> list[AnswerRecord]: ...
+
+    async def round_tally(self, round_id: int) -> RoundTally:
+        """The reveal's counts and winners, counted by the database: a reveal of a big
+        round no longer builds a record per answer on the event loop."""
+        ...
 
     async def forgotten(self, round_id: int, workspace: str, external_id: str) -> bool:
         """Whether this platform user answered the round and then used `forgetme`."""

@@ -12,10 +12,12 @@ from bot.records import (
     AnswerRecord,
     DailyAnswer,
     DailyAnswerOutcome,
+    RoundTally,
 )
 from bot.storage import click_sql
 from bot.storage.batch import WriteBatcher
 from bot.storage.database import Database
+from bot.storage.round_tally import round_tally
 from bot.storage.rows import (
     CLOSED,
     FORGOTTEN,
@@ -376,6 +378,10 @@ class SqlAnswerStore:
 
     async def round_answers(self, round_id: int) -> list[AnswerRecord]:
         return await self._answers(round_id, None)
+
+    async def round_tally(self, round_id: int) -> RoundTally:
+        # One hop (a reader thread on SQLite): nothing of it runs on the event loop there.
+        return await self.db.read_sync(lambda conn: round_tally(conn, round_id))
 
     async def _answers(self, round_id: int, user_id: int | None) -> list[AnswerRecord]:
         query = (

@@ -29,6 +29,7 @@ from bot.storage.engines import (
 from bot.storage.engines import create_engine as create_engine
 from bot.storage.engines import is_sqlite as is_sqlite
 from bot.storage.pg_pool import run_once_more_if_cut
+from bot.storage.short_pace import paced
 from bot.storage.sqlite_now import try_now
 from bot.storage.wal_index import catch_up, wal_copied
 
@@ -153,7 +154,7 @@ class Database:
         on the event loop itself when the file's write lock is free at that instant: the
         hop to the writer thread and back costs more than such a body (about 0.25 ms each
         way on a small VM), and an answer pays three of them."""
-        async with self._writer():
+        async with paced(self, short, self._writer()):
             try:
                 if self._sync_engine is not None and self._writer_thread is not None:
                     engine = self._sync_engine

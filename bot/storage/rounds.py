@@ -23,6 +23,7 @@ from bot.storage.rows import (
     utc,
 )
 from bot.storage.settle import settle_chunk
+from bot.storage.short_pace import meter_of
 from bot.storage.short_writes import ShortWrites
 from bot.storage.tables import (
     rounds,
@@ -34,6 +35,14 @@ from bot.storage.tables import (
 # the close rests (see _between_chunks).
 CLOSE_CHUNK = 50
 CLOSE_PAUSE_S = 0.002
+# While users are being answered (a short write within ANSWERING_S), the close rests this
+# many times as long as each chunk took: it takes at most a third of the writer and of the
+# process's CPU. With nobody answering it goes at full speed. Before each chunk it lets the
+# short writes queued for the writer go first, for at most YIELD_S (docs/scaling.md,
+# session 11).
+ANSWERING_S = 1.0
+REST_PER_WORK = 2.0
+YIELD_S = 0.05
 _SET_POST_REF = (
     rounds.update()
     .where(rounds.c.id == sa.bindparam("k_id"))
@@ -293,10 +302,17 @@ class SqlRoundStore:
         return False
 
     async def _between_chunks(self, took: float) -> None:
-        # Rest as long as the chunk took: the close uses at most half of the writer and of
-        # the process's CPU (the GIL), so answers and commands meanwhile never queue behind
-        # it. A close takes about twice its work; nobody waits on it but the reveal.
-        await asyncio.sleep(max(CLOSE_PAUSE_S, took) if self.close_rest else 0)
+        # Paced by what users see, not by the close's own cost: while clicks come, rest
+        # twice as long as the chunk took (a third of the writer and of the process's CPU,
+        # the GIL), then let the clicks queued meanwhile write first; alone, barely rest.
+        # Nobody waits on the close but its reveal.
+        if not self.close_rest:
+            await asyncio.sleep(0)
+            return
+        meter = meter_of(self.db)
+        answering = meter.within(ANSWERING_S)
+        await asyncio.sleep(max(CLOSE_PAUSE_S, took * REST_PER_WORK) if answering else 0)
+        await meter.yield_to(YIELD_S)
 
     def _settle_chunk(self, conn: sa.Connection, round_id: int, since: int) -> int | None:
         return settle_chunk(self.db, conn, round_id, since, self.close_chunk)

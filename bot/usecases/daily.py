@@ -333,30 +333,31 @@ async def reveal(ctx: Context, round_id: int) -> RoundReveal:
     rnd = await ctx.stores.rounds.get_round(round_id)
     assert rnd is not None
     q = round_question(ctx, rnd)
-    rows = await ctx.stores.answers.round_answers(round_id)
+    # Counted by the store: a record per answer built here stalled every other click
+    # while a big round's reveal ran (docs/scaling.md, session 11).
+    tally = await ctx.stores.answers.round_tally(round_id)
     shares: list[OptionShare] = []
     if q is not None and q.type is QuestionType.MCQ:
         for opt in options_for(q, rnd.order):
-            n = sum(1 for a in rows if a.normalized == str(opt.index))
+            n = tally.by_answer.get(str(opt.index), 0)
             shares.append(OptionShare(opt.label, opt.text, n, opt.index == q.answer))
     elif q is not None and q.type is QuestionType.TRUE_FALSE:
         for label, value in (("T", "true"), ("F", "false")):
-            n = sum(1 for a in rows if a.normalized == value)
+            n = tally.by_answer.get(value, 0)
             shares.append(OptionShare(label, value.capitalize(), n, (value == "true") == q.answer))
     else:
-        right = sum(1 for a in rows if a.correct)
         shares = [
-            OptionShare("", "correct", right, True),
-            OptionShare("", "other answers", len(rows) - right, False),
+            OptionShare("", "correct", tally.right, True),
+            OptionShare("", "other answers", tally.answered - tally.right, False),
         ]
-    winners = tuple(a.display_name for a in rows if a.correct)
+    winners = tally.winners
     return RoundReveal(
         round_id,
         rnd.question_id,
         q.prompt if q else m.REVEAL_QUESTION_GONE,
         answer_label(q, rnd.order) if q else "",
         q.explanation if q else "",
-        len(rows),
+        tally.answered,
         len(winners),
         tuple(shares),
         winners,
