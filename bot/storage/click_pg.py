@@ -16,7 +16,7 @@ from bot.storage.pg_pool import autocommit
 from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
 from bot.storage.tables import answers
 
-# One data-modifying statement, its input one array per column (unnest). Keys this
+# One data-modifying statement, its input a row per click (unnest, below). Keys this
 # statement's snapshot has not seen ("fresh") go the steps of
 # SqlAnswerStore.write_daily_answers: the channel's zone, the round still open (FOR SHARE:
 # a close in another process waits for these answers, or they see it closed), the forgotten
@@ -38,25 +38,48 @@ from bot.storage.tables import answers
 # plan estimates a CTE filtered twice, or joined on two keys, at one row, and then joins
 # the batch to itself in nested loops (a pass over the batch per row, about a third of
 # the statement's time at 100 clicks); on one key it hashes.
-# $26 (`alone`): the statement runs without a transaction around it and writes only whole
+# `alone` ($6): the statement runs without a transaction around it and writes only whole
 # clicks: an answer only with its reply rendered for the zone read here, and a row only
-# done (ClickWriter.write). `again_ok` ($27): the click's reply as a second answer with the
+# done (ClickWriter.write). `again_ok`: the click's reply as a second answer with the
 # same `given` is its rendered reply (a repeated click is told it is locked in); such a
 # click whose first answer is in this statement's snapshot, or went in from this batch with
 # the same `given`, is written done with that reply too, no answer of its own.
-CLICKS = """
+# The statement's input, a row per click: its columns by type, each type's as one
+# two-dimensional array (a row of the array per column, a column per click; unnested a
+# row at a time, `$1[k:k]`). asyncpg checks every element of a one-dimensional array for
+# being an array itself (one to three isinstance calls through abc's Python code, about
+# 40 a click over 25 arrays: a fifth of this process's CPU per click in a burst, more than
+# the server's time on the statement); of a two-dimensional one it checks the rows and
+# only the first row's elements (docs/scaling.md, session 11).
+TEXTS = (
+    "platform", "dedupe_key", "workspace", "user_ref", "payload", "route", "a_workspace",
+    "external_id", "display_name", "name_key", "channel", "topic", "given", "normalized",
+    "forgot_key", "pre_zone", "pre_reply",
+)  # fmt: skip
+STAMPS = ("route_expires_at", "received_at", "lease_until", "answered_at")
+INTS = ("seq", "round_id")
+BOOLS = ("correct", "again_ok")
+# The parameters after the four arrays: the batch's time, and `alone`.
+NOW, ALONE = "$5", "$6"
+
+
+def _unnest() -> str:
+    parts: list[str] = []
+    names: list[str] = []
+    for number, (kind, columns) in enumerate(
+        (("text", TEXTS), ("timestamptz", STAMPS), ("int", INTS), ("bool", BOOLS)), start=1
+    ):
+        parts += [f"(${number}::{kind}[])[{k}:{k}]" for k in range(1, len(columns) + 1)]
+        names += columns
+    return f"unnest({', '.join(parts)}) AS t({', '.join(names)})"
+
+
+_ROUND = INTS.index("round_id") + 1
+ROUND_IDS = f"($3::int[])[{_ROUND}:{_ROUND}]"
+
+CLICKS = f"""
 WITH input AS (
-  SELECT * FROM unnest(
-    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[],
-    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[],
-    $17::text[], $18::text[], $19::text[], $20::bool[], $21::timestamptz[], $22::text[],
-    $23::text[], $24::text[], $27::bool[]
-  ) AS t(platform, dedupe_key, workspace, user_ref, payload, route,
-         route_expires_at, received_at, lease_until, seq,
-         a_workspace, external_id, display_name, name_key, channel, round_id,
-         topic, given, normalized, correct, answered_at, forgot_key,
-         pre_zone, pre_reply, again_ok)
+  SELECT * FROM {_unnest()}
 ),
 looked AS (
   SELECT i.*,
@@ -70,7 +93,7 @@ looked AS (
   FROM input i
 ),
 open_rounds AS (
-  SELECT id FROM rounds WHERE id = ANY ($16::int[]) AND closed_at IS NULL
+  SELECT id FROM rounds WHERE id = ANY ({ROUND_IDS}) AND closed_at IS NULL
   FOR SHARE
 ),
 up AS (
@@ -96,7 +119,7 @@ ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
   SELECT round_id, user_id, topic, given, normalized, correct, answered_at
   FROM firsts
-  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT $26)
+  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT {ALONE})
   ORDER BY round_id, user_id
   ON CONFLICT DO NOTHING
   RETURNING round_id::bigint * 4294967296 + user_id AS ru
@@ -117,10 +140,10 @@ ins AS (
                      finished_at, reply)
   SELECT i.platform, i.dedupe_key, i.workspace, i.user_ref, i.payload, i.route,
          i.route_expires_at, CASE WHEN w.seq IS NULL THEN 'received' ELSE 'done' END, 1,
-         i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE $25 END,
-         CASE WHEN w.seq IS NULL THEN NULL ELSE $25::timestamptz END, w.pre_reply
+         i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE {NOW}::timestamptz END,
+         CASE WHEN w.seq IS NULL THEN NULL ELSE {NOW}::timestamptz END, w.pre_reply
   FROM input i LEFT JOIN written w ON w.seq = i.seq
-  WHERE w.seq IS NOT NULL OR NOT $26
+  WHERE w.seq IS NOT NULL OR NOT {ALONE}
   ORDER BY i.platform, i.dedupe_key
   ON CONFLICT DO NOTHING
   RETURNING id, platform, dedupe_key, state
@@ -200,15 +223,17 @@ class ClickWriter:
         answer) is neither inserted nor has anything written, and is left to the caller's
         transaction. With no reply
         rendered beforehand nothing could be written: no statement runs."""
-        columns: list[list[Any]] = [[] for _ in range(25)]
+        texts: list[tuple[str | None, ...]] = []
+        stamps: list[tuple[dt.datetime | None, ...]] = []
+        ints: list[tuple[int, int]] = []
+        bools: list[tuple[bool, bool]] = []
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
             zone = self.zones.get((a.workspace, a.channel))
             pre = None if zone is None else reply(DailyAnswerOutcome("stored", zone))
             if pre is not None:
                 rendered[seq] = pre
-            for column, value in zip(
-                columns,
+            texts.append(
                 (
                     e.platform,
                     e.key,
@@ -216,36 +241,34 @@ class ClickWriter:
                     e.user_ref,
                     e.payload,
                     e.route,
-                    e.route_expires_at,
-                    e.received_at,
-                    e.received_at + lease,
-                    seq,
                     a.workspace,
                     a.external_id,
                     a.display_name,
                     name_key(a.display_name),
                     a.channel,
-                    a.round_id,
                     a.topic,
                     a.given[:300],
                     a.normalized[:300],
-                    a.correct,
-                    a.at,
                     forgotten_key(a.round_id, a.workspace, a.external_id),
                     zone if pre is not None else None,
                     pre[0] if pre is not None else None,
+                )
+            )
+            stamps.append((e.route_expires_at, e.received_at, e.received_at + lease, a.at))
+            ints.append((seq, a.round_id))
+            bools.append(
+                (
+                    a.correct,
                     zone is not None and pre is not None and _again(reply, zone, a) == pre[0],
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        if alone and not rendered:
+                )
+            )
+        if not texts or (alone and not rendered):
             return [], {}
         now = max(e.received_at for e, _, _ in entries)
         if alone:
             # Killed (or failing) here, nothing of the batch is written and nothing acked.
             fault_point("inbox.uncommitted")
-        arrays = (*columns[:24], now, alone, columns[24])
+        arrays = (_grid(texts), _grid(stamps), _grid(ints), _grid(bools), now, alone)
         found = list(conn.exec_driver_sql(CLICKS, arrays))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
@@ -261,6 +284,12 @@ class ClickWriter:
             (r.platform, r.dedupe_key): (outcomes[r.seq], rendered[r.seq] if r.finished else None)
             for r in fresh
         }
+
+
+def _grid(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows of values as a two-dimensional array, a row of it per column (lists: asyncpg
+    takes a tuple inside an array for a record)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _again(
