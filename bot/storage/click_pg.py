@@ -12,6 +12,7 @@ from bot.faults import fault_point
 from bot.inbox import Admission, InboxEntry, StoredReply
 from bot.records import DailyAnswer, DailyAnswerOutcome
 from bot.storage.inbox_tables import inbox
+from bot.storage.pg_arrays import grid, unnest
 from bot.storage.pg_pool import autocommit
 from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
 from bot.storage.tables import answers
@@ -45,12 +46,7 @@ from bot.storage.tables import answers
 # click whose first answer is in this statement's snapshot, or went in from this batch with
 # the same `given`, is written done with that reply too, no answer of its own.
 # The statement's input, a row per click: its columns by type, each type's as one
-# two-dimensional array (a row of the array per column, a column per click; unnested a
-# row at a time, `$1[k:k]`). asyncpg checks every element of a one-dimensional array for
-# being an array itself (one to three isinstance calls through abc's Python code, about
-# 40 a click over 25 arrays: a fifth of this process's CPU per click in a burst, more than
-# the server's time on the statement); of a two-dimensional one it checks the rows and
-# only the first row's elements (docs/scaling.md, session 11).
+# two-dimensional array (bot/storage/pg_arrays.py).
 TEXTS = (
     "platform", "dedupe_key", "workspace", "user_ref", "payload", "route", "a_workspace",
     "external_id", "display_name", "name_key", "channel", "topic", "given", "normalized",
@@ -61,25 +57,13 @@ INTS = ("seq", "round_id")
 BOOLS = ("correct", "again_ok")
 # The parameters after the four arrays: the batch's time, and `alone`.
 NOW, ALONE = "$5", "$6"
-
-
-def _unnest() -> str:
-    parts: list[str] = []
-    names: list[str] = []
-    for number, (kind, columns) in enumerate(
-        (("text", TEXTS), ("timestamptz", STAMPS), ("int", INTS), ("bool", BOOLS)), start=1
-    ):
-        parts += [f"(${number}::{kind}[])[{k}:{k}]" for k in range(1, len(columns) + 1)]
-        names += columns
-    return f"unnest({', '.join(parts)}) AS t({', '.join(names)})"
-
-
+INPUT = unnest(("text", TEXTS), ("timestamptz", STAMPS), ("int", INTS), ("bool", BOOLS))
 _ROUND = INTS.index("round_id") + 1
 ROUND_IDS = f"($3::int[])[{_ROUND}:{_ROUND}]"
 
 CLICKS = f"""
 WITH input AS (
-  SELECT * FROM {_unnest()}
+  SELECT * FROM {INPUT}
 ),
 looked AS (
   SELECT i.*,
@@ -268,7 +252,7 @@ class ClickWriter:
         if alone:
             # Killed (or failing) here, nothing of the batch is written and nothing acked.
             fault_point("inbox.uncommitted")
-        arrays = (_grid(texts), _grid(stamps), _grid(ints), _grid(bools), now, alone)
+        arrays = (grid(texts), grid(stamps), grid(ints), grid(bools), now, alone)
         found = list(conn.exec_driver_sql(CLICKS, arrays))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
@@ -284,12 +268,6 @@ class ClickWriter:
             (r.platform, r.dedupe_key): (outcomes[r.seq], rendered[r.seq] if r.finished else None)
             for r in fresh
         }
-
-
-def _grid(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows of values as a two-dimensional array, a row of it per column (lists: asyncpg
-    takes a tuple inside an array for a record)."""
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _again(
