@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -401,3 +402,33 @@ async def test_click_batches_are_never_planned_again_on_postgresql(
     async with app.db.engine.connect() as conn:
         mode = (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar()
     assert mode == "auto"  # the other writes keep the server's choice
+
+
+async def test_a_batch_of_clicks_stores_each_click_with_its_own_values(
+    app: App, clock: ManualClock
+) -> None:
+    # Written together, each click's columns must stay with it: on PostgreSQL they go to the
+    # server as one two-dimensional array per type (bot/storage/click_pg.py).
+    round_id, typed = await open_round(app, clock)
+    names = ['Quote "Q"', "Back\\slash", "{Brace}", "Com,ma", "NULL", "Ünï cödé", "Plain"]
+    sent = [
+        Interaction(
+            f"click-{n}",
+            origin(name),
+            click(round_id, 1 if n % 2 == 0 else 0, f"click-{n}"),
+            route=f'{{"token":"t{n}"}}' if n % 3 else None,
+            route_ttl=dt.timedelta(minutes=15),
+        )
+        for n, name in enumerate(names)
+    ]
+    tickets = await asyncio.gather(*(app.dispatcher.receive(i) for i in sent))
+    assert {t.verdict for t in tickets} == {"written"}
+    stored = {a.display_name: a.given for a in await app.stores.answers.round_answers(round_id)}
+    assert sorted(stored) == sorted(names)
+    for n, name in enumerate(names):
+        assert (stored[name] == typed) is (n % 2 == 0), name
+    rows = {r.dedupe_key: r for r in await inbox_rows(app)}
+    for interaction in sent:
+        row = rows[interaction.key]
+        assert (row.state, row.route) == ("done", interaction.route)
+        assert (row.route_expires_at is None) is (interaction.route is None)

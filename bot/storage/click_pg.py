@@ -12,11 +12,12 @@ from bot.faults import fault_point
 from bot.inbox import Admission, InboxEntry, StoredReply
 from bot.records import DailyAnswer, DailyAnswerOutcome
 from bot.storage.inbox_tables import inbox
+from bot.storage.pg_arrays import grid, unnest
 from bot.storage.pg_pool import autocommit
 from bot.storage.rows import CLOSED, FORGOTTEN, NO_CHANNEL, forgotten_key, name_key
 from bot.storage.tables import answers
 
-# One data-modifying statement, its input one array per column (unnest). Keys this
+# One data-modifying statement, its input a row per click (unnest, below). Keys this
 # statement's snapshot has not seen ("fresh") go the steps of
 # SqlAnswerStore.write_daily_answers: the channel's zone, the round still open (FOR SHARE:
 # a close in another process waits for these answers, or they see it closed), the forgotten
@@ -38,25 +39,31 @@ from bot.storage.tables import answers
 # plan estimates a CTE filtered twice, or joined on two keys, at one row, and then joins
 # the batch to itself in nested loops (a pass over the batch per row, about a third of
 # the statement's time at 100 clicks); on one key it hashes.
-# $26 (`alone`): the statement runs without a transaction around it and writes only whole
+# `alone` ($6): the statement runs without a transaction around it and writes only whole
 # clicks: an answer only with its reply rendered for the zone read here, and a row only
-# done (ClickWriter.write). `again_ok` ($27): the click's reply as a second answer with the
+# done (ClickWriter.write). `again_ok`: the click's reply as a second answer with the
 # same `given` is its rendered reply (a repeated click is told it is locked in); such a
 # click whose first answer is in this statement's snapshot, or went in from this batch with
 # the same `given`, is written done with that reply too, no answer of its own.
-CLICKS = """
+# The statement's input, a row per click: its columns by type, each type's as one
+# two-dimensional array (bot/storage/pg_arrays.py).
+TEXTS = (
+    "platform", "dedupe_key", "workspace", "user_ref", "payload", "route", "a_workspace",
+    "external_id", "display_name", "name_key", "channel", "topic", "given", "normalized",
+    "forgot_key", "pre_zone", "pre_reply",
+)  # fmt: skip
+STAMPS = ("route_expires_at", "received_at", "lease_until", "answered_at")
+INTS = ("seq", "round_id")
+BOOLS = ("correct", "again_ok")
+# The parameters after the four arrays: the batch's time, and `alone`.
+NOW, ALONE = "$5", "$6"
+INPUT = unnest(("text", TEXTS), ("timestamptz", STAMPS), ("int", INTS), ("bool", BOOLS))
+_ROUND = INTS.index("round_id") + 1
+ROUND_IDS = f"($3::int[])[{_ROUND}:{_ROUND}]"
+
+CLICKS = f"""
 WITH input AS (
-  SELECT * FROM unnest(
-    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[],
-    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[],
-    $17::text[], $18::text[], $19::text[], $20::bool[], $21::timestamptz[], $22::text[],
-    $23::text[], $24::text[], $27::bool[]
-  ) AS t(platform, dedupe_key, workspace, user_ref, payload, route,
-         route_expires_at, received_at, lease_until, seq,
-         a_workspace, external_id, display_name, name_key, channel, round_id,
-         topic, given, normalized, correct, answered_at, forgot_key,
-         pre_zone, pre_reply, again_ok)
+  SELECT * FROM {INPUT}
 ),
 looked AS (
   SELECT i.*,
@@ -70,7 +77,7 @@ looked AS (
   FROM input i
 ),
 open_rounds AS (
-  SELECT id FROM rounds WHERE id = ANY ($16::int[]) AND closed_at IS NULL
+  SELECT id FROM rounds WHERE id = ANY ({ROUND_IDS}) AND closed_at IS NULL
   FOR SHARE
 ),
 up AS (
@@ -96,7 +103,7 @@ ans AS (
   INSERT INTO answers (round_id, user_id, topic, given, normalized, correct, answered_at)
   SELECT round_id, user_id, topic, given, normalized, correct, answered_at
   FROM firsts
-  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT $26)
+  WHERE nth = 1 AND round_id IN (SELECT id FROM open_rounds) AND (rendered OR NOT {ALONE})
   ORDER BY round_id, user_id
   ON CONFLICT DO NOTHING
   RETURNING round_id::bigint * 4294967296 + user_id AS ru
@@ -117,10 +124,10 @@ ins AS (
                      finished_at, reply)
   SELECT i.platform, i.dedupe_key, i.workspace, i.user_ref, i.payload, i.route,
          i.route_expires_at, CASE WHEN w.seq IS NULL THEN 'received' ELSE 'done' END, 1,
-         i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE $25 END,
-         CASE WHEN w.seq IS NULL THEN NULL ELSE $25::timestamptz END, w.pre_reply
+         i.received_at, CASE WHEN w.seq IS NULL THEN i.lease_until ELSE {NOW}::timestamptz END,
+         CASE WHEN w.seq IS NULL THEN NULL ELSE {NOW}::timestamptz END, w.pre_reply
   FROM input i LEFT JOIN written w ON w.seq = i.seq
-  WHERE w.seq IS NOT NULL OR NOT $26
+  WHERE w.seq IS NOT NULL OR NOT {ALONE}
   ORDER BY i.platform, i.dedupe_key
   ON CONFLICT DO NOTHING
   RETURNING id, platform, dedupe_key, state
@@ -200,15 +207,17 @@ class ClickWriter:
         answer) is neither inserted nor has anything written, and is left to the caller's
         transaction. With no reply
         rendered beforehand nothing could be written: no statement runs."""
-        columns: list[list[Any]] = [[] for _ in range(25)]
+        texts: list[tuple[str | None, ...]] = []
+        stamps: list[tuple[dt.datetime | None, ...]] = []
+        ints: list[tuple[int, int]] = []
+        bools: list[tuple[bool, bool]] = []
         rendered: dict[int, Rendered] = {}
         for (e, lease, seq), a, reply in zip(entries, items, replies, strict=True):
             zone = self.zones.get((a.workspace, a.channel))
             pre = None if zone is None else reply(DailyAnswerOutcome("stored", zone))
             if pre is not None:
                 rendered[seq] = pre
-            for column, value in zip(
-                columns,
+            texts.append(
                 (
                     e.platform,
                     e.key,
@@ -216,36 +225,34 @@ class ClickWriter:
                     e.user_ref,
                     e.payload,
                     e.route,
-                    e.route_expires_at,
-                    e.received_at,
-                    e.received_at + lease,
-                    seq,
                     a.workspace,
                     a.external_id,
                     a.display_name,
                     name_key(a.display_name),
                     a.channel,
-                    a.round_id,
                     a.topic,
                     a.given[:300],
                     a.normalized[:300],
-                    a.correct,
-                    a.at,
                     forgotten_key(a.round_id, a.workspace, a.external_id),
                     zone if pre is not None else None,
                     pre[0] if pre is not None else None,
+                )
+            )
+            stamps.append((e.route_expires_at, e.received_at, e.received_at + lease, a.at))
+            ints.append((seq, a.round_id))
+            bools.append(
+                (
+                    a.correct,
                     zone is not None and pre is not None and _again(reply, zone, a) == pre[0],
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        if alone and not rendered:
+                )
+            )
+        if not texts or (alone and not rendered):
             return [], {}
         now = max(e.received_at for e, _, _ in entries)
         if alone:
             # Killed (or failing) here, nothing of the batch is written and nothing acked.
             fault_point("inbox.uncommitted")
-        arrays = (*columns[:24], now, alone, columns[24])
+        arrays = (grid(texts), grid(stamps), grid(ints), grid(bools), now, alone)
         found = list(conn.exec_driver_sql(CLICKS, arrays))
         if len(self.zones) > ZONES_KEPT:
             self.zones.clear()
