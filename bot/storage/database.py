@@ -222,33 +222,8 @@ class Database:
             yield conn
 
     async def optimize(self, *, at_start: bool = False) -> None:
-        """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
-        SQLite: ANALYZE reading at most ANALYSIS_LIMIT rows per index, so milliseconds even
-        on millions of rows. PostgreSQL: ANALYZE; at start only the tables never analysed
-        (autovacuum keeps them current after that), so a start stays quick, and of those
-        only the ones holding rows: an empty table analysed is recorded as empty, and the
-        plans a long-lived connection caches while it is small (every foreign-key check of
-        an answer against `users`, the click statement's look-ups) then scan it in full as
-        it grows, until autovacuum analyses it again (docs/scaling.md, session 8). Never
-        analysed, the planner assumes it is at least ten pages, and probes its indexes."""
-        if self.sqlite:
-            async with self._writer(), self.engine.begin() as conn:
-                await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
-                await conn.exec_driver_sql("ANALYZE")
-            return
-        async with self.engine.begin() as conn:
-            if not at_start:
-                await conn.exec_driver_sql("ANALYZE")
-                return
-            never = (
-                await conn.exec_driver_sql(
-                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
-                    " AND last_analyze IS NULL AND last_autoanalyze IS NULL"
-                    " AND pg_relation_size(relid) > 0 ORDER BY relname"
-                )
-            ).scalars()
-            for table in list(never):
-                await conn.exec_driver_sql(f'ANALYZE "{table}"')
+        """Refresh the planner's statistics (see `analyze`, below the class)."""
+        await analyze(self, at_start=at_start)
 
     def insert(self, table: sa.Table) -> Any:
         """A dialect insert, so callers can use ON CONFLICT on both databases."""
@@ -396,3 +371,33 @@ class Database:
             self._writer_thread.shutdown(wait=True)
         if self._reader_threads is not None:
             self._reader_threads.shutdown(wait=True)
+
+
+async def analyze(db: Database, *, at_start: bool = False) -> None:
+    """Refresh the planner's statistics (without them SQLite scans rounds for due closes).
+    SQLite: ANALYZE reading at most ANALYSIS_LIMIT rows per index, so milliseconds even
+    on millions of rows. PostgreSQL: ANALYZE; at start only the tables never analysed
+    (autovacuum keeps them current after that), so a start stays quick, and of those
+    only the ones holding rows: an empty table analysed is recorded as empty, and the
+    plans a long-lived connection caches while it is small (every foreign-key check of
+    an answer against `users`, the click statement's look-ups) then scan it in full as
+    it grows, until autovacuum analyses it again (docs/scaling.md, session 8). Never
+    analysed, the planner assumes it is at least ten pages, and probes its indexes."""
+    if db.sqlite:
+        async with db._writer(), db.engine.begin() as conn:
+            await conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+            await conn.exec_driver_sql("ANALYZE")
+        return
+    async with db.engine.begin() as conn:
+        if not at_start:
+            await conn.exec_driver_sql("ANALYZE")
+            return
+        never = (
+            await conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                " AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+                " AND pg_relation_size(relid) > 0 ORDER BY relname"
+            )
+        ).scalars()
+        for table in list(never):
+            await conn.exec_driver_sql(f'ANALYZE "{table}"')
