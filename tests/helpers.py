@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from bot.identity import Origin
 from bot.intake import Interaction
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
+from bot.storage.database import Database
 from bot.storage.tables import inbox
 
 
@@ -77,3 +79,20 @@ def user_rows(workspace: str, ids: Iterable[int], at: dt.datetime) -> list[dict[
         }
         for i in ids
     ]
+
+
+async def drop_pooled_connection(
+    url: str, connect: Callable[[], AbstractAsyncContextManager[Any]]
+) -> int:
+    """End, from another session, the server process of the pooled connection `connect()`
+    hands out (as a server restart or a proxy's timeout does), and return its pid: the
+    connection goes back to its pool looking healthy."""
+    async with connect() as conn:
+        pid = int((await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one())
+    other = Database(url)
+    try:
+        async with other.read() as conn:
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+    return pid

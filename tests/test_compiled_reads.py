@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot.bootstrap import App
@@ -27,6 +26,7 @@ from bot.storage.driver_sql import Compiled, day, instant
 from bot.storage.migrate import upgrade
 from bot.storage.users import _SIGHTING
 from tests.conftest import fresh_pg_database, require_pg
+from tests.helpers import drop_pooled_connection
 from tests.test_lean_boards import WS, scored_players
 
 
@@ -104,12 +104,7 @@ async def test_a_driver_level_read_on_a_connection_found_dead_runs_once_more(
     try:
         await upgrade(db.engine)
         assert db.lean is not None
-        async with db.lean.connect() as conn:
-            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        other = Database(url)
-        async with other.read() as conn:
-            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await other.dispose()
+        await drop_pooled_connection(url, db.lean.connect)
         # Neither the local check nor a ping finds it: the driver-level fetch does.
         monkeypatch.setattr(pg_pool, "_closed", lambda _connection: False)
         monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 3600.0)

@@ -19,6 +19,7 @@ from bot.storage.stores import sql_stores
 from bot.storage.tables import memberships, totals
 from bot.store_ports import Stores
 from tests.conftest import fresh_pg_database, require_pg
+from tests.helpers import drop_pooled_connection
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 WS = "console:acme"
@@ -298,12 +299,7 @@ async def test_a_pooled_connection_the_server_dropped_is_replaced(
     url = await fresh_pg_database(require_pg())
     db = Database(url)
     try:
-        async with db.read() as conn:
-            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        other = Database(url)
-        async with other.read() as conn:  # the server restarts, or a proxy times it out
-            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await other.dispose()
+        pid = await drop_pooled_connection(url, db.read)
         monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 0.0)  # as if idle for long
         async with db.read() as conn:
             now = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
@@ -319,12 +315,7 @@ async def test_a_transaction_on_a_connection_found_dead_runs_once_more(
     url = await fresh_pg_database(require_pg())
     db = Database(url)
     try:
-        async with db.read() as conn:
-            pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
-        other = Database(url)
-        async with other.read() as conn:
-            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        await other.dispose()
+        pid = await drop_pooled_connection(url, db.read)
         # Neither the local check nor a ping finds it: the first statement does.
         monkeypatch.setattr(pg_pool, "_closed", lambda _connection: False)
         monkeypatch.setattr(pg_pool, "PING_AFTER_IDLE_S", 3600.0)

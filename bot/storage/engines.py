@@ -100,15 +100,8 @@ def create_short_write_engine(url: str) -> AsyncEngine:
     for the generic case (bot/storage/click_pg.py). The other writes (closes, rescores)
     keep the server's choice on `create_engine`'s pool: forced generic plans made a rescore
     half as slow again."""
-    engine = create_async_engine(
-        url,
-        # Up to ONE_WRITE_LANES click batches at once plus the odd join or upsert.
-        pool_size=4,
-        max_overflow=4,
-        connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
-    )
-    keep_healthy(engine.sync_engine)
-    return engine
+    # Up to ONE_WRITE_LANES click batches at once plus the odd join or upsert.
+    return _generic_plans(url, pool_size=4, max_overflow=4)
 
 
 def create_lean_engine(url: str) -> AsyncEngine:
@@ -118,16 +111,22 @@ def create_lean_engine(url: str) -> AsyncEngine:
     0.5-0.7 ms a board read, against 0.2 ms with the generic plan, the same index plan
     (EXPLAIN checked on the board, tie and stats statements). Only statements keyed on a
     user, a channel or a workspace's board run here, so one plan fits every parameter."""
+    # Each statement holds a connection for well under a millisecond, so a few serve a
+    # burst; kept small because every process adds them to the server's connection count.
+    engine = _generic_plans(url, pool_size=3, max_overflow=2)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _generic_plans(url: str, pool_size: int, max_overflow: int) -> AsyncEngine:
+    """A PostgreSQL pool whose sessions run every prepared statement on its generic plan."""
     engine = create_async_engine(
         url,
-        # Each statement holds a connection for well under a millisecond, so a few serve a
-        # burst; kept small because every process adds them to the server's connection count.
-        pool_size=3,
-        max_overflow=2,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
     )
     keep_healthy(engine.sync_engine)
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def create_engine(url: str) -> AsyncEngine:
