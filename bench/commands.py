@@ -34,6 +34,7 @@ from bot.storage.tables import (
 )
 
 TIE = "discord:tie"
+TIE_POINTS = 20  # every tied player's points (one right answer of a first round)
 # Red-DiscordBot's trivia leaderboard orders by these keys, the first the most significant.
 RED_KEYS = ("wins", "average_score", "total_score", "games")
 
@@ -91,7 +92,7 @@ def _origin(workspace: str, user: int) -> Origin:
 
 
 async def _tie(app: Any, players: int, day: dt.date) -> None:
-    """A board's first round: `players` all on 20 points and 1 correct, in every period.
+    """A board's first round: `players` all on TIE_POINTS and 1 correct, in every period.
     Written by SQL (rows as a first round's close leaves them), not through the core."""
     at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
     async with app.db.write() as conn:
@@ -128,7 +129,7 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
                     "period": period,
                     "kind": "user",
                     "subject_id": user_id,
-                    "points": 20,
+                    "points": TIE_POINTS,
                     "correct": 1,
                     "answered": 1,
                 }
@@ -139,14 +140,20 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
         await conn.execute(
             score_counts.insert(),
             [
-                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "users": players}
+                {
+                    "workspace": TIE,
+                    "period": p,
+                    "points": TIE_POINTS,
+                    "correct": 1,
+                    "users": players,
+                }
                 for p in periods
             ],
         )
         await conn.execute(
             score_bands.insert(),
             [
-                {"workspace": TIE, "period": p, "band": 20 // SCORE_BAND, "users": players}
+                {"workspace": TIE, "period": p, "band": TIE_POINTS // SCORE_BAND, "users": players}
                 for p in periods
             ],
         )
@@ -154,7 +161,14 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
         await conn.execute(
             tie_blocks.insert(),
             [
-                {"workspace": TIE, "period": p, "points": 20, "correct": 1, "block": b, "users": n}
+                {
+                    "workspace": TIE,
+                    "period": p,
+                    "points": TIE_POINTS,
+                    "correct": 1,
+                    "block": b,
+                    "users": n,
+                }
                 for p in periods
                 for b, n in sorted(blocks.items())
             ],

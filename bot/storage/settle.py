@@ -106,7 +106,7 @@ def settle_chunk(
         return None
     rnd = conn.execute(_ROUND, {"k_id": round_id}).one()
     previous, base_points, at = rnd.settle_previous, rnd.settle_points or 0, utc(rnd.closed_at)
-    # The chunk ends at the user id of its close_chunk-th answer, and spans at most
+    # The chunk ends at the user id of its chunk_size-th answer, and spans at most
     # RESET_SPAN ids so the streak reset of the range stays short too.
     nth = conn.execute(
         _NTH, {"k_id": round_id, "since": since, "skip": chunk_size - 1}
