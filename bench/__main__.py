@@ -2,7 +2,8 @@
 
 Each section is run `repeats` times (three unless it repeats its own timing inside, as the
 sections that build a big workspace do) and reported as the median of its runs, with the
-machine's load average after each run. A new section is one `SECTIONS` entry (and its rows in
+machine's load average after each run and how fast it ran a fixed loop before and after it
+(`bench.machine.speed_probe`). A new section is one `SECTIONS` entry (and its rows in
 TARGETS)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bench import (
     decks,
     fanout,
     idle_tick,
+    machine,
     pg,
     rescore,
     startup,
@@ -261,13 +263,14 @@ async def run(
         scenario = section.make(sizes)
         results[name] = {}
         for backend in backends:
-            runs = []
+            runs, probes = [], []
             for n in range(repeats or section.repeats):
                 if backend == "sqlite":
                     url = f"sqlite+aiosqlite:///{scratch / f'{name}-{n}.db'}"
                 else:
                     url = await pg.fresh_database(base_pg, name)
                 print(f"… {name} on {backend}, run {n + 1}", file=sys.stderr, flush=True)
+                probe = machine.speed_probe()
                 began = time.perf_counter()
                 try:
                     result = await scenario(url)
@@ -277,10 +280,14 @@ async def run(
                 took = time.perf_counter() - began
                 print(f"  done in {took:.0f} s: {json.dumps(result)}", file=sys.stderr)
                 runs.append({**result, "load_1min": round(os.getloadavg()[0], 2)})
+                probes.append([probe, machine.speed_probe()])
             results[name][backend] = {
                 **median_of(runs),
                 "runs": len(runs),
                 "loads": [r["load_1min"] for r in runs],
+                # Each run's probe before and after it: a slower probe with the same load
+                # means the machine itself (its host) gave every process less that run.
+                "probes_ms": probes,
             }
     return results
 
@@ -316,6 +323,10 @@ def table(results: dict[str, Any]) -> str:
     for scenario in results:
         cells = [f"{results[scenario][b]['loads']!s:>12}" for b in backends]
         lines.append(f"{scenario + ': runs, load (1 min)':40} {' '.join(cells)}")
+        probes = [results[scenario][b].get("probes_ms") for b in backends]
+        if all(probes):
+            cells = [" ".join("/".join(f"{ms:g}" for ms in run) for run in p) for p in probes]
+            lines.append(f"{scenario + ': CPU probe ms (before/after)':40} {'  '.join(cells)}")
     if "growth" in results:
         lines.append(growth_table(results["growth"]))
     return "\n".join(lines)

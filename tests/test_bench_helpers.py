@@ -47,3 +47,12 @@ def test_an_unknown_backend_is_refused_by_name(capsys: pytest.CaptureFixture[str
         main(["--backends", "mysql", "--only", "startup"])
     assert stop.value.code == 2
     assert "--backends takes sqlite and/or postgres, comma-separated" in capsys.readouterr().err
+
+
+def test_each_run_prints_the_machine_probe_before_and_after_it() -> None:
+    result = {"idle_tick_median_ms": 3.5, "idle_tick_max_ms": 8.0, "first_tick_s": 1.0}
+    probes = [[16.4, 16.9], [31.2, 33.0]]
+    report = table({"idle_tick": {"sqlite": {**result, "loads": [1.0, 1.1], "probes_ms": probes}}})
+    line = next(ln for ln in report.splitlines() if "CPU probe" in ln)
+    assert line.split()[-2:] == ["16.4/16.9", "31.2/33"]
+
