@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import discord
 
+from adapters.discord.buckets import sweep_at_most_every
 from adapters.discord.pacing import (
     CATCH_UP,
     DEFAULT_RATE,
@@ -120,6 +121,9 @@ class DiscordPublisher:
         http = getattr(client, "http", None)
         if http is not None and getattr(http, "http_trace", False) is None:
             http.http_trace = self.trace
+        if http is not None:
+            # A new channel's bucket must not cost a scan of every bucket (buckets.py).
+            sweep_at_most_every(http)
 
     async def publish(
         self, place: PlaceRef, reply: Reply, thread_ref: str | None, key: str
