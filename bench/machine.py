@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-# Some 15-20 ms on the bench's 2-core machine when it is quiet.
+# 13-16 ms on the bench's 2-core machine when it is quiet (session 12's runs).
 WORK = 200_000
 
 
