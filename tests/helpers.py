@@ -17,7 +17,7 @@ from bot.intake import Interaction
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
 from bot.storage.database import Database
-from bot.storage.tables import inbox
+from bot.storage.tables import inbox, totals
 
 
 async def say(app: App, who: Origin, line: str) -> list[Reply]:
@@ -96,3 +96,21 @@ async def drop_pooled_connection(
     finally:
         await other.dispose()
     return pid
+
+
+async def brute_ranks(db: Database, workspace: str, period: str) -> dict[int, int]:
+    """Player -> rank on a users board by its definition: every totals row with points sorted
+    by points, then correct answers, then the earlier player (the oracle rank queries meet)."""
+    async with db.read() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(totals.c.subject_id, totals.c.points, totals.c.correct).where(
+                    totals.c.workspace == workspace,
+                    totals.c.period == period,
+                    totals.c.kind == "user",
+                    totals.c.points > 0,
+                )
+            )
+        ).all()
+    ranked = sorted(rows, key=lambda r: (-r.points, -r.correct, r.subject_id))
+    return {r.subject_id: n for n, r in enumerate(ranked, start=1)}

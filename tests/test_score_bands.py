@@ -15,7 +15,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import SCORE_BAND, score_bands, score_counts, tie_blocks, totals, users
 from bot.store_ports import Stores
-from tests.helpers import user_rows
+from tests.helpers import brute_ranks, user_rows
 from tests.test_team_board_index import downgrade_to
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
@@ -24,21 +24,7 @@ PERIODS = ("all", "2026-W47", "2026-11")
 
 
 async def brute(store: Stores, period: str) -> dict[int, int]:
-    """Player -> rank from a sort of every user totals row with points."""
-    db = store.boards.db  # type: ignore[attr-defined]
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(totals.c.subject_id, totals.c.points, totals.c.correct).where(
-                    totals.c.workspace == WS,
-                    totals.c.period == period,
-                    totals.c.kind == "user",
-                    totals.c.points > 0,
-                )
-            )
-        ).all()
-    ranked = sorted(rows, key=lambda r: (-r.points, -r.correct, r.subject_id))
-    return {r.subject_id: n for n, r in enumerate(ranked, start=1)}
+    return await brute_ranks(store.boards.db, WS, period)  # type: ignore[attr-defined]
 
 
 async def check_ranks(store: Stores, ids: list[int]) -> None:

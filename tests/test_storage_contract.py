@@ -16,10 +16,10 @@ from bot.storage import pg_pool
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
-from bot.storage.tables import memberships, totals
+from bot.storage.tables import memberships
 from bot.store_ports import Stores
 from tests.conftest import fresh_pg_database, require_pg
-from tests.helpers import drop_pooled_connection
+from tests.helpers import brute_ranks, drop_pooled_connection
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 WS = "console:acme"
@@ -221,19 +221,7 @@ async def test_forget_user_takes_points_off_team_totals(store: Stores) -> None:
 
 async def brute_rank(store: Stores, period: str, user_id: int) -> int:
     """The board order by definition: points, then correct answers, then the earlier player."""
-    async with store.boards.db.read() as conn:
-        rows = (
-            await conn.execute(
-                totals.select().where(
-                    totals.c.workspace == WS,
-                    totals.c.period == period,
-                    totals.c.kind == "user",
-                    totals.c.points > 0,
-                )
-            )
-        ).all()
-    ordered = sorted(rows, key=lambda r: (-r.points, -r.correct, r.subject_id))
-    return [r.subject_id for r in ordered].index(user_id) + 1
+    return (await brute_ranks(store.boards.db, WS, period))[user_id]
 
 
 async def test_ranks_and_team_table_follow_every_change(store: Stores) -> None:
