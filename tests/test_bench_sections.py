@@ -72,11 +72,14 @@ async def test_a_kept_build_is_timed_again_without_being_built_again(
         assert [first[s]["path"] for s in ("100", "200")] == ["dispatcher", "store batch"]
         assert [first[s]["answers"] for s in ("100", "200")] == [100, 200]
         # A new, empty database: both steps come back from the kept copies, not a build.
-        again = await commands.growth(
-            await _another(backend, tmp_path, "again.db"), (100, 200), users_count=30, teams=3
-        )
+        again_url = await _another(backend, tmp_path, "again.db")
+        again = await commands.growth(again_url, (100, 200), users_count=30, teams=3)
         assert [again[s]["kept"] for s in ("100", "200")] == [True, True]
         assert again["200"]["answers"] == 200 and again["200"]["users_all"] > 0
+        if backend == "postgres":
+            # Kept vacuumed, as autovacuum leaves a live server: the copy's pages are marked
+            # all-visible (only VACUUM sets the map; ANALYZE alone leaves relallvisible 0).
+            assert await _all_visible_pages(again_url, "answers") > 0
         # The commands' build of the same size starts from the kept step and adds the tie:
         # the teams were joined once, in the growth run (its recorded time comes along).
         grown = json.loads(next(keep.glob("growth_30_3_200.*.json")).read_text())
@@ -139,6 +142,18 @@ async def test_a_stopped_growth_step_resumes_from_its_last_kept_stop(
     finally:
         if backend == "postgres":
             await _drop_kept(db_url)
+
+
+async def _all_visible_pages(db_url: str, table: str) -> int:
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT relallvisible FROM pg_class WHERE relname = :t"), {"t": table}
+            )
+            return int(found.scalar_one())
+    finally:
+        await engine.dispose()
 
 
 async def _drop_kept(db_url: str) -> None:
