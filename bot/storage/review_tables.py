@@ -27,7 +27,14 @@ cards = sa.Table(
     sa.Column("reps", sa.Integer, nullable=False, server_default="0"),
     sa.Column("lapses", sa.Integer, nullable=False, server_default="0"),
     # The next due card of a user is one index probe, however many cards there are.
-    sa.Index("ix_cards_user_due", "user_id", "due"),
+    # On PostgreSQL it carries what own `stats` reads of each card (bot.records.CardGlance),
+    # read from the index alone rather than a table page per card.
+    sa.Index(
+        "ix_cards_user_due",
+        "user_id",
+        "due",
+        postgresql_include=["question_id", "topic", "stability", "last_review"],
+    ),
     sqlite_with_rowid=False,
 )
 

@@ -58,6 +58,9 @@ sa.Index(
     totals.c.subject_id,
     sqlite_where=on_board(totals),
     postgresql_where=on_board(totals),
+    # A team's rank counts the entries ahead of it from the index alone on PostgreSQL: an
+    # expression index does not cover its expression's columns unless it carries them.
+    postgresql_include=["points", "active"],
 )
 
 
