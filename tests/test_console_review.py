@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from tests.test_console import run_console
@@ -56,9 +57,13 @@ def test_three_misses_come_back_the_next_day(tmp_path: Path) -> None:
 
 
 def test_a_reminder_is_a_line_in_the_console_on_days_with_cards_due(tmp_path: Path) -> None:
+    # The console clock starts at the real time and only moves forward: next week's Monday,
+    # not a fixed date (a fixed one failed once the calendar reached it).
+    today = dt.datetime.now(dt.UTC).date()
+    monday = today + dt.timedelta(days=7 - today.weekday())
     script = "\n".join(
         [
-            "/time 2026-12-07T08:00",
+            f"/time {monday.isoformat()}T08:00",
             "quiz sample-ml 1 medium",
             "answer 99",  # wrong: due Tuesday 08:00
             "remind 09:00",
