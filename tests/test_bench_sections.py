@@ -71,6 +71,8 @@ async def test_a_kept_build_is_timed_again_without_being_built_again(
         assert [first[s]["kept"] for s in ("100", "200")] == [False, False]
         assert [first[s]["path"] for s in ("100", "200")] == ["dispatcher", "store batch"]
         assert [first[s]["answers"] for s in ("100", "200")] == [100, 200]
+        # Each step's p99 is the median of three passes, as the commands section's.
+        assert [first[s]["passes"] for s in ("100", "200")] == [3, 3]
         # A new, empty database: both steps come back from the kept copies, not a build.
         again_url = await _another(backend, tmp_path, "again.db")
         again = await commands.growth(again_url, (100, 200), users_count=30, teams=3)
