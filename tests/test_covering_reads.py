@@ -18,7 +18,7 @@ from bot.storage.stores import sql_stores
 from bot.storage.tables import answers, channels, memberships, rounds, teams, totals, users
 from tests.conftest import fresh_pg_database, require_pg
 from tests.helpers import user_rows
-from tests.test_team_board_index import definition, plan
+from tests.test_team_board_index import definition, downgrade_to, plan
 
 WS = "console:acme"
 AT = dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
@@ -173,3 +173,30 @@ async def test_own_stats_and_a_teams_rank_are_read_from_the_indexes_alone() -> N
         (f"q{r}", TOPICS[r % 3], 2.0 + r) for r in mine
     )
     await db.dispose()
+
+
+async def test_the_downgrade_gives_back_the_plain_indexes(db_url: str) -> None:
+    db = Database(db_url)
+    await upgrade(db.engine)
+    async with db.engine.connect() as conn:
+        upgraded = {name: await definition(conn, name) for name in INDEXES}
+    await downgrade_to(db_url, "0025_events_fillfactor")
+    async with db.engine.connect() as conn:
+        downgraded = {name: await definition(conn, name) for name in INDEXES}
+    if db.sqlite:
+        assert downgraded == upgraded  # nothing to give back there
+    else:
+        assert not any("INCLUDE" in d for d in downgraded.values()), downgraded
+        assert all(
+            d == upgraded[name].split(" INCLUDE ")[0] + _predicate(upgraded[name])
+            for name, d in downgraded.items()
+        ), (downgraded, upgraded)
+    await upgrade(db.engine)
+    async with db.engine.connect() as conn:
+        assert {name: await definition(conn, name) for name in INDEXES} == upgraded
+    await db.dispose()
+
+
+def _predicate(definition: str) -> str:
+    """A partial index's WHERE, as PostgreSQL words it after the INCLUDE list."""
+    return definition[definition.index(" WHERE ") :] if " WHERE " in definition else ""
