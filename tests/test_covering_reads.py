@@ -157,7 +157,7 @@ async def test_own_stats_and_a_teams_rank_are_read_from_the_indexes_alone() -> N
     assert "Index Only Scan using ix_totals_teams on totals ahead" in board_plan, board_plan
     # And the reads still say what the rows hold: player 3's answers by topic, their cards.
     (record, _, team), (glances, _, _) = await sql_stores(db).boards.own_stats(WS, 3)
-    mine = [r for r in range(1, ROUNDS + 1)]
+    mine = range(1, ROUNDS + 1)
     assert record.by_topic == tuple(
         sorted(
             (

@@ -23,7 +23,7 @@ from tests.helpers import user_rows
 
 # Indexes on an expression: Alembic cannot compare them (SQLite's are not reflected, and
 # PostgreSQL gives back its own rewording), so the schema comparison leaves them out and
-# tests/test_team_board_index.py checks each against its declaration on both databases.
+# tests/test_covering_reads.py checks each against its declaration on both databases.
 EXPRESSION_INDEXES = {"ix_totals_teams"}
 
 
