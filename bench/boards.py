@@ -22,6 +22,7 @@ from bench.stats import summary
 from bot.bootstrap import App, ManualClock, SeededRng, build_app
 from bot.schedule import month_key, week_key
 from bot.settings import Settings
+from bot.storage.board_keys import board_of
 from bot.storage.database import is_sqlite
 from bot.storage.rounds import OPENED
 from bot.storage.tables import totals
@@ -83,22 +84,37 @@ def _at(day: dt.date) -> dt.datetime:
 
 # Running totals derived from the raw point events, exactly as the app would have kept them.
 TOTALS_SQL = [
+    # Every board the events count on (a board per workspace, period and kind), then the
+    # totals on them.
     """
-    INSERT INTO totals (workspace, period, kind, subject_id, points, correct, answered)
-    SELECT workspace, period, kind, subject_id, SUM(points), SUM(c), COUNT(*) FROM (
-        SELECT workspace, 'all' AS period, 'user' AS kind, user_id AS subject_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END AS c FROM point_events
-        UNION ALL SELECT workspace, week, 'user', user_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
-        UNION ALL SELECT workspace, month, 'user', user_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
-        UNION ALL SELECT workspace, 'all', 'team', team_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
-        UNION ALL SELECT workspace, week, 'team', team_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
-        UNION ALL SELECT workspace, month, 'team', team_id, points,
-               CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
-    ) AS e GROUP BY workspace, period, kind, subject_id
+    INSERT INTO boards (workspace, period, kind)
+    SELECT p.workspace, p.period, k.kind FROM (
+        SELECT DISTINCT workspace, 'all' AS period FROM point_events
+        UNION SELECT DISTINCT workspace, week FROM point_events
+        UNION SELECT DISTINCT workspace, month FROM point_events
+    ) AS p CROSS JOIN (SELECT 'user' AS kind UNION ALL SELECT 'team') AS k
+    ORDER BY p.workspace, p.period, k.kind
+    """,
+    """
+    INSERT INTO totals (board_id, subject_id, kind, points, correct, answered)
+    SELECT b.id, g.subject_id, g.kind, g.p, g.c, g.n FROM (
+        SELECT workspace, period, kind, subject_id, SUM(points) AS p, SUM(c) AS c,
+               COUNT(*) AS n FROM (
+            SELECT workspace, 'all' AS period, 'user' AS kind, user_id AS subject_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END AS c FROM point_events
+            UNION ALL SELECT workspace, week, 'user', user_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
+            UNION ALL SELECT workspace, month, 'user', user_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
+            UNION ALL SELECT workspace, 'all', 'team', team_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
+            UNION ALL SELECT workspace, week, 'team', team_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
+            UNION ALL SELECT workspace, month, 'team', team_id, points,
+                   CASE WHEN correct THEN 1 ELSE 0 END FROM point_events
+        ) AS e GROUP BY workspace, period, kind, subject_id
+    ) AS g JOIN boards b ON b.workspace = g.workspace AND b.period = g.period AND b.kind = g.kind
+    ORDER BY b.id, g.subject_id
     """,
     """
     INSERT INTO team_active (workspace, period, team_id, user_id)
@@ -109,16 +125,19 @@ TOTALS_SQL = [
     # The counters kept beside the totals, derived as migration 0003 derives them.
     "UPDATE teams SET members ="
     " (SELECT COUNT(*) FROM memberships WHERE memberships.team_id = teams.id)",
-    "UPDATE totals SET active = (SELECT COUNT(*) FROM team_active"
-    " WHERE team_active.workspace = totals.workspace AND team_active.period = totals.period"
-    " AND team_active.team_id = totals.subject_id) WHERE kind = 'team'",
+    "UPDATE totals SET active = (SELECT COUNT(*) FROM boards b, team_active a"
+    " WHERE b.id = totals.board_id AND a.workspace = b.workspace AND a.period = b.period"
+    " AND a.team_id = totals.subject_id) WHERE kind = 'team'",
     "INSERT INTO score_counts (workspace, period, points, correct, users)"
-    " SELECT workspace, period, points, correct, COUNT(*) FROM totals"
-    " WHERE kind = 'user' AND points > 0 GROUP BY workspace, period, points, correct",
+    " SELECT b.workspace, b.period, t.points, t.correct, COUNT(*)"
+    " FROM totals t JOIN boards b ON b.id = t.board_id"
+    " WHERE t.kind = 'user' AND t.points > 0"
+    " GROUP BY b.workspace, b.period, t.points, t.correct",
     "INSERT INTO tie_blocks (workspace, period, points, correct, block, users)"
-    " SELECT workspace, period, points, correct, subject_id / 1024, COUNT(*) FROM totals"
-    " WHERE kind = 'user' AND points > 0"
-    " GROUP BY workspace, period, points, correct, subject_id / 1024",
+    " SELECT b.workspace, b.period, t.points, t.correct, t.subject_id / 1024, COUNT(*)"
+    " FROM totals t JOIN boards b ON b.id = t.board_id"
+    " WHERE t.kind = 'user' AND t.points > 0"
+    " GROUP BY b.workspace, b.period, t.points, t.correct, t.subject_id / 1024",
     "INSERT INTO score_bands (workspace, period, band, users)"
     " SELECT workspace, period, points / 16, SUM(users) FROM score_counts"
     " GROUP BY workspace, period, points / 16",
@@ -128,8 +147,8 @@ TOTALS_SQL = [
 CHECK_SQL = """
     SELECT COUNT(*) FROM (
         SELECT a.user_id, SUM(a.points) AS p FROM answers a GROUP BY a.user_id
-    ) AS s JOIN totals t ON t.workspace = '{ws}' AND t.period = 'all' AND t.kind = 'user'
-        AND t.subject_id = s.user_id
+    ) AS s JOIN boards b ON b.workspace = '{ws}' AND b.period = 'all' AND b.kind = 'user'
+    JOIN totals t ON t.board_id = b.id AND t.subject_id = s.user_id
     WHERE t.points <> s.p
 """
 
@@ -388,9 +407,7 @@ async def boards(
                     (
                         await conn.execute(
                             sa.select(totals.c.subject_id).where(
-                                totals.c.workspace == WORKSPACE,
-                                totals.c.period == period,
-                                totals.c.kind == "user",
+                                totals.c.board_id == board_of(WORKSPACE, period, "user"),
                                 totals.c.points > 0,
                             )
                         )

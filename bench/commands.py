@@ -22,6 +22,7 @@ from bot import commands as c
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.schedule import month_key, week_key
+from bot.storage.board_keys import board_of, by_number
 from bot.storage.tables import (
     SCORE_BAND,
     TIE_BLOCK,
@@ -60,9 +61,7 @@ def red_style_top(members: dict[int, dict[str, float]], top: int = 10) -> list[A
 async def red_members(app: App, workspace: str) -> dict[int, dict[str, float]]:
     """Every player's all-time stats, as Red would keep them per member."""
     query = sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, totals.c.answered)
-    query = query.where(
-        totals.c.workspace == workspace, totals.c.period == "all", totals.c.kind == "user"
-    )
+    query = query.where(totals.c.board_id == board_of(workspace, "all", "user"))
     async with app.db.read() as conn:
         rows = (await conn.execute(query)).all()
     return {
@@ -121,22 +120,21 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
             .all()
         )
         periods = ("all", week_key(day), month_key(day))
-        await conn.execute(
-            totals.insert(),
-            [
-                {
-                    "workspace": TIE,
-                    "period": period,
-                    "kind": "user",
-                    "subject_id": user_id,
-                    "points": TIE_POINTS,
-                    "correct": 1,
-                    "answered": 1,
-                }
-                for user_id in ids
-                for period in periods
-            ],
-        )
+        keyed = [
+            {
+                "workspace": TIE,
+                "period": period,
+                "kind": "user",
+                "subject_id": user_id,
+                "points": TIE_POINTS,
+                "correct": 1,
+                "answered": 1,
+            }
+            for user_id in ids
+            for period in periods
+        ]
+        rows = await conn.run_sync(lambda sync: by_number(app.db, sync, keyed))
+        await conn.execute(totals.insert(), rows)
         await conn.execute(
             score_counts.insert(),
             [

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.bootstrap import App
 from bot.commandref import render_refs
@@ -16,6 +17,8 @@ from bot.identity import Origin
 from bot.intake import Interaction
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
+from bot.storage.board_keys import board_totals as bt
+from bot.storage.board_keys import by_number
 from bot.storage.database import Database
 from bot.storage.tables import inbox, totals
 
@@ -104,13 +107,39 @@ async def brute_ranks(db: Database, workspace: str, period: str) -> dict[int, in
     async with db.read() as conn:
         rows = (
             await conn.execute(
-                sa.select(totals.c.subject_id, totals.c.points, totals.c.correct).where(
-                    totals.c.workspace == workspace,
-                    totals.c.period == period,
-                    totals.c.kind == "user",
-                    totals.c.points > 0,
+                sa.select(bt.c.subject_id, bt.c.points, bt.c.correct).where(
+                    bt.c.workspace == workspace,
+                    bt.c.period == period,
+                    bt.c.kind == "user",
+                    bt.c.points > 0,
                 )
             )
         ).all()
     ranked = sorted(rows, key=lambda r: (-r.points, -r.correct, r.subject_id))
     return {r.subject_id: n for n, r in enumerate(ranked, start=1)}
+
+
+async def insert_totals(db: Database, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Totals rows given by their board's key (workspace, period, kind, subject, counts),
+    written under their boards' numbers (the boards made as needed)."""
+    await conn.run_sync(lambda sync: sync.execute(totals.insert(), by_number(db, sync, rows)))
+
+
+# The totals table as it stood before boards had numbers (migration 0027), for tests that
+# fill a database at an older revision and upgrade it.
+KEYED_TOTALS = sa.table(
+    "totals",
+    *(
+        sa.column(name)
+        for name in (
+            "workspace",
+            "period",
+            "kind",
+            "subject_id",
+            "points",
+            "correct",
+            "answered",
+            "active",
+        )
+    ),
+)

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from bot.bootstrap import App, ManualClock
 from bot.replies import Notice
-from bot.storage.tables import TIE_BLOCK, totals, users
+from bot.storage.board_keys import board_totals as bt
+from bot.storage.tables import TIE_BLOCK, users
 from tests.conftest import origin
 from tests.helpers import say
 from tests.test_rescore_property import QUESTIONS, PlayedRound, play, ws_key
@@ -46,9 +47,7 @@ async def brute_ranks(app: App, ws: str) -> dict[tuple[str, int], tuple[int, int
     async with app.db.read() as conn:
         rows = (
             await conn.execute(
-                sa.select(totals).where(
-                    totals.c.workspace == ws, totals.c.kind == "user", totals.c.points > 0
-                )
+                sa.select(bt).where(bt.c.workspace == ws, bt.c.kind == "user", bt.c.points > 0)
             )
         ).all()
     out: dict[tuple[str, int], tuple[int, int, int]] = {}

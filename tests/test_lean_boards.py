@@ -27,7 +27,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
 from bot.storage.tables import TIE_BLOCK, tie_blocks, totals, users
 from tests.conftest import START, origin
-from tests.helpers import user_rows
+from tests.helpers import insert_totals, user_rows
 
 WS = "console:acme"
 
@@ -158,8 +158,9 @@ async def test_the_top_of_a_board_is_read_in_index_order_without_a_sort(tmp_path
             users.insert(),
             user_rows(WS, range(1, 3001), at),
         )
-        await conn.execute(
-            totals.insert(),
+        await insert_totals(
+            db,
+            conn,
             [
                 {
                     "workspace": WS,
@@ -272,7 +273,7 @@ async def set_team_totals(app: App, team_ids: list[int], rng: random.Random) -> 
         )
     async with app.db.write() as conn:
         await conn.execute(totals.delete().where(totals.c.kind == "team"))
-        await conn.execute(totals.insert(), rows)
+        await insert_totals(app.db, conn, rows)
 
 
 async def test_the_team_board_and_the_tally_table_rank_by_exact_points_per_active_member(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.bootstrap import App, ManualClock
 from bot.identity import PlaceRef, Platform
 from bot.replies import Notice, QuestionCard, Tone
-from bot.storage.tables import totals
+from bot.storage.board_keys import board_totals as bt
 from bot.usecases import daily
 from tests.conftest import origin
 from tests.helpers import say
@@ -161,7 +161,7 @@ async def play(
 
 async def stored(app: App, ws: str) -> dict[tuple[str, str, int], tuple[int, int, int, int]]:
     async with app.db.read() as conn:
-        rows = await conn.execute(sa.select(totals).where(totals.c.workspace == ws))
+        rows = await conn.execute(sa.select(bt).where(bt.c.workspace == ws))
         return {
             (r.period, r.kind, r.subject_id): (r.points, r.correct, r.answered, r.active)
             for r in rows

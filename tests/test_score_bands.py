@@ -13,9 +13,9 @@ from bot.storage.awards import award_many
 from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.stores import sql_stores
-from bot.storage.tables import SCORE_BAND, score_bands, score_counts, tie_blocks, totals, users
+from bot.storage.tables import SCORE_BAND, score_bands, score_counts, tie_blocks, users
 from bot.store_ports import Stores
-from tests.helpers import brute_ranks, user_rows
+from tests.helpers import KEYED_TOTALS, brute_ranks, user_rows
 from tests.test_team_board_index import downgrade_to
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
@@ -131,7 +131,7 @@ async def test_upgrading_fills_the_bands_from_the_histogram(db_url: str) -> None
             counts[key] = counts.get(key, 0) + 1
     async with db.engine.begin() as conn:
         await conn.execute(users.insert(), user_rows(WS, points, NOW))
-        await conn.execute(totals.insert(), rows)
+        await conn.execute(KEYED_TOTALS.insert(), rows)
         histogram = [
             {"workspace": WS, "period": p, "points": pts, "correct": ok, "users": n}
             for (p, pts, ok), n in sorted(counts.items())

@@ -15,8 +15,8 @@ from bot.storage.database import Database, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.review_tables import cards
 from bot.storage.stores import sql_stores
-from bot.storage.tables import score_counts, teams, totals, users
-from tests.helpers import user_rows
+from bot.storage.tables import score_counts, teams, users
+from tests.helpers import insert_totals, user_rows
 
 WS = "console:acme"
 
@@ -62,8 +62,9 @@ async def test_the_team_statements_read_the_index_in_order_without_a_sort(db_url
                 for i in range(1, 301)
             ],
         )
-        await conn.execute(
-            totals.insert(),
+        await insert_totals(
+            db,
+            conn,
             [
                 {
                     "workspace": WS,

@@ -14,6 +14,7 @@ from bot.records import (
     PointAward,
 )
 from bot.schedule import month_key, week_key
+from bot.storage.board_keys import board_numbers
 from bot.storage.database import Database
 from bot.storage.rows import (
     chunks,
@@ -110,54 +111,52 @@ def award_rows(
         )
         newly_active.update((r.period, r.team_id) for r in landed)
 
+    number = board_numbers(db, conn, workspace, [(p, k) for p, k, _ in moved])
+    key_of = {n: key for key, n in number.items()}
     stmt = db.insert(totals)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            totals.c.workspace,
-            totals.c.period,
-            totals.c.kind,
-            totals.c.subject_id,
-        ],
+        index_elements=[totals.c.board_id, totals.c.subject_id],
         set_={
             "points": totals.c.points + stmt.excluded.points,
             "correct": totals.c.correct + stmt.excluded.correct,
             "answered": totals.c.answered + stmt.excluded.answered,
             "active": totals.c.active + stmt.excluded.active,
         },
-    ).returning(
-        totals.c.period, totals.c.kind, totals.c.subject_id, totals.c.points, totals.c.correct
-    )
+    ).returning(totals.c.board_id, totals.c.subject_id, totals.c.points, totals.c.correct)
     after = conn.execute(
         stmt,
         [
             {
-                "workspace": workspace,
-                "period": period,
-                "kind": kind,
+                "board_id": number[(period, kind)],
                 "subject_id": subject,
+                "kind": kind,
                 "points": change[0],
                 "correct": change[1],
                 "answered": change[2],
                 "active": newly_active[(period, subject)] if kind == "team" else 0,
             }
-            for (period, kind, subject), change in sorted(moved.items())
+            # In key order (board, then subject): the row locks are taken in one order.
+            for (period, kind, subject), change in sorted(
+                moved.items(), key=lambda m: (number[m[0][:2]], m[0][2])
+            )
         ],
     )
     # A player's (points, correct) moved from one histogram bucket to another; what it
     # was is what it is now less this change.
     buckets: Buckets = Counter()
     for r in after:
-        if r.kind != "user":
+        period, kind = key_of[r.board_id]
+        if kind != "user":
             continue
-        change = moved[(r.period, "user", r.subject_id)]
+        change = moved[(period, "user", r.subject_id)]
         old = (r.points - change[0], r.correct - change[1])
         if old == (r.points, r.correct):
             continue
         block = r.subject_id // TIE_BLOCK
         if old[0] > 0:
-            buckets[(r.period, *old, block)] -= 1
+            buckets[(period, *old, block)] -= 1
         if r.points > 0:
-            buckets[(r.period, r.points, r.correct, block)] += 1
+            buckets[(period, r.points, r.correct, block)] += 1
     move_buckets_sync(db, conn, workspace, buckets)
 
 

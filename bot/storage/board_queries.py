@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bot.records import (
     UserStatsRecord,
 )
+from bot.storage.board_keys import board_of
 from bot.storage.tables import (
     SCORE_BAND,
     TIE_BLOCK,
@@ -25,6 +26,8 @@ from bot.storage.tables import (
     users,
 )
 
+# The kind of a users board, as a constant in the SQL text (like team_order.TEAM).
+USER_KIND = sa.literal_column("'user'", sa.String)
 # A value, or the bind parameter of a statement built once (bot/storage/board_statements.py).
 Text = str | sa.BindParameter[str]
 Id = int | sa.BindParameter[int]
@@ -34,12 +37,7 @@ def user_board(workspace: Text, period: Text) -> sa.Select[Any]:
     return (
         sa.select(totals.c.subject_id, totals.c.points, totals.c.correct, users.c.display_name)
         .join(users, users.c.id == totals.c.subject_id)
-        .where(
-            totals.c.workspace == workspace,
-            totals.c.period == period,
-            totals.c.kind == "user",
-            totals.c.points > 0,
-        )
+        .where(totals.c.board_id == board_of(workspace, period, USER_KIND), totals.c.points > 0)
     )
 
 
@@ -83,9 +81,7 @@ def standing_rank(workspace: Text, period: Text, mine: Any) -> Any:
     )
     tie = totals.alias("tie")
     tied = sa.select(sa.func.count()).where(
-        tie.c.workspace == workspace,
-        tie.c.period == period,
-        tie.c.kind == "user",
+        tie.c.board_id == mine.c.board_id,
         tie.c.points == mine.c.points,
         tie.c.correct == mine.c.correct,
         tie.c.subject_id >= block * TIE_BLOCK,

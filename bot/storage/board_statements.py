@@ -6,7 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.storage.board_queries import standing_rank, topic_counts, user_board
+from bot.storage.board_keys import board_of
+from bot.storage.board_queries import USER_KIND, standing_rank, topic_counts, user_board
 from bot.storage.review_tables import cards, learners, review_settings
 from bot.storage.tables import (
     interview_answers,
@@ -16,7 +17,7 @@ from bot.storage.tables import (
     user_stats,
     users,
 )
-from bot.storage.team_order import on_board, team_rows, team_share
+from bot.storage.team_order import TEAM, on_board, team_rows, team_share
 
 # Building one of these statements took longer than running it (a profile of the board
 # command: most of its CPU in SQLAlchemy's expression constructors), so each is built at
@@ -35,6 +36,8 @@ ASKER = (
     .correlate(None)  # never tied to the `users` of the statement it sits in
     .scalar_subquery()
 )
+# The period's team board (the workspace and period parameters).
+TEAM_BOARD_ID = board_of(WORKSPACE, PERIOD, TEAM)
 
 
 def top_users(workspace: Any, period: Any, limit: Any) -> sa.Select[Any]:
@@ -61,9 +64,7 @@ def _user_board(user: Any) -> sa.CompoundSelect[Any]:
         )
         .join(users, users.c.id == mine.c.subject_id)
         .where(
-            mine.c.workspace == WORKSPACE,
-            mine.c.period == PERIOD,
-            mine.c.kind == "user",
+            mine.c.board_id == board_of(WORKSPACE, PERIOD, USER_KIND),
             mine.c.subject_id == user,
             mine.c.points > 0,
         )
@@ -93,7 +94,7 @@ def _ordered_teams() -> sa.Select[Any]:
     return (
         sa.select(*_team_columns(board))
         .select_from(board.join(teams, teams.c.id == board.c.subject_id))
-        .where(board.c.workspace == WORKSPACE, board.c.period == PERIOD, on_board(board))
+        .where(board.c.board_id == TEAM_BOARD_ID, on_board(board))
         .order_by(team_share(board).desc(), board.c.correct.desc(), board.c.subject_id)
     )
 
@@ -107,7 +108,7 @@ def _team_rank(mine: Any) -> Any:
     share, theirs = team_share(ahead), team_share(mine)
 
     def count(*terms: Any) -> Any:
-        where = (ahead.c.workspace == WORKSPACE, ahead.c.period == PERIOD, on_board(ahead))
+        where = (ahead.c.board_id == mine.c.board_id, on_board(ahead))
         return sa.select(sa.func.count()).where(*where, *terms).scalar_subquery()
 
     tied = (share == theirs, ahead.c.correct == mine.c.correct)
@@ -132,7 +133,7 @@ def _top_teams() -> sa.Subquery:
             board.c.correct,
             team_share(board).label("share"),
         )
-        .where(board.c.workspace == WORKSPACE, board.c.period == PERIOD, on_board(board))
+        .where(board.c.board_id == TEAM_BOARD_ID, on_board(board))
         .order_by(team_share(board).desc(), board.c.correct.desc(), board.c.subject_id)
         .limit(LIMIT)
         .subquery("top")
@@ -162,8 +163,7 @@ def _team_board(user: Any) -> sa.CompoundSelect[Any]:
         sa.select(*_team_columns(mine), _team_rank(mine).label("rank"), mine_id)
         .select_from(mine.join(teams, teams.c.id == mine.c.subject_id))
         .where(
-            mine.c.workspace == WORKSPACE,
-            mine.c.period == PERIOD,
+            mine.c.board_id == TEAM_BOARD_ID,
             on_board(mine),
             mine.c.subject_id == team_of.scalar_subquery(),
         )
@@ -184,9 +184,7 @@ def _stats_card(user: Any, own: bool) -> sa.Select[Any]:
         users.outerjoin(
             mine,
             sa.and_(
-                mine.c.workspace == WORKSPACE,
-                mine.c.period == "all",
-                mine.c.kind == "user",
+                mine.c.board_id == board_of(WORKSPACE, "all", USER_KIND),
                 mine.c.subject_id == users.c.id,
                 mine.c.points > 0,
             ),

@@ -17,6 +17,7 @@ from bot.records import (
     UserStatsRecord,
 )
 from bot.storage.board_history import BoardHistory
+from bot.storage.board_keys import board_totals as bt
 from bot.storage.board_queries import stats_record, topic_counts
 from bot.storage.board_statements import (
     ASKER_BOARD,
@@ -44,7 +45,6 @@ from bot.storage.tables import (
     team_active,
     teams,
     tie_blocks,
-    totals,
     user_stats,
 )
 from bot.store_ports import StatsCard, StudyRead
@@ -135,9 +135,7 @@ class SqlBoardStore(BoardHistory):
         board += [_team_entry(r, int(r.rank)) for r in rows if r.rank != 0 and r.id not in shown]
         return board, rows[0].mine if rows else None
 
-    async def stats_card(
-        self, workspace: str, user: int | UserRef
-    ) -> StatsCard:
+    async def stats_card(self, workspace: str, user: int | UserRef) -> StatsCard:
         """A player's answers by topic, streaks, all-time standing and team name, in one
         statement."""
         params: dict[str, Any] = {"workspace": workspace}
@@ -147,9 +145,7 @@ class SqlBoardStore(BoardHistory):
         )
         return stats_parts(rows)
 
-    async def own_stats(
-        self, workspace: str, user: int | UserRef
-    ) -> tuple[StatsCard, StudyRead]:
+    async def own_stats(self, workspace: str, user: int | UserRef) -> tuple[StatsCard, StudyRead]:
         """`stats_card` and the player's review cards, study streak and review settings (the
         private part of own stats), in one statement."""
         params: dict[str, Any] = {"workspace": workspace}
@@ -195,9 +191,7 @@ class SqlBoardStore(BoardHistory):
 
     async def stored_totals(self, workspace: str) -> dict[tuple[str, str, int], int]:
         async with self.db.read() as conn:
-            rows = (
-                await conn.execute(sa.select(totals).where(totals.c.workspace == workspace))
-            ).all()
+            rows = (await conn.execute(sa.select(bt).where(bt.c.workspace == workspace))).all()
         return {(r.period, r.kind, r.subject_id): r.points for r in rows}
 
     async def counter_drift(self, workspace: str) -> dict[str, list[Any]]:
@@ -210,16 +204,16 @@ class SqlBoardStore(BoardHistory):
                 if wrong:
                     drift[table.name] = wrong
             active = sa.select(sa.func.count()).where(
-                team_active.c.workspace == totals.c.workspace,
-                team_active.c.period == totals.c.period,
-                team_active.c.team_id == totals.c.subject_id,
+                team_active.c.workspace == bt.c.workspace,
+                team_active.c.period == bt.c.period,
+                team_active.c.team_id == bt.c.subject_id,
             )
             wrong_active = (
                 await conn.execute(
-                    sa.select(totals.c.period, totals.c.subject_id, totals.c.active).where(
-                        totals.c.workspace == workspace,
-                        totals.c.kind == "team",
-                        totals.c.active != active.scalar_subquery(),
+                    sa.select(bt.c.period, bt.c.subject_id, bt.c.active).where(
+                        bt.c.workspace == workspace,
+                        bt.c.kind == "team",
+                        bt.c.active != active.scalar_subquery(),
                     )
                 )
             ).all()
@@ -289,11 +283,11 @@ class SqlBoardStore(BoardHistory):
 # Query pieces shared by the methods above (module level keeps the store class short).
 
 # The rank's counters, each by the expressions over a user's totals row that key it.
-_BUCKET = {"period": totals.c.period, "points": totals.c.points, "correct": totals.c.correct}
+_BUCKET = {"period": bt.c.period, "points": bt.c.points, "correct": bt.c.correct}
 _RANK_COUNTERS: tuple[tuple[sa.Table, dict[str, Any]], ...] = (
     (score_counts, _BUCKET),
-    (tie_blocks, {**_BUCKET, "block": totals.c.subject_id // TIE_BLOCK}),
-    (score_bands, {"period": totals.c.period, "band": totals.c.points // SCORE_BAND}),
+    (tie_blocks, {**_BUCKET, "block": bt.c.subject_id // TIE_BLOCK}),
+    (score_bands, {"period": bt.c.period, "band": bt.c.points // SCORE_BAND}),
 )
 
 
@@ -309,7 +303,7 @@ async def _recount_drift(
     )
     counted = await conn.execute(
         sa.select(*keys.values(), sa.func.count())
-        .where(totals.c.workspace == workspace, totals.c.kind == "user", totals.c.points > 0)
+        .where(bt.c.workspace == workspace, bt.c.kind == "user", bt.c.points > 0)
         .group_by(*keys.values())
     )
     stored = {(tuple(r[:-1]), r[-1]) for r in kept}

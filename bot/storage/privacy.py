@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from bot.storage.audit_tables import private_notes
 from bot.storage.awards import Buckets, move_buckets
+from bot.storage.board_keys import board_of
+from bot.storage.board_keys import board_totals as bt
 from bot.storage.database import Database
 from bot.storage.membership import lock_teams, membership_for_update, recount_members
 from bot.storage.name_tables import user_aliases
@@ -16,6 +18,7 @@ from bot.storage.rows import forgotten_key
 from bot.storage.tables import (
     TIE_BLOCK,
     answers,
+    boards,
     forgotten_answers,
     interview_answers,
     memberships,
@@ -68,9 +71,7 @@ class SqlPrivacyStore:
                 await conn.execute(
                     totals.update()
                     .where(
-                        totals.c.workspace == workspace,
-                        totals.c.period == period,
-                        totals.c.kind == "team",
+                        totals.c.board_id == board_of(workspace, period, "team"),
                         totals.c.subject_id == team_id,
                     )
                     .values(
@@ -80,10 +81,16 @@ class SqlPrivacyStore:
                         active=totals.c.active - int(key in team_active_rows),
                     )
                 )
+            # Their rows on the users boards of their workspace (by the key: board, subject).
+            theirs = sa.select(boards.c.id).where(
+                boards.c.workspace
+                == sa.select(users.c.workspace).where(users.c.id == user_id).scalar_subquery(),
+                boards.c.kind == "user",
+            )
             buckets: dict[str, Buckets] = {}
             for r in await conn.execute(
-                sa.select(totals).where(
-                    totals.c.kind == "user", totals.c.subject_id == user_id, totals.c.points > 0
+                sa.select(bt).where(
+                    bt.c.board_id.in_(theirs), bt.c.subject_id == user_id, bt.c.points > 0
                 )
             ):
                 bucket = (r.period, r.points, r.correct, user_id // TIE_BLOCK)
@@ -91,7 +98,7 @@ class SqlPrivacyStore:
             for workspace, moved in sorted(buckets.items()):
                 await move_buckets(self.db, conn, workspace, moved)
             await conn.execute(
-                totals.delete().where(totals.c.kind == "user", totals.c.subject_id == user_id)
+                totals.delete().where(totals.c.board_id.in_(theirs), totals.c.subject_id == user_id)
             )
             await conn.execute(team_active.delete().where(team_active.c.user_id == user_id))
             # An answer to a round still open goes like the rest, but the round stays locked

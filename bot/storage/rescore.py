@@ -15,7 +15,7 @@ from bot.storage.audit_tables import audit_log
 from bot.storage.bulk import fetch, int_list
 from bot.storage.database import Database
 from bot.storage.rescore_totals import Change, Player, apply_changes
-from bot.storage.tables import answers, rounds
+from bot.storage.tables import rounds
 
 # An answer as the walk reads it: id, correct, points, streak (a plain tuple: the walk builds
 # one per answer read, tens of thousands, and a dataclass instance cost several times more).
@@ -83,7 +83,8 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
     users = sorted(who)
     # The last round that counts: a streak still running there continues at the next close.
     final = ([c for c in chain if not void or c != rnd.id] or [None])[-1]
-    changes, streaks = _walk(conn, rnd.id, prev, walk, users, here, verdict, base, final)
+    dropped = here if void else {}  # the voided round's answers lose their streaks
+    changes, streaks = _walk(conn, rnd.id, prev, walk, users, here, verdict, base, final, dropped)
     users_moved, points_before, points_after = apply_changes(
         db,
         conn,
@@ -98,13 +99,9 @@ def rescore_round(db: Database, conn: sa.Connection, req: RescoreRequest) -> Res
 
 
 def _correct_users(conn: sa.Connection, round_id: int) -> list[int]:
-    return list(
-        conn.execute(
-            sa.select(answers.c.user_id).where(
-                answers.c.round_id == round_id, answers.c.correct.is_(True)
-            )
-        ).scalars()
-    )
+    # Through the driver: thousands of ids, no type processing needed.
+    sql = "SELECT user_id FROM answers WHERE round_id = ? AND correct"
+    return [user for (user,) in fetch(conn, sql, (round_id,))]
 
 
 def _walk(
@@ -117,6 +114,7 @@ def _walk(
     verdict: dict[int, bool],
     base: dict[int, int],
     final: int | None,
+    dropped: dict[int, _Answer],
 ) -> tuple[list[Change], list[Player]]:
     """Score the players again round by round along the chain: each answer whose verdict,
     points or streak differs, and each player's streak at the end. A player leaves the walk
@@ -130,28 +128,39 @@ def _walk(
         streak[user] = a[3] if a is not None and a[1] else 0
     walking = set(users)
     changes: list[Change] = []
+    # Per player, the top streak among their rewritten answers before and after.
+    tops = {user: [a[3], 0] for user, a in dropped.items()}
     bonus = functools.cache(streak_bonus)  # a few distinct streaks, thousands of players
     for k in walk:
         if not walking:
             break
-        found = here if k == target else _round_answers(conn, k, walking)
+        # Per round, not per player: the walk visits tens of thousands of answers.
+        fixed = k == target
+        found = here if fixed else _round_answers(conn, k, walking)
+        points_base = base[k]
         for user in sorted(walking):
             a = found.get(user)
-            right = verdict.get(user, False) if k == target else a is not None and a[1]
+            right = verdict.get(user, False) if fixed else a is not None and a[1]
             now = streak[user] + 1 if right else 0
-            points = base[k] + bonus(now) if right else 0
+            points = points_base + bonus(now) if right else 0
             if a is not None and a[1:] != (right, points, now):
                 changes.append((a[0], k, user, right, points, now))
+                top = tops.get(user)
+                if top is None:
+                    tops[user] = [a[3], now]
+                else:
+                    top[0], top[1] = max(top[0], a[3]), max(top[1], now)
             streak[user] = now
-            if k != target and now == (a[3] if a is not None else 0):
+            if not fixed and now == (a[3] if a is not None else 0):
                 walking.discard(user)
     # Those still walking at the end hold a new current streak; the others' stays as it is.
-    streaks: list[Player] = [
-        (u, True, streak[u], final if streak[u] > 0 else None)
-        if u in walking
-        else (u, False, None, None)
-        for u in users
-    ]
+    streaks: list[Player] = []
+    for u in users:
+        old_top, new_top = tops.get(u, (0, 0))
+        if u in walking:
+            streaks.append((u, True, streak[u], final if streak[u] > 0 else None, old_top, new_top))
+        else:
+            streaks.append((u, False, None, None, old_top, new_top))
     return changes, streaks
 
 

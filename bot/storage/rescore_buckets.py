@@ -12,76 +12,93 @@ from bot.storage.rescore_tables import after
 from bot.storage.tables import SCORE_BAND, TIE_BLOCK, score_bands, score_counts, tie_blocks
 
 
-def move_buckets(db: Database, conn: sa.Connection, workspace: str) -> None:
+def move_buckets(
+    db: Database, conn: sa.Connection, workspace: str, periods: dict[int, str]
+) -> None:
     """One player fewer in the (points, correct) bucket each moved player left, one more in
-    the one they reached (players on no points are in none)."""
+    the one they reached (players on no points are in none). `periods`: the users boards'
+    numbers and their periods (the staged rows name a board by its number; the counters by
+    its period)."""
+    if not periods:
+        return
     a = after
-    mine = (a.c.kind == "user", (a.c.dp != 0) | (a.c.dc != 0))
+    mine = (a.c.board_id.in_(sorted(periods)), (a.c.dp != 0) | (a.c.dc != 0))
     was = (a.c.points - a.c.dp, a.c.correct - a.c.dc)
     block = (a.c.subject_id // TIE_BLOCK).label("block")
     left = sa.select(
-        a.c.period,
+        a.c.board_id,
         was[0].label("points"),
         was[1].label("correct"),
         block,
         sa.literal(-1).label("n"),
     ).where(*mine, was[0] > 0)
-    reached = sa.select(a.c.period, a.c.points, a.c.correct, block, sa.literal(1)).where(
+    reached = sa.select(a.c.board_id, a.c.points, a.c.correct, block, sa.literal(1)).where(
         *mine, a.c.points > 0
     )
     both = sa.union_all(left, reached).subquery()
+
+    def period(board: Any) -> Any:
+        # On the grouped rows (a few dozen), not on each staged one.
+        return sa.case(periods, value=board).label("period")
+
     if not db.sqlite:
-        _move_buckets_once(db, conn, workspace, both)
+        _move_buckets_once(db, conn, workspace, both, period)
         return
     # The histogram by bucket, and its tie blocks (bucket and block of ids) the same way.
     for table, key in ((score_counts, ()), (tie_blocks, (both.c.block,))):
-        group = (both.c.period, both.c.points, both.c.correct, *key)
+        group = (both.c.board_id, both.c.points, both.c.correct, *key)
         net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).subquery()
         stmt = db.insert(table).from_select(
             ["workspace", "period", "points", "correct", *(k.name for k in key), "users"],
             # The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
+            sa.select(sa.literal(workspace), period(net.c.board_id), *list(net.c)[1:]).where(
+                net.c.users != 0
+            ),
         )
         conn.execute(adding_to_counts(stmt))
-    conn.execute(_moving_bands(db, workspace, both, both.c.n))
+    conn.execute(_moving_bands(db, workspace, both, both.c.n, period))
 
 
-def _moving_bands(db: Database, workspace: str, moves: Any, users: Any) -> Any:
-    """The insert that adds the moves (rows of period, points and the players `users` in or
-    out) to their score bands."""
+def _moving_bands(db: Database, workspace: str, moves: Any, users: Any, period: Any) -> Any:
+    """The insert that adds the moves (rows of board number, points and the players `users`
+    in or out) to their score bands."""
     band = moves.c.points // SCORE_BAND
     net = sa.func.sum(users)
     return adding_to_counts(
         db.insert(score_bands).from_select(
             ["workspace", "period", "band", "users"],
             # The WHERE keeps SQLite from reading ON CONFLICT as a join's ON (as above).
-            sa.select(sa.literal(workspace), moves.c.period, band, net)
+            sa.select(sa.literal(workspace), period(moves.c.board_id), band, net)
             .where(sa.true())
-            .group_by(moves.c.period, band)
+            .group_by(moves.c.board_id, band)
             .having(net != 0),
         )
     )
 
 
-def _move_buckets_once(db: Database, conn: sa.Connection, workspace: str, both: Any) -> None:
+def _move_buckets_once(
+    db: Database, conn: sa.Connection, workspace: str, both: Any, period: Any
+) -> None:
     """PostgreSQL: the moves grouped once by bucket and block, the tie blocks and the score
     bands written from that by data-modifying CTEs and the histogram by summing its blocks,
     in one statement (grouping the 50,000 moves of a rekey twice cost more than both
     writes)."""
-    group = (both.c.period, both.c.points, both.c.correct, both.c.block)
+    group = (both.c.board_id, both.c.points, both.c.correct, both.c.block)
     net = sa.select(*group, sa.func.sum(both.c.n).label("users")).group_by(*group).cte("net")
     blocks = adding_to_counts(
         db.insert(tie_blocks).from_select(
             ["workspace", "period", "points", "correct", "block", "users"],
-            sa.select(sa.literal(workspace), *net.c).where(net.c.users != 0),
+            sa.select(sa.literal(workspace), period(net.c.board_id), *list(net.c)[1:]).where(
+                net.c.users != 0
+            ),
         )
     ).cte("blocks")
     users = sa.func.sum(net.c.users)
     histogram = db.insert(score_counts).from_select(
         ["workspace", "period", "points", "correct", "users"],
-        sa.select(sa.literal(workspace), net.c.period, net.c.points, net.c.correct, users)
-        .group_by(net.c.period, net.c.points, net.c.correct)
+        sa.select(sa.literal(workspace), period(net.c.board_id), net.c.points, net.c.correct, users)
+        .group_by(net.c.board_id, net.c.points, net.c.correct)
         .having(users != 0),
     )
-    bands = _moving_bands(db, workspace, net, net.c.users).cte("bands")
+    bands = _moving_bands(db, workspace, net, net.c.users, period).cte("bands")
     conn.execute(adding_to_counts(histogram).add_cte(blocks, bands))

@@ -12,19 +12,26 @@ from bot.storage.database import Database
 from bot.storage.rescore_tables import after, players
 from bot.storage.tables import answers, user_stats
 
-# The players whose all-time points row moved: one note each, and the audit's sums.
-_MINE = (after.c.period == "all", after.c.kind == "user")
-
 
 def write_stats(db: Database, conn: sa.Connection) -> None:
     """Current streaks of the players whose chain changed to its end, and everyone's best
-    streak again from their answers (the best may have been anywhere in their history)."""
+    streak again. The best is told from the rewritten answers' top streaks before and after
+    (`old_top`, `new_top`) and the stored best: a new top at or above it is the new best;
+    an old top below it left it standing (it is an answer not rewritten); only when the
+    best itself was among the rewritten answers is it read again from all their answers
+    (it may have been anywhere in their history)."""
     s, p = user_stats, players
     # Each player's answers by the user index (a join would walk every answer).
-    best = (
+    probe = (
         sa.select(sa.func.max(answers.c.streak))
         .where(answers.c.user_id == p.c.user_id)
         .scalar_subquery()
+    )
+    stored = sa.func.coalesce(s.c.best_streak, 0)
+    best = sa.case(
+        (p.c.new_top >= stored, p.c.new_top),
+        (p.c.old_top < stored, stored),
+        else_=probe,
     )
     cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
     last = sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round)
@@ -75,13 +82,20 @@ def write_stats(db: Database, conn: sa.Connection) -> None:
 
 
 def write_notes(
-    conn: sa.Connection, channel_id: int, note: tuple[str, ...], at: dt.datetime
+    conn: sa.Connection,
+    all_time: int | None,
+    channel_id: int,
+    note: tuple[str, ...],
+    at: dt.datetime,
 ) -> tuple[int, int, int]:
     """One private note per player whose all-time points row moved, its text filled in by
     the database from the core's template (`note`: literal text and `before` / `after` slots
     in turn), so ten thousand notes are one INSERT ... SELECT over the staged rows rather
     than a read of every player's points into the bot and an upload of every text. Returns
-    the number of players and the sums of their points before and after."""
+    the number of players and the sums of their points before and after. `all_time`: the
+    number of the workspace's all-time users board."""
+    # The players whose all-time points row moved: one note each, and the audit's sums.
+    mine = after.c.board_id == all_time if all_time is not None else sa.false()
     values = {"before": after.c.points - after.c.dp, "after": after.c.points}
     text: Any = sa.literal(note[0], sa.Text)
     for k, part in enumerate(note[1:], start=1):
@@ -95,7 +109,7 @@ def write_notes(
                 text,
                 sa.literal(at, private_notes.c.created_at.type),
             )
-            .where(*_MINE)
+            .where(mine)
             .order_by(after.c.subject_id),
         )
     )
@@ -104,6 +118,6 @@ def write_notes(
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(values["before"]), 0),
             sa.func.coalesce(sa.func.sum(values["after"]), 0),
-        ).where(*_MINE)
+        ).where(mine)
     ).one()
     return int(users), int(before), int(now)

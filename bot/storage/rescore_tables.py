@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateTable, DropTable
 
 # Staging tables, private to the transaction's connection (TEMPORARY on both databases) and
 # dropped before it commits: the Python walk writes its results here once, then each real
@@ -29,6 +30,10 @@ players = sa.Table(  # whose streak stats are written again; `reset`: the chain'
     sa.Column("reset", sa.Boolean, nullable=False),
     sa.Column("cur", sa.Integer, nullable=True),
     sa.Column("last", sa.Integer, nullable=True),
+    # The highest streak among the player's answers the rescore rewrites, before and after
+    # (0 without one): what their best streak can be told from without reading their history.
+    sa.Column("old_top", sa.Integer, nullable=False),
+    sa.Column("new_top", sa.Integer, nullable=False),
     prefixes=_TEMP,
 )
 events = sa.Table(  # the change of each point event (a voided round's: all of it, negated)
@@ -51,13 +56,11 @@ gone = sa.Table(  # (period, team, member) no longer active once the voided even
     sa.Column("user_id", sa.Integer, primary_key=True),
     prefixes=_TEMP,
 )
-moved = sa.Table(  # the net change per totals row (its whole key), unique by its GROUP BY
+moved = sa.Table(  # the net change per totals row (its key), unique by its GROUP BY
     # No primary key: every reader scans or hashes it, so an index would only be written.
     "rescore_moved",
     _staging,
-    sa.Column("workspace", sa.String(200), nullable=False),
-    sa.Column("period", sa.String(8), nullable=False),
-    sa.Column("kind", sa.String(4), nullable=False),
+    sa.Column("board_id", sa.Integer, nullable=False),
     sa.Column("subject_id", sa.Integer, nullable=False),
     sa.Column("dp", sa.Integer, nullable=False),
     sa.Column("dc", sa.Integer, nullable=False),
@@ -67,11 +70,12 @@ moved = sa.Table(  # the net change per totals row (its whole key), unique by it
 )
 after = sa.Table(  # each changed totals row once the change is in, and the change itself
     # Written once by inserts (on PostgreSQL from the totals update's RETURNING): updating
-    # the staged rows in place instead cost as much as the totals update itself.
+    # the staged rows in place instead cost as much as the totals update itself. Both staged
+    # tables name a row by its board's number alone: the rank counters and the notes map the
+    # few numbers back to periods (bot/storage/rescore_buckets.py, rescore_stats.py).
     "rescore_after",
     _staging,
-    sa.Column("period", sa.String(8), nullable=False),
-    sa.Column("kind", sa.String(4), nullable=False),
+    sa.Column("board_id", sa.Integer, nullable=False),
     sa.Column("subject_id", sa.Integer, nullable=False),
     sa.Column("dp", sa.Integer, nullable=False),
     sa.Column("dc", sa.Integer, nullable=False),
@@ -98,6 +102,18 @@ UNKEYED = tuple(
 )
 
 
-def created(sqlite: bool) -> tuple[sa.Table, ...]:
-    """The staged tables as each database creates them, in creation order."""
-    return ORDER if sqlite else UNKEYED
+def staging_ddl(conn: sa.Connection) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The statements that create the staged tables and drop them again, as the connection's
+    database writes them: compiled once per database, not on every rescore (a DDL statement
+    is never in SQLAlchemy's compiled cache, and twelve compiles cost the bot more CPU than
+    the server spent running them)."""
+    name = conn.dialect.name
+    if name not in _DDL:
+        tables = ORDER if name == "sqlite" else UNKEYED
+        create = tuple(str(CreateTable(t).compile(dialect=conn.dialect)).strip() for t in tables)
+        drop = tuple(str(DropTable(t).compile(dialect=conn.dialect)) for t in reversed(tables))
+        _DDL[name] = (create, drop)
+    return _DDL[name]
+
+
+_DDL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}

@@ -234,33 +234,6 @@ point_events = sa.Table(
     sa.Index("ix_point_events_round_user", "round_id", "user_id"),
 )
 
-totals = sa.Table(
-    "totals",
-    metadata,
-    # Running totals per subject and period, written in the same transaction as the event.
-    sa.Column("workspace", sa.String(200), primary_key=True),
-    sa.Column("period", sa.String(8), primary_key=True),  # all | 2026-W47 | 2026-11
-    sa.Column("kind", sa.String(4), primary_key=True),  # user | team
-    sa.Column("subject_id", sa.Integer, primary_key=True),
-    sa.Column("points", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("correct", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
-    # Team rows: members who earned a point event in the period (rows of team_active).
-    sa.Column("active", sa.Integer, nullable=False, server_default="0"),
-)
-# The board order itself (points and correct descending, then the lower id): the top of a
-# board is the start of this index, read in order even through a tie of thousands (no sort),
-# and players tied on points and correct answers are one range of it (a rank's last term).
-sa.Index(
-    "ix_totals_board",
-    totals.c.workspace,
-    totals.c.period,
-    totals.c.kind,
-    totals.c.points.desc(),
-    totals.c.correct.desc(),
-    totals.c.subject_id,
-)
-
 team_active = sa.Table(
     "team_active",
     metadata,
@@ -388,13 +361,15 @@ meta = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
-# Workspace decks, the inbox, the spaced-repetition tables, the team board's index and the
-# rank's counters live in
-# their own modules (this one is at its size limit); importing them here registers them on
-# `metadata` for Alembic and the schema checks.
+# The boards and their totals, workspace decks, the inbox, the spaced-repetition tables, the
+# team board's index and the rank's counters live in their own modules (this one is at its
+# size limit); importing them here registers them on `metadata` for Alembic and the schema
+# checks. The boards first: the team board's index is declared on totals.
 import bot.storage.review_tables  # noqa: E402, F401
 from bot.storage import deck_tables as deck_tables  # noqa: E402
 from bot.storage import team_order as team_order  # noqa: E402
+from bot.storage.board_tables import boards as boards  # noqa: E402
+from bot.storage.board_tables import totals as totals  # noqa: E402
 from bot.storage.inbox_tables import inbox as inbox  # noqa: E402
 from bot.storage.name_tables import user_aliases as user_aliases  # noqa: E402
 from bot.storage.rank_tables import SCORE_BAND as SCORE_BAND  # noqa: E402

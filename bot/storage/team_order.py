@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Alias
 
-from bot.storage.tables import totals
+from bot.storage.board_tables import totals
 
 # Constants written into the SQL text, never sent as bind parameters: neither SQLite's nor
 # PostgreSQL's planner matches an expression index, or a partial index's WHERE, through a
@@ -51,8 +51,7 @@ def on_board(t: Any) -> sa.ColumnElement[bool]:
 # it, and a player's answer, which rewrites user rows, never touches this index.
 sa.Index(
     "ix_totals_teams",
-    totals.c.workspace,
-    totals.c.period,
+    totals.c.board_id,
     sa.sql.elements.Grouping(team_share(totals)).desc(),  # PostgreSQL wants it in brackets
     totals.c.correct.desc(),
     totals.c.subject_id,
