@@ -174,3 +174,33 @@ async def test_the_migration_numbers_a_populated_database_and_gives_it_back(db_u
     assert after[("all", "user", ids[ws][0])] == stored[ws][("all", "user", ids[ws][0])] + 5
     assert await store.boards.counter_drift(ws) == {}
     await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_write_beside_the_migration_is_not_lost() -> None:
+    # A process still on the old code writes a point while another migrates: the migration
+    # waits for it before copying (a write after the copy's snapshot would go with the old
+    # table), and the point is in the new table.
+    url = await fresh_pg_database(require_pg())
+    db = Database(url)
+    await upgrade(db.engine, "0026_covering_reads")
+    row = {
+        "workspace": "w",
+        "period": "all",
+        "kind": "user",
+        "subject_id": 7,
+        "points": 30,
+        "correct": 1,
+        "answered": 1,
+        "active": 0,
+    }
+    async with db.engine.connect() as writer:
+        await writer.begin()
+        await writer.execute(KEYED_TOTALS.insert(), [row])
+        migrating = asyncio.create_task(upgrade(db.engine))
+        await asyncio.sleep(0.5)
+        assert not migrating.done()
+        await writer.commit()
+    await asyncio.wait_for(migrating, 30)
+    assert await sql_stores(db).boards.stored_totals("w") == {("all", "user", 7): 30}
+    await db.dispose()

@@ -15,7 +15,7 @@ depends_on = None
 # subject) those entries held three texts and an integer; keyed by a board's number they hold
 # two integers, and the same update of 25,716 rows took about 40% less time (docs/scaling.md,
 # session 14). The table is rebuilt (copied in key order, then swapped in): writes to it wait
-# for the migration, reads go on until the swap.
+# for the migration (a lock taken first), reads go on until the swap.
 #
 # Written out as it stands at this revision, so this migration never changes with the code.
 SHARE = "CASE WHEN (active > 0) THEN CAST(points AS FLOAT) / CAST(active AS FLOAT) ELSE 0.0 END"
@@ -51,6 +51,7 @@ TEAM_INDEX = (
 
 def upgrade() -> None:
     pg = op.get_bind().dialect.name == 'postgresql'
+    _hold_writes(pg)
     op.execute(BOARDS.format(serial='SERIAL' if pg else 'INTEGER'))
     op.execute(
         "INSERT INTO boards (workspace, period, kind)"
@@ -69,6 +70,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     pg = op.get_bind().dialect.name == 'postgresql'
+    _hold_writes(pg)
     op.execute(OLD.format(pk=_key(pg)))
     op.execute(
         "INSERT INTO totals_rebuilt"
@@ -97,3 +99,11 @@ def _key(pg: bool) -> str:
     """The rebuilt table's key's name: on PostgreSQL the key is an index, and pk_totals is
     taken until the old table goes; SQLite keeps a key's name in the table's text only."""
     return 'pk_totals_rebuilt' if pg else 'pk_totals'
+
+
+def _hold_writes(pg: bool) -> None:
+    """On PostgreSQL, no write to totals between the copy and the swap (a write the copy's
+    snapshot missed would be lost with the old table): writers wait for the migration to
+    commit, readers go on until the swap. SQLite's migration holds the one write lock."""
+    if pg:
+        op.execute("LOCK TABLE totals IN SHARE MODE")
