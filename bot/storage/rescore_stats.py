@@ -35,7 +35,7 @@ def write_stats(db: Database, conn: sa.Connection) -> None:
     )
     cur = sa.case((p.c.reset, p.c.cur), else_=sa.func.coalesce(s.c.current_streak, 0))
     last = sa.case((p.c.reset, p.c.last), else_=s.c.last_streak_round)
-    proposed = (
+    proposals = (
         sa.select(
             p.c.user_id,
             cur.label("cur"),
@@ -50,35 +50,37 @@ def write_stats(db: Database, conn: sa.Connection) -> None:
         # OFFSET 0 keeps both databases from merging this into the outer query, which would
         # copy the best-streak probe into each test of it below (three probes a player).
         .offset(0)
-        .subquery()
     )
+    # PostgreSQL: a CTE, read by the update and the insert of one statement below (so the
+    # proposals and their best-streak probes are computed once).
+    proposed = proposals.subquery() if db.sqlite else proposals.cte("proposed")
     new = proposed.c
+    fresh = new.had.is_(None) & ((new.cur > 0) | (new.top > 0))
+    changed = new.had.is_not(None) & sa.tuple_(
+        new.current_streak, new.best_streak, new.last_streak_round
+    ).is_distinct_from(sa.tuple_(new.cur, new.top, new.last))
+    columns = ["user_id", "current_streak", "best_streak", "last_streak_round"]
     stmt = db.insert(s)
-    conn.execute(
-        stmt.from_select(
-            ["user_id", "current_streak", "best_streak", "last_streak_round"],
-            sa.select(new.user_id, new.cur, new.top, new.last).where(
-                # Only rows that change: an upsert locks every row it conflicts with (a WAL
-                # record and a dirtied page each) before its WHERE can leave it alone, and a
-                # void proposes every player of its round and changes about half.
-                sa.or_(
-                    # From scratch a player with no streak ever would hold no row either.
-                    new.had.is_(None) & ((new.cur > 0) | (new.top > 0)),
-                    new.had.is_not(None)
-                    & sa.tuple_(
-                        new.current_streak, new.best_streak, new.last_streak_round
-                    ).is_distinct_from(sa.tuple_(new.cur, new.top, new.last)),
-                )
-            ),
-        ).on_conflict_do_update(
-            index_elements=[s.c.user_id],
-            set_={
-                "current_streak": stmt.excluded.current_streak,
-                "best_streak": stmt.excluded.best_streak,
-                "last_streak_round": stmt.excluded.last_streak_round,
-            },
-        )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[s.c.user_id],
+        set_={name: stmt.excluded[name] for name in columns[1:]},
     )
+    row = (new.user_id, new.cur, new.top, new.last)
+    if db.sqlite:
+        # Only rows that change (a void proposes every player of its round and changes
+        # about half); from scratch a player with no streak ever would hold no row either.
+        conn.execute(upsert.from_select(columns, sa.select(*row).where(sa.or_(fresh, changed))))
+        return
+    # PostgreSQL: the rows that exist by an UPDATE, the new ones by an insert, in one
+    # statement over the proposals computed once. An upsert locks each row it conflicts with
+    # before updating it, a WAL record more per player (8,500 in a rekey).
+    update = (
+        s.update()
+        .where(s.c.user_id == new.user_id, changed)
+        .values(current_streak=new.cur, best_streak=new.top, last_streak_round=new.last)
+        .cte("rewritten")
+    )
+    conn.execute(upsert.from_select(columns, sa.select(*row).where(fresh)).add_cte(update))
 
 
 def write_notes(

@@ -218,7 +218,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> int | No
         )
     )
     _analyze(db, conn, (moved, "board_id", "subject_id"))
-    _add_to_totals(db, conn)
+    _add_to_totals(db, conn, sorted(number.values()))
     # Its row count and keys for the planner: unanalyzed it was taken for a few dozen rows,
     # and the buckets' grouping sorted 50,000 rows instead of hashing them.
     _analyze(db, conn, (after, "board_id", "subject_id"))
@@ -232,7 +232,7 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> int | No
     return number.get((ALL, "user"))
 
 
-def _add_to_totals(db: Database, conn: sa.Connection) -> None:
+def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int]) -> None:
     """Add each staged change to its totals row, and stage the row's new values with the
     change (`rescore_after`), so the rank buckets and the players' points before and after
     need no further join over a board."""
@@ -247,11 +247,10 @@ def _add_to_totals(db: Database, conn: sa.Connection) -> None:
         # rounds' weeks and months, users and teams), as literals the planner can estimate:
         # it hashes those rows only, or probes their key range, not every row of every
         # board, so a big server with a long history keeps the same plan.
-        numbers = conn.execute(sa.select(moved.c.board_id).distinct()).scalars().all()
         change = {"points": "dp", "correct": "dc", "answered": "dn", "active": "da"}
         added = (
             t.update()
-            .where(*on_key, t.c.board_id.in_(sorted(numbers)))
+            .where(*on_key, t.c.board_id.in_(numbers))
             .values({n: t.c[n] + moved.c[d] for n, d in change.items()})
             .returning(
                 t.c.board_id,
