@@ -194,10 +194,10 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> int | No
     def board(period: Any, kind: str) -> Any:
         """The board number of the staged rows' `period` (a column, or ALL) and `kind`: a
         CASE over the few periods staged, so the rows are grouped and ordered by two
-        integers (grouping and sorting 50,000 rows by their period and kind texts, then
-        joining the boards, cost twice as much)."""
-        if period == ALL:
-            return sa.literal(number.get((ALL, kind)), sa.Integer)
+        integers and joined to nothing (grouped by the period and kind texts and then joined
+        to the boards, one traced run took 92 ms against 64)."""
+        if isinstance(period, str):
+            return sa.literal(number.get((period, kind)), sa.Integer)
         known = {p: n for (p, k), n in number.items() if k == kind}
         return sa.case(known, value=period) if known else sa.null()
 
