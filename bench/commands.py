@@ -22,7 +22,7 @@ from bot import commands as c
 from bot.bootstrap import App, ManualClock
 from bot.identity import Origin, PlaceRef, Platform, UserRef
 from bot.schedule import month_key, week_key
-from bot.storage.board_keys import board_of, by_number
+from bot.storage.board_keys import board_of, insert_by_key
 from bot.storage.tables import (
     SCORE_BAND,
     TIE_BLOCK,
@@ -133,8 +133,7 @@ async def _tie(app: Any, players: int, day: dt.date) -> None:
             for user_id in ids
             for period in periods
         ]
-        rows = await conn.run_sync(lambda sync: by_number(app.db, sync, keyed))
-        await conn.execute(totals.insert(), rows)
+        await conn.run_sync(lambda sync: insert_by_key(app.db, sync, keyed))
         await conn.execute(
             score_counts.insert(),
             [

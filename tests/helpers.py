@@ -18,9 +18,9 @@ from bot.intake import Interaction
 from bot.plaintext import render
 from bot.replies import Notice, QuestionCard, Reply, Tone
 from bot.storage.board_keys import board_totals as bt
-from bot.storage.board_keys import by_number
+from bot.storage.board_keys import insert_by_key
 from bot.storage.database import Database
-from bot.storage.tables import inbox, totals
+from bot.storage.tables import inbox
 
 
 async def say(app: App, who: Origin, line: str) -> list[Reply]:
@@ -122,7 +122,7 @@ async def brute_ranks(db: Database, workspace: str, period: str) -> dict[int, in
 async def insert_totals(db: Database, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Totals rows given by their board's key (workspace, period, kind, subject, counts),
     written under their boards' numbers (the boards made as needed)."""
-    await conn.run_sync(lambda sync: sync.execute(totals.insert(), by_number(db, sync, rows)))
+    await conn.run_sync(lambda sync: insert_by_key(db, sync, rows))
 
 
 # The totals table as it stood before boards had numbers (migration 0027), for tests that

@@ -79,10 +79,10 @@ board_totals = (
 )
 
 
-def by_number(db: Database, conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> list[Any]:
-    """Totals rows given by their board's key (workspace, period, kind, subject, counts), as
-    the table keeps them (board number, subject, kind, counts), their boards made when
-    missing: for loaders and checks that write totals directly rather than through awards."""
+def insert_by_key(db: Database, conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert totals rows given by their board's key (workspace, period, kind, subject,
+    counts) under their boards' numbers, the boards made when missing: for loaders and
+    checks that write totals directly rather than through awards."""
     given = list(rows)
     numbers: dict[tuple[str, str, str], int] = {}
     for workspace in sorted({r["workspace"] for r in given}):
@@ -93,10 +93,13 @@ def by_number(db: Database, conn: sa.Connection, rows: Iterable[dict[str, Any]])
             [(r["period"], r["kind"]) for r in given if r["workspace"] == workspace],
         )
         numbers.update({(workspace, p, k): n for (p, k), n in found.items()})
-    return [
-        {
-            "board_id": numbers[(r["workspace"], r["period"], r["kind"])],
-            **{k: v for k, v in r.items() if k not in ("workspace", "period")},
-        }
-        for r in given
-    ]
+    conn.execute(
+        totals.insert(),
+        [
+            {
+                "board_id": numbers[(r["workspace"], r["period"], r["kind"])],
+                **{k: v for k, v in r.items() if k not in ("workspace", "period")},
+            }
+            for r in given
+        ],
+    )
