@@ -68,11 +68,18 @@ def int_list(values: Collection[int | bool | None]) -> str:
     return ",".join(map(str, values))
 
 
-def fetch(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The rows of a read written with `?` placeholders, as the driver's plain tuples: for
-    reads of tens of thousands of rows whose values need no type processing. Taken in one
-    `fetchall`: iterating the result costs a `fetchone` through the async adapter per row."""
-    return [tuple(r) for r in conn.exec_driver_sql(_native(conn, sql), params).fetchall()]
+def fetch(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> Sequence[Sequence[Any]]:
+    """The rows of a read written with `?` placeholders, as the driver returned them (tuples,
+    or asyncpg's records: both unpack and index like tuples): for reads of tens of thousands
+    of rows whose values need no type processing. Taken from the driver's cursor in one
+    `fetchall`: SQLAlchemy's own fetch builds a Row per row, and iterating the result costs a
+    `fetchone` through the async adapter per row."""
+    result = conn.exec_driver_sql(_native(conn, sql), params)
+    try:
+        rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
+    finally:
+        result.close()
+    return rows
 
 
 def _native(conn: sa.Connection, sql: str) -> str:

@@ -144,7 +144,7 @@ def _walk(
             now = streak[user] + 1 if right else 0
             points = points_base + bonus(now) if right else 0
             if a is not None and a[1:] != (right, points, now):
-                changes.append((a[0], k, user, right, points, now))
+                changes.append((a[0], k, user, right, points, now, a[1], a[2]))
                 top = tops.get(user)
                 if top is None:
                     tops[user] = [a[3], now]

@@ -21,6 +21,10 @@ stage = sa.Table(  # the answers whose verdict, points or streak change
     sa.Column("correct", sa.Boolean, nullable=False),
     sa.Column("points", sa.Integer, nullable=False),
     sa.Column("streak", sa.Integer, nullable=False),
+    # What the answer held before (its point event holds the same: the close and every
+    # rescore write both), so an event's change is known without reading the event first.
+    sa.Column("was_correct", sa.Boolean, nullable=False),
+    sa.Column("was_points", sa.Integer, nullable=False),
     prefixes=_TEMP,
 )
 players = sa.Table(  # whose streak stats are written again; `reset`: the chain's end moved
@@ -57,7 +61,7 @@ gone = sa.Table(  # (period, team, member) no longer active once the voided even
     prefixes=_TEMP,
 )
 moved = sa.Table(  # the net change per totals row (its key), unique by its GROUP BY
-    # No primary key: every reader scans or hashes it, so an index would only be written.
+    # SQLite only: PostgreSQL feeds the sums to the totals update in the same statement.
     "rescore_moved",
     _staging,
     sa.Column("board_id", sa.Integer, nullable=False),
@@ -99,6 +103,7 @@ UNKEYED = tuple(
         prefixes=_TEMP,
     )
     for t in ORDER
+    if t is not moved
 )
 
 
