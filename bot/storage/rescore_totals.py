@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.storage.board_keys import found_boards
-from bot.storage.bulk import insert_rows
+from bot.storage.bulk import insert_rows, int_list
 from bot.storage.database import Database
 from bot.storage.rescore_active import ALL, drop_inactive
 from bot.storage.rescore_buckets import move_buckets
@@ -76,7 +77,7 @@ def apply_changes(
             answers,
             [(answers.c.id, stage.c.answer_id)],
             {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
-            answers.c.round_id.in_(touched),
+            answers.c.round_id.in_(touched) if db.sqlite else _among(answers.c.id, changes),
         )
         _move_events(db, conn, voided, touched)
         if voided is not None:
@@ -101,6 +102,14 @@ def _analyze(db: Database, conn: sa.Connection, *tables: tuple[sa.Table, *tuple[
         "ANALYZE " + ", ".join(f"{t.name} ({', '.join(columns)})" for t, *columns in tables)
     )
     conn.exec_driver_sql("RESET default_statistics_target")
+
+
+def _among(column: Any, changes: Sequence[Change]) -> Any:
+    """PostgreSQL: `column` is one of the changed answers' ids, given as one array: the rows
+    are found by the key index, only their own pages read (held to their rounds instead, the
+    plan hashed the staged rows and read every answer of the table to probe them)."""
+    ids = sa.func.string_to_array(sa.literal(int_list([c[0] for c in changes])), ",")
+    return column == sa.any_(sa.cast(ids, ARRAY(sa.Integer)))
 
 
 def _update_from(
