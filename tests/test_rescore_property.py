@@ -16,6 +16,7 @@ from bot.bootstrap import App, ManualClock
 from bot.identity import PlaceRef, Platform
 from bot.replies import Notice, QuestionCard, Tone
 from bot.storage.board_keys import board_totals as bt
+from bot.storage.tables import answers, point_events, rounds
 from bot.usecases import daily
 from tests.conftest import origin
 from tests.helpers import say
@@ -241,6 +242,8 @@ async def test_rescoring_equals_a_recomputation_from_scratch(
     }
     assert await stored(app, ws_key(ws)) == want_rows
     assert await app.stores.boards.counter_drift(ws_key(ws)) == {}
+    given = sum(c is not None for _, _, rnd, _ in played for c in rnd.choices)
+    assert await events_unlike_answers(app, ws_key(ws)) == (given, [])
     for period in {k[0] for k in want_rows}:
         board = await app.stores.boards.top_users(ws_key(ws), period, 100)
         ranked = sorted(
@@ -265,6 +268,32 @@ async def test_rescoring_equals_a_recomputation_from_scratch(
             streak,
             best,
         )
+
+
+async def events_unlike_answers(app: App, ws: str) -> tuple[int, list[tuple[object, ...]]]:
+    """The workspace's answers to rounds, and those whose point event does not hold their
+    points and verdict (or, in a voided round, still exists): what a rescore's staged changes
+    rest on (it takes an event's old values from its answer's)."""
+    e = point_events
+    on = (e.c.round_id == answers.c.round_id) & (e.c.user_id == answers.c.user_id)
+    async with app.db.read() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(
+                    answers.c.points, answers.c.correct, e.c.points, e.c.correct, rounds.c.voided_at
+                )
+                .select_from(
+                    answers.join(rounds, rounds.c.id == answers.c.round_id).outerjoin(e, on)
+                )
+                .where(rounds.c.workspace == ws)
+            )
+        ).all()
+    unlike = [
+        tuple(r)
+        for r in rows
+        if (r[2], r[3]) != ((None, None) if r[4] is not None else (r[0], r[1]))
+    ]
+    return len(rows), unlike
 
 
 def ws_key(ws: str) -> str:
