@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from bot import messages as m
@@ -12,7 +13,18 @@ from bot.identity import Platform
 from bot.plaintext import render
 from bot.questions import QuestionType
 from bot.replies import Notice, QuestionCard, RoundReveal, TableView, Tone
-from bot.storage.audit_tables import private_notes
+from bot.storage import rescore_totals
+from bot.storage.audit_tables import audit_log, private_notes
+from bot.storage.board_keys import board_totals as bt
+from bot.storage.tables import (
+    answers,
+    point_events,
+    rounds,
+    score_bands,
+    score_counts,
+    tie_blocks,
+    user_stats,
+)
 from bot.usecases import daily
 from bot.usecases.rescore import note_template, render_note
 from tests.conftest import origin
@@ -415,3 +427,39 @@ async def test_forgetme_deletes_the_notes_a_rescore_left_waiting(
     pub = RecordingPublisher()
     await app.work.run_due(clock.now(), {Platform.CONSOLE: pub})
     assert [ref for _, ref, _ in pub.alerts] == ["cy"]
+
+
+async def test_a_rescore_that_fails_partway_changes_nothing(
+    app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One transaction: a database error after the answers, events and totals are rewritten
+    # (in the streak stats' write) leaves every table as it was, says so to the admin, logs
+    # the error itself (not a follow-up one), and the same command then goes through.
+    await played(app, clock, "ss-median", {"Bob": "right", "Cy": "wrong"})
+    second, _, _ = await played(app, clock, "sm-relu", {"Bob": "right", "Cy": "right"})
+    await played(app, clock, "ss-median", {"Bob": "right", "Cy": "right"})
+    tables = (answers, point_events, bt, user_stats, score_counts, tie_blocks, score_bands)
+
+    async def snapshot() -> list[list[tuple[object, ...]]]:
+        async with app.db.read() as conn:
+            return [
+                sorted(tuple(r) for r in (await conn.execute(sa.select(t))).all())
+                for t in (*tables, private_notes, audit_log, rounds)
+            ]
+
+    before = await snapshot()
+    real = rescore_totals.write_stats
+
+    def failing(db: object, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("SELECT no_such_column FROM user_stats")
+
+    monkeypatch.setattr(rescore_totals, "write_stats", failing)
+    for line in (f"question void {second}", f"question rekey {second} A"):
+        caplog.clear()
+        assert errors(await say(app, ADMIN, line)) == [m.INTERNAL_ERROR]
+        assert await snapshot() == before
+        assert "no_such_column" in caplog.text
+    monkeypatch.setattr(rescore_totals, "write_stats", real)
+    [done] = oks(await say(app, ADMIN, f"question void {second}"))
+    assert done.startswith(f"Round {second} voided") and "Audit #1." in done
+    assert await snapshot() != before

@@ -54,40 +54,43 @@ def apply_changes(
         # For this transaction only: the groupings of tens of thousands of staged rows fit in
         # memory (at the default 4 MB the tie blocks' sort spilled to disk).
         conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-    # The rounds whose answers change: the joins with the staged answers are held to them,
-    # so each reads those rounds' rows by the round's index, not the whole table (a hash
-    # join over every answer and every point event of 30 rounds read 300,000 rows each).
+    # The rounds whose answers change: the joins with the staged answers (the events'; on
+    # SQLite the answers' too) are held to them, so each reads those rounds' rows by the
+    # round's index, not the whole table (a hash join over every point event of 30 rounds
+    # read 300,000 rows).
     touched = sorted({change[1] for change in changes})
-    try:
-        insert_rows(conn, stage, changes)
-        insert_rows(conn, players, streaks)
-        _analyze(db, conn, (stage, "answer_id", "round_id", "user_id"), (players, "user_id"))
-        if voided is not None:
-            # The voided round's answers stay on record but earn nothing and carry no streak;
-            # the wrong ones hold 0 and 0 already and are not written again.
-            a = answers
-            conn.execute(
-                a.update()
-                .where(a.c.round_id == voided, (a.c.points != 0) | (a.c.streak != 0))
-                .values(points=0, streak=0)
-            )
-        _update_from(
-            db,
-            conn,
-            answers,
-            [(answers.c.id, stage.c.answer_id)],
-            {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
-            answers.c.round_id.in_(touched) if db.sqlite else _among(answers.c.id, changes),
+    insert_rows(conn, stage, changes)
+    insert_rows(conn, players, streaks)
+    _analyze(db, conn, (stage, "answer_id", "round_id", "user_id"), (players, "user_id"))
+    if voided is not None:
+        # The voided round's answers stay on record but earn nothing and carry no streak;
+        # the wrong ones hold 0 and 0 already and are not written again.
+        a = answers
+        conn.execute(
+            a.update()
+            .where(a.c.round_id == voided, (a.c.points != 0) | (a.c.streak != 0))
+            .values(points=0, streak=0)
         )
-        _move_events(db, conn, voided, touched)
-        if voided is not None:
-            drop_inactive(db, conn, workspace)
-        all_time = _apply_totals(db, conn, workspace)
-        write_stats(db, conn)
-        return write_notes(conn, all_time, *notes)
-    finally:
-        for ddl in drop:
-            conn.exec_driver_sql(ddl)
+    _update_from(
+        db,
+        conn,
+        answers,
+        [(answers.c.id, stage.c.answer_id)],
+        {"correct": stage.c.correct, "points": stage.c.points, "streak": stage.c.streak},
+        answers.c.round_id.in_(touched) if db.sqlite else _among(answers.c.id, changes),
+    )
+    _move_events(db, conn, voided, touched)
+    if voided is not None:
+        drop_inactive(db, conn, workspace)
+    all_time = _apply_totals(db, conn, workspace)
+    write_stats(db, conn)
+    outcome = write_notes(conn, all_time, *notes)
+    # Dropped before the commit. Not on an error: the rollback takes them (they were created
+    # in this transaction), and a DROP in a failed PostgreSQL transaction would only raise
+    # over the error itself, so the log would name the DROP instead of the cause.
+    for ddl in drop:
+        conn.exec_driver_sql(ddl)
+    return outcome
 
 
 def _analyze(db: Database, conn: sa.Connection, *tables: tuple[sa.Table, *tuple[str, ...]]) -> None:
