@@ -201,8 +201,11 @@ CONFIG_DIRECT_MESSAGE = (
     "message. Run ⟦config channel⟧ in the channel that should get it."
 )
 CONFIG_UPDATED = "Updated: {what}. ⟦config show⟧ lists every setting."
+# Today's post is due and its round can still be answered: the next tick posts it.
+CONFIG_LATE_POST = "today's question (due {due}) goes out now, open until {close}"
 CONFIG_PAUSED = "The daily question is paused here. ⟦config resume⟧ restarts it."
 CONFIG_RESUMED = "The daily question is running again; the next one is posted {when}."
+CONFIG_RESUMED_LATE = "The daily question is running again; {late}."
 CONFIG_ALREADY_PAUSED = "The daily question is already paused here. ⟦config resume⟧ restarts it."
 CONFIG_NOT_PAUSED = "The daily question is not paused here; nothing to resume."
 

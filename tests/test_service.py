@@ -525,14 +525,16 @@ async def test_config_admin_only_and_validation(app: App) -> None:
     assert "Daily questions will be posted in this channel" in out
     assert "daily question: on, next question Mon 2026-11-16 09:00 UTC" in out
     out = await text(app, ADMIN, "config timezone europe/berlin")
-    # 09:00 in Berlin is 08:00 UTC, which is now: the next post is tomorrow's.
-    assert "time zone Europe/Berlin; next question Tue 2026-11-17 09:00 CET." in out
-    out = await text(app, ADMIN, "config days mon,wed,fri")
-    assert "Updated: days mon,wed,fri; next question Wed 2026-11-18 09:00 CET." in out
+    # 09:00 in Berlin is 08:00 UTC, which is now: today's post is due, and goes out at once.
+    late = "today's question (due 09:00) goes out now, open until 17:00"
+    assert f"Updated: time zone Europe/Berlin; {late}." in out
+    assert f"daily question: on, {late}" in await text(app, ADMIN, "config show")
+    out = await text(app, ADMIN, "config days tue,wed,fri")
+    assert "Updated: days tue,wed,fri; next question Tue 2026-11-17 09:00 CET." in out
     out = await text(app, ADMIN, "config weekly thu 16:30")
     assert "Updated: weekly tally Thu 16:30." in out
     shown = await text(app, ADMIN, "config show")
-    assert "days: mon,wed,fri" in shown and "weekly tally: Thu 16:30" in shown
+    assert "days: tue,wed,fri" in shown and "weekly tally: Thu 16:30" in shown
     assert "paused" in await text(app, ADMIN, "config pause")
     channel = await app.stores.channels.get_channel(ADMIN.place.workspace_key, "general")
     assert channel is not None and channel.schedule.paused and channel.enabled

@@ -185,6 +185,14 @@ class SqlClaimStore:
         row = await self.db.read_sync(lambda conn: conn.execute(query).first(), short=True)
         return claim_record(row) if row else None
 
+    async def release_skipped(self, channel_id: int, kind: str, period: str) -> bool:
+        """Forget a skipped claim, so its work can be claimed again (a post a schedule change
+        made answerable). Nothing of a skipped claim was published, so no message can be
+        posted twice; a claim in progress, published or failed is left as it is."""
+        stmt = claims.delete().where(_key(channel_id, kind, period), claims.c.status == "skipped")
+        gone = await self._short.write(lambda conn: conn.execute(stmt).rowcount)
+        return bool(gone == 1)
+
     async def list_claims(self) -> list[ClaimRecord]:
         async with self.db.read() as conn:
             rows = (

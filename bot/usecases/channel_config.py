@@ -42,12 +42,20 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def config_view(
-    channel: ChannelRecord, now: dt.datetime, policy: ReviewPolicy | None = None
+    channel: ChannelRecord,
+    now: dt.datetime,
+    policy: ReviewPolicy | None = None,
+    *,
+    late: bool = False,
 ) -> TableView:
+    """The channel's settings; `late`: today's post is due and goes out late (see
+    `_catch_up_today`)."""
     s = channel.schedule
     state = ("paused" if s.paused else "on") if channel.enabled else "off"
     coming = next_post_after(now, s) if channel.enabled else None
-    if coming is not None:
+    if late:
+        state = f"on, {_late_post(s)}"
+    elif coming is not None:
         # What an admin checks after every change: when the first question will appear.
         state = f"on, next question {wall_clock(coming, s.timezone)}"
     rows: tuple[tuple[str, str], ...] = (
@@ -82,8 +90,10 @@ async def resume_instant(ctx: Context) -> dt.datetime | None:
 async def show_config(ctx: Context, cmd: c.ShowConfig, origin: Origin) -> list[Reply]:
     actor = await ctx.actor(origin)
     require_admin(actor, "see or change the channel settings")
+    now = ctx.clock.now()
+    late = await _catch_up_today(ctx, actor.channel, now, release=False)
     view = config_view(
-        actor.channel, ctx.clock.now(), await ctx.stores.cards.policy(actor.workspace)
+        actor.channel, now, await ctx.stores.cards.policy(actor.workspace), late=late
     )
     if not actor.channel.enabled:
         return [Notice(m.CONFIG_NOT_ENABLED), view]
@@ -173,16 +183,24 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     assert fresh is not None
     if (cmd.enable and not channel.enabled) or (cmd.paused is False and channel.schedule.paused):
         await _forgo_earlier_work(ctx, fresh, ctx.clock.now())
+    # Any change to when work falls due may make today's post answerable again.
+    late = bool(SCHEDULE_KEYS.intersection(values)) and await _catch_up_today(
+        ctx, fresh, ctx.clock.now()
+    )
     if cmd.enable:
         # The one told in private if the platform later refuses the bot's posts here.
         await ctx.stores.claims.set_channel_admin(channel.id, origin.user.user_id, ctx.clock.now())
         # Enabling is the first look at the settings: show them all.
-        return [ok(m.CONFIG_ENABLED), config_view(fresh, ctx.clock.now())]
+        return [ok(m.CONFIG_ENABLED), config_view(fresh, ctx.clock.now(), late=late)]
     coming = next_post_after(ctx.clock.now(), fresh.schedule) if fresh.enabled else None
     when = wall_clock(coming, fresh.schedule.timezone) if coming is not None else ""
     if cmd.paused is not None:
+        if late:
+            return [ok(m.CONFIG_RESUMED_LATE.format(late=_late_post(fresh.schedule)))]
         return [ok(m.CONFIG_PAUSED if cmd.paused else m.CONFIG_RESUMED.format(when=when))]
-    if coming is not None and POST_KEYS.intersection(values):
+    if late:
+        what = f"{what}; {_late_post(fresh.schedule)}"
+    elif coming is not None and POST_KEYS.intersection(values):
         what = f"{what}; next question {when}"
     # One change, one line; `config show` has the table.
     notes: list[Reply] = [ok(m.CONFIG_UPDATED.format(what=what))]
@@ -219,3 +237,32 @@ async def _forgo_earlier_work(ctx: Context, channel: ChannelRecord, now: dt.date
             await ctx.stores.claims.claim(
                 channel.id, work.kind.value, work.period, now, ctx.owner, status="skipped"
             )
+
+
+async def _catch_up_today(
+    ctx: Context, channel: ChannelRecord, now: dt.datetime, *, release: bool = True
+) -> bool:
+    """Whether today's post is due, can still be answered and has not gone out, so the next
+    tick publishes it late (the catch-up rule: a post whose close time has not passed goes
+    out once). With `release` (a change to the schedule), a skip of it recorded under the
+    schedule of a minute ago (a channel enabled after the default close, then given a later
+    one) is undone first: nothing of a skipped post was published, and otherwise the bot
+    would keep quiet all day about a round its settings now say is open."""
+    if not channel.enabled or channel.schedule.paused:
+        return False
+    for work in due_work(now, channel.schedule):
+        if work.kind is not WorkKind.POST or work.stale:
+            continue
+        claims = ctx.stores.claims
+        if release:
+            await claims.release_skipped(channel.id, work.kind.value, work.period)
+        if await claims.get_claim(channel.id, work.kind.value, work.period) is not None:
+            return False  # out already, or going out
+        # A round opened today and closed unposted is not opened again.
+        day = dt.date.fromisoformat(work.period)
+        return await ctx.stores.rounds.round_on(channel.id, day) is None
+    return False
+
+
+def _late_post(s: ChannelSchedule) -> str:
+    return m.CONFIG_LATE_POST.format(due=f"{s.post_time:%H:%M}", close=f"{s.close_time:%H:%M}")
