@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -81,8 +80,6 @@ class WriteGroup:
     server the next is prepared, and what waits is split between the lanes free to take
     it. Exactly once is the tables' unique keys' to decide, as between two processes."""
 
-    _groups: ClassVar[weakref.WeakKeyDictionary[Database, WriteGroup]] = weakref.WeakKeyDictionary()
-
     def __init__(self, db: Database, lanes: int = 1) -> None:
         self.db = db
         self.lanes = lanes
@@ -92,10 +89,7 @@ class WriteGroup:
 
     @classmethod
     def of(cls, db: Database) -> WriteGroup:
-        group = cls._groups.get(db)
-        if group is None:
-            group = cls._groups[db] = cls(db)
-        return group
+        return db.companion(cls, lambda: cls(db))
 
     def join(self, batcher: WriteBatcher[Any, Any]) -> None:
         self._members.append(batcher)

@@ -115,6 +115,7 @@ class Database:
         self._last_write = 0.0  # event-loop time of the last commit
         self.checkpoints = 0  # completed checkpoints, for the operator's and the tests' eyes
         self.full = False  # the last write failed for lack of space
+        self._companions: dict[type, object] = {}
         self._file = _sqlite_file(url) if self.sqlite else None
         if self._file is not None:
             self._sync_engine = create_sync_sqlite_engine(url)
@@ -122,6 +123,16 @@ class Database:
             self._reader_threads = ThreadPoolExecutor(
                 READER_THREADS, thread_name_prefix="studybot-reader"
             )
+
+    def companion(self, kind: type[T], make: Callable[[], T]) -> T:
+        """The database's one `kind` helper (its write group, its short writes), made on first
+        use and gone with the database. Not a class-level weak map: the helper refers to its
+        database, so such an entry never died, and each database built (every test's) stayed
+        in memory with its engines and their statement caches."""
+        found = self._companions.get(kind)
+        if found is None:
+            found = self._companions[kind] = make()
+        return cast(T, found)
 
     def sync_engines(self) -> list[sa.Engine]:
         """The engines beside `engine` that writes run on (on a SQLite file, the one its

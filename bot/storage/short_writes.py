@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -29,8 +28,6 @@ class ShortWrites:
     A body must touch only the database; it may run again after a batch's rollback.
     """
 
-    _of: ClassVar[weakref.WeakKeyDictionary[Database, ShortWrites]] = weakref.WeakKeyDictionary()
-
     def __init__(self, db: Database) -> None:
         self.db = db
         self._batcher: WriteBatcher[Body, Any] | None = (
@@ -39,10 +36,7 @@ class ShortWrites:
 
     @classmethod
     def of(cls, db: Database) -> ShortWrites:
-        found = cls._of.get(db)
-        if found is None:
-            found = cls._of[db] = cls(db)
-        return found
+        return db.companion(cls, lambda: cls(db))
 
     async def write(self, body: Callable[[sa.Connection], T]) -> T:
         if self._batcher is None:
