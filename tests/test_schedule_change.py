@@ -114,3 +114,21 @@ async def test_the_process_tests_channel_opens_at_any_hour(
     pub = RecordingPublisher()
     [posted] = await tick(app, clock, now + dt.timedelta(seconds=30), pub)
     assert (posted.kind.value, posted.status) == ("post", "published")
+
+
+async def test_a_post_skipped_for_a_reason_once_claimed_stays_skipped(
+    app: App, clock: ManualClock
+) -> None:
+    """Only a skip for lateness is undone: one recorded after the post was claimed (here: no
+    question fits the channel) stands, and the reply does not promise a post."""
+    pub = RecordingPublisher()
+    clock.set(at(0, 10))
+    assert errors(await say(app, ADA, "config channel")) == []
+    claims, cid, now = app.stores.claims, await channel_id(app), clock.now()
+    assert await claims.claim(cid, "post", MONDAY, now, app.ctx.owner) is not None
+    values = {"status": "skipped", "step": "done", "error": "no question fits this channel"}
+    assert await claims.update_claim(cid, "post", MONDAY, app.ctx.owner, now, values)
+    shown = await text(app, ADA, "config close 20:00")
+    assert "goes out" not in shown and "Updated: close time 20:00." in shown
+    assert await claim_status(app, "post", MONDAY) == "skipped"
+    assert await tick(app, clock, at(0, 10, 1), pub) == [] and pub.sent == []

@@ -186,10 +186,14 @@ class SqlClaimStore:
         return claim_record(row) if row else None
 
     async def release_skipped(self, channel_id: int, kind: str, period: str) -> bool:
-        """Forget a skipped claim, so its work can be claimed again (a post a schedule change
-        made answerable). Nothing of a skipped claim was published, so no message can be
-        posted twice; a claim in progress, published or failed is left as it is."""
-        stmt = claims.delete().where(_key(channel_id, kind, period), claims.c.status == "skipped")
+        """Forget a claim skipped as too late before any step of it ran (such a skip records
+        no reason), so the work can be claimed again: a post a schedule change made
+        answerable. Nothing of it was published, so no message can be posted twice. A claim
+        in progress, published, failed, or skipped for a reason once claimed (no question
+        fits, its round closed) is left as it is."""
+        stmt = claims.delete().where(
+            _key(channel_id, kind, period), claims.c.status == "skipped", claims.c.error.is_(None)
+        )
         gone = await self._short.write(lambda conn: conn.execute(stmt).rowcount)
         return bool(gone == 1)
 

@@ -247,7 +247,8 @@ async def _catch_up_today(
     out once). With `release` (a change to the schedule), a skip of it recorded under the
     schedule of a minute ago (a channel enabled after the default close, then given a later
     one) is undone first: nothing of a skipped post was published, and otherwise the bot
-    would keep quiet all day about a round its settings now say is open."""
+    would keep quiet all day about a round its settings now say is open. A skip for a
+    reason found once the post was claimed (no question fits) stands."""
     if not channel.enabled or channel.schedule.paused:
         return False
     for work in due_work(now, channel.schedule):
