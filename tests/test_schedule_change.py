@@ -86,6 +86,8 @@ async def test_resuming_while_today_can_still_be_answered_posts_it_late(
     assert f"The daily question is running again; {LATE}." in resumed
     shown = await text(app, ADA, "config show")
     assert f"on, {LATE}" in shown
+    # Enabling it again shows the same.
+    assert f"on, {LATE}" in await text(app, ADA, "config channel")
     [posted] = await tick(app, clock, at(0, 18, 1), pub)
     assert (posted.kind.value, posted.period) == ("post", MONDAY)
     shown = await text(app, ADA, "config show")

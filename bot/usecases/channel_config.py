@@ -172,7 +172,8 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
     if not values:
-        return [config_view(channel, ctx.clock.now())]
+        late = await _catch_up_today(ctx, channel, ctx.clock.now(), release=False)
+        return [config_view(channel, ctx.clock.now(), late=late)]
     if SCHEDULE_KEYS.intersection(values):
         # The scheduler looks at the channel on its next tick, under the new schedule, and
         # stores the next instant from there.
