@@ -134,3 +134,22 @@ async def test_a_post_skipped_for_a_reason_once_claimed_stays_skipped(
     assert "goes out" not in shown and "Updated: close time 20:00." in shown
     assert await claim_status(app, "post", MONDAY) == "skipped"
     assert await tick(app, clock, at(0, 10, 1), pub) == [] and pub.sent == []
+
+
+async def test_a_tally_forgone_at_enable_goes_out_when_moved_past_now(
+    app: App, clock: ManualClock
+) -> None:
+    """Enabled on Friday after the default 17:00 tally, the week's tally is forgone; moved to
+    20:00 it falls due after the enable, and goes out then. Moved earlier, it stays forgone."""
+    pub = RecordingPublisher()
+    clock.set(at(4, 18))
+    assert errors(await say(app, ADA, "config channel")) == []
+    assert await claim_status(app, "tally", "2026-W47") == "skipped"
+    assert errors(await say(app, ADA, "config weekly fri 16:00")) == []
+    assert await claim_status(app, "tally", "2026-W47") == "skipped"
+    assert errors(await say(app, ADA, "config weekly fri 20:00")) == []
+    assert await claim_status(app, "tally", "2026-W47") is None
+    assert await tick(app, clock, at(4, 19, 59), pub) == []
+    [tally] = await tick(app, clock, at(4, 20), pub)
+    assert (tally.kind.value, tally.period, tally.status) == ("tally", "2026-W47", "published")
+    assert await tick(app, clock, at(4, 20, 1), pub) == []

@@ -17,8 +17,11 @@ from bot.schedule import (
     days_to_mask,
     due_work,
     format_days,
+    local_date,
     next_post_after,
+    tally_at,
     wall_clock,
+    week_key,
 )
 from bot.usecases.context import Context, UserError, ok, require_admin
 from bot.usecases.delivery import channel_trouble
@@ -184,10 +187,12 @@ async def update_config(ctx: Context, cmd: c.UpdateConfig, origin: Origin) -> li
     assert fresh is not None
     if (cmd.enable and not channel.enabled) or (cmd.paused is False and channel.schedule.paused):
         await _forgo_earlier_work(ctx, fresh, ctx.clock.now())
-    # Any change to when work falls due may make today's post answerable again.
-    late = bool(SCHEDULE_KEYS.intersection(values)) and await _catch_up_today(
-        ctx, fresh, ctx.clock.now()
-    )
+    # Any change to when work falls due may make today's post answerable again, or move this
+    # week's tally past now.
+    late = False
+    if SCHEDULE_KEYS.intersection(values):
+        await _release_coming_tally(ctx, fresh, ctx.clock.now())
+        late = await _catch_up_today(ctx, fresh, ctx.clock.now())
     if cmd.enable:
         # The one told in private if the platform later refuses the bot's posts here.
         await ctx.stores.claims.set_channel_admin(channel.id, origin.user.user_id, ctx.clock.now())
@@ -268,3 +273,14 @@ async def _catch_up_today(
 
 def _late_post(s: ChannelSchedule) -> str:
     return m.CONFIG_LATE_POST.format(due=f"{s.post_time:%H:%M}", close=f"{s.close_time:%H:%M}")
+
+
+async def _release_coming_tally(ctx: Context, channel: ChannelRecord, now: dt.datetime) -> None:
+    """This week's tally, forgone when the channel was enabled after it fell due, goes out
+    after all once a change moves it to a later instant: it now falls due after the enable."""
+    s = channel.schedule
+    if not channel.enabled or s.paused:
+        return
+    today = local_date(now, s.timezone)
+    if tally_at(today, s) > now:
+        await ctx.stores.claims.release_skipped(channel.id, WorkKind.TALLY.value, week_key(today))
