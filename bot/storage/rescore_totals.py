@@ -248,12 +248,12 @@ def _apply_totals(db: Database, conn: sa.Connection, workspace: str) -> int | No
     return number.get((ALL, "user"))
 
 
-def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int], moved: Any) -> None:
-    """Add each change (`moved`: rows of board, subject and the four sums) to its totals
+def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int], sums: Any) -> None:
+    """Add each change (`sums`: rows of board, subject and the four sums) to its totals
     row, and stage the row's new values with the change (`rescore_after`), so the rank
     buckets and the players' points before and after need no further join over a board."""
     t = totals
-    on_key = (t.c.board_id == moved.c.board_id, t.c.subject_id == moved.c.subject_id)
+    on_key = (t.c.board_id == sums.c.board_id, t.c.subject_id == sums.c.subject_id)
     if not db.sqlite:
         # One statement: the update's RETURNING rows go straight into the staged table.
         # Joins: the planner hashes or loops as the sizes say (the staged table is
@@ -267,12 +267,12 @@ def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int], moved:
         added = (
             t.update()
             .where(*on_key, t.c.board_id.in_(numbers))
-            .values({n: t.c[n] + moved.c[d] for n, d in change.items()})
+            .values({n: t.c[n] + sums.c[d] for n, d in change.items()})
             .returning(
                 t.c.board_id,
                 t.c.subject_id,
-                moved.c.dp,
-                moved.c.dc,
+                sums.c.dp,
+                sums.c.dc,
                 t.c.points,
                 t.c.correct,
                 t.c.answered,
@@ -285,7 +285,7 @@ def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int], moved:
     # rows finds each totals row by its primary key instead. The rows exist (every change is
     # of an event they counted), so nothing is inserted.
     stmt = db.insert(t)
-    m = moved.c
+    m = sums.c
     conn.execute(
         stmt.from_select(
             ["board_id", "subject_id", "kind", "points", "correct", "answered", "active"],
@@ -293,7 +293,7 @@ def _add_to_totals(db: Database, conn: sa.Connection, numbers: list[int], moved:
             # the board (one key lookup a row), so that even a row that did not exist would
             # land whole.
             sa.select(m.board_id, m.subject_id, boards.c.kind, m.dp, m.dc, m.dn, m.da)
-            .select_from(moved.join(boards, boards.c.id == m.board_id))
+            .select_from(sums.join(boards, boards.c.id == m.board_id))
             .where(sa.true()),
         ).on_conflict_do_update(
             index_elements=[t.c.board_id, t.c.subject_id],
