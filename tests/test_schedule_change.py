@@ -10,7 +10,7 @@ from bot.bootstrap import App, ManualClock
 from bot.replies import QuestionCard
 from tests.helpers import errors, say, text
 from tests.processes import noon_zone
-from tests.test_scheduler import ADA, RecordingPublisher, at, channel_id, tick
+from tests.test_scheduler import ADA, RecordingPublisher, at, channel_id, enable, tick
 
 MONDAY = "2026-11-16"
 LATE = "today's question (due 09:00) goes out now, open until 20:00"
@@ -51,7 +51,7 @@ async def test_a_published_post_is_never_released_by_a_schedule_change(
 ) -> None:
     pub = RecordingPublisher()
     clock.set(at(0, 8))
-    assert errors(await say(app, ADA, "config channel")) == []
+    await enable(app)
     [posted] = await tick(app, clock, at(0, 9), pub)
     assert posted.status == "published"
     clock.set(at(0, 10))
@@ -67,7 +67,7 @@ async def test_a_change_that_leaves_today_too_late_names_tomorrow(
 ) -> None:
     pub = RecordingPublisher()
     clock.set(at(0, 18))
-    assert errors(await say(app, ADA, "config channel")) == []
+    await enable(app)
     shown = await text(app, ADA, "config time 10:00")
     assert "next question Tue 2026-11-17 10:00 UTC" in shown and "goes out" not in shown
     assert await tick(app, clock, at(0, 18, 1), pub) == []
@@ -79,8 +79,7 @@ async def test_resuming_while_today_can_still_be_answered_posts_it_late(
 ) -> None:
     pub = RecordingPublisher()
     clock.set(at(0, 7))
-    for line in ("config channel", "config pause", "config close 20:00"):
-        assert errors(await say(app, ADA, line)) == [], line
+    await enable(app, "config pause", "config close 20:00")
     clock.set(at(0, 18))
     resumed = await text(app, ADA, "config resume")
     assert f"The daily question is running again; {LATE}." in resumed
@@ -125,7 +124,7 @@ async def test_a_post_skipped_for_a_reason_once_claimed_stays_skipped(
     question fits the channel) stands, and the reply does not promise a post."""
     pub = RecordingPublisher()
     clock.set(at(0, 10))
-    assert errors(await say(app, ADA, "config channel")) == []
+    await enable(app)
     claims, cid, now = app.stores.claims, await channel_id(app), clock.now()
     assert await claims.claim(cid, "post", MONDAY, now, app.ctx.owner) is not None
     values = {"status": "skipped", "step": "done", "error": "no question fits this channel"}
@@ -143,7 +142,7 @@ async def test_a_tally_forgone_at_enable_goes_out_when_moved_past_now(
     20:00 it falls due after the enable, and goes out then. Moved earlier, it stays forgone."""
     pub = RecordingPublisher()
     clock.set(at(4, 18))
-    assert errors(await say(app, ADA, "config channel")) == []
+    await enable(app)
     assert await claim_status(app, "tally", "2026-W47") == "skipped"
     assert errors(await say(app, ADA, "config weekly fri 16:00")) == []
     assert await claim_status(app, "tally", "2026-W47") == "skipped"
