@@ -152,3 +152,18 @@ async def test_a_tally_forgone_at_enable_goes_out_when_moved_past_now(
     [tally] = await tick(app, clock, at(4, 20), pub)
     assert (tally.kind.value, tally.period, tally.status) == ("tally", "2026-W47", "published")
     assert await tick(app, clock, at(4, 20, 1), pub) == []
+
+
+async def test_a_change_delivered_twice_before_the_tick_posts_once(
+    app: App, clock: ManualClock
+) -> None:
+    """A platform's retry of the same change (or two admins at once): both replies say the
+    post goes out, the second release finds nothing to release, and one post goes out."""
+    pub = RecordingPublisher()
+    clock.set(at(0, 18))
+    await enable(app)
+    for _ in range(2):
+        assert f"Updated: close time 20:00; {LATE}." in await text(app, ADA, "config close 20:00")
+    [posted] = await tick(app, clock, at(0, 18, 1), pub)
+    assert (posted.kind.value, posted.period) == ("post", MONDAY)
+    assert await tick(app, clock, at(0, 18, 2), pub) == [] and len(pub.sent) == 1
