@@ -88,7 +88,18 @@ after = sa.Table(  # each changed totals row once the change is in, and the chan
     sa.Column("answered", sa.Integer, nullable=False),
     prefixes=_TEMP,
 )
-ORDER = (stage, players, events, gone, moved, after)
+nets = sa.Table(  # the moved players' net per board, bucket and block of ids
+    # SQLite only: PostgreSQL groups them in the statement that writes the rank counters.
+    "rescore_nets",
+    _staging,
+    sa.Column("board_id", sa.Integer, nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("correct", sa.Integer, nullable=False),
+    sa.Column("block", sa.Integer, nullable=False),
+    sa.Column("users", sa.Integer, nullable=False),
+    prefixes=_TEMP,
+)
+ORDER = (stage, players, events, gone, moved, after, nets)
 
 # PostgreSQL's copies without primary keys, the ones created there: its plans hash or scan
 # the staged rows and never probe them by key, so a key index would only be written (about
@@ -103,7 +114,7 @@ UNKEYED = tuple(
         prefixes=_TEMP,
     )
     for t in ORDER
-    if t is not moved
+    if t is not moved and t is not nets
 )
 
 

@@ -81,7 +81,7 @@ def apply_changes(
     )
     _move_events(db, conn, voided, touched)
     if voided is not None:
-        drop_inactive(db, conn, workspace)
+        drop_inactive(conn, workspace)
     all_time = _apply_totals(db, conn, workspace)
     write_stats(db, conn)
     outcome = write_notes(conn, all_time, *notes)
