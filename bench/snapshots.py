@@ -70,10 +70,11 @@ async def _copy_database(db_url: str, source: str, target: str) -> bool:
         await admin.dispose()
 
 
-async def _vacuum(db_url: str) -> None:
-    """VACUUM (ANALYZE) the database at db_url before it is kept: what autovacuum leaves on a
-    live server (hint bits set, the visibility map current), so a restored copy's first timed
-    reads do not pay for the build's unvacuumed pages (session 12: a cold copy's users board p99
+async def vacuum(db_url: str) -> None:
+    """VACUUM (ANALYZE) the database at db_url (before a build is kept; the rescore bench's
+    history before its last round): what autovacuum leaves on a live server (hint bits set,
+    the visibility map current), so the first timed reads do not pay for a build's
+    unvacuumed pages (session 12: a cold copy's users board p99
     was 9.9-19 ms on its first two passes and 2.95 ms on the third)."""
     engine = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
     try:
@@ -126,7 +127,7 @@ async def save(db_url: str, key: str, built: Built, extra: dict[str, Any] | None
         await asyncio.to_thread(shutil.copyfile, source, partial)
         partial.replace(where / f"{key}.db")
     else:
-        await _vacuum(db_url)
+        await vacuum(db_url)
         await _copy_database(db_url, str(make_url(db_url).database), _template(key))
     record = {
         "built": {**asdict(built), "days": [d.isoformat() for d in built.days]},
