@@ -134,6 +134,10 @@ INVALID_ANSWER = {
     "true_false": "Answer with true or false (yes/no and t/f work too).",
     "numeric": "Answer with a number, such as 0.05, 5%, 5e-2 or 1/20.",
     "empty": "Your answer is empty.",
+    "words": (
+        "This question has no options to pick from: answer with the term itself, in words "
+        "(⟦answer WORDS⟧). A lone letter or article does not count as one."
+    ),
     "open": OPEN_BAD_RATING,
 }
 
@@ -153,6 +157,12 @@ DAILY_LOCKED = "Your answer is locked in. The answer and results come at the rev
 DAILY_ALREADY = (
     "You already answered today's question ({given}); your first answer stands, locked in. "
     "The answer and results come at the reveal ({closes})."
+)
+# The same answer again once the round has closed (typed again, or a delivery replayed after
+# a crash between its write and its reply): it stands, and the round is over.
+DAILY_LOCKED_BEFORE_CLOSE = (
+    "Your answer is locked in ({given}, given before the close). That daily question has "
+    "closed; its answer and results are in the channel."
 )
 DAILY_STATUS_ANSWERED = "You answered: {given}. The reveal comes at {closes}."
 DAILY_CLOSED = "That daily question has closed; its answer was revealed in the channel."

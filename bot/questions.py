@@ -112,9 +112,15 @@ def format_number(value: float) -> str:
 
 def check_short(question: Question, given: str, vocabulary: Vocabulary = EMPTY_VOCABULARY) -> Check:
     norm = normalize_text(given)
-    if not norm:
+    if not given.strip():
         return Check(Verdict.INVALID, problem="empty")
     keys = (str(question.answer), *question.accept)
+    # A lone option letter is someone answering as if there were options (`answer B`):
+    # refused, so a daily round is not spent on it, unless a key is itself one character.
+    # A lone article ("a") leaves no words to grade either way.
+    lone = given.strip().upper() in LETTERS and all(len(k.strip()) > 1 for k in keys)
+    if not norm or lone:
+        return Check(Verdict.INVALID, problem="words")
     context = (question.prompt, *question.tags)
     ok = match_short(given, keys, context, vocabulary)
     return Check(Verdict.CORRECT if ok else Verdict.WRONG, norm)

@@ -587,3 +587,39 @@ async def test_a_stray_word_while_a_question_waits_says_how_to_answer_it(app: Ap
     assert errors(await say(app, BOB, "hello")) == [
         "Unknown command 'hello'. Send `help` for the list."
     ]
+
+
+# -- a daily answer in the wrong shape, and the same answer once the round is over -----------
+
+
+async def test_a_lone_letter_on_a_short_daily_question_is_refused_not_spent(
+    app: App, clock: ManualClock
+) -> None:
+    # The card asks for a term; `answer B` (as if there were options) or a lone article
+    # would lock a wasted answer in: refused with how to answer, and nothing is stored.
+    round_id = await open_round(app, clock, "ss-ransac")
+    words = render_refs(m.INVALID_ANSWER["words"])
+    for given in ("B", "a", "The"):
+        assert errors(await say(app, BOB, f"answer {given}")) == [words]
+    assert await app.stores.answers.round_answers(round_id) == []
+    assert "locked in" in await text(app, BOB, "answer random sample consensus")
+    reveal = await daily.close_daily_round(app.ctx, round_id, clock.now())
+    assert reveal is not None and reveal.winners == ("Bob",)
+
+
+async def test_the_same_daily_answer_after_the_reveal_says_the_round_is_over(
+    app: App, clock: ManualClock
+) -> None:
+    # Typed again after the close (or a delivery replayed then), the answer that stands is
+    # confirmed without promising a reveal that already happened; another one is refused.
+    round_id = await open_round(app, clock)
+    await say(app, BOB, "answer true")
+    assert await daily.close_daily_round(app.ctx, round_id, clock.now()) is not None
+    again = await say(app, BOB, "answer true")
+    assert [r.text for r in again if isinstance(r, Notice)] == [
+        render_refs(m.DAILY_LOCKED_BEFORE_CLOSE.format(given="true"))
+    ]
+    assert "reveal" not in again[0].text  # type: ignore[union-attr]
+    assert errors(await say(app, BOB, "answer false")) == [render_refs(m.NOTHING_TO_ANSWER)]
+    [bob] = await app.stores.answers.round_answers(round_id)
+    assert bob.correct and bob.given == "true"

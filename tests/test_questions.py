@@ -100,6 +100,20 @@ def test_short_typos_need_length() -> None:
 
 def test_short_empty_is_invalid() -> None:
     assert check_answer(RANSAC, "  ?! ").verdict is Verdict.INVALID
+    assert check_answer(RANSAC, "   ").problem == "empty"
+
+
+@pytest.mark.parametrize("given", ["B", "a", " A ", "the", "e"])
+def test_short_refuses_a_lone_letter_or_article_with_its_own_message(given: str) -> None:
+    check = check_answer(RANSAC, given)
+    assert (check.verdict, check.problem) == (Verdict.INVALID, "words")
+    assert INVALID_ANSWER["words"] != INVALID_ANSWER["empty"]
+
+
+def test_short_grades_a_lone_letter_when_a_key_is_one_character() -> None:
+    language = q(QuestionType.SHORT, "R", accept=("GNU R",))
+    assert check_answer(language, "r").verdict is Verdict.CORRECT
+    assert check_answer(language, "B").verdict is Verdict.WRONG
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,7 @@ async def stored_before_close(
         return None
     if existing.given != given.strip()[:300]:
         return None
-    return [ok(m.DAILY_LOCKED.format(closes=closes_label(rnd, actor.timezone)))]
+    return [ok(m.DAILY_LOCKED_BEFORE_CLOSE.format(given=existing.given))]
 
 
 def already(given: str, text: str, closes: str) -> list[Reply]:

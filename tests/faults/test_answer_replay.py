@@ -143,8 +143,8 @@ async def test_a_daily_answer_replayed_after_the_close_is_confirmed(
     recorder = Recorder()
     assert await app.dispatcher.replay({Platform.CONSOLE: recorder}) == 1
     [(_, _, replies)] = recorder.sent
-    shown = texts(replies)
-    assert len(shown) == 1 and shown[0].startswith(LOCKED), shown  # not "closed"
+    # Confirmed, not refused as "closed", and without promising a reveal that is over.
+    assert texts(replies) == [m.DAILY_LOCKED_BEFORE_CLOSE.format(given=typed)]
     [bob] = await app.stores.answers.round_answers(round_id)
     assert bob.correct and bob.points > 0
 
