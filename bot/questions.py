@@ -118,7 +118,8 @@ def check_short(question: Question, given: str, vocabulary: Vocabulary = EMPTY_V
     # A lone option letter is someone answering as if there were options (`answer B`):
     # refused, so a daily round is not spent on it, unless a key is itself one character.
     # A lone article ("a") leaves no words to grade either way.
-    lone = given.strip().upper() in LETTERS and all(len(k.strip()) > 1 for k in keys)
+    word = given.strip().upper()
+    lone = len(word) == 1 and word in LETTERS and all(len(k.strip()) > 1 for k in keys)
     if not norm or lone:
         return Check(Verdict.INVALID, problem="words")
     context = (question.prompt, *question.tags)

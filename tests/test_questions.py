@@ -116,6 +116,14 @@ def test_short_grades_a_lone_letter_when_a_key_is_one_character() -> None:
     assert check_answer(language, "B").verdict is Verdict.WRONG
 
 
+@pytest.mark.parametrize("given", ["CD", "ab", "BCDE"])
+def test_short_grades_two_or_more_letters_as_an_answer(given: str) -> None:
+    # Letters that are not one option letter are a word or an abbreviation: graded.
+    delivery = q(QuestionType.SHORT, "CD", accept=("continuous delivery",))
+    assert check_answer(delivery, given).verdict is not Verdict.INVALID
+    assert check_answer(delivery, "cd").verdict is Verdict.CORRECT
+
+
 @pytest.mark.parametrize(
     ("text", "value"),
     [
